@@ -1,0 +1,1 @@
+"""Local devnet: anvil running the real Aave V3 and Morpho Blue contracts, seeded with borrowers."""
