@@ -1,0 +1,48 @@
+# liqscan: `make demo` runs the main job on a local devnet; `make test` runs every test.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup demo test bench lint clean postgres-bin
+
+setup: $(STAMP) node_modules/.installed postgres-bin
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch node_modules/.installed
+
+# A real PostgreSQL server for the tests (Debian package); skipped when already installed.
+postgres-bin:
+	@if command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  echo "PostgreSQL server binaries present"; \
+	else \
+	  echo "installing PostgreSQL (apt)"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; \
+	fi
+
+demo: setup
+	$(BIN)/liqscan demo
+
+test: setup
+	$(BIN)/ruff check scanner tests bench
+	$(BIN)/mypy scanner
+	$(BIN)/python -m pytest -q
+
+bench: setup
+	$(BIN)/python bench/run_all.py
+
+lint: setup
+	$(BIN)/ruff check scanner tests bench
+	$(BIN)/mypy scanner
+
+clean:
+	rm -rf $(VENV) node_modules .cache

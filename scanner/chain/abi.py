@@ -1,0 +1,126 @@
+"""ABIs from contracts/abi/<protocol>/<Contract>.json, and call encoding/decoding with eth_abi.
+
+    POOL = load_abi("aave-v3", "Pool")
+    data = encode_call(POOL, "getUserAccountData", [user])
+    collateral_8dec, debt_8dec, *_ = decode_output(POOL, "getUserAccountData", returned)
+
+A function is named either by its name (when not overloaded) or by its full signature,
+e.g. "mint(address,uint256)".
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from functools import cache
+from typing import Any
+
+from eth_abi.abi import decode, encode
+from eth_abi.exceptions import DecodingError, EncodingError
+from eth_utils.crypto import keccak
+
+from scanner.devnet.toolchain import project_root
+from scanner.errors import InconsistentDataError, ToolchainError
+
+AbiEntry = Mapping[str, Any]
+Abi = Sequence[AbiEntry]
+
+
+class AbiError(ToolchainError):
+    """An ABI file is missing, or names no such function/event."""
+
+
+@cache
+def load_abi(protocol: str, contract: str) -> tuple[dict[str, Any], ...]:
+    """The ABI of contracts/abi/<protocol>/<contract>.json (read once per process)."""
+    path = project_root() / "contracts" / "abi" / protocol / f"{contract}.json"
+    if not path.is_file():
+        raise AbiError(f"ABI file {path} not found: run scripts/extract_abis.py")
+    data = json.loads(path.read_text())
+    if isinstance(data, dict):  # also accept a whole hardhat artifact
+        data = data["abi"]
+    return tuple(data)
+
+
+def canonical_type(param: AbiEntry) -> str:
+    """ABI type with tuples spelled out: `(address,bool,bytes)[]`."""
+    type_ = str(param["type"])
+    if type_.startswith("tuple"):
+        inner = ",".join(canonical_type(c) for c in param.get("components", []))
+        return f"({inner}){type_[len('tuple'):]}"
+    return type_
+
+
+def signature(entry: AbiEntry) -> str:
+    """`name(type1,type2)` as hashed for selectors and topics."""
+    return f"{entry['name']}({','.join(canonical_type(p) for p in entry.get('inputs', []))})"
+
+
+def _find(abi: Abi, kind: str, name: str) -> AbiEntry:
+    entries = [e for e in abi if e.get("type") == kind]
+    if "(" in name:
+        matches = [e for e in entries if signature(e) == name]
+    else:
+        matches = [e for e in entries if e.get("name") == name]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise AbiError(f"ABI has no {kind} {name}")
+    overloads = ", ".join(signature(e) for e in matches)
+    raise AbiError(f"{kind} {name} is overloaded ({overloads}): name it by full signature")
+
+
+def function_selector(abi: Abi, name: str) -> bytes:
+    return keccak(text=signature(_find(abi, "function", name)))[:4]
+
+
+def encode_call(abi: Abi, name: str, args: Sequence[Any]) -> bytes:
+    entry = _find(abi, "function", name)
+    types = [canonical_type(p) for p in entry.get("inputs", [])]
+    try:
+        encoded = encode(types, list(args))
+    except EncodingError as exc:
+        raise AbiError(f"cannot encode arguments of {signature(entry)}: {exc}") from exc
+    return keccak(text=signature(entry))[:4] + encoded
+
+
+def decode_output(abi: Abi, name: str, data: bytes) -> tuple[Any, ...]:
+    """Decode a function's return data; empty or short data raises InconsistentDataError."""
+    entry = _find(abi, "function", name)
+    types = [canonical_type(p) for p in entry.get("outputs", [])]
+    if types and not data:
+        raise InconsistentDataError(
+            f"{signature(entry)} returned no data: is there a contract at that address?"
+        )
+    try:
+        return tuple(decode(types, data))
+    except DecodingError as exc:
+        raise InconsistentDataError(
+            f"{signature(entry)} returned {len(data)} undecodable bytes: {exc}"
+        ) from exc
+
+
+def event_topic(abi: Abi, name: str) -> str:
+    """topic0 of an event, 0x-hex."""
+    return "0x" + keccak(text=signature(_find(abi, "event", name))).hex()
+
+
+def decode_event(abi: Abi, name: str, log: Mapping[str, Any]) -> dict[str, Any]:
+    """Indexed and data fields of a log by parameter name (indexed dynamic types stay hashes)."""
+    entry = _find(abi, "event", name)
+    topics = [bytes.fromhex(str(t)[2:]) for t in log["topics"]][1:]
+    inputs = entry.get("inputs", [])
+    indexed = [p for p in inputs if p.get("indexed")]
+    plain = [p for p in inputs if not p.get("indexed")]
+    values: dict[str, Any] = {}
+    try:
+        for param, topic in zip(indexed, topics, strict=True):
+            kind = canonical_type(param)
+            dynamic = kind in ("string", "bytes") or kind.endswith("]") or kind.startswith("(")
+            values[param["name"]] = topic if dynamic else decode([kind], topic)[0]
+        data = bytes.fromhex(str(log["data"])[2:])
+        decoded = decode([canonical_type(p) for p in plain], data)
+    except (DecodingError, ValueError) as exc:
+        raise InconsistentDataError(f"log does not match event {signature(entry)}: {exc}") from exc
+    values.update({p["name"]: v for p, v in zip(plain, decoded, strict=True)})
+    return values

@@ -1,0 +1,134 @@
+"""The `liqscan` command.
+
+Exit codes: 0 ok; 1 unexpected bug; 2 bad usage; 3 scan incomplete (nothing written);
+65 inconsistent data from the node or database; 69 local toolchain missing (run `make setup`);
+75 RPC unavailable (retry later); 76 database unreachable or not migrated; 78 bad config;
+130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from scanner.errors import ScannerError, UsageError
+
+EXIT_INTERRUPTED = 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="liqscan", description="Find where lending-protocol collateral gets liquidated.",
+        epilog="Exit codes: 0 ok, 2 usage, 3 partial scan, 65 inconsistent data, 69 toolchain, "
+        "75 RPC unavailable, 76 database, 78 config.",
+    )
+    parser.add_argument("--config", type=Path, default=None,
+                        help="config file (default: $LIQSCAN_CONFIG or ./config.toml)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    scan = sub.add_parser("scan", help="scan markets at one pinned block and store the snapshot")
+    scan.add_argument("--market", help="market key from the config (default: every market)")
+    scan.add_argument("--block", type=int, help="block to pin (default: head - confirmations)")
+    scan.add_argument("--json", action="store_true", help="print a JSON summary")
+
+    bands = sub.add_parser("bands", help="show the dense liquidation bands of a scan")
+    _add_scan_selectors(bands)
+    bands.add_argument("--json", action="store_true", help="print a JSON array")
+
+    positions = sub.add_parser("positions", help="list positions and their liquidation prices")
+    _add_scan_selectors(positions)
+    positions.add_argument("--near", type=_decimal_arg, help="order by distance to this USD price")
+    positions.add_argument("--limit", type=int, default=50, help="rows to show (default 50)")
+    positions.add_argument("--json", action="store_true", help="print a JSON array")
+
+    export = sub.add_parser("export", help="write positions, bins or bands to a file")
+    _add_scan_selectors(export)
+    export.add_argument("--what", choices=["positions", "bins", "bands"], required=True)
+    export.add_argument("--format", choices=["csv", "json", "parquet"], required=True)
+    export.add_argument("--out", type=Path, required=True, help="output file")
+
+    db = sub.add_parser("db", help="database schema")
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    db_sub.add_parser("upgrade", help="migrate the database to the latest schema")
+    down = db_sub.add_parser("downgrade", help="migrate the database down")
+    down.add_argument("--revision", default="base")
+
+    demo = sub.add_parser("demo", help="devnet with real Aave + scan + bands + chart")
+    demo.add_argument("--aave-positions", type=int, default=2000)
+    demo.add_argument("--seed", type=int, default=1)
+    demo.add_argument("--out", type=Path, default=Path("out/demo"))
+
+    from scanner.devnet.cli import register as register_devnet
+
+    register_devnet(sub)
+    return parser
+
+
+def _add_scan_selectors(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--axis", help="price axis, e.g. ETH (default: all)")
+    parser.add_argument("--scan", type=int, help="scan id (default: latest)")
+    parser.add_argument("--market", help="market key (for the latest scan of that market)")
+
+
+def _decimal_arg(text: str) -> Decimal:
+    try:
+        value = Decimal(text.replace(",", "").removeprefix("$"))
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"not a price: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"price must be positive: {text!r}")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="liqscan: %(message)s", stream=sys.stderr)
+    try:
+        return run(args)
+    except ScannerError as exc:
+        print(f"liqscan: error: {exc.message}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("liqscan: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def run(args: argparse.Namespace) -> int:
+    from scanner import commands
+
+    handlers = {
+        "scan": commands.cmd_scan,
+        "bands": commands.cmd_bands,
+        "positions": commands.cmd_positions,
+        "export": commands.cmd_export,
+        "db": commands.cmd_db,
+        "demo": commands.cmd_demo,
+    }
+    if args.command in handlers:
+        return handlers[args.command](args)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        raise UsageError(f"unknown command {args.command}")
+    return int(handler(args))
+
+
+def dump_json(value: object) -> None:
+    json.dump(value, sys.stdout, indent=2)
+    sys.stdout.write("\n")
+
+
+def wants_progress() -> bool:
+    return sys.stderr.isatty() and not os.environ.get("LIQSCAN_NO_PROGRESS")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,341 @@
+"""config.toml: read once at start, validated completely, then frozen.
+
+Where it comes from: the `path` argument, else $LIQSCAN_CONFIG, else ./config.toml, else the
+packaged presets (scanner/presets/*.toml, merged), so that
+`LIQSCAN_RPC_URL=... liqscan scan --market aave-v3-ethereum` needs no file at all.
+Every error is a one-line ConfigError naming the file, the key and the fix.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, NoReturn
+
+from eth_utils.address import is_checksum_address, to_checksum_address
+
+from scanner.errors import ConfigError
+
+SUPPORTED_PROTOCOLS = frozenset({"aave-v3", "spark"})
+MULTICALL3_ADDRESS = "0xcA11bde05977b3631167028862bE2a173976CA11"
+GAS_CAP_PER_CALL = 2**24  # EIP-7825 (Osaka) per-transaction cap, applied to eth_call too
+_ADDRESS_RE = re.compile(r"^0x[0-9a-fA-F]{40}$")
+_ENV_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+_SYMBOL_RE = re.compile(r"^[A-Za-z0-9._+-]{1,32}$")
+
+_TOP_KEYS = ("database", "chains", "markets", "axes", "histogram", "bands")
+
+
+@dataclass(frozen=True)
+class ChainConfig:
+    name: str
+    rpc_url: str
+    chain_id: int
+    confirmations: int = 12
+    max_concurrency: int = 8
+    max_batch_size: int = 100
+    logs_initial_window: int = 2_000
+    logs_max_window: int = 200_000
+    reorg_lookback_blocks: int = 64
+    multicall_address: str = MULTICALL3_ADDRESS
+    gas_limit_per_batch: int = 15_000_000
+
+
+@dataclass(frozen=True)
+class MarketConfig:
+    key: str
+    chain: str
+    protocol: str
+    pool_addresses_provider: str  # checksummed
+    start_block: int
+
+
+@dataclass(frozen=True)
+class AxisConfig:
+    name: str
+    members: tuple[str, ...]  # symbols, or checksummed addresses
+    reference: str
+
+
+@dataclass(frozen=True)
+class HistogramConfig:
+    mode: str = "log"
+    bin_bps: int = 100
+    bin_width_usd: float = 25.0
+    range_bps: int = 9_000
+
+
+@dataclass(frozen=True)
+class BandsConfig:
+    max_bands: int = 10
+
+
+@dataclass(frozen=True)
+class Config:
+    database_url: str
+    chains: dict[str, ChainConfig]
+    markets: tuple[MarketConfig, ...]
+    axes: dict[str, AxisConfig]
+    histogram: HistogramConfig = field(default_factory=HistogramConfig)
+    bands: BandsConfig = field(default_factory=BandsConfig)
+    source: Path = Path("config.toml")
+
+    def market(self, key: str) -> MarketConfig:
+        for market in self.markets:
+            if market.key == key:
+                return market
+        available = ", ".join(m.key for m in self.markets) or "none"
+        raise ConfigError(f"{self.source.name}: no market {key!r}; available: {available}")
+
+    def chain_of(self, market: MarketConfig) -> ChainConfig:
+        return self.chains[market.chain]
+
+
+# --- loading ------------------------------------------------------------------------------
+
+
+def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) -> Config:
+    env = os.environ if env is None else env
+    if path is None and env.get("LIQSCAN_CONFIG"):
+        path = Path(env["LIQSCAN_CONFIG"])
+    if path is None and Path("config.toml").is_file():
+        path = Path("config.toml")
+    if path is None:
+        return _load_presets(env)
+    if not path.is_file():
+        raise ConfigError(f"config file {path} not found: check the path or LIQSCAN_CONFIG")
+    return parse_config(_read_toml(path, path.read_text()), path, env)
+
+
+def preset_names() -> list[str]:
+    folder = resources.files("scanner.presets")
+    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
+
+
+def _load_presets(env: Mapping[str, str]) -> Config:
+    """Merge the packaged presets: chains/axes must agree, markets are concatenated."""
+    merged: dict[str, Any] = {"chains": {}, "markets": [], "axes": {}}
+    folder = resources.files("scanner.presets")
+    for name in preset_names():
+        source = Path("presets") / f"{name}.toml"
+        data = _read_toml(source, folder.joinpath(f"{name}.toml").read_text())
+        for section in ("database", "histogram", "bands"):
+            if section in data:
+                merged.setdefault(section, data[section])
+        for section in ("chains", "axes"):
+            for key, value in data.get(section, {}).items():
+                if merged[section].setdefault(key, value) != value:
+                    raise ConfigError(f"{source}: {section}.{key} differs between presets")
+        merged["markets"].extend(data.get("markets", []))
+    return parse_config(merged, Path("presets"), env)
+
+
+def _read_toml(path: Path, text: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path.name}: invalid TOML: {exc}") from exc
+
+
+# --- validation ---------------------------------------------------------------------------
+
+
+class _Reader:
+    """Typed access to one table; every error names `<file>: <key path>`."""
+
+    def __init__(self, source: Path, prefix: str, table: Any, env: Mapping[str, str]) -> None:
+        self.source, self.prefix, self.env = source, prefix, env
+        if not isinstance(table, dict):
+            self.fail(prefix, "must be a table")
+        self.table: dict[str, Any] = table
+
+    def fail(self, key: str, problem: str) -> NoReturn:
+        raise ConfigError(f"{self.source.name}: {key} {problem}")
+
+    def path(self, key: str) -> str:
+        return f"{self.prefix}.{key}" if self.prefix else key
+
+    def check_keys(self, allowed: tuple[str, ...]) -> None:
+        for key in self.table:
+            if key not in allowed:
+                close = difflib.get_close_matches(key, allowed, n=1)
+                allowed_list = ", ".join(allowed)
+                hint = f"; did you mean {close[0]!r}?" if close else f"; allowed: {allowed_list}"
+                self.fail(self.path(key), f"is not a known key{hint}")
+
+    def int_(self, key: str, default: int | None = None, minimum: int = 0) -> int:
+        value = self.table.get(key, default)
+        if value is None:
+            self.fail(self.path(key), "is required (an integer)")
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.fail(self.path(key), f"must be an integer, not {value!r}")
+        if value < minimum:
+            self.fail(self.path(key), f"must be >= {minimum}, not {value}")
+        return int(value)
+
+    def str_(self, key: str, default: str | None = None) -> str:
+        value = self.table.get(key, default)
+        if value is None:
+            self.fail(self.path(key), "is required (a string)")
+        if not isinstance(value, str):
+            self.fail(self.path(key), f"must be a string, not {value!r}")
+        return str(value)
+
+    def expanded(self, key: str, default: str | None = None) -> str:
+        """A string with ${VAR} replaced from the environment."""
+        value = self.str_(key, default)
+        for var in _ENV_RE.findall(value):
+            if not self.env.get(var):
+                self.fail(self.path(key), f"needs environment variable {var}, which is unset: "
+                                          f"export {var}=...")
+        return _ENV_RE.sub(lambda m: self.env[m.group(1)], value)
+
+    def address(self, key: str, default: str | None = None) -> str:
+        value = self.str_(key, default)
+        return _checksum(value, lambda problem: self.fail(self.path(key), problem))
+
+
+def _checksum(value: str, fail: Callable[[str], NoReturn]) -> str:
+    if not _ADDRESS_RE.match(value):
+        fail(f"{json.dumps(value)} is not a 20-byte hex address")
+    mixed = value[2:] != value[2:].lower() and value[2:] != value[2:].upper()
+    if mixed and not is_checksum_address(value):
+        fail(f"{json.dumps(value)} has a bad EIP-55 checksum: copy the address again")
+    return str(to_checksum_address(value))
+
+
+def parse_config(data: Mapping[str, Any], source: Path, env: Mapping[str, str]) -> Config:
+    top = _Reader(source, "", dict(data), env)
+    top.check_keys(_TOP_KEYS)
+    database = _Reader(source, "database", data.get("database", {}), env)
+    database.check_keys(("url",))
+    database_url = database.expanded("url", "sqlite:///liqscan.db")
+    chains = _parse_chains(source, data.get("chains", {}), env)
+    markets = _parse_markets(source, data.get("markets", []), chains, env)
+    axes = {
+        name: _parse_axis(_Reader(source, f"axes.{name}", table, env), name)
+        for name, table in _table(source, "axes", data.get("axes", {})).items()
+    }
+    return Config(
+        database_url=database_url,
+        chains=chains,
+        markets=markets,
+        axes=axes,
+        histogram=_parse_histogram(_Reader(source, "histogram", data.get("histogram", {}), env)),
+        bands=_parse_bands(_Reader(source, "bands", data.get("bands", {}), env)),
+        source=source,
+    )
+
+
+def _table(source: Path, key: str, value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{source.name}: {key} must be a table")
+    return value
+
+
+def _parse_chains(source: Path, tables: Any, env: Mapping[str, str]) -> dict[str, ChainConfig]:
+    chains = {}
+    for name, table in _table(source, "chains", tables).items():
+        r = _Reader(source, f"chains.{name}", table, env)
+        r.check_keys(tuple(ChainConfig.__dataclass_fields__)[1:])
+        rpc_url = r.expanded("rpc_url")
+        if not rpc_url.startswith(("http://", "https://")):
+            r.fail(r.path("rpc_url"), "must be an http(s):// URL (websockets are not supported)")
+        chains[name] = ChainConfig(
+            name=name,
+            rpc_url=rpc_url,
+            chain_id=r.int_("chain_id", minimum=1),
+            confirmations=r.int_("confirmations", 12),
+            max_concurrency=r.int_("max_concurrency", 8, minimum=1),
+            max_batch_size=r.int_("max_batch_size", 100, minimum=1),
+            logs_initial_window=r.int_("logs_initial_window", 2_000, minimum=1),
+            logs_max_window=r.int_("logs_max_window", 200_000, minimum=1),
+            reorg_lookback_blocks=r.int_("reorg_lookback_blocks", 64),
+            multicall_address=r.address("multicall_address", MULTICALL3_ADDRESS),
+            gas_limit_per_batch=r.int_("gas_limit_per_batch", 15_000_000, minimum=100_000),
+        )
+        if chains[name].gas_limit_per_batch > GAS_CAP_PER_CALL:
+            r.fail(r.path("gas_limit_per_batch"), f"must be <= {GAS_CAP_PER_CALL} (EIP-7825 cap)")
+    return chains
+
+
+def _parse_markets(
+    source: Path, items: Any, chains: Mapping[str, ChainConfig], env: Mapping[str, str]
+) -> tuple[MarketConfig, ...]:
+    if not isinstance(items, list):
+        raise ConfigError(f"{source.name}: markets must be an array of tables ([[markets]])")
+    markets: list[MarketConfig] = []
+    for index, table in enumerate(items):
+        r = _Reader(source, f"markets[{index}]", table, env)
+        r.check_keys(tuple(MarketConfig.__dataclass_fields__))
+        key = r.str_("key")
+        if not _KEY_RE.match(key):
+            r.fail(r.path("key"), f"{key!r} must be lowercase letters, digits, '-' or '_'")
+        if any(m.key == key for m in markets):
+            r.fail(r.path("key"), f"{key!r} is used by two markets: keys must be unique")
+        chain = r.str_("chain")
+        if chain not in chains:
+            r.fail(r.path("chain"), f"{chain!r} is not defined: add a [chains.{chain}] table")
+        protocol = r.str_("protocol")
+        if protocol not in SUPPORTED_PROTOCOLS:
+            r.fail(r.path("protocol"), f"{protocol!r} is not supported: use one of "
+                                       f"{', '.join(sorted(SUPPORTED_PROTOCOLS))}")
+        markets.append(MarketConfig(
+            key=key,
+            chain=chain,
+            protocol=protocol,
+            pool_addresses_provider=r.address("pool_addresses_provider"),
+            start_block=r.int_("start_block"),
+        ))
+    return tuple(markets)
+
+
+def _parse_axis(r: _Reader, name: str) -> AxisConfig:
+    r.check_keys(("members", "reference"))
+    members = r.table.get("members")
+    if not isinstance(members, list) or not members:
+        r.fail(r.path("members"), "must be a non-empty list of token symbols or addresses")
+    normal = tuple(_axis_member(r, f"members[{i}]", m) for i, m in enumerate(members))
+    if len(set(normal)) != len(normal):
+        r.fail(r.path("members"), "lists a token twice")
+    reference = _axis_member(r, "reference", r.table.get("reference", members[0]))
+    if reference not in normal:
+        r.fail(r.path("reference"), f"{reference!r} must be one of the members")
+    return AxisConfig(name=name, members=normal, reference=reference)
+
+
+def _axis_member(r: _Reader, key: str, value: Any) -> str:
+    if not isinstance(value, str):
+        r.fail(r.path(key), f"must be a token symbol or address, not {value!r}")
+    if str(value).startswith("0x"):
+        return _checksum(str(value), lambda problem: r.fail(r.path(key), problem))
+    if not _SYMBOL_RE.match(str(value)):
+        r.fail(r.path(key), f"{value!r} is not a token symbol")
+    return str(value)
+
+
+def _parse_histogram(r: _Reader) -> HistogramConfig:
+    r.check_keys(("mode", "bin_bps", "bin_width_usd", "range_bps"))
+    mode = r.str_("mode", "log")
+    if mode not in ("log", "linear"):
+        r.fail(r.path("mode"), f"{mode!r} must be \"log\" or \"linear\"")
+    width = r.table.get("bin_width_usd", 25.0)
+    if isinstance(width, bool) or not isinstance(width, int | float) or width <= 0:
+        r.fail(r.path("bin_width_usd"), f"must be a positive number, not {width!r}")
+    range_bps = r.int_("range_bps", 9_000, minimum=1)
+    if range_bps > 100_000:
+        r.fail(r.path("range_bps"), f"must be <= 100000 (1000%), not {range_bps}")
+    return HistogramConfig(mode, r.int_("bin_bps", 100, minimum=1), float(width), range_bps)
+
+
+def _parse_bands(r: _Reader) -> BandsConfig:
+    r.check_keys(("max_bands",))
+    return BandsConfig(max_bands=r.int_("max_bands", 10, minimum=1))

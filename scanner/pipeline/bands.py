@@ -1,0 +1,182 @@
+"""Dense bands of liquidation prices: where a price move unlocks unusually much collateral.
+
+Method, per axis and direction, on the AT_RISK positions:
+
+1. Fine log bins (`bin_bps`, default 0.25%) of distance from the current price, weighted
+   by collateral.
+2. Baseline = mean collateral per bin over the population's span (at least
+   `min_span_bps` wide, so one or two positions still have a baseline). The mean, not a
+   median: with hundreds of positions over ~800 fine bins most bins are empty and any
+   median is 0.
+3. A bin is dense when its collateral smoothed over +/- `smooth_bins` neighbours is at least
+   `density_factor` x baseline; dense bins separated by at most `merge_gap_bins` form one
+   candidate region. Smoothing makes a cluster of many small positions dense even where
+   single bins are empty.
+4. Edges: smoothing bleeds a region past its cluster, so each region's final interval is
+   the run of its positions (sorted by price) that maximises the excess mass
+   Σ collateral - edge_factor x baseline x width_in_bins. A neighbour at distance d joins only
+   if its collateral exceeds edge_factor x baseline x d / bin, so background positions next
+   to a cluster are dropped and the edges land on the cluster's outermost positions.
+5. Bands below `min_share_bps` of the direction's at-risk collateral are dropped; the rest are
+   ranked by collateral across both directions (ties: direction, low price, accounts).
+
+low/high are the exact liquidation prices of the band's outermost positions.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from scanner.domain import Address, Band, Direction, PositionResult, PositionStatus
+from scanner.errors import UsageError
+
+BPS = 10_000
+TOP_ACCOUNTS = 5
+
+
+@dataclass(frozen=True)
+class BandParams:
+    bin_bps: int = 25
+    smooth_bins: int = 1
+    density_factor: float = 4.0
+    merge_gap_bins: int = 2
+    edge_factor: float = 8.0
+    min_share_bps: int = 50
+    min_span_bps: int = 1_000
+
+
+@dataclass(frozen=True)
+class _Point:
+    distance: float  # |ln(price / now)|: grows away from the current price
+    price_8dec: int
+    account: Address
+    result: PositionResult
+
+
+def _points(
+    results: Sequence[PositionResult], axis: str, direction: Direction, price_now_8dec: int
+) -> list[_Point]:
+    points = [
+        _Point(abs(math.log(r.liquidation_price_8dec / price_now_8dec)),
+               r.liquidation_price_8dec, r.account, r)
+        for r in results
+        if r.axis == axis and r.status is PositionStatus.AT_RISK and r.direction is direction
+        and r.liquidation_price_8dec is not None and r.liquidation_price_8dec > 0
+    ]  # fmt: skip
+    return sorted(points, key=lambda p: (p.distance, p.price_8dec, p.account))
+
+
+def _dense_regions(
+    points: list[_Point], bin_width: float, params: BandParams
+) -> tuple[list[list[_Point]], float]:
+    """Candidate regions (runs of smoothed-dense bins) and the baseline collateral per bin."""
+    weights: dict[int, int] = {}
+    for p in points:
+        b = int(p.distance / bin_width)
+        weights[b] = weights.get(b, 0) + p.result.collateral_usd_8dec
+    first, last = min(weights), max(weights)
+    min_span = math.log(1 + params.min_span_bps / BPS) / bin_width
+    baseline = sum(weights.values()) / max(last - first + 1, min_span)
+    h = params.smooth_bins
+    dense = [
+        b
+        for b in range(first - h, last + h + 1)
+        if sum(weights.get(b + i, 0) for i in range(-h, h + 1)) / (2 * h + 1)
+        >= params.density_factor * baseline
+    ]
+    runs: list[tuple[int, int]] = []
+    for b in dense:
+        if runs and b - runs[-1][1] <= params.merge_gap_bins + 1:
+            runs[-1] = (runs[-1][0], b)
+        else:
+            runs.append((b, b))
+    regions = [[p for p in points if lo <= int(p.distance / bin_width) <= hi] for lo, hi in runs]
+    return [r for r in regions if r], baseline
+
+
+def _max_excess_run(points: list[_Point], penalty_per_unit: float) -> list[_Point]:
+    """Contiguous run maximising (positions - penalty x distance span); O(n).
+
+    Counts, not collateral: sizes are heavy-tailed, so one small position at a cluster's
+    edge must weigh as much as a large one when deciding where the cluster ends.
+    """
+    best = (-math.inf, 0, 0)
+    start = 0
+    for j, p in enumerate(points):
+        # value(i, j) = (j - i + 1) - penalty * (d_j - d_i): keep the start maximising i's key
+        if -j + penalty_per_unit * p.distance > -start + penalty_per_unit * points[start].distance:
+            start = j
+        value = (j - start + 1) - penalty_per_unit * (p.distance - points[start].distance)
+        if value > best[0]:
+            best = (value, start, j)
+    return points[best[1] : best[2] + 1]
+
+
+def _band(
+    run: list[_Point], axis: str, direction: Direction, price_now_8dec: int, total_8dec: int
+) -> Band:
+    prices = [p.price_8dec for p in run]
+    low, high = min(prices), max(prices)
+    collateral = sum(p.result.collateral_usd_8dec for p in run)
+    by_size = sorted(run, key=lambda p: (-p.result.collateral_usd_8dec, p.account))
+    return Band(
+        axis=axis, direction=direction, rank=0, low_8dec=low, high_8dec=high,
+        positions=len(run), collateral_usd_8dec=collateral,
+        debt_usd_8dec=sum(p.result.debt_usd_8dec for p in run),
+        seizable_usd_8dec=sum(p.result.seizable_usd_8dec for p in run),
+        share_of_at_risk_bps=collateral * BPS // total_8dec if total_8dec else 0,
+        distance_low_bps=(low - price_now_8dec) * BPS // price_now_8dec,
+        distance_high_bps=(high - price_now_8dec) * BPS // price_now_8dec,
+        top_accounts=tuple(p.account for p in by_size[:TOP_ACCOUNTS]),
+    )  # fmt: skip
+
+
+def _direction_bands(
+    results: Sequence[PositionResult],
+    axis: str,
+    direction: Direction,
+    price_now_8dec: int,
+    params: BandParams,
+) -> list[Band]:
+    points = _points(results, axis, direction, price_now_8dec)
+    if not points:
+        return []
+    total_8dec = sum(p.result.collateral_usd_8dec for p in points)
+    bin_width = math.log(1 + params.bin_bps / BPS)
+    regions, baseline = _dense_regions(points, bin_width, params)
+    span_bins = max(
+        (points[-1].distance - points[0].distance) / bin_width,
+        math.log(1 + params.min_span_bps / BPS) / bin_width,
+    )
+    penalty = params.edge_factor * (len(points) / span_bins) / bin_width
+    bands = []
+    for region in regions:
+        band = _band(_max_excess_run(region, penalty), axis, direction, price_now_8dec, total_8dec)
+        if band.share_of_at_risk_bps >= params.min_share_bps:
+            bands.append(band)
+    return bands
+
+
+def detect_bands(
+    results: Sequence[PositionResult],
+    axis: str,
+    price_now_8dec: int,
+    *,
+    max_bands: int = 10,
+    params: BandParams | None = None,
+) -> list[Band]:
+    """Concentrated liquidation-price intervals on `axis`, rank 1 = most collateral."""
+    if price_now_8dec <= 0 or max_bands < 0:
+        raise UsageError("band detection needs a positive current price and max_bands >= 0")
+    params = params or BandParams()
+    found = [
+        band
+        for direction in (Direction.DOWN, Direction.UP)
+        for band in _direction_bands(results, axis, direction, price_now_8dec, params)
+    ]
+    found.sort(
+        key=lambda b: (-b.collateral_usd_8dec, b.direction.value, b.low_8dec, b.top_accounts)
+    )
+    return [replace(band, rank=rank) for rank, band in enumerate(found[:max_bands], start=1)]

@@ -1,0 +1,142 @@
+"""Liquidation-price histogram of one axis: how much collateral each price level unlocks.
+
+Bins grow away from the current price, one series per direction:
+
+* DOWN (bin k, log mode):  edge_k = floor(now * (1 - step)^k); bin k = (edge_{k+1}, edge_k]
+* UP   (bin k, log mode):  edge_k = floor(now * (1 + step)^k); bin k = [edge_k, edge_{k+1})
+* linear mode: edge_k = now -/+ k * width.
+
+Edges are exact integers (powers computed in int), so output is deterministic. Bins stop
+once they cover `range_bps` of the price on that side; positions beyond are left out.
+Only AT_RISK positions are binned; the cumulative curve therefore reads "if the price
+reaches this bin's far edge, this much more collateral becomes liquidatable".
+A direction with no at-risk positions yields no bins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+from scanner.domain import Direction, HistogramBin, PositionResult, PositionStatus
+from scanner.errors import UsageError
+
+BPS = 10_000
+
+
+def _edges(
+    price_now_8dec: int,
+    direction: Direction,
+    mode: Literal["log", "linear"],
+    step_bps: int,
+    width_8dec: int,
+    range_bps: int,
+) -> list[int]:
+    """edge_0 = now, then edges away from it until the range (or price 0) is covered."""
+    if direction is Direction.DOWN:
+        limit = price_now_8dec * (BPS - range_bps) // BPS
+        ratio_num = BPS - step_bps
+    else:
+        limit = price_now_8dec * (BPS + range_bps) // BPS
+        ratio_num = BPS + step_bps
+    edges = [price_now_8dec]
+    k = 0
+    while True:
+        k += 1
+        if mode == "log":
+            edge = price_now_8dec * ratio_num**k // BPS**k
+        elif direction is Direction.DOWN:
+            edge = price_now_8dec - k * width_8dec
+        else:
+            edge = price_now_8dec + k * width_8dec
+        edge = max(edge, 0)
+        if edge == edges[-1]:
+            break  # steps too small to move an integer edge further
+        edges.append(edge)
+        past = edge <= limit if direction is Direction.DOWN else edge >= limit
+        if past or edge == 0:
+            break
+    return edges
+
+
+def _bin_index(price_8dec: int, edges: list[int], direction: Direction) -> int | None:
+    """Index of the bin holding price; None outside the covered range."""
+    lo, hi = 0, len(edges) - 1  # binary search over monotone edges
+    if direction is Direction.DOWN:
+        if price_8dec > edges[0] or price_8dec <= edges[-1]:
+            return None
+        while hi - lo > 1:  # invariant: edges[hi] < price <= edges[lo]
+            mid = (lo + hi) // 2
+            lo, hi = (mid, hi) if price_8dec <= edges[mid] else (lo, mid)
+        return lo
+    if price_8dec < edges[0] or price_8dec >= edges[-1]:
+        return None
+    while hi - lo > 1:  # invariant: edges[lo] <= price < edges[hi]
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if price_8dec >= edges[mid] else (lo, mid)
+    return lo
+
+
+def _direction_bins(
+    axis: str, direction: Direction, edges: list[int], members: list[tuple[int, PositionResult]]
+) -> list[HistogramBin]:
+    count = len(edges) - 1
+    positions = [0] * count
+    collateral, debt, seizable = [0] * count, [0] * count, [0] * count
+    for price_8dec, result in members:
+        k = _bin_index(price_8dec, edges, direction)
+        if k is None:
+            continue
+        positions[k] += 1
+        collateral[k] += result.collateral_usd_8dec
+        debt[k] += result.debt_usd_8dec
+        seizable[k] += result.seizable_usd_8dec
+    bins: list[HistogramBin] = []
+    cumulative = 0
+    for k in range(count):
+        cumulative += collateral[k]
+        low, high = sorted((edges[k], edges[k + 1]))
+        bins.append(HistogramBin(
+            axis=axis, direction=direction, bin_index=k, low_8dec=low, high_8dec=high,
+            positions=positions[k], collateral_usd_8dec=collateral[k], debt_usd_8dec=debt[k],
+            seizable_usd_8dec=seizable[k], cumulative_collateral_usd_8dec=cumulative,
+        ))  # fmt: skip
+    return bins
+
+
+def build_histogram(
+    results: Sequence[PositionResult],
+    axis: str,
+    price_now_8dec: int,
+    *,
+    mode: Literal["log", "linear"] = "log",
+    bin_bps: int = 100,
+    bin_width_8dec: int | None = None,
+    range_bps: int = 9000,
+) -> list[HistogramBin]:
+    """Bins of AT_RISK positions on `axis`: DOWN series first, then UP, each from bin 0.
+
+    `bin_bps` is the log step; linear mode uses `bin_width_8dec` (default: bin_bps of the
+    current price). `range_bps` is how far from the current price the bins reach.
+    """
+    if price_now_8dec <= 0 or not 0 < bin_bps < BPS or range_bps <= 0:
+        raise UsageError("histogram needs price > 0, 0 < bin_bps < 10000 and range_bps > 0")
+    width_8dec = bin_width_8dec or price_now_8dec * bin_bps // BPS
+    if mode == "linear" and width_8dec <= 0:
+        raise UsageError("linear histogram bins need a positive bin width (bin_width_8dec)")
+    bins: list[HistogramBin] = []
+    for direction in (Direction.DOWN, Direction.UP):
+        members = [
+            (r.liquidation_price_8dec, r)
+            for r in results
+            if r.axis == axis
+            and r.status is PositionStatus.AT_RISK
+            and r.direction is direction
+            and r.liquidation_price_8dec is not None
+        ]
+        if not members:
+            continue
+        range_side = min(range_bps, BPS) if direction is Direction.DOWN else range_bps
+        edges = _edges(price_now_8dec, direction, mode, bin_bps, width_8dec, range_side)
+        bins.extend(_direction_bins(axis, direction, edges, members))
+    return bins

@@ -1,0 +1,265 @@
+"""Exact liquidation price of one Aave position on one price axis.
+
+Moving the axis to price x (8 dec) sets every member's price to `price_now * x // ref_now`
+(integer floor, as a scaled oracle would). The liquidation price is a boundary of the
+integer health-factor mirror (`aave_math`), found by bisection -- never the closed form,
+which ignores the truncated average LT of v3.0-3.4 and is off by up to several percent:
+
+* DOWN (net long the axis): the smallest x with HF(x) >= 1e18, so HF(x-1) < 1e18.
+* UP (net short the axis):  the largest x with HF(x) >= 1e18, so HF(x+1) < 1e18.
+
+Direction and existence come from evaluating the mirror at x = 1 and x = X_HIGH (far beyond
+any real price); the closed form only seeds the bisection bracket, which is verified.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+
+from scanner.domain import (
+    HEALTH_FACTOR_ONE_WAD,
+    AaveAccount,
+    AaveMarketState,
+    Address,
+    Axis,
+    Direction,
+    PositionResult,
+    PositionStatus,
+)
+from scanner.pipeline.aave_math import (
+    AccountLeg,
+    HealthArithmetic,
+    account_legs,
+    arithmetic_for_revision,
+    leg_price_8dec,
+    oracle_prices_8dec,
+    totals_for_legs,
+)
+
+X_LOW_8DEC = 1  # one base unit: every axis asset is worthless
+X_HIGH_FACTOR = 10**12  # X_HIGH = max(10**20, ref_now * 1e12): the axis dominates any value
+CLOSE_FACTOR_BPS = 5_000
+FULL_CLOSE_FACTOR_BPS = 10_000
+FULL_CLOSE_HF_WAD = 95 * 10**16  # HF below 0.95 lets a liquidator close the whole debt
+
+
+@dataclass(frozen=True)
+class _Position:
+    """An account resolved against a market and an axis: HF as a function of x."""
+
+    legs: tuple[AccountLeg, ...]
+    arithmetic: HealthArithmetic
+    prices_now_8dec: dict[Address, int]
+    axis_members: frozenset[Address]
+    ref_now_8dec: int
+
+    def prices_at(self, x_8dec: int) -> dict[Address, int]:
+        prices = dict(self.prices_now_8dec)
+        for asset in self.axis_members & prices.keys():
+            prices[asset] = prices[asset] * x_8dec // self.ref_now_8dec
+        return prices
+
+    def health_factor_wad(self, x_8dec: int) -> int:
+        totals = totals_for_legs(self.legs, self.prices_at(x_8dec), self.arithmetic)
+        return totals.health_factor_wad
+
+    def healthy(self, x_8dec: int) -> bool:
+        return self.health_factor_wad(x_8dec) >= HEALTH_FACTOR_ONE_WAD
+
+
+def _resolve(account: AaveAccount, market: AaveMarketState, axis: Axis) -> _Position:
+    arithmetic = arithmetic_for_revision(market.pool_revision)
+    legs = account_legs(account, market, arithmetic)
+    # Only the prices this account's legs read: keeps each bisection step small.
+    needed = {leg.asset for leg in legs} | {leg.price_asset for leg in legs}
+    prices = {a: p for a, p in oracle_prices_8dec(market).items() if a in needed}
+    return _Position(
+        legs=legs,
+        arithmetic=arithmetic,
+        prices_now_8dec=prices,
+        axis_members=axis.members,
+        ref_now_8dec=axis.reference_price_8dec,
+    )
+
+
+# --- closed form (tests and benchmarks only) --------------------------------------------
+
+
+def _closed_form_sums(position: _Position) -> tuple[Fraction, Fraction, Fraction, Fraction]:
+    """(C_fix, C_G, D_fix, D_G) in base units, collateral weighted by LT, at current prices."""
+    c_fix = c_axis = d_fix = d_axis = Fraction(0)
+    for leg in position.legs:
+        price = Fraction(leg_price_8dec(leg, position.prices_now_8dec))
+        moves = leg.price_asset in position.axis_members
+        weighted = Fraction(leg.collateral_raw * leg.lt_bps, leg.unit * 10_000) * price
+        debt = Fraction(leg.debt_raw, leg.unit) * price
+        if moves:
+            c_axis, d_axis = c_axis + weighted, d_axis + debt
+        else:
+            c_fix, d_fix = c_fix + weighted, d_fix + debt
+    return c_fix, c_axis, d_fix, d_axis
+
+
+def _closed_form(position: _Position) -> int | None:
+    c_fix, c_axis, d_fix, d_axis = _closed_form_sums(position)
+    if c_axis == d_axis:
+        return None
+    scale = (d_fix - c_fix) / (c_axis - d_axis)
+    if scale <= 0:
+        return None
+    return int(scale * position.ref_now_8dec)
+
+
+def closed_form_liquidation_price(
+    account: AaveAccount, market: AaveMarketState, axis: Axis
+) -> int | None:
+    """s* = (D_fix - C_fix) / (C_G - D_G) times the reference price, floored (8 dec).
+
+    Exact-LT linear model with no rounding: for comparison in tests and benchmarks only.
+    None when the axis cannot liquidate the position (s* <= 0 or C_G == D_G).
+    """
+    return _closed_form(_resolve(account, market, axis))
+
+
+# --- the exact boundary ------------------------------------------------------------------
+
+
+def _bisect(lo: int, hi: int, is_right: Callable[[int], bool]) -> int:
+    """Smallest x in (lo, hi] with is_right(x), given not is_right(lo) and is_right(hi)."""
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if is_right(mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+def _bracket(position: _Position, lo: int, hi: int, want_healthy_at_hi: bool) -> tuple[int, int]:
+    """Narrow [lo, hi] around the closed form when that still brackets the boundary."""
+    guess = _closed_form(position)
+    if guess is None:
+        return lo, hi
+    near_lo, near_hi = max(lo, guess * 9 // 10), min(hi, guess * 11 // 10 + 1)
+    brackets = (
+        near_lo < near_hi
+        and position.healthy(near_lo) != want_healthy_at_hi
+        and position.healthy(near_hi) == want_healthy_at_hi
+    )
+    return (near_lo, near_hi) if brackets else (lo, hi)
+
+
+def _down_boundary(position: _Position, lo: int, hi: int) -> int:
+    """Smallest healthy x in (lo, hi]: HF(lo) < 1 <= HF(hi)."""
+    lo, hi = _bracket(position, lo, hi, want_healthy_at_hi=True)
+    return _bisect(lo, hi, position.healthy)
+
+
+def _up_boundary(position: _Position, lo: int, hi: int) -> int:
+    """Largest healthy x in [lo, hi): HF(lo) >= 1 > HF(hi)."""
+    lo, hi = _bracket(position, lo, hi, want_healthy_at_hi=False)
+    return _bisect(lo, hi, lambda x: not position.healthy(x)) - 1
+
+
+def _find_boundary(position: _Position) -> tuple[Direction | None, int | None]:
+    """Direction and liquidation price; (None, None) when no axis price changes health."""
+    now = position.ref_now_8dec
+    x_high = max(10**20, now * X_HIGH_FACTOR)
+    low_ok, high_ok = position.healthy(X_LOW_8DEC), position.healthy(x_high)
+    if low_ok and high_ok:
+        return None, None  # hedged or no exposure: healthy at every axis price
+    if not low_ok and high_ok:
+        return Direction.DOWN, _down_boundary(position, X_LOW_8DEC, x_high)
+    if low_ok and not high_ok:
+        return Direction.UP, _up_boundary(position, X_LOW_8DEC, x_high)
+    if not position.healthy(now):
+        return None, None  # unhealthy at both extremes and now: no price rescues it
+    # Unhealthy at both extremes but healthy now (only possible through rounding
+    # non-monotonicity): report the nearer of the two boundaries.
+    down = _down_boundary(position, X_LOW_8DEC, now)
+    up = _up_boundary(position, now, x_high)
+    if now * now <= down * up:  # now/down <= up/now: the fall is the smaller move
+        return Direction.DOWN, down
+    return Direction.UP, up
+
+
+# --- what a liquidator could take -------------------------------------------------------
+
+
+def _seizable_8dec(position: _Position, x_8dec: int, close_factor_bps: int) -> int:
+    """Collateral seized at axis price x: min(collateral, close_factor * debt * bonus).
+
+    Simplification: a real liquidationCall repays one debt asset and seizes one collateral;
+    here the whole debt is covered and the largest collateral's bonus applies to all of it.
+    """
+    prices = position.prices_at(x_8dec)
+    collateral_8dec = debt_8dec = best_value_8dec = 0
+    bonus_bps = 10_000
+    for leg in position.legs:
+        price = leg_price_8dec(leg, prices)
+        value_8dec = leg.collateral_raw * price // leg.unit
+        collateral_8dec += value_8dec
+        debt_8dec += leg.debt_raw * price // leg.unit
+        if value_8dec > best_value_8dec:
+            best_value_8dec, bonus_bps = value_8dec, leg.bonus_bps
+    debt_covered_8dec = debt_8dec * close_factor_bps // 10_000
+    return min(collateral_8dec, debt_covered_8dec * bonus_bps // 10_000)
+
+
+def _axis_collateral_8dec(position: _Position) -> int:
+    """Collateral whose price moves with the axis (by the price that values it)."""
+    total = 0
+    for leg in position.legs:
+        if leg.collateral_raw and leg.price_asset in position.axis_members:
+            price = leg_price_8dec(leg, position.prices_now_8dec)
+            total += leg.collateral_raw * price // leg.unit
+    return total
+
+
+def liquidation_result(
+    account: AaveAccount, market: AaveMarketState, axis: Axis, protocol: str
+) -> PositionResult | None:
+    """Liquidation level of `account` on `axis`; None when the account has no debt.
+
+    Status:
+      LIQUIDATABLE_NOW: HF < 1 at current prices. Direction and price then describe the
+        boundary on the other side: the axis price at which the position becomes healthy
+        again (DOWN: it is healthy at and above that price; UP: at and below). Both None when
+        no axis price makes it healthy. Seizable uses current prices, with a 100% close
+        factor when HF < 0.95.
+      NOT_SENSITIVE: healthy at every axis price in (0, inf): direction and price None.
+      AT_RISK: healthy now; the exact boundary above, seizable at that price (50% close).
+    """
+    if all(reserve.debt_raw == 0 for reserve in account.reserves):
+        return None
+    position = _resolve(account, market, axis)
+    now = totals_for_legs(position.legs, position.prices_now_8dec, position.arithmetic)
+    direction, price_8dec = _find_boundary(position)
+    if now.health_factor_wad < HEALTH_FACTOR_ONE_WAD:
+        status = PositionStatus.LIQUIDATABLE_NOW
+        full = now.health_factor_wad < FULL_CLOSE_HF_WAD
+        close_bps = FULL_CLOSE_FACTOR_BPS if full else CLOSE_FACTOR_BPS
+        seizable = _seizable_8dec(position, axis.reference_price_8dec, close_bps)
+    elif price_8dec is None:
+        status, seizable = PositionStatus.NOT_SENSITIVE, 0
+    else:
+        status = PositionStatus.AT_RISK
+        seizable = _seizable_8dec(position, price_8dec, CLOSE_FACTOR_BPS)
+    return PositionResult(
+        market_key=market.market_key,
+        protocol=protocol,
+        account=account.account,
+        axis=axis.name,
+        status=status,
+        direction=direction,
+        liquidation_price_8dec=price_8dec,
+        axis_price_now_8dec=axis.reference_price_8dec,
+        health_factor_wad=now.health_factor_wad,
+        collateral_usd_8dec=now.collateral_8dec,
+        debt_usd_8dec=now.debt_8dec,
+        axis_collateral_usd_8dec=_axis_collateral_8dec(position),
+        seizable_usd_8dec=seizable,
+        emode_category=account.emode_category,
+    )

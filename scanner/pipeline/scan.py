@@ -1,0 +1,190 @@
+"""One scan of one market, as a recipe: discover -> read at a pinned block -> liquidation
+prices -> histogram -> bands -> store (atomically).
+
+Only this module talks to both the chain and the database; the steps between are pure.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from scanner.chain.logs import confirmed_head, reorg_safe_start
+from scanner.chain.rpc import RpcClient
+from scanner.config import ChainConfig, Config, MarketConfig
+from scanner.domain import (
+    AaveAccount,
+    AaveMarketState,
+    Address,
+    Axis,
+    Band,
+    HistogramBin,
+    PositionResult,
+    ScanRecord,
+)
+from scanner.errors import InconsistentDataError, UsageError
+from scanner.pipeline.aave_math import account_totals
+from scanner.pipeline.axes import resolve_axes
+from scanner.pipeline.bands import detect_bands
+from scanner.pipeline.histogram import build_histogram
+from scanner.pipeline.liquidation import liquidation_result
+from scanner.protocols.aave_v3 import AaveV3Adapter
+from scanner.store.repository import Repository
+
+log = logging.getLogger(__name__)
+
+# Called with (stage, done, total); total 0 means unknown.
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class ScanOutcome:
+    scan_id: int
+    record: ScanRecord
+    axes: tuple[Axis, ...]
+    results: tuple[PositionResult, ...]
+    bins: tuple[HistogramBin, ...]
+    bands: tuple[Band, ...]
+    accounts_known: int
+    accounts_new: int
+    accounts_with_debt: int
+    mirror_mismatches: tuple[Address, ...] = field(default_factory=tuple)
+    already_stored: bool = False  # the same block was scanned before; the snapshot matched
+
+
+def _no_progress(stage: str, done: int, total: int) -> None:
+    return None
+
+
+async def scan_market(
+    config: Config,
+    market: MarketConfig,
+    repo: Repository,
+    block: int | None = None,
+    progress: Progress = _no_progress,
+) -> ScanOutcome:
+    chain = config.chains[market.chain]
+    async with RpcClient(chain.rpc_url, max_concurrency=chain.max_concurrency,
+                         max_batch_size=chain.max_batch_size) as rpc:
+        await rpc.check_chain(chain.chain_id, f"chains.{chain.name}")
+        block = await _pin_block(rpc, chain, block)
+        adapter = AaveV3Adapter(rpc, market, chain)
+        progress("resolve", 0, 0)
+        addresses = await adapter.resolve(block)
+
+        # 1. every borrower up to `block`: known accounts + new Borrow logs since the cursor
+        cursor = repo.get_cursor(market.key)
+        known = {a: b for a, b in repo.known_accounts(market.key).items() if b <= block}
+        start = market.start_block
+        if cursor is not None:
+            start = max(start, reorg_safe_start(cursor, chain.reorg_lookback_blocks))
+        new: dict[Address, int] = {}
+        if start <= block:
+            new = await adapter.discover_accounts(
+                addresses.pool, start, block,
+                on_progress=lambda done, total: progress("discover", done, total),
+            )
+        discovered = {a: b for a, b in new.items() if a not in known}
+        accounts = sorted(set(known) | set(new))
+
+        # 2. every position at exactly `block`
+        progress("read", 0, len(accounts))
+        state = await adapter.read_market(addresses, block)
+        positions = await adapter.read_accounts(addresses, state, accounts, block)
+        progress("read", len(accounts), len(accounts))
+
+    # 3-5. pure: liquidation prices -> bins -> bands
+    axes = resolve_axes(config.axes, state)
+    mismatches = _check_mirror(positions, state)
+    results = liquidation_results(positions, state, axes, market.protocol)
+    bins, bands = histogram_and_bands(results, axes, config)
+    record = ScanRecord(
+        chain=chain.name, chain_id=chain.chain_id, market_key=market.key,
+        protocol=market.protocol, block=block, block_timestamp=state.block_timestamp,
+        pool_revision=state.pool_revision,
+    )
+    common = dict(record=record, axes=tuple(axes), results=tuple(results), bins=tuple(bins),
+                  bands=tuple(bands), accounts_known=len(accounts), accounts_new=len(discovered),
+                  accounts_with_debt=len(positions), mirror_mismatches=tuple(mismatches))
+
+    # 6. store: the whole snapshot or nothing
+    existing = repo.find_scan(market.key, block)
+    if existing is not None:
+        _require_same_snapshot(repo, existing, results, block)
+        return ScanOutcome(scan_id=existing, already_stored=True, **common)  # type: ignore[arg-type]
+    scan_id = repo.save_scan(record, results, bins, bands, discovered,
+                             max(cursor or 0, block))
+    return ScanOutcome(scan_id=scan_id, **common)  # type: ignore[arg-type]
+
+
+async def _pin_block(rpc: RpcClient, chain: ChainConfig, block: int | None) -> int:
+    """The block every read of this scan uses: the one asked for, else head - confirmations."""
+    head = await rpc.block_number()
+    if block is None:
+        return confirmed_head(head, chain.confirmations)
+    if block < 0 or block > head:
+        raise UsageError(f"--block {block} is outside the chain (head is {head})")
+    return block
+
+
+def _check_mirror(positions: Sequence[AaveAccount], state: AaveMarketState) -> list[Address]:
+    """Accounts whose integer mirror disagrees with Pool.getUserAccountData at the block."""
+    mismatches = []
+    for account in positions:
+        totals = account_totals(account, state)
+        if (totals.collateral_8dec, totals.debt_8dec, totals.health_factor_wad) != (
+            account.reported_collateral_8dec, account.reported_debt_8dec,
+            account.reported_health_factor_wad,
+        ):
+            mismatches.append(account.account)
+    if mismatches:
+        log.warning("%d accounts differ from the pool's own account data (revision %d)",
+                    len(mismatches), state.pool_revision)
+    return mismatches
+
+
+def liquidation_results(
+    positions: Sequence[AaveAccount], state: AaveMarketState, axes: Sequence[Axis],
+    protocol: str,
+) -> list[PositionResult]:
+    results = []
+    for axis in axes:
+        for account in positions:
+            result = liquidation_result(account, state, axis, protocol)
+            if result is not None:
+                results.append(result)
+    return results
+
+
+def histogram_and_bands(
+    results: Sequence[PositionResult], axes: Sequence[Axis], config: Config
+) -> tuple[list[HistogramBin], list[Band]]:
+    bins: list[HistogramBin] = []
+    bands: list[Band] = []
+    hist = config.histogram
+    for axis in axes:
+        on_axis = [r for r in results if r.axis == axis.name]
+        bins += build_histogram(
+            on_axis, axis.name, axis.reference_price_8dec, mode=hist.mode, bin_bps=hist.bin_bps,
+            bin_width_8dec=round(hist.bin_width_usd * 10**8), range_bps=hist.range_bps,
+        )
+        bands += detect_bands(on_axis, axis.name, axis.reference_price_8dec,
+                              max_bands=config.bands.max_bands)
+    return bins, bands
+
+
+def _require_same_snapshot(
+    repo: Repository, scan_id: int, results: Sequence[PositionResult], block: int
+) -> None:
+    stored = sorted(repo.load_positions(scan_id), key=_position_key)
+    fresh = sorted(results, key=_position_key)
+    if stored != fresh:
+        raise InconsistentDataError(
+            f"block {block} was scanned before (scan {scan_id}) and the chain now answers "
+            "differently (a reorg, or a node without that block's state): nothing was written"
+        )
+
+
+def _position_key(result: PositionResult) -> tuple[str, str, str]:
+    return (result.market_key, result.axis, result.account)

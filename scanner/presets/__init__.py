@@ -1,0 +1,1 @@
+"""Packaged mainnet presets, used when there is no config.toml (see scanner.config)."""

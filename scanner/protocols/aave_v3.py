@@ -1,0 +1,309 @@
+"""Aave v3 family (Aave v3, Spark, forks): discover borrowers and read positions at one block.
+
+No math and no SQL here: every read names its block, and a failed read raises.
+
+Discovery: every way of opening debt emits the Pool's `Borrow` event with the debtor in
+`onBehalfOf` (topic 2), flash loans left open as debt included.
+Reads: the pool's own view functions plus aToken / debt-token `balanceOf`, which accrue
+interest to the block exactly as `GenericLogic.calculateUserAccountData` does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from eth_utils import to_checksum_address
+
+from scanner.chain.abi import decode_output, encode_call, event_topic, load_abi
+from scanner.chain.logs import fetch_logs
+from scanner.chain.multicall import Call, CallResult, aggregate3, require_data
+from scanner.chain.rpc import RpcClient
+from scanner.config import ChainConfig, MarketConfig
+from scanner.domain import (
+    AaveAccount,
+    AaveEMode,
+    AaveMarketState,
+    AaveReserve,
+    AaveUserReserve,
+    Address,
+)
+from scanner.errors import InconsistentDataError
+
+POOL = load_abi("aave-v3", "Pool")
+POOL_LIQUID_EMODE = load_abi("aave-v3", "PoolLiquidEMode")
+PROVIDER = load_abi("aave-v3", "PoolAddressesProvider")
+ORACLE = load_abi("aave-v3", "AaveOracle")
+ERC20 = load_abi("erc20", "ERC20")
+BORROW_TOPIC = event_topic(POOL, "Borrow")
+ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+
+# Gas guesses per call, used only to size aggregate3 batches under the per-call gas cap.
+_ACCOUNT_DATA_GAS = 60_000
+_ACCOUNT_DATA_GAS_PER_RESERVE = 40_000
+_SIMPLE_GAS = 30_000
+
+ProgressCallback = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class AaveAddresses:
+    """Contracts resolved from the PoolAddressesProvider at the scan block."""
+
+    provider: Address
+    pool: Address
+    oracle: Address
+
+
+@dataclass(frozen=True)
+class _ReserveTokens:
+    a_token: Address
+    stable_debt_token: Address
+    variable_debt_token: Address
+
+
+class AaveV3Adapter:
+    """Reads one Aave-v3-family market. No math, no SQL; every read names its block."""
+
+    key: ClassVar[str] = "aave-v3"
+
+    def __init__(self, rpc: RpcClient, market: MarketConfig, chain: ChainConfig) -> None:
+        self.rpc = rpc
+        self.market = market
+        self.chain = chain
+        self._tokens: dict[Address, _ReserveTokens] = {}
+
+    # --- plumbing ------------------------------------------------------------------------
+
+    async def _calls(self, calls: Sequence[Call], block: int) -> list[CallResult]:
+        return await aggregate3(
+            self.rpc,
+            calls,
+            block,
+            gas_limit_per_batch=self.chain.gas_limit_per_batch,
+            multicall_address=self.chain.multicall_address,
+        )
+
+    async def _read(self, target: Address, abi: Any, name: str, args: Sequence[Any], block: int
+                    ) -> tuple[Any, ...]:
+        data = await self.rpc.eth_call(target, encode_call(abi, name, args), block)
+        return decode_output(abi, name, data)
+
+    # --- 1. addresses --------------------------------------------------------------------
+
+    async def resolve(self, block: int) -> AaveAddresses:
+        provider = self.market.pool_addresses_provider
+        await self.rpc.require_code({f"markets.{self.market.key}.pool_addresses_provider":
+                                     provider}, block)
+        (pool,) = await self._read(provider, PROVIDER, "getPool", [], block)
+        (oracle,) = await self._read(provider, PROVIDER, "getPriceOracle", [], block)
+        addresses = AaveAddresses(provider, to_checksum_address(pool), to_checksum_address(oracle))
+        await self.rpc.require_code({"Pool (from the provider)": addresses.pool,
+                                     "AaveOracle (from the provider)": addresses.oracle}, block)
+        return addresses
+
+    # --- 2. discovery --------------------------------------------------------------------
+
+    async def discover_accounts(
+        self, pool: Address, from_block: int, to_block: int,
+        on_progress: ProgressCallback | None = None,
+    ) -> dict[Address, int]:
+        """Every `onBehalfOf` of a Borrow in [from_block, to_block] -> first block seen."""
+        logs = await fetch_logs(
+            self.rpc, [pool], [[BORROW_TOPIC]], from_block, to_block,
+            initial_window=self.chain.logs_initial_window,
+            max_window=self.chain.logs_max_window,
+            on_progress=on_progress,
+        )
+        first_seen: dict[Address, int] = {}
+        for log in logs:
+            topics = log["topics"]
+            if len(topics) < 3:
+                raise InconsistentDataError(f"Borrow log without onBehalfOf topic: {log}")
+            account = to_checksum_address("0x" + str(topics[2])[-40:])
+            first_seen.setdefault(account, int(log["blockNumber"], 16))
+        return first_seen
+
+    # --- 3. market state -----------------------------------------------------------------
+
+    async def read_market(self, addresses: AaveAddresses, block: int) -> AaveMarketState:
+        pool, oracle = addresses.pool, addresses.oracle
+        (revision,) = await self._read(pool, POOL, "POOL_REVISION", [], block)
+        (assets,) = await self._read(pool, POOL, "getReservesList", [], block)
+        assets = [to_checksum_address(a) for a in assets]
+        (base_unit,) = await self._read(oracle, ORACLE, "BASE_CURRENCY_UNIT", [], block)
+        (prices,) = await self._read(oracle, ORACLE, "getAssetsPrices", [assets], block)
+        if len(prices) != len(assets):
+            raise InconsistentDataError("AaveOracle.getAssetsPrices returned a wrong count")
+        calls = []
+        for asset in assets:
+            calls.append(Call(pool, encode_call(POOL, "getReserveData", [asset]), False, 60_000))
+            calls.append(Call(asset, encode_call(ERC20, "symbol", []), True, _SIMPLE_GAS))
+        results = await self._calls(calls, block)
+        reserves: dict[Address, AaveReserve] = {}
+        for i, asset in enumerate(assets):
+            raw = require_data(results[2 * i], f"getReserveData({asset})")
+            data = decode_output(POOL, "getReserveData", raw)
+            reserve = _reserve_from(asset, data[0], results[2 * i + 1], int(prices[i]))
+            reserves[asset] = reserve
+            self._tokens[asset] = _ReserveTokens(*(to_checksum_address(a) for a in data[0][8:11]))
+        emodes = await self._read_emodes(pool, oracle, reserves, block)
+        timestamp = int((await self.rpc.get_block(block))["timestamp"], 16)
+        return AaveMarketState(
+            market_key=self.market.key, pool_revision=int(revision), base_unit=int(base_unit),
+            block=block, block_timestamp=timestamp, reserves=reserves, emodes=emodes,
+        )
+
+    async def _read_emodes(
+        self, pool: Address, oracle: Address, reserves: dict[Address, AaveReserve], block: int
+    ) -> dict[int, AaveEMode]:
+        """Categories 1..255 that exist (non-zero LT). v3.2+ is detected by its bitmap getter."""
+        ids = list(range(1, 256))
+        probe = await self._calls([Call(pool, encode_call(
+            POOL_LIQUID_EMODE, "getEModeCategoryCollateralBitmap", [1]), True, _SIMPLE_GAS)], block)
+        if probe[0].success and probe[0].data:
+            return await self._read_liquid_emodes(pool, ids, block)
+        calls = [Call(pool, encode_call(POOL, "getEModeCategoryData", [i]), False, _SIMPLE_GAS)
+                 for i in ids]
+        results = await self._calls(calls, block)
+        emodes: dict[int, AaveEMode] = {}
+        for category_id, result in zip(ids, results, strict=True):
+            (data,) = decode_output(POOL, "getEModeCategoryData", require_data(result, "eMode"))
+            ltv, lt, bonus, source, label = data
+            if lt == 0:
+                continue
+            source = to_checksum_address(source)
+            source_price = 0
+            if source != ZERO_ADDRESS:
+                (source_price,) = await self._read(oracle, ORACLE, "getAssetPrice", [source], block)
+            emodes[category_id] = AaveEMode(
+                category_id, int(ltv), int(lt), int(bonus), str(label),
+                price_source=None if source == ZERO_ADDRESS else source,
+                price_source_8dec=int(source_price),
+            )
+        return emodes
+
+    async def _read_liquid_emodes(self, pool: Address, ids: list[int], block: int
+                                  ) -> dict[int, AaveEMode]:
+        calls = []
+        for i in ids:
+            calls.append(Call(pool, encode_call(
+                POOL_LIQUID_EMODE, "getEModeCategoryCollateralConfig", [i]), False, _SIMPLE_GAS))
+            calls.append(Call(pool, encode_call(
+                POOL_LIQUID_EMODE, "getEModeCategoryCollateralBitmap", [i]), False, _SIMPLE_GAS))
+        results = await self._calls(calls, block)
+        emodes: dict[int, AaveEMode] = {}
+        for n, category_id in enumerate(ids):
+            (config,) = decode_output(POOL_LIQUID_EMODE, "getEModeCategoryCollateralConfig",
+                                      require_data(results[2 * n], "eMode config"))
+            (bitmap,) = decode_output(POOL_LIQUID_EMODE, "getEModeCategoryCollateralBitmap",
+                                      require_data(results[2 * n + 1], "eMode bitmap"))
+            ltv, lt, bonus = config
+            if lt == 0:
+                continue
+            emodes[category_id] = AaveEMode(category_id, int(ltv), int(lt), int(bonus),
+                                            collateral_bitmap=int(bitmap))
+        return emodes
+
+    # --- 4. accounts ---------------------------------------------------------------------
+
+    async def read_accounts(
+        self, addresses: AaveAddresses, market: AaveMarketState, accounts: Sequence[Address],
+        block: int,
+    ) -> list[AaveAccount]:
+        """Positions of `accounts` at `block`; accounts without debt are dropped."""
+        pool = addresses.pool
+        summary_calls = []
+        for account in accounts:
+            summary_calls.append(Call(pool, encode_call(POOL, "getUserAccountData", [account]),
+                                      False, _ACCOUNT_DATA_GAS + 8 * _ACCOUNT_DATA_GAS_PER_RESERVE))
+            summary_calls.append(Call(pool, encode_call(POOL, "getUserConfiguration", [account]),
+                                      False, _SIMPLE_GAS))
+            summary_calls.append(Call(pool, encode_call(POOL, "getUserEMode", [account]),
+                                      False, _SIMPLE_GAS))
+        summaries = await self._calls(summary_calls, block)
+        by_id = {r.reserve_id: r for r in market.reserves.values()}
+        pending: list[tuple[Address, tuple[Any, ...], int, int]] = []
+        for n, account in enumerate(accounts):
+            data = decode_output(POOL, "getUserAccountData",
+                                 require_data(summaries[3 * n], f"getUserAccountData({account})"))
+            if data[1] == 0:  # totalDebtBase: no debt, nothing can be liquidated
+                continue
+            ((bitmap,),) = decode_output(POOL, "getUserConfiguration",
+                                         require_data(summaries[3 * n + 1], "getUserConfiguration"))
+            (emode,) = decode_output(POOL, "getUserEMode",
+                                     require_data(summaries[3 * n + 2], "getUserEMode"))
+            pending.append((account, data, int(bitmap), int(emode)))
+        return await self._read_balances(pending, by_id, block)
+
+    async def _read_balances(
+        self, pending: list[tuple[Address, tuple[Any, ...], int, int]],
+        by_id: dict[int, AaveReserve], block: int,
+    ) -> list[AaveAccount]:
+        calls: list[Call] = []
+        layout: list[list[tuple[AaveReserve, bool, int, int]]] = []
+        for account, _data, bitmap, _emode in pending:
+            entries = []
+            for reserve_id, reserve in by_id.items():
+                borrowing = bool(bitmap >> (2 * reserve_id) & 1)
+                collateral = bool(bitmap >> (2 * reserve_id + 1) & 1)
+                if not (borrowing or collateral):
+                    continue
+                tokens = self._tokens[reserve.asset]
+                targets = [tokens.a_token] if collateral else []
+                if borrowing:
+                    targets += [t for t in (tokens.variable_debt_token, tokens.stable_debt_token)
+                                if t != ZERO_ADDRESS]
+                start = len(calls)
+                for target in targets:
+                    calls.append(Call(target, encode_call(ERC20, "balanceOf", [account]),
+                                      False, _SIMPLE_GAS * 2))
+                entries.append((reserve, collateral, start, len(calls)))
+            layout.append(entries)
+        results = await self._calls(calls, block)
+        accounts = []
+        for (account, data, _bitmap, emode), entries in zip(pending, layout, strict=True):
+            reserves = []
+            for reserve, collateral, start, end in entries:
+                values = [decode_output(ERC20, "balanceOf", require_data(r, "balanceOf"))[0]
+                          for r in results[start:end]]
+                supplied = int(values[0]) if collateral else 0
+                debt = sum(int(v) for v in (values[1:] if collateral else values))
+                reserves.append(AaveUserReserve(reserve.asset, supplied, debt, collateral))
+            accounts.append(AaveAccount(
+                account=account, emode_category=emode, reserves=tuple(reserves),
+                reported_collateral_8dec=int(data[0]), reported_debt_8dec=int(data[1]),
+                reported_health_factor_wad=int(data[5]),
+            ))
+        return accounts
+
+
+def _reserve_from(asset: Address, data: tuple[Any, ...], symbol: CallResult, price_8dec: int
+                  ) -> AaveReserve:
+    """Decode ReserveData (v3.0 layout, kept as `ReserveDataLegacy` in later versions)."""
+    ((config,), *_rest) = data
+    config = int(config)
+    return AaveReserve(
+        asset=asset,
+        symbol=_decode_symbol(symbol, asset),
+        reserve_id=int(data[7]),
+        decimals=(config >> 48) & 0xFF,
+        ltv_bps=config & 0xFFFF,
+        lt_bps=(config >> 16) & 0xFFFF,
+        bonus_bps=(config >> 32) & 0xFFFF,
+        emode_category=(config >> 168) & 0xFF,
+        price_8dec=price_8dec,
+        debt_ceiling=(config >> 212) & ((1 << 40) - 1),
+    )
+
+
+def _decode_symbol(result: CallResult, asset: Address) -> str:
+    """ERC-20 symbol; some old tokens (MKR) return bytes32; fall back to the address."""
+    if not result.success or not result.data:
+        return asset
+    try:
+        (symbol,) = decode_output(ERC20, "symbol", result.data)
+        return str(symbol)
+    except InconsistentDataError:
+        return result.data[:32].rstrip(b"\0").decode("utf-8", "replace") or asset

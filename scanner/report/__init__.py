@@ -1,0 +1,1 @@
+"""Human output: tables for the terminal and the histogram chart."""

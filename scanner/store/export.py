@@ -1,0 +1,254 @@
+"""Export a stored scan as CSV, JSON or Parquet, atomically.
+
+`position_records` / `bin_records` / `band_records` build the row dicts that every output
+shares (the CLI's `--json` prints the same dicts). Amounts appear twice: a readable exact
+decimal string (`liquidation_price_usd` "1781.09234567", from the 8-decimal integer, no float
+on the way) and the raw integer (`liquidation_price_8dec`).
+
+Files are written to a temp file in the destination directory, fsynced, then renamed over
+`out` (os.replace): a reader sees the old file or the complete new one, never half of one.
+
+Parquet columns: `*_usd` are decimal128(38, 8) (exact; 30 integer digits, far beyond any real
+amount -- a larger value fails the export rather than losing digits); `health_factor` and the
+raw `*_8dec` / `*_wad` integers are decimal strings, since 2**256-1 (no debt) fits no decimal.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal, Protocol, TextIO
+
+from scanner.domain import Band, HistogramBin, PositionResult, ScanRecord
+from scanner.errors import InconsistentDataError, UsageError
+
+Format = Literal["csv", "json", "parquet"]
+FORMATS: tuple[Format, ...] = ("csv", "json", "parquet")
+Record = dict[str, Any]
+
+USD_DECIMALS = 8
+WAD_DECIMALS = 18
+_PARQUET_USD_INT_DIGITS = 38 - USD_DECIMALS
+
+
+def format_units(value_raw: int | None, decimals: int) -> str | None:
+    """`value_raw / 10**decimals` as an exact decimal string with all `decimals` digits."""
+    if value_raw is None:
+        return None
+    sign = "-" if value_raw < 0 else ""
+    whole, fraction = divmod(abs(value_raw), 10**decimals)
+    return f"{sign}{whole}.{fraction:0{decimals}d}"
+
+
+def _usd(value_8dec: int | None) -> str | None:
+    return format_units(value_8dec, USD_DECIMALS)
+
+
+def _header(scan: ScanRecord) -> Record:
+    return {"market": scan.market_key, "chain": scan.chain, "block": scan.block}
+
+
+def position_records(scan: ScanRecord, positions: Iterable[PositionResult]) -> list[Record]:
+    return [
+        _header(scan)
+        | {
+            "protocol": p.protocol,
+            "account": p.account,
+            "axis": p.axis,
+            "status": str(p.status),
+            "direction": None if p.direction is None else str(p.direction),
+            "liquidation_price_usd": _usd(p.liquidation_price_8dec),
+            "axis_price_now_usd": _usd(p.axis_price_now_8dec),
+            "health_factor": format_units(p.health_factor_wad, WAD_DECIMALS),
+            "collateral_usd": _usd(p.collateral_usd_8dec),
+            "debt_usd": _usd(p.debt_usd_8dec),
+            "axis_collateral_usd": _usd(p.axis_collateral_usd_8dec),
+            "seizable_usd": _usd(p.seizable_usd_8dec),
+            "emode_category": p.emode_category,
+            "liquidation_price_8dec": p.liquidation_price_8dec,
+            "axis_price_now_8dec": p.axis_price_now_8dec,
+            "health_factor_wad": p.health_factor_wad,
+            "collateral_usd_8dec": p.collateral_usd_8dec,
+            "debt_usd_8dec": p.debt_usd_8dec,
+            "axis_collateral_usd_8dec": p.axis_collateral_usd_8dec,
+            "seizable_usd_8dec": p.seizable_usd_8dec,
+        }
+        for p in positions
+    ]
+
+
+_AMOUNTS = ("collateral_usd", "debt_usd", "seizable_usd")
+
+
+def bin_records(scan: ScanRecord, bins: Iterable[HistogramBin]) -> list[Record]:
+    records = []
+    for b in bins:
+        raw = {
+            f"{name}_8dec": getattr(b, f"{name}_8dec")
+            for name in (*_AMOUNTS, "cumulative_collateral_usd")
+        }
+        records.append(
+            _header(scan)
+            | {"axis": b.axis, "direction": str(b.direction), "bin_index": b.bin_index}
+            | {"low_usd": _usd(b.low_8dec), "high_usd": _usd(b.high_8dec), "positions": b.positions}
+            | {name.removesuffix("_8dec"): _usd(value) for name, value in raw.items()}
+            | {"low_8dec": b.low_8dec, "high_8dec": b.high_8dec}
+            | raw
+        )
+    return records
+
+
+def band_records(scan: ScanRecord, bands: Iterable[Band]) -> list[Record]:
+    records = []
+    for b in bands:
+        raw = {f"{name}_8dec": getattr(b, f"{name}_8dec") for name in _AMOUNTS}
+        records.append(
+            _header(scan)
+            | {"axis": b.axis, "direction": str(b.direction), "rank": b.rank}
+            | {"low_usd": _usd(b.low_8dec), "high_usd": _usd(b.high_8dec), "positions": b.positions}
+            | {name.removesuffix("_8dec"): _usd(value) for name, value in raw.items()}
+            | {
+                "share_of_at_risk_bps": b.share_of_at_risk_bps,
+                "distance_low_bps": b.distance_low_bps,
+                "distance_high_bps": b.distance_high_bps,
+                "top_accounts": list(b.top_accounts),
+                "low_8dec": b.low_8dec,
+                "high_8dec": b.high_8dec,
+            }
+            | raw
+        )
+    return records
+
+
+# --- the three exports ----------------------------------------------------------------------
+
+
+class ScanReader(Protocol):
+    """What the exporters need from scanner.store.repository.Repository (no import cycle)."""
+
+    def get_scan(self, scan_id: int) -> tuple[int, ScanRecord]: ...
+    def load_positions(self, scan_id: int) -> list[PositionResult]: ...
+    def load_bins(self, scan_id: int) -> list[HistogramBin]: ...
+    def load_bands(self, scan_id: int) -> list[Band]: ...
+
+
+def export_positions(repo: ScanReader, scan_id: int, fmt: Format, out: Path) -> int:
+    """Write every position of scan `scan_id` to `out`; returns the number of rows."""
+    _, scan = repo.get_scan(scan_id)
+    return write_records(position_records(scan, repo.load_positions(scan_id)), fmt, out)
+
+
+def export_bins(repo: ScanReader, scan_id: int, fmt: Format, out: Path) -> int:
+    _, scan = repo.get_scan(scan_id)
+    return write_records(bin_records(scan, repo.load_bins(scan_id)), fmt, out)
+
+
+def export_bands(repo: ScanReader, scan_id: int, fmt: Format, out: Path) -> int:
+    _, scan = repo.get_scan(scan_id)
+    return write_records(band_records(scan, repo.load_bands(scan_id)), fmt, out)
+
+
+def write_records(records: Iterable[Mapping[str, Any]], fmt: Format, out: Path) -> int:
+    """Write `records` to `out` in `fmt`, atomically. Returns the number of records."""
+    writers: dict[str, Callable[[Iterable[Mapping[str, Any]], Path], int]] = {
+        "csv": _write_csv,
+        "json": _write_json,
+        "parquet": _write_parquet,
+    }
+    if fmt not in writers:
+        raise UsageError(f"unknown export format {fmt!r}: use one of {', '.join(FORMATS)}")
+    return _atomically(out, lambda tmp: writers[fmt](records, tmp))
+
+
+def _atomically(out: Path, write: Callable[[Path], int]) -> int:
+    if not out.parent.is_dir():
+        raise UsageError(f"cannot write {out}: directory {out.parent} does not exist")
+    fd, tmp_name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        count = write(tmp)
+        with tmp.open("rb") as written:
+            os.fsync(written.fileno())  # the rename must not publish unflushed data
+        os.replace(tmp, out)
+        return count
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _csv_value(value: Any) -> Any:
+    if value is None:
+        return ""
+    return ";".join(value) if isinstance(value, list) else value
+
+
+def _write_csv(records: Iterable[Mapping[str, Any]], path: Path) -> int:
+    count = 0
+    with path.open("w", newline="") as handle:
+        writer: csv.DictWriter[str] | None = None
+        for record in records:
+            if writer is None:
+                writer = csv.DictWriter(handle, fieldnames=list(record))
+                writer.writeheader()
+            writer.writerow({key: _csv_value(value) for key, value in record.items()})
+            count += 1
+    return count
+
+
+def _write_json(records: Iterable[Mapping[str, Any]], path: Path) -> int:
+    count = 0
+    with path.open("w") as handle:
+        handle.write("[")
+        for record in records:
+            _json_item(handle, record, first=count == 0)
+            count += 1
+        handle.write("\n]\n" if count else "]\n")
+    return count
+
+
+def _json_item(handle: TextIO, record: Mapping[str, Any], *, first: bool) -> None:
+    handle.write(("\n  " if first else ",\n  ") + json.dumps(record))
+
+
+def _write_parquet(records: Iterable[Mapping[str, Any]], path: Path) -> int:
+    import pyarrow as pa  # heavy: only when a parquet file is asked for
+    import pyarrow.parquet as pq
+
+    rows = list(records)
+    columns: dict[str, Any] = {}
+    for name in rows[0] if rows else ():
+        columns[name] = _parquet_column(pa, name, [row[name] for row in rows])
+    pq.write_table(pa.table(columns), path)
+    return len(rows)
+
+
+def _parquet_column(pa: Any, name: str, values: Sequence[Any]) -> Any:
+    if name.endswith("_usd"):
+        return pa.array([_parquet_usd(name, v) for v in values], pa.decimal128(38, USD_DECIMALS))
+    if name.endswith(("_8dec", "_wad")):
+        return pa.array([None if v is None else str(v) for v in values], pa.string())
+    if name == "top_accounts":
+        return pa.array(values, pa.list_(pa.string()))
+    if name in ("block", "positions", "emode_category", "rank", "bin_index") or name.endswith(
+        "_bps"
+    ):
+        return pa.array(values, pa.int64())
+    return pa.array(values, pa.string())
+
+
+def _parquet_usd(name: str, value: str | None) -> Decimal | None:
+    if value is None:
+        return None
+    whole = value.lstrip("-").split(".")[0]
+    if len(whole) > _PARQUET_USD_INT_DIGITS:
+        raise InconsistentDataError(
+            f"{name} = {value} has more than {_PARQUET_USD_INT_DIGITS} integer digits and does "
+            "not fit a parquet decimal(38, 8): export as csv or json"
+        )
+    return Decimal(value)  # from the string: exact, no context rounding

@@ -1,0 +1,128 @@
+"""Pure mapping between the dataclasses of scanner.domain and table rows (dicts).
+
+Kept apart from the repository so the mapping can be read (and tested) without a database.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from scanner.domain import Band, Direction, HistogramBin, PositionResult, PositionStatus, ScanRecord
+
+T = TypeVar("T")
+Row = Mapping[Any, Any]  # a SQLAlchemy RowMapping, keyed by column name
+
+
+def scan_row(scan: ScanRecord) -> dict[str, Any]:
+    return {
+        "chain": scan.chain,
+        "chain_id": scan.chain_id,
+        "market_key": scan.market_key,
+        "protocol": scan.protocol,
+        "block": scan.block,
+        "block_timestamp": scan.block_timestamp,
+        "pool_revision": scan.pool_revision,
+        "status": scan.status,
+    }
+
+
+def scan_from(row: Row) -> ScanRecord:
+    return ScanRecord(
+        chain=row["chain"],
+        chain_id=row["chain_id"],
+        market_key=row["market_key"],
+        protocol=row["protocol"],
+        block=row["block"],
+        block_timestamp=row["block_timestamp"],
+        pool_revision=row["pool_revision"],
+        status=row["status"],
+    )
+
+
+def stored_scan(row: Row, make: Callable[..., T]) -> T:
+    return make(
+        scan_id=row["id"],
+        record=scan_from(row),
+        created_at=row["created_at"],
+        position_count=row["position_count"],
+        bin_count=row["bin_count"],
+        band_count=row["band_count"],
+    )
+
+
+def position_row(scan_id: int, p: PositionResult) -> dict[str, Any]:
+    return {
+        "scan_id": scan_id,
+        "market_key": p.market_key,
+        "protocol": p.protocol,
+        "account": p.account,
+        "axis": p.axis,
+        "status": str(p.status),
+        "direction": None if p.direction is None else str(p.direction),
+        "liquidation_price_8dec": p.liquidation_price_8dec,
+        "axis_price_now_8dec": p.axis_price_now_8dec,
+        "health_factor_wad": p.health_factor_wad,
+        "collateral_usd_8dec": p.collateral_usd_8dec,
+        "debt_usd_8dec": p.debt_usd_8dec,
+        "axis_collateral_usd_8dec": p.axis_collateral_usd_8dec,
+        "seizable_usd_8dec": p.seizable_usd_8dec,
+        "emode_category": p.emode_category,
+    }
+
+
+def position_from(row: Row) -> PositionResult:
+    direction = row["direction"]
+    return PositionResult(
+        market_key=row["market_key"],
+        protocol=row["protocol"],
+        account=row["account"],
+        axis=row["axis"],
+        status=PositionStatus(row["status"]),
+        direction=None if direction is None else Direction(direction),
+        liquidation_price_8dec=row["liquidation_price_8dec"],
+        axis_price_now_8dec=row["axis_price_now_8dec"],
+        health_factor_wad=row["health_factor_wad"],
+        collateral_usd_8dec=row["collateral_usd_8dec"],
+        debt_usd_8dec=row["debt_usd_8dec"],
+        axis_collateral_usd_8dec=row["axis_collateral_usd_8dec"],
+        seizable_usd_8dec=row["seizable_usd_8dec"],
+        emode_category=row["emode_category"],
+    )
+
+
+_BIN_FIELDS = (
+    "axis", "bin_index", "low_8dec", "high_8dec", "positions", "collateral_usd_8dec",
+    "debt_usd_8dec", "seizable_usd_8dec", "cumulative_collateral_usd_8dec",
+)  # fmt: skip
+_BAND_FIELDS = (
+    "axis", "rank", "low_8dec", "high_8dec", "positions", "collateral_usd_8dec", "debt_usd_8dec",
+    "seizable_usd_8dec", "share_of_at_risk_bps", "distance_low_bps", "distance_high_bps",
+)  # fmt: skip
+
+
+def bin_row(scan_id: int, b: HistogramBin) -> dict[str, Any]:
+    fields = {name: getattr(b, name) for name in _BIN_FIELDS}
+    return {"scan_id": scan_id, "direction": str(b.direction), **fields}
+
+
+def bin_from(row: Row) -> HistogramBin:
+    fields = {name: row[name] for name in _BIN_FIELDS}
+    return HistogramBin(direction=Direction(row["direction"]), **fields)
+
+
+def band_row(scan_id: int, b: Band) -> dict[str, Any]:
+    fields = {name: getattr(b, name) for name in _BAND_FIELDS}
+    return {
+        "scan_id": scan_id,
+        "direction": str(b.direction),
+        "top_accounts": json.dumps(list(b.top_accounts)),
+        **fields,
+    }
+
+
+def band_from(row: Row) -> Band:
+    fields = {name: row[name] for name in _BAND_FIELDS}
+    top = json.loads(row["top_accounts"])
+    return Band(direction=Direction(row["direction"]), top_accounts=tuple(top), **fields)

@@ -1,0 +1,276 @@
+"""config.toml validation: the shipped file and presets load; every error names its key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scanner.config import Config, load_config, preset_names
+from scanner.devnet.toolchain import project_root
+from scanner.errors import ConfigError
+
+ENV = {"LIQSCAN_RPC_URL": "https://eth-mainnet.example/v2/key"}
+
+VALID = """
+[database]
+url = "sqlite:///liqscan.db"
+
+[chains.ethereum]
+rpc_url = "${LIQSCAN_RPC_URL}"
+chain_id = 1
+confirmations = 12
+
+[[markets]]
+key = "aave-v3-ethereum"
+chain = "ethereum"
+protocol = "aave-v3"
+pool_addresses_provider = "0x2f39d218133AFaB8F2B819B1066c7E434Ad94E9e"
+start_block = 16291127
+
+[axes.ETH]
+members = ["WETH", "wstETH"]
+"""
+
+
+def load_text(tmp_path: Path, text: str, env: dict[str, str] | None = None) -> Config:
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    return load_config(path, ENV if env is None else env)
+
+
+def test_valid_minimal_config_and_defaults(tmp_path: Path) -> None:
+    config = load_text(tmp_path, VALID)
+    chain = config.chains["ethereum"]
+    assert chain.rpc_url == ENV["LIQSCAN_RPC_URL"]
+    assert (chain.chain_id, chain.confirmations, chain.max_batch_size) == (1, 12, 100)
+    assert chain.gas_limit_per_batch == 15_000_000
+    market = config.market("aave-v3-ethereum")
+    assert market.start_block == 16291127
+    assert config.chain_of(market) is chain
+    assert config.axes["ETH"].reference == "WETH"  # the first member by default
+    assert (config.histogram.mode, config.histogram.bin_bps, config.bands.max_bands) == (
+        "log",
+        100,
+        10,
+    )
+
+
+def test_lowercase_address_is_checksummed(tmp_path: Path) -> None:
+    text = VALID.replace(
+        "0x2f39d218133AFaB8F2B819B1066c7E434Ad94E9e", "0x2f39d218133afab8f2b819b1066c7e434ad94e9e"
+    )
+    market = load_text(tmp_path, text).markets[0]
+    assert market.pool_addresses_provider == "0x2f39d218133AFaB8F2B819B1066c7E434Ad94E9e"
+
+
+def test_shipped_config_toml_loads() -> None:
+    config = load_config(project_root() / "config.toml", ENV)
+    assert [m.key for m in config.markets] == ["aave-v3-ethereum", "spark-ethereum"]
+    assert config.market("spark-ethereum").pool_addresses_provider == (
+        "0x02C3eA4e34C0cBd694D2adFa2c690EECbC1793eE"
+    )
+    assert config.database_url == "sqlite:///liqscan.db"
+
+
+def test_presets_are_used_when_there_is_no_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no ./config.toml here
+    config = load_config(None, ENV)
+    assert config.source == Path("presets")
+    assert set(preset_names()) == {"aave-v3-ethereum", "spark-ethereum"}
+    assert {m.key for m in config.markets} == {"aave-v3-ethereum", "spark-ethereum"}
+    assert config.market("aave-v3-ethereum").start_block == 16291127
+    assert config.market("spark-ethereum").start_block == 16776401
+
+
+def test_liqscan_config_env_var_is_used(tmp_path: Path) -> None:
+    path = tmp_path / "other.toml"
+    path.write_text(VALID)
+    config = load_config(None, {**ENV, "LIQSCAN_CONFIG": str(path)})
+    assert config.source == path
+    with pytest.raises(ConfigError, match=r"config file .*missing.toml not found"):
+        load_config(None, {**ENV, "LIQSCAN_CONFIG": str(tmp_path / "missing.toml")})
+
+
+def test_unknown_market_lists_available(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"no market 'aave'; available: aave-v3-ethereum"):
+        load_text(tmp_path, VALID).market("aave")
+
+
+def test_unset_env_var_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_text(tmp_path, VALID, env={})
+    assert str(info.value) == (
+        "config.toml: chains.ethereum.rpc_url needs environment variable LIQSCAN_RPC_URL, "
+        "which is unset: export LIQSCAN_RPC_URL=..."
+    )
+    assert info.value.exit_code == 78
+
+
+BAD_ADDRESS = "0x2f39d218133AFaB8F2B819B1066c7E434Ad94E9e"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        pytest.param(
+            BAD_ADDRESS,
+            "0x12",
+            'markets[0].pool_addresses_provider "0x12" is not a 20-byte hex address',
+            id="short-address",
+        ),
+        pytest.param(
+            BAD_ADDRESS,
+            BAD_ADDRESS[:-1] + "E",
+            'markets[0].pool_addresses_provider "0x2f39d218133AFaB8F2B819B1066c7E434Ad94E9E"'
+            " has a bad EIP-55 checksum",
+            id="bad-checksum",
+        ),
+        pytest.param(
+            "confirmations = 12",
+            "confirmation = 12",
+            "chains.ethereum.confirmation is not a known key; did you mean 'confirmations'?",
+            id="unknown-key-hint",
+        ),
+        pytest.param(
+            "[database]",
+            "[databse]",
+            "databse is not a known key; did you mean 'database'?",
+            id="unknown-section",
+        ),
+        pytest.param(
+            "chain_id = 1",
+            'chain_id = "1"',
+            "chains.ethereum.chain_id must be an integer",
+            id="chain-id-type",
+        ),
+        pytest.param(
+            "chain_id = 1",
+            "chain_id = true",
+            "chains.ethereum.chain_id must be an integer",
+            id="bool-is-not-int",
+        ),
+        pytest.param(
+            "chain_id = 1\n", "", "chains.ethereum.chain_id is required", id="missing-key"
+        ),
+        pytest.param(
+            "confirmations = 12",
+            "confirmations = -1",
+            "chains.ethereum.confirmations must be >= 0",
+            id="negative",
+        ),
+        pytest.param(
+            'rpc_url = "${LIQSCAN_RPC_URL}"',
+            'rpc_url = "wss://node.example"',
+            "chains.ethereum.rpc_url must be an http(s):// URL",
+            id="not-http",
+        ),
+        pytest.param(
+            'chain = "ethereum"',
+            'chain = "base"',
+            "markets[0].chain 'base' is not defined: add a [chains.base] table",
+            id="undefined-chain",
+        ),
+        pytest.param(
+            'protocol = "aave-v3"',
+            'protocol = "aave-v2"',
+            "markets[0].protocol 'aave-v2' is not supported: use one of aave-v3, spark",
+            id="protocol",
+        ),
+        pytest.param(
+            'key = "aave-v3-ethereum"',
+            'key = "Aave V3"',
+            "markets[0].key 'Aave V3' must be lowercase",
+            id="market-key-format",
+        ),
+        pytest.param(
+            "confirmations = 12",
+            "confirmations = 12\ngas_limit_per_batch = 30000000",
+            "chains.ethereum.gas_limit_per_batch must be <= 16777216",
+            id="gas-cap",
+        ),
+        pytest.param(
+            'members = ["WETH", "wstETH"]',
+            "members = []",
+            "axes.ETH.members must be a non-empty list",
+            id="empty-axis",
+        ),
+        pytest.param(
+            'members = ["WETH", "wstETH"]',
+            'members = ["WETH", "WETH"]',
+            "axes.ETH.members lists a token twice",
+            id="duplicate-member",
+        ),
+        pytest.param(
+            'members = ["WETH", "wstETH"]',
+            'members = ["WETH", 3]',
+            "axes.ETH.members[1] must be a token symbol or address",
+            id="member-type",
+        ),
+        pytest.param(
+            'members = ["WETH", "wstETH"]',
+            'members = ["WETH", "0xabc"]',
+            'axes.ETH.members[1] "0xabc" is not a 20-byte hex address',
+            id="member-address",
+        ),
+        pytest.param(
+            'members = ["WETH", "wstETH"]',
+            'members = ["WETH"]\nreference = "rETH"',
+            "axes.ETH.reference 'rETH' must be one of the members",
+            id="reference",
+        ),
+        pytest.param(
+            "[axes.ETH]",
+            '[histogram]\nmode = "cubic"\n[axes.ETH]',
+            'histogram.mode \'cubic\' must be "log" or "linear"',
+            id="histogram-mode",
+        ),
+        pytest.param(
+            "[axes.ETH]",
+            "[histogram]\nbin_width_usd = 0\n[axes.ETH]",
+            "histogram.bin_width_usd must be a positive number",
+            id="bin-width",
+        ),
+        pytest.param(
+            "[axes.ETH]",
+            "[histogram]\nrange_bps = 200000\n[axes.ETH]",
+            "histogram.range_bps must be <= 100000",
+            id="range-bps",
+        ),
+        pytest.param(
+            "[axes.ETH]",
+            "[bands]\nmax_bands = 0\n[axes.ETH]",
+            "bands.max_bands must be >= 1",
+            id="max-bands",
+        ),
+        pytest.param(
+            "[axes.ETH]",
+            "[bands]\nmax_band = 3\n[axes.ETH]",
+            "bands.max_band is not a known key; did you mean 'max_bands'?",
+            id="bands-typo",
+        ),
+        pytest.param("[database]", "[database", "invalid TOML", id="bad-toml"),
+    ],
+)
+def test_each_error_names_its_key(tmp_path: Path, old: str, new: str, message: str) -> None:
+    assert old in VALID
+    with pytest.raises(ConfigError) as info:
+        load_text(tmp_path, VALID.replace(old, new, 1))
+    text = str(info.value)
+    assert text.startswith("config.toml: ")
+    assert message in text
+    assert "\n" not in text
+
+
+def test_duplicate_market_key(tmp_path: Path) -> None:
+    market = VALID[VALID.index("[[markets]]") : VALID.index("[axes.ETH]")]
+    with pytest.raises(ConfigError, match=r"markets\[1\]\.key 'aave-v3-ethereum' is used by two"):
+        load_text(tmp_path, VALID + market)
+
+
+def test_markets_must_be_an_array_of_tables(tmp_path: Path) -> None:
+    text = 'markets = "aave"\n' + VALID[: VALID.index("[[markets]]")]
+    with pytest.raises(ConfigError, match=r"markets must be an array of tables"):
+        load_text(tmp_path, text)
