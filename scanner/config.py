@@ -47,6 +47,14 @@ class ChainConfig:
     reorg_lookback_blocks: int = 64
     multicall_address: str = MULTICALL3_ADDRESS
     gas_limit_per_batch: int = 15_000_000
+    # Set when rpc_url names an unset ${VAR}: commands that only read the database still
+    # work; anything that needs the node raises this message (see require_rpc_url).
+    rpc_url_problem: str | None = None
+
+    def require_rpc_url(self) -> str:
+        if self.rpc_url_problem:
+            raise ConfigError(self.rpc_url_problem)
+        return self.rpc_url
 
 
 @dataclass(frozen=True)
@@ -245,13 +253,20 @@ def _parse_chains(source: Path, tables: Any, env: Mapping[str, str]) -> dict[str
     chains = {}
     for name, table in _table(source, "chains", tables).items():
         r = _Reader(source, f"chains.{name}", table, env)
-        r.check_keys(tuple(ChainConfig.__dataclass_fields__)[1:])
-        rpc_url = r.expanded("rpc_url")
-        if not rpc_url.startswith(("http://", "https://")):
+        r.check_keys(tuple(ChainConfig.__dataclass_fields__)[1:-1])
+        rpc_url, problem = "", None
+        try:
+            rpc_url = r.expanded("rpc_url")
+        except ConfigError as exc:
+            if not _ENV_RE.search(r.str_("rpc_url")):
+                raise
+            problem = exc.message  # an unset ${VAR}: only fatal once the node is needed
+        if problem is None and not rpc_url.startswith(("http://", "https://")):
             r.fail(r.path("rpc_url"), "must be an http(s):// URL (websockets are not supported)")
         chains[name] = ChainConfig(
             name=name,
             rpc_url=rpc_url,
+            rpc_url_problem=problem,
             chain_id=r.int_("chain_id", minimum=1),
             confirmations=r.int_("confirmations", 12),
             max_concurrency=r.int_("max_concurrency", 8, minimum=1),

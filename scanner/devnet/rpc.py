@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests
-from eth_abi import encode
-from eth_utils import function_signature_to_4byte_selector, to_checksum_address
+from eth_abi.abi import encode
+from eth_utils.abi import function_signature_to_4byte_selector
+from eth_utils.address import to_checksum_address
 
 from scanner.errors import InconsistentDataError, RpcUnavailableError
 
@@ -139,7 +140,11 @@ class DevnetRpc:
 
 
 def _tx_json(tx: Tx) -> dict[str, Any]:
-    payload: dict[str, Any] = {"from": tx.sender, "data": tx.data, "gas": hex(tx.gas)}
+    # Base fee is 0 on the devnet; a legacy zero gas price keeps anvil from defaulting the
+    # priority fee (1 gwei) above the max fee.
+    payload: dict[str, Any] = {
+        "from": tx.sender, "data": tx.data, "gas": hex(tx.gas), "gasPrice": "0x0",
+    }
     if tx.to is not None:
         payload["to"] = tx.to
     if tx.value:

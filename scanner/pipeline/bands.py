@@ -45,6 +45,7 @@ class BandParams:
     edge_factor: float = 8.0
     min_share_bps: int = 50
     min_span_bps: int = 1_000
+    flank_bins: int = 8
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ def _points(
 
 def _dense_regions(
     points: list[_Point], bin_width: float, params: BandParams
-) -> tuple[list[list[_Point]], float]:
+) -> tuple[list[tuple[int, int]], float]:
     """Candidate regions (runs of smoothed-dense bins) and the baseline collateral per bin."""
     weights: dict[int, int] = {}
     for p in points:
@@ -92,8 +93,22 @@ def _dense_regions(
             runs[-1] = (runs[-1][0], b)
         else:
             runs.append((b, b))
-    regions = [[p for p in points if lo <= int(p.distance / bin_width) <= hi] for lo, hi in runs]
-    return [r for r in regions if r], baseline
+    return runs, baseline
+
+
+def _local_run(
+    points: list[_Point], lo_bin: int, hi_bin: int, bin_width: float, params: BandParams
+) -> list[_Point]:
+    """Refine one dense region against the background density right beside it."""
+    flank = max(hi_bin - lo_bin + 1, params.flank_bins)
+    lo_d, hi_d = lo_bin * bin_width, (hi_bin + 1) * bin_width
+    near = [p for p in points if lo_d - flank * bin_width <= p.distance < hi_d + flank * bin_width]
+    outside = sum(1 for p in near if not lo_d <= p.distance < hi_d)
+    flank_width = 2 * flank * bin_width if lo_d - flank * bin_width > 0 else flank * bin_width
+    # Count density beside the region; never below one position per flank so that an empty
+    # neighbourhood still charges for width.
+    density = max(outside, 1) / flank_width
+    return _max_excess_run(near, params.edge_factor * density)
 
 
 def _max_excess_run(points: list[_Point], penalty_per_unit: float) -> list[_Point]:
@@ -145,15 +160,13 @@ def _direction_bands(
         return []
     total_8dec = sum(p.result.collateral_usd_8dec for p in points)
     bin_width = math.log(1 + params.bin_bps / BPS)
-    regions, baseline = _dense_regions(points, bin_width, params)
-    span_bins = max(
-        (points[-1].distance - points[0].distance) / bin_width,
-        math.log(1 + params.min_span_bps / BPS) / bin_width,
-    )
-    penalty = params.edge_factor * (len(points) / span_bins) / bin_width
+    regions, _ = _dense_regions(points, bin_width, params)
     bands = []
-    for region in regions:
-        band = _band(_max_excess_run(region, penalty), axis, direction, price_now_8dec, total_8dec)
+    for lo_bin, hi_bin in regions:
+        run = _local_run(points, lo_bin, hi_bin, bin_width, params)
+        if not run:
+            continue
+        band = _band(run, axis, direction, price_now_8dec, total_8dec)
         if band.share_of_at_risk_bps >= params.min_share_bps:
             bands.append(band)
     return bands

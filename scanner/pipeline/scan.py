@@ -65,7 +65,7 @@ async def scan_market(
     progress: Progress = _no_progress,
 ) -> ScanOutcome:
     chain = config.chains[market.chain]
-    async with RpcClient(chain.rpc_url, max_concurrency=chain.max_concurrency,
+    async with RpcClient(chain.require_rpc_url(), max_concurrency=chain.max_concurrency,
                          max_batch_size=chain.max_batch_size) as rpc:
         await rpc.check_chain(chain.chain_id, f"chains.{chain.name}")
         block = await _pin_block(rpc, chain, block)

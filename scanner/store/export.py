@@ -9,8 +9,9 @@ Files are written to a temp file in the destination directory, fsynced, then ren
 `out` (os.replace): a reader sees the old file or the complete new one, never half of one.
 
 Parquet columns: `*_usd` are decimal128(38, 8) (exact; 30 integer digits, far beyond any real
-amount -- a larger value fails the export rather than losing digits); `health_factor` and the
-raw `*_8dec` / `*_wad` integers are decimal strings, since 2**256-1 (no debt) fits no decimal.
+amount; a column holding a larger value is written as exact decimal strings instead);
+`health_factor` and the raw `*_8dec` / `*_wad` integers are decimal strings, since 2**256-1
+(the health factor of an account without debt) fits no parquet decimal.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol, TextIO
 
 from scanner.domain import Band, HistogramBin, PositionResult, ScanRecord
-from scanner.errors import InconsistentDataError, UsageError
+from scanner.errors import UsageError
 
 Format = Literal["csv", "json", "parquet"]
 FORMATS: tuple[Format, ...] = ("csv", "json", "parquet")
@@ -230,7 +231,7 @@ def _write_parquet(records: Iterable[Mapping[str, Any]], path: Path) -> int:
 
 def _parquet_column(pa: Any, name: str, values: Sequence[Any]) -> Any:
     if name.endswith("_usd"):
-        return pa.array([_parquet_usd(name, v) for v in values], pa.decimal128(38, USD_DECIMALS))
+        return _parquet_usd_column(pa, values)
     if name.endswith(("_8dec", "_wad")):
         return pa.array([None if v is None else str(v) for v in values], pa.string())
     if name == "top_accounts":
@@ -242,13 +243,14 @@ def _parquet_column(pa: Any, name: str, values: Sequence[Any]) -> Any:
     return pa.array(values, pa.string())
 
 
-def _parquet_usd(name: str, value: str | None) -> Decimal | None:
-    if value is None:
-        return None
-    whole = value.lstrip("-").split(".")[0]
-    if len(whole) > _PARQUET_USD_INT_DIGITS:
-        raise InconsistentDataError(
-            f"{name} = {value} has more than {_PARQUET_USD_INT_DIGITS} integer digits and does "
-            "not fit a parquet decimal(38, 8): export as csv or json"
-        )
-    return Decimal(value)  # from the string: exact, no context rounding
+def _parquet_usd_column(pa: Any, values: Sequence[str | None]) -> Any:
+    """decimal128(38, 8) when every value fits (30 integer digits); otherwise the exact decimal
+    strings, so an absurd amount (a broken or hostile oracle) never fails or rounds the export."""
+    fits = all(
+        v is None or len(v.lstrip("-").split(".")[0]) <= _PARQUET_USD_INT_DIGITS for v in values
+    )
+    if not fits:
+        return pa.array(values, pa.string())
+    # Decimal from the string: exact, no context rounding.
+    decimals = [None if v is None else Decimal(v) for v in values]
+    return pa.array(decimals, pa.decimal128(38, USD_DECIMALS))

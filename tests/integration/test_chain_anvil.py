@@ -12,7 +12,7 @@ from eth_utils.address import to_checksum_address
 
 from scanner.chain.abi import decode_event, decode_output, encode_call, event_topic, load_abi
 from scanner.chain.logs import fetch_logs
-from scanner.chain.multicall import MULTICALL3_ADDRESS, Call, aggregate3, require_data
+from scanner.chain.multicall import Call, aggregate3, require_data
 from scanner.chain.rpc import RpcClient
 from scanner.devnet.anvil import CHAIN_ID, Anvil
 from scanner.devnet.multicall import install_multicall
@@ -49,11 +49,23 @@ def send_all(rpc: DevnetRpc, txs: list[Tx], per_block: int) -> list[dict[str, An
     try:
         for start in range(0, len(txs), per_block):
             chunk = txs[start : start + per_block]
-            hashes = rpc.batch([
-                ("eth_sendTransaction", [{"from": tx.sender, "to": tx.to, "data": tx.data,
-                                          "gas": hex(tx.gas), "gasPrice": "0x0"}])
-                for tx in chunk
-            ])
+            hashes = rpc.batch(
+                [
+                    (
+                        "eth_sendTransaction",
+                        [
+                            {
+                                "from": tx.sender,
+                                "to": tx.to,
+                                "data": tx.data,
+                                "gas": hex(tx.gas),
+                                "gasPrice": "0x0",
+                            }
+                        ],
+                    )
+                    for tx in chunk
+                ]
+            )
             rpc.mine()
             receipts += rpc.batch([("eth_getTransactionReceipt", [h]) for h in hashes])
     finally:
@@ -69,8 +81,11 @@ def devnet() -> Iterator[Devnet]:
         install_multicall(rpc)
         artifact = load_artifact("@aave/core-v3", "MintableERC20")
         deploys = [
-            Tx(DEPLOYER, None, artifact.bytecode
-               + encode(["string", "string", "uint8"], [name, name, 18]).hex())
+            Tx(
+                DEPLOYER,
+                None,
+                artifact.bytecode + encode(["string", "string", "uint8"], [name, name, 18]).hex(),
+            )
             for name in ("AAA", "BBB")
         ]
         tokens = [to_checksum_address(r["contractAddress"]) for r in send_all(rpc, deploys, 1)]
@@ -110,13 +125,23 @@ async def test_fetch_logs_matches_one_plain_query(
 ) -> None:
     async with RpcClient(devnet.url) as rpc:
         found = await fetch_logs(
-            rpc, [devnet.token_a, devnet.token_b], [TRANSFER], 0, devnet.last_block,
-            initial_window=initial_window, max_window=4, concurrency=concurrency,
+            rpc,
+            [devnet.token_a, devnet.token_b],
+            [TRANSFER],
+            0,
+            devnet.last_block,
+            initial_window=initial_window,
+            max_window=4,
+            concurrency=concurrency,
         )
-        plain = await rpc.get_logs({
-            "address": [devnet.token_a, devnet.token_b], "topics": [TRANSFER],
-            "fromBlock": "0x0", "toBlock": hex(devnet.last_block),
-        })
+        plain = await rpc.get_logs(
+            {
+                "address": [devnet.token_a, devnet.token_b],
+                "topics": [TRANSFER],
+                "fromBlock": "0x0",
+                "toBlock": hex(devnet.last_block),
+            }
+        )
         only_a = await fetch_logs(rpc, [devnet.token_a], [[TRANSFER]], 0, devnet.last_block)
     assert found == plain  # same logs, same (block, logIndex) order
     assert len(found) == 2 * len(HOLDERS)
@@ -130,7 +155,8 @@ async def test_fetch_logs_matches_one_plain_query(
 def balance_calls(devnet: Devnet) -> list[Call]:
     calls = [
         Call(token, encode_call(ERC20, "balanceOf", [holder]), gas_estimate=30_000)
-        for holder in HOLDERS for token in (devnet.token_a, devnet.token_b)
+        for holder in HOLDERS
+        for token in (devnet.token_a, devnet.token_b)
     ]
     calls.append(Call(devnet.token_a, encode_call(ERC20, "totalSupply", [])))
     return calls
@@ -139,17 +165,19 @@ def balance_calls(devnet: Devnet) -> list[Call]:
 async def test_aggregate3_equals_individual_calls_at_a_pinned_block(devnet: Devnet) -> None:
     calls = balance_calls(devnet)
     async with RpcClient(devnet.url) as rpc:
-        # A small gas cap forces several aggregate3 batches, sent as one JSON-RPC batch.
+        # A small gas cap forces several aggregate3 batches (~27 calls each), yet one HTTP post
+        # after the one-off eth_getCode that checks the multicall exists at this block.
         batched = await aggregate3(rpc, calls, devnet.last_block, gas_limit_per_batch=1_000_000)
-        posts_before = rpc.stats.http_posts
+        assert (rpc.stats.http_posts, rpc.stats.requests) == (2, 1 + 5)
         plain = await aggregate3(rpc, calls, devnet.last_block, use_multicall=False)
+        assert rpc.stats.http_posts == 2 + 2  # 121 eth_calls in batches of 100
         singles = [await rpc.eth_call(c.target, c.data, devnet.last_block) for c in calls[:6]]
         earlier = await aggregate3(rpc, calls, devnet.mid_block)
     assert batched == plain
-    assert rpc.stats.http_posts - posts_before == 1 + 6  # plain batch: one post for 121 calls
     assert [r.data for r in batched[:6]] == singles
-    balances = [decode_output(ERC20, "balanceOf", require_data(r, "balanceOf"))[0]
-                for r in batched[:-1]]
+    balances = [
+        decode_output(ERC20, "balanceOf", require_data(r, "balanceOf"))[0] for r in batched[:-1]
+    ]
     assert balances == [10**18 + i for i in range(len(HOLDERS)) for _token in range(2)]
     assert decode_output(ERC20, "totalSupply", batched[-1].data)[0] == sum(balances[::2])
     # At the middle block only the first 30 holders had been minted to.
@@ -164,14 +192,17 @@ async def test_failures_no_code_and_fallback(devnet: Devnet) -> None:
             Call(NO_CODE, encode_call(ERC20, "balanceOf", [HOLDERS[0]])),
         ]
         for use_multicall in (True, False):
-            failed, empty = await aggregate3(rpc, allowed, devnet.last_block,
-                                             use_multicall=use_multicall)
+            failed, empty = await aggregate3(
+                rpc, allowed, devnet.last_block, use_multicall=use_multicall
+            )
             assert not failed.success and failed.data[:4] == bytes.fromhex("08c379a0")
             assert empty.success and empty.data == b""  # the no-code pitfall
             with pytest.raises(InconsistentDataError, match="returned no data"):
                 require_data(empty, "balanceOf at 0xdEaD")
-        strict = [Call(devnet.token_a, encode_call(ERC20, "decimals", [])),
-                  Call(devnet.token_b, transfer_too_much)]
+        strict = [
+            Call(devnet.token_a, encode_call(ERC20, "decimals", [])),
+            Call(devnet.token_b, transfer_too_much),
+        ]
         with pytest.raises(InconsistentDataError, match=f"0xa9059cbb to {devnet.token_b}"):
             await aggregate3(rpc, strict, devnet.last_block)
         with pytest.raises(InconsistentDataError, match=f"0xa9059cbb to {devnet.token_b}"):
@@ -180,6 +211,4 @@ async def test_failures_no_code_and_fallback(devnet: Devnet) -> None:
         calls = balance_calls(devnet)[:10]
         fallback = await aggregate3(rpc, calls, devnet.last_block, multicall_address=NO_CODE)
         assert fallback == await aggregate3(rpc, calls, devnet.last_block)
-    decoded = decode(["string"], failed.data[4:])[0]
-    assert "exceeds balance" in decoded
-    assert MULTICALL3_ADDRESS.startswith("0xcA11")
+    assert decode(["string"], failed.data[4:])[0].startswith("ERC20: transfer")

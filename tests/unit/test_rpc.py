@@ -166,7 +166,7 @@ async def test_5xx_is_retried(code: int) -> None:
 
 async def test_timeout_is_retried() -> None:
     async def hang(_items: list[dict[str, Any]]) -> None:
-        await asyncio.sleep(2.0)
+        await asyncio.sleep(1.0)
 
     node = FakeNode(script=[hang])
     async with (

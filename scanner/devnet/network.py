@@ -1,0 +1,161 @@
+"""A complete seeded devnet: Aave V3 (+ Morpho Blue) with borrowers, built or loaded from cache.
+
+    with seeded_devnet(seed=7, aave_positions=600, morpho_positions=100) as devnet:
+        write_config(devnet, Path("config.toml"))
+        ...  # scan devnet.rpc_url
+
+Plans are pure functions of (seed, sizes, clusters), so a cached chain is reloaded with
+`anvil --load-state` and its plans are simply generated again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from scanner.devnet.aave import AaveDeployment, deploy_aave, load_market_spec
+from scanner.devnet.anvil import CHAIN_ID, Anvil
+from scanner.devnet.cache import CacheEntry, cache_entry, cache_key
+from scanner.devnet.morpho import (
+    MorphoDeployment,
+    MorphoPositionPlan,
+    deploy_morpho,
+    plan_morpho_positions,
+    seed_morpho,
+)
+from scanner.devnet.multicall import install_multicall
+from scanner.devnet.population import AavePositionPlan, ClusterSpec, generate_aave_population
+from scanner.devnet.rpc import DevnetRpc
+from scanner.devnet.seed_aave import seed_aave
+from scanner.errors import ConfigError, InconsistentDataError
+
+AAVE_MARKET_KEY = "aave-v3-devnet"
+
+
+@dataclass(frozen=True)
+class Devnet:
+    rpc_url: str
+    seed: int
+    aave: AaveDeployment
+    aave_plans: tuple[AavePositionPlan, ...]
+    clusters: tuple[ClusterSpec, ...]
+    morpho: MorphoDeployment | None  # deployed only when Morpho positions were asked for
+    morpho_plans: tuple[MorphoPositionPlan, ...]
+    head_block: int  # the chain's head once seeding finished
+    from_cache: bool
+
+    @property
+    def port(self) -> int:
+        return int(self.rpc_url.rsplit(":", 1)[1])
+
+
+def _plans(seed: int, aave_positions: int, morpho_positions: int,
+           clusters: Sequence[ClusterSpec]) -> list[AavePositionPlan]:
+    """Validate every input before anything starts (the Aave generator checks seed/n/clusters)."""
+    if morpho_positions < 0:
+        raise ConfigError(f"number of Morpho positions must be >= 0, got {morpho_positions}")
+    return generate_aave_population(seed, aave_positions, clusters)
+
+
+def build_devnet(node: Anvil | DevnetRpc, seed: int, aave_positions: int,
+                 morpho_positions: int = 0, clusters: Sequence[ClusterSpec] = ()) -> Devnet:
+    """Deploy everything on a fresh node and open every planned position."""
+    rpc = node if isinstance(node, DevnetRpc) else DevnetRpc(node.url)
+    aave_plans = _plans(seed, aave_positions, morpho_positions, clusters)
+    # 1. infrastructure and markets
+    install_multicall(rpc)
+    aave = deploy_aave(rpc)
+    morpho = None
+    if morpho_positions:
+        morpho = deploy_morpho(rpc, aave.deployer, aave.tokens, price_source=aave.oracle)
+    # 2. borrowers (Aave also moves its dedicated LINK feed to the final price)
+    seed_aave(rpc, aave, aave_plans)
+    morpho_plans: list[MorphoPositionPlan] = []
+    if morpho is not None:
+        morpho_plans = plan_morpho_positions(seed, morpho_positions, morpho.markets)
+        seed_morpho(rpc, morpho, morpho_plans)
+    return Devnet(rpc.url, seed, aave, tuple(aave_plans), tuple(clusters), morpho,
+                  tuple(morpho_plans), rpc.block_number(), from_cache=False)
+
+
+def _meta(devnet: Devnet, rpc: DevnetRpc) -> dict[str, Any]:
+    head = rpc.call("eth_getBlockByNumber", ["latest", False])
+    return {
+        "seed": devnet.seed,
+        "aave": devnet.aave.to_dict(),
+        "morpho": devnet.morpho.to_dict() if devnet.morpho else None,
+        "head_block": devnet.head_block,
+        "head_timestamp": int(head["timestamp"], 16),
+        "aave_positions_by_kind": dict(Counter(p.kind for p in devnet.aave_plans)),
+        "morpho_positions": len(devnet.morpho_plans),
+        "clusters": [c.key() for c in devnet.clusters],
+    }
+
+
+def _load(node: Anvil, entry: CacheEntry, seed: int, aave_plans: list[AavePositionPlan],
+          morpho_positions: int, clusters: Sequence[ClusterSpec]) -> Devnet:
+    rpc = DevnetRpc(node.url)
+    meta = entry.read_meta()
+    if rpc.block_number() != meta["head_block"]:
+        raise InconsistentDataError(
+            f"devnet cache {entry.directory} did not load (head {rpc.block_number()}, "
+            f"expected {meta['head_block']}): delete that directory")
+    # new blocks continue from the saved clock, so interest accrues as if no time had passed
+    rpc.call("evm_setTime", [meta["head_timestamp"]])
+    morpho = MorphoDeployment.from_dict(meta["morpho"]) if meta["morpho"] else None
+    morpho_plans = plan_morpho_positions(seed, morpho_positions, morpho.markets) if morpho else []
+    return Devnet(node.url, seed, AaveDeployment.from_dict(meta["aave"]), tuple(aave_plans),
+                  tuple(clusters), morpho, tuple(morpho_plans), meta["head_block"],
+                  from_cache=True)
+
+
+@contextlib.contextmanager
+def seeded_devnet(seed: int = 7, aave_positions: int = 600, morpho_positions: int = 0,
+                  clusters: Sequence[ClusterSpec] = (), port: int = 0,
+                  use_cache: bool = True) -> Iterator[Devnet]:
+    """Start anvil with the seeded devnet (from the cache when possible); stop it on exit."""
+    aave_plans = _plans(seed, aave_positions, morpho_positions, clusters)
+    entry = cache_entry(cache_key(seed, aave_positions, morpho_positions,
+                                  [c.key() for c in clusters]))
+    if use_cache and entry.exists():
+        with Anvil.start(port=port, state_file=entry.state_file) as node:
+            yield _load(node, entry, seed, aave_plans, morpho_positions, clusters)
+        return
+    with Anvil.start(port=port) as node:
+        devnet = build_devnet(node, seed, aave_positions, morpho_positions, clusters)
+        if use_cache:
+            rpc = DevnetRpc(node.url)
+            entry.write(str(rpc.call("anvil_dumpState")), _meta(devnet, rpc))
+        yield devnet
+
+
+def write_config(devnet: Devnet, path: Path) -> None:
+    """A ready liqscan config.toml that scans this devnet's Aave market."""
+    spec = load_market_spec()
+    axes = "".join(
+        f"\n[axes.{axis}]\nmembers = [{', '.join(repr(s) for s in spec.axis_members(axis))}]\n"
+        .replace("'", '"')
+        for axis in ("ETH", "BTC")
+    )
+    text = f"""# liqscan config for the local devnet (seed {devnet.seed}), written by `liqscan devnet up`.
+[database]
+url = "sqlite:///liqscan.db"
+
+[chains.devnet]
+rpc_url = "{devnet.rpc_url}"
+chain_id = {CHAIN_ID}
+confirmations = 0
+
+[[markets]]
+key = "{AAVE_MARKET_KEY}"
+chain = "devnet"
+protocol = "aave-v3"
+pool_addresses_provider = "{devnet.aave.provider}"
+start_block = {devnet.aave.deploy_block}
+{axes}"""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
