@@ -13,7 +13,8 @@ import shutil
 from pathlib import Path
 
 from scanner.config import load_config
-from scanner.devnet.network import ClusterSpec, seeded_devnet, write_config
+from scanner.devnet.network import seeded_devnet, write_config
+from scanner.devnet.population import ClusterSpec
 from scanner.domain import Direction
 from scanner.pipeline.scan import scan_market
 from scanner.report.chart import render_histogram_png
@@ -22,8 +23,8 @@ from scanner.store import db
 from scanner.store.repository import Repository
 
 # A planted cluster so the demo has a known answer: ~$25M of ETH longs liquidated between
-# $1,780 and $1,860 (the devnet's ETH price is in aave_market.toml).
-DEMO_CLUSTERS = (ClusterSpec(asset="WETH", total_usd=25_000_000, low_usd=1_780, high_usd=1_860),)
+# $2,480 and $2,560, i.e. 15-17% below the devnet's ETH price of $3,000 (aave_market.toml).
+DEMO_CLUSTERS = (ClusterSpec(asset="WETH", total_usd=25_000_000, low_usd=2_480, high_usd=2_560),)
 
 
 def run_demo(args: argparse.Namespace) -> int:

@@ -2,7 +2,8 @@
 
 Layout under the cache directory (`.cache/devnet/` in the project root, or LIQSCAN_CACHE_DIR):
 
-    <key>/state.json   anvil's state (anvil_dumpState, un-gzipped): anvil --load-state reads it
+    <key>/state.json   anvil's state (anvil_dumpState, un-gzipped, call traces dropped), which
+                       `anvil --load-state` reads
     <key>/devnet.json  deployments, the seed/sizes and a summary of the plans
 
 The key hashes everything that decides the chain's content: the npm toolchain versions, the
@@ -17,6 +18,7 @@ import gzip
 import hashlib
 import json
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +29,10 @@ from scanner.errors import ConfigError, ToolchainError
 
 CACHE_ENV = "LIQSCAN_CACHE_DIR"
 CACHE_FORMAT = 1
+# anvil stores a full call trace with every transaction (~75% of a dump). Nothing we serve
+# needs them (receipts and logs stay), so they are emptied before the state is written.
+# In a transaction's `info` the `traces` array is directly followed by the `exit` key.
+_TRACES_RE = re.compile(rb'"traces":\[.*?\],"exit":', re.DOTALL)
 NPM_PACKAGES = (
     "@aave/core-v3", "@aave/periphery-v3", "@foundry-rs/anvil-linux-amd64",
     "@morpho-org/morpho-blue", "solc",
@@ -98,6 +104,7 @@ class CacheEntry:
         """Store anvil_dumpState's answer (hex of gzipped JSON) and the metadata, atomically."""
         self.directory.mkdir(parents=True, exist_ok=True)
         state_json = gzip.decompress(bytes.fromhex(dumped_state_hex.removeprefix("0x")))
+        state_json = _TRACES_RE.sub(b'"traces":[],"exit":', state_json)
         _write_atomic(self.state_file, state_json)
         _write_atomic(self.meta_file, json.dumps(meta, indent=1, sort_keys=True).encode())
 

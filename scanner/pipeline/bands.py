@@ -46,25 +46,40 @@ class BandParams:
     min_share_bps: int = 50
     min_span_bps: int = 1_000
     flank_bins: int = 8
+    mass_cap: float = 4.0
 
 
 @dataclass(frozen=True)
 class _Point:
     distance: float  # |ln(price / now)|: grows away from the current price
+    mass: float  # detection weight: collateral in median positions, clamped to [1, mass_cap]
     price_8dec: int
     account: Address
     result: PositionResult
 
 
 def _points(
-    results: Sequence[PositionResult], axis: str, direction: Direction, price_now_8dec: int
+    results: Sequence[PositionResult],
+    axis: str,
+    direction: Direction,
+    price_now_8dec: int,
+    params: BandParams,
 ) -> list[_Point]:
-    points = [
-        _Point(abs(math.log(r.liquidation_price_8dec / price_now_8dec)),
-               r.liquidation_price_8dec, r.account, r)
+    chosen = [
+        (r, r.liquidation_price_8dec)
         for r in results
         if r.axis == axis and r.status is PositionStatus.AT_RISK and r.direction is direction
         and r.liquidation_price_8dec is not None and r.liquidation_price_8dec > 0
+    ]  # fmt: skip
+    if not chosen:
+        return []
+    sizes = sorted(r.collateral_usd_8dec for r, _ in chosen)
+    median = max(sizes[len(sizes) // 2], 1)
+    points = [
+        _Point(abs(math.log(price / price_now_8dec)),
+               min(params.mass_cap, max(1.0, r.collateral_usd_8dec / median)),
+               price, r.account, r)
+        for r, price in chosen
     ]  # fmt: skip
     return sorted(points, key=lambda p: (p.distance, p.price_8dec, p.account))
 
@@ -73,10 +88,12 @@ def _dense_regions(
     points: list[_Point], bin_width: float, params: BandParams
 ) -> tuple[list[tuple[int, int]], float]:
     """Candidate regions (runs of smoothed-dense bins) and the baseline collateral per bin."""
-    weights: dict[int, int] = {}
+    weights: dict[int, float] = {}
     for p in points:
         b = int(p.distance / bin_width)
-        weights[b] = weights.get(b, 0) + p.result.collateral_usd_8dec
+        # Position counts, not collateral: heavy-tailed sizes would make every whale "dense"
+        # and hide a cluster of many mid-sized positions.
+        weights[b] = weights.get(b, 0) + p.mass
     first, last = min(weights), max(weights)
     min_span = math.log(1 + params.min_span_bps / BPS) / bin_width
     baseline = sum(weights.values()) / max(last - first + 1, min_span)
@@ -103,7 +120,7 @@ def _local_run(
     flank = max(hi_bin - lo_bin + 1, params.flank_bins)
     lo_d, hi_d = lo_bin * bin_width, (hi_bin + 1) * bin_width
     near = [p for p in points if lo_d - flank * bin_width <= p.distance < hi_d + flank * bin_width]
-    outside = sum(1 for p in near if not lo_d <= p.distance < hi_d)
+    outside = sum(p.mass for p in near if not lo_d <= p.distance < hi_d)
     flank_width = 2 * flank * bin_width if lo_d - flank * bin_width > 0 else flank * bin_width
     # Count density beside the region; never below one position per flank so that an empty
     # neighbourhood still charges for width.
@@ -112,18 +129,18 @@ def _local_run(
 
 
 def _max_excess_run(points: list[_Point], penalty_per_unit: float) -> list[_Point]:
-    """Contiguous run maximising (positions - penalty x distance span); O(n).
-
-    Counts, not collateral: sizes are heavy-tailed, so one small position at a cluster's
-    edge must weigh as much as a large one when deciding where the cluster ends.
-    """
+    """Contiguous run maximising Σ mass - penalty x (distance span); O(n)."""
     best = (-math.inf, 0, 0)
-    start = 0
+    start, mass_before_start, mass_before = 0, 0.0, 0.0
     for j, p in enumerate(points):
-        # value(i, j) = (j - i + 1) - penalty * (d_j - d_i): keep the start maximising i's key
-        if -j + penalty_per_unit * p.distance > -start + penalty_per_unit * points[start].distance:
-            start = j
-        value = (j - start + 1) - penalty_per_unit * (p.distance - points[start].distance)
+        # value(i, j) = M_j - M_{i-1} - penalty * (d_j - d_i): keep the start maximising
+        # -M_{i-1} + penalty * d_i
+        here = -mass_before + penalty_per_unit * p.distance
+        if here > -mass_before_start + penalty_per_unit * points[start].distance:
+            start, mass_before_start = j, mass_before
+        mass_before += p.mass
+        span = p.distance - points[start].distance
+        value = mass_before - mass_before_start - penalty_per_unit * span
         if value > best[0]:
             best = (value, start, j)
     return points[best[1] : best[2] + 1]
@@ -155,17 +172,23 @@ def _direction_bands(
     price_now_8dec: int,
     params: BandParams,
 ) -> list[Band]:
-    points = _points(results, axis, direction, price_now_8dec)
+    points = _points(results, axis, direction, price_now_8dec, params)
     if not points:
         return []
     total_8dec = sum(p.result.collateral_usd_8dec for p in points)
     bin_width = math.log(1 + params.bin_bps / BPS)
     regions, _ = _dense_regions(points, bin_width, params)
-    bands = []
+    runs: list[list[_Point]] = []
     for lo_bin, hi_bin in regions:
         run = _local_run(points, lo_bin, hi_bin, bin_width, params)
-        if not run:
-            continue
+        # Neighbouring regions can refine to overlapping runs: keep them as one band.
+        if runs and run and run[0].distance <= runs[-1][-1].distance:
+            merged = {id(p): p for p in runs[-1] + run}.values()
+            runs[-1] = sorted(merged, key=lambda p: (p.distance, p.price_8dec, p.account))
+        elif run:
+            runs.append(run)
+    bands = []
+    for run in runs:
         band = _band(run, axis, direction, price_now_8dec, total_8dec)
         if band.share_of_at_risk_bps >= params.min_share_bps:
             bands.append(band)

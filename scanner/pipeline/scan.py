@@ -51,6 +51,7 @@ class ScanOutcome:
     accounts_with_debt: int
     mirror_mismatches: tuple[Address, ...] = field(default_factory=tuple)
     already_stored: bool = False  # the same block was scanned before; the snapshot matched
+    discovered_from_block: int | None = None  # first block of this scan's log search (None: none)
 
 
 def _no_progress(stage: str, done: int, total: int) -> None:
@@ -106,7 +107,8 @@ async def scan_market(
     )
     common = dict(record=record, axes=tuple(axes), results=tuple(results), bins=tuple(bins),
                   bands=tuple(bands), accounts_known=len(accounts), accounts_new=len(discovered),
-                  accounts_with_debt=len(positions), mirror_mismatches=tuple(mismatches))
+                  accounts_with_debt=len(positions), mirror_mismatches=tuple(mismatches),
+                  discovered_from_block=start if start <= block else None)
 
     # 6. store: the whole snapshot or nothing
     existing = repo.find_scan(market.key, block)

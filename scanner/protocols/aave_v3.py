@@ -149,7 +149,7 @@ class AaveV3Adapter:
             reserves[asset] = reserve
             self._tokens[asset] = _ReserveTokens(*(to_checksum_address(a) for a in data[0][8:11]))
         emodes = await self._read_emodes(pool, oracle, reserves, block)
-        timestamp = int((await self.rpc.get_block(block))["timestamp"], 16)
+        timestamp = int((await self.rpc.get_block(block))["timestamp"])
         return AaveMarketState(
             market_key=self.market.key, pool_revision=int(revision), base_unit=int(base_unit),
             block=block, block_timestamp=timestamp, reserves=reserves, emodes=emodes,

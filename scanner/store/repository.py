@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Table, func, insert, select, update
+from sqlalchemy import Connection, Engine, Table, insert, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
 
 from scanner.domain import Band, HistogramBin, PositionResult, ScanRecord
@@ -153,7 +153,7 @@ class Repository:
             conn.execute(
                 update(CURSORS)
                 .where(CURSORS.c.market_key == market_key)
-                .values(last_block=cursor_block, updated_at=func.now())
+                .values(last_block=cursor_block)  # updated_at: the column's onupdate
             )
 
     # --- read: scans ---------------------------------------------------------------------

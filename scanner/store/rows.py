@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from scanner.domain import Band, Direction, HistogramBin, PositionResult, PositionStatus, ScanRecord
@@ -45,11 +46,16 @@ def stored_scan(row: Row, make: Callable[..., T]) -> T:
     return make(
         scan_id=row["id"],
         record=scan_from(row),
-        created_at=row["created_at"],
+        created_at=_aware(row["created_at"]),
         position_count=row["position_count"],
         bin_count=row["bin_count"],
         band_count=row["band_count"],
     )
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite drops the zone of a DateTime(timezone=True); we only ever write UTC.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def position_row(scan_id: int, p: PositionResult) -> dict[str, Any]:

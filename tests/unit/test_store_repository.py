@@ -37,6 +37,7 @@ def test_every_dataclass_round_trips(repo: Repository, sample_scan: SampleScan) 
     assert repo.known_accounts(sample_scan.record.market_key) == sample_scan.discovered
     assert repo.get_cursor(sample_scan.record.market_key) == sample_scan.record.block
     stored = repo.list_scans()[0]
+    assert stored.created_at.utcoffset() is not None  # aware, on SQLite too
     assert (stored.scan_id, stored.position_count, stored.bin_count, stored.band_count) == (
         scan_id, 4, 3, 2,
     )  # fmt: skip

@@ -1,0 +1,84 @@
+"""`liqscan devnet up`: a local anvil with the seeded Aave (+ Morpho) devnet, served until Ctrl-C.
+
+    liqscan devnet up --aave-positions 2000 --cluster WETH:5000000:2400:2500 --write-config c.toml
+
+Also runnable alone: `python -m scanner.devnet.cli devnet up ...`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from scanner.errors import ScannerError
+
+POLL_SECONDS = 1.0
+
+
+def register(subparsers: Any) -> None:
+    """Add `devnet up` to an argparse subparsers object (handler in `args.handler`)."""
+    devnet = subparsers.add_parser("devnet", help="local anvil with real Aave/Morpho markets")
+    devnet_sub = devnet.add_subparsers(dest="devnet_command", required=True)
+    up = devnet_sub.add_parser("up", help="start a seeded devnet and serve it until Ctrl-C")
+    up.add_argument("--aave-positions", type=int, default=600, metavar="N")
+    up.add_argument("--morpho-positions", type=int, default=0, metavar="M")
+    up.add_argument("--seed", type=int, default=7, metavar="S")
+    up.add_argument("--port", type=int, default=0, metavar="P", help="0 = any free port")
+    up.add_argument("--write-config", type=Path, metavar="PATH",
+                    help="write a liqscan config.toml for this devnet")
+    up.add_argument("--cluster", action="append", default=[], metavar="ASSET:USD:LOW:HIGH",
+                    help="plant ~USD of ASSET collateral liquidated between LOW and HIGH")
+    up.add_argument("--no-cache", action="store_true", help="rebuild instead of loading")
+    up.set_defaults(handler=cmd_devnet_up)
+
+
+def cmd_devnet_up(args: argparse.Namespace) -> int:
+    # imported here so `liqscan --help` does not pay for the devnet stack
+    from scanner.devnet.network import seeded_devnet, write_config
+    from scanner.devnet.population import ClusterSpec
+    from scanner.devnet.rpc import DevnetRpc
+
+    clusters = [ClusterSpec.parse(text) for text in args.cluster]
+    with seeded_devnet(seed=args.seed, aave_positions=args.aave_positions,
+                       morpho_positions=args.morpho_positions, clusters=clusters,
+                       port=args.port, use_cache=not args.no_cache) as devnet:
+        source = "loaded from cache" if devnet.from_cache else "built"
+        aave = devnet.aave
+        print(f"devnet {source}: {devnet.rpc_url} (chain id 31337, head block "
+              f"{devnet.head_block})")
+        print(f"  Aave PoolAddressesProvider {aave.provider}  Pool {aave.pool}  "
+              f"AaveOracle {aave.oracle}  deploy block {aave.deploy_block}")
+        print(f"  {len(devnet.aave_plans)} Aave positions, {len(devnet.morpho_plans)} Morpho")
+        if devnet.morpho is not None:
+            print(f"  Morpho {devnet.morpho.morpho}")
+        if args.write_config:
+            write_config(devnet, args.write_config)
+            print(f"  config written to {args.write_config}")
+        print("serving; Ctrl-C to stop", flush=True)
+        rpc = DevnetRpc(devnet.rpc_url, timeout_seconds=5)
+        try:
+            while True:
+                time.sleep(POLL_SECONDS)
+                rpc.block_number()  # raises RpcUnavailableError if anvil died
+        except KeyboardInterrupt:
+            print("stopping anvil", file=sys.stderr)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="liqscan")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except ScannerError as exc:
+        print(f"liqscan: error: {exc.message}", file=sys.stderr)
+        return exc.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

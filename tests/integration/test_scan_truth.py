@@ -1,0 +1,206 @@
+"""The product's truth test: every reported liquidation price is checked by the real Aave V3 Pool.
+
+For each at-risk position the axis members' oracle prices are moved (eth_call state overrides
+on the MockAggregators' answer slot, at the scan block) to the reported price x(1+1e-4) and
+x(1-1e-4): the Pool's own getUserAccountData must say healthy on the safe side and
+liquidatable on the other. A sample is then liquidated by a real `liquidationCall`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator, Mapping
+
+import pytest
+from eth_abi.abi import decode
+
+from scanner.devnet.network import Devnet, seeded_devnet
+from scanner.devnet.population import ClusterSpec
+from scanner.devnet.prices import ANSWER_SLOT, set_prices
+from scanner.devnet.rpc import DevnetRpc, RpcCallError, Tx, calldata
+from scanner.domain import Direction, PositionResult, PositionStatus
+from scanner.pipeline.scan import ScanOutcome
+from tests.integration.scan_helpers import devnet_config, fresh_repo, scan
+
+pytestmark = pytest.mark.integration
+
+WAD = 10**18
+CLUSTER = ClusterSpec(asset="WETH", total_usd=8_000_000, low_usd=2_380, high_usd=2_470)
+TOLERANCE_PPM = 100  # 1e-4
+LIQUIDATION_CALL_TOPIC = "0xe413a321e8681d831f4dbccbca790d2952b56f977908e45be37335533e005286"
+
+
+@pytest.fixture(scope="module")
+def devnet() -> Iterator[Devnet]:
+    with seeded_devnet(seed=11, aave_positions=900, clusters=(CLUSTER,)) as net:
+        yield net
+
+
+@pytest.fixture(scope="module")
+def outcome(devnet: Devnet, tmp_path_factory: pytest.TempPathFactory) -> ScanOutcome:
+    folder = tmp_path_factory.mktemp("truth")
+    config = devnet_config(devnet, folder, f"sqlite:///{folder / 'truth.db'}")
+    return scan(config, fresh_repo(config))
+
+
+def _member_symbols(devnet: Devnet, outcome: ScanOutcome, axis: str) -> dict[str, int]:
+    """Axis member symbol -> its oracle price at the scan block."""
+    (resolved,) = [a for a in outcome.axes if a.name == axis]
+    symbols = {addr: sym for sym, addr in devnet.aave.tokens.items()}
+    rpc = DevnetRpc(devnet.rpc_url)
+    prices = {}
+    for address in resolved.members:
+        raw = rpc.eth_call(devnet.aave.oracle, calldata("getAssetPrice(address)", address),
+                           outcome.record.block)
+        prices[symbols[address]] = int(decode(["uint256"], raw)[0])
+    return prices
+
+
+def _axis_prices(member_prices: Mapping[str, int], reference_8dec: int, x_8dec: int
+                 ) -> dict[str, int]:
+    """Every member moved together: the same scaling the scanner applies."""
+    return {s: p * x_8dec // reference_8dec for s, p in member_prices.items()}
+
+
+def _health_factors(devnet: Devnet, block: int, checks: list[tuple[str, dict[str, int]]]
+                    ) -> list[int]:
+    """Pool.getUserAccountData(user).healthFactor with oracle answers overridden, one batch."""
+    requests = []
+    for account, prices in checks:
+        overrides = {
+            devnet.aave.aggregators[symbol]: {
+                "stateDiff": {_slot(ANSWER_SLOT): "0x" + price.to_bytes(32, "big").hex()}
+            }
+            for symbol, price in prices.items()
+        }
+        call = {"to": devnet.aave.pool,
+                "data": calldata("getUserAccountData(address)", account)}
+        requests.append(("eth_call", [call, hex(block), overrides]))
+    results = DevnetRpc(devnet.rpc_url).batch(requests)
+    return [int(decode(["uint256"] * 6, bytes.fromhex(r[2:]))[5]) for r in results]
+
+
+def _slot(slot: str) -> str:
+    return "0x" + int(slot, 16).to_bytes(32, "big").hex()
+
+
+def _shifted(x_8dec: int, ppm: int) -> int:
+    return x_8dec * (1_000_000 + ppm) // 1_000_000
+
+
+def _at_risk(outcome: ScanOutcome, axis: str) -> list[PositionResult]:
+    return [r for r in outcome.results
+            if r.axis == axis and r.status == PositionStatus.AT_RISK]
+
+
+def test_mirror_matches_the_pool_for_every_account(outcome: ScanOutcome) -> None:
+    assert outcome.accounts_with_debt >= 500
+    assert outcome.mirror_mismatches == ()
+
+
+@pytest.mark.parametrize("axis", ["ETH", "BTC"])
+def test_pool_agrees_with_every_liquidation_price(
+    devnet: Devnet, outcome: ScanOutcome, axis: str
+) -> None:
+    members = _member_symbols(devnet, outcome, axis)
+    (resolved,) = [a for a in outcome.axes if a.name == axis]
+    positions = _at_risk(outcome, axis)
+    checks = []
+    for p in positions:
+        assert p.liquidation_price_8dec is not None
+        safe_ppm = TOLERANCE_PPM if p.direction == Direction.DOWN else -TOLERANCE_PPM
+        for ppm in (safe_ppm, -safe_ppm):
+            x = _shifted(p.liquidation_price_8dec, ppm)
+            checks.append((p.account, _axis_prices(members, resolved.reference_price_8dec, x)))
+    hfs = _health_factors(devnet, outcome.record.block, checks)
+    wrong = [
+        (p.account, p.direction, p.liquidation_price_8dec, healthy, unhealthy)
+        for p, healthy, unhealthy in zip(positions, hfs[0::2], hfs[1::2], strict=True)
+        if not (healthy >= WAD > unhealthy)
+    ]
+    assert wrong == []
+
+
+def test_every_position_kind_is_checked(devnet: Devnet, outcome: ScanOutcome) -> None:
+    kind_of = {plan.account: plan.kind for plan in devnet.aave_plans}
+    checked = {r.account for axis in ("ETH", "BTC") for r in _at_risk(outcome, axis)}
+    assert len(checked) >= 500
+    kinds_with_debt = Counter(kind_of[r.account] for r in outcome.results if r.axis == "ETH")
+    kinds_checked = Counter(kind_of[a] for a in checked)
+    # every kind is either checked on an axis or (hedged / no exposure) not sensitive at all
+    for kind in kinds_with_debt:
+        statuses = {r.status for r in outcome.results if kind_of[r.account] == kind}
+        assert kind in kinds_checked or PositionStatus.AT_RISK not in statuses, kind
+    assert {PositionStatus.AT_RISK, PositionStatus.NOT_SENSITIVE,
+            PositionStatus.LIQUIDATABLE_NOW} <= {r.status for r in outcome.results}
+    assert any(r.direction == Direction.UP for r in outcome.results), "no short was scanned"
+
+
+def test_not_sensitive_positions_stay_healthy(devnet: Devnet, outcome: ScanOutcome) -> None:
+    members = _member_symbols(devnet, outcome, "ETH")
+    hedged = [r for r in outcome.results
+              if r.axis == "ETH" and r.status == PositionStatus.NOT_SENSITIVE]
+    assert hedged, "the population has hedged / non-ETH positions"
+    checks = []
+    for r in hedged:
+        for factor_ppm in (10_000, 100_000_000):  # 0.01x and 100x
+            checks.append((r.account, {s: p * factor_ppm // 1_000_000 for s, p in members.items()}))
+    assert all(hf >= WAD for hf in _health_factors(devnet, outcome.record.block, checks))
+
+
+def test_planted_cluster_is_found_as_a_band(outcome: ScanOutcome) -> None:
+    bands = [b for b in outcome.bands if b.axis == "ETH" and b.direction == Direction.DOWN]
+    low_8dec, high_8dec = int(CLUSTER.low_usd * 10**8), int(CLUSTER.high_usd * 10**8)
+    matching = [b for b in bands
+                if abs(b.low_8dec - low_8dec) <= low_8dec // 200
+                and abs(b.high_8dec - high_8dec) <= high_8dec // 200]
+    assert matching, [(b.low_8dec, b.high_8dec) for b in bands]
+    assert matching[0].rank == 1
+
+
+LIQUIDATOR = "0x00000000000000000000000000000000000Ba5ed"
+HEALTH_FACTOR_NOT_BELOW_THRESHOLD = "45"  # Aave v3 Errors.sol
+
+
+def _liquidation_tx(devnet: Devnet, account: str) -> Tx:
+    """A liquidationCall of the account's largest debt against its largest collateral,
+    from a liquidator funded with plenty of the debt token."""
+    rpc = DevnetRpc(devnet.rpc_url)
+    plan = next(p for p in devnet.aave_plans if p.account == account)
+    debt_token = devnet.aave.tokens[max(plan.borrows, key=lambda b: b[1])[0]]
+    collateral_token = devnet.aave.tokens[max(plan.supplies, key=lambda s: s[1])[0]]
+    amount_raw = 10**30
+    rpc.send_many([
+        Tx(LIQUIDATOR, debt_token, calldata("mint(uint256)", amount_raw)),
+        Tx(LIQUIDATOR, debt_token, calldata("approve(address,uint256)", devnet.aave.pool,
+                                            amount_raw)),
+    ])
+    return Tx(LIQUIDATOR, devnet.aave.pool, calldata(
+        "liquidationCall(address,address,address,uint256,bool)",
+        collateral_token, debt_token, account, 2**256 - 1, False))
+
+
+def test_real_liquidation_call_at_the_boundary(devnet: Devnet, outcome: ScanOutcome) -> None:
+    rpc = DevnetRpc(devnet.rpc_url)
+    members = _member_symbols(devnet, outcome, "ETH")
+    (axis,) = [a for a in outcome.axes if a.name == "ETH"]
+    longs = sorted((r for r in _at_risk(outcome, "ETH") if r.direction == Direction.DOWN),
+                   key=lambda r: r.account)
+    sample = longs[:: max(1, len(longs) // 4)][:4]
+    for position in sample:
+        assert position.liquidation_price_8dec is not None
+        snapshot = rpc.call("evm_snapshot")
+        try:
+            tx = _liquidation_tx(devnet, position.account)
+            safe = _shifted(position.liquidation_price_8dec, TOLERANCE_PPM)
+            set_prices(rpc, devnet.aave, _axis_prices(members, axis.reference_price_8dec, safe))
+            with pytest.raises(RpcCallError, match=HEALTH_FACTOR_NOT_BELOW_THRESHOLD):
+                rpc.call("eth_call", [{"from": tx.sender, "to": tx.to, "data": tx.data}])
+            with pytest.raises(RpcCallError, match="reverted"):
+                rpc.send(tx)
+            past = _shifted(position.liquidation_price_8dec, -TOLERANCE_PPM)
+            set_prices(rpc, devnet.aave, _axis_prices(members, axis.reference_price_8dec, past))
+            receipt = rpc.send(tx)
+            assert any(log["topics"][0] == LIQUIDATION_CALL_TOPIC for log in receipt["logs"])
+        finally:
+            rpc.call("evm_revert", [snapshot])
