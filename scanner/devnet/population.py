@@ -279,8 +279,8 @@ def generate_aave_population(seed: int, n: int, clusters: Sequence[ClusterSpec] 
     spec = spec or load_market_spec()
     if n < 0:
         raise ConfigError(f"number of Aave positions must be >= 0, got {n}")
-    if seed < 0:
-        raise ConfigError(f"seed must be >= 0, got {seed}")
+    if not 0 <= seed < 2**63 - 1:
+        raise ConfigError(f"seed must be in [0, 2**63 - 1), got {seed}")
     for cluster in clusters:
         _check_cluster(spec, cluster)
     rng = random.Random(seed)

@@ -39,10 +39,10 @@ TOP_ACCOUNTS = 5
 @dataclass(frozen=True)
 class BandParams:
     bin_bps: int = 25
-    smooth_bins: int = 1
+    smooth_bins: int = 2
     density_factor: float = 4.0
     merge_gap_bins: int = 2
-    edge_factor: float = 8.0
+    edge_factor: float = 2.5
     min_share_bps: int = 50
     min_span_bps: int = 1_000
     flank_bins: int = 8
