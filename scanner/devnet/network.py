@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scanner.devnet.aave import AaveDeployment, deploy_aave, load_market_spec
+from scanner.devnet.aave import AaveDeployment, deploy_aave
+from scanner.devnet.aave_spec import load_market_spec
 from scanner.devnet.anvil import CHAIN_ID, Anvil
 from scanner.devnet.cache import CacheEntry, cache_entry, cache_key
 from scanner.devnet.morpho import (
@@ -96,6 +97,21 @@ def _meta(devnet: Devnet, rpc: DevnetRpc) -> dict[str, Any]:
     }
 
 
+def _entry(seed: int, aave_positions: int, morpho_positions: int,
+           clusters: Sequence[ClusterSpec]) -> CacheEntry:
+    return cache_entry(cache_key(seed, aave_positions, morpho_positions,
+                                 [c.key() for c in clusters]))
+
+
+def save_to_cache(devnet: Devnet) -> CacheEntry:
+    """Dump the node's state and the deployments into the cache entry of this devnet."""
+    rpc = DevnetRpc(devnet.rpc_url)
+    n_background = sum(p.cluster is None for p in devnet.aave_plans)
+    entry = _entry(devnet.seed, n_background, len(devnet.morpho_plans), devnet.clusters)
+    entry.write(str(rpc.call("anvil_dumpState")), _meta(devnet, rpc))
+    return entry
+
+
 def _load(node: Anvil, entry: CacheEntry, seed: int, aave_plans: list[AavePositionPlan],
           morpho_positions: int, clusters: Sequence[ClusterSpec]) -> Devnet:
     rpc = DevnetRpc(node.url)
@@ -119,8 +135,7 @@ def seeded_devnet(seed: int = 7, aave_positions: int = 600, morpho_positions: in
                   use_cache: bool = True) -> Iterator[Devnet]:
     """Start anvil with the seeded devnet (from the cache when possible); stop it on exit."""
     aave_plans = _plans(seed, aave_positions, morpho_positions, clusters)
-    entry = cache_entry(cache_key(seed, aave_positions, morpho_positions,
-                                  [c.key() for c in clusters]))
+    entry = _entry(seed, aave_positions, morpho_positions, clusters)
     if use_cache and entry.exists():
         with Anvil.start(port=port, state_file=entry.state_file) as node:
             yield _load(node, entry, seed, aave_plans, morpho_positions, clusters)
@@ -128,8 +143,7 @@ def seeded_devnet(seed: int = 7, aave_positions: int = 600, morpho_positions: in
     with Anvil.start(port=port) as node:
         devnet = build_devnet(node, seed, aave_positions, morpho_positions, clusters)
         if use_cache:
-            rpc = DevnetRpc(node.url)
-            entry.write(str(rpc.call("anvil_dumpState")), _meta(devnet, rpc))
+            save_to_cache(devnet)
         yield devnet
 
 
@@ -141,7 +155,7 @@ def write_config(devnet: Devnet, path: Path) -> None:
         .replace("'", '"')
         for axis in ("ETH", "BTC")
     )
-    text = f"""# liqscan config for the local devnet (seed {devnet.seed}), written by `liqscan devnet up`.
+    text = f"""# liqscan config for the local devnet (seed {devnet.seed}), by `liqscan devnet up`.
 [database]
 url = "sqlite:///liqscan.db"
 

@@ -15,9 +15,10 @@ import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from eth_utils import keccak, to_checksum_address
+from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
 
-from scanner.devnet.aave import MarketSpec, ReserveSpec, load_market_spec, price_to_8dec
+from scanner.devnet.aave_spec import MarketSpec, ReserveSpec, load_market_spec, price_to_8dec
 from scanner.domain import WAD
 from scanner.errors import ConfigError
 
@@ -27,6 +28,7 @@ BORROW_MARGIN_BPS = 9_950  # borrow at most 99.5% of the LTV limit: Aave rounds 
 CLUSTER_EDGE_SHARE = 0.05  # keep planted prices 5% of the range away from its edges
 ISOLATED_BUDGET_SHARE = 0.8  # of the isolated asset's debt ceiling
 STABLES = ("USDC", "USDT", "DAI")
+MAX_UINT256 = (1 << 256) - 1  # the Pool's health factor when there is no debt
 
 Amounts = tuple[tuple[str, int], ...]
 
@@ -101,7 +103,7 @@ def health_factor_wad(spec: MarketSpec, supplies: Amounts, borrows: Amounts, emo
     """HF = percentMul(collateral, avgLT).wadDiv(debt), half-up rounding as in WadRayMath."""
     collateral, debt, lt_bps, _ = account_totals_8dec(spec, supplies, borrows, emode, prices_8dec)
     if debt == 0:
-        return 2**256 - 1
+        return MAX_UINT256
     weighted = (collateral * lt_bps + BPS // 2) // BPS
     return (weighted * WAD + debt // 2) // debt
 

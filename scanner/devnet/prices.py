@@ -3,15 +3,17 @@ Morpho oracle that reads the AaveOracle).
 
 The feeds are @aave/core-v3 MockAggregators, which have no setter. Their only storage variable,
 `int256 _latestAnswer`, sits in slot 0, so we write that slot with `anvil_setStorageAt`, check
-`latestAnswer()` and `getAssetPrice()` read the new value back, and mine one block so the change
-belongs to a block of its own (reads pinned to earlier blocks keep the old price).
+`latestAnswer()` and `getAssetPrice()` read the new value back. anvil_setStorageAt edits the
+state of the current head block in place, so we mine an empty block first (freezing the head's
+state: reads pinned to it keep the old price) and one after (the first block fully at the new
+price, which `set_prices` returns).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from eth_abi import decode
+from eth_abi.abi import decode
 
 from scanner.devnet.aave import AaveDeployment
 from scanner.devnet.rpc import DevnetRpc, calldata
@@ -47,6 +49,7 @@ def set_prices(rpc: DevnetRpc, aave: AaveDeployment, prices_8dec: Mapping[str, i
         writes.append(("anvil_setStorageAt", [_aggregator(aave, symbol), ANSWER_SLOT, value]))
     if not writes:
         return rpc.block_number()
+    rpc.mine()
     rpc.batch(writes)
     rpc.mine()
     block = rpc.block_number()

@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
-from scanner.devnet.aave import AaveDeployment, MarketSpec, load_market_spec
+from scanner.devnet.aave import AaveDeployment
+from scanner.devnet.aave_spec import MarketSpec, load_market_spec
 from scanner.devnet.population import USD_8DEC, AavePositionPlan, account_address
 from scanner.devnet.prices import set_prices
 from scanner.devnet.rpc import DevnetRpc, Tx, calldata

@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from eth_abi import decode
-from eth_utils import keccak
+from eth_abi.abi import decode
+from eth_utils.crypto import keccak
 
 from scanner.devnet.aave import load_market_spec
 from scanner.devnet.network import Devnet, write_config
@@ -74,8 +74,7 @@ def test_planted_cluster_is_where_it_was_planted(devnet: Devnet, devnet_rpc: Dev
     plans = [p for p in devnet.aave_plans if p.cluster == 0]
     price_8dec = get_price_usd_8dec(devnet_rpc, devnet.aave, DEVNET_CLUSTER.asset)
     collateral_usd = 0.0
-    for plan, data in zip(plans, account_data(devnet_rpc, devnet, [p.account for p in plans]),
-                          strict=True):
+    for data in account_data(devnet_rpc, devnet, [p.account for p in plans]):
         collateral_8dec, debt_8dec, _, lt_bps, _, _ = data
         # one collateral: HF = 1 where collateral(price) * LT = debt
         liquidation_8dec = price_8dec * debt_8dec * 10_000 // (collateral_8dec * lt_bps)

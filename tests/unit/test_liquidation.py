@@ -1,0 +1,202 @@
+"""Exact liquidation prices on the integer mirror: hand-computed cases and boundary properties."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from scanner.domain import (
+    HEALTH_FACTOR_ONE_WAD,
+    AaveAccount,
+    AaveEMode,
+    AaveMarketState,
+    AaveReserve,
+    AaveUserReserve,
+    Axis,
+    Direction,
+    PositionResult,
+    PositionStatus,
+)
+from scanner.pipeline.aave_math import account_totals
+from scanner.pipeline.liquidation import closed_form_liquidation_price, liquidation_result
+
+USD = 10**8
+WETH, WSTETH, WBTC, USDC, DAI, ETH_SOURCE = "0xWETH", "0xWST", "0xWBTC", "0xUSDC", "0xDAI", "0xETH"
+
+
+def make_market(revision: int = 1, emodes: dict[int, AaveEMode] | None = None,
+                emode_reserves: int = 0) -> AaveMarketState:  # fmt: skip
+    reserves = {
+        WETH: AaveReserve(WETH, "WETH", 0, 18, 8000, 8250, 10500, emode_reserves, 2000 * USD),
+        WBTC: AaveReserve(WBTC, "WBTC", 1, 8, 7000, 7500, 11000, 0, 60000 * USD),
+        USDC: AaveReserve(USDC, "USDC", 2, 6, 7700, 8000, 10450, 0, 99_990_000),
+        DAI: AaveReserve(DAI, "DAI", 3, 18, 7500, 8000, 10500, 0, 100_010_000),
+        WSTETH: AaveReserve(WSTETH, "wstETH", 4, 18, 6900, 7900, 10700, emode_reserves,
+                            2300 * USD),
+    }  # fmt: skip
+    return AaveMarketState("test", revision, USD, 1, 1, reserves, emodes or {})
+
+
+def make_account(*legs: tuple[str, int, int, bool], emode: int = 0) -> AaveAccount:
+    user = tuple(AaveUserReserve(a, s, d, c) for a, s, d, c in legs)
+    return AaveAccount("0xA", emode, user, 0, 0, 0)
+
+
+ETH_AXIS = Axis("ETH", frozenset({WETH, WSTETH, ETH_SOURCE}), WETH, 2000 * USD)
+REFERENCE = make_account((WETH, 10 * 10**18, 0, True), (WBTC, 10**8, 0, True),
+                         (USDC, 0, 50_000 * 10**6, False))  # fmt: skip
+
+
+def hf_at(account: AaveAccount, state: AaveMarketState, axis: Axis, x_8dec: int) -> int:
+    """HF with every axis member moved to x, the way the scanner defines the axis move."""
+    prices = {a: r.price_8dec for a, r in state.reserves.items()}
+    for emode in state.emodes.values():
+        if emode.price_source is not None:
+            prices[emode.price_source] = emode.price_source_8dec
+    moved = {a: p * x_8dec // axis.reference_price_8dec
+             for a, p in prices.items() if a in axis.members}  # fmt: skip
+    return account_totals(account, state, moved).health_factor_wad
+
+
+def assert_boundary(result: PositionResult, account: AaveAccount, state: AaveMarketState) -> None:
+    x = result.liquidation_price_8dec
+    assert x is not None
+    assert hf_at(account, state, ETH_AXIS, x) >= HEALTH_FACTOR_ONE_WAD
+    beyond = x - 1 if result.direction is Direction.DOWN else x + 1
+    assert hf_at(account, state, ETH_AXIS, beyond) < HEALTH_FACTOR_ONE_WAD
+
+
+def test_reference_position_v3_0() -> None:
+    state = make_market(1)
+    result = liquidation_result(REFERENCE, state, ETH_AXIS, "aave-v3")
+    assert result is not None
+    assert (result.status, result.direction) == (PositionStatus.AT_RISK, Direction.DOWN)
+    assert_boundary(result, REFERENCE, state)
+    # Closed form: (49_995 - 45_000) / (10 * 0.825) = 605.45; truncated avgLT moves it up.
+    assert closed_form_liquidation_price(REFERENCE, state, ETH_AXIS) == 60_545_454_545
+    assert result.liquidation_price_8dec is not None
+    assert 60_600 * 10**6 < result.liquidation_price_8dec < 60_700 * 10**6
+    assert result.collateral_usd_8dec == 80_000 * USD
+    assert result.debt_usd_8dec == 49_995 * USD
+    assert result.axis_collateral_usd_8dec == 20_000 * USD
+    # 50% of the debt, with WBTC's 10% bonus (WBTC is the largest collateral at ~606).
+    assert result.seizable_usd_8dec == 49_995 * USD // 2 * 11_000 // 10_000
+
+
+def test_reference_position_v3_5_matches_closed_form_closely() -> None:
+    state = make_market(9)
+    result = liquidation_result(REFERENCE, state, ETH_AXIS, "aave-v3")
+    closed = closed_form_liquidation_price(REFERENCE, state, ETH_AXIS)
+    assert result is not None and result.liquidation_price_8dec is not None and closed
+    assert_boundary(result, REFERENCE, state)
+    assert abs(result.liquidation_price_8dec - closed) <= 2  # no truncated avgLT any more
+
+
+def test_zero_debt_is_none() -> None:
+    supplier = make_account((WETH, 10**18, 0, True))
+    assert liquidation_result(supplier, make_market(), ETH_AXIS, "aave-v3") is None
+
+
+@pytest.mark.parametrize(
+    ("account", "state"),
+    [
+        pytest.param(
+            make_account((WSTETH, 10 * 10**18, 0, True), (WETH, 0, 9 * 10**18, False), emode=1),
+            make_market(1, {1: AaveEMode(1, 9000, 9300, 10100, "ETH", ETH_SOURCE, 2000 * USD)}, 1),
+            id="v3.0-emode-loop",
+        ),
+        pytest.param(
+            make_account((WSTETH, 10 * 10**18, 0, True), (WETH, 0, 9 * 10**18, False), emode=1),
+            make_market(5, {1: AaveEMode(1, 9000, 9300, 10100, "ETH", collateral_bitmap=1 << 4)}),
+            id="v3.2-emode-loop",
+        ),
+        pytest.param(
+            make_account((USDC, 1000 * 10**6, 0, True), (DAI, 0, 500 * 10**18, False)),
+            make_market(1),
+            id="no-axis-exposure",
+        ),
+    ],
+)
+def test_hedged_is_not_sensitive(account: AaveAccount, state: AaveMarketState) -> None:
+    result = liquidation_result(account, state, ETH_AXIS, "aave-v3")
+    assert result is not None
+    assert result.status is PositionStatus.NOT_SENSITIVE
+    assert (result.direction, result.liquidation_price_8dec) == (None, None)
+
+
+def test_short_is_up() -> None:
+    # 10_000 USDC (LT 80%) against 2 WETH: liquidated when ETH rises to ~4000.
+    short = make_account((USDC, 10_000 * 10**6, 0, True), (WETH, 0, 2 * 10**18, False))
+    state = make_market(1)
+    result = liquidation_result(short, state, ETH_AXIS, "aave-v3")
+    assert result is not None
+    assert (result.status, result.direction) == (PositionStatus.AT_RISK, Direction.UP)
+    assert_boundary(result, short, state)
+    assert result.liquidation_price_8dec == 10_000 * 99_990_000 * 8000 // 10_000 // 2
+
+
+def test_liquidatable_now_reports_recovery_price() -> None:
+    # 1 WETH (LT 82.5%) against 1_900 USDC: HF = 1650/1899.81 < 0.95
+    under = make_account((WETH, 10**18, 0, True), (USDC, 0, 1900 * 10**6, False))
+    state = make_market(1)
+    result = liquidation_result(under, state, ETH_AXIS, "aave-v3")
+    assert result is not None
+    assert result.status is PositionStatus.LIQUIDATABLE_NOW
+    assert result.direction is Direction.DOWN
+    assert result.liquidation_price_8dec is not None
+    assert result.liquidation_price_8dec > ETH_AXIS.reference_price_8dec
+    assert_boundary(result, under, state)
+    # HF < 0.95: full close factor, 5% bonus, capped by the 2000 USD of collateral.
+    assert result.seizable_usd_8dec == min(2000 * USD, 1_899_810_000_00 * 10_500 // 10_000)
+
+
+def test_v3_0_emode_price_source_moves_with_the_axis() -> None:
+    # In eMode, wstETH is priced by the ETH source: long wstETH vs USDC is liquidated at the
+    # price where 10 * x * 0.93 = 15_000 USDC-ish, not where the wstETH oracle would say.
+    emodes = {1: AaveEMode(1, 9000, 9300, 10100, "ETH", ETH_SOURCE, 2000 * USD)}
+    state = make_market(1, emodes, emode_reserves=1)
+    long = make_account((WSTETH, 10 * 10**18, 0, True), (USDC, 0, 15_000 * 10**6, False), emode=1)
+    result = liquidation_result(long, state, ETH_AXIS, "aave-v3")
+    assert result is not None and result.liquidation_price_8dec is not None
+    assert result.direction is Direction.DOWN
+    assert_boundary(result, long, state)
+    assert abs(result.liquidation_price_8dec - 14_998_500 * USD // 9_300) <= 1
+
+
+LEG_ASSETS = [WETH, WBTC, USDC, DAI, WSTETH]
+DECIMALS = {WETH: 18, WBTC: 8, USDC: 6, DAI: 18, WSTETH: 18}
+
+
+@st.composite
+def positions(draw: st.DrawFn) -> AaveAccount:
+    legs = []
+    for asset in draw(st.lists(st.sampled_from(LEG_ASSETS), min_size=1, max_size=4, unique=True)):
+        unit = 10 ** DECIMALS[asset]
+        supplied = draw(st.integers(0, 10**6)) * unit // draw(st.sampled_from([1, 7, 1000]))
+        debt = draw(st.integers(0, 10**6)) * unit // draw(st.sampled_from([1, 3, 1000]))
+        legs.append((asset, supplied, debt, draw(st.booleans())))
+    return make_account(*legs)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(account=positions(), revision=st.sampled_from([1, 5, 9]))
+def test_boundary_property(account: AaveAccount, revision: int) -> None:
+    state = make_market(revision)
+    result = liquidation_result(account, state, ETH_AXIS, "aave-v3")
+    if all(r.debt_raw == 0 for r in account.reserves):
+        assert result is None
+        return
+    assert result is not None
+    now_hf = hf_at(account, state, ETH_AXIS, ETH_AXIS.reference_price_8dec)
+    assert result.health_factor_wad == now_hf
+    if result.status is PositionStatus.NOT_SENSITIVE:
+        assert now_hf >= HEALTH_FACTOR_ONE_WAD
+        for x in (1, 10**4, ETH_AXIS.reference_price_8dec * 10**6):
+            assert hf_at(account, state, ETH_AXIS, x) >= HEALTH_FACTOR_ONE_WAD
+        return
+    if result.status is PositionStatus.AT_RISK:
+        assert now_hf >= HEALTH_FACTOR_ONE_WAD
+        assert result.direction is not None
+    if result.liquidation_price_8dec is not None:
+        assert_boundary(result, account, state)
