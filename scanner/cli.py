@@ -9,7 +9,6 @@ Exit codes: 0 ok; 1 unexpected bug; 2 bad usage; 3 scan incomplete (nothing writ
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import logging
 import os

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import requests
 
@@ -88,7 +89,7 @@ class Anvil:
 
     def wait_ready(self, timeout_seconds: float = _START_TIMEOUT_SECONDS) -> None:
         deadline = time.monotonic() + timeout_seconds
-        body = {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}
+        body: dict[str, Any] = {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise ToolchainError(f"anvil exited with code {self.process.returncode}")

@@ -121,7 +121,8 @@ def seed_prices(spec: MarketSpec) -> dict[str, int]:
 
 def _amount_raw(spec: MarketSpec, symbol: str, usd_8dec: int) -> int:
     reserve = spec.reserve(symbol)
-    return usd_8dec * 10**reserve.decimals // reserve.seed_price_8dec
+    unit_raw: int = 10**reserve.decimals
+    return usd_8dec * unit_raw // reserve.seed_price_8dec
 
 
 def build_plan(spec: MarketSpec, account: str, kind: str, emode: int,

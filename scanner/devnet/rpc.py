@@ -73,7 +73,7 @@ class DevnetRpc:
         """Send a JSON-RPC batch; return results in order; raise on any error object."""
         if not requests_:
             return []
-        body = []
+        body: list[Any] = []
         for method, params in requests_:
             self._next_id += 1
             body.append({"jsonrpc": "2.0", "id": self._next_id, "method": method, "params": params})

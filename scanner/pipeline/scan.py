@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 from scanner.chain.logs import confirmed_head, reorg_safe_start
 from scanner.chain.rpc import RpcClient
@@ -168,12 +169,17 @@ def histogram_and_bands(
     for axis in axes:
         on_axis = [r for r in results if r.axis == axis.name]
         bins += build_histogram(
-            on_axis, axis.name, axis.reference_price_8dec, mode=hist.mode, bin_bps=hist.bin_bps,
+            on_axis, axis.name, axis.reference_price_8dec,
+            mode=_histogram_mode(hist.mode), bin_bps=hist.bin_bps,
             bin_width_8dec=round(hist.bin_width_usd * 10**8), range_bps=hist.range_bps,
         )
         bands += detect_bands(on_axis, axis.name, axis.reference_price_8dec,
                               max_bands=config.bands.max_bands)
     return bins, bands
+
+
+def _histogram_mode(mode: str) -> Literal["log", "linear"]:
+    return "linear" if mode == "linear" else "log"  # config.py accepts only these two
 
 
 def _require_same_snapshot(

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from eth_utils import to_checksum_address
+from eth_utils.address import to_checksum_address
 
 from scanner.chain.abi import decode_output, encode_call, event_topic, load_abi
 from scanner.chain.logs import fetch_logs

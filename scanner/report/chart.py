@@ -27,7 +27,8 @@ def render_histogram_png(
         lefts = [b.low_8dec / _UNIT for b in rows]
         widths = [(b.high_8dec - b.low_8dec) / _UNIT for b in rows]
         heights = [b.collateral_usd_8dec / _UNIT / 1e6 for b in rows]
-        label = "longs (liquidated on a fall)" if direction == Direction.DOWN else "shorts (on a rise)"
+        label = ("longs (liquidated on a fall)" if direction == Direction.DOWN
+                 else "shorts (on a rise)")
         ax.bar(lefts, heights, width=widths, align="edge", color=color, alpha=0.8, label=label)
     for band in bands:
         if band.axis != axis:

@@ -16,6 +16,8 @@ import pytest
 from scanner.devnet.network import Devnet, seeded_devnet, write_config
 
 pytestmark = pytest.mark.integration
+BAND_FIELDS = {"axis", "low_usd", "high_usd", "collateral_usd", "debt_usd", "positions"}
+DEAD = "0x000000000000000000000000000000000000dEaD"
 
 
 def liqscan(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None
@@ -52,7 +54,7 @@ def test_scan_then_bands_positions_and_exports(config_path: Path, tmp_path: Path
     rows = json.loads(bands.stdout)
     assert rows, "the devnet population has ETH bands"
     for row in rows:
-        assert {"axis", "low_usd", "high_usd", "collateral_usd", "debt_usd", "positions"} <= set(row)
+        assert set(row) >= BAND_FIELDS
         assert row["axis"] == "ETH" and float(row["low_usd"]) <= float(row["high_usd"])
 
     table = liqscan("--config", cfg, "bands", "--axis", "ETH")
@@ -104,7 +106,7 @@ def test_bad_inputs_give_one_line_errors(config_path: Path, tmp_path: Path) -> N
     no_code = tmp_path / "nocode.toml"
     text = config_path.read_text()
     start = text.index('pool_addresses_provider = "') + len('pool_addresses_provider = "')
-    no_code.write_text(text[:start] + "0x000000000000000000000000000000000000dEaD" + text[start + 42:])
+    no_code.write_text(text[:start] + DEAD + text[start + 42:])
     empty = liqscan("--config", str(no_code), "scan")
     assert empty.returncode == 78 and "has no code" in _error_line(empty)
 

@@ -12,7 +12,7 @@ import pytest
 from eth_abi.abi import decode
 from eth_utils.crypto import keccak
 
-from scanner.devnet.aave import load_market_spec
+from scanner.devnet.aave_spec import load_market_spec
 from scanner.devnet.network import Devnet, write_config
 from scanner.devnet.population import AavePositionPlan, account_totals_8dec, final_prices
 from scanner.devnet.prices import get_price_usd_8dec, set_price_usd_8dec, set_prices

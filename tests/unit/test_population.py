@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from scanner.devnet.aave import load_market_spec
+from scanner.devnet.aave_spec import load_market_spec
 from scanner.devnet.population import (
     RECIPES,
     ClusterSpec,
