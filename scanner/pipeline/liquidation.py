@@ -38,8 +38,11 @@ from scanner.pipeline.aave_math import (
     totals_for_legs,
 )
 
-X_LOW_8DEC = 1  # one base unit: every axis asset is worthless
-X_HIGH_FACTOR = 10**12  # X_HIGH = max(10**20, ref_now * 1e12): the axis dominates any value
+# The axis moves within [now / SENSITIVITY_RANGE, now * SENSITIVITY_RANGE]. A position that only
+# a move beyond that range (a 99% crash or a 100x rally) could liquidate is NOT_SENSITIVE: for
+# hedged positions (eMode loops: LST collateral against WETH debt) integer rounding at prices
+# near zero would otherwise produce meaningless "liquidation prices" of a few oracle units.
+SENSITIVITY_RANGE = 100
 CLOSE_FACTOR_BPS = 5_000
 FULL_CLOSE_FACTOR_BPS = 10_000
 FULL_CLOSE_HF_WAD = 95 * 10**16  # HF below 0.95 lets a liquidator close the whole debt
@@ -166,19 +169,19 @@ def _up_boundary(position: _Position, lo: int, hi: int) -> int:
 def _find_boundary(position: _Position) -> tuple[Direction | None, int | None]:
     """Direction and liquidation price; (None, None) when no axis price changes health."""
     now = position.ref_now_8dec
-    x_high = max(10**20, now * X_HIGH_FACTOR)
-    low_ok, high_ok = position.healthy(X_LOW_8DEC), position.healthy(x_high)
+    x_low, x_high = max(1, now // SENSITIVITY_RANGE), now * SENSITIVITY_RANGE
+    low_ok, high_ok = position.healthy(x_low), position.healthy(x_high)
     if low_ok and high_ok:
-        return None, None  # hedged or no exposure: healthy at every axis price
+        return None, None  # hedged or no exposure: healthy across the whole range
     if not low_ok and high_ok:
-        return Direction.DOWN, _down_boundary(position, X_LOW_8DEC, x_high)
+        return Direction.DOWN, _down_boundary(position, x_low, x_high)
     if low_ok and not high_ok:
-        return Direction.UP, _up_boundary(position, X_LOW_8DEC, x_high)
+        return Direction.UP, _up_boundary(position, x_low, x_high)
     if not position.healthy(now):
         return None, None  # unhealthy at both extremes and now: no price rescues it
     # Unhealthy at both extremes but healthy now (only possible through rounding
     # non-monotonicity): report the nearer of the two boundaries.
-    down = _down_boundary(position, X_LOW_8DEC, now)
+    down = _down_boundary(position, x_low, now)
     up = _up_boundary(position, now, x_high)
     if now * now <= down * up:  # now/down <= up/now: the fall is the smaller move
         return Direction.DOWN, down
@@ -229,7 +232,8 @@ def liquidation_result(
         again (DOWN: it is healthy at and above that price; UP: at and below). Both None when
         no axis price makes it healthy. Seizable uses current prices, with a 100% close
         factor when HF < 0.95.
-      NOT_SENSITIVE: healthy at every axis price in (0, inf): direction and price None.
+      NOT_SENSITIVE: healthy at every axis price in [now / 100, now * 100] (hedged, or no
+        exposure to the axis): direction and price None.
       AT_RISK: healthy now; the exact boundary above, seizable at that price (50% close).
     """
     if all(reserve.debt_raw == 0 for reserve in account.reserves):

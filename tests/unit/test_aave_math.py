@@ -11,6 +11,9 @@ from scanner.pipeline.aave_math import (
     HealthArithmetic,
     account_totals,
     arithmetic_for_revision,
+    mul_div_ceil,
+    percent_mul,
+    wad_div,
 )
 
 USD = 10**8
@@ -26,8 +29,9 @@ def reserves(emode_category: int = 0) -> dict[str, AaveReserve]:
     }
 
 
-def market(revision: int, emodes: dict[int, AaveEMode] | None = None, emode_reserves: int = 0
-           ) -> AaveMarketState:  # fmt: skip
+def market(
+    revision: int, emodes: dict[int, AaveEMode] | None = None, emode_reserves: int = 0
+) -> AaveMarketState:
     return AaveMarketState("test", revision, USD, 1, 1, reserves(emode_reserves), emodes or {})
 
 
@@ -36,8 +40,9 @@ def account(*legs: tuple[str, int, int, bool], emode: int = 0) -> AaveAccount:
     return AaveAccount("0xA", emode, user, 0, 0, 0)
 
 
-REFERENCE = account((WETH, 10 * 10**18, 0, True), (WBTC, 10**8, 0, True),
-                    (USDC, 0, 50_000 * 10**6, False))  # fmt: skip
+REFERENCE = account(
+    (WETH, 10 * 10**18, 0, True), (WBTC, 10**8, 0, True), (USDC, 0, 50_000 * 10**6, False)
+)
 
 
 @pytest.mark.parametrize(
@@ -55,6 +60,21 @@ REFERENCE = account((WETH, 10 * 10**18, 0, True), (WBTC, 10**8, 0, True),
 )
 def test_arithmetic_for_revision(revision: int, expected: HealthArithmetic) -> None:
     assert arithmetic_for_revision(revision) is expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        pytest.param(percent_mul(1, 5000), 1, id="percentMul-half-rounds-up"),
+        pytest.param(percent_mul(1, 4999), 0, id="percentMul-below-half-rounds-down"),
+        pytest.param(wad_div(2, 3), 666_666_666_666_666_667, id="wadDiv-half-up"),
+        pytest.param(wad_div(1, 3), 333_333_333_333_333_333, id="wadDiv-down"),
+        pytest.param(mul_div_ceil(3, 99_990_000, 10**6), 300, id="mulDivCeil"),
+        pytest.param(mul_div_ceil(3, 10**6, 10**6), 3, id="mulDivCeil-exact"),
+    ],
+)
+def test_library_rounding(value: int, expected: int) -> None:
+    assert value == expected
 
 
 @pytest.mark.parametrize("revision", [0, 12, 999])
@@ -103,8 +123,9 @@ def test_debt_rounding(revision: int, debt_8dec: int) -> None:
         pytest.param(((WETH, 10**18, 0, True), (USDC, 0, 10**6, False)), 2000 * USD, id="flag-on"),
     ],
 )
-def test_collateral_needs_the_user_flag(legs: tuple[tuple[str, int, int, bool], ...],
-                                        collateral_8dec: int) -> None:  # fmt: skip
+def test_collateral_needs_the_user_flag(
+    legs: tuple[tuple[str, int, int, bool], ...], collateral_8dec: int
+) -> None:
     assert account_totals(account(*legs), market(1)).collateral_8dec == collateral_8dec
 
 
@@ -155,8 +176,9 @@ def test_v3_0_zero_price_source_falls_back_to_asset_price() -> None:
 
 
 def test_v3_0_emode_lt_only_for_reserves_of_the_category() -> None:
-    mixed = account((WETH, 10**18, 0, True), (WBTC, 10**8, 0, True), (USDC, 0, 10**6, False),
-                    emode=1)  # fmt: skip
+    mixed = account(
+        (WETH, 10**18, 0, True), (WBTC, 10**8, 0, True), (USDC, 0, 10**6, False), emode=1
+    )
     emodes = {1: AaveEMode(1, 9000, 9300, 10100, "ETH")}
     totals = account_totals(mixed, market(1, emodes, emode_reserves=1))
     # WETH (category 1) at 9300, WBTC keeps 7500: floor((2000*9300 + 60000*7500) / 62000)
@@ -167,8 +189,9 @@ def test_v3_2_emode_lt_follows_the_collateral_bitmap() -> None:
     # Bit 3 = wstETH only; the reserves' own category (set to 1 here) no longer matters.
     emodes = {1: AaveEMode(1, 9000, 9300, 10100, "ETH", collateral_bitmap=1 << 3)}
     state = market(5, emodes, emode_reserves=1)
-    both = account((WETH, 10**18, 0, True), (WSTETH, 10**18, 0, True),
-                   (USDC, 0, 10**6, False), emode=1)  # fmt: skip
+    both = account(
+        (WETH, 10**18, 0, True), (WSTETH, 10**18, 0, True), (USDC, 0, 10**6, False), emode=1
+    )
     totals = account_totals(both, state)
     assert totals.collateral_8dec == 4300 * USD  # oracle prices: no eMode price source
     assert totals.avg_lt_bps == (2000 * 8250 + 2300 * 9300) // 4300

@@ -19,22 +19,26 @@ from scanner.domain import (
     PositionStatus,
 )
 from scanner.pipeline.aave_math import account_totals
-from scanner.pipeline.liquidation import closed_form_liquidation_price, liquidation_result
+from scanner.pipeline.liquidation import (
+    SENSITIVITY_RANGE,
+    closed_form_liquidation_price,
+    liquidation_result,
+)
 
 USD = 10**8
 WETH, WSTETH, WBTC, USDC, DAI, ETH_SOURCE = "0xWETH", "0xWST", "0xWBTC", "0xUSDC", "0xDAI", "0xETH"
 
 
-def make_market(revision: int = 1, emodes: dict[int, AaveEMode] | None = None,
-                emode_reserves: int = 0) -> AaveMarketState:  # fmt: skip
+def make_market(
+    revision: int = 1, emodes: dict[int, AaveEMode] | None = None, emode_reserves: int = 0
+) -> AaveMarketState:
     reserves = {
         WETH: AaveReserve(WETH, "WETH", 0, 18, 8000, 8250, 10500, emode_reserves, 2000 * USD),
         WBTC: AaveReserve(WBTC, "WBTC", 1, 8, 7000, 7500, 11000, 0, 60000 * USD),
         USDC: AaveReserve(USDC, "USDC", 2, 6, 7700, 8000, 10450, 0, 99_990_000),
         DAI: AaveReserve(DAI, "DAI", 3, 18, 7500, 8000, 10500, 0, 100_010_000),
-        WSTETH: AaveReserve(WSTETH, "wstETH", 4, 18, 6900, 7900, 10700, emode_reserves,
-                            2300 * USD),
-    }  # fmt: skip
+        WSTETH: AaveReserve(WSTETH, "wstETH", 4, 18, 6900, 7900, 10700, emode_reserves, 2300 * USD),
+    }
     return AaveMarketState("test", revision, USD, 1, 1, reserves, emodes or {})
 
 
@@ -44,8 +48,9 @@ def make_account(*legs: tuple[str, int, int, bool], emode: int = 0) -> AaveAccou
 
 
 ETH_AXIS = Axis("ETH", frozenset({WETH, WSTETH, ETH_SOURCE}), WETH, 2000 * USD)
-REFERENCE = make_account((WETH, 10 * 10**18, 0, True), (WBTC, 10**8, 0, True),
-                         (USDC, 0, 50_000 * 10**6, False))  # fmt: skip
+REFERENCE = make_account(
+    (WETH, 10 * 10**18, 0, True), (WBTC, 10**8, 0, True), (USDC, 0, 50_000 * 10**6, False)
+)
 
 
 def hf_at(account: AaveAccount, state: AaveMarketState, axis: Axis, x_8dec: int) -> int:
@@ -54,8 +59,9 @@ def hf_at(account: AaveAccount, state: AaveMarketState, axis: Axis, x_8dec: int)
     for emode in state.emodes.values():
         if emode.price_source is not None:
             prices[emode.price_source] = emode.price_source_8dec
-    moved = {a: p * x_8dec // axis.reference_price_8dec
-             for a, p in prices.items() if a in axis.members}  # fmt: skip
+    moved = {
+        a: p * x_8dec // axis.reference_price_8dec for a, p in prices.items() if a in axis.members
+    }
     return account_totals(account, state, moved).health_factor_wad
 
 
@@ -192,7 +198,9 @@ def test_boundary_property(account: AaveAccount, revision: int) -> None:
     assert result.health_factor_wad == now_hf
     if result.status is PositionStatus.NOT_SENSITIVE:
         assert now_hf >= HEALTH_FACTOR_ONE_WAD
-        for x in (1, 10**4, ETH_AXIS.reference_price_8dec * 10**6):
+        # healthy across the sensitivity range: a 99% fall to a 100x rally
+        now = ETH_AXIS.reference_price_8dec
+        for x in (now // SENSITIVITY_RANGE, now // 3, now * 3, now * SENSITIVITY_RANGE):
             assert hf_at(account, state, ETH_AXIS, x) >= HEALTH_FACTOR_ONE_WAD
         return
     if result.status is PositionStatus.AT_RISK:
@@ -200,3 +208,16 @@ def test_boundary_property(account: AaveAccount, revision: int) -> None:
         assert result.direction is not None
     if result.liquidation_price_8dec is not None:
         assert_boundary(result, account, state)
+
+
+def test_loop_of_axis_members_is_not_sensitive() -> None:
+    # Regression: wstETH collateral against WETH debt (an eMode-style loop) is hedged. Integer
+    # rounding makes it liquidatable only at an ETH price of a few oracle units (~6e-8 USD),
+    # which was reported as an at-risk "liquidation price" and formed a $0.00 band.
+    loop = make_account((WSTETH, 10 * 10**18, 0, True), (WETH, 0, 9 * 10**18, False))
+    result = liquidation_result(loop, make_market(), ETH_AXIS, "aave-v3")
+    assert result is not None
+    assert result.status is PositionStatus.NOT_SENSITIVE
+    assert result.direction is None and result.liquidation_price_8dec is None
+    # ...although the pool's arithmetic does flip at a price near zero:
+    assert hf_at(loop, make_market(), ETH_AXIS, 1) < HEALTH_FACTOR_ONE_WAD
