@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -70,33 +71,62 @@ def _find(abi: Abi, kind: str, name: str) -> AbiEntry:
     raise AbiError(f"{kind} {name} is overloaded ({overloads}): name it by full signature")
 
 
+@dataclass(frozen=True)
+class _Function:
+    signature: str
+    selector: bytes
+    input_types: tuple[str, ...]
+    output_types: tuple[str, ...]
+
+
+# A scan encodes and decodes tens of thousands of calls: look each function up and hash its
+# signature once. Keyed by the ABI object's identity (ABIs are loaded once and never mutated).
+_FUNCTIONS: dict[tuple[int, str], tuple[Abi, _Function]] = {}
+
+
+def _function(abi: Abi, name: str) -> _Function:
+    key = (id(abi), name)
+    cached = _FUNCTIONS.get(key)
+    if cached is not None and cached[0] is abi:
+        return cached[1]
+    entry = _find(abi, "function", name)
+    text = signature(entry)
+    function = _Function(
+        signature=text,
+        selector=keccak(text=text)[:4],
+        input_types=tuple(canonical_type(p) for p in entry.get("inputs", [])),
+        output_types=tuple(canonical_type(p) for p in entry.get("outputs", [])),
+    )
+    _FUNCTIONS[key] = (abi, function)  # keeps `abi` alive, so its id is not reused
+    return function
+
+
 def function_selector(abi: Abi, name: str) -> bytes:
-    return keccak(text=signature(_find(abi, "function", name)))[:4]
+    return _function(abi, name).selector
 
 
 def encode_call(abi: Abi, name: str, args: Sequence[Any]) -> bytes:
-    entry = _find(abi, "function", name)
-    types = [canonical_type(p) for p in entry.get("inputs", [])]
+    function = _function(abi, name)
     try:
-        encoded = encode(types, list(args))
+        encoded = encode(function.input_types, list(args))
     except EncodingError as exc:
-        raise AbiError(f"cannot encode arguments of {signature(entry)}: {exc}") from exc
-    return keccak(text=signature(entry))[:4] + encoded
+        raise AbiError(f"cannot encode arguments of {function.signature}: {exc}") from exc
+    return function.selector + encoded
 
 
 def decode_output(abi: Abi, name: str, data: bytes) -> tuple[Any, ...]:
     """Decode a function's return data; empty or short data raises InconsistentDataError."""
-    entry = _find(abi, "function", name)
-    types = [canonical_type(p) for p in entry.get("outputs", [])]
+    function = _function(abi, name)
+    types = function.output_types
     if types and not data:
         raise InconsistentDataError(
-            f"{signature(entry)} returned no data: is there a contract at that address?"
+            f"{function.signature} returned no data: is there a contract at that address?"
         )
     try:
         return tuple(decode(types, data))
     except DecodingError as exc:
         raise InconsistentDataError(
-            f"{signature(entry)} returned {len(data)} undecodable bytes: {exc}"
+            f"{function.signature} returned {len(data)} undecodable bytes: {exc}"
         ) from exc
 
 
