@@ -8,6 +8,7 @@ Also runnable alone: `python -m scanner.devnet.cli devnet up ...`.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -60,6 +61,7 @@ def cmd_devnet_up(args: argparse.Namespace) -> int:
             print(f"  config written to {args.write_config}")
         print("serving; Ctrl-C to stop", flush=True)
         rpc = DevnetRpc(devnet.rpc_url, timeout_seconds=5)
+        _stop_on_signals()
         try:
             while True:
                 time.sleep(POLL_SECONDS)
@@ -67,6 +69,16 @@ def cmd_devnet_up(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             print("stopping anvil", file=sys.stderr)
     return 0
+
+
+def _stop_on_signals() -> None:
+    """Ctrl-C and SIGTERM both end serving cleanly (a shell's `cmd &` starts us ignoring SIGINT)."""
+
+    def interrupt(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
