@@ -37,7 +37,8 @@ def run_demo(args: argparse.Namespace) -> int:
     with seeded_devnet(seed=args.seed, aave_positions=args.aave_positions, morpho_positions=200,
                        clusters=DEMO_CLUSTERS) as devnet:
         config_path = out / "config.toml"
-        write_config(devnet, config_path, database_url=f"sqlite:///{(out / 'liqscan.db').resolve()}")
+        database_url = f"sqlite:///{(out / 'liqscan.db').resolve()}"
+        write_config(devnet, config_path, database_url=database_url)
         config = load_config(config_path)
         db.upgrade(config.database_url)
         repo = Repository(db.make_engine(config.database_url))

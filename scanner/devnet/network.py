@@ -147,7 +147,7 @@ def seeded_devnet(seed: int = 7, aave_positions: int = 600, morpho_positions: in
         yield devnet
 
 
-def write_config(devnet: Devnet, path: Path) -> None:
+def write_config(devnet: Devnet, path: Path, database_url: str = "sqlite:///liqscan.db") -> None:
     """A ready liqscan config.toml that scans this devnet's Aave market."""
     spec = load_market_spec()
     axes = "".join(
@@ -157,7 +157,7 @@ def write_config(devnet: Devnet, path: Path) -> None:
     )
     text = f"""# liqscan config for the local devnet (seed {devnet.seed}), by `liqscan devnet up`.
 [database]
-url = "sqlite:///liqscan.db"
+url = "{database_url}"
 
 [chains.devnet]
 rpc_url = "{devnet.rpc_url}"

@@ -14,9 +14,7 @@ from scanner.store.repository import Repository
 
 def devnet_config(devnet: Devnet, folder: Path, database_url: str) -> Config:
     path = folder / "config.toml"
-    write_config(devnet, path)
-    text = path.read_text().replace('url = "sqlite:///liqscan.db"', f'url = "{database_url}"')
-    path.write_text(text)
+    write_config(devnet, path, database_url=database_url)
     return load_config(path)
 
 

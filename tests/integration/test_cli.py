@@ -37,8 +37,7 @@ def devnet() -> Iterator[Devnet]:
 @pytest.fixture
 def config_path(devnet: Devnet, db_url: str, tmp_path: Path) -> Path:
     path = tmp_path / "config.toml"
-    write_config(devnet, path)
-    path.write_text(path.read_text().replace('url = "sqlite:///liqscan.db"', f'url = "{db_url}"'))
+    write_config(devnet, path, database_url=db_url)
     return path
 
 
