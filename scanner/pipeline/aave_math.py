@@ -21,6 +21,8 @@ responsible for accruing them the way the pool does at that revision.
 
 from __future__ import annotations
 
+import logging
+
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -40,6 +42,8 @@ class HealthArithmetic(StrEnum):
 
 
 # Highest POOL_REVISION whose arithmetic we have read; newer revisions must be reviewed first.
+log = logging.getLogger(__name__)
+
 _KNOWN_REVISIONS: dict[int, HealthArithmetic] = {
     1: HealthArithmetic.V3_0,
     2: HealthArithmetic.V3_0,
@@ -78,16 +82,24 @@ def arithmetic_for_revision(revision: int) -> HealthArithmetic:
       10 v3.6, 11 v3.7: `docs/3.7/Aave-v3.7-changelog.md` "POOL_REVISION bumped from 10 to 11";
          the 3.6/3.7 changelogs leave `calculateUserAccountData` arithmetic as in 3.5.
 
-    Raises ConfigError for revisions we have not reviewed: guessing would silently break the
-    exactness guarantee.
+    A revision newer than the newest reviewed one gets the newest arithmetic with a warning:
+    a pool upgrade must not stop every scan, and the scan compares this mirror with the pool's
+    own getUserAccountData for every account, so a changed rule shows up as mismatches.
+    Revision 0 or below is not an Aave pool: ConfigError.
     """
     arithmetic = _KNOWN_REVISIONS.get(revision)
-    if arithmetic is None:
-        raise ConfigError(
-            f"pool revision {revision} has no known health-factor arithmetic; "
-            "review GenericLogic for it and add it to arithmetic_for_revision"
-        )
-    return arithmetic
+    if arithmetic is not None:
+        return arithmetic
+    newest = max(_KNOWN_REVISIONS)
+    if revision > newest:
+        log.warning("pool revision %d is newer than %d, the newest reviewed: using its "
+                    "arithmetic; review GenericLogic and add it to arithmetic_for_revision",
+                    revision, newest)
+        return _KNOWN_REVISIONS[newest]
+    raise ConfigError(
+        f"pool revision {revision} is not an Aave v3 pool revision: check the market's "
+        "pool_addresses_provider"
+    )
 
 
 @dataclass(frozen=True)

@@ -77,10 +77,18 @@ def test_library_rounding(value: int, expected: int) -> None:
     assert value == expected
 
 
-@pytest.mark.parametrize("revision", [0, 12, 999])
-def test_unknown_revision_raises(revision: int) -> None:
-    with pytest.raises(ConfigError, match="arithmetic_for_revision"):
+@pytest.mark.parametrize("revision", [0, -1])
+def test_impossible_revision_raises(revision: int) -> None:
+    with pytest.raises(ConfigError, match="pool_addresses_provider"):
         arithmetic_for_revision(revision)
+
+
+@pytest.mark.parametrize("revision", [12, 999])
+def test_newer_revision_uses_the_newest_arithmetic(
+    revision: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert arithmetic_for_revision(revision) is HealthArithmetic.V3_5
+    assert "newer than 11" in caplog.text
 
 
 def test_reference_position_v3_0_truncates_average_lt() -> None:

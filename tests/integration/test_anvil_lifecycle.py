@@ -1,0 +1,74 @@
+"""anvil is always stopped: on a normal exit, an exception, Ctrl-C and SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from scanner.devnet.anvil import Anvil
+from scanner.errors import UsageError
+
+pytestmark = pytest.mark.integration
+
+
+def _answers(url: str) -> bool:
+    body = {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}
+    try:
+        return requests.post(url, json=body, timeout=1).json()["result"] == "0x7a69"
+    except requests.RequestException:
+        return False
+
+
+def test_context_manager_stops_the_node_on_an_exception() -> None:
+    with pytest.raises(RuntimeError), Anvil.start() as node:
+        assert _answers(node.url)
+        url, process = node.url, node.process
+        raise RuntimeError("boom")
+    assert process.poll() is not None
+    assert not _answers(url)
+
+
+def test_a_busy_port_is_refused_with_a_clear_error() -> None:
+    with Anvil.start() as node, pytest.raises(UsageError, match=f"port {node.port}.*--port"):
+        Anvil.start(port=node.port)
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":\t", 1) for line in status.read_text().splitlines()
+                          if ":\t" in line)
+        except OSError:
+            continue
+        if fields.get("PPid", "").strip() == str(pid):
+            found.append(int(status.parent.name))
+    return found
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_devnet_up_leaves_no_orphan(signum: int, tmp_path: Path) -> None:
+    config = tmp_path / "devnet.toml"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "scanner.cli", "devnet", "up", "--aave-positions", "20",
+         "--seed", "3", "--write-config", str(config)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.monotonic() + 120
+    while not config.exists() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.1)
+    assert config.exists(), proc.stderr.read() if proc.stderr else ""
+    anvils = _children(proc.pid)
+    assert anvils, "devnet up runs anvil as its child"
+    os.kill(proc.pid, signum)
+    proc.wait(timeout=30)
+    for pid in anvils:
+        assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(
+            f"/proc/{pid}/status").read_text()
