@@ -22,7 +22,6 @@ responsible for accruing them the way the pool does at that revision.
 from __future__ import annotations
 
 import logging
-
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum

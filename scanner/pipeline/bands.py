@@ -18,7 +18,8 @@ Method, per axis and direction, on the AT_RISK positions (distance = |ln(price /
    Müller & Sawitzki's mode-interval estimate, here against a local baseline.)
 5. Overlapping runs merge; bands below `min_share_bps` of the direction's at-risk collateral
    or with fewer than `min_positions` positions are dropped; the rest are ranked by
-   collateral across both directions (ties: direction, low price, top accounts). top_accounts: largest collateral first, ties by account.
+   collateral across both directions (ties: direction, low price, top accounts).
+   top_accounts: largest collateral first, ties by account.
 
 low/high are the exact liquidation prices of the band's outermost positions. Measured on
 synthetic populations (400 background positions 20-90% below the price, Pareto sizes, plus
