@@ -139,8 +139,8 @@ async def _via_multicall(
     max_calls: int,
     address: str,
 ) -> list[CallResult]:
-    batches = plan_batches(calls, gas_limit, max_calls)
     gas = min(gas_limit, OSAKA_TX_GAS_CAP)
+    batches = plan_batches(calls, gas, max_calls)
     requests = [
         _eth_call_request(address, encode_aggregate3([calls[i] for i in b]), block, gas)
         for b in batches
@@ -152,8 +152,14 @@ async def _via_multicall(
         if outcome.ok:
             data = _result_bytes(outcome, "aggregate3")
             results.extend(decode_aggregate3(data, len(chunk)))
+        elif len(chunk) > 1:
+            # Gas estimates are guesses (real oracle adapters cost more than ours): a batch
+            # that runs out of gas, or that a provider refuses, is retried in halves.
+            half = len(chunk) // 2
+            for part in (chunk[:half], chunk[half:]):
+                results.extend(await _via_multicall(rpc, part, block, gas, len(part), address))
         elif _is_revert(outcome):
-            raise await _name_failed_call(rpc, chunk, block, gas_limit, address, outcome)
+            raise await _name_failed_call(rpc, chunk, block, gas, address, outcome)
         else:
             outcome.unwrap("eth_call(aggregate3)")
     return results
