@@ -134,23 +134,32 @@ def _local_run(
     beside = max(outside, 1) / flank_width
     inside = (sum(p.mass for p in near) - outside) / (hi_d - lo_d)
     penalty = max(params.edge_factor * beside, params.edge_fraction * inside)
-    return _max_excess_run(near, penalty)
+    inside_at = [i for i, p in enumerate(near) if lo_d <= p.distance < hi_d]
+    if not inside_at:
+        return []
+    return _max_excess_run(near, penalty, inside_at[0], inside_at[-1])
 
 
-def _max_excess_run(points: list[_Point], penalty_per_unit: float) -> list[_Point]:
-    """Contiguous run maximising Σ mass - penalty x (distance span); O(n)."""
-    best = (-math.inf, 0, 0)
+def _max_excess_run(
+    points: list[_Point], penalty_per_unit: float, first_inside: int, last_inside: int
+) -> list[_Point]:
+    """Contiguous run maximising Σ mass - penalty x (distance span); O(n).
+
+    The run must overlap points[first_inside..last_inside] (the dense region): a wide
+    region's flanks may hold a denser spike elsewhere, which belongs to its own region."""
+    best = (-math.inf, first_inside, first_inside)
     start, mass_before_start, mass_before = 0, 0.0, 0.0
     for j, p in enumerate(points):
         # value(i, j) = M_j - M_{i-1} - penalty * (d_j - d_i): keep the start maximising
-        # -M_{i-1} + penalty * d_i
+        # -M_{i-1} + penalty * d_i, among starts at or before the region's last point
         here = -mass_before + penalty_per_unit * p.distance
-        if here > -mass_before_start + penalty_per_unit * points[start].distance:
+        if j <= last_inside and here > -mass_before_start + penalty_per_unit * points[
+                start].distance:
             start, mass_before_start = j, mass_before
         mass_before += p.mass
         span = p.distance - points[start].distance
         value = mass_before - mass_before_start - penalty_per_unit * span
-        if value > best[0]:
+        if j >= first_inside and value > best[0]:
             best = (value, start, j)
     return points[best[1] : best[2] + 1]
 
@@ -187,14 +196,15 @@ def _direction_bands(
     total_8dec = sum(p.result.collateral_usd_8dec for p in points)
     bin_width = math.log(1 + params.bin_bps / BPS)
     regions, _ = _dense_regions(points, bin_width, params)
+    refined = [_local_run(points, lo_bin, hi_bin, bin_width, params) for lo_bin, hi_bin in regions]
+    # Neighbouring regions can refine to overlapping runs: keep them as one band, so no
+    # position is ever counted in two bands.
     runs: list[list[_Point]] = []
-    for lo_bin, hi_bin in regions:
-        run = _local_run(points, lo_bin, hi_bin, bin_width, params)
-        # Neighbouring regions can refine to overlapping runs: keep them as one band.
-        if runs and run and run[0].distance <= runs[-1][-1].distance:
+    for run in sorted((r for r in refined if r), key=lambda r: r[0].distance):
+        if runs and run[0].distance <= runs[-1][-1].distance:
             merged = {id(p): p for p in runs[-1] + run}.values()
             runs[-1] = sorted(merged, key=lambda p: (p.distance, p.price_8dec, p.account))
-        elif run:
+        else:
             runs.append(run)
     bands = []
     for run in runs:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import itertools
 import random
 
@@ -12,6 +14,7 @@ from scanner.errors import UsageError
 from scanner.pipeline.bands import detect_bands
 
 USD = 10**8
+DATA = Path(__file__).parent / "data"
 NOW = 2000 * USD
 
 
@@ -199,3 +202,20 @@ def test_deterministic_and_capped() -> None:
 def test_bad_price_raises() -> None:
     with pytest.raises(UsageError):
         detect_bands([], "ETH", 0)
+
+
+def test_bands_never_share_a_position() -> None:
+    # Regression: on this real devnet scan (seed 7, 2,000 positions; ETH at $3,000) a wide
+    # dense region 18-38% below the price had flanks reaching a spike of identical positions
+    # at $2,895.09; it refined to that spike, so the spike came out in two overlapping bands.
+    rows = (DATA / "eth_levels_devnet_seed7.csv").read_text().splitlines()[1:]
+    levels = [
+        result(i, int(price), int(collateral), Direction(direction))
+        for i, (direction, price, collateral) in enumerate(r.split(",") for r in rows)
+    ]
+    bands = detect_bands(levels, "ETH", 3000 * USD)
+    assert len(bands) >= 5
+    for direction in Direction:
+        spans = sorted((b.low_8dec, b.high_8dec) for b in bands if b.direction is direction)
+        for (_, high), (low, _) in zip(spans, spans[1:], strict=False):
+            assert high < low, spans
