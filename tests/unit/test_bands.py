@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import itertools
 import random
+from pathlib import Path
 
 import pytest
 
@@ -217,5 +216,5 @@ def test_bands_never_share_a_position() -> None:
     assert len(bands) >= 5
     for direction in Direction:
         spans = sorted((b.low_8dec, b.high_8dec) for b in bands if b.direction is direction)
-        for (_, high), (low, _) in zip(spans, spans[1:], strict=False):
+        for (_, high), (low, _) in itertools.pairwise(spans):
             assert high < low, spans
