@@ -13,7 +13,7 @@ from typing import Any
 from scanner.cli import dump_json, wants_progress
 from scanner.config import Config, load_config
 from scanner.domain import Band, PositionResult, PositionStatus
-from scanner.errors import UsageError
+from scanner.errors import PartialScanError, ScannerError, UsageError
 from scanner.pipeline.scan import Progress, ScanOutcome, scan_market
 from scanner.report.format import band_line, usd_compact, usd_price
 from scanner.store import db, export
@@ -43,14 +43,29 @@ def cmd_scan(args: argparse.Namespace) -> int:
     markets = [config.market(args.market)] if args.market else list(config.markets)
     repo = _repo(config)
     outcomes = []
+    failures: list[tuple[str, ScannerError]] = []
     for market in markets:
-        with _progress(enabled=wants_progress() and not args.json) as progress:
-            outcome = asyncio.run(scan_market(config, market, repo, args.block, progress))
+        try:
+            with _progress(enabled=wants_progress() and not args.json) as progress:
+                outcome = asyncio.run(scan_market(config, market, repo, args.block, progress))
+        except ScannerError as exc:
+            if len(markets) == 1:
+                raise
+            # each market's snapshot is atomic on its own: keep going, report at the end
+            print(f"liqscan: {market.key}: {exc.message}", file=sys.stderr)
+            failures.append((market.key, exc))
+            continue
         outcomes.append(outcome)
         if not args.json:
             _print_scan(outcome)
     if args.json:
         dump_json([_scan_summary(o) for o in outcomes])
+    if failures:
+        names = ", ".join(key for key, _ in failures)
+        raise PartialScanError(
+            f"{len(outcomes)} of {len(markets)} markets scanned; failed: {names} "
+            "(their snapshots were not written; see the messages above)"
+        )
     return 0
 
 
@@ -91,11 +106,13 @@ def _progress(enabled: bool) -> Iterator[Progress]:
     if not enabled:
         yield lambda stage, done, total: None
         return
+    from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+    # on stderr: stdout stays clean for tables and --json
     with Progress(TextColumn("{task.description:<10}"), BarColumn(), TextColumn(
-            "{task.completed:,}/{task.total:,}"), TimeElapsedColumn(),
-            transient=True, console=None) as bar:
+            "{task.completed:,}/{task.total}"), TimeElapsedColumn(),
+            transient=True, console=Console(stderr=True)) as bar:
         tasks: dict[str, Any] = {}
 
         def update(stage: str, done: int, total: int) -> None:

@@ -138,3 +138,18 @@ def test_db_upgrade_on_a_new_sqlite_file(config_path: Path, tmp_path: Path) -> N
     upgraded = liqscan("--config", str(cfg), "db", "upgrade")
     assert upgraded.returncode == 0, upgraded.stderr
     assert target.is_file()
+
+
+def test_one_failing_market_of_two_is_a_partial_scan(config_path: Path) -> None:
+    text = config_path.read_text()
+    start = text.index("[[markets]]")
+    end = text.index("[axes.")
+    broken = (text[start:end].replace('key = "aave-v3-devnet"', 'key = "broken"')
+              .replace('pool_addresses_provider = "0x', f'pool_addresses_provider = "{DEAD}" #'))
+    config_path.write_text(text[:end] + broken + text[end:])
+    result = liqscan("--config", str(config_path), "scan")
+    assert result.returncode == 3, result.stderr
+    assert "broken" in result.stderr and "1 of 2 markets scanned" in result.stderr
+    assert "aave-v3-devnet: block" in result.stdout  # the healthy market was stored
+    bands = liqscan("--config", str(config_path), "bands", "--market", "aave-v3-devnet", "--json")
+    assert bands.returncode == 0 and json.loads(bands.stdout)
