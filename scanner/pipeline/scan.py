@@ -30,7 +30,7 @@ from scanner.pipeline.axes import resolve_axes
 from scanner.pipeline.bands import detect_bands
 from scanner.pipeline.histogram import build_histogram
 from scanner.pipeline.liquidation import liquidation_result
-from scanner.protocols.aave_v3 import AaveV3Adapter
+from scanner.protocols import ADAPTERS
 from scanner.store.repository import Repository
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ async def scan_market(
                          max_batch_size=chain.max_batch_size) as rpc:
         await rpc.check_chain(chain.chain_id, f"chains.{chain.name}")
         block = await _pin_block(rpc, chain, block)
-        adapter = AaveV3Adapter(rpc, market, chain)
+        adapter = ADAPTERS[market.protocol](rpc, market, chain)
         progress("resolve", 0, 0)
         addresses = await adapter.resolve(block)
 

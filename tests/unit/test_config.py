@@ -276,3 +276,10 @@ def test_markets_must_be_an_array_of_tables(tmp_path: Path) -> None:
     text = 'markets = "aave"\n' + VALID[: VALID.index("[[markets]]")]
     with pytest.raises(ConfigError, match=r"markets must be an array of tables"):
         load_text(tmp_path, text)
+
+
+def test_every_accepted_protocol_has_an_adapter() -> None:
+    from scanner.config import SUPPORTED_PROTOCOLS
+    from scanner.protocols import ADAPTERS
+
+    assert set(ADAPTERS) == SUPPORTED_PROTOCOLS
