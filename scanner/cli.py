@@ -1,6 +1,6 @@
 """The `liqscan` command.
 
-Exit codes: 0 ok; 1 unexpected bug; 2 bad usage; 3 scan incomplete (nothing written);
+Exit codes: 0 ok; 1 unexpected bug; 2 bad usage; 3 some markets failed (others stored);
 65 inconsistent data from the node or database; 69 local toolchain missing (run `make setup`);
 75 RPC unavailable (retry later); 76 database unreachable or not migrated; 78 bad config;
 130 interrupted.

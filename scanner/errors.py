@@ -2,7 +2,7 @@
 
     ScannerError                 exit code, one-line message naming what to fix
     +-- UsageError               2   bad command-line arguments
-    +-- PartialScanError         3   a scan could not complete; nothing was written
+    +-- PartialScanError         3   some markets of a scan failed; their snapshots were not written
     +-- InconsistentDataError    65  an RPC answer or stored data contradicts itself
     +-- ToolchainError           69  anvil / node_modules / solc missing or unusable
     +-- RpcUnavailableError      75  the node cannot be reached or keeps failing: retry later
@@ -33,7 +33,7 @@ class UsageError(ScannerError):
 
 
 class PartialScanError(ScannerError):
-    """A scan stopped part-way; the database is unchanged."""
+    """Some markets of a multi-market scan failed; each market's snapshot is all or nothing."""
 
     exit_code = 3
 
