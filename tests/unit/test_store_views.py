@@ -1,4 +1,4 @@
-"""Analyst views (migration 0002) show the latest complete scan of each market."""
+"""Analyst views (migrations 0002, 0003): the latest complete scan of each market, band history."""
 
 from __future__ import annotations
 
@@ -69,3 +69,12 @@ def test_views_have_readable_columns(repo: Repository, db_backend: str) -> None:
         assert abs(float(str(position["liquidation_price_usd"])) - 1781.09234867) < 1e-6
         assert abs(float(str(band["collateral_usd"])) / 1e22 - 1) < 1e-12
     assert abs(float(str(band["low_usd"])) - 1781.09234567) < 1e-6
+
+
+def test_band_history_lists_every_complete_scan_in_block_order(repo: Repository) -> None:
+    ids = _save_scans(repo)
+    rows = _rows(repo, "SELECT scan_id, block, low_usd FROM v_band_history "
+                       "WHERE market_key = 'devnet-aave-v3' ORDER BY block, rank")
+    assert [r["block"] for r in rows] == sorted(r["block"] for r in rows)
+    assert {r["scan_id"] for r in rows} == {ids["old"], ids["middle"], ids["latest"]}
+    assert all(float(str(r["low_usd"])) > 0 for r in rows)  # readable USD, not 8-dec
