@@ -109,6 +109,7 @@ class AccountTotals:
     debt_8dec: int
     avg_lt_bps: int
     health_factor_wad: int
+    weighted_collateral: int = 0  # Σ value_i * LT_i (8 + 4 decimals), before any flooring
 
 
 @dataclass(frozen=True)
@@ -268,7 +269,8 @@ def totals_for_legs(
         health_factor_wad = wad_div(weighted_collateral, debt_8dec) // PERCENTAGE_FACTOR
     else:
         health_factor_wad = wad_div(percent_mul(collateral_8dec, avg_lt_bps), debt_8dec)
-    return AccountTotals(collateral_8dec, debt_8dec, avg_lt_bps, health_factor_wad)
+    return AccountTotals(collateral_8dec, debt_8dec, avg_lt_bps, health_factor_wad,
+                         weighted_collateral)
 
 
 def account_totals(

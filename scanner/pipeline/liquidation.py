@@ -20,6 +20,7 @@ from fractions import Fraction
 
 from scanner.domain import (
     HEALTH_FACTOR_ONE_WAD,
+    WAD,
     AaveAccount,
     AaveMarketState,
     Address,
@@ -30,6 +31,7 @@ from scanner.domain import (
 )
 from scanner.pipeline.aave_math import (
     AccountLeg,
+    AccountTotals,
     HealthArithmetic,
     account_legs,
     arithmetic_for_revision,
@@ -37,12 +39,14 @@ from scanner.pipeline.aave_math import (
     oracle_prices_8dec,
     totals_for_legs,
 )
+from scanner.pipeline.crossing import highest_unhealthy_below, lowest_unhealthy_above
 
 # The axis moves within [now / SENSITIVITY_RANGE, now * SENSITIVITY_RANGE]. A position that only
 # a move beyond that range (a 99% crash or a 100x rally) could liquidate is NOT_SENSITIVE: for
 # hedged positions (eMode loops: LST collateral against WETH debt) integer rounding at prices
 # near zero would otherwise produce meaningless "liquidation prices" of a few oracle units.
 SENSITIVITY_RANGE = 100
+PERCENT = 10_000  # bps in one
 CLOSE_FACTOR_BPS = 5_000
 FULL_CLOSE_FACTOR_BPS = 10_000
 FULL_CLOSE_HF_WAD = 95 * 10**16  # HF below 0.95 lets a liquidator close the whole debt
@@ -64,12 +68,27 @@ class _Position:
             prices[asset] = prices[asset] * x_8dec // self.ref_now_8dec
         return prices
 
+    def totals(self, x_8dec: int) -> AccountTotals:
+        return totals_for_legs(self.legs, self.prices_at(x_8dec), self.arithmetic)
+
     def health_factor_wad(self, x_8dec: int) -> int:
-        totals = totals_for_legs(self.legs, self.prices_at(x_8dec), self.arithmetic)
-        return totals.health_factor_wad
+        return self.totals(x_8dec).health_factor_wad
 
     def healthy(self, x_8dec: int) -> bool:
         return self.health_factor_wad(x_8dec) >= HEALTH_FACTOR_ONE_WAD
+
+    def avg_lt_bps(self, x_8dec: int) -> int:
+        return self.totals(x_8dec).avg_lt_bps
+
+    def surely_healthy(self, x_8dec: int) -> bool:
+        """HF >= 1 by the floor-free bound of crossing.py; always true without flooring."""
+        if self.arithmetic is HealthArithmetic.V3_5:
+            return True  # no truncated average: HF is monotone, no dips to look for
+        t = self.totals(x_8dec)
+        if t.debt_8dec == 0:
+            return True
+        margin = (t.weighted_collateral - t.collateral_8dec - PERCENT) * WAD
+        return margin >= PERCENT * t.debt_8dec * (WAD + 1)
 
 
 def _resolve(account: AaveAccount, market: AaveMarketState, axis: Axis) -> _Position:
@@ -166,6 +185,20 @@ def _up_boundary(position: _Position, lo: int, hi: int) -> int:
     return _bisect(lo, hi, lambda x: not position.healthy(x)) - 1
 
 
+def _first_down_crossing(position: _Position, x_low: int, now: int) -> int:
+    """Smallest x with HF >= 1 on all of [x, now]: where a falling price first liquidates."""
+    boundary = _down_boundary(position, x_low, now)
+    dip = highest_unhealthy_below(position, boundary, now)
+    return boundary if dip is None else dip + 1
+
+
+def _first_up_crossing(position: _Position, now: int, x_high: int) -> int:
+    """Largest x with HF >= 1 on all of [now, x]: where a rising price first liquidates."""
+    boundary = _up_boundary(position, now, x_high)
+    dip = lowest_unhealthy_above(position, now, boundary + 1)
+    return boundary if dip is None else dip - 1
+
+
 def _find_boundary(position: _Position) -> tuple[Direction | None, int | None]:
     """Direction and liquidation price; (None, None) when no axis price changes health."""
     now = position.ref_now_8dec
@@ -173,16 +206,21 @@ def _find_boundary(position: _Position) -> tuple[Direction | None, int | None]:
     low_ok, high_ok = position.healthy(x_low), position.healthy(x_high)
     if low_ok and high_ok:
         return None, None  # hedged or no exposure: healthy across the whole range
+    healthy_now = position.healthy(now)
     if not low_ok and high_ok:
+        if healthy_now:
+            return Direction.DOWN, _first_down_crossing(position, x_low, now)
         return Direction.DOWN, _down_boundary(position, x_low, x_high)
     if low_ok and not high_ok:
+        if healthy_now:
+            return Direction.UP, _first_up_crossing(position, now, x_high)
         return Direction.UP, _up_boundary(position, x_low, x_high)
-    if not position.healthy(now):
+    if not healthy_now:
         return None, None  # unhealthy at both extremes and now: no price rescues it
     # Unhealthy at both extremes but healthy now (only possible through rounding
     # non-monotonicity): report the nearer of the two boundaries.
-    down = _down_boundary(position, x_low, now)
-    up = _up_boundary(position, now, x_high)
+    down = _first_down_crossing(position, x_low, now)
+    up = _first_up_crossing(position, now, x_high)
     if now * now <= down * up:  # now/down <= up/now: the fall is the smaller move
         return Direction.DOWN, down
     return Direction.UP, up

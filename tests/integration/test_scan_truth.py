@@ -1,9 +1,17 @@
 """The product's truth test: every reported liquidation price is checked by the real Aave V3 Pool.
 
 For each at-risk position the axis members' oracle prices are moved (eth_call state overrides
-on the MockAggregators' answer slot, at the scan block) to the reported price x(1+1e-4) and
-x(1-1e-4): the Pool's own getUserAccountData must say healthy on the safe side and
-liquidatable on the other. A sample is then liquidated by a real `liquidationCall`.
+on the MockAggregators' answer slot, at the scan block) around the reported price x, and the
+Pool's own getUserAccountData must agree:
+- healthy at x and at x(1+1e-4) (the side of today's price; x(1-1e-4) for shorts);
+- liquidatable one oracle unit past x, and at x(1-1e-4).
+The last point has one principled exception. v3.0-3.4 floor the average liquidation threshold,
+so when collateral mixes axis and non-axis assets of different LTs the health factor is not
+monotone: a falling price can first make such a position liquidatable in a window narrower
+than 1e-4, then healthy again just below it. x is where the price, moving from today, FIRST
+liquidates the position (exact to one unit, checked above); the Pool itself then shows the
+narrow window, and the test requires every such case to be of that mixed kind.
+A sample is then liquidated by a real `liquidationCall`.
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ from collections.abc import Iterator, Mapping
 import pytest
 from eth_abi.abi import decode
 
+from scanner.devnet.aave_spec import load_market_spec
 from scanner.devnet.network import Devnet, seeded_devnet
 from scanner.devnet.population import ClusterSpec
 from scanner.devnet.prices import ANSWER_SLOT, set_prices
@@ -98,6 +107,22 @@ def test_mirror_matches_the_pool_for_every_account(outcome: ScanOutcome) -> None
     assert outcome.mirror_mismatches == ()
 
 
+def _probe_prices(p: PositionResult) -> list[int]:
+    """x, x(1+1e-4) toward today's price, one unit past x, x(1-1e-4) past it."""
+    assert p.liquidation_price_8dec is not None
+    x, step = p.liquidation_price_8dec, 1 if p.direction == Direction.DOWN else -1
+    return [x, _shifted(x, step * TOLERANCE_PPM), x - step, _shifted(x, -step * TOLERANCE_PPM)]
+
+
+def _mixes_lts_across_the_axis(devnet: Devnet, account: str, axis: str) -> bool:
+    """Collateral in an axis member and in a non-member of another LT (floored avgLT moves)."""
+    spec = load_market_spec()
+    plan = next(p for p in devnet.aave_plans if p.account == account)
+    members = set(spec.axis_members(axis))
+    lts = {(s in members, spec.reserve(s).lt_bps) for s, _ in plan.supplies}
+    return {m for m, _ in lts} == {True, False} and len({lt for _, lt in lts}) > 1
+
+
 @pytest.mark.parametrize("axis", ["ETH", "BTC"])
 def test_pool_agrees_with_every_liquidation_price(
     devnet: Devnet, outcome: ScanOutcome, axis: str
@@ -105,20 +130,22 @@ def test_pool_agrees_with_every_liquidation_price(
     members = _member_symbols(devnet, outcome, axis)
     (resolved,) = [a for a in outcome.axes if a.name == axis]
     positions = _at_risk(outcome, axis)
-    checks = []
-    for p in positions:
-        assert p.liquidation_price_8dec is not None
-        safe_ppm = TOLERANCE_PPM if p.direction == Direction.DOWN else -TOLERANCE_PPM
-        for ppm in (safe_ppm, -safe_ppm):
-            x = _shifted(p.liquidation_price_8dec, ppm)
-            checks.append((p.account, _axis_prices(members, resolved.reference_price_8dec, x)))
-    hfs = _health_factors(devnet, outcome.record.block, checks)
-    wrong = [
-        (p.account, p.direction, p.liquidation_price_8dec, healthy, unhealthy)
-        for p, healthy, unhealthy in zip(positions, hfs[0::2], hfs[1::2], strict=True)
-        if not (healthy >= WAD > unhealthy)
+    checks = [
+        (p.account, _axis_prices(members, resolved.reference_price_8dec, x))
+        for p in positions
+        for x in _probe_prices(p)
     ]
+    hfs = _health_factors(devnet, outcome.record.block, checks)
+    wrong, narrow = [], []
+    for k, p in enumerate(positions):
+        at_x, safe, one_past, tolerance_past = hfs[4 * k : 4 * k + 4]
+        if not (at_x >= WAD and safe >= WAD and one_past < WAD):
+            wrong.append((p.account, p.direction, p.liquidation_price_8dec))
+        elif tolerance_past >= WAD:
+            narrow.append(p.account)
     assert wrong == []
+    assert all(_mixes_lts_across_the_axis(devnet, a, axis) for a in narrow), narrow
+    assert len(narrow) <= len(positions) // 50  # the floored-avgLT window is rare
 
 
 def test_every_position_kind_is_checked(devnet: Devnet, outcome: ScanOutcome) -> None:
@@ -184,7 +211,9 @@ def test_real_liquidation_call_at_the_boundary(devnet: Devnet, outcome: ScanOutc
     rpc = DevnetRpc(devnet.rpc_url)
     members = _member_symbols(devnet, outcome, "ETH")
     (axis,) = [a for a in outcome.axes if a.name == "ETH"]
-    longs = sorted((r for r in _at_risk(outcome, "ETH") if r.direction == Direction.DOWN),
+    # positions with a monotone health factor near x (see the module docstring)
+    longs = sorted((r for r in _at_risk(outcome, "ETH") if r.direction == Direction.DOWN
+                    and not _mixes_lts_across_the_axis(devnet, r.account, "ETH")),
                    key=lambda r: r.account)
     sample = longs[:: max(1, len(longs) // 4)][:4]
     for position in sample:

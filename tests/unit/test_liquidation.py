@@ -221,3 +221,39 @@ def test_loop_of_axis_members_is_not_sensitive() -> None:
     assert result.direction is None and result.liquidation_price_8dec is None
     # ...although the pool's arithmetic does flip at a price near zero:
     assert hf_at(loop, make_market(), ETH_AXIS, 1) < HEALTH_FACTOR_ONE_WAD
+
+
+BTC_AXIS = Axis("BTC", frozenset({WBTC}), WBTC, 60000 * USD)
+
+
+@st.composite
+def mixed_longs(draw: st.DrawFn) -> AaveAccount:
+    """WETH + WBTC (LT 82.5% / 75%) against DAI, HF 1.0-1.6. On the BTC axis a rising BTC
+    price pulls the floored average LT down a bps at a time: HF is not monotone."""
+    weth_raw = draw(st.integers(10**17, 10**20))
+    wbtc_raw = draw(st.integers(10**5, 10**9))
+    collateral_usd = weth_raw * 2000 // 10**18 + wbtc_raw * 60000 // 10**8
+    debt_usd = collateral_usd * draw(st.integers(50, 78)) // 100
+    return make_account((WETH, weth_raw, 0, True), (WBTC, wbtc_raw, 0, True),
+                        (DAI, 0, max(debt_usd, 1) * 10**18, False))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(account=mixed_longs())
+def test_price_is_the_first_crossing_from_today(account: AaveAccount) -> None:
+    # Regression: the floored average LT makes HF dip below 1 in narrow windows; bisection
+    # could land on a lower crossing while a falling price is liquidated earlier, inside a dip
+    # above it. The reported price must leave [x, now] healthy throughout.
+    state = make_market(1)
+    result = liquidation_result(account, state, BTC_AXIS, "aave-v3")
+    assert result is not None
+    if result.status is not PositionStatus.AT_RISK:
+        return
+    x = result.liquidation_price_8dec
+    assert x is not None and result.direction is Direction.DOWN
+    assert hf_at(account, state, BTC_AXIS, x - 1) < HEALTH_FACTOR_ONE_WAD
+    now = BTC_AXIS.reference_price_8dec
+    probes = {x + x * k // 1_000_000 for k in range(0, 600)} | {x + (now - x) * k // 64
+                                                             for k in range(65)}
+    assert all(hf_at(account, state, BTC_AXIS, y) >= HEALTH_FACTOR_ONE_WAD
+               for y in sorted(probes) if x <= y <= now)

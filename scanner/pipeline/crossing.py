@@ -1,0 +1,94 @@
+"""The first crossing of HF = 1 as the axis moves away from the current price.
+
+Aave v3.0-3.4 floors the average liquidation threshold to whole bps, so the health factor of a
+position whose collateral mixes axis and non-axis assets with different LTs is not monotone in
+the axis price: each time the floored average drops by one bps, HF drops by ~1/avgLT (about
+1.3e-4) and then climbs again. Near the boundary this leaves "dips": the price falls, HF
+stays above 1, touches it, recovers... A bisection finds *a* crossing; a price falling from
+today meets the *highest* one first (lowest one for a rally). This module finds that one.
+
+Where dips can be: floor(W/C) >= W/C - 1 gives the bound
+    HF >= ((W - C)/1e4 - 1) * 1e18 / D - 1,
+with W = Σ value_i * LT_i, C = Σ value_i, D = debt. Once the bound itself is >= 1 no dip is
+possible; W, C and D are (up to integer floors) affine in the axis price, so the bound is
+monotone and the region where it fails is one short interval next to the first boundary
+found. Inside it, avgLT is monotone in x and takes few values; on each stretch of constant
+avgLT, HF is monotone, so its unhealthy part is a prefix or a suffix, found by bisection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+MAX_SEGMENTS = 256  # avgLT moves a few bps across the dip region; this is a safety cap
+
+
+class HealthCurve(Protocol):
+    def healthy(self, x_8dec: int) -> bool: ...
+    def avg_lt_bps(self, x_8dec: int) -> int: ...
+    def surely_healthy(self, x_8dec: int) -> bool:
+        """The floor-free lower bound above says HF >= 1 (so no dip at x)."""
+        ...
+
+
+def first_bisect(lo: int, hi: int, is_right: Callable[[int], bool]) -> int:
+    """Smallest x in (lo, hi] with is_right(x), given not is_right(lo) and is_right(hi)."""
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if is_right(mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+def highest_unhealthy_below(curve: HealthCurve, boundary: int, now: int) -> int | None:
+    """Highest x in (boundary, now] with HF(x) < 1, or None (falling-price side)."""
+    lo = boundary + 1
+    if lo > now or curve.surely_healthy(lo):
+        return None
+    hi = now
+    if curve.surely_healthy(now):  # the bound holds from some z on: dips only below it
+        hi = first_bisect(lo, now, curve.surely_healthy) - 1
+    found = [u[1] for u in _unhealthy_parts(curve, lo, hi) if u is not None]
+    return max(found) if found else None
+
+
+def lowest_unhealthy_above(curve: HealthCurve, now: int, boundary: int) -> int | None:
+    """Lowest x in [now, boundary) with HF(x) < 1, or None (rising-price side)."""
+    if boundary - 1 < now or curve.surely_healthy(boundary - 1):
+        return None
+    lo = now
+    if curve.surely_healthy(now):  # the bound holds up to some z: dips only above it
+        lo = first_bisect(now, boundary - 1, lambda x: not curve.surely_healthy(x))
+    found = [u[0] for u in _unhealthy_parts(curve, lo, boundary - 1) if u is not None]
+    return min(found) if found else None
+
+
+def _unhealthy_parts(curve: HealthCurve, lo: int, hi: int) -> list[tuple[int, int] | None]:
+    """Unhealthy interval of each constant-avgLT stretch of [lo, hi]."""
+    parts: list[tuple[int, int] | None] = []
+    start = lo
+    while start <= hi and len(parts) < MAX_SEGMENTS:
+        level = curve.avg_lt_bps(start)
+
+        def level_changed(x: int, level: int = level) -> bool:
+            return curve.avg_lt_bps(x) != level
+
+        end = hi if not level_changed(hi) else first_bisect(start, hi, level_changed) - 1
+        parts.append(_unhealthy_part(curve, start, end))
+        start = end + 1
+    return parts
+
+
+def _unhealthy_part(curve: HealthCurve, lo: int, hi: int) -> tuple[int, int] | None:
+    """On [lo, hi] HF is monotone: its unhealthy points form a prefix or a suffix."""
+    lo_ok, hi_ok = curve.healthy(lo), curve.healthy(hi)
+    if lo_ok and hi_ok:
+        return None
+    if not lo_ok and not hi_ok:
+        return lo, hi
+    if not lo_ok:  # unhealthy prefix [lo, t]
+        return lo, first_bisect(lo, hi, curve.healthy) - 1
+    return first_bisect(lo, hi, lambda x: not curve.healthy(x)), hi  # unhealthy suffix
