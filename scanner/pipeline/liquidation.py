@@ -80,10 +80,20 @@ class _Position:
     def avg_lt_bps(self, x_8dec: int) -> int:
         return self.totals(x_8dec).avg_lt_bps
 
+    @property
+    def can_dip(self) -> bool:
+        """Only a floored average LT over collateral that mixes thresholds across the axis
+        (some legs move with it, some do not) makes HF non-monotone in the axis price."""
+        if self.arithmetic is HealthArithmetic.V3_5:
+            return False
+        lts = {(leg.price_asset in self.axis_members, leg.lt_bps)
+               for leg in self.legs if leg.collateral_raw}
+        return {moves for moves, _ in lts} == {True, False} and len({lt for _, lt in lts}) > 1
+
     def surely_healthy(self, x_8dec: int) -> bool:
         """HF >= 1 by the floor-free bound of crossing.py; always true without flooring."""
-        if self.arithmetic is HealthArithmetic.V3_5:
-            return True  # no truncated average: HF is monotone, no dips to look for
+        if not self.can_dip:
+            return True  # HF is monotone: no dips to look for
         t = self.totals(x_8dec)
         if t.debt_8dec == 0:
             return True
