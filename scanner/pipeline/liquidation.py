@@ -14,7 +14,6 @@ any real price); the closed form only seeds the bisection bracket, which is veri
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -39,7 +38,11 @@ from scanner.pipeline.aave_math import (
     oracle_prices_8dec,
     totals_for_legs,
 )
-from scanner.pipeline.crossing import highest_unhealthy_below, lowest_unhealthy_above
+from scanner.pipeline.crossing import (
+    first_bisect,
+    highest_unhealthy_below,
+    lowest_unhealthy_above,
+)
 
 # The axis moves within [now / SENSITIVITY_RANGE, now * SENSITIVITY_RANGE]. A position that only
 # a move beyond that range (a 99% crash or a 100x rally) could liquidate is NOT_SENSITIVE: for
@@ -158,17 +161,6 @@ def closed_form_liquidation_price(
 # --- the exact boundary ------------------------------------------------------------------
 
 
-def _bisect(lo: int, hi: int, is_right: Callable[[int], bool]) -> int:
-    """Smallest x in (lo, hi] with is_right(x), given not is_right(lo) and is_right(hi)."""
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if is_right(mid):
-            hi = mid
-        else:
-            lo = mid
-    return hi
-
-
 def _bracket(position: _Position, lo: int, hi: int, want_healthy_at_hi: bool) -> tuple[int, int]:
     """Narrow [lo, hi] around the closed form when that still brackets the boundary."""
     guess = _closed_form(position)
@@ -186,13 +178,13 @@ def _bracket(position: _Position, lo: int, hi: int, want_healthy_at_hi: bool) ->
 def _down_boundary(position: _Position, lo: int, hi: int) -> int:
     """Smallest healthy x in (lo, hi]: HF(lo) < 1 <= HF(hi)."""
     lo, hi = _bracket(position, lo, hi, want_healthy_at_hi=True)
-    return _bisect(lo, hi, position.healthy)
+    return first_bisect(lo, hi, position.healthy)
 
 
 def _up_boundary(position: _Position, lo: int, hi: int) -> int:
     """Largest healthy x in [lo, hi): HF(lo) >= 1 > HF(hi)."""
     lo, hi = _bracket(position, lo, hi, want_healthy_at_hi=False)
-    return _bisect(lo, hi, lambda x: not position.healthy(x)) - 1
+    return first_bisect(lo, hi, lambda x: not position.healthy(x)) - 1
 
 
 def _first_down_crossing(position: _Position, x_low: int, now: int) -> int:
