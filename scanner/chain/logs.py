@@ -3,7 +3,8 @@
 1. walk the range in windows (start at `initial_window` blocks)
 2. a window that succeeds doubles the next one (up to `max_window`)
 3. a window the provider calls too big is split: at the range the provider suggests when its
-   error carries one (Infura, Alchemy), else in two halves
+   error carries one (Infura, Alchemy), else in two halves; so is a window the node keeps
+   timing out on, once it has answered others (a few times in a row at most)
 4. logs are de-duplicated on (transactionHash, logIndex), `removed` ones dropped, then sorted
 """
 
@@ -38,6 +39,7 @@ _TOO_LARGE_PATTERNS = (
     "range limit",
     "query timeout",
 )
+MAX_UNAVAILABLE_SPLITS = 3
 _SUGGESTED_RANGE_RE = re.compile(r"\[\s*(0x[0-9a-fA-F]+)\s*,\s*(0x[0-9a-fA-F]+)\s*\]")
 
 
@@ -79,6 +81,8 @@ class _Walk:
     min_window: int
     redo: deque[tuple[int, int]] = field(default_factory=deque)
     done_blocks: int = 0
+    successes: int = 0
+    unavailable_in_a_row: int = 0  # windows split because the node gave up on them
 
     def take(self) -> tuple[int, int] | None:
         if self.redo:
@@ -93,6 +97,19 @@ class _Walk:
     def succeeded(self, start: int, end: int) -> None:
         self.done_blocks += end - start + 1
         self.window = min(self.window * 2, self.max_window)
+        self.successes += 1
+        self.unavailable_in_a_row = 0
+
+    def may_split_unavailable(self, start: int, end: int) -> bool:
+        """A node that answered before but now times out (after its retries) on one window is
+        more likely choking on a heavy range than down: split, a few times in a row at most,
+        so a node that really went away still fails fast."""
+        if self.successes == 0 or end - start + 1 <= self.min_window:
+            return False
+        if self.unavailable_in_a_row >= MAX_UNAVAILABLE_SPLITS:
+            return False
+        self.unavailable_in_a_row += 1
+        return True
 
     def split(self, start: int, end: int, hint: tuple[int, int] | None) -> None:
         if end - start + 1 <= self.min_window:
@@ -153,7 +170,13 @@ async def _window_logs(
 ) -> list[dict[str, Any]] | None:
     """Logs of one window, or None after queueing its halves when the provider refused it."""
     filter_ = {**base_filter, "fromBlock": hex(start), "toBlock": hex(end)}
-    (outcome,) = await rpc.batch_outcomes([("eth_getLogs", [filter_])])
+    try:
+        (outcome,) = await rpc.batch_outcomes([("eth_getLogs", [filter_])])
+    except RpcUnavailableError:
+        if not walk.may_split_unavailable(start, end):
+            raise
+        walk.split(start, end, None)
+        return None
     if outcome.error is not None:
         if not is_too_large_error(outcome.error):
             outcome.unwrap("eth_getLogs")

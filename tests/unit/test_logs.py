@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import random
 from collections.abc import AsyncIterator
@@ -234,3 +235,42 @@ def test_confirmed_head_and_reorg_safe_start() -> None:
     assert reorg_safe_start(988, 64) == 925
     assert reorg_safe_start(988, 0) == 989
     assert reorg_safe_start(10, 64) == 0
+
+
+@dataclass
+class ChokingNode(LogsNode):
+    """Answers small ranges; on ranges above `choke_above` blocks it hangs past the timeout."""
+
+    choke_above: int = 3_000
+
+    async def handle(self, request: web.Request) -> web.Response:
+        items = await request.json()
+        for item in items:
+            filter_ = item["params"][0]
+            size = int(filter_["toBlock"], 16) - int(filter_["fromBlock"], 16) + 1
+            if size > self.choke_above:
+                self.refused.append((int(filter_["fromBlock"], 16), int(filter_["toBlock"], 16)))
+                await asyncio.sleep(1.0)
+        return web.json_response([self.answer(item) for item in items])
+
+
+async def test_window_the_node_chokes_on_is_split() -> None:
+    logs = make_logs()
+    node = ChokingNode(logs, max_results=10_000, choke_above=3_000)
+    async with serve(node) as url, RpcClient(url, timeout_seconds=0.2, max_retries=1,
+                                             backoff_base_seconds=0.01) as rpc:
+        found = await fetch_logs(rpc, [POOL], [[BORROW, SUPPLY]], 0, 20_000,
+                                 initial_window=1_000, concurrency=1)
+    up_to = [log for log in logs if int(log["blockNumber"], 16) <= 20_000]
+    assert [(log["transactionHash"], log["logIndex"]) for log in found] == expected(up_to)
+    assert node.refused  # it did choke, and the run still completed
+
+
+async def test_a_node_that_never_answers_fails_fast() -> None:
+    node = ChokingNode(make_logs(), choke_above=0)
+    async with serve(node) as url, RpcClient(url, timeout_seconds=0.2, max_retries=1,
+                                             backoff_base_seconds=0.01) as rpc:
+        with pytest.raises(RpcUnavailableError):
+            await fetch_logs(rpc, [POOL], [BORROW], 0, 50_000, initial_window=1_000,
+                             concurrency=1)
+    assert len(node.refused) <= 2  # no splitting without a single answer
