@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +20,7 @@ from scanner.chain.logs import (
 )
 from scanner.chain.rpc import RpcClient, RpcResponseError
 from scanner.errors import RpcUnavailableError
+from tests.local_http import serve as serve_http
 
 POOL = "0x87870bca3f3fd6335c3f4ce8392d69350b4fa4e2"
 TOKEN = "0x6b175474e89094c44da98b954eedeac495271d0f"
@@ -122,18 +122,9 @@ class LogsNode:
         }
 
 
-@contextlib.asynccontextmanager
-async def serve(node: LogsNode) -> AsyncIterator[str]:
-    app = web.Application()
-    app.router.add_post("/", node.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}/"
-    finally:
-        await runner.cleanup()
+def serve(node: LogsNode) -> contextlib.AbstractAsyncContextManager[str]:
+    return serve_http(node.handle)
+
 
 
 def expected(logs: list[dict[str, Any]]) -> list[tuple[str, str]]:

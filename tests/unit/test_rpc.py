@@ -8,7 +8,7 @@ import email.utils
 import json
 import socket
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +23,7 @@ from scanner.chain.rpc import (
     retry_after_seconds,
 )
 from scanner.errors import ConfigError, RpcUnavailableError
+from tests.local_http import serve as serve_http
 
 Behaviour = Callable[[list[dict[str, Any]]], Any]
 
@@ -72,19 +73,9 @@ class FakeNode:
         return reply
 
 
-@contextlib.asynccontextmanager
-async def serve(node: FakeNode) -> AsyncIterator[str]:
-    app = web.Application()
-    app.router.add_post("/", node.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    try:
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        await runner.cleanup()
+def serve(node: FakeNode) -> contextlib.AbstractAsyncContextManager[str]:
+    return serve_http(node.handle)
+
 
 
 def status(code: int, headers: dict[str, str] | None = None) -> Behaviour:
