@@ -23,7 +23,6 @@ from eth_utils.address import is_checksum_address, to_checksum_address
 
 from scanner.errors import ConfigError
 
-SUPPORTED_PROTOCOLS = frozenset({"aave-v3", "spark"})
 MULTICALL3_ADDRESS = "0xcA11bde05977b3631167028862bE2a173976CA11"
 GAS_CAP_PER_CALL = 2**24  # EIP-7825 (Osaka) per-transaction cap, applied to eth_call too
 _ADDRESS_RE = re.compile(r"^0x[0-9a-fA-F]{40}$")
@@ -62,8 +61,17 @@ class MarketConfig:
     key: str
     chain: str
     protocol: str
-    pool_addresses_provider: str  # checksummed
     start_block: int
+    # the protocol's own keys (its ProtocolSpec): contract addresses, checksummed ...
+    addresses: Mapping[str, str] = field(default_factory=dict)
+    # ... and lists of 0x-hex strings (e.g. Morpho market ids), lowercase
+    lists: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def address(self, name: str) -> str:
+        if name not in self.addresses:
+            raise ConfigError(f"markets.{self.key}.{name} is required for protocol "
+                              f"{self.protocol!r}")
+        return self.addresses[name]
 
 
 @dataclass(frozen=True)
@@ -287,10 +295,18 @@ def _parse_markets(
 ) -> tuple[MarketConfig, ...]:
     if not isinstance(items, list):
         raise ConfigError(f"{source.name}: markets must be an array of tables ([[markets]])")
+    from scanner.protocols import PROTOCOLS, protocol_spec  # the packages import this module
+
     markets: list[MarketConfig] = []
     for index, table in enumerate(items):
         r = _Reader(source, f"markets[{index}]", table, env)
-        r.check_keys(tuple(MarketConfig.__dataclass_fields__))
+        protocol = r.str_("protocol")
+        if protocol not in PROTOCOLS:
+            r.fail(r.path("protocol"), f"{protocol!r} is not supported: use one of "
+                                       f"{', '.join(sorted(PROTOCOLS))}")
+        spec = protocol_spec(protocol)
+        r.check_keys(("key", "chain", "protocol", "start_block", *spec.address_keys,
+                      *spec.list_keys))
         key = r.str_("key")
         if not _KEY_RE.match(key):
             r.fail(r.path("key"), f"{key!r} must be lowercase letters, digits, '-' or '_'")
@@ -299,18 +315,23 @@ def _parse_markets(
         chain = r.str_("chain")
         if chain not in chains:
             r.fail(r.path("chain"), f"{chain!r} is not defined: add a [chains.{chain}] table")
-        protocol = r.str_("protocol")
-        if protocol not in SUPPORTED_PROTOCOLS:
-            r.fail(r.path("protocol"), f"{protocol!r} is not supported: use one of "
-                                       f"{', '.join(sorted(SUPPORTED_PROTOCOLS))}")
         markets.append(MarketConfig(
             key=key,
             chain=chain,
             protocol=protocol,
-            pool_addresses_provider=r.address("pool_addresses_provider"),
             start_block=r.int_("start_block"),
+            addresses={name: r.address(name) for name in spec.address_keys},
+            lists={name: _hex_list(r, name) for name in spec.list_keys if name in r.table},
         ))
     return tuple(markets)
+
+
+def _hex_list(r: _Reader, key: str) -> tuple[str, ...]:
+    values = r.table[key]
+    if not isinstance(values, list) or not all(
+            isinstance(v, str) and re.fullmatch(r"0x[0-9a-fA-F]+", v) for v in values):
+        r.fail(r.path(key), "must be a list of 0x-prefixed hex strings")
+    return tuple(str(v).lower() for v in values)
 
 
 def _parse_axis(r: _Reader, name: str) -> AxisConfig:

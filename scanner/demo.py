@@ -16,9 +16,9 @@ from scanner.config import load_config
 from scanner.devnet.network import seeded_devnet, write_config
 from scanner.devnet.population import ClusterSpec
 from scanner.domain import Direction
-from scanner.pipeline.scan import scan_market
+from scanner.pipeline.scan import scan_chain
 from scanner.report.chart import render_histogram_png
-from scanner.report.format import band_line, usd_compact, usd_price
+from scanner.report.format import band_line, share_lines, usd_compact, usd_price
 from scanner.store import db
 from scanner.store.repository import Repository
 
@@ -42,10 +42,10 @@ def run_demo(args: argparse.Namespace) -> int:
         config = load_config(config_path)
         db.upgrade(config.database_url)
         repo = Repository(db.make_engine(config.database_url))
-        market = config.markets[0]
-        outcome = asyncio.run(scan_market(config, market, repo))
-    print(f"\nscanned {market.key} at block {outcome.record.block:,}: "
-          f"{outcome.accounts_with_debt:,} positions with debt (scan {outcome.scan_id})")
+        outcome = asyncio.run(scan_chain(config, list(config.markets), repo))
+    markets = ", ".join(outcome.record.market_keys)
+    print(f"\nscanned {markets} at block {outcome.record.block:,}: "
+          f"{outcome.accounts_with_debt:,} positions with debt (snapshot {outcome.snapshot_id})")
     for axis in outcome.axes:
         on_axis = [r for r in outcome.results if r.axis == axis.name]
         at_risk = [r for r in on_axis if r.direction == Direction.DOWN and r.liquidation_price_8dec]
@@ -53,11 +53,13 @@ def run_demo(args: argparse.Namespace) -> int:
               f"{usd_compact(sum(r.collateral_usd_8dec for r in at_risk))}")
         for band in [b for b in outcome.bands if b.axis == axis.name]:
             print("  " + band_line(band))
+            for line in share_lines(band.shares):
+                print("      " + line)
         chart = render_histogram_png(
             [b for b in outcome.bins if b.axis == axis.name],
             [b for b in outcome.bands if b.axis == axis.name],
             axis.name, axis.reference_price_8dec, out / f"histogram-{axis.name}.png",
-            title=f"{market.key} @ block {outcome.record.block:,}: {axis.name} liquidation levels",
+            title=f"{markets} @ block {outcome.record.block:,}: {axis.name} liquidation levels",
         )
         print(f"  chart: {chart}")
     print(f"\nconfig: {config_path}   database: {out / 'liqscan.db'}\n"

@@ -33,7 +33,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from scanner.domain import Address, Band, Direction, PositionResult, PositionStatus
+from scanner.domain import Address, Band, Direction, PositionResult, PositionStatus, shares_of
 from scanner.errors import UsageError
 
 BPS = 10_000
@@ -180,6 +180,7 @@ def _band(
         distance_low_bps=(low - price_now_8dec) * BPS // price_now_8dec,
         distance_high_bps=(high - price_now_8dec) * BPS // price_now_8dec,
         top_accounts=tuple(p.account for p in by_size[:TOP_ACCOUNTS]),
+        shares=shares_of([p.result for p in run]),
     )  # fmt: skip
 
 

@@ -1,7 +1,10 @@
-"""One scan of one market, as a recipe: discover -> read at a pinned block -> liquidation
-prices -> histogram -> bands -> store (atomically).
+"""One snapshot of a chain, as a recipe: pin one block -> for every configured market of the
+chain: discover, read at that block -> liquidation prices -> histogram -> bands (summed across
+markets) -> store the snapshot atomically.
 
-Only this module talks to both the chain and the database; the steps between are pure.
+A snapshot is whole or absent: if any market fails, nothing of the snapshot is written and the
+error names the market. Only this module talks to both the chain and the database; the steps
+between are pure and protocol-neutral (a protocol is reached only through the registry).
 """
 
 from __future__ import annotations
@@ -9,29 +12,29 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from scanner.chain.logs import confirmed_head, reorg_safe_start
 from scanner.chain.rpc import RpcClient
 from scanner.config import ChainConfig, Config, MarketConfig
 from scanner.domain import (
-    AaveAccount,
-    AaveMarketState,
     Address,
     Axis,
     Band,
     HistogramBin,
+    MarketRead,
     PositionResult,
     ScanRecord,
+    SnapshotRecord,
 )
-from scanner.errors import InconsistentDataError, UsageError
-from scanner.pipeline.aave_math import account_totals
-from scanner.pipeline.axes import resolve_axes
+from scanner.errors import InconsistentDataError, ScannerError, UsageError
+from scanner.pipeline.axes import resolve_axes, snapshot_axes
 from scanner.pipeline.bands import detect_bands
 from scanner.pipeline.histogram import build_histogram
 from scanner.pipeline.liquidation import liquidation_result
-from scanner.protocols import ADAPTERS
-from scanner.store.repository import Repository
+from scanner.protocols import protocol_spec
+from scanner.protocols.base import ProtocolAdapter
+from scanner.store.repository import MarketScan, Repository
 
 log = logging.getLogger(__name__)
 
@@ -40,85 +43,146 @@ Progress = Callable[[str, int, int], None]
 
 
 @dataclass(frozen=True)
-class ScanOutcome:
-    scan_id: int
+class Discovery:
+    """Borrowers of one market up to the scan block."""
+
+    accounts: tuple[Address, ...]  # known + new, sorted
+    discovered: dict[Address, int]  # new this scan -> first block seen
+    cursor: int | None  # the stored cursor before this scan
+    from_block: int | None  # first block of this scan's log search (None: none needed)
+
+
+@dataclass(frozen=True)
+class MarketOutcome:
+    """One market's part of a snapshot."""
+
     record: ScanRecord
-    axes: tuple[Axis, ...]
+    read: MarketRead
+    discovery: Discovery
+    results: tuple[PositionResult, ...]
+    axes: tuple[Axis, ...]  # resolved against this market's assets and prices
+
+    @property
+    def accounts_known(self) -> int:
+        return len(self.discovery.accounts)
+
+    @property
+    def accounts_new(self) -> int:
+        return len(self.discovery.discovered)
+
+    @property
+    def accounts_with_debt(self) -> int:
+        return len(self.read.positions)
+
+
+@dataclass(frozen=True)
+class SnapshotOutcome:
+    snapshot_id: int
+    record: SnapshotRecord
+    markets: tuple[MarketOutcome, ...]
+    axes: tuple[Axis, ...]  # the snapshot's axes: price of the first market that has each
     results: tuple[PositionResult, ...]
     bins: tuple[HistogramBin, ...]
     bands: tuple[Band, ...]
-    accounts_known: int
-    accounts_new: int
-    accounts_with_debt: int
-    mirror_mismatches: tuple[Address, ...] = field(default_factory=tuple)
     already_stored: bool = False  # the same block was scanned before; the snapshot matched
-    discovered_from_block: int | None = None  # first block of this scan's log search (None: none)
+    scan_ids: dict[str, int] = field(default_factory=dict)  # market key -> stored scan id
+
+    @property
+    def accounts_known(self) -> int:
+        return sum(m.accounts_known for m in self.markets)
+
+    @property
+    def accounts_new(self) -> int:
+        return sum(m.accounts_new for m in self.markets)
+
+    @property
+    def accounts_with_debt(self) -> int:
+        return sum(m.accounts_with_debt for m in self.markets)
+
+    @property
+    def mirror_mismatches(self) -> tuple[Address, ...]:
+        return tuple(a for m in self.markets for a in m.read.mirror_mismatches)
 
 
 def _no_progress(stage: str, done: int, total: int) -> None:
     return None
 
 
-async def scan_market(
+async def scan_chain(
     config: Config,
-    market: MarketConfig,
+    markets: Sequence[MarketConfig],
     repo: Repository,
     block: int | None = None,
     progress: Progress = _no_progress,
-) -> ScanOutcome:
-    chain = config.chains[market.chain]
+) -> SnapshotOutcome:
+    """Scan `markets` (all of one chain) at one pinned block and store them as one snapshot."""
+    chains = {m.chain for m in markets}
+    if len(chains) != 1:
+        raise UsageError(f"one snapshot covers one chain; got markets of {sorted(chains)}")
+    chain = config.chains[chains.pop()]
     async with RpcClient(chain.require_rpc_url(), max_concurrency=chain.max_concurrency,
                          max_batch_size=chain.max_batch_size) as rpc:
         await rpc.check_chain(chain.chain_id, f"chains.{chain.name}")
         block = await _pin_block(rpc, chain, block)
-        adapter = ADAPTERS[market.protocol](rpc, market, chain)
-        progress("resolve", 0, 0)
-        addresses = await adapter.resolve(block)
-
-        # 1. every borrower up to `block`: known accounts + new Borrow logs since the cursor
-        cursor = repo.get_cursor(market.key)
-        known = {a: b for a, b in repo.known_accounts(market.key).items() if b <= block}
-        start = market.start_block
-        if cursor is not None:
-            start = max(start, reorg_safe_start(cursor, chain.reorg_lookback_blocks))
-        new: dict[Address, int] = {}
-        if start <= block:
-            new = await adapter.discover_accounts(
-                addresses.pool, start, block,
-                on_progress=lambda done, total: progress("discover", done, total),
-            )
-        discovered = {a: b for a, b in new.items() if a not in known}
-        accounts = sorted(set(known) | set(new))
-
-        # 2. every position at exactly `block`
-        progress("read", 0, len(accounts))
-        state = await adapter.read_market(addresses, block)
-        positions = await adapter.read_accounts(addresses, state, accounts, block)
-        progress("read", len(accounts), len(accounts))
-
-    # 3-5. pure: liquidation prices -> bins -> bands
-    axes = resolve_axes(config.axes, state)
-    mismatches = _check_mirror(positions, state)
-    results = liquidation_results(positions, state, axes, market.protocol)
-    bins, bands = histogram_and_bands(results, axes, config)
-    record = ScanRecord(
-        chain=chain.name, chain_id=chain.chain_id, market_key=market.key,
-        protocol=market.protocol, block=block, block_timestamp=state.block_timestamp,
-        pool_revision=state.pool_revision,
-    )
-    common = dict(record=record, axes=tuple(axes), results=tuple(results), bins=tuple(bins),
-                  bands=tuple(bands), accounts_known=len(accounts), accounts_new=len(discovered),
-                  accounts_with_debt=len(positions), mirror_mismatches=tuple(mismatches),
-                  discovered_from_block=start if start <= block else None)
-
+        # 1-2. every market at exactly `block`; one failure leaves the snapshot absent
+        reads = []
+        for market in markets:
+            try:
+                reads.append(await _read_market(rpc, chain, market, repo, block, progress))
+            except ScannerError as exc:
+                raise _market_failed(market, exc) from exc
+    # 3-5. pure: liquidation prices -> bins -> bands, summed across markets
+    outcome = compute_snapshot(config, chain, block, reads)
     # 6. store: the whole snapshot or nothing
-    existing = repo.find_scan(market.key, block)
-    if existing is not None:
-        _require_same_snapshot(repo, existing, results, block)
-        return ScanOutcome(scan_id=existing, already_stored=True, **common)  # type: ignore[arg-type]
-    scan_id = repo.save_scan(record, results, bins, bands, discovered,
-                             max(cursor or 0, block))
-    return ScanOutcome(scan_id=scan_id, **common)  # type: ignore[arg-type]
+    return _store(repo, outcome)
+
+
+def _market_failed(market: MarketConfig, exc: ScannerError) -> ScannerError:
+    """The same error (same exit code), naming the market and what was (not) written."""
+    message = (f"market {market.key}: {exc.message} (the snapshot was not written: "
+               "a snapshot holds every market or none)")
+    try:
+        return type(exc)(message)
+    except TypeError:  # a subclass with another constructor: keep it as it is
+        return exc
+
+
+async def _read_market(
+    rpc: RpcClient, chain: ChainConfig, market: MarketConfig, repo: Repository, block: int,
+    progress: Progress,
+) -> tuple[MarketConfig, Discovery, MarketRead]:
+    adapter = protocol_spec(market.protocol).adapter(rpc, market, chain)
+    progress(f"{market.key}: resolve", 0, 0)
+    resolved = await adapter.resolve(block)
+    discovery = await discover_market(adapter, resolved, market, chain, repo, block, progress)
+    progress(f"{market.key}: read", 0, len(discovery.accounts))
+    read = await adapter.read(resolved, discovery.accounts, block)
+    progress(f"{market.key}: read", len(discovery.accounts), len(discovery.accounts))
+    if read.mirror_mismatches:
+        log.warning("%s: %d accounts differ from the protocol's own account data (revision %d)",
+                    market.key, len(read.mirror_mismatches), read.revision)
+    return market, discovery, read
+
+
+async def discover_market(
+    adapter: ProtocolAdapter, resolved: Any, market: MarketConfig, chain: ChainConfig,
+    repo: Repository, block: int, progress: Progress,
+) -> Discovery:
+    """Every borrower of `market` up to `block`: known accounts + new logs since the cursor."""
+    cursor = repo.get_cursor(market.key)
+    known = {a: b for a, b in repo.known_accounts(market.key).items() if b <= block}
+    start = market.start_block
+    if cursor is not None:
+        start = max(start, reorg_safe_start(cursor, chain.reorg_lookback_blocks))
+    new: dict[Address, int] = {}
+    if start <= block:
+        new = await adapter.discover_accounts(
+            resolved, start, block,
+            on_progress=lambda done, total: progress(f"{market.key}: discover", done, total),
+        )
+    discovered = {a: b for a, b in new.items() if a not in known}
+    return Discovery(accounts=tuple(sorted(set(known) | set(new))), discovered=discovered,
+                     cursor=cursor, from_block=start if start <= block else None)
 
 
 async def _pin_block(rpc: RpcClient, chain: ChainConfig, block: int | None) -> int:
@@ -131,30 +195,46 @@ async def _pin_block(rpc: RpcClient, chain: ChainConfig, block: int | None) -> i
     return block
 
 
-def _check_mirror(positions: Sequence[AaveAccount], state: AaveMarketState) -> list[Address]:
-    """Accounts whose integer mirror disagrees with Pool.getUserAccountData at the block."""
-    mismatches = []
-    for account in positions:
-        totals = account_totals(account, state)
-        if (totals.collateral_8dec, totals.debt_8dec, totals.health_factor_wad) != (
-            account.reported_collateral_8dec, account.reported_debt_8dec,
-            account.reported_health_factor_wad,
-        ):
-            mismatches.append(account.account)
-    if mismatches:
-        log.warning("%d accounts differ from the pool's own account data (revision %d)",
-                    len(mismatches), state.pool_revision)
-    return mismatches
+# --- pure ---------------------------------------------------------------------------------
+
+
+def compute_snapshot(
+    config: Config, chain: ChainConfig, block: int,
+    reads: Sequence[tuple[MarketConfig, Discovery, MarketRead]],
+) -> SnapshotOutcome:
+    """Liquidation levels of every market, then bins and bands over all of them."""
+    per_market = [resolve_axes(config.axes, read.assets) for _, _, read in reads]
+    axes = snapshot_axes(per_market)
+    axis_price_8dec = {axis.name: axis.reference_price_8dec for axis in axes}
+    markets = []
+    for (market, discovery, read), market_axes in zip(reads, per_market, strict=True):
+        results = liquidation_results(read, market_axes, axis_price_8dec)
+        record = ScanRecord(
+            chain=chain.name, chain_id=chain.chain_id, market_key=market.key,
+            protocol=market.protocol, block=block, block_timestamp=read.block_timestamp,
+            pool_revision=read.revision,
+        )
+        markets.append(MarketOutcome(record, read, discovery, tuple(results), tuple(market_axes)))
+    results = [r for m in markets for r in m.results]
+    bins, bands = histogram_and_bands(results, axes, config)
+    timestamp = reads[0][2].block_timestamp if reads else 0
+    snapshot = SnapshotRecord(chain=chain.name, chain_id=chain.chain_id, block=block,
+                              block_timestamp=timestamp,
+                              markets=tuple(m.record for m in markets))
+    return SnapshotOutcome(snapshot_id=0, record=snapshot, markets=tuple(markets),
+                           axes=tuple(axes), results=tuple(results), bins=tuple(bins),
+                           bands=tuple(bands))
 
 
 def liquidation_results(
-    positions: Sequence[AaveAccount], state: AaveMarketState, axes: Sequence[Axis],
-    protocol: str,
+    read: MarketRead, axes: Sequence[Axis], axis_price_8dec: dict[str, int] | None = None
 ) -> list[PositionResult]:
+    """Every position of `read` on every axis of its market."""
     results = []
     for axis in axes:
-        for account in positions:
-            result = liquidation_result(account, state, axis, protocol)
+        now = (axis_price_8dec or {}).get(axis.name)
+        for position in read.positions:
+            result = liquidation_result(position, axis, now)
             if result is not None:
                 results.append(result)
     return results
@@ -182,10 +262,41 @@ def _histogram_mode(mode: str) -> Literal["log", "linear"]:
     return "linear" if mode == "linear" else "log"  # config.py accepts only these two
 
 
-def _require_same_snapshot(
+# --- store --------------------------------------------------------------------------------
+
+
+def _store(repo: Repository, outcome: SnapshotOutcome) -> SnapshotOutcome:
+    snapshot = outcome.record
+    for market in outcome.markets:  # a block scanned before must read the same today
+        existing = repo.find_scan(market.record.market_key, snapshot.block)
+        if existing is not None:
+            _require_same_positions(repo, existing, market.results, snapshot.block)
+    same = repo.find_snapshot(snapshot.chain, snapshot.block, snapshot.market_keys)
+    if same is not None and _same_bins_and_bands(repo, same, outcome):
+        return _with_ids(repo, outcome, same, already_stored=True)
+    scans = [
+        MarketScan(record=m.record, positions=m.results, discovered=m.discovery.discovered,
+                   cursor_block=max(m.discovery.cursor or 0, snapshot.block))
+        for m in outcome.markets
+    ]
+    snapshot_id = repo.save_snapshot(snapshot, scans, outcome.bins, outcome.bands)
+    return _with_ids(repo, outcome, snapshot_id, already_stored=False)
+
+
+def _with_ids(repo: Repository, outcome: SnapshotOutcome, snapshot_id: int,
+              already_stored: bool) -> SnapshotOutcome:
+    ids = repo.scan_ids(snapshot_id)
+    return SnapshotOutcome(
+        snapshot_id=snapshot_id, record=outcome.record, markets=outcome.markets,
+        axes=outcome.axes, results=outcome.results, bins=outcome.bins, bands=outcome.bands,
+        already_stored=already_stored, scan_ids=ids,
+    )
+
+
+def _require_same_positions(
     repo: Repository, scan_id: int, results: Sequence[PositionResult], block: int
 ) -> None:
-    stored = sorted(repo.load_positions(scan_id), key=_position_key)
+    stored = sorted(repo.load_scan_positions(scan_id), key=_position_key)
     fresh = sorted(results, key=_position_key)
     if stored != fresh:
         raise InconsistentDataError(
@@ -194,5 +305,21 @@ def _require_same_snapshot(
         )
 
 
-def _position_key(result: PositionResult) -> tuple[str, str, str]:
-    return (result.market_key, result.axis, result.account)
+def _same_bins_and_bands(repo: Repository, snapshot_id: int, outcome: SnapshotOutcome) -> bool:
+    """False when the histogram or band settings changed since: then a new snapshot is due."""
+    return (sorted(repo.load_bands(snapshot_id), key=_band_key)
+            == sorted(outcome.bands, key=_band_key)
+            and sorted(repo.load_bins(snapshot_id), key=_bin_key)
+            == sorted(outcome.bins, key=_bin_key))
+
+
+def _bin_key(b: HistogramBin) -> tuple[str, str, int]:
+    return (b.axis, b.direction.value, b.bin_index)
+
+
+def _band_key(band: Band) -> tuple[str, str, int]:
+    return (band.axis, band.direction.value, band.rank)
+
+
+def _position_key(result: PositionResult) -> tuple[str, str, str, str]:
+    return (result.market_key, result.axis, result.submarket, result.account)

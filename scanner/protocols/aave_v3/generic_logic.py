@@ -26,8 +26,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from scanner.domain import WAD, AaveAccount, AaveMarketState, AaveReserve, Address
+from scanner.domain import WAD, Address
 from scanner.errors import ConfigError, InconsistentDataError
+from scanner.protocols.aave_v3.state import AaveAccount, AaveMarketState, AaveReserve
 
 MAX_UINT256 = 2**256 - 1
 PERCENTAGE_FACTOR = 10_000
