@@ -62,6 +62,7 @@ def _move_to_snapshot(table: str, unique_rest: tuple[str, ...]) -> None:
         batch.drop_constraint(f"fk_{table}_scan_id_scans", type_="foreignkey")
         batch.alter_column("scan_id", new_column_name="snapshot_id",
                            existing_type=sa.Integer(), existing_nullable=False)
+    with op.batch_alter_table(table) as batch:  # SQLite: constraints on the renamed column
         batch.create_foreign_key(f"fk_{table}_snapshot_id_snapshots", "snapshots",
                                  ["snapshot_id"], ["id"], ondelete="CASCADE")
         batch.create_unique_constraint(
@@ -303,6 +304,7 @@ def _move_back(table: str, rest: tuple[str, ...]) -> None:
         batch.drop_constraint(f"fk_{table}_snapshot_id_snapshots", type_="foreignkey")
         batch.alter_column("snapshot_id", new_column_name="scan_id",
                            existing_type=sa.Integer(), existing_nullable=False)
+    with op.batch_alter_table(table) as batch:  # SQLite: constraints on the renamed column
         batch.create_foreign_key(f"fk_{table}_scan_id_scans", "scans", ["scan_id"], ["id"],
                                  ondelete="CASCADE")
         batch.create_unique_constraint(f"uq_{table}_scan_id_{'_'.join(rest)}",

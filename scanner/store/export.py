@@ -163,27 +163,33 @@ def band_records(snapshot: SnapshotRecord, bands: Iterable[Band]) -> list[Record
 # --- the three exports ----------------------------------------------------------------------
 
 
+class _Stored(Protocol):
+    @property
+    def record(self) -> SnapshotRecord: ...
+
+
 class SnapshotReader(Protocol):
     """What the exporters need from scanner.store.repository.Repository (no import cycle)."""
 
+    def get_snapshot(self, snapshot_id: int) -> _Stored: ...
     def load_positions(self, snapshot_id: int) -> list[PositionResult]: ...
     def load_bins(self, snapshot_id: int) -> list[HistogramBin]: ...
     def load_bands(self, snapshot_id: int) -> list[Band]: ...
 
 
-def export_positions(repo: SnapshotReader, snapshot: SnapshotRecord, snapshot_id: int,
-                     fmt: Format, out: Path) -> int:
+def export_positions(repo: SnapshotReader, snapshot_id: int, fmt: Format, out: Path) -> int:
     """Write every position of the snapshot to `out`; returns the number of rows."""
+    snapshot = repo.get_snapshot(snapshot_id).record
     return write_records(position_records(snapshot, repo.load_positions(snapshot_id)), fmt, out)
 
 
-def export_bins(repo: SnapshotReader, snapshot: SnapshotRecord, snapshot_id: int, fmt: Format,
-                out: Path) -> int:
+def export_bins(repo: SnapshotReader, snapshot_id: int, fmt: Format, out: Path) -> int:
+    snapshot = repo.get_snapshot(snapshot_id).record
     return write_records(bin_records(snapshot, repo.load_bins(snapshot_id)), fmt, out)
 
 
-def export_bands(repo: SnapshotReader, snapshot: SnapshotRecord, snapshot_id: int,
-                 fmt: Format, out: Path) -> int:
+def export_bands(repo: SnapshotReader, snapshot_id: int, fmt: Format, out: Path) -> int:
+    snapshot = repo.get_snapshot(snapshot_id).record
     return write_records(band_records(snapshot, repo.load_bands(snapshot_id)), fmt, out)
 
 

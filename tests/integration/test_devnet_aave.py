@@ -138,7 +138,7 @@ def test_written_config_is_valid(devnet: Devnet, tmp_path: Path) -> None:
     write_config(devnet, tmp_path / "config.toml")
     config = load_config(tmp_path / "config.toml")
     [market] = config.markets
-    assert market.pool_addresses_provider == devnet.aave.provider
+    assert market.address("pool_addresses_provider") == devnet.aave.provider
     assert config.chains["devnet"].rpc_url == devnet.rpc_url
     assert config.axes["ETH"].members == ("WETH", "wstETH", "rETH")
 

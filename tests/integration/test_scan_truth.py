@@ -28,7 +28,7 @@ from scanner.devnet.population import ClusterSpec
 from scanner.devnet.prices import ANSWER_SLOT, set_prices
 from scanner.devnet.rpc import DevnetRpc, RpcCallError, Tx, calldata
 from scanner.domain import Direction, PositionResult, PositionStatus
-from scanner.pipeline.scan import ScanOutcome
+from scanner.pipeline.scan import SnapshotOutcome
 from tests.integration.scan_helpers import devnet_config, fresh_repo, scan
 
 pytestmark = pytest.mark.integration
@@ -46,13 +46,13 @@ def devnet() -> Iterator[Devnet]:
 
 
 @pytest.fixture(scope="module")
-def outcome(devnet: Devnet, tmp_path_factory: pytest.TempPathFactory) -> ScanOutcome:
+def outcome(devnet: Devnet, tmp_path_factory: pytest.TempPathFactory) -> SnapshotOutcome:
     folder = tmp_path_factory.mktemp("truth")
     config = devnet_config(devnet, folder, f"sqlite:///{folder / 'truth.db'}")
     return scan(config, fresh_repo(config))
 
 
-def _member_symbols(devnet: Devnet, outcome: ScanOutcome, axis: str) -> dict[str, int]:
+def _member_symbols(devnet: Devnet, outcome: SnapshotOutcome, axis: str) -> dict[str, int]:
     """Axis member symbol -> its oracle price at the scan block."""
     (resolved,) = [a for a in outcome.axes if a.name == axis]
     symbols = {addr: sym for sym, addr in devnet.aave.tokens.items()}
@@ -97,12 +97,12 @@ def _shifted(x_8dec: int, ppm: int) -> int:
     return x_8dec * (1_000_000 + ppm) // 1_000_000
 
 
-def _at_risk(outcome: ScanOutcome, axis: str) -> list[PositionResult]:
+def _at_risk(outcome: SnapshotOutcome, axis: str) -> list[PositionResult]:
     return [r for r in outcome.results
             if r.axis == axis and r.status == PositionStatus.AT_RISK]
 
 
-def test_mirror_matches_the_pool_for_every_account(outcome: ScanOutcome) -> None:
+def test_mirror_matches_the_pool_for_every_account(outcome: SnapshotOutcome) -> None:
     assert outcome.accounts_with_debt >= 500
     assert outcome.mirror_mismatches == ()
 
@@ -125,7 +125,7 @@ def _mixes_lts_across_the_axis(devnet: Devnet, account: str, axis: str) -> bool:
 
 @pytest.mark.parametrize("axis", ["ETH", "BTC"])
 def test_pool_agrees_with_every_liquidation_price(
-    devnet: Devnet, outcome: ScanOutcome, axis: str
+    devnet: Devnet, outcome: SnapshotOutcome, axis: str
 ) -> None:
     members = _member_symbols(devnet, outcome, axis)
     (resolved,) = [a for a in outcome.axes if a.name == axis]
@@ -148,7 +148,7 @@ def test_pool_agrees_with_every_liquidation_price(
     assert len(narrow) <= len(positions) // 50  # the floored-avgLT window is rare
 
 
-def test_every_position_kind_is_checked(devnet: Devnet, outcome: ScanOutcome) -> None:
+def test_every_position_kind_is_checked(devnet: Devnet, outcome: SnapshotOutcome) -> None:
     kind_of = {plan.account: plan.kind for plan in devnet.aave_plans}
     checked = {r.account for axis in ("ETH", "BTC") for r in _at_risk(outcome, axis)}
     assert len(checked) >= 500
@@ -163,7 +163,7 @@ def test_every_position_kind_is_checked(devnet: Devnet, outcome: ScanOutcome) ->
     assert any(r.direction == Direction.UP for r in outcome.results), "no short was scanned"
 
 
-def test_not_sensitive_positions_stay_healthy(devnet: Devnet, outcome: ScanOutcome) -> None:
+def test_not_sensitive_positions_stay_healthy(devnet: Devnet, outcome: SnapshotOutcome) -> None:
     members = _member_symbols(devnet, outcome, "ETH")
     hedged = [r for r in outcome.results
               if r.axis == "ETH" and r.status == PositionStatus.NOT_SENSITIVE]
@@ -175,7 +175,7 @@ def test_not_sensitive_positions_stay_healthy(devnet: Devnet, outcome: ScanOutco
     assert all(hf >= WAD for hf in _health_factors(devnet, outcome.record.block, checks))
 
 
-def test_planted_cluster_is_found_as_a_band(outcome: ScanOutcome) -> None:
+def test_planted_cluster_is_found_as_a_band(outcome: SnapshotOutcome) -> None:
     bands = [b for b in outcome.bands if b.axis == "ETH" and b.direction == Direction.DOWN]
     low_8dec, high_8dec = int(CLUSTER.low_usd * 10**8), int(CLUSTER.high_usd * 10**8)
     matching = [b for b in bands
@@ -207,7 +207,7 @@ def _liquidation_tx(devnet: Devnet, account: str) -> Tx:
         collateral_token, debt_token, account, 2**256 - 1, False))
 
 
-def test_real_liquidation_call_at_the_boundary(devnet: Devnet, outcome: ScanOutcome) -> None:
+def test_real_liquidation_call_at_the_boundary(devnet: Devnet, outcome: SnapshotOutcome) -> None:
     rpc = DevnetRpc(devnet.rpc_url)
     members = _member_symbols(devnet, outcome, "ETH")
     (axis,) = [a for a in outcome.axes if a.name == "ETH"]

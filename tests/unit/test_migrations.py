@@ -17,7 +17,7 @@ from scanner.store.models import Base
 from scanner.store.repository import Repository
 
 VIEWS = {"v_latest_scans", "v_latest_positions", "v_latest_bins", "v_latest_bands",
-         "v_band_history"}
+         "v_band_history", "v_latest_snapshots"}
 
 
 def _tables_and_views(url: str) -> tuple[set[str], set[str]]:
@@ -53,7 +53,7 @@ def test_unmigrated_database_is_refused(empty_db_url: str) -> None:
         with pytest.raises(DatabaseError, match=r"is not migrated .*run `liqscan db upgrade`"):
             Repository(engine)
         db.upgrade(empty_db_url, "0001")
-        with pytest.raises(DatabaseError, match="at 0001, need 0003"):
+        with pytest.raises(DatabaseError, match="at 0001, need 0004"):
             db.require_current(engine)
         db.upgrade(empty_db_url)
         db.require_current(engine)
