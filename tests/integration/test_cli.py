@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from scanner.devnet.network import Devnet, seeded_devnet, write_config
+from scanner.devnet.rpc import DevnetRpc
 
 pytestmark = pytest.mark.integration
 BAND_FIELDS = {"axis", "low_usd", "high_usd", "collateral_usd", "debt_usd", "positions"}
@@ -167,11 +168,15 @@ def test_one_failing_market_leaves_the_snapshot_absent(config_path: Path) -> Non
 
 
 def test_two_markets_are_one_snapshot_summed_with_a_breakdown(
-    config_path: Path, db_url: str
+    config_path: Path, db_url: str, devnet: Devnet
 ) -> None:
     # The same pool configured twice: every band holds each position twice, half per market.
     _with_second_market(config_path, "aave-copy")
     cfg = str(config_path)
+    rpc = DevnetRpc(devnet.rpc_url)
+    rpc.mine(1)
+    lower = rpc.block_number()  # a cached devnet keeps no history before it was loaded
+    rpc.mine(3)
     scanned = liqscan("--config", cfg, "scan", "--json")
     assert scanned.returncode == 0, scanned.stderr
     (summary,) = json.loads(scanned.stdout)
@@ -193,7 +198,7 @@ def test_two_markets_are_one_snapshot_summed_with_a_breakdown(
     assert one and {r["market"] for r in one} == {"aave-copy"}
 
     # an older block scanned afterwards: a newer snapshot id, but not the latest one
-    older = liqscan("--config", cfg, "scan", "--block", str(block - 3), "--json")
+    older = liqscan("--config", cfg, "scan", "--block", str(lower), "--json")
     assert older.returncode == 0, older.stderr
     assert json.loads(older.stdout)[0]["snapshot_id"] > summary["snapshot_id"]
     for what in ("bands", "positions"):
