@@ -121,16 +121,17 @@ async def read_markets(rpc: RpcClient, chain: ChainConfig, morpho: Address,
         calls.append(Call(morpho, encode_call(MORPHO, "idToMarketParams", [raw_id]), False, _GAS))
         calls.append(Call(morpho, encode_call(MORPHO, "market", [raw_id]), False, _GAS))
     first = await _calls(rpc, chain, calls, block)
-    params_of, stored_of = {}, {}
+    params_of: dict[MarketId, MarketParams] = {}
+    stored_of: dict[MarketId, MarketTotals] = {}
     for n, market_id in enumerate(market_ids):
         params = MarketParams(*_decode_params(require_data(first[2 * n],
                                                            f"idToMarketParams({market_id})")))
         if params.loan_token == ZERO_ADDRESS:
             raise InconsistentDataError(f"Morpho market {market_id} does not exist at block "
                                         f"{block}: check market_ids")
-        stored = decode_output(MORPHO, "market", require_data(first[2 * n + 1], "market"))
+        raw = decode_output(MORPHO, "market", require_data(first[2 * n + 1], "market"))
         params_of[market_id] = params
-        stored_of[market_id] = MarketTotals(*(int(v) for v in stored))
+        stored_of[market_id] = MarketTotals(*(int(v) for v in raw))
     second = []
     for market_id in market_ids:
         params, stored = params_of[market_id], stored_of[market_id]
