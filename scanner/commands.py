@@ -68,7 +68,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
         try:
             with _progress(enabled=wants_progress() and not args.json) as progress:
                 outcome = asyncio.run(scan_chain(config, chain_markets, repo, args.block,
-                                                 progress))
+                                                 progress, store_unverified=args.store_unverified))
         except ScannerError as exc:
             if len(by_chain) == 1:
                 raise
@@ -100,7 +100,7 @@ def _scan_summary(outcome: SnapshotOutcome) -> dict[str, Any]:
             "scan_id": outcome.scan_ids.get(m.record.market_key),
             "pool_revision": m.record.pool_revision, "accounts_known": m.accounts_known,
             "accounts_new": m.accounts_new, "positions_with_debt": m.accounts_with_debt,
-            "mirror_mismatches": list(m.read.mirror_mismatches),
+            "unverified_accounts": list(m.read.mirror_mismatches),
         } for m in outcome.markets],
         "bands": export.band_records(record, outcome.bands),
     }
@@ -116,9 +116,9 @@ def _print_scan(outcome: SnapshotOutcome) -> None:
               f" {m.accounts_with_debt:,} positions with debt of {m.accounts_known:,} "
               f"borrowers ({m.accounts_new:,} new)")
         if m.read.mirror_mismatches:
-            print(f"warning: {m.record.market_key}: {len(m.read.mirror_mismatches)} accounts "
-                  "differ from the protocol's own account data; their prices may be off",
-                  file=sys.stderr)
+            print(f"warning: {m.record.market_key}: {len(m.read.mirror_mismatches):,} accounts "
+                  "differ from the protocol's own account data: stored as unverified, without "
+                  "prices, outside bins and bands", file=sys.stderr)
     for axis in outcome.axes:
         on_axis = [r for r in outcome.results if r.axis == axis.name]
         at_risk = [r for r in on_axis if r.status == PositionStatus.AT_RISK]

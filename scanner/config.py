@@ -66,6 +66,9 @@ class MarketConfig:
     addresses: Mapping[str, str] = field(default_factory=dict)
     # ... and lists of 0x-hex strings (e.g. Morpho market ids), lowercase
     lists: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # ... and true/false options (e.g. Aave's allow_unreviewed_revision: scan a pool whose
+    # POOL_REVISION is newer than any liqscan was checked on, with the newest rule)
+    flags: Mapping[str, bool] = field(default_factory=dict)
 
     def address(self, name: str) -> str:
         if name not in self.addresses:
@@ -197,6 +200,12 @@ class _Reader:
             self.fail(self.path(key), f"must be >= {minimum}, not {value}")
         return int(value)
 
+    def bool_(self, key: str, default: bool) -> bool:
+        value = self.table.get(key, default)
+        if not isinstance(value, bool):
+            self.fail(self.path(key), f"must be true or false, not {value!r}")
+        return value
+
     def str_(self, key: str, default: str | None = None) -> str:
         value = self.table.get(key, default)
         if value is None:
@@ -306,7 +315,7 @@ def _parse_markets(
                                        f"{', '.join(sorted(PROTOCOLS))}")
         spec = protocol_spec(protocol)
         r.check_keys(("key", "chain", "protocol", "start_block", *spec.address_keys,
-                      *spec.list_keys))
+                      *spec.list_keys, *spec.flag_keys))
         key = r.str_("key")
         if not _KEY_RE.match(key):
             r.fail(r.path("key"), f"{key!r} must be lowercase letters, digits, '-' or '_'")
@@ -322,6 +331,7 @@ def _parse_markets(
             start_block=r.int_("start_block"),
             addresses={name: r.address(name) for name in spec.address_keys},
             lists={name: _hex_list(r, name) for name in spec.list_keys if name in r.table},
+            flags={name: r.bool_(name, False) for name in spec.flag_keys},
         ))
     return tuple(markets)
 

@@ -28,6 +28,8 @@ class PositionStatus(StrEnum):
     AT_RISK = "at_risk"  # healthy now, a move of the axis price liquidates it
     LIQUIDATABLE_NOW = "liquidatable_now"  # health factor already below 1
     NOT_SENSITIVE = "not_sensitive"  # no price of this axis can liquidate it (hedged / no exposure)
+    # liqscan's mirror does not reproduce the protocol's own account data: no price, no bins
+    UNVERIFIED = "unverified"
 
 
 class Direction(StrEnum):
@@ -113,6 +115,10 @@ class PositionState(Protocol):
     @property
     def has_debt(self) -> bool: ...
     def curve(self, axis: Axis) -> HealthCurve: ...
+    def reported(self) -> Valuation:
+        """The protocol's own view of the position at the block (stored for accounts whose
+        rule the protocol contradicts, which get no price)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -138,7 +144,8 @@ class MarketRead:
     revision: int  # the protocol contract's revision (Aave POOL_REVISION; 0 when none)
     assets: tuple[Asset, ...]
     positions: tuple[Position, ...]
-    # accounts whose integer mirror disagrees with the protocol's own view at the block
+    # accounts whose integer mirror disagrees with the protocol's own view at the block:
+    # any price the rule gives them is known to be wrong
     mirror_mismatches: tuple[Address, ...] = ()
 
 

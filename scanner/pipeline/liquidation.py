@@ -117,10 +117,10 @@ def liquidation_result(
       LIQUIDATABLE_NOW: unhealthy at current prices. Direction and price then describe the
         boundary on the other side: the axis price at which the position becomes healthy
         again (DOWN: it is healthy at and above that price; UP: at and below). Both None when
-        no axis price makes it healthy. Seizable at current prices.
+        no axis price makes it healthy. Seizable: at current prices.
       NOT_SENSITIVE: healthy at every axis price in [now / 100, now * 100] (hedged, or no
         exposure to the axis): direction and price None.
-      AT_RISK: healthy now; the exact boundary above, seizable at that price.
+      AT_RISK: healthy now; the exact boundary above; seizable one unit past it.
     """
     if not position.state.has_debt:
         return None
@@ -132,7 +132,9 @@ def liquidation_result(
     elif native is None:
         status, seizable = PositionStatus.NOT_SENSITIVE, 0
     else:
-        status, seizable = PositionStatus.AT_RISK, curve.seizable_usd_8dec(native)
+        # one unit past x: the first price at which the protocol accepts a liquidation
+        past = native - 1 if direction is Direction.DOWN else native + 1
+        status, seizable = PositionStatus.AT_RISK, curve.seizable_usd_8dec(past)
     axis_now_8dec = axis.reference_price_8dec if axis_price_now_8dec is None else (
         axis_price_now_8dec)
     return PositionResult(
@@ -155,4 +157,22 @@ def liquidation_result(
         liquidation_price_native=native,
         native_price_unit=curve.price_unit,
         native_price_decimals=curve.price_decimals,
+    )
+
+
+def unverified_result(
+    position: Position, axis: Axis, axis_price_now_8dec: int | None = None
+) -> PositionResult:
+    """A position whose rule the protocol contradicts: its own totals, no price, no direction."""
+    reported = position.state.reported()
+    return PositionResult(
+        market_key=position.market_key, protocol=position.protocol, account=position.account,
+        axis=axis.name, status=PositionStatus.UNVERIFIED, direction=None,
+        liquidation_price_8dec=None,
+        axis_price_now_8dec=(axis.reference_price_8dec if axis_price_now_8dec is None
+                             else axis_price_now_8dec),
+        health_factor_wad=reported.health_factor_wad,
+        collateral_usd_8dec=reported.collateral_usd_8dec, debt_usd_8dec=reported.debt_usd_8dec,
+        axis_collateral_usd_8dec=0, seizable_usd_8dec=0, emode_category=position.emode_category,
+        submarket=position.submarket,
     )

@@ -3,8 +3,12 @@ chain: discover, read at that block -> liquidation prices -> histogram -> bands 
 markets) -> store the snapshot atomically.
 
 A snapshot is whole or absent: if any market fails, nothing of the snapshot is written and the
-error names the market. Only this module talks to both the chain and the database; the steps
-between are pure and protocol-neutral (a protocol is reached only through the registry).
+error names the market. A position whose rule the protocol's own view contradicts (a mirror
+mismatch) gets no price: the scan fails (exit 65) unless `store_unverified`, which stores such
+positions with status `unverified`, outside every bin and band.
+
+Only this module talks to both the chain and the database; the steps between are pure and
+protocol-neutral (a protocol is reached only through the registry).
 """
 
 from __future__ import annotations
@@ -27,11 +31,11 @@ from scanner.domain import (
     ScanRecord,
     SnapshotRecord,
 )
-from scanner.errors import InconsistentDataError, ScannerError, UsageError
+from scanner.errors import InconsistentDataError, MirrorMismatchError, ScannerError, UsageError
 from scanner.pipeline.axes import resolve_axes, snapshot_axes
 from scanner.pipeline.bands import detect_bands
 from scanner.pipeline.histogram import build_histogram
-from scanner.pipeline.liquidation import liquidation_result
+from scanner.pipeline.liquidation import liquidation_result, unverified_result
 from scanner.protocols import protocol_spec
 from scanner.protocols.base import ProtocolAdapter
 from scanner.store.repository import MarketScan, Repository
@@ -114,8 +118,10 @@ async def scan_chain(
     repo: Repository,
     block: int | None = None,
     progress: Progress = _no_progress,
+    store_unverified: bool = False,
 ) -> SnapshotOutcome:
-    """Scan `markets` (all of one chain) at one pinned block and store them as one snapshot."""
+    """Scan `markets` (all of one chain) at one pinned block and store them as one snapshot,
+    or raise (naming the market) and store nothing."""
     chains = {m.chain for m in markets}
     if len(chains) != 1:
         raise UsageError(f"one snapshot covers one chain; got markets of {sorted(chains)}")
@@ -129,6 +135,7 @@ async def scan_chain(
         for market in markets:
             try:
                 reads.append(await _read_market(rpc, chain, market, repo, block, progress))
+                _require_verified(reads[-1][2], store_unverified)
             except ScannerError as exc:
                 raise _market_failed(market, exc) from exc
     # 3-5. pure: liquidation prices -> bins -> bands, summed across markets
@@ -139,8 +146,9 @@ async def scan_chain(
 
 def _market_failed(market: MarketConfig, exc: ScannerError) -> ScannerError:
     """The same error (same exit code), naming the market and what was (not) written."""
-    message = (f"market {market.key}: {exc.message} (the snapshot was not written: "
-               "a snapshot holds every market or none)")
+    message = f"market {market.key}: {exc.message}"
+    if "nothing was stored" not in message:
+        message += " (the snapshot was not written: a snapshot holds every market or none)"
     try:
         return type(exc)(message)
     except TypeError:  # a subclass with another constructor: keep it as it is
@@ -159,9 +167,23 @@ async def _read_market(
     read = await adapter.read(resolved, discovery.accounts, block)
     progress(f"{market.key}: read", len(discovery.accounts), len(discovery.accounts))
     if read.mirror_mismatches:
-        log.warning("%s: %d accounts differ from the protocol's own account data (revision %d)",
-                    market.key, len(read.mirror_mismatches), read.revision)
+        log.info("%s: %d accounts differ from the protocol's own account data (revision %d): %s",
+                 market.key, len(read.mirror_mismatches), read.revision,
+                 ", ".join(read.mirror_mismatches[:5]))
     return market, discovery, read
+
+
+def _require_verified(read: MarketRead, store_unverified: bool) -> None:
+    if not read.mirror_mismatches or store_unverified:
+        return
+    raise MirrorMismatchError(
+        f"liqscan's health-factor mirror for pool revision {read.revision} disagrees with the "
+        f"protocol's own account data at block {read.block} for "
+        f"{len(read.mirror_mismatches)} of {len(read.positions)} accounts "
+        f"(e.g. {min(read.mirror_mismatches)}); nothing was stored. Rerun with "
+        "--store-unverified to store them flagged unverified, without prices, outside bins "
+        "and bands"
+    )
 
 
 async def discover_market(
@@ -229,13 +251,16 @@ def compute_snapshot(
 def liquidation_results(
     read: MarketRead, axes: Sequence[Axis], axis_price_8dec: dict[str, int] | None = None
 ) -> list[PositionResult]:
-    """Every position of `read` on every axis of its market."""
+    """Every position of `read` on every axis of its market; a position the protocol's own
+    view contradicts is `unverified` (no price, outside bins and bands)."""
+    unverified = set(read.mirror_mismatches)
     results = []
     for axis in axes:
         now = (axis_price_8dec or {}).get(axis.name)
         for position in read.positions:
-            result = liquidation_result(position, axis, now)
-            if result is not None:
+            if position.account in unverified:
+                results.append(unverified_result(position, axis, now))
+            elif (result := liquidation_result(position, axis, now)) is not None:
                 results.append(result)
     return results
 

@@ -48,3 +48,4 @@ class ProtocolSpec:
     adapter: Callable[[RpcClient, MarketConfig, ChainConfig], ProtocolAdapter]
     address_keys: tuple[str, ...]  # required [[markets]] keys holding a contract address
     list_keys: tuple[str, ...] = ()  # optional [[markets]] keys holding lists of 0x-hex strings
+    flag_keys: tuple[str, ...] = ()  # optional [[markets]] keys holding true/false (default false)

@@ -39,7 +39,7 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-STATUS_VALUES = ("at_risk", "liquidatable_now", "not_sensitive")
+STATUS_VALUES = ("at_risk", "liquidatable_now", "not_sensitive", "unverified")
 DIRECTION_VALUES = ("down", "up")
 _DIRECTION_SQL = "direction IN ('down', 'up')"
 
@@ -122,7 +122,7 @@ class PositionRow(Base):
     axis_collateral_usd_8dec: Mapped[int] = mapped_column(Uint256)
     seizable_usd_8dec: Mapped[int] = mapped_column(Uint256)
     emode_category: Mapped[int] = mapped_column(Integer)
-    # '' for rows stored before migration 0004 (the pool was not recorded then)
+    # '' for rows stored before migration 0005 (the pool was not recorded then)
     submarket: Mapped[str] = mapped_column(String(128), server_default="")
     liquidation_price_native: Mapped[int | None] = mapped_column(Uint256)
     native_price_unit: Mapped[str] = mapped_column(String(64), server_default="USD")

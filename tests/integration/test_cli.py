@@ -48,7 +48,7 @@ def test_scan_then_bands_positions_and_exports(config_path: Path, tmp_path: Path
     assert scanned.returncode == 0, scanned.stderr
     (summary,) = json.loads(scanned.stdout)
     (market,) = summary["markets"]
-    assert market["positions_with_debt"] > 100 and market["mirror_mismatches"] == []
+    assert market["positions_with_debt"] > 100 and market["unverified_accounts"] == []
 
     bands = liqscan("--config", cfg, "bands", "--axis", "ETH", "--json")
     assert bands.returncode == 0, bands.stderr

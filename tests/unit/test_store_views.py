@@ -1,4 +1,4 @@
-"""Analyst views (migration 0004): the latest complete snapshot of each chain, band history.
+"""Analyst views (migration 0005): the latest complete snapshot of each chain, band history.
 
 "Latest" is defined once: per chain, the complete snapshot at the highest block, highest id
 on a tie. The views and Repository.latest_snapshot_id (the CLI) must agree.

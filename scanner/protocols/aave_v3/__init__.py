@@ -7,12 +7,14 @@
     rule.py           the health rule on a price axis, seizable collateral (pure)
 
 [[markets]] keys: `pool_addresses_provider` (the pool and oracle are resolved from it at the
-scan block), `start_block`.
+scan block), `start_block`, optional `allow_unreviewed_revision` (scan a POOL_REVISION newer
+than any reviewed, with the newest rule).
 """
 
 from scanner.protocols.aave_v3.read import AaveV3Adapter
 from scanner.protocols.base import ProtocolSpec
 
-SPEC = ProtocolSpec(adapter=AaveV3Adapter, address_keys=("pool_addresses_provider",))
+SPEC = ProtocolSpec(adapter=AaveV3Adapter, address_keys=("pool_addresses_provider",),
+                    flag_keys=("allow_unreviewed_revision",))
 
 __all__ = ["SPEC", "AaveV3Adapter"]

@@ -20,7 +20,7 @@ from scanner.config import ChainConfig, MarketConfig
 from scanner.domain import Address, Asset, MarketRead, Position
 from scanner.errors import InconsistentDataError
 from scanner.protocols.aave_v3.discover import ProgressCallback, discover_borrowers
-from scanner.protocols.aave_v3.generic_logic import account_totals
+from scanner.protocols.aave_v3.generic_logic import account_totals, arithmetic_for_revision
 from scanner.protocols.aave_v3.rule import AavePosition
 from scanner.protocols.aave_v3.state import (
     AaveAccount,
@@ -115,6 +115,7 @@ class AaveV3Adapter:
                    ) -> MarketRead:
         """The market and every position with debt among `accounts`, at `block`."""
         state = await self.read_market(addresses, block)
+        require_reviewed_revision(state)  # before reading every account
         accounts_read = await self.read_accounts(addresses, state, accounts, block)
         return market_read(self.market.protocol, state, accounts_read)
 
@@ -147,6 +148,7 @@ class AaveV3Adapter:
             market_key=self.market.key, pool_revision=int(revision), base_unit=int(base_unit),
             block=block, block_timestamp=timestamp, reserves=reserves, emodes=emodes,
             pool=pool,
+            allow_unreviewed_revision=self.market.flags.get("allow_unreviewed_revision", False),
         )
 
     async def _read_emodes(
@@ -289,6 +291,12 @@ def market_read(protocol: str, state: AaveMarketState, accounts: Sequence[AaveAc
     )
 
 
+def require_reviewed_revision(state: AaveMarketState) -> None:
+    """Refuse (UnreviewedRevisionError, exit 78) a pool revision newer than any reviewed,
+    unless the market opted in with allow_unreviewed_revision."""
+    arithmetic_for_revision(state.pool_revision, state.allow_unreviewed_revision)
+
+
 def mirror_mismatches(accounts: Sequence[AaveAccount], state: AaveMarketState) -> list[Address]:
     """Accounts whose integer mirror disagrees with Pool.getUserAccountData at the block."""
     mismatches = []
@@ -318,6 +326,7 @@ def _reserve_from(asset: Address, data: tuple[Any, ...], symbol: CallResult, pri
         emode_category=(config >> 168) & 0xFF,
         price_8dec=price_8dec,
         debt_ceiling=(config >> 212) & ((1 << 40) - 1),
+        protocol_fee_bps=(config >> 152) & 0xFFFF,
     )
 
 

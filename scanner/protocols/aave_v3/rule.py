@@ -22,16 +22,20 @@ from scanner.protocols.aave_v3.generic_logic import (
     HealthArithmetic,
     account_legs,
     arithmetic_for_revision,
+    emode_price_source,
     leg_price_8dec,
     oracle_prices_8dec,
     totals_for_legs,
 )
+from scanner.protocols.aave_v3.liquidation_call import (
+    LiquidationCallOutcome,
+    LiquidationRule,
+    call_prices,
+    liquidation_call,
+)
 from scanner.protocols.aave_v3.state import AaveAccount, AaveMarketState
 
 PERCENT = 10_000  # bps in one
-CLOSE_FACTOR_BPS = 5_000
-FULL_CLOSE_FACTOR_BPS = 10_000
-FULL_CLOSE_HF_WAD = 95 * 10**16  # HF below 0.95 lets a liquidator close the whole debt
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,8 @@ class AaveCurve:
     prices_now_8dec: dict[Address, int]
     axis_members: frozenset[Address]
     ref_now_8dec: int
+    rule: LiquidationRule
+    emode_price_source: Address | None = None
 
     price_unit = "USD"  # AaveOracle BASE_CURRENCY_UNIT 1e8 on every market we read
     price_decimals = 8
@@ -77,7 +83,7 @@ class AaveCurve:
     def can_dip(self) -> bool:
         """Only a floored average LT over collateral that mixes thresholds across the axis
         (some legs move with it, some do not) makes HF non-monotone in the axis price."""
-        if self.arithmetic is HealthArithmetic.V3_5:
+        if self.arithmetic in (HealthArithmetic.V3_5, HealthArithmetic.V3_6):
             return False
         lts = {(leg.price_asset in self.axis_members, leg.lt_bps)
                for leg in self.legs if leg.collateral_raw}
@@ -102,27 +108,38 @@ class AaveCurve:
             return None
         return int(scale * self.ref_now_8dec)
 
-    def seizable_usd_8dec(self, x: int) -> int:
-        """Collateral seized at axis price x: min(collateral, close_factor * debt * bonus),
-        with a 100% close factor when HF(x) < 0.95, else 50%.
-
-        Simplification: a real liquidationCall repays one debt asset and seizes one collateral;
-        here the whole debt is covered and the largest collateral's bonus applies to all of it.
-        """
-        full = self.health_factor_wad(x) < FULL_CLOSE_HF_WAD
-        close_factor_bps = FULL_CLOSE_FACTOR_BPS if full else CLOSE_FACTOR_BPS
-        prices = self.prices_at(x)
-        collateral_8dec = debt_8dec = best_value_8dec = 0
-        bonus_bps = 10_000
+    def _largest(self, prices: dict[Address, int], collateral: bool) -> AccountLeg | None:
+        """The leg of greatest value on one side (ties: lowest reserve id, the legs' order)."""
+        best, best_value = None, 0
         for leg in self.legs:
-            price = leg_price_8dec(leg, prices)
-            value_8dec = leg.collateral_raw * price // leg.unit
-            collateral_8dec += value_8dec
-            debt_8dec += leg.debt_raw * price // leg.unit
-            if value_8dec > best_value_8dec:
-                best_value_8dec, bonus_bps = value_8dec, leg.bonus_bps
-        debt_covered_8dec = debt_8dec * close_factor_bps // 10_000
-        return min(collateral_8dec, debt_covered_8dec * bonus_bps // 10_000)
+            amount = leg.collateral_raw if collateral else leg.debt_raw
+            value = amount * leg_price_8dec(leg, prices) // leg.unit
+            if amount and (best is None or value > best_value):
+                best, best_value = leg, value
+        return best
+
+    def liquidation_call_at(self, x_8dec: int) -> LiquidationCallOutcome | None:
+        """What liquidationCall(largest collateral, largest debt, max) does at axis price x."""
+        prices = self.prices_at(x_8dec)
+        collateral = self._largest(prices, collateral=True)
+        debt = self._largest(prices, collateral=False)
+        if collateral is None or debt is None:
+            return None
+        totals = totals_for_legs(self.legs, prices, self.arithmetic)
+        priced = call_prices(collateral, debt, prices, self.emode_price_source)
+        return liquidation_call(collateral, debt, priced, totals, self.rule,
+                                collateral.protocol_fee_bps)
+
+    def seizable_usd_8dec(self, x: int) -> int:
+        """Collateral (liquidator's share and protocol fee) that leaves the position in ONE
+        liquidationCall of its largest debt against its largest collateral at axis price x --
+        the first call a liquidator makes; 0 when that call would revert for dust."""
+        outcome = self.liquidation_call_at(x)
+        if outcome is None:
+            return 0
+        prices = self.prices_at(x)
+        (leg,) = [leg for leg in self.legs if leg.asset == outcome.collateral_asset]
+        return outcome.collateral_seized_raw * leg_price_8dec(leg, prices) // leg.unit
 
     def axis_collateral_usd_8dec(self) -> int:
         """Collateral whose price moves with the axis (by the price that values it)."""
@@ -150,13 +167,16 @@ def _closed_form_sums(curve: AaveCurve) -> tuple[Fraction, Fraction, Fraction, F
 
 
 def aave_curve(account: AaveAccount, market: AaveMarketState, axis: Axis) -> AaveCurve:
-    arithmetic = arithmetic_for_revision(market.pool_revision)
+    arithmetic = arithmetic_for_revision(market.pool_revision, market.allow_unreviewed_revision)
     legs = account_legs(account, market, arithmetic)
     # Only the prices this account's legs read: keeps each bisection step small.
-    needed = {leg.asset for leg in legs} | {leg.price_asset for leg in legs}
+    source = emode_price_source(account, market, arithmetic)
+    needed = {leg.asset for leg in legs} | {leg.price_asset for leg in legs} | {source}
     prices = {a: p for a, p in oracle_prices_8dec(market).items() if a in needed}
     return AaveCurve(legs=legs, arithmetic=arithmetic, prices_now_8dec=prices,
-                     axis_members=axis.members, ref_now_8dec=axis.reference_price_8dec)
+                     axis_members=axis.members, ref_now_8dec=axis.reference_price_8dec,
+                     rule=LiquidationRule.for_revision(market.pool_revision),
+                     emode_price_source=source)
 
 
 @dataclass(frozen=True)
@@ -172,6 +192,19 @@ class AavePosition:
 
     def curve(self, axis: Axis) -> AaveCurve:
         return aave_curve(self.account, self.market, axis)
+
+    def reported(self) -> Valuation:
+        """The pool's own getUserAccountData at the block (for accounts the mirror misses)."""
+        a = self.account
+        return Valuation(a.reported_collateral_8dec, a.reported_debt_8dec,
+                         a.reported_health_factor_wad)
+
+
+def liquidation_call_at(
+    account: AaveAccount, market: AaveMarketState, axis: Axis, x_8dec: int
+) -> LiquidationCallOutcome | None:
+    """What liquidationCall(largest collateral, largest debt, max) does at axis price x."""
+    return aave_curve(account, market, axis).liquidation_call_at(x_8dec)
 
 
 def closed_form_liquidation_price(

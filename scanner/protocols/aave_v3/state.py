@@ -26,6 +26,7 @@ class AaveReserve:
     emode_category: int  # v3.0/3.1: reserve config bits 168-175 (0 = none)
     price_8dec: int  # AaveOracle.getAssetPrice(asset), base-currency units
     debt_ceiling: int = 0  # isolation mode when non-zero (2 decimals USD)
+    protocol_fee_bps: int = 0  # share of the liquidation bonus sent to the treasury
 
 
 @dataclass(frozen=True)
@@ -80,3 +81,5 @@ class AaveMarketState:
     reserves: Mapping[Address, AaveReserve]
     emodes: Mapping[int, AaveEMode] = field(default_factory=dict)
     pool: Address = ""  # the Pool the reserves belong to (a position's `submarket`)
+    # the market's opt-in to scan a pool revision newer than any liqscan was checked on
+    allow_unreviewed_revision: bool = False

@@ -1,8 +1,8 @@
 """snapshots: one row per chain and pinned block owning per-market scans, bins and bands;
 per-market breakdown of bins and bands; positions get submarket and the native price
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-11-30
 
 Existing data migrates, nothing is dropped: every stored scan (one market each until now)
@@ -24,8 +24,8 @@ from alembic import op
 
 UINT256 = sa.String(length=78)  # scanner.store.types.Uint256's storage, frozen
 
-revision: str = "0004"
-down_revision: str | None = "0003"
+revision: str = "0005"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -276,7 +276,7 @@ def downgrade() -> None:
         "SELECT COUNT(*) FROM (SELECT snapshot_id FROM scans GROUP BY snapshot_id"
         " HAVING COUNT(*) > 1) AS multi")).scalar_one()
     if several:
-        raise RuntimeError(f"{several} snapshots hold several markets; the schema before 0004 "
+        raise RuntimeError(f"{several} snapshots hold several markets; the schema before 0005 "
                            "cannot hold them: export them, or delete them explicitly first")
     for view in NEW_VIEWS:
         op.execute(f"DROP VIEW IF EXISTS {view}")
