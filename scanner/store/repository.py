@@ -160,16 +160,26 @@ class Repository:
 
     def _insert_bins(self, conn: Connection, snapshot_id: int, bins: Sequence[HistogramBin]
                      ) -> None:
-        for b in bins:
-            bin_id = self._insert_one(conn, BINS, rows.bin_row(snapshot_id, b))
-            self._insert_many(conn, BIN_SHARES,
-                              [rows.share_row("bin_id", bin_id, s) for s in b.shares])
+        ids = self._insert_returning_ids(conn, BINS, [rows.bin_row(snapshot_id, b) for b in bins])
+        self._insert_many(conn, BIN_SHARES, [rows.share_row("bin_id", bin_id, s)
+                                             for bin_id, b in zip(ids, bins, strict=True)
+                                             for s in b.shares])
 
     def _insert_bands(self, conn: Connection, snapshot_id: int, bands: Sequence[Band]) -> None:
-        for b in bands:
-            band_id = self._insert_one(conn, BANDS, rows.band_row(snapshot_id, b))
-            self._insert_many(conn, BAND_SHARES,
-                              [rows.share_row("band_id", band_id, s) for s in b.shares])
+        ids = self._insert_returning_ids(conn, BANDS,
+                                         [rows.band_row(snapshot_id, b) for b in bands])
+        self._insert_many(conn, BAND_SHARES, [rows.share_row("band_id", band_id, s)
+                                              for band_id, b in zip(ids, bands, strict=True)
+                                              for s in b.shares])
+
+    @staticmethod
+    def _insert_returning_ids(conn: Connection, table: Table, values: list[dict[str, Any]]
+                              ) -> list[int]:
+        """One bulk INSERT; the new ids in the order of `values`."""
+        if not values:
+            return []
+        query = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        return [int(i) for i in conn.execute(query, values).scalars()]
 
     def _insert_one(self, conn: Connection, table: Table, values: dict[str, Any]) -> int:
         key = conn.execute(insert(table).values(**values)).inserted_primary_key
