@@ -18,7 +18,7 @@ from typing import Any
 
 from eth_abi.abi import encode
 
-from scanner.devnet.aave import DEPLOYER, AaveDeployment, _admin_calls, _read_address, _reserve_tokens
+from scanner.devnet.aave import DEPLOYER, AaveDeployment, admin_calls, read_address, reserve_tokens
 from scanner.devnet.aave36_build import compile_aave36, link
 from scanner.devnet.aave36_spec import Market36Spec, load_market36_spec
 from scanner.devnet.aave_spec import PRICE_UNIT_8DEC
@@ -58,7 +58,7 @@ def _deploy_core(d: _Deployer, spec: Market36Spec, tokens: Mapping[str, str],
     provider = d.deploy("PoolAddressesProvider", ["string", "address"], [spec.market_id, DEPLOYER])
     strategy = d.deploy("DefaultReserveInterestRateStrategyV2", ["address"], [provider])
     registry = d.deploy("PoolAddressesProviderRegistry", ["address"], [DEPLOYER])
-    _admin_calls(d.rpc, [(registry, "registerAddressesProvider(address,uint256)",
+    admin_calls(d.rpc, [(registry, "registerAddressesProvider(address,uint256)",
                           (provider, REGISTRY_PROVIDER_ID))])
     # 2. libraries, pool and configurator implementations, oracle
     d.deploy_libraries()
@@ -70,18 +70,18 @@ def _deploy_core(d: _Deployer, spec: Market36Spec, tokens: Mapping[str, str],
                       [provider, [tokens[s] for s in symbols], [aggregators[s] for s in symbols],
                        ZERO, ZERO, PRICE_UNIT_8DEC])
     # 3. setup: provider slots (proxies are created here), then the ACL
-    _admin_calls(d.rpc, [(provider, "setPriceOracle(address)", (oracle,)),
+    admin_calls(d.rpc, [(provider, "setPriceOracle(address)", (oracle,)),
                          (provider, "setPoolImpl(address)", (pool_impl,)),
                          (provider, "setPoolConfiguratorImpl(address)", (configurator_impl,)),
                          (provider, "setACLAdmin(address)", (DEPLOYER,))])
     acl = d.deploy("ACLManager", ["address"], [provider])
-    _admin_calls(d.rpc, [(provider, "setACLManager(address)", (acl,))]
+    admin_calls(d.rpc, [(provider, "setACLManager(address)", (acl,))]
                  + [(acl, f"{role}(address)", (DEPLOYER,)) for role in _ROLES])
     data_provider = d.deploy("AaveProtocolDataProvider", ["address"], [provider])
-    _admin_calls(d.rpc, [(provider, "setPoolDataProvider(address)", (data_provider,))])
+    admin_calls(d.rpc, [(provider, "setPoolDataProvider(address)", (data_provider,))])
     return {"provider": provider, "strategy": strategy, "oracle": oracle, "acl_manager": acl,
-            "data_provider": data_provider, "pool": _read_address(d.rpc, provider, "getPool()"),
-            "configurator": _read_address(d.rpc, provider, "getPoolConfigurator()")}
+            "data_provider": data_provider, "pool": read_address(d.rpc, provider, "getPool()"),
+            "configurator": read_address(d.rpc, provider, "getPoolConfigurator()")}
 
 
 def _rate_data(spec: Market36Spec, strategy: str) -> bytes:
@@ -100,8 +100,8 @@ def _list_reserves(d: _Deployer, spec: Market36Spec, core: Mapping[str, str],
                f"variableDebt36Dev{r.symbol}", b"", _rate_data(spec, r.strategy))
               for r in spec.reserves]
     d.rpc.send_many([
-        Tx(DEPLOYER, core["configurator"], calldata(_INIT_RESERVES, inputs[i:i + INIT_RESERVES_PER_TX]),
-           gas=16_000_000)
+        Tx(DEPLOYER, core["configurator"],
+           calldata(_INIT_RESERVES, inputs[i:i + INIT_RESERVES_PER_TX]), gas=16_000_000)
         for i in range(0, len(inputs), INIT_RESERVES_PER_TX)
     ])
 
@@ -125,12 +125,12 @@ def _configure(rpc: DevnetRpc, spec: Market36Spec, configurator: str,
                    (tokens[s], e.category_id, True)) for s in e.collateral]
         calls += [(configurator, "setAssetBorrowableInEMode(address,uint8,bool)",
                    (tokens[s], e.category_id, True)) for s in e.borrowable]
-    _admin_calls(rpc, calls)
+    admin_calls(rpc, calls)
 
 
 def set_ltv_zero_after_seed(rpc: DevnetRpc, aave: AaveDeployment, spec: Market36Spec) -> None:
     """Put the spec's (asset, eMode) pairs on the eMode ltvzero bitmaps (positions stay open)."""
-    _admin_calls(rpc, [(aave.configurator, "setAssetLtvzeroInEMode(address,uint8,bool)",
+    admin_calls(rpc, [(aave.configurator, "setAssetLtvzeroInEMode(address,uint8,bool)",
                         (aave.tokens[symbol], category_id, True))
                        for symbol, category_id in spec.ltv_zero_after_seed])
 
@@ -147,7 +147,7 @@ def deploy_aave36(rpc: DevnetRpc, v30: AaveDeployment,
     core = _deploy_core(deployer, spec, tokens, aggregators)
     _list_reserves(deployer, spec, core, tokens)
     _configure(rpc, spec, core["configurator"], tokens)
-    a_tokens, debt_tokens = _reserve_tokens(rpc, core["data_provider"], tokens)
+    a_tokens, debt_tokens = reserve_tokens(rpc, core["data_provider"], tokens)
     return AaveDeployment(
         provider=core["provider"], pool=core["pool"], configurator=core["configurator"],
         oracle=core["oracle"], data_provider=core["data_provider"],

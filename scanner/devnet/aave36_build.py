@@ -71,8 +71,8 @@ def library_placeholder(contract: CompiledContract) -> str:
     return "__$" + keccak(f"{contract.source}:{contract.name}".encode()).hex()[:34] + "$__"
 
 
-def link(contract: CompiledContract, libraries: Mapping[CompiledContract, str]) -> str:
-    """Creation bytecode of `contract` with every library placeholder replaced by its address."""
+def link(contract: CompiledContract, libraries: Sequence[tuple[CompiledContract, str]]) -> str:
+    """Creation bytecode of `contract` with each (library, address) placeholder patched."""
     code = contract.bytecode
     for library, address in libraries:
         code = code.replace(library_placeholder(library), address.lower().removeprefix("0x"))

@@ -25,8 +25,8 @@ from scanner.devnet.population import (
     BPS,
     MAX_UINT256,
     USD_8DEC,
-    Amounts,
     AavePositionPlan,
+    Amounts,
     Draft,
 )
 from scanner.domain import WAD

@@ -17,7 +17,12 @@ from scanner.devnet.aave36_spec import Market36Spec, load_market36_spec
 from scanner.devnet.population import USD_8DEC, AavePositionPlan
 from scanner.devnet.population36 import account36_address
 from scanner.devnet.rpc import DevnetRpc, Tx, calldata
-from scanner.devnet.seed_aave import VARIABLE_RATE, WHALE_BASE_LIQUIDITY_USD, _send_in_chunks, _supply_txs
+from scanner.devnet.seed_aave import (
+    VARIABLE_RATE,
+    WHALE_BASE_LIQUIDITY_USD,
+    send_in_chunks,
+    supply_txs,
+)
 
 WHALE36 = account36_address(2**63 - 1, 0)
 
@@ -27,7 +32,7 @@ def position36_txs(aave: AaveDeployment, plan: AavePositionPlan) -> list[Tx]:
     if plan.emode:
         txs.append(Tx(plan.account, aave.pool, calldata("setUserEMode(uint8)", plan.emode)))
     for symbol, amount_raw in plan.supplies:
-        txs += _supply_txs(aave.pool, aave.tokens[symbol], plan.account, amount_raw)
+        txs += supply_txs(aave.pool, aave.tokens[symbol], plan.account, amount_raw)
     for symbol, amount_raw in plan.borrows:
         txs.append(Tx(plan.account, aave.pool, calldata(
             "borrow(address,uint256,uint256,uint16,address)",
@@ -56,7 +61,7 @@ def seed_aave36(rpc: DevnetRpc, aave: AaveDeployment, plans: Sequence[AavePositi
     spec = spec or load_market36_spec()
     whale_txs: list[Tx] = []
     for symbol, amount_raw in whale36_supplies_raw(spec, plans).items():
-        whale_txs += _supply_txs(aave.pool, aave.tokens[symbol], WHALE36, amount_raw)
-    _send_in_chunks(rpc, whale_txs)
-    _send_in_chunks(rpc, [tx for plan in plans for tx in position36_txs(aave, plan)])
+        whale_txs += supply_txs(aave.pool, aave.tokens[symbol], WHALE36, amount_raw)
+    send_in_chunks(rpc, whale_txs)
+    send_in_chunks(rpc, [tx for plan in plans for tx in position36_txs(aave, plan)])
     set_ltv_zero_after_seed(rpc, aave, spec)

@@ -187,7 +187,8 @@ def _standard_json(sources: Mapping[str, str], settings: CompilerSettings,
     if settings.bytecode_hash is not None:
         solc_settings["metadata"] = {"bytecodeHash": settings.bytecode_hash}
     if settings.remappings:  # solc rewrites the import text the same way resolve_imports did
-        solc_settings["remappings"] = [f"{prefix}={target}" for prefix, target in settings.remappings]
+        solc_settings["remappings"] = [f"{prefix}={target}"
+                                       for prefix, target in settings.remappings]
     return {
         "language": "Solidity",
         "sources": {unit: {"content": text} for unit, text in sorted(sources.items())},
