@@ -8,12 +8,18 @@ counts only inside eModes.
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from eth_abi.abi import decode
 
 from scanner.devnet.aave import AaveDeployment
 from scanner.devnet.aave36_spec import load_market36_spec
-from scanner.devnet.network import Devnet
+from scanner.devnet.network import Devnet, write_config
 from scanner.devnet.population import AavePositionPlan
 from scanner.devnet.population36 import account_totals36_8dec, generate_aave36_population
 from scanner.devnet.rpc import DevnetRpc, Tx, calldata
@@ -165,3 +171,19 @@ def test_population_is_deterministic_and_rejects_bad_sizes() -> None:
     assert len({p.account for p in first}) == 250
     with pytest.raises(ConfigError, match=">= 0"):
         generate_aave36_population(3, -1)
+
+
+def test_scan_of_the_v36_market_runs(devnet: Devnet, tmp_path: Path) -> None:
+    config_path = tmp_path / "config.toml"
+    write_config(devnet, config_path, database_url=f"sqlite:///{tmp_path / 'scan.db'}")
+    env = {**os.environ, "LIQSCAN_CONFIG": str(config_path)}
+    subprocess.run([sys.executable, "-m", "scanner.cli", "db", "upgrade"], env=env, check=True,
+                   capture_output=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "scanner.cli", "scan", "--market", "aave-v36-devnet", "--json"],
+        env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stderr
+    [summary] = json.loads(result.stdout)
+    assert summary["market"] == "aave-v36-devnet" and summary["pool_revision"] == 10
+    with_debt = sum(1 for p in devnet.aave36_plans if p.borrows)
+    assert summary["positions_with_debt"] == with_debt
