@@ -187,3 +187,4 @@ def test_scan_of_the_v36_market_runs(devnet: Devnet, tmp_path: Path) -> None:
     assert summary["market"] == "aave-v36-devnet" and summary["pool_revision"] == 10
     with_debt = sum(1 for p in devnet.aave36_plans if p.borrows)
     assert summary["positions_with_debt"] == with_debt
+    assert summary["unverified_accounts"] == []  # the mirror agrees with the v3.6 Pool
