@@ -55,7 +55,7 @@ def cmd_devnet_up(args: argparse.Namespace) -> int:
         aave = devnet.aave
         print(f"devnet {source}: {devnet.rpc_url} (chain id 31337, head block "
               f"{devnet.head_block})")
-        print(f"  Aave PoolAddressesProvider {aave.provider}  Pool {aave.pool}  "
+        print(f"  Aave v3.0 PoolAddressesProvider {aave.provider}  Pool {aave.pool}  "
               f"AaveOracle {aave.oracle}  deploy block {aave.deploy_block}")
         if devnet.aave36 is not None:
             v36 = devnet.aave36
