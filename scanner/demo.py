@@ -1,8 +1,11 @@
 """`liqscan demo`: the whole product on a local devnet, in one command.
 
-1. start anvil with the real Aave V3 (and Morpho Blue), seeded with borrowers (cached)
+1. start anvil with the real Aave v3.0 and v3.6 markets (and Morpho Blue), seeded with
+   borrowers (cached)
 2. write a config for it, migrate a fresh SQLite database
-3. scan at the current block, print the bands, draw the histogram chart
+3. scan every market at the current block into ONE snapshot, print the bands summed across
+   markets with the per-protocol and per-market breakdown, draw the histogram charts
+   (a market that fails leaves the snapshot unwritten: its error, naming it, is the exit)
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from scanner.config import load_config
 from scanner.devnet.network import seeded_devnet, write_config
 from scanner.devnet.population import ClusterSpec
 from scanner.domain import Direction
-from scanner.pipeline.scan import scan_chain
+from scanner.pipeline.scan import SnapshotOutcome, scan_chain
 from scanner.report.chart import render_histogram_png
 from scanner.report.format import band_line, share_lines, usd_compact, usd_price
 from scanner.store import db
@@ -32,10 +35,11 @@ def run_demo(args: argparse.Namespace) -> int:
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    print(f"starting a devnet with the real Aave V3 and {args.aave_positions:,} borrowers "
-          "(the first run seeds it; later runs load a cached state)...")
+    print(f"starting a devnet with the real Aave v3.0 ({args.aave_positions:,} borrowers) and "
+          f"v3.6 ({args.aave36_positions:,} borrowers) markets (the first run seeds it; later "
+          "runs load a cached state)...")
     with seeded_devnet(seed=args.seed, aave_positions=args.aave_positions, morpho_positions=200,
-                       clusters=DEMO_CLUSTERS) as devnet:
+                       clusters=DEMO_CLUSTERS, aave36_positions=args.aave36_positions) as devnet:
         config_path = out / "config.toml"
         database_url = f"sqlite:///{(out / 'liqscan.db').resolve()}"
         write_config(devnet, config_path, database_url=database_url)
@@ -43,9 +47,18 @@ def run_demo(args: argparse.Namespace) -> int:
         db.upgrade(config.database_url)
         repo = Repository(db.make_engine(config.database_url))
         outcome = asyncio.run(scan_chain(config, list(config.markets), repo))
-    markets = ", ".join(outcome.record.market_keys)
-    print(f"\nscanned {markets} at block {outcome.record.block:,}: "
+    _print_outcome(outcome, out)
+    print(f"\nconfig: {config_path}   database: {out / 'liqscan.db'}\n"
+          f"try: liqscan --config {config_path} bands --axis ETH")
+    return 0
+
+
+def _print_outcome(outcome: SnapshotOutcome, out: Path) -> None:
+    markets = ", ".join(f"{m.record.market_key} (revision {m.record.pool_revision})"
+                        for m in outcome.markets)
+    print(f"\nscanned {markets} at block {outcome.record.block:,} as one snapshot: "
           f"{outcome.accounts_with_debt:,} positions with debt (snapshot {outcome.snapshot_id})")
+    names = "+".join(outcome.record.market_keys)
     for axis in outcome.axes:
         on_axis = [r for r in outcome.results if r.axis == axis.name]
         at_risk = [r for r in on_axis if r.direction == Direction.DOWN and r.liquidation_price_8dec]
@@ -59,9 +72,6 @@ def run_demo(args: argparse.Namespace) -> int:
             [b for b in outcome.bins if b.axis == axis.name],
             [b for b in outcome.bands if b.axis == axis.name],
             axis.name, axis.reference_price_8dec, out / f"histogram-{axis.name}.png",
-            title=f"{markets} @ block {outcome.record.block:,}: {axis.name} liquidation levels",
+            title=f"{names} @ block {outcome.record.block:,}: {axis.name} liquidation levels",
         )
         print(f"  chart: {chart}")
-    print(f"\nconfig: {config_path}   database: {out / 'liqscan.db'}\n"
-          f"try: liqscan --config {config_path} bands --axis ETH")
-    return 0

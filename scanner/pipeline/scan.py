@@ -144,6 +144,18 @@ async def scan_chain(
     return _store(repo, outcome)
 
 
+async def scan_market(
+    config: Config,
+    market: MarketConfig,
+    repo: Repository,
+    block: int | None = None,
+    progress: Progress = _no_progress,
+    store_unverified: bool = False,
+) -> SnapshotOutcome:
+    """A snapshot of one market alone (`liqscan scan --market KEY`)."""
+    return await scan_chain(config, [market], repo, block, progress, store_unverified)
+
+
 def _market_failed(market: MarketConfig, exc: ScannerError) -> ScannerError:
     """The same error (same exit code), naming the market and what was (not) written."""
     message = f"market {market.key}: {exc.message}"
