@@ -88,7 +88,7 @@ def _target(rng: random.Random, kind: str) -> float:
         return rng.uniform(0.97, 0.995)
     if kind == "liquidatable":
         return rng.uniform(1.01, 1.08)
-    return rng.uniform(0.15, BORROW_MARGIN) ** 0.6  # skewed towards the capacity
+    return float(rng.uniform(0.15, BORROW_MARGIN) ** 0.6)  # skewed towards the capacity
 
 
 def _plan(rng: random.Random, account: str, comet: CometSpec, kind: str, market: MarketSpec,
