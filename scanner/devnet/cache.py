@@ -65,13 +65,15 @@ def _sources_digest() -> str:
     return digest.hexdigest()
 
 
-def cache_key(seed: int, n_aave: int, n_morpho: int, clusters: Sequence[str]) -> str:
+def cache_key(seed: int, n_aave: int, n_morpho: int, clusters: Sequence[str],
+              n_compound_per_comet: int = 0) -> str:
     material = {
         "format": CACHE_FORMAT,
         "npm": _npm_versions(),
         "seed": seed,
         "n_aave": n_aave,
         "n_morpho": n_morpho,
+        "n_compound_per_comet": n_compound_per_comet,
         "clusters": list(clusters),
         "sources": _sources_digest(),
     }

@@ -21,6 +21,8 @@ from scanner.devnet.aave import AaveDeployment, deploy_aave
 from scanner.devnet.aave_spec import load_market_spec
 from scanner.devnet.anvil import CHAIN_ID, Anvil
 from scanner.devnet.cache import CacheEntry, cache_entry, cache_key
+from scanner.devnet.compound import CompoundDeployment, deploy_compound
+from scanner.devnet.compound_population import CometPositionPlan, generate_compound_population
 from scanner.devnet.morpho import (
     MorphoDeployment,
     MorphoPositionPlan,
@@ -32,6 +34,7 @@ from scanner.devnet.multicall import install_multicall
 from scanner.devnet.population import AavePositionPlan, ClusterSpec, generate_aave_population
 from scanner.devnet.rpc import DevnetRpc
 from scanner.devnet.seed_aave import seed_aave
+from scanner.devnet.seed_compound import seed_compound
 from scanner.errors import ConfigError, InconsistentDataError
 
 AAVE_MARKET_KEY = "aave-v3-devnet"
@@ -48,6 +51,8 @@ class Devnet:
     morpho_plans: tuple[MorphoPositionPlan, ...]
     head_block: int  # the chain's head once seeding finished
     from_cache: bool
+    compound: CompoundDeployment | None = None  # deployed only when Comet positions were asked for
+    compound_plans: tuple[CometPositionPlan, ...] = ()
 
     @property
     def port(self) -> int:
@@ -63,10 +68,12 @@ def _plans(seed: int, aave_positions: int, morpho_positions: int,
 
 
 def build_devnet(node: Anvil | DevnetRpc, seed: int, aave_positions: int,
-                 morpho_positions: int = 0, clusters: Sequence[ClusterSpec] = ()) -> Devnet:
+                 morpho_positions: int = 0, clusters: Sequence[ClusterSpec] = (),
+                 compound_positions: int = 0) -> Devnet:
     """Deploy everything on a fresh node and open every planned position."""
     rpc = node if isinstance(node, DevnetRpc) else DevnetRpc(node.url)
     aave_plans = _plans(seed, aave_positions, morpho_positions, clusters)
+    compound_plans = generate_compound_population(seed, compound_positions)
     # 1. infrastructure and markets
     install_multicall(rpc)
     aave = deploy_aave(rpc)
@@ -79,8 +86,13 @@ def build_devnet(node: Anvil | DevnetRpc, seed: int, aave_positions: int,
     if morpho is not None:
         morpho_plans = plan_morpho_positions(seed, morpho_positions, morpho.markets)
         seed_morpho(rpc, morpho, morpho_plans)
+    # 3. Comets last: their stressed borrowers briefly move the shared price feeds
+    compound = deploy_compound(rpc, aave) if compound_positions else None
+    if compound is not None:
+        seed_compound(rpc, aave, compound, compound_plans)
     return Devnet(rpc.url, seed, aave, tuple(aave_plans), tuple(clusters), morpho,
-                  tuple(morpho_plans), rpc.block_number(), from_cache=False)
+                  tuple(morpho_plans), rpc.block_number(), from_cache=False,
+                  compound=compound, compound_plans=tuple(compound_plans))
 
 
 def _meta(devnet: Devnet, rpc: DevnetRpc) -> dict[str, Any]:
@@ -94,20 +106,28 @@ def _meta(devnet: Devnet, rpc: DevnetRpc) -> dict[str, Any]:
         "aave_positions_by_kind": dict(Counter(p.kind for p in devnet.aave_plans)),
         "morpho_positions": len(devnet.morpho_plans),
         "clusters": [c.key() for c in devnet.clusters],
+        "compound": devnet.compound.to_dict() if devnet.compound else None,
+        "compound_positions_per_comet": _per_comet(devnet),
     }
 
 
+def _per_comet(devnet: Devnet) -> int:
+    comets = len(devnet.compound.comets) if devnet.compound else 0
+    return len(devnet.compound_plans) // comets if comets else 0
+
+
 def _entry(seed: int, aave_positions: int, morpho_positions: int,
-           clusters: Sequence[ClusterSpec]) -> CacheEntry:
+           clusters: Sequence[ClusterSpec], compound_positions: int = 0) -> CacheEntry:
     return cache_entry(cache_key(seed, aave_positions, morpho_positions,
-                                 [c.key() for c in clusters]))
+                                 [c.key() for c in clusters], compound_positions))
 
 
 def save_to_cache(devnet: Devnet) -> CacheEntry:
     """Dump the node's state and the deployments into the cache entry of this devnet."""
     rpc = DevnetRpc(devnet.rpc_url)
     n_background = sum(p.cluster is None for p in devnet.aave_plans)
-    entry = _entry(devnet.seed, n_background, len(devnet.morpho_plans), devnet.clusters)
+    entry = _entry(devnet.seed, n_background, len(devnet.morpho_plans), devnet.clusters,
+                   _per_comet(devnet))
     entry.write(str(rpc.call("anvil_dumpState")), _meta(devnet, rpc))
     return entry
 
@@ -124,24 +144,30 @@ def _load(node: Anvil, entry: CacheEntry, seed: int, aave_plans: list[AavePositi
     rpc.call("evm_setTime", [meta["head_timestamp"]])
     morpho = MorphoDeployment.from_dict(meta["morpho"]) if meta["morpho"] else None
     morpho_plans = plan_morpho_positions(seed, morpho_positions, morpho.markets) if morpho else []
+    compound_meta = meta.get("compound")
+    compound = CompoundDeployment.from_dict(compound_meta) if compound_meta else None
+    compound_plans = generate_compound_population(
+        seed, meta.get("compound_positions_per_comet", 0)) if compound else []
     return Devnet(node.url, seed, AaveDeployment.from_dict(meta["aave"]), tuple(aave_plans),
                   tuple(clusters), morpho, tuple(morpho_plans), meta["head_block"],
-                  from_cache=True)
+                  from_cache=True, compound=compound, compound_plans=tuple(compound_plans))
 
 
 @contextlib.contextmanager
 def seeded_devnet(seed: int = 7, aave_positions: int = 600, morpho_positions: int = 0,
                   clusters: Sequence[ClusterSpec] = (), port: int = 0,
-                  use_cache: bool = True) -> Iterator[Devnet]:
-    """Start anvil with the seeded devnet (from the cache when possible); stop it on exit."""
+                  use_cache: bool = True, compound_positions: int = 0) -> Iterator[Devnet]:
+    """Start anvil with the seeded devnet (from the cache when possible); stop it on exit.
+    `compound_positions` is per Comet (the devnet has a USDC and a WETH Comet)."""
     aave_plans = _plans(seed, aave_positions, morpho_positions, clusters)
-    entry = _entry(seed, aave_positions, morpho_positions, clusters)
+    entry = _entry(seed, aave_positions, morpho_positions, clusters, compound_positions)
     if use_cache and entry.exists():
         with Anvil.start(port=port, state_file=entry.state_file) as node:
             yield _load(node, entry, seed, aave_plans, morpho_positions, clusters)
         return
     with Anvil.start(port=port) as node:
-        devnet = build_devnet(node, seed, aave_positions, morpho_positions, clusters)
+        devnet = build_devnet(node, seed, aave_positions, morpho_positions, clusters,
+                              compound_positions)
         if use_cache:
             save_to_cache(devnet)
         yield devnet
