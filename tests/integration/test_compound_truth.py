@@ -6,6 +6,7 @@ STORED totals gives the `isLiquidatable` view; the rule accrued gives what `abso
 accrues first) does -- a real absorb in eth_call succeeds exactly for the accounts the rule
 calls liquidatable and reverts NotLiquidatable for the others; after one `accrueAccount`
 transaction the stored indices equal the rule's accrual and `isLiquidatable` agrees again.
+A real absorb of every liquidatable account moves exactly what the rule's absorb outcome says.
 Then, per borrower, the rule's boundary for one collateral's price: absorb succeeds at the
 last liquidatable oracle answer and reverts one oracle unit above it.
 """
@@ -14,9 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
+from typing import Any
 
 import pytest
 from eth_abi.abi import decode
+from eth_utils.crypto import keccak
 
 from scanner.devnet.aave import AaveDeployment
 from scanner.devnet.compound import CometMarket
@@ -109,6 +112,68 @@ def test_rule_matches_views_and_absorb_after_a_stale_month(devnet: Devnet, stale
     assert state_after.totals == accrue(state.totals, state.rates, state_after.timestamp)
     now_view = views(stale, market.comet, "isLiquidatable(address)", accounts, after)
     assert now_view == [_liquidatable(u, state_after, stored=True) for u in users]
+
+
+ABSORB_COLLATERAL = "AbsorbCollateral(address,address,address,uint256,uint256)"
+ABSORB_DEBT = "AbsorbDebt(address,address,uint256,uint256)"
+
+
+@pytest.mark.parametrize("key", COMETS)
+def test_real_absorb_does_what_the_rule_says(devnet: Devnet, stale: DevnetRpc, key: str) -> None:
+    """One real absorb of every account the rule calls liquidatable: each event amount, each
+    new principal and the market totals equal the rule's outcome, to the base unit."""
+    assert devnet.compound is not None
+    market = devnet.compound.comet(key)
+    accounts = [p.account for p in _plans(devnet, key)]
+    block = _stress(stale, devnet.aave)
+    state = read_comet(stale, market.comet, block)
+    users = dict(zip(accounts, read_accounts(stale, market.comet, state.assets, accounts, block),
+                     strict=True))
+    absorb_time = state.timestamp + 12
+    accrued = accrue(state.totals, state.rates, absorb_time)
+    outcomes = {}
+    for account, user in users.items():
+        if is_liquidatable(user, state.assets, state.prices, state.base_scale, accrued):
+            outcomes[account] = absorb_outcome(user, state.assets, state.prices,
+                                               state.base_scale, accrued)
+    assert outcomes
+    stale.call("evm_setNextBlockTimestamp", [absorb_time])
+    receipt = stale.send(Tx(ABSORBER, market.comet, calldata(
+        "absorb(address,address[])", ABSORBER, list(outcomes)), gas=30_000_000))
+    seen_collateral, seen_debt = _absorb_events(receipt)
+    expected_collateral = {(a.lower(), asset): (o.seized_raw[asset], o.seized_value_8dec[asset])
+                           for a, o in outcomes.items() for asset in o.seized_raw}
+    assert seen_collateral == expected_collateral
+    assert seen_debt == {a.lower(): (o.base_paid_out_raw, o.base_paid_out_value_8dec)
+                         for a, o in outcomes.items()}
+    after = int(receipt["blockNumber"], 16)
+    absorbed = read_accounts(stale, market.comet, state.assets, list(outcomes), after)
+    assert [u.principal for u in absorbed] == [o.new_principal for o in outcomes.values()]
+    assert all(u.assets_in == 0 and not any(u.collateral_raw.values()) for u in absorbed)
+    totals_after = read_comet(stale, market.comet, after).totals
+    repaid = sum(-users[a].principal for a in outcomes)
+    assert totals_after.total_borrow_base == accrued.total_borrow_base - repaid
+    assert totals_after.total_supply_base == accrued.total_supply_base + sum(
+        o.new_principal for o in outcomes.values())
+
+
+def _absorb_events(receipt: dict[str, Any]) -> tuple[dict[tuple[str, str], tuple[int, int]],
+                                                     dict[str, tuple[int, int]]]:
+    collateral: dict[tuple[str, str], tuple[int, int]] = {}
+    debt: dict[str, tuple[int, int]] = {}
+    for log in receipt["logs"]:
+        topic, data = log["topics"][0], bytes.fromhex(log["data"][2:])
+        borrower = "0x" + log["topics"][2][-40:]
+        if topic == _topic(ABSORB_COLLATERAL):
+            asset = "0x" + log["topics"][3][-40:]
+            collateral[(borrower, asset)] = tuple(decode(["uint256", "uint256"], data))
+        elif topic == _topic(ABSORB_DEBT):
+            debt[borrower] = tuple(decode(["uint256", "uint256"], data))
+    return collateral, debt
+
+
+def _topic(signature: str) -> str:
+    return "0x" + keccak(text=signature).hex()
 
 
 def _liquidatable(user: CometAccount, state: CometState, stored: bool) -> bool:
