@@ -96,6 +96,10 @@ def _configuration(spec: CometSpec, deployer: str, aave: AaveDeployment, base_fe
          a.liquidation_factor_wad, a.supply_cap_whole * 10 ** aave.decimals[a.symbol])
         for a in spec.assets
     ]
+    # governor, pauseGuardian, baseToken, baseTokenPriceFeed, extensionDelegate (none: the
+    # ext getters live in DevnetComet), the rate model, storeFrontPriceFactor,
+    # trackingIndexScale, tracking speeds 0/0, baseMinForRewards 1 (the real one refuses 0),
+    # baseBorrowMin, targetReserves 0, assetConfigs -- the real Configuration's order.
     return (deployer, deployer, aave.tokens[spec.base], base_feed, ZERO_ADDRESS,
             *(spec.rates_per_year_wad[name] for name in _RATE_ORDER),
             STORE_FRONT_PRICE_FACTOR_WAD, TRACKING_INDEX_SCALE, 0, 0, 1,
