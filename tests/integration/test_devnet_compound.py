@@ -23,10 +23,6 @@ def _topic(signature: str) -> str:
     return "0x" + keccak(text=signature).hex()
 
 
-def _address_topic(account: str) -> str:
-    return "0x" + "00" * 12 + account.lower().removeprefix("0x")
-
-
 def _market(devnet: Devnet, key: str) -> CometMarket:
     assert devnet.compound is not None
     return devnet.compound.comet(key)
@@ -51,31 +47,30 @@ def test_positions_are_open_as_planned(devnet: Devnet, devnet_rpc: DevnetRpc, ke
         assert is_liq is (plan.kind == "liquidatable"), plan
 
 
-def _logs(rpc: DevnetRpc, market: CometMarket, event: str, position: int,
-          account: str) -> list[object]:
-    topics: list[str | None] = [_topic(event), None, None][:position + 1]
-    topics[position] = _address_topic(account)
-    logs: list[object] = rpc.call("eth_getLogs", [{"address": market.comet, "topics": topics,
-                                                   "fromBlock": hex(market.deploy_block),
-                                                   "toBlock": "latest"}])
-    return logs
+def _accounts_in_logs(rpc: DevnetRpc, market: CometMarket, event: str,
+                      position: int) -> set[str]:
+    """Every address at topic `position` of `event` logs of this Comet."""
+    logs = rpc.call("eth_getLogs", [{"address": market.comet, "topics": [_topic(event)],
+                                     "fromBlock": hex(market.deploy_block), "toBlock": "latest"}])
+    return {"0x" + log["topics"][position][-40:] for log in logs}
 
 
 @pytest.mark.parametrize("key", COMETS)
 def test_discovery_logs_of_each_route(devnet: Devnet, devnet_rpc: DevnetRpc, key: str) -> None:
     market = _market(devnet, key)
     plans = [p for p in devnet.compound_plans if p.comet == key and p.borrow_raw]
-    withdraw = "Withdraw(address,address,uint256)"
-    supply_collateral = "SupplyCollateral(address,address,address,uint256)"
-    transfer_collateral = "TransferCollateral(address,address,address,uint256)"
+    withdrawn = _accounts_in_logs(devnet_rpc, market, "Withdraw(address,address,uint256)", 1)
+    supplied = _accounts_in_logs(
+        devnet_rpc, market, "SupplyCollateral(address,address,address,uint256)", 2)
+    transferred = _accounts_in_logs(
+        devnet_rpc, market, "TransferCollateral(address,address,address,uint256)", 2)
     for plan in plans:
-        withdrawn = _logs(devnet_rpc, market, withdraw, 1, plan.account)
+        account = plan.account.lower()
         # borrowing through transfer emits no Withdraw: only the collateral logs find them
-        assert bool(withdrawn) is (plan.borrow_route == "withdraw"), plan
-        supplied = _logs(devnet_rpc, market, supply_collateral, 2, plan.account)
-        transferred = _logs(devnet_rpc, market, transfer_collateral, 2, plan.account)
-        assert bool(supplied) is (plan.collateral_route != "transfer_asset"), plan
-        assert bool(transferred) is (plan.collateral_route == "transfer_asset"), plan
+        assert (account in withdrawn) is (plan.borrow_route == "withdraw"), plan
+        assert (account in supplied) is (plan.collateral_route != "transfer_asset"), plan
+        assert (account in transferred) is (plan.collateral_route == "transfer_asset"), plan
+    assert {p.borrow_route for p in plans} == {"withdraw", "transfer"}
 
 
 def test_comet_feeds_follow_set_prices(devnet: Devnet, devnet_snapshot: DevnetRpc) -> None:
