@@ -54,7 +54,8 @@ class BandParams:
     background_bin_bps: int = 200  # coarse bins for the background median
     background_bins: int = 6  # +/- coarse bins in the background median
     floor_span_bps: int = 9_000  # background floor: all mass spread over this move
-    edge_factor: float = 1.5  # edge penalty: this x background density ...
+    edge_factor: float = 1.5  # edge penalty at least this x background density
+    edge_contrast_cap: float = 10.0  # see _penalty
     mass_cap: float = 4.0  # detection mass: collateral / median, capped here
     min_positions: int = 3
     min_share_bps: int = 50
@@ -79,11 +80,20 @@ class _Background:
         floor_span = -math.log(1 - params.floor_span_bps / BPS)
         self.floor = sum(p.mass for p in points) / floor_span
 
+    def _window(self, b: int) -> tuple[int, int]:
+        """Bins around `b`. Near the ends of the population the window slides inward, so
+        the empty bins beyond its ends do not count; a population narrower than the window
+        (e.g. one cluster and nothing else) is measured over the whole window."""
+        lo, hi = b - self.reach, b + self.reach
+        if self.last - self.first < 2 * self.reach:
+            return lo, hi
+        shift = max(self.first - lo, 0) - max(hi - self.last, 0)
+        return lo + shift, hi + shift
+
     def density(self, distance: float, beside: tuple[float, float] | None = None) -> float:
         """At `distance`; with `beside` = (low, high) distances, from the bins outside that
         span only, so a wide band does not raise its own background."""
-        b = int(distance / self.width)
-        lo, hi = max(self.first, b - self.reach), min(self.last, b + self.reach)
+        lo, hi = self._window(int(distance / self.width))
         skip = range(0) if beside is None else range(
             int(beside[0] / self.width), int(beside[1] / self.width) + 1)
         masses = [self.bins.get(i, 0.0) for i in range(lo, hi + 1) if i not in skip] or [0.0]
@@ -135,12 +145,16 @@ def _local_run(
 def _penalty(inside: float, beside: float, params: BandParams) -> float:
     """Mass per unit of distance a position must beat to join a band.
 
-    Between a background of density `beside` and a band of density `inside`, the
-    likelihood-ratio boundary of two Poisson rates is (inside - beside) / ln(inside / beside):
-    about 2.2x background for a 3x band, 4.2x for a 10x band."""
-    if inside <= beside * (1 + 1e-9):
+    Between a background of density `beside` and a band `c` times denser, the
+    likelihood-ratio boundary of two Poisson rates is beside x (c - 1) / ln c: about 2.2x
+    background for c = 4 (a 3x band on its background). c is capped at `edge_contrast_cap`:
+    against a near-empty background (a band that is all there is) the boundary then stays
+    near the background instead of climbing with the band's own density and cutting off its
+    sparser outermost positions. Never below `edge_factor` x background."""
+    contrast = min(inside / beside, params.edge_contrast_cap)
+    if contrast <= 1 + 1e-9:
         return params.edge_factor * beside
-    return max((inside - beside) / math.log(inside / beside), params.edge_factor * beside)
+    return beside * max((contrast - 1) / math.log(contrast), params.edge_factor)
 
 
 def _max_excess_run(

@@ -141,9 +141,11 @@ def test_empty_input() -> None:
     assert detect_bands([], "ETH", NOW) == []
 
 
-def test_a_lone_whale_is_not_a_band() -> None:
+def test_a_lone_whale_is_a_wall_not_a_band() -> None:
     # Regression: single accounts were reported as "bands" of one position.
-    assert detect_bands([result(1, 1500 * USD, 1_000 * USD)], "ETH", NOW) == []
+    (wall,) = detect_bands([result(1, 1500 * USD, 1_000 * USD)], "ETH", NOW)
+    assert (wall.kind, wall.positions, wall.low_8dec, wall.high_8dec) == (
+        "wall", 1, 1500 * USD, 1500 * USD)
 
 
 def test_three_positions_at_one_level_are_a_band() -> None:
@@ -153,6 +155,7 @@ def test_three_positions_at_one_level_are_a_band() -> None:
     band = bands[0]
     assert (band.low_8dec, band.high_8dec, band.positions) == (1500 * USD, 1502 * USD, 3)
     assert (band.share_of_at_risk_bps, band.distance_low_bps, band.rank) == (10_000, -2500, 1)
+    assert band.kind == "band"
 
 
 def test_ignores_other_axes_and_statuses() -> None:
