@@ -65,8 +65,10 @@ def _background(rnd: random.Random, s: Setting) -> list[PositionResult]:
     ]  # fmt: skip
 
 
-def expected_background(s: Setting, low_fraction: float, high_fraction: float) -> tuple[float, float]:
-    """(positions, collateral USD) the background is expected to hold between two price fractions."""
+def expected_background(
+    s: Setting, low_fraction: float, high_fraction: float
+) -> tuple[float, float]:
+    """(positions, collateral USD) the background expects between two price fractions."""
     count = s.background * (high_fraction - low_fraction) / (BACKGROUND_HIGH - BACKGROUND_LOW)
     mean_size_usd = SIZE_MIN_USD * s.alpha / (s.alpha - 1)
     return count, count * mean_size_usd

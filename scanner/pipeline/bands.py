@@ -15,10 +15,11 @@ Per axis and direction, on the AT_RISK positions (distance d = |ln(price / now)|
    dense at `density_factor` x the local background; dense bins at most `merge_gap_bins`
    apart form a region.
 4. Edges. Each region plus flanks is cut to the run of positions maximising the excess mass
-   Σ mass - penalty x width (Müller & Sawitzki's mode-interval estimate), penalty =
-   max(`edge_factor` x background, `edge_fraction` x the region's own density): a position
-   joins only if it brings more mass than the background would hold over the gap it adds,
-   so an edge is where the collateral density falls back to the background.
+   Σ mass - penalty x width (Müller & Sawitzki's mode-interval estimate). The penalty is
+   the likelihood-ratio boundary between the background density beside the region (bins
+   inside the region left out) and the region's own (`_penalty`): a position joins only if
+   it brings more mass than that over the gap it adds, so an edge is where the collateral
+   density falls back to the background, and dust never moves it.
 5. Filters. A band needs `min_positions`, `min_share_bps` of the direction's at-risk
    collateral, and an excess over the expected background of at least `min_z` standard
    deviations of its own mass (compound Poisson: sqrt(Σ mass²)) -- the test that keeps
@@ -39,7 +40,7 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from scanner.domain import Band, Direction, PositionResult, PositionStatus
+from scanner.domain import Band, Direction, PositionResult
 from scanner.errors import UsageError
 from scanner.pipeline.band_points import BPS, Point, band_of, points_of
 from scanner.pipeline.walls import find_walls

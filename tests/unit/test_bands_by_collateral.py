@@ -84,11 +84,11 @@ def test_a_whale_amid_background_is_a_wall_and_dust_does_not_widen_it() -> None:
     total = sum(r.collateral_usd_8dec for r in noise)
     whale = result(1, 1_700 * USD, total // 5)
     dust = [result(2 + i, (1_700 + i - 3) * USD, 100 * USD) for i in range(6)]
-    walls = [b for b in detect_bands(noise + [whale, *dust], "ETH", NOW) if b.kind == "wall"]
+    walls = [b for b in detect_bands([*noise, whale, *dust], "ETH", NOW) if b.kind == "wall"]
     top = max(walls, key=lambda b: b.collateral_usd_8dec)
     assert (top.low_8dec, top.high_8dec, top.positions) == (1_700 * USD, 1_700 * USD, 1)
     assert top.top_accounts == (whale.account,)
-    assert not dense(detect_bands(noise + [whale, *dust], "ETH", NOW))
+    assert not dense(detect_bands([*noise, whale, *dust], "ETH", NOW))
 
 
 def test_two_whales_close_together_are_one_wall() -> None:
