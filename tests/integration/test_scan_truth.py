@@ -185,6 +185,19 @@ def test_planted_cluster_is_found_as_a_band(outcome: ScanOutcome) -> None:
     assert matching[0].rank == 1
 
 
+def test_planted_cluster_band_edges_hug_the_cluster(devnet: Devnet, outcome: ScanOutcome) -> None:
+    # Edges weighted by collateral land on the cluster's own outermost positions, or on a
+    # background position so close beside them (< 0.5%) that nothing tells it apart.
+    planted = {plan.account for plan in devnet.aave_plans if plan.cluster is not None}
+    prices = [r.liquidation_price_8dec for r in _at_risk(outcome, "ETH")
+              if r.account in planted and r.liquidation_price_8dec is not None]
+    assert len(prices) == len(planted) > 0
+    (band,) = [b for b in outcome.bands if b.axis == "ETH" and b.rank == 1]
+    assert band.kind == "band"
+    assert min(prices) * 995 // 1000 <= band.low_8dec <= min(prices)
+    assert max(prices) <= band.high_8dec <= max(prices) * 1005 // 1000
+
+
 LIQUIDATOR = "0x00000000000000000000000000000000000Ba5ed"
 HEALTH_FACTOR_NOT_BELOW_THRESHOLD = "45"  # Aave v3 Errors.sol
 
