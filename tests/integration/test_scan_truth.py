@@ -258,10 +258,12 @@ def test_planted_cluster_is_found_as_a_band(markets: dict[str, Market]) -> None:
     assert matching[0].rank == 1
 
 
-def test_planted_cluster_band_edges_hug_the_cluster(devnet: Devnet, outcome: ScanOutcome) -> None:
+def test_planted_cluster_band_edges_hug_the_cluster(markets: dict[str, Market]) -> None:
     # Edges weighted by collateral land on the cluster's own outermost positions, or on a
     # background position so close beside them (< 0.5%) that nothing tells it apart.
-    planted = {plan.account for plan in devnet.aave_plans if plan.cluster is not None}
+    market = markets[AAVE_MARKET_KEY]
+    outcome = market.outcome
+    planted = {plan.account for plan in market.plans.values() if plan.cluster is not None}
     prices = [r.liquidation_price_8dec for r in _at_risk(outcome, "ETH")
               if r.account in planted and r.liquidation_price_8dec is not None]
     assert len(prices) == len(planted) > 0
