@@ -25,7 +25,8 @@ Per axis and direction, on the AT_RISK positions (distance d = |ln(price / now)|
    deviations of its own mass (compound Poisson: sqrt(Σ mass²)) -- the test that keeps
    chance clumps of a heavy-tailed background out. Overlapping runs merge.
 6. Walls (scanner.pipeline.walls): outside the bands, single positions or tight groups
-   within `wall_width_bps` holding at least `wall_share_bps` of the at-risk collateral.
+   within `wall_width_bps` holding at least `wall_share_bps` of the axis's at-risk
+   collateral (both directions).
 
 Bands and walls are ranked together by collateral across both directions (ties: direction,
 low price, top accounts); top_accounts: largest collateral first, ties by account. low/high are
@@ -40,7 +41,7 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from scanner.domain import Band, Direction, PositionResult
+from scanner.domain import Band, Direction, PositionResult, PositionStatus
 from scanner.errors import UsageError
 from scanner.pipeline.band_points import BPS, Point, band_of, points_of
 from scanner.pipeline.walls import find_walls
@@ -63,7 +64,7 @@ class BandParams:
     min_z: float = 3.5
     concentration_share_bps: int = 2_500
     flank_bins: int = 8  # refinement looks this many fine bins (or the region width) beyond
-    wall_share_bps: int = 300  # a wall holds at least this share of at-risk collateral
+    wall_share_bps: int = 300  # a wall holds this share of the axis's at-risk collateral
     wall_width_bps: int = 50  # ... within this width
 
 
@@ -216,6 +217,7 @@ def _direction_bands(
     axis: str,
     direction: Direction,
     price_now_8dec: int,
+    wall_min_8dec: int,
     params: BandParams,
 ) -> list[Band]:
     points = points_of(results, axis, direction, price_now_8dec, params.mass_cap)
@@ -232,7 +234,7 @@ def _direction_bands(
                 and band.positions >= params.min_positions
                 and _significant(run, background, total_8dec, params)):  # fmt: skip
             bands.append(band)
-    walls = find_walls(points, bands, params.wall_share_bps, params.wall_width_bps)
+    walls = find_walls(points, bands, wall_min_8dec, params.wall_width_bps)
     return bands + [band_of(w, axis, direction, price_now_8dec, total_8dec, "wall")
                     for w in walls]  # fmt: skip
 
@@ -249,10 +251,18 @@ def detect_bands(
     if price_now_8dec <= 0 or max_bands < 0:
         raise UsageError("band detection needs a positive current price and max_bands >= 0")
     params = params or BandParams()
+    # A wall matters against the whole axis: a few $100k of shorts beside $60M of longs
+    # are not walls just because shorts are few.
+    axis_total_8dec = sum(r.collateral_usd_8dec for r in results if r.axis == axis
+                          and r.status is PositionStatus.AT_RISK and r.direction is not None
+                          and r.liquidation_price_8dec)  # fmt: skip
+    wall_min_8dec = max(1, -(-axis_total_8dec * params.wall_share_bps // BPS))
     found = [
         band
         for direction in (Direction.DOWN, Direction.UP)
-        for band in _direction_bands(results, axis, direction, price_now_8dec, params)
+        for band in _direction_bands(
+            results, axis, direction, price_now_8dec, wall_min_8dec, params
+        )
     ]
     found.sort(
         key=lambda b: (-b.collateral_usd_8dec, b.direction.value, b.low_8dec, b.top_accounts)

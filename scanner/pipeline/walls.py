@@ -1,10 +1,10 @@
 """Liquidation walls: one position, or a tight few, large enough to matter on their own.
 
 Outside every band, the window of width `wall_width_bps` (in log distance) holding the most
-collateral is a wall when it holds at least `wall_share_bps` of the direction's at-risk
-collateral; its members are then set aside and the search repeats. A wall is cut to the
-positions that carry it: members below 1/`WALL_MEMBER_DIVISOR` of the wall's largest
-position are left out, so dust beside a whale never widens it.
+collateral is a wall when it holds at least `min_collateral_8dec` (bands.py: `wall_share_bps`
+of the axis's at-risk collateral); its members are then set aside and the search repeats.
+A wall is cut to the positions that carry it: members below 1/`WALL_MEMBER_DIVISOR` of the
+wall's largest position are left out, so dust beside a whale never widens it.
 """
 
 from __future__ import annotations
@@ -40,10 +40,10 @@ def _carriers(window: list[Point]) -> list[Point]:
 
 
 def find_walls(
-    points: Sequence[Point], bands: Sequence[Band], wall_share_bps: int, wall_width_bps: int
+    points: Sequence[Point], bands: Sequence[Band], min_collateral_8dec: int, wall_width_bps: int
 ) -> list[list[Point]]:
-    """Walls among `points` (sorted by distance) outside `bands`, heaviest first."""
-    total_8dec = sum(p.collateral_usd_8dec for p in points)
+    """Walls of at least `min_collateral_8dec` among `points` (sorted by distance) outside
+    `bands`, heaviest first."""
     spans = [(b.low_8dec, b.high_8dec) for b in bands]
     rest = [p for p in points if not any(lo <= p.price_8dec <= hi for lo, hi in spans)]
     width = math.log(1 + wall_width_bps / BPS)
@@ -51,7 +51,7 @@ def find_walls(
     while rest:
         window = _heaviest_window(rest, width)
         held = sum(p.collateral_usd_8dec for p in window)
-        if not window or held * BPS < total_8dec * wall_share_bps:
+        if not window or held < min_collateral_8dec:
             break
         wall = _carriers(window)
         walls.append(wall)

@@ -6,6 +6,7 @@ on fewer seeds -- and on seeds the bench does not use -- and asserts the issue's
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 from scanner.devnet.band_population import PRICE_NOW_8DEC, Planted, Setting, generate
 from scanner.domain import Band, Direction, PositionResult, PositionStatus
@@ -138,3 +139,18 @@ def test_targets_on_synthetic_populations() -> None:
         false = sum(bool(dense(detect_bands(generate(seed, setting)[0], "ETH", PRICE_NOW_8DEC)))
                     for seed in range(1_000, 1_000 + seeds))  # fmt: skip
         assert false <= 0.05 * seeds, (setting, false)
+
+
+def test_wall_share_counts_the_whole_axis() -> None:
+    # Regression: walls were measured against their own direction, so a few small shorts
+    # beside $60M of longs each came out as a "wall".
+    noise = background(random.Random(6), 400)
+    total = sum(r.collateral_usd_8dec for r in noise)
+
+    def short(i: int, collateral_8dec: int) -> PositionResult:
+        return replace(result(i, 4_000 * USD, collateral_8dec), direction=Direction.UP)
+
+    small = detect_bands([*noise, short(1, total // 50)], "ETH", NOW)
+    assert not [b for b in small if b.direction is Direction.UP]
+    large = detect_bands([*noise, short(1, total // 20)], "ETH", NOW)
+    assert [(b.kind, b.positions) for b in large if b.direction is Direction.UP] == [("wall", 1)]
