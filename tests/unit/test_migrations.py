@@ -54,7 +54,7 @@ def test_unmigrated_database_is_refused(empty_db_url: str) -> None:
         with pytest.raises(DatabaseError, match=r"is not migrated .*run `liqscan db upgrade`"):
             Repository(engine)
         db.upgrade(empty_db_url, "0001")
-        with pytest.raises(DatabaseError, match="at 0001, need 0099_band_kind"):
+        with pytest.raises(DatabaseError, match="at 0001, need 0005"):
             db.require_current(engine)
         db.upgrade(empty_db_url)
         db.require_current(engine)
@@ -112,7 +112,7 @@ def test_band_kind_migration_keeps_bands_and_drops_only_walls(db_url: str) -> No
         with engine.connect() as conn:
             before = conn.execute(text("SELECT direction FROM bands")).scalars().all()
             history = conn.execute(text("SELECT direction FROM v_band_history")).scalars().all()
-        assert before == history == ["down"]  # the wall cannot exist before 0099
+        assert before == history == ["down"]  # the wall cannot exist before 0005
         db.upgrade(db_url)
         with engine.connect() as conn:
             rows = conn.execute(text("SELECT direction, kind FROM v_latest_bands")).all()

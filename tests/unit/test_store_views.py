@@ -1,4 +1,4 @@
-"""Analyst views (migrations 0002, 0003, 0099): the latest complete scan of each market, band
+"""Analyst views (migrations 0002, 0003, 0005): the latest complete scan of each market, band
 history, band kinds."""
 
 from __future__ import annotations

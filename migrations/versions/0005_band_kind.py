@@ -1,6 +1,6 @@
 """bands.kind: 'band' (a dense run of many positions) or 'wall' (one or a tight few)
 
-Revision ID: 0099_band_kind
+Revision ID: 0005
 Revises: 0004
 Create Date: 2026-11-30
 
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0099_band_kind"
+revision: str = "0005"
 down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
