@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -122,7 +123,7 @@ class PositionRow(Base):
     axis_collateral_usd_8dec: Mapped[int] = mapped_column(Uint256)
     seizable_usd_8dec: Mapped[int] = mapped_column(Uint256)
     emode_category: Mapped[int] = mapped_column(Integer)
-    # '' for rows stored before migration 0005 (the pool was not recorded then)
+    # '' for rows stored before migration 0006 (the pool was not recorded then)
     submarket: Mapped[str] = mapped_column(String(128), server_default="")
     liquidation_price_native: Mapped[int | None] = mapped_column(Uint256)
     native_price_unit: Mapped[str] = mapped_column(String(64), server_default="USD")
@@ -159,6 +160,7 @@ class BandRow(Base):
     __table_args__ = (
         UniqueConstraint("snapshot_id", "axis", "direction", "rank"),
         CheckConstraint(_DIRECTION_SQL, name="direction"),
+        CheckConstraint("kind IN ('band', 'wall')", name="kind"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -166,6 +168,7 @@ class BandRow(Base):
     axis: Mapped[str] = mapped_column(String(32))
     direction: Mapped[str] = mapped_column(String(8))
     rank: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(8), server_default=text("'band'"))
     low_8dec: Mapped[int] = mapped_column(Uint256)
     high_8dec: Mapped[int] = mapped_column(Uint256)
     positions: Mapped[int] = mapped_column(Integer)

@@ -1,4 +1,4 @@
-"""Migration 0005: scans stored before snapshots existed migrate whole, and back down again."""
+"""Migration 0006: scans stored before snapshots existed migrate whole, and back down again."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ _PAD = "{:078d}".format
 
 
 def _old_rows(url: str) -> None:
-    """Two scans of two markets as 0004 stored them: positions, a bin and a band each
+    """Two scans of two markets as 0005 stored them: positions, a bin and a band each
     (ids 1 and 2 from the fresh database's own sequence)."""
     engine = db.make_engine(url, check=False)
     with engine.begin() as conn:
@@ -53,7 +53,7 @@ def _old_rows(url: str) -> None:
 
 
 def test_old_scans_become_snapshots_and_nothing_is_lost(empty_db_url: str) -> None:
-    db.upgrade(empty_db_url, "0004")
+    db.upgrade(empty_db_url, "0005")
     _old_rows(empty_db_url)
     db.upgrade(empty_db_url)
     repo = Repository.from_url(empty_db_url)
@@ -83,10 +83,10 @@ def test_old_scans_become_snapshots_and_nothing_is_lost(empty_db_url: str) -> No
 
 
 def test_downgrade_restores_the_old_scans(empty_db_url: str) -> None:
-    db.upgrade(empty_db_url, "0004")
+    db.upgrade(empty_db_url, "0005")
     _old_rows(empty_db_url)
     db.upgrade(empty_db_url)
-    db.downgrade(empty_db_url, "0004")
+    db.downgrade(empty_db_url, "0005")
     engine = db.make_engine(empty_db_url, check=False)
     with engine.connect() as conn:
         scans = conn.execute(text(

@@ -1,4 +1,5 @@
-"""Analyst views (migration 0005): the latest complete snapshot of each chain, band history.
+"""Analyst views (migration 0006): the latest complete snapshot of each chain, band history,
+band kinds.
 
 "Latest" is defined once: per chain, the complete snapshot at the highest block, highest id
 on a tie. The views and Repository.latest_snapshot_id (the CLI) must agree.
@@ -115,3 +116,12 @@ def test_band_history_lists_every_complete_snapshot_in_block_order(repo: Reposit
     assert {r["snapshot_id"] for r in rows} == {ids["old"], ids["middle"], ids["latest"],
                                                 ids["lower"]}
     assert all(float(str(r["low_usd"])) > 0 for r in rows)  # readable USD, not 8-dec
+
+
+def test_band_views_show_the_kind(repo: Repository) -> None:
+    ids = _save_snapshots(repo)
+    for view in ("v_latest_bands", "v_band_history"):
+        rows = _rows(repo, f"SELECT direction, kind FROM {view}"
+                           f" WHERE snapshot_id = {ids['latest']}")
+        assert sorted((r["direction"], r["kind"]) for r in rows) == [
+            ("down", "band"), ("up", "wall")], view

@@ -1,8 +1,8 @@
 """snapshots: one row per chain and pinned block owning per-market scans, bins and bands;
 per-market breakdown of bins and bands; positions get submarket and the native price
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-11-30
 
 Existing data migrates, nothing is dropped: every stored scan (one market each until now)
@@ -18,14 +18,15 @@ the highest block (highest id on a tie); the CLI uses the same rule (Repository)
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
 
 UINT256 = sa.String(length=78)  # scanner.store.types.Uint256's storage, frozen
 
-revision: str = "0005"
-down_revision: str | None = "0004"
+revision: str = "0006"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -239,7 +240,7 @@ def _bands_view() -> str:
     return f"""
 CREATE VIEW v_latest_bands AS
 SELECT b.id AS band_id, b.snapshot_id, {_SNAPSHOT_COLUMNS},
-    b.axis, b.direction, b.rank, b.positions,
+    b.axis, b.direction, b.rank, b.kind, b.positions,
     {_amount_columns()},
     b.share_of_at_risk_bps, b.distance_low_bps, b.distance_high_bps, b.top_accounts,
     b.low_8dec, b.high_8dec, b.collateral_usd_8dec, b.debt_usd_8dec, b.seizable_usd_8dec
@@ -251,7 +252,7 @@ def _band_history_view() -> str:
     return f"""
 CREATE VIEW v_band_history AS
 SELECT b.snapshot_id, n.chain, n.block, n.block_timestamp,
-    b.axis, b.direction, b.rank, b.positions,
+    b.axis, b.direction, b.rank, b.kind, b.positions,
     {_amount_columns()},
     b.share_of_at_risk_bps, b.distance_low_bps, b.distance_high_bps,
     b.low_8dec, b.high_8dec, b.collateral_usd_8dec
@@ -276,7 +277,7 @@ def downgrade() -> None:
         "SELECT COUNT(*) FROM (SELECT snapshot_id FROM scans GROUP BY snapshot_id"
         " HAVING COUNT(*) > 1) AS multi")).scalar_one()
     if several:
-        raise RuntimeError(f"{several} snapshots hold several markets; the schema before 0005 "
+        raise RuntimeError(f"{several} snapshots hold several markets; the schema before 0006 "
                            "cannot hold them: export them, or delete them explicitly first")
     for view in NEW_VIEWS:
         op.execute(f"DROP VIEW IF EXISTS {view}")
@@ -331,14 +332,21 @@ def _downgrade_scans() -> None:
 
 
 def _old_views() -> None:
-    """The views of 0002 and 0003, as they were."""
+    """The views as 0005 left them: those of 0002, with 0005's band views (with `kind`)."""
+    _migration("0002_analyst_views").upgrade()
+    op.execute("DROP VIEW IF EXISTS v_latest_bands")
+    band_kind = _migration("0005_band_kind")
+    op.execute(band_kind._latest_bands("b.kind, "))
+    op.execute(band_kind._band_history("b.kind, "))
+
+
+def _migration(name: str) -> Any:
     import importlib.util
     from pathlib import Path
 
-    for name in ("0002_analyst_views", "0003_band_history"):
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(f"{name}.py"))
-        if spec is None or spec.loader is None:
-            raise RuntimeError(f"migration {name} not found next to {__file__}")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        module.upgrade()
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(f"{name}.py"))
+    if spec is None or spec.loader is None:
+        raise RuntimeError(f"migration {name} not found next to {__file__}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
