@@ -181,36 +181,35 @@ class BandRow(Base):
     top_accounts: Mapped[str] = mapped_column(Text)
 
 
-class BinShareRow(Base):
-    """scanner.domain.Share: one market's part of a histogram bin."""
+class _ShareColumns:
+    """scanner.domain.Share: one market's part of a bin or a band (columns after the parent)."""
+
+    market_key: Mapped[str] = mapped_column(String(128))
+    protocol: Mapped[str] = mapped_column(String(64))
+    positions: Mapped[int] = mapped_column(Integer)
+    collateral_usd_8dec: Mapped[int] = mapped_column(Uint256)
+    debt_usd_8dec: Mapped[int] = mapped_column(Uint256)
+    seizable_usd_8dec: Mapped[int] = mapped_column(Uint256)
+
+
+class BinShareRow(_ShareColumns, Base):
+    """One market's part of a histogram bin."""
 
     __tablename__ = "bin_shares"
     __table_args__ = (UniqueConstraint("bin_id", "market_key"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     bin_id: Mapped[int] = mapped_column(ForeignKey("histogram_bins.id", ondelete="CASCADE"))
-    market_key: Mapped[str] = mapped_column(String(128))
-    protocol: Mapped[str] = mapped_column(String(64))
-    positions: Mapped[int] = mapped_column(Integer)
-    collateral_usd_8dec: Mapped[int] = mapped_column(Uint256)
-    debt_usd_8dec: Mapped[int] = mapped_column(Uint256)
-    seizable_usd_8dec: Mapped[int] = mapped_column(Uint256)
 
 
-class BandShareRow(Base):
-    """scanner.domain.Share: one market's part of a band."""
+class BandShareRow(_ShareColumns, Base):
+    """One market's part of a band."""
 
     __tablename__ = "band_shares"
     __table_args__ = (UniqueConstraint("band_id", "market_key"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     band_id: Mapped[int] = mapped_column(ForeignKey("bands.id", ondelete="CASCADE"))
-    market_key: Mapped[str] = mapped_column(String(128))
-    protocol: Mapped[str] = mapped_column(String(64))
-    positions: Mapped[int] = mapped_column(Integer)
-    collateral_usd_8dec: Mapped[int] = mapped_column(Uint256)
-    debt_usd_8dec: Mapped[int] = mapped_column(Uint256)
-    seizable_usd_8dec: Mapped[int] = mapped_column(Uint256)
 
 
 class DiscoveryCursor(Base):
