@@ -69,6 +69,13 @@ def cmd_scan(args: argparse.Namespace) -> int:
     return 0
 
 
+def retries_line(retries_by_kind: dict[str, int]) -> str:
+    """`12 RPC retries (http-5xx 7, timeout 3, header-not-found 2)`, largest first."""
+    kinds = sorted(retries_by_kind.items(), key=lambda item: (-item[1], item[0]))
+    total = sum(retries_by_kind.values())
+    return f"{total} RPC retries ({', '.join(f'{kind} {n}' for kind, n in kinds)})"
+
+
 def _scan_summary(outcome: ScanOutcome) -> dict[str, Any]:
     record = outcome.record
     return {
@@ -78,6 +85,7 @@ def _scan_summary(outcome: ScanOutcome) -> dict[str, Any]:
         "accounts_new": outcome.accounts_new, "positions_with_debt": outcome.accounts_with_debt,
         "already_stored": outcome.already_stored,
         "mirror_mismatches": list(outcome.mirror_mismatches),
+        "rpc_retries": dict(sorted(outcome.rpc_retries.items())),
         "bands": export.band_records(record, outcome.bands),
     }
 
@@ -88,6 +96,8 @@ def _print_scan(outcome: ScanOutcome) -> None:
     print(f"{record.market_key}: block {record.block:,} (pool revision {record.pool_revision}), "
           f"{outcome.accounts_with_debt:,} positions with debt of {outcome.accounts_known:,} "
           f"borrowers ({outcome.accounts_new:,} new); {stored} scan {outcome.scan_id}")
+    if outcome.rpc_retries:
+        print("  " + retries_line(outcome.rpc_retries))
     if outcome.mirror_mismatches:
         print(f"warning: {len(outcome.mirror_mismatches)} accounts differ from the pool's own "
               "account data; their prices may be off", file=sys.stderr)

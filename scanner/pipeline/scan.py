@@ -11,7 +11,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from scanner.chain.logs import confirmed_head, reorg_safe_start
+from scanner.chain.logs import confirmed_head
+from scanner.chain.pin import confirm_pinned, pin_block
 from scanner.chain.rpc import RpcClient
 from scanner.config import ChainConfig, Config, MarketConfig
 from scanner.domain import (
@@ -30,6 +31,7 @@ from scanner.pipeline.axes import resolve_axes
 from scanner.pipeline.bands import detect_bands
 from scanner.pipeline.histogram import build_histogram
 from scanner.pipeline.liquidation import liquidation_result
+from scanner.pipeline.reorg import discovery_start
 from scanner.protocols import ADAPTERS
 from scanner.store.repository import Repository
 
@@ -53,6 +55,7 @@ class ScanOutcome:
     mirror_mismatches: tuple[Address, ...] = field(default_factory=tuple)
     already_stored: bool = False  # the same block was scanned before; the snapshot matched
     discovered_from_block: int | None = None  # first block of this scan's log search (None: none)
+    rpc_retries: dict[str, int] = field(default_factory=dict)  # retry kind -> count
 
 
 def _no_progress(stage: str, done: int, total: int) -> None:
@@ -67,20 +70,21 @@ async def scan_market(
     progress: Progress = _no_progress,
 ) -> ScanOutcome:
     chain = config.chains[market.chain]
-    async with RpcClient(chain.require_rpc_url(), max_concurrency=chain.max_concurrency,
-                         max_batch_size=chain.max_batch_size) as rpc:
+    async with RpcClient.for_chain(chain) as rpc:
         await rpc.check_chain(chain.chain_id, f"chains.{chain.name}")
         block = await _pin_block(rpc, chain, block)
+        pinned = await pin_block(rpc, block)  # reliability: its hash is checked again at the end
         adapter = ADAPTERS[market.protocol](rpc, market, chain)
         progress("resolve", 0, 0)
         addresses = await adapter.resolve(block)
 
         # 1. every borrower up to `block`: known accounts + new Borrow logs since the cursor
-        cursor = repo.get_cursor(market.key)
         known = {a: b for a, b in repo.known_accounts(market.key).items() if b <= block}
-        start = market.start_block
-        if cursor is not None:
-            start = max(start, reorg_safe_start(cursor, chain.reorg_lookback_blocks))
+        # reliability (scanner/pipeline/reorg.py): a reorg below the cursor rewinds discovery
+        begin = await discovery_start(rpc, repo.get_cursor_state(market.key),
+                                      repo.scan_block_hashes(market.key), market.start_block,
+                                      chain.reorg_lookback_blocks)
+        cursor, start = begin.cursor, begin.from_block
         new: dict[Address, int] = {}
         if start <= block:
             new = await adapter.discover_accounts(
@@ -95,6 +99,8 @@ async def scan_market(
         state = await adapter.read_market(addresses, block)
         positions = await adapter.read_accounts(addresses, state, accounts, block)
         progress("read", len(accounts), len(accounts))
+        await confirm_pinned(rpc, pinned)  # reliability: every read saw the same block
+        rpc_retries = dict(rpc.stats.retries_by_kind)
 
     # 3-5. pure: liquidation prices -> bins -> bands
     axes = resolve_axes(config.axes, state)
@@ -109,15 +115,18 @@ async def scan_market(
     common = dict(record=record, axes=tuple(axes), results=tuple(results), bins=tuple(bins),
                   bands=tuple(bands), accounts_known=len(accounts), accounts_new=len(discovered),
                   accounts_with_debt=len(positions), mirror_mismatches=tuple(mismatches),
-                  discovered_from_block=start if start <= block else None)
+                  discovered_from_block=start if start <= block else None,
+                  rpc_retries=rpc_retries)
 
     # 6. store: the whole snapshot or nothing
     existing = repo.find_scan(market.key, block)
     if existing is not None:
         _require_same_snapshot(repo, existing, results, block)
         return ScanOutcome(scan_id=existing, already_stored=True, **common)  # type: ignore[arg-type]
-    scan_id = repo.save_scan(record, results, bins, bands, discovered,
-                             max(cursor or 0, block))
+    cursor_block = block if begin.rewound else max(cursor or 0, block)
+    scan_id = repo.save_scan(record, results, bins, bands, discovered, cursor_block,
+                             block_hash=pinned.hash, cursor_hash=pinned.hash,
+                             rewind_cursor=begin.rewound)
     return ScanOutcome(scan_id=scan_id, **common)  # type: ignore[arg-type]
 
 

@@ -29,6 +29,7 @@ from scanner.store.models import (
     DiscoveryCursor,
     HistogramBinRow,
     PositionRow,
+    ScanBlockHash,
     ScanRow,
 )
 
@@ -38,6 +39,7 @@ BINS = cast(Table, HistogramBinRow.__table__)
 BANDS = cast(Table, BandRow.__table__)
 CURSORS = cast(Table, DiscoveryCursor.__table__)
 ACCOUNTS = cast(Table, DiscoveredAccount.__table__)
+HASHES = cast(Table, ScanBlockHash.__table__)
 
 COMPLETE = "complete"
 
@@ -79,8 +81,15 @@ class Repository:
         bands: Sequence[Band],
         discovered: Mapping[str, int],
         cursor_block: int,
+        *,
+        block_hash: str | None = None,
+        cursor_hash: str | None = None,
+        rewind_cursor: bool = False,
     ) -> int:
-        """Write one scan and advance the discovery cursor, atomically. Returns the scan id."""
+        """Write one scan and advance the discovery cursor, atomically. Returns the scan id.
+
+        `block_hash` is the hash of the scan's block, `cursor_hash` that of `cursor_block`;
+        `rewind_cursor` moves the cursor even backwards (after a reorg below it)."""
         where = f"scan of {scan.market_key} at block {scan.block}"
         try:
             with self.engine.begin() as conn:
@@ -95,8 +104,11 @@ class Repository:
                 )
                 self._insert_many(conn, BINS, [rows.bin_row(scan_id, b) for b in bins])
                 self._insert_many(conn, BANDS, [rows.band_row(scan_id, b) for b in bands])
+                if block_hash is not None:
+                    conn.execute(insert(HASHES).values(scan_id=scan_id, block_hash=block_hash))
                 self._add_accounts(conn, scan.market_key, discovered)
-                self._advance_cursor(conn, scan.market_key, cursor_block)
+                self._advance_cursor(conn, scan.market_key, cursor_block, cursor_hash,
+                                     rewind_cursor)
                 return scan_id
         except IntegrityError as exc:
             raise InconsistentDataError(
@@ -143,17 +155,19 @@ class Repository:
         self._insert_many(conn, ACCOUNTS, new)
 
     @staticmethod
-    def _advance_cursor(conn: Connection, market_key: str, cursor_block: int) -> None:
+    def _advance_cursor(conn: Connection, market_key: str, cursor_block: int,
+                        cursor_hash: str | None, rewind: bool) -> None:
         current = conn.execute(
             select(CURSORS.c.last_block).where(CURSORS.c.market_key == market_key)
         ).scalar_one_or_none()
+        values = {"last_block": cursor_block, "last_block_hash": cursor_hash}
         if current is None:
-            conn.execute(insert(CURSORS).values(market_key=market_key, last_block=cursor_block))
-        elif cursor_block > current:  # a re-scan of an older block never moves it back
+            conn.execute(insert(CURSORS).values(market_key=market_key, **values))
+        elif cursor_block > current or rewind:  # a re-scan of an older block never moves it back
             conn.execute(
                 update(CURSORS)
                 .where(CURSORS.c.market_key == market_key)
-                .values(last_block=cursor_block)  # updated_at: the column's onupdate
+                .values(**values)  # updated_at: the column's onupdate
             )
 
     # --- read: scans ---------------------------------------------------------------------
@@ -254,6 +268,21 @@ class Repository:
         query = select(CURSORS.c.last_block).where(CURSORS.c.market_key == market_key)
         with self.engine.connect() as conn:
             return conn.execute(query).scalar_one_or_none()
+
+    def get_cursor_state(self, market_key: str) -> tuple[int, str | None] | None:
+        """(last searched block, its hash when known), or None before the first scan."""
+        query = select(CURSORS.c.last_block, CURSORS.c.last_block_hash).where(
+            CURSORS.c.market_key == market_key)
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        return None if row is None else (int(row[0]), row[1])
+
+    def scan_block_hashes(self, market_key: str) -> dict[int, str]:
+        """block -> hash of every stored scan of `market_key` that recorded one."""
+        query = select(SCANS.c.block, HASHES.c.block_hash).join(
+            HASHES, HASHES.c.scan_id == SCANS.c.id).where(SCANS.c.market_key == market_key)
+        with self.engine.connect() as conn:
+            return {int(block): str(block_hash) for block, block_hash in conn.execute(query)}
 
     def known_accounts(self, market_key: str) -> dict[str, int]:
         """account -> first block it was seen in."""
