@@ -49,7 +49,7 @@ class RetryPolicy:
     max_backoff_seconds: float = 4.0
     request_timeout_seconds: float = 10.0
     # a contract with code that keeps answering 0x really answers nothing: accept it sooner
-    empty_result_attempts: int = 3
+    empty_result_attempts: int = 4
 
     def delay_seconds(self, attempt: int, server_delay_seconds: float | None) -> float:
         """Wait before attempt `attempt + 1` (attempt counts from 0)."""
