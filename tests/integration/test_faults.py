@@ -5,6 +5,7 @@ same block (positions, bins, bands) or stops with exit 75 and writes nothing."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 
 from scanner.chain.pin import PinnedBlockChangedError
 from scanner.config import Config
-from scanner.devnet.network import Devnet
+from scanner.devnet.network import Devnet, write_config
 from scanner.errors import RpcUnavailableError
 from scanner.pipeline.scan import scan_market
 from scanner.store.repository import Repository
@@ -26,6 +27,7 @@ from tests.integration.fault_helpers import (
     stored_snapshot,
 )
 from tests.integration.scan_helpers import devnet_config, fresh_repo
+from tests.integration.test_cli import liqscan
 
 pytestmark = pytest.mark.integration
 
@@ -54,14 +56,8 @@ def clean(devnet: Devnet, tmp_path_factory: pytest.TempPathFactory
 
 
 def _faulty_repo(config: Config, tmp_path: Path) -> tuple[Config, Repository]:
-    config = devnet_config_copy(config, fresh_sqlite(tmp_path, "faulty"))
+    config = dataclasses.replace(config, database_url=fresh_sqlite(tmp_path, "faulty"))
     return config, fresh_repo(config)
-
-
-def devnet_config_copy(config: Config, database_url: str) -> Config:
-    import dataclasses
-
-    return dataclasses.replace(config, database_url=database_url)
 
 
 @pytest.mark.parametrize("kind", sorted(set(KINDS) - {"reorg-hash"}))
@@ -138,3 +134,21 @@ def test_same_answer_under_faults(
         return
     assert run.outcome is not None
     assert stored_snapshot(repo, run.outcome.scan_id) == expected
+
+
+def test_verbose_cli_logs_each_retry_and_the_summary_counts_them(
+    clean: tuple[Config, int, Snapshot], devnet: Devnet, tmp_path: Path,
+) -> None:
+    _, block, _ = clean
+    proxy = FaultProxy(devnet.rpc_url, rate=1.0, kinds=("http-503-html",), max_faults=3)
+    path = tmp_path / "config.toml"
+    write_config(devnet, path, database_url=fresh_sqlite(tmp_path, "cli"))
+    with proxy.in_thread():
+        path.write_text(path.read_text().replace(devnet.rpc_url, proxy.url.rstrip("/")))
+        assert liqscan("--config", str(path), "db", "upgrade").returncode == 0
+        result = liqscan("--config", str(path), "-v", "scan", "--block", str(block))
+    assert result.returncode == 0, result.stderr
+    retries = [line for line in result.stderr.splitlines() if "RPC retry" in line]
+    assert len(retries) == 3 and all("http-5xx: HTTP 503" in line for line in retries)
+    assert all(" backoff " in line for line in retries)
+    assert "3 RPC retries (http-5xx 3)" in result.stdout
