@@ -47,7 +47,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
     for market in markets:
         try:
             with _progress(enabled=wants_progress() and not args.json) as progress:
-                outcome = asyncio.run(scan_market(config, market, repo, args.block, progress))
+                outcome = asyncio.run(scan_market(config, market, repo, args.block, progress,
+                                                    store_unverified=args.store_unverified))
         except ScannerError as exc:
             if len(markets) == 1:
                 raise
@@ -84,7 +85,7 @@ def _scan_summary(outcome: ScanOutcome) -> dict[str, Any]:
         "pool_revision": record.pool_revision, "accounts_known": outcome.accounts_known,
         "accounts_new": outcome.accounts_new, "positions_with_debt": outcome.accounts_with_debt,
         "already_stored": outcome.already_stored,
-        "mirror_mismatches": list(outcome.mirror_mismatches),
+        "unverified_accounts": list(outcome.mirror_mismatches),
         "rpc_retries": dict(sorted(outcome.rpc_retries.items())),
         "bands": export.band_records(record, outcome.bands),
     }
@@ -99,8 +100,9 @@ def _print_scan(outcome: ScanOutcome) -> None:
     if outcome.rpc_retries:
         print("  " + retries_line(outcome.rpc_retries))
     if outcome.mirror_mismatches:
-        print(f"warning: {len(outcome.mirror_mismatches)} accounts differ from the pool's own "
-              "account data; their prices may be off", file=sys.stderr)
+        print(f"warning: {len(outcome.mirror_mismatches):,} accounts differ from the pool's own "
+              "account data: stored as unverified, without prices, outside bins and bands",
+              file=sys.stderr)
     for axis in outcome.axes:
         on_axis = [r for r in outcome.results if r.axis == axis.name]
         at_risk = [r for r in on_axis if r.status == PositionStatus.AT_RISK]

@@ -35,7 +35,7 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-STATUS_VALUES = ("at_risk", "liquidatable_now", "not_sensitive")
+STATUS_VALUES = ("at_risk", "liquidatable_now", "not_sensitive", "unverified")
 DIRECTION_VALUES = ("down", "up")
 _DIRECTION_SQL = "direction IN ('down', 'up')"
 
@@ -166,7 +166,7 @@ class DiscoveryCursor(Base):
 
     market_key: Mapped[str] = mapped_column(String(128), primary_key=True)
     last_block: Mapped[int] = mapped_column(BigInteger)
-    # None for cursors written before migration 0004; compared with the chain at each scan
+    # None for cursors written before migration 0005; compared with the chain at each scan
     last_block_hash: Mapped[str | None] = mapped_column(String(66))
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=_utc_now, onupdate=_utc_now

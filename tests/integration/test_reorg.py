@@ -83,7 +83,7 @@ def test_without_stored_hashes_nothing_rewinds(
     devnet: Devnet, devnet_snapshot: DevnetRpc, db_url: str, tmp_path: Path
 ) -> None:
     """The check is what finds them: the same reorg with the cursor's hash unknown (a cursor
-    written before migration 0004) resumes after the cursor and misses the new branch."""
+    written before migration 0005) resumes after the cursor and misses the new branch."""
     rpc = devnet_snapshot
     config = _no_lookback(devnet_config(devnet, tmp_path, db_url))
     repo = Repository.from_url(db_url)
