@@ -14,6 +14,8 @@ behind a load balancer that has not seen the pinned block yet), and an `eth_call
 
 from __future__ import annotations
 
+import dataclasses
+import email.utils
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -50,6 +52,14 @@ class RetryPolicy:
     request_timeout_seconds: float = 10.0
     # a contract with code that keeps answering 0x really answers nothing: accept it sooner
     empty_result_attempts: int = 4
+
+    def with_overrides(self, max_attempts: int | None, request_timeout_seconds: float | None,
+                       backoff_base_seconds: float | None) -> RetryPolicy:
+        """This policy with the given fields replaced (None keeps a field)."""
+        changes: dict[str, Any] = {
+            "max_attempts": max_attempts, "request_timeout_seconds": request_timeout_seconds,
+            "backoff_base_seconds": backoff_base_seconds}
+        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
 
     def delay_seconds(self, attempt: int, server_delay_seconds: float | None) -> float:
         """Wait before attempt `attempt + 1` (attempt counts from 0)."""
@@ -94,3 +104,17 @@ def transient_error_kind(error: Mapping[str, Any]) -> str | None:
     if is_rate_limit_error(error):
         return RATE_LIMITED
     return None
+
+
+def retry_after_seconds(header: str | None, now_epoch_seconds: float) -> float | None:
+    """Parse Retry-After: delta seconds or an HTTP date; None when absent or unparseable."""
+    if not header:
+        return None
+    value = header.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - now_epoch_seconds)

@@ -9,7 +9,6 @@ raised at once so a failed read can never look like an empty answer.
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import itertools
 import json
 import logging
@@ -32,6 +31,7 @@ from scanner.chain.retry import (
     RetryPolicy,
     Transient,
     http_status_kind,
+    retry_after_seconds,
     transient_error_kind,
 )
 from scanner.config import ChainConfig
@@ -98,20 +98,6 @@ def redact_url(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}{tail}"
 
 
-def retry_after_seconds(header: str | None, now_epoch_seconds: float) -> float | None:
-    """Parse Retry-After: delta seconds or an HTTP date; None when absent or unparseable."""
-    if not header:
-        return None
-    value = header.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - now_epoch_seconds)
-
-
 def _hex_to_bytes(value: Any, what: str) -> bytes:
     if not isinstance(value, str) or not value.startswith("0x"):
         raise InconsistentDataError(f"{what}: expected 0x-hex, got {value!r}")
@@ -137,7 +123,8 @@ class RpcClient:
     ) -> None:
         self.url = url
         self.max_batch_size = max_batch_size
-        self.policy = _policy(policy, max_retries, timeout_seconds, backoff_base_seconds)
+        self.policy = (policy or RetryPolicy()).with_overrides(
+            max_retries, timeout_seconds, backoff_base_seconds)
         self.stats = RpcStats()
         self._semaphore = asyncio.Semaphore(max_concurrency)
         self._ids = itertools.count(1)
@@ -410,18 +397,3 @@ def _is_empty_call(call: tuple[str, Sequence[Any]], outcome: RpcOutcome) -> bool
     method, params = call
     return (method == "eth_call" and outcome.result == _EMPTY_RESULT and bool(params)
             and isinstance(params[0], Mapping))
-
-
-def _policy(policy: RetryPolicy | None, max_retries: int | None, timeout_seconds: float | None,
-            backoff_base_seconds: float | None) -> RetryPolicy:
-    """A policy, with the keyword shortcuts (tests, benchmarks) applied over it."""
-    base = policy or RetryPolicy()
-    return RetryPolicy(
-        max_attempts=max_retries if max_retries is not None else base.max_attempts,
-        backoff_base_seconds=(backoff_base_seconds if backoff_base_seconds is not None
-                              else base.backoff_base_seconds),
-        max_backoff_seconds=base.max_backoff_seconds,
-        request_timeout_seconds=(timeout_seconds if timeout_seconds is not None
-                                 else base.request_timeout_seconds),
-        empty_result_attempts=base.empty_result_attempts,
-    )
