@@ -184,7 +184,7 @@ class RpcClient:
         """Send one chunk; retry only the items (or whole posts) that failed transiently."""
         outcomes: list[RpcOutcome | None] = [None] * len(calls)
         pending = list(range(len(calls)))
-        empty: dict[int, RpcOutcome] = {}  # eth_call answered 0x by a contract with code
+        empty_answers: dict[int, int] = {}  # index -> times answered 0x by a contract with code
         last_error = "no attempt made"
         for attempt in range(self.policy.max_attempts):
             try:
@@ -194,17 +194,11 @@ class RpcClient:
                 await self._backoff(attempt, exc.kind, last_error, exc.delay_seconds)
                 continue
             retry_kind, pending, last = await self._sort_answers(calls, pending, answered,
-                                                                 outcomes, empty)
+                                                                 outcomes, empty_answers)
             if not pending:
                 return [o for o in outcomes if o is not None]
             last_error = last
-            if retry_kind == EMPTY_RESULT and attempt + 1 >= self.policy.empty_result_attempts:
-                break  # the contract has code and answers nothing, every time: believe it
             await self._backoff(attempt, retry_kind, last_error, None)
-        if pending and all(i in empty for i in pending):
-            for index in pending:
-                outcomes[index] = empty[index]
-            return [o for o in outcomes if o is not None]
         raise RpcUnavailableError(
             f"RPC {redact_url(self.url)} unavailable after {self.policy.max_attempts} attempts: "
             f"{last_error}; retry later"
@@ -213,7 +207,7 @@ class RpcClient:
     async def _sort_answers(
         self, calls: Sequence[tuple[str, Sequence[Any]]], pending: list[int],
         answered: list[RpcOutcome], outcomes: list[RpcOutcome | None],
-        empty: dict[int, RpcOutcome],
+        empty_answers: dict[int, int],
     ) -> tuple[str, list[int], str]:
         """Keep final answers in `outcomes`; return (a retry kind, indexes to retry, why)."""
         still_pending: list[int] = []
@@ -222,7 +216,6 @@ class RpcClient:
         for index, outcome in zip(pending, answered, strict=True):
             error_kind = transient_error_kind(outcome.error) if outcome.error else None
             if error_kind is not None:
-                empty.pop(index, None)
                 still_pending.append(index)
                 kind, reason = error_kind, f"JSON-RPC {(outcome.error or {}).get('message')}"
             elif _is_empty_call(calls[index], outcome):
@@ -231,13 +224,15 @@ class RpcClient:
                 outcomes[index] = outcome
         present = await self._have_code([calls[i] for i in suspects])
         for index, has_code in zip(suspects, present, strict=True):
-            if has_code:  # the node answered 0x for a contract that exists: a node fault
-                empty[index] = RpcOutcome(result=_EMPTY_RESULT)
+            empty_answers[index] = empty_answers.get(index, 0) + 1
+            # 0x from an address without code is the truth; from a contract with code it is a
+            # node fault, unless the contract keeps answering nothing
+            if has_code and empty_answers[index] < self.policy.empty_result_attempts:
                 still_pending.append(index)
                 kind = kind or EMPTY_RESULT
                 reason = reason or f"eth_call to {calls[index][1][0].get('to')} answered 0x"
             else:
-                outcomes[index] = RpcOutcome(result=_EMPTY_RESULT)  # no code: 0x is the truth
+                outcomes[index] = RpcOutcome(result=_EMPTY_RESULT)
         return kind, sorted(still_pending), reason
 
     async def _have_code(self, calls: Sequence[tuple[str, Sequence[Any]]]) -> list[bool]:

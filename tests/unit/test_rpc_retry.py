@@ -31,11 +31,15 @@ class Node:
     empty_calls: int = 0
     lagging: int = 0
     held: int = 0
+    unavailable: int = 0  # posts answered HTTP 503 first
     code_reads: list[str] = field(default_factory=list)
     calls: int = 0
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         items = await request.json()
+        if self.unavailable:
+            self.unavailable -= 1
+            return web.Response(status=503, text="<html>503</html>", content_type="text/html")
         if self.held:
             self.held -= 1
             await asyncio.sleep(2)  # well past the 0.5 s request timeout
@@ -75,6 +79,14 @@ async def test_0x_from_a_contract_with_code_is_retried() -> None:
         assert await rpc.eth_call(CONTRACT, b"\x01", 100) == bytes.fromhex("abcd")
     assert rpc.stats.retries_by_kind == {"empty-0x": 2}
     assert node.code_reads == [CONTRACT]  # code confirmed once, then cached
+
+
+async def test_0x_is_believed_only_after_that_many_0x_answers_not_attempts() -> None:
+    # regression: three 503s then one 0x used to exhaust the 0x budget (attempts were counted)
+    node = Node(unavailable=3, empty_calls=1)
+    async with serve(node.handle) as url, _client(url) as rpc:
+        assert await rpc.eth_call(CONTRACT, b"\x01", 100) == bytes.fromhex("abcd")
+    assert rpc.stats.retries_by_kind == {"http-5xx": 3, "empty-0x": 1}
 
 
 async def test_0x_from_an_address_without_code_is_the_answer() -> None:
