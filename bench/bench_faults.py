@@ -75,7 +75,7 @@ def run_rate(config: Config, folder: Path, upstream: str, block: int, expected: 
         if run.error is not None:
             clean_refusal = run.error.exit_code == 75 and repo.latest_scan_id() is None
             counts["exit-75" if clean_refusal else "wrong"] += 1
-            refusals[run.error.message.split(":")[0][:50]] += 1
+            refusals[f"exit {run.error.exit_code}: {run.error.message[:70]}"] += 1
         elif run.outcome is not None and stored_snapshot(repo, run.outcome.scan_id) == expected:
             counts["identical"] += 1
         else:
@@ -85,7 +85,7 @@ def run_rate(config: Config, folder: Path, upstream: str, block: int, expected: 
           f"{counts['wrong']:5d}  {faults / seeds:11.1f}  "
           f"{walls[len(walls) // 2]:.1f}, {walls[-1]:.1f}", flush=True)
     for reason, n in refusals.items():
-        print(f"      exit 75 x{n}: {reason}")
+        print(f"      {n} x {reason}")
     return counts["wrong"]
 
 
