@@ -22,12 +22,13 @@ from tests.integration.fault_helpers import Snapshot, stored_snapshot
 POLL_SECONDS = 0.002
 
 
-def start_scan(config_path: Path, block: int) -> subprocess.Popen[bytes]:
+def start_scan(config_path: Path, market_key: str, block: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "LIQSCAN_NO_PROGRESS": "1"}
     env.pop("LIQSCAN_CONFIG", None)
     return subprocess.Popen(
         [sys.executable, "-m", "scanner.cli", "--config", str(config_path), "scan",
-         "--block", str(block)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+         "--market", market_key, "--block", str(block)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
 
 
 def kill(process: subprocess.Popen[bytes]) -> bool:

@@ -52,7 +52,8 @@ def reference(devnet: Devnet, tmp_path_factory: pytest.TempPathFactory
             return (await pin_block(rpc, block)).hash
 
     started = time.monotonic()
-    cli = start_scan(folder / "config.toml", block)  # already stored: a full run, no write
+    # already stored: a full run that writes nothing, to time the random kills
+    cli = start_scan(folder / "config.toml", config.markets[0].key, block)
     assert cli.wait(120) == 0, cli.stderr.read() if cli.stderr else ""
     yield block, asyncio.run(block_hash()), stored_snapshot(repo, outcome.scan_id), (
         time.monotonic() - started)
@@ -80,18 +81,18 @@ def test_sigkill_at_random_points_never_leaves_a_partial_scan(
 
     for _ in range(KILLS_IN_TRANSACTION):
         with lock() as in_write_transaction:
-            process = start_scan(config_path, block)
+            process = start_scan(config_path, key, block)
             wait_for(in_write_transaction, process)
             assert kill(process)
         assert not assert_consistent(repo, key, block, block_hash, expected)
 
     rng = random.Random(20261130)
     for _ in range(KILLS_AT_RANDOM):
-        process = start_scan(config_path, block)
+        process = start_scan(config_path, key, block)
         time.sleep(rng.uniform(0.0, full_seconds))
         kill(process)
         assert_consistent(repo, key, block, block_hash, expected)
 
-    final = start_scan(config_path, block)
+    final = start_scan(config_path, key, block)
     assert final.wait(120) == 0, final.stderr.read() if final.stderr else ""
     assert assert_consistent(repo, key, block, block_hash, expected)

@@ -139,14 +139,15 @@ def test_same_answer_under_faults(
 def test_verbose_cli_logs_each_retry_and_the_summary_counts_them(
     clean: tuple[Config, int, Snapshot], devnet: Devnet, tmp_path: Path,
 ) -> None:
-    _, block, _ = clean
+    base, block, _ = clean
     proxy = FaultProxy(devnet.rpc_url, rate=1.0, kinds=("http-503-html",), max_faults=3)
     path = tmp_path / "config.toml"
     write_config(devnet, path, database_url=fresh_sqlite(tmp_path, "cli"))
     with proxy.in_thread():
         path.write_text(path.read_text().replace(devnet.rpc_url, proxy.url.rstrip("/")))
         assert liqscan("--config", str(path), "db", "upgrade").returncode == 0
-        result = liqscan("--config", str(path), "-v", "scan", "--block", str(block))
+        result = liqscan("--config", str(path), "-v", "scan", "--market", base.markets[0].key,
+                         "--block", str(block))
     assert result.returncode == 0, result.stderr
     retries = [line for line in result.stderr.splitlines() if "RPC retry" in line]
     assert len(retries) == 3 and all("http-5xx: HTTP 503" in line for line in retries)
