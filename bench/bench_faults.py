@@ -51,7 +51,7 @@ def main() -> int:
         started = time.monotonic()
         clean = asyncio.run(scan_market(config, config.markets[0], repo, devnet.head_block))
         clean_seconds = time.monotonic() - started
-        expected = stored_snapshot(repo, clean.scan_id)
+        expected = stored_snapshot(repo, clean.snapshot_id)
         print(f"clean scan: {clean.accounts_with_debt} positions, {clean_seconds:.1f} s")
         print("rate  seeds  identical  exit-75  wrong  faults/scan  wall s (median, max)")
         for rate in rates:
@@ -73,10 +73,10 @@ def run_rate(config: Config, folder: Path, upstream: str, block: int, expected: 
         walls.append(run.wall_seconds)
         faults += sum(run.injected.values())
         if run.error is not None:
-            clean_refusal = run.error.exit_code == 75 and repo.latest_scan_id() is None
+            clean_refusal = run.error.exit_code == 75 and repo.latest_snapshot_id() is None
             counts["exit-75" if clean_refusal else "wrong"] += 1
             refusals[f"exit {run.error.exit_code}: {run.error.message[:70]}"] += 1
-        elif run.outcome is not None and stored_snapshot(repo, run.outcome.scan_id) == expected:
+        elif run.outcome is not None and stored_snapshot(repo, run.outcome.snapshot_id) == expected:
             counts["identical"] += 1
         else:
             counts["wrong"] += 1

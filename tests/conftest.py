@@ -182,7 +182,7 @@ def make_sample_scan(
         Band(axis="ETH", direction=Direction.UP, rank=1, low_8dec=2_500 * USD,
              high_8dec=2_600 * USD, positions=1, collateral_usd_8dec=USD, debt_usd_8dec=USD,
              seizable_usd_8dec=0, share_of_at_risk_bps=10_000, distance_low_bps=2_500,
-             distance_high_bps=3_000, top_accounts=()),
+             distance_high_bps=3_000, top_accounts=(), kind="wall"),
     ]  # fmt: skip
     discovered = {_account(i): block - 10 for i in range(n_positions)}
     return SampleScan(record, positions, bins, bands, discovered)
@@ -203,7 +203,8 @@ def _sample_position(market_key: str, i: int, block: int) -> PositionResult:
         market_key=market_key, protocol="aave-v3", account=_account(i),
         axis="BTC" if kind == 1 else "ETH", status=status,
         direction=Direction.UP if kind == 1 else Direction.DOWN,
-        liquidation_price_8dec=1_781_09234567 + i * USD + block, axis_price_now_8dec=2_000 * USD,
+        liquidation_price_8dec=1_781_09234567 + i * USD + block,
+        liquidation_price_native=1_781_09234567 + i * USD + block, axis_price_now_8dec=2_000 * USD,
         health_factor_wad=WAD + i * 10**15, collateral_usd_8dec=(1_000 + i) * USD,
         debt_usd_8dec=(500 + i) * USD, axis_collateral_usd_8dec=(900 + i) * USD,
         seizable_usd_8dec=(100 + i) * USD, emode_category=i % 2,

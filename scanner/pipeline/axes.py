@@ -1,20 +1,20 @@
-"""Resolve configured price axes (symbols or addresses) against one market's reserves."""
+"""Resolve configured price axes (symbols or addresses) against one market's assets."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from scanner.config import AxisConfig
-from scanner.domain import AaveMarketState, Axis
+from scanner.domain import Asset, Axis
 
 
-def resolve_axes(axes: Mapping[str, AxisConfig], market: AaveMarketState) -> list[Axis]:
+def resolve_axes(axes: Mapping[str, AxisConfig], assets: Sequence[Asset]) -> list[Axis]:
     """Axes with at least one member listed in the market, in config order.
 
     The reference is the configured reference when the market lists it, else the first
-    member found; its oracle price is the axis price."""
-    by_symbol = {r.symbol.lower(): r for r in market.reserves.values()}
-    by_address = {r.asset.lower(): r for r in market.reserves.values()}
+    member found; its oracle price (in this market) is the axis price."""
+    by_symbol = {a.symbol.lower(): a for a in assets}
+    by_address = {a.address.lower(): a for a in assets}
     resolved: list[Axis] = []
     for name, axis in axes.items():
         members = [
@@ -28,8 +28,18 @@ def resolve_axes(axes: Mapping[str, AxisConfig], market: AaveMarketState) -> lis
             reference = present[0]
         resolved.append(Axis(
             name=name,
-            members=frozenset(r.asset for r in present),
-            reference=reference.asset,
+            members=frozenset(a.address for a in present),
+            reference=reference.address,
             reference_price_8dec=reference.price_8dec,
         ))
     return resolved
+
+
+def snapshot_axes(per_market: Sequence[Sequence[Axis]]) -> list[Axis]:
+    """One Axis per name for a whole snapshot: the first market's that has it (its members and
+    price are the axis's USD reference; each market's positions move relative to their own)."""
+    chosen: dict[str, Axis] = {}
+    for axes in per_market:
+        for axis in axes:
+            chosen.setdefault(axis.name, axis)
+    return list(chosen.values())

@@ -1,40 +1,47 @@
-"""One scan of one market, as a recipe: discover -> read at a pinned block -> liquidation
-prices -> histogram -> bands -> store (atomically).
+"""One snapshot of a chain, as a recipe: pin one block -> for every configured market of the
+chain: discover, read at that block -> liquidation prices -> histogram -> bands (summed across
+markets) -> store the snapshot atomically.
 
-Only this module talks to both the chain and the database; the steps between are pure.
+A snapshot is whole or absent: if any market fails, nothing of the snapshot is written and the
+error names the market. A position whose rule the protocol's own view contradicts (a mirror
+mismatch) gets no price: the scan fails (exit 65) unless `store_unverified`, which stores such
+positions with status `unverified`, outside every bin and band.
+
+Only this module talks to both the chain and the database; the steps between are pure and
+protocol-neutral (a protocol is reached only through the registry).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from scanner.chain.logs import confirmed_head
-from scanner.chain.pin import confirm_pinned, pin_block
+from scanner.chain.pin import PinnedBlock, confirm_pinned, pin_block
 from scanner.chain.rpc import RpcClient
 from scanner.config import ChainConfig, Config, MarketConfig
 from scanner.domain import (
-    AaveAccount,
-    AaveMarketState,
     Address,
     Axis,
     Band,
     HistogramBin,
+    MarketRead,
     PositionResult,
-    PositionStatus,
     ScanRecord,
+    SnapshotRecord,
 )
-from scanner.errors import ConfigError, InconsistentDataError, MirrorMismatchError, UsageError
-from scanner.pipeline.aave_math import account_totals, arithmetic_for_revision
-from scanner.pipeline.axes import resolve_axes
+from scanner.errors import InconsistentDataError, MirrorMismatchError, ScannerError, UsageError
+from scanner.pipeline.axes import resolve_axes, snapshot_axes
 from scanner.pipeline.bands import detect_bands
 from scanner.pipeline.histogram import build_histogram
-from scanner.pipeline.liquidation import liquidation_result
+from scanner.pipeline.liquidation import liquidation_result, unverified_result
 from scanner.pipeline.reorg import discovery_start
-from scanner.protocols import ADAPTERS
-from scanner.store.repository import Repository
+from scanner.protocols import protocol_spec
+from scanner.protocols.base import ProtocolAdapter
+from scanner.store.repository import MarketScan, Repository
 
 log = logging.getLogger(__name__)
 
@@ -43,24 +50,105 @@ Progress = Callable[[str, int, int], None]
 
 
 @dataclass(frozen=True)
-class ScanOutcome:
-    scan_id: int
+class Discovery:
+    """Borrowers of one market up to the scan block."""
+
+    accounts: tuple[Address, ...]  # known + new, sorted
+    discovered: dict[Address, int]  # new this scan -> first block seen
+    cursor: int | None  # the stored cursor before this scan
+    from_block: int | None  # first block of this scan's log search (None: none needed)
+    rewound: bool = False  # a reorg below the cursor was found: the cursor moves back
+
+
+@dataclass(frozen=True)
+class MarketOutcome:
+    """One market's part of a snapshot."""
+
     record: ScanRecord
-    axes: tuple[Axis, ...]
+    read: MarketRead
+    discovery: Discovery
+    results: tuple[PositionResult, ...]
+    axes: tuple[Axis, ...]  # resolved against this market's assets and prices
+
+    @property
+    def accounts_known(self) -> int:
+        return len(self.discovery.accounts)
+
+    @property
+    def accounts_new(self) -> int:
+        return len(self.discovery.discovered)
+
+    @property
+    def accounts_with_debt(self) -> int:
+        return len(self.read.positions)
+
+
+@dataclass(frozen=True)
+class SnapshotOutcome:
+    snapshot_id: int
+    record: SnapshotRecord
+    markets: tuple[MarketOutcome, ...]
+    axes: tuple[Axis, ...]  # the snapshot's axes: price of the first market that has each
     results: tuple[PositionResult, ...]
     bins: tuple[HistogramBin, ...]
     bands: tuple[Band, ...]
-    accounts_known: int
-    accounts_new: int
-    accounts_with_debt: int
-    mirror_mismatches: tuple[Address, ...] = field(default_factory=tuple)  # stored unverified
     already_stored: bool = False  # the same block was scanned before; the snapshot matched
-    discovered_from_block: int | None = None  # first block of this scan's log search (None: none)
+    scan_ids: dict[str, int] = field(default_factory=dict)  # market key -> stored scan id
     rpc_retries: dict[str, int] = field(default_factory=dict)  # retry kind -> count
+
+    @property
+    def accounts_known(self) -> int:
+        return sum(m.accounts_known for m in self.markets)
+
+    @property
+    def accounts_new(self) -> int:
+        return sum(m.accounts_new for m in self.markets)
+
+    @property
+    def accounts_with_debt(self) -> int:
+        return sum(m.accounts_with_debt for m in self.markets)
+
+    @property
+    def mirror_mismatches(self) -> tuple[Address, ...]:
+        return tuple(a for m in self.markets for a in m.read.mirror_mismatches)
 
 
 def _no_progress(stage: str, done: int, total: int) -> None:
     return None
+
+
+async def scan_chain(
+    config: Config,
+    markets: Sequence[MarketConfig],
+    repo: Repository,
+    block: int | None = None,
+    progress: Progress = _no_progress,
+    store_unverified: bool = False,
+) -> SnapshotOutcome:
+    """Scan `markets` (all of one chain) at one pinned block and store them as one snapshot,
+    or raise (naming the market) and store nothing."""
+    chains = {m.chain for m in markets}
+    if len(chains) != 1:
+        raise UsageError(f"one snapshot covers one chain; got markets of {sorted(chains)}")
+    chain = config.chains[chains.pop()]
+    async with RpcClient.for_chain(chain) as rpc:
+        await rpc.check_chain(chain.chain_id, f"chains.{chain.name}")
+        block = await _pin_block(rpc, chain, block)
+        pinned = await pin_block(rpc, block)  # reliability: its hash is checked again at the end
+        # 1-2. every market at exactly `block`; one failure leaves the snapshot absent
+        reads = []
+        for market in markets:
+            try:
+                reads.append(await _read_market(rpc, chain, market, repo, block, progress))
+                _require_verified(reads[-1][2], store_unverified)
+            except ScannerError as exc:
+                raise _market_failed(market, exc) from exc
+        await confirm_pinned(rpc, pinned)  # reliability: every read saw the same block
+        rpc_retries = dict(rpc.stats.retries_by_kind)
+    # 3-5. pure: liquidation prices -> bins -> bands, summed across markets
+    outcome = compute_snapshot(config, chain, block, reads)
+    # 6. store: the whole snapshot or nothing
+    return dataclasses.replace(_store(repo, outcome, pinned), rpc_retries=rpc_retries)
 
 
 async def scan_market(
@@ -70,78 +158,75 @@ async def scan_market(
     block: int | None = None,
     progress: Progress = _no_progress,
     store_unverified: bool = False,
-) -> ScanOutcome:
-    """Scan `market` at `block` and store the snapshot whole, or raise and store nothing.
+) -> SnapshotOutcome:
+    """A snapshot of one market alone (`liqscan scan --market KEY`)."""
+    return await scan_chain(config, [market], repo, block, progress, store_unverified)
 
-    An account whose integer mirror does not reproduce the pool's own getUserAccountData
-    gets no price: the scan fails (exit 65) unless `store_unverified`, which stores such
-    accounts with status `unverified`, outside every bin and band.
-    """
-    chain = config.chains[market.chain]
-    async with RpcClient.for_chain(chain) as rpc:
-        await rpc.check_chain(chain.chain_id, f"chains.{chain.name}")
-        block = await _pin_block(rpc, chain, block)
-        pinned = await pin_block(rpc, block)  # reliability: its hash is checked again at the end
-        adapter = ADAPTERS[market.protocol](rpc, market, chain)
-        progress("resolve", 0, 0)
-        addresses = await adapter.resolve(block)
 
-        # 1. every borrower up to `block`: known accounts + new Borrow logs since the cursor
-        known = {a: b for a, b in repo.known_accounts(market.key).items() if b <= block}
-        # reliability (scanner/pipeline/reorg.py): a reorg below the cursor rewinds discovery
-        begin = await discovery_start(rpc, repo.get_cursor_state(market.key),
-                                      repo.scan_block_hashes(market.key), market.start_block,
-                                      chain.reorg_lookback_blocks)
-        cursor, start = begin.cursor, begin.from_block
-        new: dict[Address, int] = {}
-        if start <= block:
-            new = await adapter.discover_accounts(
-                addresses.pool, start, block,
-                on_progress=lambda done, total: progress("discover", done, total),
-            )
-        discovered = {a: b for a, b in new.items() if a not in known}
-        accounts = sorted(set(known) | set(new))
+def _market_failed(market: MarketConfig, exc: ScannerError) -> ScannerError:
+    """The same error (same exit code), naming the market and what was (not) written."""
+    message = f"market {market.key}: {exc.message}"
+    if "nothing was stored" not in message:
+        message += " (the snapshot was not written: a snapshot holds every market or none)"
+    try:
+        return type(exc)(message)
+    except TypeError:  # a subclass with another constructor: keep it as it is
+        return exc
 
-        # 2. every position at exactly `block`
-        progress("read", 0, len(accounts))
-        state = await adapter.read_market(addresses, block)
-        _require_reviewed_revision(market, state)
-        positions = await adapter.read_accounts(addresses, state, accounts, block)
-        progress("read", len(accounts), len(accounts))
-        await confirm_pinned(rpc, pinned)  # reliability: every read saw the same block
-        rpc_retries = dict(rpc.stats.retries_by_kind)
 
-    # 3-5. pure: liquidation prices -> bins -> bands
-    axes = resolve_axes(config.axes, state)
-    mismatches = set(_check_mirror(positions, state))
-    if mismatches and not store_unverified:
-        raise MirrorMismatchError(_mismatch_message(market, state, mismatches, len(positions)))
-    verified = [p for p in positions if p.account not in mismatches]
-    results = liquidation_results(verified, state, axes, market.protocol)
-    results += unverified_results(
-        [p for p in positions if p.account in mismatches], state, axes, market.protocol)
-    bins, bands = histogram_and_bands(results, axes, config)
-    record = ScanRecord(
-        chain=chain.name, chain_id=chain.chain_id, market_key=market.key,
-        protocol=market.protocol, block=block, block_timestamp=state.block_timestamp,
-        pool_revision=state.pool_revision,
+async def _read_market(
+    rpc: RpcClient, chain: ChainConfig, market: MarketConfig, repo: Repository, block: int,
+    progress: Progress,
+) -> tuple[MarketConfig, Discovery, MarketRead]:
+    adapter = protocol_spec(market.protocol).adapter(rpc, market, chain)
+    progress(f"{market.key}: resolve", 0, 0)
+    resolved = await adapter.resolve(block)
+    discovery = await discover_market(adapter, resolved, market, chain, repo, block, progress,
+                                      rpc)
+    progress(f"{market.key}: read", 0, len(discovery.accounts))
+    read = await adapter.read(resolved, discovery.accounts, block)
+    progress(f"{market.key}: read", len(discovery.accounts), len(discovery.accounts))
+    if read.mirror_mismatches:
+        log.info("%s: %d accounts differ from the protocol's own account data (revision %d): %s",
+                 market.key, len(read.mirror_mismatches), read.revision,
+                 ", ".join(read.mirror_mismatches[:5]))
+    return market, discovery, read
+
+
+def _require_verified(read: MarketRead, store_unverified: bool) -> None:
+    if not read.mirror_mismatches or store_unverified:
+        return
+    raise MirrorMismatchError(
+        f"liqscan's health-factor mirror for pool revision {read.revision} disagrees with the "
+        f"protocol's own account data at block {read.block} for "
+        f"{len(read.mirror_mismatches)} of {len(read.positions)} accounts "
+        f"(e.g. {min(read.mirror_mismatches)}); nothing was stored. Rerun with "
+        "--store-unverified to store them flagged unverified, without prices, outside bins "
+        "and bands"
     )
-    common = dict(record=record, axes=tuple(axes), results=tuple(results), bins=tuple(bins),
-                  bands=tuple(bands), accounts_known=len(accounts), accounts_new=len(discovered),
-                  accounts_with_debt=len(positions), mirror_mismatches=tuple(sorted(mismatches)),
-                  discovered_from_block=start if start <= block else None,
-                  rpc_retries=rpc_retries)
 
-    # 6. store: the whole snapshot or nothing
-    existing = repo.find_scan(market.key, block)
-    if existing is not None:
-        _require_same_snapshot(repo, existing, results, block)
-        return ScanOutcome(scan_id=existing, already_stored=True, **common)  # type: ignore[arg-type]
-    cursor_block = block if begin.rewound else max(cursor or 0, block)
-    scan_id = repo.save_scan(record, results, bins, bands, discovered, cursor_block,
-                             block_hash=pinned.hash, cursor_hash=pinned.hash,
-                             rewind_cursor=begin.rewound)
-    return ScanOutcome(scan_id=scan_id, **common)  # type: ignore[arg-type]
+
+async def discover_market(
+    adapter: ProtocolAdapter, resolved: Any, market: MarketConfig, chain: ChainConfig,
+    repo: Repository, block: int, progress: Progress, rpc: RpcClient,
+) -> Discovery:
+    """Every borrower of `market` up to `block`: known accounts + new logs since the cursor."""
+    known = {a: b for a, b in repo.known_accounts(market.key).items() if b <= block}
+    # reliability (scanner/pipeline/reorg.py): a reorg below the cursor rewinds discovery
+    begin = await discovery_start(rpc, repo.get_cursor_state(market.key),
+                                  repo.scan_block_hashes(market.key), market.start_block,
+                                  chain.reorg_lookback_blocks)
+    cursor, start = begin.cursor, begin.from_block
+    new: dict[Address, int] = {}
+    if start <= block:
+        new = await adapter.discover_accounts(
+            resolved, start, block,
+            on_progress=lambda done, total: progress(f"{market.key}: discover", done, total),
+        )
+    discovered = {a: b for a, b in new.items() if a not in known}
+    return Discovery(accounts=tuple(sorted(set(known) | set(new))), discovered=discovered,
+                     cursor=cursor, from_block=start if start <= block else None,
+                     rewound=begin.rewound)
 
 
 async def _pin_block(rpc: RpcClient, chain: ChainConfig, block: int | None) -> int:
@@ -154,70 +239,50 @@ async def _pin_block(rpc: RpcClient, chain: ChainConfig, block: int | None) -> i
     return block
 
 
-def _require_reviewed_revision(market: MarketConfig, state: AaveMarketState) -> None:
-    """Refuse a pool revision newer than any reviewed before reading every account."""
-    try:
-        arithmetic_for_revision(state.pool_revision, state.allow_unreviewed_revision)
-    except ConfigError as exc:
-        raise type(exc)(f"market {market.key}: {exc.message}") from None
+# --- pure ---------------------------------------------------------------------------------
 
 
-def _check_mirror(positions: Sequence[AaveAccount], state: AaveMarketState) -> list[Address]:
-    """Accounts whose integer mirror disagrees with Pool.getUserAccountData at the block."""
-    mismatches = []
-    for account in positions:
-        totals = account_totals(account, state)
-        if (totals.collateral_8dec, totals.debt_8dec, totals.health_factor_wad) != (
-            account.reported_collateral_8dec, account.reported_debt_8dec,
-            account.reported_health_factor_wad,
-        ):
-            mismatches.append(account.account)
-    if mismatches:
-        log.info("%d accounts differ from the pool's own account data (revision %d): %s",
-                    len(mismatches), state.pool_revision, ", ".join(mismatches[:5]))
-    return mismatches
-
-
-def _mismatch_message(market: MarketConfig, state: AaveMarketState, mismatches: set[Address],
-                      accounts: int) -> str:
-    example = min(mismatches)
-    return (
-        f"market {market.key}: liqscan's health-factor mirror for pool revision "
-        f"{state.pool_revision} disagrees with the pool's own getUserAccountData at block "
-        f"{state.block} for {len(mismatches)} of {accounts} accounts (e.g. {example}); "
-        "nothing was stored. Rerun with --store-unverified to store them flagged "
-        "unverified, without prices, outside bins and bands"
-    )
-
-
-def unverified_results(
-    positions: Sequence[AaveAccount], state: AaveMarketState, axes: Sequence[Axis],
-    protocol: str,
-) -> list[PositionResult]:
-    """Accounts the mirror cannot reproduce: the pool's own totals, no price, no direction."""
-    return [
-        PositionResult(
-            market_key=state.market_key, protocol=protocol, account=account.account,
-            axis=axis.name, status=PositionStatus.UNVERIFIED, direction=None,
-            liquidation_price_8dec=None, axis_price_now_8dec=axis.reference_price_8dec,
-            health_factor_wad=account.reported_health_factor_wad,
-            collateral_usd_8dec=account.reported_collateral_8dec,
-            debt_usd_8dec=account.reported_debt_8dec, axis_collateral_usd_8dec=0,
-            seizable_usd_8dec=0, emode_category=account.emode_category,
+def compute_snapshot(
+    config: Config, chain: ChainConfig, block: int,
+    reads: Sequence[tuple[MarketConfig, Discovery, MarketRead]],
+) -> SnapshotOutcome:
+    """Liquidation levels of every market, then bins and bands over all of them."""
+    per_market = [resolve_axes(config.axes, read.assets) for _, _, read in reads]
+    axes = snapshot_axes(per_market)
+    axis_price_8dec = {axis.name: axis.reference_price_8dec for axis in axes}
+    markets = []
+    for (market, discovery, read), market_axes in zip(reads, per_market, strict=True):
+        results = liquidation_results(read, market_axes, axis_price_8dec)
+        record = ScanRecord(
+            chain=chain.name, chain_id=chain.chain_id, market_key=market.key,
+            protocol=market.protocol, block=block, block_timestamp=read.block_timestamp,
+            pool_revision=read.revision,
         )
-        for axis in axes for account in positions
-    ]
+        markets.append(MarketOutcome(record, read, discovery, tuple(results), tuple(market_axes)))
+    results = [r for m in markets for r in m.results]
+    bins, bands = histogram_and_bands(results, axes, config)
+    timestamp = reads[0][2].block_timestamp if reads else 0
+    snapshot = SnapshotRecord(chain=chain.name, chain_id=chain.chain_id, block=block,
+                              block_timestamp=timestamp,
+                              markets=tuple(m.record for m in markets))
+    return SnapshotOutcome(snapshot_id=0, record=snapshot, markets=tuple(markets),
+                           axes=tuple(axes), results=tuple(results), bins=tuple(bins),
+                           bands=tuple(bands))
 
 
 def liquidation_results(
-    positions: Sequence[AaveAccount], state: AaveMarketState, axes: Sequence[Axis],
-    protocol: str,
+    read: MarketRead, axes: Sequence[Axis], axis_price_8dec: dict[str, int] | None = None
 ) -> list[PositionResult]:
+    """Every position of `read` on every axis of its market; a position the protocol's own
+    view contradicts is `unverified` (no price, outside bins and bands)."""
+    unverified = set(read.mirror_mismatches)
     results = []
     for axis in axes:
-        for account in positions:
-            result = liquidation_result(account, state, axis, protocol)
-            if result is not None:
+        now = (axis_price_8dec or {}).get(axis.name)
+        for position in read.positions:
+            if position.account in unverified:
+                results.append(unverified_result(position, axis, now))
+            elif (result := liquidation_result(position, axis, now)) is not None:
                 results.append(result)
     return results
 
@@ -236,7 +301,7 @@ def histogram_and_bands(
             bin_width_8dec=round(hist.bin_width_usd * 10**8), range_bps=hist.range_bps,
         )
         bands += detect_bands(on_axis, axis.name, axis.reference_price_8dec,
-                              max_bands=config.bands.max_bands)
+                              max_bands=config.bands.max_bands, params=config.bands.params)
     return bins, bands
 
 
@@ -244,10 +309,47 @@ def _histogram_mode(mode: str) -> Literal["log", "linear"]:
     return "linear" if mode == "linear" else "log"  # config.py accepts only these two
 
 
-def _require_same_snapshot(
+# --- store --------------------------------------------------------------------------------
+
+
+def _store(repo: Repository, outcome: SnapshotOutcome, pinned: PinnedBlock) -> SnapshotOutcome:
+    snapshot = outcome.record
+    for market in outcome.markets:  # a block scanned before must read the same today
+        existing = repo.find_scan(market.record.market_key, snapshot.block)
+        if existing is not None:
+            _require_same_positions(repo, existing, market.results, snapshot.block)
+    same = repo.find_snapshot(snapshot.chain, snapshot.block, snapshot.market_keys)
+    if same is not None and _same_bins_and_bands(repo, same, outcome):
+        return _with_ids(repo, outcome, same, already_stored=True)
+    scans = [
+        MarketScan(record=m.record, positions=m.results, discovered=m.discovery.discovered,
+                   cursor_block=_cursor_block(m.discovery, snapshot.block),
+                   block_hash=pinned.hash, rewind_cursor=m.discovery.rewound)
+        for m in outcome.markets
+    ]
+    snapshot_id = repo.save_snapshot(snapshot, scans, outcome.bins, outcome.bands)
+    return _with_ids(repo, outcome, snapshot_id, already_stored=False)
+
+
+def _cursor_block(discovery: Discovery, block: int) -> int:
+    """After a reorg below the cursor, the cursor is where this search ended."""
+    return block if discovery.rewound else max(discovery.cursor or 0, block)
+
+
+def _with_ids(repo: Repository, outcome: SnapshotOutcome, snapshot_id: int,
+              already_stored: bool) -> SnapshotOutcome:
+    ids = repo.scan_ids(snapshot_id)
+    return SnapshotOutcome(
+        snapshot_id=snapshot_id, record=outcome.record, markets=outcome.markets,
+        axes=outcome.axes, results=outcome.results, bins=outcome.bins, bands=outcome.bands,
+        already_stored=already_stored, scan_ids=ids,
+    )
+
+
+def _require_same_positions(
     repo: Repository, scan_id: int, results: Sequence[PositionResult], block: int
 ) -> None:
-    stored = sorted(repo.load_positions(scan_id), key=_position_key)
+    stored = sorted(repo.load_scan_positions(scan_id), key=_position_key)
     fresh = sorted(results, key=_position_key)
     if stored != fresh:
         raise InconsistentDataError(
@@ -256,5 +358,21 @@ def _require_same_snapshot(
         )
 
 
-def _position_key(result: PositionResult) -> tuple[str, str, str]:
-    return (result.market_key, result.axis, result.account)
+def _same_bins_and_bands(repo: Repository, snapshot_id: int, outcome: SnapshotOutcome) -> bool:
+    """False when the histogram or band settings changed since: then a new snapshot is due."""
+    return (sorted(repo.load_bands(snapshot_id), key=_band_key)
+            == sorted(outcome.bands, key=_band_key)
+            and sorted(repo.load_bins(snapshot_id), key=_bin_key)
+            == sorted(outcome.bins, key=_bin_key))
+
+
+def _bin_key(b: HistogramBin) -> tuple[str, str, int]:
+    return (b.axis, b.direction.value, b.bin_index)
+
+
+def _band_key(band: Band) -> tuple[str, str, int]:
+    return (band.axis, band.direction.value, band.rank)
+
+
+def _position_key(result: PositionResult) -> tuple[str, str, str, str]:
+    return (result.market_key, result.axis, result.submarket, result.account)

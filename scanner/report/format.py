@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from scanner.domain import Band
+from scanner.domain import Band, Share
 
 UNIT_8DEC = 10**8
 
@@ -32,10 +32,27 @@ def pct_bps(value_bps: int) -> str:
 
 
 def band_line(band: Band) -> str:
-    """`ETH  $1,781.09 - $1,862.02   $412.3M collateral   1,204 positions   -8.2% to -4.1%`"""
+    """`ETH  $1,781.09 - $1,862.02   $412.3M collateral   1,204 positions   -8.2% to -4.1%`,
+    ending in `   wall` for a wall."""
     return (
         f"{band.axis:<5}{usd_price(band.low_8dec)} - {usd_price(band.high_8dec)}   "
         f"{usd_compact(band.collateral_usd_8dec)} collateral   "
         f"{band.positions:,} positions   "
         f"{pct_bps(band.distance_low_bps)} to {pct_bps(band.distance_high_bps)}"
+        + ("   wall" if band.kind == "wall" else "")
     )
+
+
+def share_lines(shares: tuple[Share, ...]) -> list[str]:
+    """A band's breakdown: one line per protocol, then per market, largest collateral first."""
+    by_protocol: dict[str, list[int]] = {}
+    for s in shares:
+        sums = by_protocol.setdefault(s.protocol, [0, 0])
+        sums[0] += s.collateral_usd_8dec
+        sums[1] += s.positions
+    lines = [f"{protocol:<22}{usd_compact(c):>10} collateral  {n:,} positions"
+             for protocol, (c, n) in sorted(by_protocol.items(), key=lambda kv: -kv[1][0])]
+    lines += [f"  {s.market_key:<20}{usd_compact(s.collateral_usd_8dec):>10} collateral  "
+              f"{s.positions:,} positions"
+              for s in sorted(shares, key=lambda s: (-s.collateral_usd_8dec, s.market_key))]
+    return lines

@@ -87,16 +87,17 @@ def postgres_bands_locked(engine: Engine) -> Iterator[Callable[[], bool]]:
 def assert_consistent(repo: Repository, market_key: str, block: int, block_hash: str,
                       expected: Snapshot) -> bool:
     """The database holds no scan, or the whole clean one; returns whether it holds it."""
-    scans = repo.list_scans(market_key)
+    snapshots = repo.list_snapshots()
     cursor = repo.get_cursor_state(market_key)
     accounts = repo.known_accounts(market_key)
-    if not scans:
+    if not snapshots:
         assert cursor is None and accounts == {}
         assert repo.scan_block_hashes(market_key) == {}
+        assert repo.find_scan(market_key, block) is None
         return False
-    (stored,) = scans
+    (stored,) = snapshots
     assert stored.record.block == block
-    snapshot = stored_snapshot(repo, stored.scan_id)
+    snapshot = stored_snapshot(repo, stored.snapshot_id)
     assert snapshot == expected
     assert (stored.position_count, stored.bin_count, stored.band_count) == (
         len(snapshot.positions), len(snapshot.bins), len(snapshot.bands))

@@ -10,7 +10,7 @@ from pathlib import Path
 from scanner.config import Config
 from scanner.domain import Band, HistogramBin, PositionResult
 from scanner.errors import ScannerError
-from scanner.pipeline.scan import ScanOutcome, scan_market
+from scanner.pipeline.scan import SnapshotOutcome, scan_market
 from scanner.store.repository import Repository
 from tests.fault_proxy import FaultProxy
 
@@ -27,10 +27,11 @@ class Snapshot:
     bands: tuple[Band, ...]
 
 
-def stored_snapshot(repo: Repository, scan_id: int) -> Snapshot:
-    positions = sorted(repo.load_positions(scan_id), key=lambda p: (p.axis, p.account))
-    return Snapshot(tuple(positions), tuple(repo.load_bins(scan_id)),
-                    tuple(repo.load_bands(scan_id)))
+def stored_snapshot(repo: Repository, snapshot_id: int) -> Snapshot:
+    positions = sorted(repo.load_positions(snapshot_id),
+                       key=lambda p: (p.market_key, p.axis, p.account))
+    return Snapshot(tuple(positions), tuple(repo.load_bins(snapshot_id)),
+                    tuple(repo.load_bands(snapshot_id)))
 
 
 def through(config: Config, url: str) -> Config:
@@ -43,7 +44,7 @@ def through(config: Config, url: str) -> Config:
 
 @dataclass(frozen=True)
 class FaultRun:
-    outcome: ScanOutcome | None
+    outcome: SnapshotOutcome | None
     error: ScannerError | None
     injected: dict[str, int]
     wall_seconds: float
@@ -64,7 +65,7 @@ async def scan_through_proxy(config: Config, repo: Repository, block: int, upstr
 
 
 def assert_nothing_written(repo: Repository, market_key: str) -> None:
-    assert repo.latest_scan_id() is None
+    assert repo.latest_snapshot_id() is None
     assert repo.get_cursor(market_key) is None
     assert repo.known_accounts(market_key) == {}
 

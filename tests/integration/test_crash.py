@@ -19,6 +19,7 @@ from scanner.chain.pin import pin_block
 from scanner.chain.rpc import RpcClient
 from scanner.config import Config
 from scanner.devnet.network import Devnet, write_config
+from scanner.pipeline.scan import scan_market
 from scanner.store.db import make_engine
 from scanner.store.repository import Repository
 from tests.integration.crash_helpers import (
@@ -30,7 +31,7 @@ from tests.integration.crash_helpers import (
     wait_for,
 )
 from tests.integration.fault_helpers import Snapshot, fresh_sqlite, stored_snapshot
-from tests.integration.scan_helpers import devnet_config, fresh_repo, scan
+from tests.integration.scan_helpers import devnet_config, fresh_repo
 
 pytestmark = pytest.mark.integration
 KILLS_IN_TRANSACTION = 10
@@ -45,7 +46,7 @@ def reference(devnet: Devnet, tmp_path_factory: pytest.TempPathFactory
     config = devnet_config(devnet, folder, fresh_sqlite(folder, "clean"))
     repo = fresh_repo(config)
     block = devnet.head_block
-    outcome = scan(config, repo, block)
+    outcome = asyncio.run(scan_market(config, config.markets[0], repo, block))
 
     async def block_hash() -> str:
         async with RpcClient(devnet.rpc_url) as rpc:
@@ -55,7 +56,7 @@ def reference(devnet: Devnet, tmp_path_factory: pytest.TempPathFactory
     # already stored: a full run that writes nothing, to time the random kills
     cli = start_scan(folder / "config.toml", config.markets[0].key, block)
     assert cli.wait(120) == 0, cli.stderr.read() if cli.stderr else ""
-    yield block, asyncio.run(block_hash()), stored_snapshot(repo, outcome.scan_id), (
+    yield block, asyncio.run(block_hash()), stored_snapshot(repo, outcome.snapshot_id), (
         time.monotonic() - started)
 
 

@@ -52,7 +52,7 @@ def clean(devnet: Devnet, tmp_path_factory: pytest.TempPathFactory
     block = devnet.head_block
     outcome = asyncio.run(scan_market(config, config.markets[0], repo, block))
     assert outcome.accounts_with_debt > 500 and not outcome.rpc_retries
-    yield config, block, stored_snapshot(repo, outcome.scan_id)
+    yield config, block, stored_snapshot(repo, outcome.snapshot_id)
 
 
 def _faulty_repo(config: Config, tmp_path: Path) -> tuple[Config, Repository]:
@@ -73,7 +73,7 @@ def test_each_fault_kind_alone_gives_the_clean_snapshot(
     assert run.error is None, run.error
     assert run.injected == {kind: 3}
     assert run.outcome is not None
-    assert stored_snapshot(repo, run.outcome.scan_id) == expected
+    assert stored_snapshot(repo, run.outcome.snapshot_id) == expected
     if kind in RETRY_KIND:
         assert run.outcome.rpc_retries.get(RETRY_KIND[kind], 0) >= 3
         logged = [r.getMessage() for r in caplog.records if "RPC retry" in r.getMessage()]
@@ -89,7 +89,7 @@ def test_held_connections_are_abandoned_at_the_request_timeout(
                        hold_seconds=120)
     run = asyncio.run(scan_through_proxy(config, repo, block, devnet.rpc_url, proxy))
     assert run.outcome is not None and run.outcome.rpc_retries == {"timeout": 4}
-    assert stored_snapshot(repo, run.outcome.scan_id) == expected
+    assert stored_snapshot(repo, run.outcome.snapshot_id) == expected
 
 
 def test_reorg_seen_mid_scan_stops_with_75_and_writes_nothing(
@@ -133,7 +133,7 @@ def test_same_answer_under_faults(
         assert_nothing_written(repo, config.markets[0].key)
         return
     assert run.outcome is not None
-    assert stored_snapshot(repo, run.outcome.scan_id) == expected
+    assert stored_snapshot(repo, run.outcome.snapshot_id) == expected
 
 
 def test_verbose_cli_logs_each_retry_and_the_summary_counts_them(

@@ -27,9 +27,10 @@ pytestmark = pytest.mark.integration
 
 
 def _no_lookback(config: Config) -> Config:
-    """Lookback 0: only the reorg check can find a borrower in a replaced block."""
+    """The first market only, lookback 0: only the reorg check can find a borrower in a
+    replaced block."""
     chains = {n: dataclasses.replace(c, reorg_lookback_blocks=0) for n, c in config.chains.items()}
-    return dataclasses.replace(config, chains=chains)
+    return dataclasses.replace(config, chains=chains, markets=config.markets[:1])
 
 
 def _hash(devnet: Devnet, block: int) -> str | None:
@@ -65,7 +66,7 @@ def test_reorg_below_the_cursor_rewinds_discovery_to_the_fork_point(
 
     first_seen = repo.known_accounts(key)
     assert all(first_seen[a] <= before.record.block for a in new_branch)  # in replaced blocks
-    assert after.discovered_from_block == base.record.block + 1
+    assert after.markets[0].discovery.from_block == base.record.block + 1
     found = {r.account for r in after.results}
     assert new_branch <= found, "a borrower of the new branch was lost"
     assert not old_branch & found  # they never borrowed on this chain: no debt, no position
@@ -76,14 +77,15 @@ def test_reorg_below_the_cursor_rewinds_discovery_to_the_fork_point(
     clean_config = dataclasses.replace(config, database_url=fresh_sqlite(tmp_path, "clean"))
     clean_repo = fresh_repo(clean_config)
     clean = scan(clean_config, clean_repo, block=after.record.block)
-    assert stored_snapshot(repo, after.scan_id) == stored_snapshot(clean_repo, clean.scan_id)
+    assert stored_snapshot(repo, after.snapshot_id) == stored_snapshot(clean_repo,
+                                                                       clean.snapshot_id)
 
 
 def test_without_stored_hashes_nothing_rewinds(
     devnet: Devnet, devnet_snapshot: DevnetRpc, db_url: str, tmp_path: Path
 ) -> None:
     """The check is what finds them: the same reorg with the cursor's hash unknown (a cursor
-    written before migration 0005) resumes after the cursor and misses the new branch."""
+    written before migration 0007) resumes after the cursor and misses the new branch."""
     rpc = devnet_snapshot
     config = _no_lookback(devnet_config(devnet, tmp_path, db_url))
     repo = Repository.from_url(db_url)
@@ -98,5 +100,5 @@ def test_without_stored_hashes_nothing_rewinds(
     with repo.engine.begin() as conn:
         conn.execute(text("UPDATE discovery_cursors SET last_block_hash = NULL"))
     after = scan(config, repo)
-    assert after.discovered_from_block == before.record.block + 1
+    assert after.markets[0].discovery.from_block == before.record.block + 1
     assert not new_branch & {r.account for r in after.results}

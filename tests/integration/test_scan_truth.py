@@ -37,7 +37,8 @@ from scanner.devnet.population import AavePositionPlan, ClusterSpec
 from scanner.devnet.prices import ANSWER_SLOT, set_prices
 from scanner.devnet.rpc import DevnetRpc, RpcCallError, Tx, calldata
 from scanner.domain import Direction, PositionResult, PositionStatus
-from scanner.pipeline.scan import ScanOutcome, scan_market
+from scanner.pipeline.scan import SnapshotOutcome as ScanOutcome
+from scanner.pipeline.scan import scan_market
 from tests.integration.scan_helpers import devnet_config, fresh_repo
 
 pytestmark = pytest.mark.integration
@@ -156,7 +157,7 @@ def test_mirror_matches_the_pool_for_every_account(markets: dict[str, Market], k
     market = markets[key]
     assert market.outcome.accounts_with_debt >= market.min_checked
     assert market.outcome.mirror_mismatches == ()
-    assert market.outcome.record.pool_revision == (10 if key == AAVE36_MARKET_KEY else 1)
+    assert market.outcome.markets[0].record.pool_revision == (10 if key == AAVE36_MARKET_KEY else 1)
 
 
 def _probe_prices(p: PositionResult) -> list[int]:
@@ -256,6 +257,21 @@ def test_planted_cluster_is_found_as_a_band(markets: dict[str, Market]) -> None:
                 and abs(b.high_8dec - high_8dec) <= high_8dec // 200]
     assert matching, [(b.low_8dec, b.high_8dec) for b in bands]
     assert matching[0].rank == 1
+
+
+def test_planted_cluster_band_edges_hug_the_cluster(markets: dict[str, Market]) -> None:
+    # Edges weighted by collateral land on the cluster's own outermost positions, or on a
+    # background position so close beside them (< 0.5%) that nothing tells it apart.
+    market = markets[AAVE_MARKET_KEY]
+    outcome = market.outcome
+    planted = {plan.account for plan in market.plans.values() if plan.cluster is not None}
+    prices = [r.liquidation_price_8dec for r in _at_risk(outcome, "ETH")
+              if r.account in planted and r.liquidation_price_8dec is not None]
+    assert len(prices) == len(planted) > 0
+    (band,) = [b for b in outcome.bands if b.axis == "ETH" and b.rank == 1]
+    assert band.kind == "band"
+    assert min(prices) * 995 // 1000 <= band.low_8dec <= min(prices)
+    assert max(prices) <= band.high_8dec <= max(prices) * 1005 // 1000
 
 
 LIQUIDATOR = "0x00000000000000000000000000000000000Ba5ed"
