@@ -96,6 +96,17 @@ class ScanRow(Base):
     position_count: Mapped[int] = mapped_column(Integer)
 
 
+class ScanBlockHash(Base):
+    """Hash of the block a scan pinned: where discovery can rewind to after a deep reorg."""
+
+    __tablename__ = "scan_block_hashes"
+
+    scan_id: Mapped[int] = mapped_column(
+        ForeignKey("scans.id", ondelete="CASCADE"), primary_key=True
+    )
+    block_hash: Mapped[str] = mapped_column(String(66))
+
+
 class PositionRow(Base):
     """scanner.domain.PositionResult, one per (market scan, axis, submarket, account)."""
 
@@ -219,6 +230,8 @@ class DiscoveryCursor(Base):
 
     market_key: Mapped[str] = mapped_column(String(128), primary_key=True)
     last_block: Mapped[int] = mapped_column(BigInteger)
+    # None for cursors written before migration 0007; compared with the chain at each scan
+    last_block_hash: Mapped[str | None] = mapped_column(String(66))
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=_utc_now, onupdate=_utc_now
     )
