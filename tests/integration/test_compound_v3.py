@@ -7,12 +7,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from eth_utils.address import to_checksum_address
 
 from scanner.config import AxisConfig, ChainConfig, MarketConfig
 from scanner.devnet.compound import CometMarket
 from scanner.devnet.network import Devnet
 from scanner.devnet.prices import get_price_usd_8dec, set_prices
 from scanner.devnet.rpc import DevnetRpc
+from scanner.protocols.compound_v3 import discover
 from tests.integration.adapter_contract import AdapterContract, AdapterEnv, read_all, run
 
 pytestmark = pytest.mark.integration
@@ -81,3 +83,30 @@ def test_weth_comet_assets_are_in_usd(devnet: Devnet) -> None:
     for symbol in ("wstETH", "WBTC"):
         aave = get_price_usd_8dec(rpc, devnet.aave, symbol, env.head_block)
         assert abs(by_symbol[symbol] - aave) <= aave // 10**6 + 1
+
+
+@pytest.mark.parametrize("key", ["usdc", "weth"])
+def test_collateral_logs_alone_catch_every_borrower(devnet: Devnet, key: str) -> None:
+    """Withdraw misses the borrowers who borrowed by `transfer`; the collateral receivers of
+    SupplyCollateral and TransferCollateral include every borrower (no debt without collateral),
+    and SupplyCollateral alone misses those whose collateral came by `transferAsset`."""
+    env = comet_env(devnet, key)
+    rpc = DevnetRpc(devnet.rpc_url)
+    comet = env.market.address("comet")
+
+    def accounts(topic: str) -> set[str]:
+        logs = rpc.call("eth_getLogs", [{"address": comet, "topics": [topic],
+                                         "fromBlock": hex(env.market.start_block),
+                                         "toBlock": hex(env.head_block)}])
+        index = discover.ACCOUNT_TOPIC[topic]
+        return {to_checksum_address("0x" + log["topics"][index][-40:]) for log in logs}
+
+    supplied = accounts(discover.SUPPLY_COLLATERAL_TOPIC)
+    transferred = accounts(discover.TRANSFER_COLLATERAL_TOPIC)
+    withdrew = accounts(discover.WITHDRAW_TOPIC)
+    plans = [p for p in devnet.compound_plans if p.comet == key and p.borrow_raw > 0]
+    by_transfer = {p.account for p in plans if p.borrow_route == "transfer"}
+    by_transfer_asset = {p.account for p in plans if p.collateral_route == "transfer_asset"}
+    assert by_transfer and not by_transfer & withdrew
+    assert by_transfer_asset and not by_transfer_asset & supplied
+    assert env.borrowers <= supplied | transferred
