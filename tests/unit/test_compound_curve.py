@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from scanner.domain import WAD, Direction
 from scanner.pipeline.liquidation import find_boundary
 from scanner.protocols.compound_v3.curve import CometCurve
@@ -70,3 +72,16 @@ def test_eth_comet_wbtc_collateral_is_liquidated_by_a_rising_eth() -> None:
     assert direction is Direction.UP and x is not None
     assert curve.healthy(x) and not curve.healthy(x + 1)
     assert 3_000 * 10**8 < x < 3_000 * 10**8 * 2 * 85 // 100
+
+
+def test_an_asset_past_offset_15_counts_through_its_extended_flag() -> None:
+    """Extended-asset-list Comets flag offsets 16-23 in userBasic._reserved; the adapter merges
+    them above bit 15, and the rule counts such collateral."""
+    market = _market(USDC, 10**8, {WETH: 3_000 * 10**8}, None)
+    far = CometAsset(17, WSTETH, 10**18, 8 * 10**17, 85 * 10**16, 9 * 10**17)
+    market = replace(market, assets=(*market.assets, far),
+                     prices=CometPrices(10**8, {WETH: 3_000 * 10**8, WSTETH: 3_000 * 10**8}))
+    user = CometUser("0xA", CometAccount(-2_000 * 10**6, 1 << 17, {WSTETH: 10**18}), 0, False)
+    curve = CometCurve(user, market, ETH, 3_000 * 10**8)
+    assert curve.value(3_000 * 10**8).collateral_usd_8dec == 3_000 * 10**8
+    assert find_boundary(curve)[0] is Direction.DOWN

@@ -184,9 +184,14 @@ class CompoundV3Adapter:
         for n, account in enumerate(accounts):
             chunk = [require_data(r, f"Comet read of {account}")
                      for r in results[n * stride:(n + 1) * stride]]
-            principal, _idx, _accrued, assets_in, _r = decode_output(COMET, "userBasic", chunk[0])
+            principal, _idx, _accrued, assets_in, reserved = decode_output(
+                COMET, "userBasic", chunk[0])
             if principal >= 0:
                 continue
+            # Comets with more than 16 assets (CometWithExtendedAssetList: mainnet cUSDCv3
+            # and others since 2025) keep the flags of offsets 16-23 in `_reserved`; older
+            # Comets leave it 0
+            assets_in = int(assets_in) | int(reserved) << 16
             balances = {a.asset: int(decode_output(COMET, "userCollateral", raw)[0])
                         for a, raw in zip(state.assets, chunk[1:-2], strict=True)}
             users.append(CometUser(
