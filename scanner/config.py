@@ -47,6 +47,8 @@ class ChainConfig:
     reorg_lookback_blocks: int = 64
     multicall_address: str = MULTICALL3_ADDRESS
     gas_limit_per_batch: int = 15_000_000
+    request_timeout_seconds: float = 10.0  # one HTTP post; a held connection is abandoned
+    max_retries: int = 8  # attempts per request before exit 75 (backoff capped at 4 s)
     # Set when rpc_url names an unset ${VAR}: commands that only read the database still
     # work; anything that needs the node raises this message (see require_rpc_url).
     rpc_url_problem: str | None = None
@@ -225,6 +227,12 @@ class _Reader:
                                           f"export {var}=...")
         return _ENV_RE.sub(lambda m: self.env[m.group(1)], value)
 
+    def seconds(self, key: str, default: float) -> float:
+        value = self.table.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 600:
+            self.fail(self.path(key), f"must be a number of seconds in (0, 600], not {value!r}")
+        return float(value)
+
     def address(self, key: str, default: str | None = None) -> str:
         value = self.str_(key, default)
         return _checksum(value, lambda problem: self.fail(self.path(key), problem))
@@ -295,6 +303,8 @@ def _parse_chains(source: Path, tables: Any, env: Mapping[str, str]) -> dict[str
             reorg_lookback_blocks=r.int_("reorg_lookback_blocks", 64),
             multicall_address=r.address("multicall_address", MULTICALL3_ADDRESS),
             gas_limit_per_batch=r.int_("gas_limit_per_batch", 15_000_000, minimum=100_000),
+            request_timeout_seconds=r.seconds("request_timeout_seconds", 10.0),
+            max_retries=r.int_("max_retries", 8, minimum=1),
         )
         if chains[name].gas_limit_per_batch > GAS_CAP_PER_CALL:
             r.fail(r.path("gas_limit_per_batch"), f"must be <= {GAS_CAP_PER_CALL} (EIP-7825 cap)")

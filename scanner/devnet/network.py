@@ -44,6 +44,7 @@ from scanner.errors import ConfigError, InconsistentDataError
 
 AAVE_MARKET_KEY = "aave-v3-devnet"
 AAVE36_MARKET_KEY = "aave-v36-devnet"
+MORPHO_MARKET_KEY = "morpho-blue-devnet"
 COMPOUND_MARKET_PREFIX = "compound-v3-"  # + the devnet Comet's key: compound-v3-usdc, -weth
 
 
@@ -214,6 +215,19 @@ start_block = {aave.deploy_block}
 """
 
 
+def _morpho_section(morpho: MorphoDeployment, aave: AaveDeployment) -> str:
+    # USD values and axes through the AaveOracle, which prices every devnet token
+    return f"""
+[[markets]]
+key = "{MORPHO_MARKET_KEY}"
+chain = "devnet"
+protocol = "morpho-blue"
+morpho = "{morpho.morpho}"
+usd_price_oracle = "{aave.oracle}"
+start_block = {morpho.deploy_block}
+"""
+
+
 def _comet_sections(compound: CompoundDeployment) -> str:
     """One [[markets]] entry per Comet; a Comet that prices in a token (the WETH Comet, in
     ETH) maps to USD through the USDC Comet's USD feed of that token."""
@@ -234,8 +248,8 @@ comet = "{comet.comet}"
 
 
 def write_config(devnet: Devnet, path: Path, database_url: str = "sqlite:///liqscan.db") -> None:
-    """A ready liqscan config.toml that scans this devnet's markets: Aave v3.0, and v3.6 and
-    the Comets when the devnet has them."""
+    """A ready liqscan config.toml that scans this devnet's markets: Aave v3.0, and v3.6,
+    Morpho and the Comets when the devnet has them."""
     spec = load_market_spec()
     axes = "".join(
         f"\n[axes.{axis}]\nmembers = [{', '.join(repr(s) for s in spec.axis_members(axis))}]\n"
@@ -245,6 +259,8 @@ def write_config(devnet: Devnet, path: Path, database_url: str = "sqlite:///liqs
     markets = _market_section(AAVE_MARKET_KEY, devnet.aave)
     if devnet.aave36 is not None:
         markets += _market_section(AAVE36_MARKET_KEY, devnet.aave36)
+    if devnet.morpho is not None:
+        markets += _morpho_section(devnet.morpho, devnet.aave)
     if devnet.compound is not None:
         markets += _comet_sections(devnet.compound)
     text = f"""# liqscan config for the local devnet (seed {devnet.seed}), by `liqscan devnet up`.

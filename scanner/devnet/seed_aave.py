@@ -45,11 +45,15 @@ def position_txs(aave: AaveDeployment, plan: AavePositionPlan, spec: MarketSpec)
                 "setUserUseReserveAsCollateral(address,bool)", token, True)))
     if plan.emode:
         txs.append(Tx(plan.account, aave.pool, calldata("setUserEMode(uint8)", plan.emode)))
-    for symbol, amount_raw in plan.borrows:
-        txs.append(Tx(plan.account, aave.pool, calldata(
-            "borrow(address,uint256,uint256,uint16,address)",
-            aave.tokens[symbol], amount_raw, VARIABLE_RATE, 0, plan.account)))
-    return txs
+    return txs + borrow_txs(aave, plan)
+
+
+def borrow_txs(aave: AaveDeployment, plan: AavePositionPlan) -> list[Tx]:
+    """Every planned borrow, variable rate, on the plan's own behalf."""
+    return [Tx(plan.account, aave.pool, calldata(
+        "borrow(address,uint256,uint256,uint16,address)",
+        aave.tokens[symbol], amount_raw, VARIABLE_RATE, 0, plan.account))
+        for symbol, amount_raw in plan.borrows]
 
 
 def whale_supplies_raw(spec: MarketSpec, plans: Iterable[AavePositionPlan]) -> dict[str, int]:

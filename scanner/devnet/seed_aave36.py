@@ -18,8 +18,8 @@ from scanner.devnet.population import USD_8DEC, AavePositionPlan
 from scanner.devnet.population36 import account36_address
 from scanner.devnet.rpc import DevnetRpc, Tx, calldata
 from scanner.devnet.seed_aave import (
-    VARIABLE_RATE,
     WHALE_BASE_LIQUIDITY_USD,
+    borrow_txs,
     send_in_chunks,
     supply_txs,
 )
@@ -33,11 +33,7 @@ def position36_txs(aave: AaveDeployment, plan: AavePositionPlan) -> list[Tx]:
         txs.append(Tx(plan.account, aave.pool, calldata("setUserEMode(uint8)", plan.emode)))
     for symbol, amount_raw in plan.supplies:
         txs += supply_txs(aave.pool, aave.tokens[symbol], plan.account, amount_raw)
-    for symbol, amount_raw in plan.borrows:
-        txs.append(Tx(plan.account, aave.pool, calldata(
-            "borrow(address,uint256,uint256,uint16,address)",
-            aave.tokens[symbol], amount_raw, VARIABLE_RATE, 0, plan.account)))
-    return txs
+    return txs + borrow_txs(aave, plan)
 
 
 def whale36_supplies_raw(spec: Market36Spec, plans: Iterable[AavePositionPlan]) -> dict[str, int]:

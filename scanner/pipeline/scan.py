@@ -13,12 +13,14 @@ protocol-neutral (a protocol is reached only through the registry).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from scanner.chain.logs import confirmed_head, reorg_safe_start
+from scanner.chain.logs import confirmed_head
+from scanner.chain.pin import PinnedBlock, confirm_pinned, pin_block
 from scanner.chain.rpc import RpcClient
 from scanner.config import ChainConfig, Config, MarketConfig
 from scanner.domain import (
@@ -36,6 +38,7 @@ from scanner.pipeline.axes import resolve_axes, snapshot_axes
 from scanner.pipeline.bands import detect_bands
 from scanner.pipeline.histogram import build_histogram
 from scanner.pipeline.liquidation import liquidation_result, unverified_result
+from scanner.pipeline.reorg import discovery_start
 from scanner.protocols import protocol_spec
 from scanner.protocols.base import ProtocolAdapter
 from scanner.store.repository import MarketScan, Repository
@@ -54,6 +57,7 @@ class Discovery:
     discovered: dict[Address, int]  # new this scan -> first block seen
     cursor: int | None  # the stored cursor before this scan
     from_block: int | None  # first block of this scan's log search (None: none needed)
+    rewound: bool = False  # a reorg below the cursor was found: the cursor moves back
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,7 @@ class SnapshotOutcome:
     bands: tuple[Band, ...]
     already_stored: bool = False  # the same block was scanned before; the snapshot matched
     scan_ids: dict[str, int] = field(default_factory=dict)  # market key -> stored scan id
+    rpc_retries: dict[str, int] = field(default_factory=dict)  # retry kind -> count
 
     @property
     def accounts_known(self) -> int:
@@ -126,10 +131,10 @@ async def scan_chain(
     if len(chains) != 1:
         raise UsageError(f"one snapshot covers one chain; got markets of {sorted(chains)}")
     chain = config.chains[chains.pop()]
-    async with RpcClient(chain.require_rpc_url(), max_concurrency=chain.max_concurrency,
-                         max_batch_size=chain.max_batch_size) as rpc:
+    async with RpcClient.for_chain(chain) as rpc:
         await rpc.check_chain(chain.chain_id, f"chains.{chain.name}")
         block = await _pin_block(rpc, chain, block)
+        pinned = await pin_block(rpc, block)  # reliability: its hash is checked again at the end
         # 1-2. every market at exactly `block`; one failure leaves the snapshot absent
         reads = []
         for market in markets:
@@ -138,10 +143,12 @@ async def scan_chain(
                 _require_verified(reads[-1][2], store_unverified)
             except ScannerError as exc:
                 raise _market_failed(market, exc) from exc
+        await confirm_pinned(rpc, pinned)  # reliability: every read saw the same block
+        rpc_retries = dict(rpc.stats.retries_by_kind)
     # 3-5. pure: liquidation prices -> bins -> bands, summed across markets
     outcome = compute_snapshot(config, chain, block, reads)
     # 6. store: the whole snapshot or nothing
-    return _store(repo, outcome)
+    return dataclasses.replace(_store(repo, outcome, pinned), rpc_retries=rpc_retries)
 
 
 async def scan_market(
@@ -174,7 +181,8 @@ async def _read_market(
     adapter = protocol_spec(market.protocol).adapter(rpc, market, chain)
     progress(f"{market.key}: resolve", 0, 0)
     resolved = await adapter.resolve(block)
-    discovery = await discover_market(adapter, resolved, market, chain, repo, block, progress)
+    discovery = await discover_market(adapter, resolved, market, chain, repo, block, progress,
+                                      rpc)
     progress(f"{market.key}: read", 0, len(discovery.accounts))
     read = await adapter.read(resolved, discovery.accounts, block)
     progress(f"{market.key}: read", len(discovery.accounts), len(discovery.accounts))
@@ -200,14 +208,15 @@ def _require_verified(read: MarketRead, store_unverified: bool) -> None:
 
 async def discover_market(
     adapter: ProtocolAdapter, resolved: Any, market: MarketConfig, chain: ChainConfig,
-    repo: Repository, block: int, progress: Progress,
+    repo: Repository, block: int, progress: Progress, rpc: RpcClient,
 ) -> Discovery:
     """Every borrower of `market` up to `block`: known accounts + new logs since the cursor."""
-    cursor = repo.get_cursor(market.key)
     known = {a: b for a, b in repo.known_accounts(market.key).items() if b <= block}
-    start = market.start_block
-    if cursor is not None:
-        start = max(start, reorg_safe_start(cursor, chain.reorg_lookback_blocks))
+    # reliability (scanner/pipeline/reorg.py): a reorg below the cursor rewinds discovery
+    begin = await discovery_start(rpc, repo.get_cursor_state(market.key),
+                                  repo.scan_block_hashes(market.key), market.start_block,
+                                  chain.reorg_lookback_blocks)
+    cursor, start = begin.cursor, begin.from_block
     new: dict[Address, int] = {}
     if start <= block:
         new = await adapter.discover_accounts(
@@ -216,7 +225,8 @@ async def discover_market(
         )
     discovered = {a: b for a, b in new.items() if a not in known}
     return Discovery(accounts=tuple(sorted(set(known) | set(new))), discovered=discovered,
-                     cursor=cursor, from_block=start if start <= block else None)
+                     cursor=cursor, from_block=start if start <= block else None,
+                     rewound=begin.rewound)
 
 
 async def _pin_block(rpc: RpcClient, chain: ChainConfig, block: int | None) -> int:
@@ -302,7 +312,7 @@ def _histogram_mode(mode: str) -> Literal["log", "linear"]:
 # --- store --------------------------------------------------------------------------------
 
 
-def _store(repo: Repository, outcome: SnapshotOutcome) -> SnapshotOutcome:
+def _store(repo: Repository, outcome: SnapshotOutcome, pinned: PinnedBlock) -> SnapshotOutcome:
     snapshot = outcome.record
     for market in outcome.markets:  # a block scanned before must read the same today
         existing = repo.find_scan(market.record.market_key, snapshot.block)
@@ -313,11 +323,17 @@ def _store(repo: Repository, outcome: SnapshotOutcome) -> SnapshotOutcome:
         return _with_ids(repo, outcome, same, already_stored=True)
     scans = [
         MarketScan(record=m.record, positions=m.results, discovered=m.discovery.discovered,
-                   cursor_block=max(m.discovery.cursor or 0, snapshot.block))
+                   cursor_block=_cursor_block(m.discovery, snapshot.block),
+                   block_hash=pinned.hash, rewind_cursor=m.discovery.rewound)
         for m in outcome.markets
     ]
     snapshot_id = repo.save_snapshot(snapshot, scans, outcome.bins, outcome.bands)
     return _with_ids(repo, outcome, snapshot_id, already_stored=False)
+
+
+def _cursor_block(discovery: Discovery, block: int) -> int:
+    """After a reorg below the cursor, the cursor is where this search ended."""
+    return block if discovery.rewound else max(discovery.cursor or 0, block)
 
 
 def _with_ids(repo: Repository, outcome: SnapshotOutcome, snapshot_id: int,

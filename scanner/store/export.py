@@ -8,8 +8,8 @@ in its protocol oracle's own terms (`liquidation_price_native` + `_unit`, raw in
 Bins and bands are sums over the snapshot's markets; `by_market` / `by_protocol` break them
 down (JSON text in CSV and Parquet).
 
-Files are written to a temp file in the destination directory, fsynced, then renamed over
-`out` (os.replace): a reader sees the old file or the complete new one, never half of one.
+Files are written atomically (scanner/store/atomic.py): a reader sees the old file or the
+complete new one, never half of one, and a killed export leaves no temp file (Linux).
 
 Parquet columns: `*_usd` are decimal128(38, 8) (exact; 30 integer digits, far beyond any real
 amount; a column holding a larger value is written as exact decimal strings instead);
@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -30,6 +28,7 @@ from typing import Any, Literal, Protocol, TextIO
 
 from scanner.domain import Band, HistogramBin, PositionResult, Share, SnapshotRecord
 from scanner.errors import UsageError
+from scanner.store.atomic import write_atomically
 
 Format = Literal["csv", "json", "parquet"]
 FORMATS: tuple[Format, ...] = ("csv", "json", "parquet")
@@ -208,18 +207,7 @@ def write_records(records: Iterable[Mapping[str, Any]], fmt: Format, out: Path) 
 def _atomically(out: Path, write: Callable[[Path], int]) -> int:
     if not out.parent.is_dir():
         raise UsageError(f"cannot write {out}: directory {out.parent} does not exist")
-    fd, tmp_name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        count = write(tmp)
-        with tmp.open("rb") as written:
-            os.fsync(written.fileno())  # the rename must not publish unflushed data
-        os.replace(tmp, out)
-        return count
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    return write_atomically(out, write)
 
 
 def _csv_value(value: Any) -> Any:

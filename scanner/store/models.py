@@ -96,6 +96,17 @@ class ScanRow(Base):
     position_count: Mapped[int] = mapped_column(Integer)
 
 
+class ScanBlockHash(Base):
+    """Hash of the block a scan pinned: where discovery can rewind to after a deep reorg."""
+
+    __tablename__ = "scan_block_hashes"
+
+    scan_id: Mapped[int] = mapped_column(
+        ForeignKey("scans.id", ondelete="CASCADE"), primary_key=True
+    )
+    block_hash: Mapped[str] = mapped_column(String(66))
+
+
 class PositionRow(Base):
     """scanner.domain.PositionResult, one per (market scan, axis, submarket, account)."""
 
@@ -181,36 +192,35 @@ class BandRow(Base):
     top_accounts: Mapped[str] = mapped_column(Text)
 
 
-class BinShareRow(Base):
-    """scanner.domain.Share: one market's part of a histogram bin."""
+class _ShareColumns:
+    """scanner.domain.Share: one market's part of a bin or a band (columns after the parent)."""
+
+    market_key: Mapped[str] = mapped_column(String(128))
+    protocol: Mapped[str] = mapped_column(String(64))
+    positions: Mapped[int] = mapped_column(Integer)
+    collateral_usd_8dec: Mapped[int] = mapped_column(Uint256)
+    debt_usd_8dec: Mapped[int] = mapped_column(Uint256)
+    seizable_usd_8dec: Mapped[int] = mapped_column(Uint256)
+
+
+class BinShareRow(_ShareColumns, Base):
+    """One market's part of a histogram bin."""
 
     __tablename__ = "bin_shares"
     __table_args__ = (UniqueConstraint("bin_id", "market_key"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     bin_id: Mapped[int] = mapped_column(ForeignKey("histogram_bins.id", ondelete="CASCADE"))
-    market_key: Mapped[str] = mapped_column(String(128))
-    protocol: Mapped[str] = mapped_column(String(64))
-    positions: Mapped[int] = mapped_column(Integer)
-    collateral_usd_8dec: Mapped[int] = mapped_column(Uint256)
-    debt_usd_8dec: Mapped[int] = mapped_column(Uint256)
-    seizable_usd_8dec: Mapped[int] = mapped_column(Uint256)
 
 
-class BandShareRow(Base):
-    """scanner.domain.Share: one market's part of a band."""
+class BandShareRow(_ShareColumns, Base):
+    """One market's part of a band."""
 
     __tablename__ = "band_shares"
     __table_args__ = (UniqueConstraint("band_id", "market_key"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     band_id: Mapped[int] = mapped_column(ForeignKey("bands.id", ondelete="CASCADE"))
-    market_key: Mapped[str] = mapped_column(String(128))
-    protocol: Mapped[str] = mapped_column(String(64))
-    positions: Mapped[int] = mapped_column(Integer)
-    collateral_usd_8dec: Mapped[int] = mapped_column(Uint256)
-    debt_usd_8dec: Mapped[int] = mapped_column(Uint256)
-    seizable_usd_8dec: Mapped[int] = mapped_column(Uint256)
 
 
 class DiscoveryCursor(Base):
@@ -220,6 +230,8 @@ class DiscoveryCursor(Base):
 
     market_key: Mapped[str] = mapped_column(String(128), primary_key=True)
     last_block: Mapped[int] = mapped_column(BigInteger)
+    # None for cursors written before migration 0007; compared with the chain at each scan
+    last_block_hash: Mapped[str | None] = mapped_column(String(66))
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=_utc_now, onupdate=_utc_now
     )

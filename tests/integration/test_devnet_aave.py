@@ -137,8 +137,11 @@ def test_written_config_is_valid(devnet: Devnet, tmp_path: Path) -> None:
 
     write_config(devnet, tmp_path / "config.toml")
     config = load_config(tmp_path / "config.toml")
-    [market, market36, usdc, weth] = config.markets
+    [market, market36, morpho, usdc, weth] = config.markets
     assert (market.key, market36.key) == ("aave-v3-devnet", "aave-v36-devnet")
+    assert devnet.morpho is not None and morpho.protocol == "morpho-blue"
+    assert morpho.address("morpho") == devnet.morpho.morpho
+    assert morpho.address("usd_price_oracle") == devnet.aave.oracle
     assert devnet.compound is not None
     assert (usdc.key, weth.key) == ("compound-v3-usdc", "compound-v3-weth")
     assert usdc.address("comet") == devnet.compound.comet("usdc").comet

@@ -1,5 +1,5 @@
 """One snapshot across markets and protocols, on the session devnet's Aave v3.0 and v3.6
-markets and its two Comets (USDC and WETH base).
+markets, Morpho Blue and its two Comets (USDC and WETH base).
 
 Every market is read at one block and stored as one snapshot; each market's part equals a
 snapshot of that market alone at the same block, and the bands sum them with a breakdown.
@@ -12,14 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from scanner.devnet.network import AAVE36_MARKET_KEY, AAVE_MARKET_KEY, Devnet
+from scanner.devnet.network import AAVE36_MARKET_KEY, AAVE_MARKET_KEY, MORPHO_MARKET_KEY, Devnet
 from scanner.domain import PositionResult
 from scanner.pipeline.scan import scan_market
 from tests.integration.scan_helpers import devnet_config, fresh_repo, scan
 
 pytestmark = pytest.mark.integration
 
-MARKETS = (AAVE_MARKET_KEY, AAVE36_MARKET_KEY, "compound-v3-usdc", "compound-v3-weth")
 
 
 def _by_key(results: tuple[PositionResult, ...], market: str
@@ -27,19 +26,23 @@ def _by_key(results: tuple[PositionResult, ...], market: str
     return {(r.axis, r.account): r for r in results if r.market_key == market}
 
 
+ALL_MARKETS = (AAVE_MARKET_KEY, AAVE36_MARKET_KEY, MORPHO_MARKET_KEY, "compound-v3-usdc",
+               "compound-v3-weth")
+
+
 def test_every_market_at_one_block_is_one_snapshot(devnet: Devnet, tmp_path: Path) -> None:
     config = devnet_config(devnet, tmp_path, f"sqlite:///{tmp_path / 'both.db'}")
-    assert tuple(m.key for m in config.markets) == MARKETS
+    assert [m.key for m in config.markets] == list(ALL_MARKETS)
     repo = fresh_repo(config)
     both = scan(config, repo)
-    assert both.record.market_keys == MARKETS
+    assert both.record.market_keys == ALL_MARKETS
     assert {m.record.block for m in both.markets} == {both.record.block}
     assert repo.latest_snapshot_id() == both.snapshot_id
     assert repo.get_snapshot(both.snapshot_id).record == both.record
-    assert {r.market_key for r in repo.load_positions(both.snapshot_id)} == set(MARKETS)
+    assert {r.market_key for r in repo.load_positions(both.snapshot_id)} == set(ALL_MARKETS)
 
     # each market's part is what a snapshot of that market alone says at the same block
-    for market in MARKETS:
+    for market in ALL_MARKETS:
         alone_config = devnet_config(devnet, tmp_path / market, f"sqlite:///{tmp_path}/{market}.db")
         alone = asyncio.run(scan_market(alone_config, alone_config.market(market),
                                         fresh_repo(alone_config), both.record.block))
@@ -59,7 +62,10 @@ def test_every_market_at_one_block_is_one_snapshot(devnet: Devnet, tmp_path: Pat
         assert band.positions == sum(s.positions for s in band.shares)
         assert band.collateral_usd_8dec == sum(s.collateral_usd_8dec for s in band.shares)
     markets_in_bands = {s.market_key for b in both.bands for s in b.shares}
-    assert markets_in_bands <= set(MARKETS) and AAVE_MARKET_KEY in markets_in_bands
-    assert {s.protocol for b in both.bins for s in b.shares} == {"aave-v3", "compound-v3"}
+    assert markets_in_bands >= {AAVE_MARKET_KEY, AAVE36_MARKET_KEY}
+    binned_markets = {s.market_key for b in both.bins for s in b.shares}
+    assert binned_markets == set(ALL_MARKETS)  # Morpho's and the Comets' are summed in
+    assert {s.protocol for b in both.bins for s in b.shares} == {
+        "aave-v3", "morpho-blue", "compound-v3"}
     binned = sum(b.positions for b in both.bins)
     assert binned == sum(s.positions for b in both.bins for s in b.shares)

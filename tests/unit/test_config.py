@@ -46,6 +46,7 @@ def test_valid_minimal_config_and_defaults(tmp_path: Path) -> None:
     assert chain.rpc_url == ENV["LIQSCAN_RPC_URL"]
     assert (chain.chain_id, chain.confirmations, chain.max_batch_size) == (1, 12, 100)
     assert chain.gas_limit_per_batch == 15_000_000
+    assert (chain.request_timeout_seconds, chain.max_retries) == (10.0, 8)
     market = config.market("aave-v3-ethereum")
     assert market.start_block == 16291127
     assert config.chain_of(market) is chain
@@ -188,6 +189,7 @@ BAD_ADDRESS = "0x2f39d218133AFaB8F2B819B1066c7E434Ad94E9e"
             'protocol = "aave-v3"',
             'protocol = "aave-v2"',
             "markets[0].protocol 'aave-v2' is not supported: use one of aave-v3, compound-v3, "
+            "morpho-blue, "
             "spark",
             id="protocol",
         ),
@@ -202,6 +204,18 @@ BAD_ADDRESS = "0x2f39d218133AFaB8F2B819B1066c7E434Ad94E9e"
             "confirmations = 12\ngas_limit_per_batch = 30000000",
             "chains.ethereum.gas_limit_per_batch must be <= 16777216",
             id="gas-cap",
+        ),
+        pytest.param(
+            "confirmations = 12",
+            "confirmations = 12\nrequest_timeout_seconds = 0",
+            "chains.ethereum.request_timeout_seconds must be a number of seconds in (0, 600]",
+            id="request-timeout",
+        ),
+        pytest.param(
+            "confirmations = 12",
+            "confirmations = 12\nmax_retries = 0",
+            "chains.ethereum.max_retries must be >= 1, not 0",
+            id="max-retries",
         ),
         pytest.param(
             'members = ["WETH", "wstETH"]',
