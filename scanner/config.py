@@ -327,7 +327,7 @@ def _parse_markets(
                                        f"{', '.join(sorted(PROTOCOLS))}")
         spec = protocol_spec(protocol)
         r.check_keys(("key", "chain", "protocol", "start_block", *spec.address_keys,
-                      *spec.list_keys, *spec.flag_keys))
+                      *spec.optional_address_keys, *spec.list_keys, *spec.flag_keys))
         key = r.str_("key")
         if not _KEY_RE.match(key):
             r.fail(r.path("key"), f"{key!r} must be lowercase letters, digits, '-' or '_'")
@@ -341,7 +341,8 @@ def _parse_markets(
             chain=chain,
             protocol=protocol,
             start_block=r.int_("start_block"),
-            addresses={name: r.address(name) for name in spec.address_keys},
+            addresses={name: r.address(name) for name in (
+                *spec.address_keys, *(k for k in spec.optional_address_keys if k in r.table))},
             lists={name: _hex_list(r, name) for name in spec.list_keys if name in r.table},
             flags={name: r.bool_(name, False) for name in spec.flag_keys},
         ))
