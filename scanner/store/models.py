@@ -190,6 +190,26 @@ class BandRow(Base):
     distance_low_bps: Mapped[int] = mapped_column(BigInteger)  # signed
     distance_high_bps: Mapped[int] = mapped_column(BigInteger)
     top_accounts: Mapped[str] = mapped_column(Text)
+    # identity over snapshots (migration 0010, scanner.pipeline.band_tracks): the id of the
+    # first band row of its track; split_from: the track this band split off from
+    track_id: Mapped[int] = mapped_column(Integer, index=True)
+    split_from: Mapped[int | None] = mapped_column(Integer)
+
+
+class SnapshotAxisRow(Base):
+    """One price axis of a snapshot: its price and the totals a risk desk reads first."""
+
+    __tablename__ = "snapshot_axes"
+
+    snapshot_id: Mapped[int] = mapped_column(
+        ForeignKey("snapshots.id", ondelete="CASCADE"), primary_key=True
+    )
+    axis: Mapped[str] = mapped_column(String(32), primary_key=True)
+    price_now_8dec: Mapped[int] = mapped_column(Uint256)
+    at_risk_positions: Mapped[int] = mapped_column(Integer)
+    at_risk_collateral_usd_8dec: Mapped[int] = mapped_column(Uint256)
+    liquidatable_now_positions: Mapped[int] = mapped_column(Integer)
+    liquidatable_now_collateral_usd_8dec: Mapped[int] = mapped_column(Uint256)
 
 
 class _ShareColumns:
