@@ -77,6 +77,10 @@ def build_parser() -> argparse.ArgumentParser:
     from scanner.devnet.cli import register as register_devnet
 
     register_devnet(sub)
+    from scanner.cli_analyst import extend, finish
+
+    extend(parser, sub)
+    finish(parser)  # last: global options after any subcommand, help on every option
     return parser
 
 
@@ -130,9 +134,9 @@ def run(args: argparse.Namespace) -> int:
         "db": commands.cmd_db,
         "demo": commands.cmd_demo,
     }
-    if args.command in handlers:
-        return handlers[args.command](args)
     handler = getattr(args, "handler", None)
+    if handler is None and args.command in handlers:
+        return handlers[args.command](args)
     if handler is None:
         raise UsageError(f"unknown command {args.command}")
     return int(handler(args))
