@@ -142,7 +142,8 @@ def _bars(ax: Any, data: ChartInput) -> None:
         bottoms = [b + h for b, h in zip(bottoms, heights, strict=True)]
     positive = [h for h in bottoms if h > 0]
     if data.log_y and positive:
-        ax.set_ylim(min(positive) / 2, max(positive) * 8)  # head room for the labels
+        # head room for the labels; dust bins below 1e-5 of the tallest are not worth a decade
+        ax.set_ylim(max(min(positive) / 2, max(positive) / 1e5), max(positive) * 8)
 
 
 def _cumulative(ax: Any, data: ChartInput, x_lo: float, x_hi: float) -> None:
@@ -192,8 +193,11 @@ def _band_labels(ax: Any, data: ChartInput, x_lo: float, x_hi: float) -> None:
     texts, spans = [], []
     for band in sorted(data.bands, key=lambda b: b.low_8dec):
         low, high = band.low_8dec / _UNIT, band.high_8dec / _UNIT
-        ax.axvspan(low, high, color="#f9a825" if band.kind == "band" else "#c62828",
-                   alpha=0.22 if band.kind == "band" else 0.35, linewidth=0)
+        color = "#f9a825" if band.kind == "band" else "#c62828"
+        ax.axvspan(low, high, color=color, alpha=0.22 if band.kind == "band" else 0.35,
+                   linewidth=0)
+        if band.kind == "wall":  # one position has no width: a line keeps it visible
+            ax.axvline((low + high) / 2, color=color, linewidth=1.2, alpha=0.8)
         what = "wall" if band.kind == "wall" else "band"
         text = f"#{band.rank} {what} {usd_compact(band.collateral_usd_8dec)}"
         centre = ((low + high) / 2 - x_lo) / (x_hi - x_lo)
@@ -202,9 +206,9 @@ def _band_labels(ax: Any, data: ChartInput, x_lo: float, x_hi: float) -> None:
         spans.append((centre - half - 0.004, centre + half + 0.004))
     for (centre, text, kind), row in zip(texts, label_rows(spans), strict=True):
         ax.text(centre, 0.97 - row * _LABEL_ROW, text, transform=ax.transAxes, ha="center",
-                va="top", fontsize=7, gid="band-label",
+                va="top", fontsize=7, gid="band-label", zorder=6,
                 color="#b71c1c" if kind == "wall" else "#5d4037",
-                bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "alpha": 0.85,
+                bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "alpha": 1.0,
                       "linewidth": 0})
 
 
@@ -219,7 +223,9 @@ def _beyond_notes(ax: Any, data: ChartInput, x_lo: float, x_hi: float) -> None:
         if amount:
             suffix = "" if arrow else " ->"
             ax.text(x, 0.02, f"{arrow}{usd_compact(amount)} beyond{suffix}",
-                    transform=ax.transAxes, ha=ha, va="bottom", fontsize=7, color="#616161")
+                    transform=ax.transAxes, ha=ha, va="bottom", fontsize=7, color="#424242",
+                    zorder=5, bbox={"boxstyle": "round,pad=0.2", "facecolor": "white",
+                                    "alpha": 0.9, "linewidth": 0})
 
 
 def save_chart(data: ChartInput, out: Path) -> Path:

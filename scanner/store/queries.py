@@ -7,9 +7,9 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Literal, cast
 
 from sqlalchemy import Table, and_, or_, select
@@ -74,14 +74,15 @@ def distance_bps(p: PositionResult) -> int | None:
 
 
 def _sort_key(sort: Sort) -> object:
-    def by_distance(p: PositionResult) -> tuple[int, float, str, str]:
-        # liquidatable now first, then the smallest move (in log terms: -50% and +100% are
-        # the same factor), then positions without a price
+    def by_distance(p: PositionResult) -> tuple[int, Fraction, str, str]:
+        # liquidatable now first, then the smallest move of the axis price in % (exact), then
+        # positions without a price
         now = p.status is PositionStatus.LIQUIDATABLE_NOW
         price = p.liquidation_price_8dec
-        far = (abs(math.log(price / p.axis_price_now_8dec)) if price and p.axis_price_now_8dec
-               else math.inf)  # fmt: skip
-        return (0 if now else 1, 0.0 if now else far, p.market_key, p.account)
+        if now or price is None or p.axis_price_now_8dec <= 0:
+            return (0 if now else 2, Fraction(0), p.market_key, p.account)
+        move = Fraction(abs(price - p.axis_price_now_8dec), p.axis_price_now_8dec)
+        return (1, move, p.market_key, p.account)
 
     def by_size(p: PositionResult) -> tuple[int, str, str]:
         return (-p.collateral_usd_8dec, p.market_key, p.account)
