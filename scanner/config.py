@@ -403,7 +403,7 @@ _BAND_SHARES_BPS = ("min_share_bps", "concentration_share_bps", "wall_share_bps"
 
 def _parse_bands(r: _Reader) -> BandsConfig:
     r.check_keys(("max_bands", "min_positions", "wall_width_bps", *_BAND_FACTORS,
-                  *_BAND_SHARES_BPS))  # fmt: skip
+                  *_BAND_SHARES_BPS, "max_walls", "wall_median_factor"))  # fmt: skip
     defaults = BandParams()
     tuned: dict[str, Any] = {name: _positive_float(r, name, getattr(defaults, name))
                              for name in _BAND_FACTORS}  # fmt: skip
@@ -413,6 +413,9 @@ def _parse_bands(r: _Reader) -> BandsConfig:
             r.fail(r.path(name), f"must be <= 10000 (100%), not {tuned[name]}")
     tuned["min_positions"] = r.int_("min_positions", defaults.min_positions, minimum=2)
     tuned["wall_width_bps"] = r.int_("wall_width_bps", defaults.wall_width_bps, minimum=1)
+    tuned["max_walls"] = r.int_("max_walls", defaults.max_walls, minimum=0)
+    tuned["wall_median_factor"] = r.int_("wall_median_factor", defaults.wall_median_factor,
+                                         minimum=1)
     params = BandParams(**tuned)
     return BandsConfig(max_bands=r.int_("max_bands", 10, minimum=1), params=params)
 
