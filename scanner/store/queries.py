@@ -75,12 +75,14 @@ def distance_bps(p: PositionResult) -> int | None:
 
 def _sort_key(sort: Sort) -> object:
     def by_distance(p: PositionResult) -> tuple[int, Fraction, str, str]:
-        # liquidatable now first, then the smallest move of the axis price in % (exact), then
-        # positions without a price
+        # liquidatable now first (largest collateral first), then the smallest move of the
+        # axis price in % (exact), then positions without a price
         now = p.status is PositionStatus.LIQUIDATABLE_NOW
         price = p.liquidation_price_8dec
-        if now or price is None or p.axis_price_now_8dec <= 0:
-            return (0 if now else 2, Fraction(0), p.market_key, p.account)
+        if now:
+            return (0, Fraction(-p.collateral_usd_8dec), p.market_key, p.account)
+        if price is None or p.axis_price_now_8dec <= 0:
+            return (2, Fraction(0), p.market_key, p.account)
         move = Fraction(abs(price - p.axis_price_now_8dec), p.axis_price_now_8dec)
         return (1, move, p.market_key, p.account)
 

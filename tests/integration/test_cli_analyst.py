@@ -109,6 +109,8 @@ def test_positions_sort_and_filters(scanned: Scanned) -> None:
     assert set(statuses) <= {"liquidatable_now", "at_risk"}  # not_sensitive left out
     first_at_risk = statuses.index("at_risk")
     assert set(statuses[:first_at_risk]) == {"liquidatable_now"}
+    now = [_usd(r["collateral_usd"]) for r in nearest[:first_at_risk]]
+    assert now == sorted(now, reverse=True)  # the largest liquidatable position first
     moves = [abs(_move(r)) for r in nearest[first_at_risk:]]
     assert moves == sorted(moves)
     size = scanned.json("positions", "--sort", "size", "--limit", "50")
