@@ -14,7 +14,13 @@ from typing import TypeVar
 from aiohttp import web
 
 from scanner.serve.params import BadQuery, Query
-from scanner.serve.shapes import Json, axis_json, history_json, snapshot_json
+from scanner.serve.shapes import (
+    Json,
+    axis_json,
+    history_json,
+    liquidatable_json,
+    snapshot_json,
+)
 from scanner.store.export import band_records, bin_records, position_records
 from scanner.store.models import DIRECTION_VALUES, STATUS_VALUES
 from scanner.store.reads import ApiReads, PositionFilter
@@ -89,7 +95,9 @@ class Api:
             snapshot_id = self._snapshot_id(query)
             stored = self.repo.get_snapshot(snapshot_id)
             summaries = self.reads.axis_summaries(snapshot_id)
-            return {"snapshot": snapshot_json(stored), "axes": [axis_json(a) for a in summaries]}
+            return {"snapshot": snapshot_json(stored),
+                    "liquidatable_now": liquidatable_json(self.reads.liquidatable_now(snapshot_id)),
+                    "axes": [axis_json(a) for a in summaries]}
 
         return json_response(await self._run(read))
 

@@ -18,7 +18,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from scanner.domain import Band
-from scanner.store.reads import ApiReads, AxisSummary
+from scanner.store.reads import ApiReads, AxisSummary, LiquidatableNow
 from scanner.store.repository import Repository, StoredSnapshot
 
 USD_PER_8DEC = 1e-8  # display only: a gauge is a float
@@ -31,6 +31,7 @@ class ChainState:
     snapshot: StoredSnapshot
     axes: list[AxisSummary]
     top_bands: list[Band]
+    liquidatable: LiquidatableNow
 
 
 def read_state(repo: Repository, reads: ApiReads) -> list[ChainState]:
@@ -41,7 +42,8 @@ def read_state(repo: Repository, reads: ApiReads) -> list[ChainState]:
             continue
         bands = [b for b in repo.load_bands(snapshot_id) if b.rank == 1]
         states.append(ChainState(repo.get_snapshot(snapshot_id),
-                                 reads.axis_summaries(snapshot_id), bands))
+                                 reads.axis_summaries(snapshot_id), bands,
+                                 reads.liquidatable_now(snapshot_id)))
     return states
 
 
@@ -68,13 +70,17 @@ class _StateCollector(Collector):
                      "Seconds since the latest complete snapshot was stored", ["chain"])
         positions = _gauge("snapshot_positions",
                            "Position rows (account x axis) in the latest snapshot", ["chain"])
+        now = _gauge("liquidatable_now_total_collateral_usd",
+                     "Collateral liquidatable now, each position once across its axes",
+                     ["chain"])
         for state in self.states:
             record, chain = state.snapshot.record, [state.snapshot.record.chain]
             block.add_metric(chain, record.block)
             stamp.add_metric(chain, record.block_timestamp)
             age.add_metric(chain, age_seconds(state.snapshot, self.now_unix))
             positions.add_metric(chain, state.snapshot.position_count)
-        yield from (block, stamp, age, positions)
+            now.add_metric(chain, state.liquidatable.collateral_usd_8dec * USD_PER_8DEC)
+        yield from (block, stamp, age, positions, now)
 
     def _axis_families(self) -> Iterator[GaugeMetricFamily]:
         labels = ["chain", "axis"]

@@ -73,6 +73,8 @@ def _schemas() -> Json:
             liquidation_price_native_raw=_RAW, axis_price_now_8dec=_RAW,
             health_factor_wad=_RAW, collateral_usd_8dec=_RAW, debt_usd_8dec=_RAW,
             axis_collateral_usd_8dec=_RAW, seizable_usd_8dec=_RAW),
+        "LiquidatableNow": _object(positions=_INT, collateral_usd=_USD, debt_usd=_USD,
+                                   collateral_usd_8dec=_RAW),
         "HistoryBand": _object(
             direction={"enum": list(DIRECTION_VALUES)}, rank=_INT, kind=_STR, low_usd=_USD,
             high_usd=_USD, collateral_usd=_USD, positions=_INT, share_of_at_risk_bps=_INT,
@@ -137,7 +139,8 @@ def _paths() -> Json:
             _object(latest_id={"type": ["integer", "null"]},
                     snapshots=_array(_ref("Snapshot")))),
         "/api/axes": _get("each axis: price now, liquidatable-now totals", [_SNAPSHOT, _CHAIN],
-                          _object(**snapshot, axes=_array(_ref("Axis")))),
+                          _object(**snapshot, axes=_array(_ref("Axis")),
+                                  liquidatable_now=_ref("LiquidatableNow"))),
         "/api/bands": _get("dense liquidation bands with per-market/protocol breakdown", [
             _SNAPSHOT, _CHAIN, _AXIS, _DIRECTION, _param("market", "bands holding this market")],
             _object(**snapshot, bands=_array(_ref("Band")))),

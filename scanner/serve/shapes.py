@@ -12,7 +12,7 @@ from typing import Any
 
 from scanner.domain import Band
 from scanner.store.export import format_units
-from scanner.store.reads import AxisSummary, HistoryPoint
+from scanner.store.reads import AxisSummary, HistoryPoint, LiquidatableNow
 from scanner.store.repository import StoredSnapshot
 
 Json = dict[str, Any]
@@ -46,6 +46,12 @@ def axis_json(summary: AxisSummary) -> Json:
         "liquidatable_now_debt_usd": usd(summary.liquidatable_now_debt_usd_8dec),
         "liquidatable_now_collateral_usd_8dec": summary.liquidatable_now_collateral_usd_8dec,
     }
+
+
+def liquidatable_json(total: LiquidatableNow) -> Json:
+    return {"positions": total.positions, "collateral_usd": usd(total.collateral_usd_8dec),
+            "debt_usd": usd(total.debt_usd_8dec),
+            "collateral_usd_8dec": total.collateral_usd_8dec}
 
 
 def history_band_json(band: Band) -> Json:

@@ -60,6 +60,15 @@ class AxisSummary:
 
 
 @dataclass(frozen=True)
+class LiquidatableNow:
+    """Positions liquidatable at the snapshot's prices, each counted once across its axes."""
+
+    positions: int
+    collateral_usd_8dec: int
+    debt_usd_8dec: int
+
+
+@dataclass(frozen=True)
 class HistoryPoint:
     """The top bands of one axis in one snapshot."""
 
@@ -122,6 +131,18 @@ class ApiReads:
             liquidatable = list(conn.execute(now))
         return [_summary(axis, prices[axis], n, [r for r in liquidatable if r[0] == axis])
                 for axis, n, _ in per_axis]
+
+    def liquidatable_now(self, snapshot_id: int) -> LiquidatableNow:
+        """A position is one row per axis: the total counts each (scan, pool, account) once."""
+        scans = select(SCANS.c.id).where(SCANS.c.snapshot_id == snapshot_id)
+        query = (select(POSITIONS.c.scan_id, POSITIONS.c.submarket, POSITIONS.c.account,
+                        POSITIONS.c.collateral_usd_8dec, POSITIONS.c.debt_usd_8dec)
+                 .where(POSITIONS.c.scan_id.in_(scans),
+                        POSITIONS.c.status == LIQUIDATABLE_NOW))
+        with self.engine.connect() as conn:
+            once = {(r[0], r[1], r[2]): (int(r[3]), int(r[4])) for r in conn.execute(query)}
+        return LiquidatableNow(len(once), sum(c for c, _ in once.values()),
+                               sum(d for _, d in once.values()))
 
     @staticmethod
     def _price_of(conn: Any, position_id: int) -> int:

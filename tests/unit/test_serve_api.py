@@ -38,8 +38,11 @@ def _store(repo: Repository, block: int, n_positions: int = 8) -> int:
     record = SnapshotRecord(chain="devnet", chain_id=31337, block=block,
                             block_timestamp=first.record.block_timestamp,
                             markets=(first.record, other_record))
+    # a position liquidatable now on two axes: one row per axis, one position
+    both_axes = [dataclasses.replace(p, axis="BTC") for p in first.positions
+                 if p.status is PositionStatus.LIQUIDATABLE_NOW and p.axis == "ETH"]
     return repo.save_snapshot(record, [
-        MarketScan(first.record, first.positions, first.discovered, block),
+        MarketScan(first.record, [*first.positions, *both_axes], first.discovered, block),
         MarketScan(other_record, other_positions, other.discovered, block)], first.bins, bands)
 
 
@@ -174,6 +177,11 @@ async def test_axes_liquidatable_now_totals(repo: Repository) -> None:
         assert summary["liquidatable_now_collateral_usd_8dec"] == total
         assert summary["price_now_usd"] == "2000.00000000"
     assert by_axis["ETH"]["liquidatable_now_positions"] > 0
+    once = {(p.market_key, p.account): p.collateral_usd_8dec for p in positions
+            if p.status is PositionStatus.LIQUIDATABLE_NOW}
+    assert sum(a["liquidatable_now_positions"] for a in body["axes"]) > len(once)
+    assert body["liquidatable_now"]["positions"] == len(once)
+    assert body["liquidatable_now"]["collateral_usd_8dec"] == sum(once.values())
 
 
 async def test_history_moves_oldest_first(repo: Repository) -> None:
