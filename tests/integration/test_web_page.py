@@ -104,7 +104,7 @@ def test_page_shows_maps_bands_and_liquidatable_now(served_devnet: str, tmp_path
     rows = dom.with_class("tr", "band-row")
     assert [(r["data-direction"], int(r["data-rank"]), r["data-collateral-usd"]) for r in rows] \
         == [(b["direction"], b["rank"], b["collateral_usd"]) for b in bands]
-    history = [a for t, a in dom.elements if t == "canvas" and "history-chart" in a.get("class", "")]
+    history = dom.with_class("canvas", "history-chart")
     assert history and all(int(h["data-points"]) == 2 for h in history)
 
 

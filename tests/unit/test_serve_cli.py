@@ -24,7 +24,7 @@ QUERY_KEY = "queryApiKey987654321"
 RPC_URL = f"https://eth-mainnet.example.com/v2/{RPC_KEY}?apikey={QUERY_KEY}"
 ROUTES = ["/", "/healthz", "/metrics", "/api/openapi.json", "/api/snapshots", "/api/axes",
           "/api/bands", "/api/histogram", "/api/positions", "/api/history?axis=ETH",
-          "/static/app.js", f"/api/positions?limit={RPC_KEY}", f"/{RPC_KEY}"]
+          "/static/app.js", f"/{RPC_KEY}"]
 
 
 def write_config(path: Path, database_url: str) -> Path:
@@ -54,8 +54,9 @@ def liqscan_serve(*args: str, serve_args: tuple[str, ...] = ()) -> Iterator[str]
     """Start `liqscan ARGS serve --http 127.0.0.1:0 SERVE_ARGS`; yield its base URL; stop it."""
     env = {**os.environ, "LIQSCAN_NO_PROGRESS": "1"}
     env.pop("LIQSCAN_CONFIG", None)
-    process = subprocess.Popen([sys.executable, "-m", "scanner.cli", *args, "serve", "--http",
-                                "127.0.0.1:0", *serve_args], stderr=subprocess.PIPE, text=True, env=env)
+    command = [sys.executable, "-m", "scanner.cli", *args, "serve", "--http", "127.0.0.1:0",
+               *serve_args]
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env)
     try:
         assert process.stderr is not None
         line = process.stderr.readline()  # blocks until it listens (or dies: empty line)
