@@ -157,7 +157,7 @@ def _paths() -> Json:
             _param("snapshots", "how many recent snapshots", {"type": "integer", "maximum": 500}),
             _param("top", "bands per direction", {"type": "integer", "maximum": 20})],
             _object(chain=_STR, axis=_STR, points=_array(_object(
-                snapshot_id=_INT, block=_INT, block_timestamp=_INT,
+                snapshot_id=_INT, block=_INT, block_timestamp=_INT, price_now_usd=_USD,
                 bands=_array(_ref("HistoryBand")))))),
         "/api/openapi.json": _get("this document", [], {"type": "object"}),
     }

@@ -69,5 +69,6 @@ def history_json(chain: str, axis: str, points: list[HistoryPoint]) -> Json:
         "chain": chain, "axis": axis,
         "points": [{"snapshot_id": p.snapshot_id, "block": p.block,
                     "block_timestamp": p.block_timestamp,
+                    "price_now_usd": usd(p.price_now_8dec),
                     "bands": [history_band_json(b) for b in p.bands]} for p in points],
     }

@@ -75,6 +75,7 @@ class HistoryPoint:
     snapshot_id: int
     block: int
     block_timestamp: int
+    price_now_8dec: int | None  # None: no position on the axis in that snapshot
     bands: list[Band]
 
 
@@ -167,8 +168,18 @@ class ApiReads:
             by_snapshot: dict[int, list[Band]] = {i: [] for i in ids}
             for row in conn.execute(bands).mappings():
                 by_snapshot[int(row["snapshot_id"])].append(rows.band_from(row, ()))
-        return [HistoryPoint(int(h[0]), int(h[1]), int(h[2]), by_snapshot[int(h[0])])
-                for h in reversed(headers)]
+            prices = {i: self._axis_price(conn, i, axis) for i in ids}
+        return [HistoryPoint(int(h[0]), int(h[1]), int(h[2]), prices[int(h[0])],
+                             by_snapshot[int(h[0])]) for h in reversed(headers)]
+
+    @staticmethod
+    def _axis_price(conn: Any, snapshot_id: int, axis: str) -> int | None:
+        """The axis price of a snapshot: every position on the axis carries it."""
+        scans = select(SCANS.c.id).where(SCANS.c.snapshot_id == snapshot_id)
+        query = (select(POSITIONS.c.axis_price_now_8dec)
+                 .where(POSITIONS.c.scan_id.in_(scans), POSITIONS.c.axis == axis).limit(1))
+        found = conn.execute(query).scalar_one_or_none()
+        return None if found is None else int(found)
 
     def snapshot_ids(self, chain: str | None, limit: int, after_id: int | None
                      ) -> list[int]:

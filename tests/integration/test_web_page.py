@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from scanner.devnet.network import Devnet
+from scanner.devnet.prices import get_price_usd_8dec, set_price_usd_8dec
 from scanner.devnet.rpc import DevnetRpc
 from tests.integration.browser import dump_dom, screenshot
 from tests.integration.scan_helpers import devnet_config, fresh_repo, scan
@@ -25,18 +26,27 @@ from tests.unit.test_serve_cli import fetch, liqscan_serve
 
 pytestmark = pytest.mark.integration
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+HISTORY_MOVES_PERCENT = (3, 6)
 
 
 @pytest.fixture(scope="module")
 def served_devnet(devnet: Devnet, devnet_rpc: DevnetRpc,
                   tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Two snapshots (head - 1, head) of the devnet in SQLite, served by `liqscan serve`."""
+    """Snapshots of the devnet at its prices, then with ETH 3% and 6% lower (the bands move),
+    in SQLite, served by `liqscan serve`. The devnet's state is restored afterwards."""
     folder = tmp_path_factory.mktemp("web")
     config = devnet_config(devnet, folder, f"sqlite:///{folder / 'web.db'}")
     repo = fresh_repo(config)
-    head = int(devnet_rpc.call("eth_blockNumber"), 16)
-    scan(config, repo, head - 1)
-    scan(config, repo, head)
+    before = devnet_rpc.call("evm_snapshot")
+    try:
+        weth_8dec = get_price_usd_8dec(devnet_rpc, devnet.aave, "WETH")
+        scan(config, repo)
+        for percent_off in HISTORY_MOVES_PERCENT:
+            moved = weth_8dec * (100 - percent_off) // 100
+            scan(config, repo, set_price_usd_8dec(devnet_rpc, devnet.aave, "WETH", moved))
+    finally:
+        if devnet_rpc.call("evm_revert", [before]) is not True:
+            raise AssertionError("evm_revert failed: later tests see moved prices")
     repo.engine.dispose()
     with liqscan_serve("--config", str(config.source),
                        serve_args=("--stale-after", "1e9")) as base:
@@ -105,7 +115,8 @@ def test_page_shows_maps_bands_and_liquidatable_now(served_devnet: str, tmp_path
     assert [(r["data-direction"], int(r["data-rank"]), r["data-collateral-usd"]) for r in rows] \
         == [(b["direction"], b["rank"], b["collateral_usd"]) for b in bands]
     history = dom.with_class("canvas", "history-chart")
-    assert history and all(int(h["data-points"]) == 2 for h in history)
+    assert history and all(int(h["data-points"]) == 1 + len(HISTORY_MOVES_PERCENT)
+                           for h in history)
 
 
 def test_page_screenshot(served_devnet: str, tmp_path: Path) -> None:

@@ -193,6 +193,7 @@ async def test_history_moves_oldest_first(repo: Repository) -> None:
     for point in body["points"]:
         assert {(b["direction"], b["rank"]) for b in point["bands"]} == {("down", 1), ("up", 1)}
         assert point["bands"][0]["low_usd"] == "1781.09234567"
+        assert point["price_now_usd"] == "2000.00000000"
 
 
 @pytest.mark.parametrize(("path", "params", "fragment"), [
@@ -312,5 +313,16 @@ async def test_openapi_describes_every_route_and_answer(repo: Repository) -> Non
             assert body[item], path
             for row in body[item]:
                 assert set(row) == set(schemas[schema]["required"]), path
+        _, body = await get("/api/history", axis="ETH")
+        point_schema = document["paths"]["/api/history"]["get"]["responses"]["200"]["content"][
+            "application/json"]["schema"]["properties"]["points"]["items"]
+        for point in body["points"]:
+            assert set(point) == set(point_schema["required"])
+            for band in point["bands"]:
+                assert set(band) == set(schemas["HistoryBand"]["required"])
+        _, body = await get("/api/snapshots")
+        assert all(set(s) == set(schemas["Snapshot"]["required"]) for s in body["snapshots"])
+        _, body = await get("/healthz")
+        assert set(body) - {"message"} == set(schemas["Health"]["required"])
         _, body = await get("/api/openapi.json")
         assert body == json.loads(json.dumps(document))

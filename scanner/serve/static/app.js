@@ -283,7 +283,10 @@ function bandCells(band) {
 
 function historyChart(canvas, history) {
   const labels = history.points.map((p) => p.block.toLocaleString("en-US"));
-  const datasets = [];
+  const datasets = [{
+    type: "line", label: "price now", data: history.points.map((p) => num(p.price_now_usd)),
+    borderColor: "#1d2330", borderDash: [6, 4], pointRadius: 2, borderWidth: 1.5,
+  }];
   for (const side of ["down", "up"]) {
     for (let rank = 1; rank <= HISTORY_TOP; rank += 1) {
       const data = history.points.map((p) => {
@@ -291,17 +294,19 @@ function historyChart(canvas, history) {
         return band ? [num(band.low_usd), num(band.high_usd)] : null;
       });
       if (!data.some((d) => d !== null)) continue;
-      datasets.push({ label: `${SIDE[side].arrow} #${rank}`, data, borderColor: SIDE[side].line,
-        backgroundColor: SIDE[side].fill.replace("0.13", String(0.55 - 0.15 * rank)),
-        borderWidth: 1, borderSkipped: false });
+      datasets.push({ type: "bar", label: `${SIDE[side].arrow} #${rank}`, data,
+        borderColor: SIDE[side].line, borderWidth: 1, borderSkipped: false, minBarLength: 4,
+        backgroundColor: SIDE[side].fill.replace("0.13", String(0.6 - 0.15 * rank)) });
     }
   }
   return new Chart(canvas, {
-    type: "bar", data: { labels, datasets },
+    data: { labels, datasets },
     options: { animation: false, maintainAspectRatio: false,
-      plugins: { title: { display: true, text: "top bands over recent snapshots (price range)" } },
+      plugins: { title: { display: true,
+        text: "top bands over recent snapshots: liquidation price range, and the price then" } },
       scales: { x: { title: { display: true, text: "block" } },
-                y: { title: { display: true, text: "liquidation price (USD)" },
+                // log: a band far above the price must not flatten the ones near it
+                y: { type: "logarithmic", title: { display: true, text: "USD (log)" },
                      ticks: { callback: (v) => price(v) } } } },
   });
 }
