@@ -34,6 +34,20 @@ def _amounts() -> Json:
     return {"positions": _INT, "collateral_usd": _USD, "debt_usd": _USD, "seizable_usd": _USD}
 
 
+def _health() -> Json:
+    health = _object(
+        status={"enum": ["ok", "stale", "empty"]}, stale_after_s=_NUM,
+        chains=_array(_object(chain=_STR, snapshot_id=_INT, block=_INT, block_timestamp=_INT,
+                              created_at=_STR, age_s=_NUM)),
+        head={"oneOf": [{"type": "null"}, _object(
+            head_block={"type": ["integer", "null"]},
+            head_seen_unix={"type": ["number", "null"]},
+            last_snapshot_block={"type": ["integer", "null"]},
+            lag_blocks={"type": ["integer", "null"]})]})
+    health["properties"]["message"] = {"type": "string", "description": "when not ok"}
+    return health
+
+
 def _schemas() -> Json:
     share = _object(market=_STR, protocol=_STR, **_amounts())
     protocol_share = _object(protocol=_STR, **_amounts())
@@ -79,15 +93,7 @@ def _schemas() -> Json:
             direction={"enum": list(DIRECTION_VALUES)}, rank=_INT, kind=_STR, low_usd=_USD,
             high_usd=_USD, collateral_usd=_USD, positions=_INT, share_of_at_risk_bps=_INT,
             distance_low_bps=_INT, distance_high_bps=_INT),
-        "Health": _object(
-            status={"enum": ["ok", "stale", "empty"]}, stale_after_s=_NUM,
-            chains=_array(_object(chain=_STR, snapshot_id=_INT, block=_INT,
-                                  block_timestamp=_INT, created_at=_STR, age_s=_NUM)),
-            head={"oneOf": [{"type": "null"}, _object(
-                head_block={"type": ["integer", "null"]},
-                head_seen_unix={"type": ["number", "null"]},
-                last_snapshot_block={"type": ["integer", "null"]},
-                lag_blocks={"type": ["integer", "null"]})]}),
+        "Health": _health(),
     }
 
 
