@@ -167,8 +167,10 @@ def cmd_positions(args: argparse.Namespace) -> int:
     for line in tables.snapshot_lines(repo.get_snapshot(snapshot_id)):
         out.print(line)
     out.print(tables.positions_table(found))
+    hidden = "" if args.status or args.near is not None else (
+        "; not_sensitive and unverified positions are left out: --status all shows them")
     out.print(f"{len(found):,} positions" + (f" (--limit {args.limit})"
-                                             if len(found) == args.limit else ""))
+                                             if len(found) == args.limit else "") + hidden)
     return 0
 
 
