@@ -10,28 +10,38 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
+from scanner import interrupts
 from scanner.cli import dump_json, wants_progress
 from scanner.config import Config, load_config
 from scanner.domain import Band, PositionResult, PositionStatus
-from scanner.errors import PartialScanError, ScannerError, UsageError
+from scanner.errors import ConfigError, PartialScanError, ScannerError, UsageError
 from scanner.pipeline.scan import Progress, ScanOutcome, scan_market
+from scanner.redact import scrub
 from scanner.report.format import band_line, usd_compact, usd_price
 from scanner.store import db, export
-from scanner.store.repository import Repository
+from scanner.store.repository import Repository, stored_scan_count
 
 
 def _repo(config: Config) -> Repository:
-    return Repository(db.make_engine(config.database_url))
+    # create=False: no command but `db upgrade` (and the demo) creates a SQLite file
+    return Repository(db.make_engine(config.database_url, create=False))
 
 
 def _scan_id(repo: Repository, args: argparse.Namespace) -> int:
     if args.scan is not None:
         repo.get_scan(args.scan)  # raises a clear error when it does not exist
-        return int(args.scan)
-    scan_id = repo.latest_scan_id(args.market)
-    if scan_id is None:
-        where = f" of market {args.market}" if args.market else ""
-        raise UsageError(f"no scan{where} in the database yet: run `liqscan scan` first")
+        scan_id = int(args.scan)
+    else:
+        latest = repo.latest_scan_id(args.market)
+        if latest is None:
+            where = f" of market {args.market}" if args.market else ""
+            raise UsageError(f"no scan{where} in the database yet: run `liqscan scan` first")
+        scan_id = latest
+    if args.axis is not None:
+        axes = repo.scan_axes(scan_id)
+        if args.axis not in axes:
+            raise UsageError(f"--axis {args.axis}: scan {scan_id} has no such axis; its axes "
+                             f"are {', '.join(axes) or 'none'}")
     return scan_id
 
 
@@ -41,32 +51,55 @@ def _scan_id(repo: Repository, args: argparse.Namespace) -> int:
 def cmd_scan(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     markets = [config.market(args.market)] if args.market else list(config.markets)
+    if not markets:
+        raise ConfigError(f"{config.source.name} defines no markets: add a [[markets]] table "
+                          "(see the README's configuration reference)")
     repo = _repo(config)
-    outcomes = []
+    outcomes: list[ScanOutcome] = []
     failures: list[tuple[str, ScannerError]] = []
-    for market in markets:
+    for index, market in enumerate(markets):
+        # Ctrl-C while the previous market was being stored was deferred (interrupts.py):
+        # that snapshot is stored and reported; stop before the next one.
+        if index and interrupts.release():
+            raise KeyboardInterrupt
         try:
-            with _progress(enabled=wants_progress() and not args.json) as progress:
-                outcome = asyncio.run(scan_market(config, market, repo, args.block, progress))
+            outcomes.append(_scan_one(config, market, repo, args))
         except ScannerError as exc:
             if len(markets) == 1:
                 raise
             # each market's snapshot is atomic on its own: keep going, report at the end
-            print(f"liqscan: {market.key}: {exc.message}", file=sys.stderr)
+            print(f"liqscan: {market.key}: {scrub(exc.message)}", file=sys.stderr)
             failures.append((market.key, exc))
-            continue
-        outcomes.append(outcome)
-        if not args.json:
-            _print_scan(outcome)
     if args.json:
         dump_json([_scan_summary(o) for o in outcomes])
+    interrupts.release()  # everything stored is reported: an interrupt now changes nothing
     if failures:
-        names = ", ".join(key for key, _ in failures)
-        raise PartialScanError(
-            f"{len(outcomes)} of {len(markets)} markets scanned; failed: {names} "
-            "(their snapshots were not written; see the messages above)"
-        )
+        _raise_failures(failures, len(outcomes), len(markets))
     return 0
+
+
+def _scan_one(config: Config, market: Any, repo: Repository, args: argparse.Namespace
+              ) -> ScanOutcome:
+    with _progress(enabled=wants_progress() and not args.json) as progress:
+        outcome = asyncio.run(scan_market(config, market, repo, args.block, progress))
+    if not args.json:
+        _print_scan(outcome)
+    return outcome
+
+
+def _raise_failures(failures: list[tuple[str, ScannerError]], scanned: int, total: int) -> None:
+    names = ", ".join(key for key, _ in failures)
+    if scanned == 0:
+        # nothing was stored: not "partial", but the failure itself (its code, e.g. 75)
+        first = failures[0][1]
+        error = ScannerError(f"no market scanned ({len(failures)} failed: {names}); first: "
+                             f"{first.message}")
+        error.exit_code = first.exit_code
+        raise error
+    raise PartialScanError(
+        f"{scanned} of {total} markets scanned; failed: {names} "
+        "(their snapshots were not written; see the messages above)"
+    )
 
 
 def _scan_summary(outcome: ScanOutcome) -> dict[str, Any]:
@@ -191,12 +224,27 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_db(args: argparse.Namespace) -> int:
     config = load_config(args.config)
+    where = db.safe_url(config.database_url)
     if args.db_command == "upgrade":
         db.upgrade(config.database_url)
-        print(f"database {db.safe_url(config.database_url)} is at the latest schema")
-    else:
-        db.downgrade(config.database_url, args.revision)
-        print(f"database {db.safe_url(config.database_url)} downgraded to {args.revision}")
+        print(f"database {where} is at the latest schema")
+        return 0
+    steps = db.downgrade_steps(config.database_url, args.revision)
+    if not steps:
+        print(f"database {where} is already at {args.revision}: nothing to drop")
+        return 0
+    print(f"downgrading {where} drops what {len(steps)} migration(s) created:", file=sys.stderr)
+    for revision, created in steps:
+        print(f"  {revision}: {created}", file=sys.stderr)
+    if steps[-1][0] == "0001":
+        engine = db.make_engine(config.database_url, create=False)
+        try:
+            scans = stored_scan_count(engine)
+        finally:
+            engine.dispose()
+        print(f"  including every table, with all {scans:,} stored scans", file=sys.stderr)
+    db.downgrade(config.database_url, args.revision)
+    print(f"database {where} downgraded to {args.revision}")
     return 0
 
 

@@ -188,3 +188,14 @@ class ScanRecord:
     block_timestamp: int
     pool_revision: int
     status: str = "complete"
+
+
+@dataclass(frozen=True)
+class MarketIdentity:
+    """What a market key's stored discovery state was searched for: the market, and the first
+    block of the contiguous range whose Borrow logs were searched (it ends at the cursor)."""
+
+    chain_id: int
+    protocol: str
+    pool_addresses_provider: Address
+    searched_from_block: int

@@ -5,6 +5,7 @@
     +-- PartialScanError         3   some markets of a scan failed; their snapshots were not written
     +-- InconsistentDataError    65  an RPC answer or stored data contradicts itself
     +-- ToolchainError           69  anvil / node_modules / solc missing or unusable
+    +-- OutputError              73  an output file or directory cannot be created
     +-- RpcUnavailableError      75  the node cannot be reached or keeps failing: retry later
     +-- DatabaseError            76  the database is unreachable or not migrated
     +-- ConfigError              78  config.toml (or a devnet spec) is invalid
@@ -48,6 +49,12 @@ class ToolchainError(ScannerError):
     """A local tool (anvil, node, npm packages, solc) is missing or failed."""
 
     exit_code = 69
+
+
+class OutputError(ScannerError):
+    """An output path (export --out, demo --out) cannot be written, or would overwrite data."""
+
+    exit_code = 73
 
 
 class RpcUnavailableError(ScannerError):

@@ -18,12 +18,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
-from urllib.parse import urlsplit
 
 import aiohttp
 from eth_utils.address import to_checksum_address
 
 from scanner.errors import ConfigError, InconsistentDataError, RpcUnavailableError
+from scanner.redact import redact_url, register_url
 
 RETRYABLE_HTTP_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504, 520, 522, 524})
 # JSON-RPC codes providers use for "slow down" (Infura -32005, Ankr/others 429, -32029, -32090).
@@ -85,13 +85,6 @@ class _Retryable(Exception):
         self.delay_seconds = delay_seconds
 
 
-def redact_url(url: str) -> str:
-    """scheme://host[:port]/... -- provider URLs often carry an API key in the path."""
-    parts = urlsplit(url)
-    tail = "/..." if parts.path.strip("/") or parts.query else ""
-    return f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}{tail}"
-
-
 def is_rate_limit_error(error: Mapping[str, Any]) -> bool:
     """True for provider errors that mean "slow down" rather than "your query is wrong"."""
     code = error.get("code")
@@ -138,6 +131,7 @@ class RpcClient:
         backoff_base_seconds: float = 0.25,
     ) -> None:
         self.url = url
+        register_url(url)  # whatever message ends up quoting it, its key is scrubbed
         self.max_batch_size = max_batch_size
         self.max_retries = max_retries
         self.timeout_seconds = timeout_seconds

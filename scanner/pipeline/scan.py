@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from scanner.chain.logs import confirmed_head, reorg_safe_start
+from scanner.chain.logs import confirmed_head
 from scanner.chain.rpc import RpcClient
 from scanner.config import ChainConfig, Config, MarketConfig
 from scanner.domain import (
@@ -24,12 +24,15 @@ from scanner.domain import (
     PositionResult,
     ScanRecord,
 )
-from scanner.errors import InconsistentDataError, UsageError
+from scanner.errors import UsageError
 from scanner.pipeline.aave_math import account_totals
 from scanner.pipeline.axes import resolve_axes
 from scanner.pipeline.bands import detect_bands
+from scanner.pipeline.discovery import plan_discovery
 from scanner.pipeline.histogram import build_histogram
 from scanner.pipeline.liquidation import liquidation_result
+from scanner.pipeline.persist import store_snapshot
+from scanner.pipeline.resolve import resolve_market
 from scanner.protocols import ADAPTERS
 from scanner.store.repository import Repository
 
@@ -69,22 +72,19 @@ async def scan_market(
     chain = config.chains[market.chain]
     async with RpcClient(chain.require_rpc_url(), max_concurrency=chain.max_concurrency,
                          max_batch_size=chain.max_batch_size) as rpc:
-        await rpc.check_chain(chain.chain_id, f"chains.{chain.name}")
+        await rpc.check_chain(chain.chain_id, chain.name)
         block = await _pin_block(rpc, chain, block)
+        plan = await plan_discovery(rpc, repo, config, market, block)
         adapter = ADAPTERS[market.protocol](rpc, market, chain)
         progress("resolve", 0, 0)
-        addresses = await adapter.resolve(block)
+        addresses = await resolve_market(adapter, config, market, block)
 
-        # 1. every borrower up to `block`: known accounts + new Borrow logs since the cursor
-        cursor = repo.get_cursor(market.key)
+        # 1. every borrower up to `block`: known accounts + new Borrow logs (discovery.py)
         known = {a: b for a, b in repo.known_accounts(market.key).items() if b <= block}
-        start = market.start_block
-        if cursor is not None:
-            start = max(start, reorg_safe_start(cursor, chain.reorg_lookback_blocks))
         new: dict[Address, int] = {}
-        if start <= block:
+        if plan.from_block is not None:
             new = await adapter.discover_accounts(
-                addresses.pool, start, block,
+                addresses.pool, plan.from_block, block,
                 on_progress=lambda done, total: progress("discover", done, total),
             )
         discovered = {a: b for a, b in new.items() if a not in known}
@@ -97,7 +97,7 @@ async def scan_market(
         progress("read", len(accounts), len(accounts))
 
     # 3-5. pure: liquidation prices -> bins -> bands
-    axes = resolve_axes(config.axes, state)
+    axes = resolve_axes(config.axes, state, market.key)
     mismatches = _check_mirror(positions, state)
     results = liquidation_results(positions, state, axes, market.protocol)
     bins, bands = histogram_and_bands(results, axes, config)
@@ -109,16 +109,11 @@ async def scan_market(
     common = dict(record=record, axes=tuple(axes), results=tuple(results), bins=tuple(bins),
                   bands=tuple(bands), accounts_known=len(accounts), accounts_new=len(discovered),
                   accounts_with_debt=len(positions), mirror_mismatches=tuple(mismatches),
-                  discovered_from_block=start if start <= block else None)
+                  discovered_from_block=plan.from_block)
 
-    # 6. store: the whole snapshot or nothing
-    existing = repo.find_scan(market.key, block)
-    if existing is not None:
-        _require_same_snapshot(repo, existing, results, block)
-        return ScanOutcome(scan_id=existing, already_stored=True, **common)  # type: ignore[arg-type]
-    scan_id = repo.save_scan(record, results, bins, bands, discovered,
-                             max(cursor or 0, block))
-    return ScanOutcome(scan_id=scan_id, **common)  # type: ignore[arg-type]
+    # 6. store: the whole snapshot or nothing (persist.py)
+    scan_id, already = store_snapshot(repo, record, results, bins, bands, discovered, plan)
+    return ScanOutcome(scan_id=scan_id, already_stored=already, **common)  # type: ignore[arg-type]
 
 
 async def _pin_block(rpc: RpcClient, chain: ChainConfig, block: int | None) -> int:
@@ -180,19 +175,3 @@ def histogram_and_bands(
 
 def _histogram_mode(mode: str) -> Literal["log", "linear"]:
     return "linear" if mode == "linear" else "log"  # config.py accepts only these two
-
-
-def _require_same_snapshot(
-    repo: Repository, scan_id: int, results: Sequence[PositionResult], block: int
-) -> None:
-    stored = sorted(repo.load_positions(scan_id), key=_position_key)
-    fresh = sorted(results, key=_position_key)
-    if stored != fresh:
-        raise InconsistentDataError(
-            f"block {block} was scanned before (scan {scan_id}) and the chain now answers "
-            "differently (a reorg, or a node without that block's state): nothing was written"
-        )
-
-
-def _position_key(result: PositionResult) -> tuple[str, str, str]:
-    return (result.market_key, result.axis, result.account)

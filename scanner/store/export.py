@@ -7,6 +7,7 @@ on the way) and the raw integer (`liquidation_price_8dec`).
 
 Files are written to a temp file in the destination directory, fsynced, then renamed over
 `out` (os.replace): a reader sees the old file or the complete new one, never half of one.
+The file gets the mode any new file gets under the process umask (mkstemp's is always 0600).
 
 Parquet columns: `*_usd` are decimal128(38, 8) (exact; 30 integer digits, far beyond any real
 amount; a column holding a larger value is written as exact decimal strings instead);
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol, TextIO
 
 from scanner.domain import Band, HistogramBin, PositionResult, ScanRecord
-from scanner.errors import UsageError
+from scanner.errors import OutputError, UsageError
 
 Format = Literal["csv", "json", "parquet"]
 FORMATS: tuple[Format, ...] = ("csv", "json", "parquet")
@@ -167,20 +168,41 @@ def write_records(records: Iterable[Mapping[str, Any]], fmt: Format, out: Path) 
 
 
 def _atomically(out: Path, write: Callable[[Path], int]) -> int:
-    if not out.parent.is_dir():
-        raise UsageError(f"cannot write {out}: directory {out.parent} does not exist")
-    fd, tmp_name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+    _require_writable_target(out)
+    try:
+        fd, tmp_name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise OutputError(f"cannot write {out}: {exc.strerror}: choose another --out") from exc
     os.close(fd)
     tmp = Path(tmp_name)
     try:
         count = write(tmp)
         with tmp.open("rb") as written:
             os.fsync(written.fileno())  # the rename must not publish unflushed data
+        tmp.chmod(0o666 & ~current_umask())
         os.replace(tmp, out)
         return count
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise OutputError(f"cannot write {out}: {exc.strerror}: choose another --out") from exc
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def _require_writable_target(out: Path) -> None:
+    if out.is_dir():
+        raise OutputError(f"--out {out} is a directory: give a file name, "
+                          f"e.g. {out / 'export.csv'}")
+    if not out.parent.is_dir():
+        raise OutputError(f"cannot write {out}: directory {out.parent} does not exist")
+
+
+def current_umask() -> int:
+    """The process umask (reading it means setting it: set it straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _csv_value(value: Any) -> Any:

@@ -168,3 +168,19 @@ class DiscoveredAccount(Base):
     market_key: Mapped[str] = mapped_column(String(128), primary_key=True)
     account: Mapped[str] = mapped_column(String(42), primary_key=True)
     first_seen_block: Mapped[int] = mapped_column(BigInteger)
+
+
+class MarketIdentityRow(Base):
+    """Which market the discovery state of `market_key` belongs to, and the first block of the
+    contiguous range [searched_from_block, discovery_cursors.last_block] searched for it."""
+
+    __tablename__ = "market_identities"
+
+    market_key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    chain_id: Mapped[int] = mapped_column(BigInteger)
+    protocol: Mapped[str] = mapped_column(String(64))
+    pool_addresses_provider: Mapped[str] = mapped_column(String(42))
+    searched_from_block: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=_utc_now, onupdate=_utc_now
+    )

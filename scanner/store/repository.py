@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Table, insert, select, update
+from sqlalchemy import Connection, Engine, Table, func, insert, inspect, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
 
-from scanner.domain import Band, HistogramBin, PositionResult, ScanRecord
+from scanner.domain import Band, HistogramBin, MarketIdentity, PositionResult, ScanRecord
 from scanner.errors import DatabaseError, InconsistentDataError, UsageError
 from scanner.store import rows
 from scanner.store.db import make_engine, require_current, safe_url
@@ -28,6 +28,7 @@ from scanner.store.models import (
     DiscoveredAccount,
     DiscoveryCursor,
     HistogramBinRow,
+    MarketIdentityRow,
     PositionRow,
     ScanRow,
 )
@@ -38,12 +39,21 @@ BINS = cast(Table, HistogramBinRow.__table__)
 BANDS = cast(Table, BandRow.__table__)
 CURSORS = cast(Table, DiscoveryCursor.__table__)
 ACCOUNTS = cast(Table, DiscoveredAccount.__table__)
+IDENTITIES = cast(Table, MarketIdentityRow.__table__)
 
 COMPLETE = "complete"
 
 
 class ScanNotFoundError(UsageError):
     """No scan with the requested id."""
+
+
+class ScanAlreadyStoredError(InconsistentDataError):
+    """A scan of this market at this block is stored already (perhaps by a concurrent run)."""
+
+    def __init__(self, message: str, scan_id: int) -> None:
+        super().__init__(message)
+        self.scan_id = scan_id
 
 
 @dataclass(frozen=True)
@@ -78,17 +88,58 @@ class Repository:
         bins: Sequence[HistogramBin],
         bands: Sequence[Band],
         discovered: Mapping[str, int],
-        cursor_block: int,
+        cursor_block: int | None,
+        identity: MarketIdentity | None = None,
     ) -> int:
-        """Write one scan and advance the discovery cursor, atomically. Returns the scan id."""
+        """Write one scan, its newly discovered accounts, the discovery cursor (None: leave it)
+        and the market identity (None: leave it), atomically. Returns the scan id.
+
+        Raises ScanAlreadyStoredError when the block is stored already, also when a concurrent
+        run stored it between our check and our commit."""
+        write = (scan, positions, bins, bands, discovered, cursor_block, identity)
+        try:
+            return self._save_once(*write)
+        except IntegrityError as exc:
+            self._raise_if_stored(scan)
+            # A concurrent scan of another block created the cursor or identity row first:
+            # our transaction rolled back whole, and now sees that row, so once more.
+            try:
+                return self._save_once(*write)
+            except IntegrityError:
+                self._raise_if_stored(scan)
+                raise self._constraint_error(scan, exc) from exc
+
+    def _raise_if_stored(self, scan: ScanRecord) -> None:
+        existing = self.find_scan(scan.market_key, scan.block)
+        if existing is not None:
+            raise ScanAlreadyStoredError(
+                f"scan of {scan.market_key} at block {scan.block} is already stored as scan "
+                f"{existing}: nothing was written", existing)
+
+    @staticmethod
+    def _constraint_error(scan: ScanRecord, exc: IntegrityError) -> InconsistentDataError:
+        return InconsistentDataError(
+            f"scan of {scan.market_key} at block {scan.block} violates a constraint, nothing "
+            f"was written: {_first_line(exc.orig)}")
+
+    def _save_once(
+        self,
+        scan: ScanRecord,
+        positions: Sequence[PositionResult],
+        bins: Sequence[HistogramBin],
+        bands: Sequence[Band],
+        discovered: Mapping[str, int],
+        cursor_block: int | None,
+        identity: MarketIdentity | None,
+    ) -> int:
         where = f"scan of {scan.market_key} at block {scan.block}"
         try:
             with self.engine.begin() as conn:
                 existing = self._find_scan(conn, scan.market_key, scan.block)
                 if existing is not None:
-                    raise InconsistentDataError(
-                        f"{where} is already stored as scan {existing}: nothing was written"
-                    )
+                    raise ScanAlreadyStoredError(
+                        f"{where} is already stored as scan {existing}: nothing was written",
+                        existing)
                 scan_id = self._insert_scan(conn, scan, len(positions), len(bins), len(bands))
                 self._insert_many(
                     conn, POSITIONS, [rows.position_row(scan_id, p) for p in positions]
@@ -96,12 +147,13 @@ class Repository:
                 self._insert_many(conn, BINS, [rows.bin_row(scan_id, b) for b in bins])
                 self._insert_many(conn, BANDS, [rows.band_row(scan_id, b) for b in bands])
                 self._add_accounts(conn, scan.market_key, discovered)
-                self._advance_cursor(conn, scan.market_key, cursor_block)
+                if cursor_block is not None:
+                    self._advance_cursor(conn, scan.market_key, cursor_block)
+                if identity is not None:
+                    self._put_identity(conn, scan.market_key, identity)
                 return scan_id
-        except IntegrityError as exc:
-            raise InconsistentDataError(
-                f"{where} violates a constraint, nothing was written: {_first_line(exc.orig)}"
-            ) from exc
+        except IntegrityError:
+            raise
         except DBAPIError as exc:
             raise DatabaseError(
                 f"{where} could not be written to {self._where()}: {_first_line(exc.orig)}"
@@ -111,6 +163,19 @@ class Repository:
                 f"{where} has a value the database cannot store exactly, nothing was written: "
                 f"{_first_line(exc.orig)}"
             ) from exc
+
+    @staticmethod
+    def _put_identity(conn: Connection, market_key: str, identity: MarketIdentity) -> None:
+        values = {
+            "chain_id": identity.chain_id, "protocol": identity.protocol,
+            "pool_addresses_provider": identity.pool_addresses_provider,
+            "searched_from_block": identity.searched_from_block,
+        }
+        where = IDENTITIES.c.market_key == market_key
+        if conn.execute(select(IDENTITIES.c.market_key).where(where)).first() is None:
+            conn.execute(insert(IDENTITIES).values(market_key=market_key, **values))
+        else:
+            conn.execute(update(IDENTITIES).where(where).values(**values))
 
     def _insert_scan(
         self, conn: Connection, scan: ScanRecord, n_positions: int, n_bins: int, n_bands: int
@@ -243,6 +308,14 @@ class Repository:
         with self.engine.connect() as conn:
             return [rows.band_from(row) for row in conn.execute(query).mappings()]
 
+    def scan_axes(self, scan_id: int) -> list[str]:
+        """The axes scan `scan_id` has positions or bins on, sorted."""
+        self._stored_scan(scan_id)
+        with self.engine.connect() as conn:
+            found = {axis for table in (POSITIONS, BINS) for (axis,) in conn.execute(
+                select(table.c.axis).where(table.c.scan_id == scan_id).distinct())}
+        return sorted(found)
+
     def _rows_of(self, table: Table, scan_id: int, axis: str | None) -> Any:
         self._stored_scan(scan_id)
         query = select(table).where(table.c.scan_id == scan_id)
@@ -254,6 +327,18 @@ class Repository:
         query = select(CURSORS.c.last_block).where(CURSORS.c.market_key == market_key)
         with self.engine.connect() as conn:
             return conn.execute(query).scalar_one_or_none()
+
+    def get_identity(self, market_key: str) -> MarketIdentity | None:
+        query = select(IDENTITIES).where(IDENTITIES.c.market_key == market_key)
+        with self.engine.connect() as conn:
+            row = conn.execute(query).mappings().first()
+        if row is None:
+            return None
+        return MarketIdentity(
+            chain_id=row["chain_id"], protocol=row["protocol"],
+            pool_addresses_provider=row["pool_addresses_provider"],
+            searched_from_block=row["searched_from_block"],
+        )
 
     def known_accounts(self, market_key: str) -> dict[str, int]:
         """account -> first block it was seen in."""
@@ -269,6 +354,14 @@ class Repository:
 
     def _where(self) -> str:
         return safe_url(self.engine.url.render_as_string(hide_password=False))
+
+
+def stored_scan_count(engine: Engine) -> int:
+    """Scans stored in a database at any revision (0 when it has no scans table)."""
+    with engine.connect() as conn:
+        if not inspect(conn).has_table(SCANS.name):
+            return 0
+        return int(conn.execute(select(func.count()).select_from(SCANS)).scalar_one())
 
 
 def _distance_key(position: PositionResult, near_8dec: int) -> tuple[int, int, str]:
