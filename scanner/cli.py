@@ -16,6 +16,7 @@ import sys
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import NoReturn
 
 from scanner import interrupts
 from scanner.errors import ScannerError, UsageError
@@ -25,8 +26,15 @@ from scanner.redact import ScrubFilter, scrub
 EXIT_INTERRUPTED = 130
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors in one line, like every other error (exit 2); `--help` shows the rest."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"liqscan: error: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="liqscan", description="Find where lending-protocol collateral gets liquidated.",
         epilog="Exit codes: 0 ok, 2 usage, 3 partial scan, 65 inconsistent data, 69 toolchain, "
         "73 cannot create output, 75 RPC unavailable, 76 database, 78 config, 130 interrupted.",

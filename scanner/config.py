@@ -266,7 +266,7 @@ def parse_config(data: Mapping[str, Any], source: Path, env: Mapping[str, str]) 
 
 def _database_url(r: _Reader) -> str:
     url = r.expanded("url", "sqlite:///liqscan.db")
-    register_url(url)  # its password never reaches a message
+    register_url(url, path_is_secret=False)  # its password never reaches a message
     try:
         parsed = make_url(url)
     except (ArgumentError, ValueError) as exc:

@@ -37,19 +37,23 @@ def redact_url(url: str) -> str:
     return f"{parts.scheme}://{host}{port}{tail}"
 
 
-def url_secrets(url: str) -> set[str]:
-    """The parts of `url` that may be a credential, raw and percent-decoded."""
+def url_secrets(url: str, *, path_is_secret: bool = True) -> set[str]:
+    """The parts of `url` that may be a credential, raw and percent-decoded. A database URL's
+    path is a file or database name (`path_is_secret=False`); an RPC URL's is often a key."""
     try:
         parts = urlsplit(url)
     except ValueError:
         return {url}
-    found = {url}
+    path = parts.path if path_is_secret and parts.path.strip("/") else ""
+    if not (path or parts.query or parts.fragment or "@" in parts.netloc):
+        return set()  # nothing to hide, and hiding a plain host or file name would hurt
+    found = {url} if path_is_secret else set()
     netloc_user = parts.netloc.rpartition("@")[0] if "@" in parts.netloc else ""
     if netloc_user:
         found.add(netloc_user + "@")  # however short, never show user:password@
     candidates = [netloc_user, *netloc_user.split(":")]
-    if parts.path.strip("/"):
-        candidates += [parts.path, *parts.path.split("/")]
+    if path:
+        candidates += [path, *path.split("/")]
     if parts.query:
         candidates.append(parts.query)
         for pair in parts.query.split("&"):
@@ -63,10 +67,10 @@ def url_secrets(url: str) -> set[str]:
     return found
 
 
-def register_url(url: str) -> None:
+def register_url(url: str, *, path_is_secret: bool = True) -> None:
     """Remember the secret parts of `url` so that `scrub` hides them from now on."""
     with _lock:
-        _secrets.update(url_secrets(url))
+        _secrets.update(url_secrets(url, path_is_secret=path_is_secret))
 
 
 def scrub(text: str) -> str:
