@@ -48,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--market", help="market key from the config (default: every market)")
     scan.add_argument("--block", type=int, help="block to pin (default: head - confirmations)")
     scan.add_argument("--json", action="store_true", help="print a JSON summary")
+    scan.add_argument("--store-unverified", action="store_true",
+                      help="store accounts whose health factor liqscan cannot reproduce, "
+                           "flagged unverified, without prices (default: fail, exit 65)")
 
     bands = sub.add_parser("bands", help="show the dense liquidation bands of a scan")
     _add_scan_selectors(bands)

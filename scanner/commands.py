@@ -81,7 +81,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
 def _scan_one(config: Config, market: Any, repo: Repository, args: argparse.Namespace
               ) -> ScanOutcome:
     with _progress(enabled=wants_progress() and not args.json) as progress:
-        outcome = asyncio.run(scan_market(config, market, repo, args.block, progress))
+        outcome = asyncio.run(scan_market(config, market, repo, args.block, progress,
+                                            store_unverified=args.store_unverified))
     if not args.json:
         _print_scan(outcome)
     return outcome
@@ -110,7 +111,7 @@ def _scan_summary(outcome: ScanOutcome) -> dict[str, Any]:
         "pool_revision": record.pool_revision, "accounts_known": outcome.accounts_known,
         "accounts_new": outcome.accounts_new, "positions_with_debt": outcome.accounts_with_debt,
         "already_stored": outcome.already_stored,
-        "mirror_mismatches": list(outcome.mirror_mismatches),
+        "unverified_accounts": list(outcome.mirror_mismatches),
         "bands": export.band_records(record, outcome.bands),
     }
 
@@ -122,8 +123,9 @@ def _print_scan(outcome: ScanOutcome) -> None:
           f"{outcome.accounts_with_debt:,} positions with debt of {outcome.accounts_known:,} "
           f"borrowers ({outcome.accounts_new:,} new); {stored} scan {outcome.scan_id}")
     if outcome.mirror_mismatches:
-        print(f"warning: {len(outcome.mirror_mismatches)} accounts differ from the pool's own "
-              "account data; their prices may be off", file=sys.stderr)
+        print(f"warning: {len(outcome.mirror_mismatches):,} accounts differ from the pool's own "
+              "account data: stored as unverified, without prices, outside bins and bands",
+              file=sys.stderr)
     for axis in outcome.axes:
         on_axis = [r for r in outcome.results if r.axis == axis.name]
         at_risk = [r for r in on_axis if r.status == PositionStatus.AT_RISK]

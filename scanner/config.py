@@ -68,6 +68,8 @@ class MarketConfig:
     protocol: str
     pool_addresses_provider: str  # checksummed
     start_block: int
+    # scan a pool whose POOL_REVISION is newer than any liqscan was checked on (newest rule)
+    allow_unreviewed_revision: bool = False
 
 
 @dataclass(frozen=True)
@@ -209,6 +211,12 @@ class _Reader:
         if value < minimum:
             self.fail(self.path(key), f"must be >= {minimum}, not {value}")
         return int(value)
+
+    def bool_(self, key: str, default: bool) -> bool:
+        value = self.table.get(key, default)
+        if not isinstance(value, bool):
+            self.fail(self.path(key), f"must be true or false, not {value!r}")
+        return value
 
     def str_(self, key: str, default: str | None = None) -> str:
         value = self.table.get(key, default)
@@ -365,6 +373,7 @@ def _parse_markets(
             protocol=protocol,
             pool_addresses_provider=r.address("pool_addresses_provider"),
             start_block=r.int_("start_block"),
+            allow_unreviewed_revision=r.bool_("allow_unreviewed_revision", False),
         ))
     return tuple(markets)
 

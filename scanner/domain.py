@@ -26,6 +26,8 @@ class PositionStatus(StrEnum):
     AT_RISK = "at_risk"  # healthy now, a move of the axis price liquidates it
     LIQUIDATABLE_NOW = "liquidatable_now"  # health factor already below 1
     NOT_SENSITIVE = "not_sensitive"  # no price of this axis can liquidate it (hedged / no exposure)
+    # liqscan's mirror does not reproduce the protocol's own account data: no price, no bins
+    UNVERIFIED = "unverified"
 
 
 class Direction(StrEnum):
@@ -50,6 +52,7 @@ class AaveReserve:
     emode_category: int  # v3.0/3.1: reserve config bits 168-175 (0 = none)
     price_8dec: int  # AaveOracle.getAssetPrice(asset), base-currency units
     debt_ceiling: int = 0  # isolation mode when non-zero (2 decimals USD)
+    protocol_fee_bps: int = 0  # share of the liquidation bonus sent to the treasury
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,8 @@ class AaveMarketState:
     block_timestamp: int
     reserves: Mapping[Address, AaveReserve]
     emodes: Mapping[int, AaveEMode] = field(default_factory=dict)
+    # the market's opt-in to scan a pool revision newer than any liqscan was checked on
+    allow_unreviewed_revision: bool = False
 
 
 # --- A price axis -----------------------------------------------------------------------

@@ -4,6 +4,7 @@
     +-- UsageError               2   bad command-line arguments
     +-- PartialScanError         3   some markets of a scan failed; their snapshots were not written
     +-- InconsistentDataError    65  an RPC answer or stored data contradicts itself
+    |   +-- MirrorMismatchError  65  the health-factor mirror disagrees with the protocol's view
     +-- ToolchainError           69  anvil / node_modules / solc missing or unusable
     +-- OutputError              73  an output file or directory cannot be created
     +-- RpcUnavailableError      75  the node cannot be reached or keeps failing: retry later
@@ -43,6 +44,11 @@ class InconsistentDataError(ScannerError):
     """An RPC answer or stored row contradicts what the protocol guarantees."""
 
     exit_code = 65
+
+
+class MirrorMismatchError(InconsistentDataError):
+    """liqscan's integer mirror does not reproduce the protocol's own account data: any price
+    it would give is known to be wrong, so none is stored."""
 
 
 class ToolchainError(ScannerError):

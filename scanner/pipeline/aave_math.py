@@ -4,7 +4,7 @@ Everything here is pure integer math on already-read state (no RPC, no I/O). The
 bit-exactness: `account_totals` must equal `Pool.getUserAccountData` at the same block for
 (totalCollateralBase, totalDebtBase, currentLiquidationThreshold, healthFactor).
 
-Three arithmetics exist (see `arithmetic_for_revision` for the revision numbers):
+Four arithmetics exist (see `arithmetic_for_revision` for the revision numbers):
 
 * V3_0 (v3.0.x, v3.1): eMode membership is the reserve's own `emode_category`; a category
   price source (if set) prices every asset of the category, collateral and debt.
@@ -14,6 +14,10 @@ Three arithmetics exist (see `arithmetic_for_revision` for the revision numbers)
   category's collateral bitmap, and every asset is priced by its own oracle price.
 * V3_5 (v3.5+): collateral value floored, debt value ceiled (`MathUtils.mulDivCeil`);
   HF = wadDiv(Σ value_i*LT_i, Σ debt_j) // 1e4 -- no truncated average LT.
+* V3_6 (v3.6, v3.7): as V3_5, but a collateral whose reserve LT is 0 still counts: inside
+  an eMode whose collateral bitmap lists it, it gets the eMode LT (an asset can be collateral
+  only inside an eMode); elsewhere it adds its value to the collateral with a weight of 0.
+  v3.0-v3.5 skip such a collateral entirely (`liquidationThreshold != 0 && ...`).
 
 Balances are taken as given (`AaveUserReserve.supplied_raw` / `debt_raw`); the adapter is
 responsible for accruing them the way the pool does at that revision.
@@ -29,6 +33,8 @@ from enum import StrEnum
 from scanner.domain import WAD, AaveAccount, AaveMarketState, AaveReserve, Address
 from scanner.errors import ConfigError, InconsistentDataError
 
+log = logging.getLogger(__name__)
+
 MAX_UINT256 = 2**256 - 1
 PERCENTAGE_FACTOR = 10_000
 HALF_PERCENTAGE_FACTOR = 5_000
@@ -37,11 +43,11 @@ HALF_PERCENTAGE_FACTOR = 5_000
 class HealthArithmetic(StrEnum):
     V3_0 = "v3.0"  # v3.0.x and v3.1: category eMode + eMode oracle, truncated avgLT
     V3_2 = "v3.2"  # v3.2 - v3.4: bitmap eMode, truncated avgLT
-    V3_5 = "v3.5"  # v3.5+: bitmap eMode, floor collateral / ceil debt, exact Σ(C·LT)
+    V3_5 = "v3.5"  # v3.5: bitmap eMode, floor collateral / ceil debt, exact Σ(C·LT)
+    V3_6 = "v3.6"  # v3.6 - v3.7: as v3.5, and reserve-LT-0 collateral counts (eMode-only)
 
 
-# Highest POOL_REVISION whose arithmetic we have read; newer revisions must be reviewed first.
-log = logging.getLogger(__name__)
+# Every POOL_REVISION whose GenericLogic was read; newer revisions must be reviewed first.
 
 _KNOWN_REVISIONS: dict[int, HealthArithmetic] = {
     1: HealthArithmetic.V3_0,
@@ -53,48 +59,57 @@ _KNOWN_REVISIONS: dict[int, HealthArithmetic] = {
     7: HealthArithmetic.V3_2,
     8: HealthArithmetic.V3_2,
     9: HealthArithmetic.V3_5,
-    10: HealthArithmetic.V3_5,
-    11: HealthArithmetic.V3_5,
+    10: HealthArithmetic.V3_6,
+    11: HealthArithmetic.V3_6,
 }
+NEWEST_REVIEWED_REVISION = max(_KNOWN_REVISIONS)
 
 
-def arithmetic_for_revision(revision: int) -> HealthArithmetic:
+class UnreviewedRevisionError(ConfigError):
+    """A pool newer than any revision whose health-factor rule liqscan has been checked on."""
+
+
+def arithmetic_for_revision(revision: int, allow_unreviewed: bool = False) -> HealthArithmetic:
     """Health-factor arithmetic used by a Pool with this `POOL_REVISION()`.
 
-    Where each number was read:
-      1  v3.0.x: `POOL_REVISION = 0x1` in npm @aave/core-v3 1.19.3
-         `contracts/protocol/pool/Pool.sol` (the devnet's pool).
-      2  v3.0.x: `POOL_REVISION = 0x2` seen in forks of aave-v3-core sources; which official
-         release shipped it is UNVERIFIED (every v3.0.x GenericLogic has the same arithmetic).
-      3  v3.0.2: `POOL_REVISION = 3` in BGD `PoolInstance` built on `aave-v3-factory/core`.
-      4  v3.1:   aave-v3-origin `docs/3.2/3.1_3.2_L2PoolDiff.md` shows `POOL_REVISION = 4` -> `5`.
-      5  v3.2.0: same diff (first revision with the eMode collateral bitmap).
-      6  v3.2.x: seen in L2 Pool deployment diffs carrying the "broken by Aave 3.2" workaround;
-         the exact release is UNVERIFIED (it is between 3.2.0 and 3.3; arithmetic unchanged).
-      7  v3.3:   `PoolInstance` with the UMBRELLA constant and string error codes; the v3.4 doc
-         (`docs/3.4/Aave-v3.4-features.md`) says "POOL_REVISION from 6 to 7" but the shipped 3.4
-         code (custom errors, interest-strategy constructor) carries 8 -- see next line.
-      8  v3.4:   `PoolInstance(provider, interestRateStrategy)` with 8; aave/interface states
-         "Pool.multicall was introduced in Aave v3.4, which bumped POOL_REVISION to 8".
-      9  v3.5:   aave-v3-origin `src/contracts/instances/PoolInstance.sol` = 9 with the v3.5
-         `GenericLogic` (mulDivCeil debt, Σ(C·LT).wadDiv(debt)/1e4).
-      10 v3.6, 11 v3.7: `docs/3.7/Aave-v3.7-changelog.md` "POOL_REVISION bumped from 10 to 11";
-         the 3.6/3.7 changelogs leave `calculateUserAccountData` arithmetic as in 3.5.
+    Where each number was read (aave-v3-origin tags, `PoolInstance.POOL_REVISION`, and each
+    tag's `GenericLogic.calculateUserAccountData`):
+      1  v3.0.x: `POOL_REVISION = 0x1` in npm @aave/core-v3 1.19.3 (the devnet's v3.0 pool;
+         judged by real bytecode in the tests).
+      2  v3.0.x: seen in forks of aave-v3-core sources; which official release shipped it is
+         UNVERIFIED (every v3.0.x GenericLogic has the same arithmetic).
+      3  v3.0.2: `PoolInstance` built on `aave-v3-factory/core`.
+      4  v3.1:   tag v3.1.0 `src/core/instances/PoolInstance.sol` (eMode price source kept).
+      5  v3.2.0, 6 v3.2.1: the eMode collateral bitmap; every asset priced by its own oracle.
+      7  v3.3.0, 8 v3.4.0: debt of a reserve without virtual accounting read by balanceOf --
+         the same integer; the truncated average LT stays.
+      9  v3.5.0: collateral floored (rayMulFloor), debt ceiled (rayMulCeil + mulDivCeil),
+         HF = Σ(C·LT).wadDiv(debt) / 1e4.
+      10 v3.6.0: the `liquidationThreshold != 0` gate on collateral is gone (see V3_6); judged
+         by real bytecode (npm @aave-dao/aave-v3-origin 3.6.0) in the tests.
+      11 v3.7 (aave-v3-origin main): GenericLogic unchanged from 3.6 but for a comment.
 
-    A revision newer than the newest reviewed one gets the newest arithmetic with a warning:
-    a pool upgrade must not stop every scan, and the scan compares this mirror with the pool's
-    own getUserAccountData for every account, so a changed rule shows up as mismatches.
+    A revision newer than the newest reviewed one is refused (UnreviewedRevisionError, exit 78)
+    unless `allow_unreviewed` -- the market's `allow_unreviewed_revision = true` -- in which
+    case it gets the newest arithmetic with a warning; the scan still compares the mirror with
+    the pool's own getUserAccountData for every account, so a changed rule stops the scan.
     Revision 0 or below is not an Aave pool: ConfigError.
     """
     arithmetic = _KNOWN_REVISIONS.get(revision)
     if arithmetic is not None:
         return arithmetic
-    newest = max(_KNOWN_REVISIONS)
-    if revision > newest:
+    newest = NEWEST_REVIEWED_REVISION
+    if revision > newest and allow_unreviewed:
         log.warning("pool revision %d is newer than %d, the newest reviewed: using its "
-                    "arithmetic; review GenericLogic and add it to arithmetic_for_revision",
-                    revision, newest)
+                    "arithmetic as allowed by allow_unreviewed_revision", revision, newest)
         return _KNOWN_REVISIONS[newest]
+    if revision > newest:
+        raise UnreviewedRevisionError(
+            f"pool revision {revision} is newer than {newest}, the newest whose health-factor "
+            "rule liqscan has been checked against: upgrade liqscan, or set "
+            "allow_unreviewed_revision = true on the market to use the v3.6 rule (every "
+            "account is still checked against the pool's own getUserAccountData)"
+        )
     raise ConfigError(
         f"pool revision {revision} is not an Aave v3 pool revision: check the market's "
         "pool_addresses_provider"
@@ -123,6 +138,7 @@ class AccountLeg:
     debt_raw: int
     lt_bps: int  # effective LT (eMode LT when the leg is in the user's category)
     bonus_bps: int  # effective liquidation bonus, same rule as lt_bps
+    protocol_fee_bps: int = 0  # the reserve's liquidation protocol fee
 
 
 # --- the libraries' rounding, exactly ---------------------------------------------------
@@ -190,6 +206,12 @@ def _price_asset(
     return emode.price_source
 
 
+def _counts_as_collateral(reserve: AaveReserve, arithmetic: HealthArithmetic) -> bool:
+    """Up to v3.5 the reserve's own LT gates collateral, even inside eMode; v3.6 drops the
+    gate, so an asset with reserve LT 0 is collateral through its eMode LT (or weighs 0)."""
+    return arithmetic is HealthArithmetic.V3_6 or reserve.lt_bps != 0
+
+
 def account_legs(
     account: AaveAccount, market: AaveMarketState, arithmetic: HealthArithmetic
 ) -> tuple[AccountLeg, ...]:
@@ -211,8 +233,7 @@ def account_legs(
         lt_bps, bonus_bps = reserve.lt_bps, reserve.bonus_bps
         if emode is not None and _in_emode(account, market, reserve, arithmetic):
             lt_bps, bonus_bps = emode.lt_bps, emode.bonus_bps
-        # The reserve's own LT decides whether it counts at all, even inside eMode.
-        counts = user_reserve.used_as_collateral and reserve.lt_bps != 0
+        counts = user_reserve.used_as_collateral and _counts_as_collateral(reserve, arithmetic)
         leg = AccountLeg(
             asset=reserve.asset,
             price_asset=_price_asset(account, market, reserve, arithmetic),
@@ -221,6 +242,7 @@ def account_legs(
             debt_raw=user_reserve.debt_raw,
             lt_bps=lt_bps,
             bonus_bps=bonus_bps,
+            protocol_fee_bps=reserve.protocol_fee_bps,
         )
         legs.append(leg)
     # Sums are order-independent, but a stable order keeps downstream output deterministic.
@@ -228,6 +250,14 @@ def account_legs(
 
 
 # --- the account data -------------------------------------------------------------------
+
+
+def emode_price_source(account: AaveAccount, market: AaveMarketState,
+                       arithmetic: HealthArithmetic) -> Address | None:
+    """The user's eMode price source (v3.0/3.1 only; None without one)."""
+    if arithmetic is not HealthArithmetic.V3_0 or account.emode_category == 0:
+        return None
+    return market.emodes[account.emode_category].price_source
 
 
 def leg_price_8dec(leg: AccountLeg, prices_8dec: Mapping[Address, int]) -> int:
@@ -248,7 +278,7 @@ def totals_for_legs(
     collateral_8dec = 0
     weighted_collateral = 0  # Σ value_i * LT_i: 8 + 4 decimals
     debt_8dec = 0
-    ceil_debt = arithmetic is HealthArithmetic.V3_5
+    ceil_debt = arithmetic in (HealthArithmetic.V3_5, HealthArithmetic.V3_6)
     for leg in legs:
         if leg.collateral_raw == 0 and leg.debt_raw == 0:
             continue
@@ -283,7 +313,7 @@ def account_totals(
     `prices_8dec` overrides oracle prices per asset (an eMode price source is an asset here
     too); assets it does not name keep their price at the scan block.
     """
-    arithmetic = arithmetic_for_revision(market.pool_revision)
+    arithmetic = arithmetic_for_revision(market.pool_revision, market.allow_unreviewed_revision)
     prices = oracle_prices_8dec(market)
     if prices_8dec:
         prices.update(prices_8dec)

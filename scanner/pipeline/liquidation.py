@@ -28,12 +28,19 @@ from scanner.domain import (
     PositionResult,
     PositionStatus,
 )
+from scanner.pipeline.aave_liquidation_call import (
+    LiquidationCallOutcome,
+    LiquidationRule,
+    call_prices,
+    liquidation_call,
+)
 from scanner.pipeline.aave_math import (
     AccountLeg,
     AccountTotals,
     HealthArithmetic,
     account_legs,
     arithmetic_for_revision,
+    emode_price_source,
     leg_price_8dec,
     oracle_prices_8dec,
     totals_for_legs,
@@ -50,9 +57,6 @@ from scanner.pipeline.crossing import (
 # near zero would otherwise produce meaningless "liquidation prices" of a few oracle units.
 SENSITIVITY_RANGE = 100
 PERCENT = 10_000  # bps in one
-CLOSE_FACTOR_BPS = 5_000
-FULL_CLOSE_FACTOR_BPS = 10_000
-FULL_CLOSE_HF_WAD = 95 * 10**16  # HF below 0.95 lets a liquidator close the whole debt
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,8 @@ class _Position:
     prices_now_8dec: dict[Address, int]
     axis_members: frozenset[Address]
     ref_now_8dec: int
+    rule: LiquidationRule
+    emode_price_source: Address | None = None
 
     def prices_at(self, x_8dec: int) -> dict[Address, int]:
         prices = dict(self.prices_now_8dec)
@@ -87,7 +93,7 @@ class _Position:
     def can_dip(self) -> bool:
         """Only a floored average LT over collateral that mixes thresholds across the axis
         (some legs move with it, some do not) makes HF non-monotone in the axis price."""
-        if self.arithmetic is HealthArithmetic.V3_5:
+        if self.arithmetic in (HealthArithmetic.V3_5, HealthArithmetic.V3_6):
             return False
         lts = {(leg.price_asset in self.axis_members, leg.lt_bps)
                for leg in self.legs if leg.collateral_raw}
@@ -105,10 +111,11 @@ class _Position:
 
 
 def _resolve(account: AaveAccount, market: AaveMarketState, axis: Axis) -> _Position:
-    arithmetic = arithmetic_for_revision(market.pool_revision)
+    arithmetic = arithmetic_for_revision(market.pool_revision, market.allow_unreviewed_revision)
     legs = account_legs(account, market, arithmetic)
     # Only the prices this account's legs read: keeps each bisection step small.
-    needed = {leg.asset for leg in legs} | {leg.price_asset for leg in legs}
+    source = emode_price_source(account, market, arithmetic)
+    needed = {leg.asset for leg in legs} | {leg.price_asset for leg in legs} | {source}
     prices = {a: p for a, p in oracle_prices_8dec(market).items() if a in needed}
     return _Position(
         legs=legs,
@@ -116,6 +123,8 @@ def _resolve(account: AaveAccount, market: AaveMarketState, axis: Axis) -> _Posi
         prices_now_8dec=prices,
         axis_members=axis.members,
         ref_now_8dec=axis.reference_price_8dec,
+        rule=LiquidationRule.for_revision(market.pool_revision),
+        emode_price_source=source,
     )
 
 
@@ -231,24 +240,47 @@ def _find_boundary(position: _Position) -> tuple[Direction | None, int | None]:
 # --- what a liquidator could take -------------------------------------------------------
 
 
-def _seizable_8dec(position: _Position, x_8dec: int, close_factor_bps: int) -> int:
-    """Collateral seized at axis price x: min(collateral, close_factor * debt * bonus).
-
-    Simplification: a real liquidationCall repays one debt asset and seizes one collateral;
-    here the whole debt is covered and the largest collateral's bonus applies to all of it.
-    """
-    prices = position.prices_at(x_8dec)
-    collateral_8dec = debt_8dec = best_value_8dec = 0
-    bonus_bps = 10_000
+def _largest(position: _Position, prices: dict[Address, int], collateral: bool
+             ) -> AccountLeg | None:
+    """The leg of greatest value on one side (ties: lowest reserve id, the legs' order)."""
+    best, best_value = None, 0
     for leg in position.legs:
-        price = leg_price_8dec(leg, prices)
-        value_8dec = leg.collateral_raw * price // leg.unit
-        collateral_8dec += value_8dec
-        debt_8dec += leg.debt_raw * price // leg.unit
-        if value_8dec > best_value_8dec:
-            best_value_8dec, bonus_bps = value_8dec, leg.bonus_bps
-    debt_covered_8dec = debt_8dec * close_factor_bps // 10_000
-    return min(collateral_8dec, debt_covered_8dec * bonus_bps // 10_000)
+        amount = leg.collateral_raw if collateral else leg.debt_raw
+        value = amount * leg_price_8dec(leg, prices) // leg.unit
+        if amount and (best is None or value > best_value):
+            best, best_value = leg, value
+    return best
+
+
+def _liquidation_call_at(position: _Position, x_8dec: int) -> LiquidationCallOutcome | None:
+    prices = position.prices_at(x_8dec)
+    collateral = _largest(position, prices, collateral=True)
+    debt = _largest(position, prices, collateral=False)
+    if collateral is None or debt is None:
+        return None
+    totals = totals_for_legs(position.legs, prices, position.arithmetic)
+    priced = call_prices(collateral, debt, prices, position.emode_price_source)
+    return liquidation_call(collateral, debt, priced, totals, position.rule,
+                            collateral.protocol_fee_bps)
+
+
+def liquidation_call_at(
+    account: AaveAccount, market: AaveMarketState, axis: Axis, x_8dec: int
+) -> LiquidationCallOutcome | None:
+    """What liquidationCall(largest collateral, largest debt, max) does at axis price x."""
+    return _liquidation_call_at(_resolve(account, market, axis), x_8dec)
+
+
+def _seizable_8dec(position: _Position, x_8dec: int) -> int:
+    """Collateral (liquidator's share and protocol fee) that leaves the position in ONE
+    liquidationCall of its largest debt against its largest collateral at axis price x --
+    the first call a liquidator makes; 0 when that call would revert for dust."""
+    outcome = _liquidation_call_at(position, x_8dec)
+    if outcome is None:
+        return 0
+    prices = position.prices_at(x_8dec)
+    (leg,) = [leg for leg in position.legs if leg.asset == outcome.collateral_asset]
+    return outcome.collateral_seized_raw * leg_price_8dec(leg, prices) // leg.unit
 
 
 def _axis_collateral_8dec(position: _Position) -> int:
@@ -270,11 +302,11 @@ def liquidation_result(
       LIQUIDATABLE_NOW: HF < 1 at current prices. Direction and price then describe the
         boundary on the other side: the axis price at which the position becomes healthy
         again (DOWN: it is healthy at and above that price; UP: at and below). Both None when
-        no axis price makes it healthy. Seizable uses current prices, with a 100% close
-        factor when HF < 0.95.
+        no axis price makes it healthy. Seizable: one liquidationCall at current prices.
       NOT_SENSITIVE: healthy at every axis price in [now / 100, now * 100] (hedged, or no
         exposure to the axis): direction and price None.
-      AT_RISK: healthy now; the exact boundary above, seizable at that price (50% close).
+      AT_RISK: healthy now; the exact boundary above; seizable: one liquidationCall one
+        oracle unit past it (see `aave_liquidation_call` for each revision's rule).
     """
     if all(reserve.debt_raw == 0 for reserve in account.reserves):
         return None
@@ -283,14 +315,14 @@ def liquidation_result(
     direction, price_8dec = _find_boundary(position)
     if now.health_factor_wad < HEALTH_FACTOR_ONE_WAD:
         status = PositionStatus.LIQUIDATABLE_NOW
-        full = now.health_factor_wad < FULL_CLOSE_HF_WAD
-        close_bps = FULL_CLOSE_FACTOR_BPS if full else CLOSE_FACTOR_BPS
-        seizable = _seizable_8dec(position, axis.reference_price_8dec, close_bps)
+        seizable = _seizable_8dec(position, axis.reference_price_8dec)
     elif price_8dec is None:
         status, seizable = PositionStatus.NOT_SENSITIVE, 0
     else:
         status = PositionStatus.AT_RISK
-        seizable = _seizable_8dec(position, price_8dec, CLOSE_FACTOR_BPS)
+        # one oracle unit past x: the first price at which the pool accepts a liquidation
+        past = price_8dec - 1 if direction is Direction.DOWN else price_8dec + 1
+        seizable = _seizable_8dec(position, past)
     return PositionResult(
         market_key=market.market_key,
         protocol=protocol,

@@ -22,10 +22,11 @@ from scanner.domain import (
     Band,
     HistogramBin,
     PositionResult,
+    PositionStatus,
     ScanRecord,
 )
-from scanner.errors import UsageError
-from scanner.pipeline.aave_math import account_totals
+from scanner.errors import ConfigError, MirrorMismatchError, UsageError
+from scanner.pipeline.aave_math import account_totals, arithmetic_for_revision
 from scanner.pipeline.axes import resolve_axes
 from scanner.pipeline.bands import detect_bands
 from scanner.pipeline.discovery import plan_discovery
@@ -53,7 +54,7 @@ class ScanOutcome:
     accounts_known: int
     accounts_new: int
     accounts_with_debt: int
-    mirror_mismatches: tuple[Address, ...] = field(default_factory=tuple)
+    mirror_mismatches: tuple[Address, ...] = field(default_factory=tuple)  # stored unverified
     already_stored: bool = False  # the same block was scanned before; the snapshot matched
     discovered_from_block: int | None = None  # first block of this scan's log search (None: none)
 
@@ -68,7 +69,14 @@ async def scan_market(
     repo: Repository,
     block: int | None = None,
     progress: Progress = _no_progress,
+    store_unverified: bool = False,
 ) -> ScanOutcome:
+    """Scan `market` at `block` and store the snapshot whole, or raise and store nothing.
+
+    An account whose integer mirror does not reproduce the pool's own getUserAccountData
+    gets no price: the scan fails (exit 65) unless `store_unverified`, which stores such
+    accounts with status `unverified`, outside every bin and band.
+    """
     chain = config.chains[market.chain]
     async with RpcClient(chain.require_rpc_url(), max_concurrency=chain.max_concurrency,
                          max_batch_size=chain.max_batch_size) as rpc:
@@ -93,13 +101,19 @@ async def scan_market(
         # 2. every position at exactly `block`
         progress("read", 0, len(accounts))
         state = await adapter.read_market(addresses, block)
+        _require_reviewed_revision(market, state)
         positions = await adapter.read_accounts(addresses, state, accounts, block)
         progress("read", len(accounts), len(accounts))
 
     # 3-5. pure: liquidation prices -> bins -> bands
     axes = resolve_axes(config.axes, state, market.key)
-    mismatches = _check_mirror(positions, state)
-    results = liquidation_results(positions, state, axes, market.protocol)
+    mismatches = set(_check_mirror(positions, state))
+    if mismatches and not store_unverified:
+        raise MirrorMismatchError(_mismatch_message(market, state, mismatches, len(positions)))
+    verified = [p for p in positions if p.account not in mismatches]
+    results = liquidation_results(verified, state, axes, market.protocol)
+    results += unverified_results(
+        [p for p in positions if p.account in mismatches], state, axes, market.protocol)
     bins, bands = histogram_and_bands(results, axes, config)
     record = ScanRecord(
         chain=chain.name, chain_id=chain.chain_id, market_key=market.key,
@@ -108,7 +122,7 @@ async def scan_market(
     )
     common = dict(record=record, axes=tuple(axes), results=tuple(results), bins=tuple(bins),
                   bands=tuple(bands), accounts_known=len(accounts), accounts_new=len(discovered),
-                  accounts_with_debt=len(positions), mirror_mismatches=tuple(mismatches),
+                  accounts_with_debt=len(positions), mirror_mismatches=tuple(sorted(mismatches)),
                   discovered_from_block=plan.from_block)
 
     # 6. store: the whole snapshot or nothing (persist.py)
@@ -126,6 +140,14 @@ async def _pin_block(rpc: RpcClient, chain: ChainConfig, block: int | None) -> i
     return block
 
 
+def _require_reviewed_revision(market: MarketConfig, state: AaveMarketState) -> None:
+    """Refuse a pool revision newer than any reviewed before reading every account."""
+    try:
+        arithmetic_for_revision(state.pool_revision, state.allow_unreviewed_revision)
+    except ConfigError as exc:
+        raise type(exc)(f"market {market.key}: {exc.message}") from None
+
+
 def _check_mirror(positions: Sequence[AaveAccount], state: AaveMarketState) -> list[Address]:
     """Accounts whose integer mirror disagrees with Pool.getUserAccountData at the block."""
     mismatches = []
@@ -137,9 +159,40 @@ def _check_mirror(positions: Sequence[AaveAccount], state: AaveMarketState) -> l
         ):
             mismatches.append(account.account)
     if mismatches:
-        log.warning("%d accounts differ from the pool's own account data (revision %d)",
-                    len(mismatches), state.pool_revision)
+        log.info("%d accounts differ from the pool's own account data (revision %d): %s",
+                    len(mismatches), state.pool_revision, ", ".join(mismatches[:5]))
     return mismatches
+
+
+def _mismatch_message(market: MarketConfig, state: AaveMarketState, mismatches: set[Address],
+                      accounts: int) -> str:
+    example = min(mismatches)
+    return (
+        f"market {market.key}: liqscan's health-factor mirror for pool revision "
+        f"{state.pool_revision} disagrees with the pool's own getUserAccountData at block "
+        f"{state.block} for {len(mismatches)} of {accounts} accounts (e.g. {example}); "
+        "nothing was stored. Rerun with --store-unverified to store them flagged "
+        "unverified, without prices, outside bins and bands"
+    )
+
+
+def unverified_results(
+    positions: Sequence[AaveAccount], state: AaveMarketState, axes: Sequence[Axis],
+    protocol: str,
+) -> list[PositionResult]:
+    """Accounts the mirror cannot reproduce: the pool's own totals, no price, no direction."""
+    return [
+        PositionResult(
+            market_key=state.market_key, protocol=protocol, account=account.account,
+            axis=axis.name, status=PositionStatus.UNVERIFIED, direction=None,
+            liquidation_price_8dec=None, axis_price_now_8dec=axis.reference_price_8dec,
+            health_factor_wad=account.reported_health_factor_wad,
+            collateral_usd_8dec=account.reported_collateral_8dec,
+            debt_usd_8dec=account.reported_debt_8dec, axis_collateral_usd_8dec=0,
+            seizable_usd_8dec=0, emode_category=account.emode_category,
+        )
+        for axis in axes for account in positions
+    ]
 
 
 def liquidation_results(

@@ -153,6 +153,7 @@ class AaveV3Adapter:
         return AaveMarketState(
             market_key=self.market.key, pool_revision=int(revision), base_unit=int(base_unit),
             block=block, block_timestamp=timestamp, reserves=reserves, emodes=emodes,
+            allow_unreviewed_revision=self.market.allow_unreviewed_revision,
         )
 
     async def _read_emodes(
@@ -295,6 +296,7 @@ def _reserve_from(asset: Address, data: tuple[Any, ...], symbol: CallResult, pri
         emode_category=(config >> 168) & 0xFF,
         price_8dec=price_8dec,
         debt_ceiling=(config >> 212) & ((1 << 40) - 1),
+        protocol_fee_bps=(config >> 152) & 0xFFFF,
     )
 
 

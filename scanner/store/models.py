@@ -35,7 +35,7 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-STATUS_VALUES = ("at_risk", "liquidatable_now", "not_sensitive")
+STATUS_VALUES = ("at_risk", "liquidatable_now", "not_sensitive", "unverified")
 DIRECTION_VALUES = ("down", "up")
 _DIRECTION_SQL = "direction IN ('down', 'up')"
 

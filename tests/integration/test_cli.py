@@ -46,7 +46,7 @@ def test_scan_then_bands_positions_and_exports(config_path: Path, tmp_path: Path
     scanned = liqscan("--config", cfg, "scan", "--json")
     assert scanned.returncode == 0, scanned.stderr
     (summary,) = json.loads(scanned.stdout)
-    assert summary["positions_with_debt"] > 100 and summary["mirror_mismatches"] == []
+    assert summary["positions_with_debt"] > 100 and summary["unverified_accounts"] == []
 
     bands = liqscan("--config", cfg, "bands", "--axis", "ETH", "--json")
     assert bands.returncode == 0, bands.stderr

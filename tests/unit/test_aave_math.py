@@ -9,6 +9,7 @@ from scanner.errors import ConfigError, InconsistentDataError
 from scanner.pipeline.aave_math import (
     MAX_UINT256,
     HealthArithmetic,
+    UnreviewedRevisionError,
     account_totals,
     arithmetic_for_revision,
     mul_div_ceil,
@@ -54,8 +55,10 @@ REFERENCE = account(
         pytest.param(5, HealthArithmetic.V3_2, id="v3.2"),
         pytest.param(7, HealthArithmetic.V3_2, id="v3.3"),
         pytest.param(8, HealthArithmetic.V3_2, id="v3.4"),
+        pytest.param(6, HealthArithmetic.V3_2, id="v3.2.1"),
         pytest.param(9, HealthArithmetic.V3_5, id="v3.5"),
-        pytest.param(11, HealthArithmetic.V3_5, id="v3.7"),
+        pytest.param(10, HealthArithmetic.V3_6, id="v3.6"),
+        pytest.param(11, HealthArithmetic.V3_6, id="v3.7"),
     ],
 )
 def test_arithmetic_for_revision(revision: int, expected: HealthArithmetic) -> None:
@@ -84,10 +87,17 @@ def test_impossible_revision_raises(revision: int) -> None:
 
 
 @pytest.mark.parametrize("revision", [12, 999])
-def test_newer_revision_uses_the_newest_arithmetic(
+def test_newer_revision_is_refused_naming_it(revision: int) -> None:
+    with pytest.raises(UnreviewedRevisionError, match=f"pool revision {revision} is newer than 11"
+                       ".*allow_unreviewed_revision = true"):
+        arithmetic_for_revision(revision)
+
+
+@pytest.mark.parametrize("revision", [12, 999])
+def test_newer_revision_with_opt_in_uses_the_newest_arithmetic(
     revision: int, caplog: pytest.LogCaptureFixture
 ) -> None:
-    assert arithmetic_for_revision(revision) is HealthArithmetic.V3_5
+    assert arithmetic_for_revision(revision, allow_unreviewed=True) is HealthArithmetic.V3_6
     assert "newer than 11" in caplog.text
 
 
@@ -117,6 +127,7 @@ def test_reference_position_v3_5_keeps_exact_weighted_sum() -> None:
         pytest.param(1, 299, id="v3.0-floors-debt"),  # 3 * 99_990_000 / 1e6 = 299.97
         pytest.param(5, 299, id="v3.2-floors-debt"),
         pytest.param(9, 300, id="v3.5-ceils-debt"),
+        pytest.param(10, 300, id="v3.6-ceils-debt"),
     ],
 )
 def test_debt_rounding(revision: int, debt_8dec: int) -> None:
@@ -137,13 +148,40 @@ def test_collateral_needs_the_user_flag(
     assert account_totals(account(*legs), market(1)).collateral_8dec == collateral_8dec
 
 
-def test_zero_lt_reserve_is_not_collateral() -> None:
-    state = market(1)
-    zero_lt = dict(state.reserves)
+def _zero_lt_weth(revision: int, emodes: dict[int, AaveEMode] | None = None) -> AaveMarketState:
+    zero_lt = dict(market(revision).reserves)
     zero_lt[WETH] = AaveReserve(WETH, "WETH", 0, 18, 0, 0, 0, 0, 2000 * USD)
-    state = AaveMarketState("test", 1, USD, 1, 1, zero_lt)
-    totals = account_totals(account((WETH, 10**18, 0, True), (USDC, 0, 10**6, False)), state)
+    return AaveMarketState("test", revision, USD, 1, 1, zero_lt, emodes or {})
+
+
+@pytest.mark.parametrize("revision", [1, 5, 9])
+def test_zero_lt_reserve_is_not_collateral_before_v3_6(revision: int) -> None:
+    emodes = {1: AaveEMode(1, 9000, 9300, 10100, "ETH", collateral_bitmap=1 << 0)}
+    state = _zero_lt_weth(revision, emodes if revision >= 5 else None)
+    emode = 1 if revision >= 5 else 0
+    position = account((WETH, 10**18, 0, True), (USDC, 0, 10**6, False), emode=emode)
+    totals = account_totals(position, state)
     assert (totals.collateral_8dec, totals.health_factor_wad) == (0, 0)
+
+
+def test_v3_6_emode_only_collateral_counts_at_the_emode_lt() -> None:
+    # Reserve LT 0, eMode bitmap bit 0 (WETH): collateral only inside the eMode, at 9300.
+    emodes = {1: AaveEMode(1, 9000, 9300, 10100, "ETH", collateral_bitmap=1 << 0)}
+    position = account((WETH, 10**18, 0, True), (USDC, 0, 1000 * 10**6, False), emode=1)
+    totals = account_totals(position, _zero_lt_weth(10, emodes))
+    debt = -(-1000 * 10**6 * 99_990_000 // 10**6)
+    assert (totals.collateral_8dec, totals.debt_8dec) == (2000 * USD, debt)
+    weighted = 2000 * USD * 9300
+    assert totals.health_factor_wad == (weighted * 10**18 + debt // 2) // debt // 10_000
+
+
+def test_v3_6_zero_lt_collateral_outside_emode_counts_with_zero_weight() -> None:
+    # Outside the eMode (user category 0) the value is collateral but weighs nothing.
+    position = account((WETH, 10**18, 0, True), (WBTC, 10**7, 0, True),
+                       (USDC, 0, 1000 * 10**6, False))
+    totals = account_totals(position, _zero_lt_weth(10))
+    assert totals.collateral_8dec == 2000 * USD + 6000 * USD
+    assert totals.weighted_collateral == 6000 * USD * 7500
 
 
 def test_no_debt_is_max_health_factor() -> None:

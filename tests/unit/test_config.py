@@ -254,6 +254,12 @@ BAD_ADDRESS = "0x2f39d218133AFaB8F2B819B1066c7E434Ad94E9e"
             id="bands-typo",
         ),
         pytest.param("[database]", "[database", "invalid TOML", id="bad-toml"),
+        pytest.param(
+            "start_block = 16291127",
+            'start_block = 16291127\nallow_unreviewed_revision = "yes"',
+            "markets[0].allow_unreviewed_revision must be true or false, not 'yes'",
+            id="allow-unreviewed-not-bool",
+        ),
     ],
 )
 def test_each_error_names_its_key(tmp_path: Path, old: str, new: str, message: str) -> None:
@@ -264,6 +270,13 @@ def test_each_error_names_its_key(tmp_path: Path, old: str, new: str, message: s
     assert text.startswith("config.toml: ")
     assert message in text
     assert "\n" not in text
+
+
+def test_allow_unreviewed_revision_defaults_off_and_can_be_set(tmp_path: Path) -> None:
+    assert load_text(tmp_path, VALID).markets[0].allow_unreviewed_revision is False
+    opted = VALID.replace("start_block = 16291127",
+                          "start_block = 16291127\nallow_unreviewed_revision = true")
+    assert load_text(tmp_path, opted).markets[0].allow_unreviewed_revision is True
 
 
 def test_duplicate_market_key(tmp_path: Path) -> None:

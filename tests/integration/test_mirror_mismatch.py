@@ -1,0 +1,95 @@
+"""A health-factor mirror that disagrees with the Pool never becomes a liquidation price.
+
+The disagreement is a rounding bug planted in the mirror (percentMul floored instead of
+half-up, as a mirror written from reading sources might have it), so the real v3.0 Pool's
+getUserAccountData at the scan block disagrees for some accounts. The scan must then store
+nothing and exit 65 naming the market, the revision and the number of accounts; with
+--store-unverified it stores them flagged `unverified`, without a price, outside every bin
+and band, and counts them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+
+import pytest
+
+from scanner import cli
+from scanner.config import Config
+from scanner.devnet.network import Devnet
+from scanner.domain import PositionStatus
+from scanner.errors import MirrorMismatchError
+from scanner.pipeline import aave_math
+from scanner.pipeline.scan import ScanOutcome, scan_market
+from scanner.store.repository import Repository
+from tests.integration.scan_helpers import devnet_config, fresh_repo, scan
+
+pytestmark = pytest.mark.integration
+
+
+def _floored_percent_mul(value: int, percentage_bps: int) -> int:
+    return value * percentage_bps // aave_math.PERCENTAGE_FACTOR
+
+
+@pytest.fixture
+def wrong_mirror(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The v3.0 rule with percentMul floored: a mirror known to be wrong for some accounts."""
+    monkeypatch.setattr(aave_math, "percent_mul", _floored_percent_mul)
+
+
+def test_a_disagreeing_mirror_fails_the_scan_and_stores_nothing(
+    devnet: Devnet, db_url: str, tmp_path: Path, wrong_mirror: None
+) -> None:
+    config = devnet_config(devnet, tmp_path, db_url)
+    repo = fresh_repo(config)
+    market = config.markets[0].key
+    with pytest.raises(MirrorMismatchError) as raised:
+        scan(config, repo)
+    message = raised.value.message
+    assert f"market {market}" in message and "pool revision 1" in message
+    assert "--store-unverified" in message and "nothing was stored" in message
+    count = re.search(r"block \d+ for (\d+) of (\d+) accounts", message)
+    assert count is not None and 0 < int(count[1]) <= int(count[2])
+    assert repo.latest_scan_id(market) is None
+    assert repo.get_cursor(market) is None and repo.known_accounts(market) == {}
+
+
+def test_store_unverified_keeps_them_without_prices_outside_bins_and_bands(
+    devnet: Devnet, db_url: str, tmp_path: Path, wrong_mirror: None
+) -> None:
+    config = devnet_config(devnet, tmp_path, db_url)
+    repo = fresh_repo(config)
+    outcome = scan_unverified(config, repo)
+    assert outcome.mirror_mismatches, "the wrong rule must disagree with the pool somewhere"
+    stored = repo.load_positions(outcome.scan_id)
+    unverified = [p for p in stored if p.status is PositionStatus.UNVERIFIED]
+    assert {p.account for p in unverified} == set(outcome.mirror_mismatches)
+    for position in unverified:
+        assert position.liquidation_price_8dec is None and position.direction is None
+        assert position.seizable_usd_8dec == 0
+    priced = [p for p in stored if p.liquidation_price_8dec is not None]
+    assert not {p.account for p in priced} & set(outcome.mirror_mismatches)
+    in_bins = sum(b.positions for b in repo.load_bins(outcome.scan_id))
+    at_risk = sum(p.status is PositionStatus.AT_RISK for p in stored)
+    assert in_bins <= at_risk  # bins count at-risk positions only (within their range)
+    for band in repo.load_bands(outcome.scan_id):
+        assert not set(band.top_accounts) & set(outcome.mirror_mismatches)
+
+
+def scan_unverified(config: Config, repo: Repository) -> ScanOutcome:
+    return asyncio.run(scan_market(config, config.markets[0], repo, store_unverified=True))
+
+
+def test_cli_exits_65_with_one_line_naming_the_fix(
+    devnet: Devnet, db_url: str, tmp_path: Path, wrong_mirror: None,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    config = devnet_config(devnet, tmp_path, db_url)
+    path = tmp_path / "config.toml"
+    assert cli.main(["--config", str(path), "scan"]) == 65
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("liqscan: error: market ")
+    assert "Traceback" not in err[0]
+    assert fresh_repo(config).latest_scan_id() is None
