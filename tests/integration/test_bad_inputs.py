@@ -351,3 +351,14 @@ def test_demo_refuses_a_directory_with_other_files(tmp_path: Path) -> None:
     assert "is not empty and is not a previous demo output" in result.error_line()
     assert keep.read_text() == "mine" and sorted(p.name for p in tmp_path.iterdir()) == [
         "precious.txt"]
+
+
+@pytest.mark.parametrize("hostile", ["ETH' OR '1'='1", "x'; DROP TABLE scans; --",
+                                     'ETH" --', "%"])
+def test_hostile_values_are_bound_not_spliced(scanned: Path, hostile: str) -> None:
+    for option in ("--axis", "--market"):
+        result = liqscan("--config", str(scanned), "positions", option, hostile, "--json")
+        assert result.code == 2, result.err
+        assert hostile in result.error_line() and result.out == ""
+    listed = liqscan("--config", str(scanned), "bands", "--json")
+    assert listed.code == 0 and listed.out.strip() != "[]"  # the scan and its tables are intact
