@@ -135,6 +135,7 @@ def _interrupted() -> int:
 def _setup_logging(verbose: bool) -> None:
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="liqscan: %(message)s", stream=sys.stderr)
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # its INFO is migration chatter
     for handler in logging.getLogger().handlers:
         handler.addFilter(ScrubFilter())  # API keys never reach the log, whoever logs
 

@@ -44,11 +44,13 @@ def require_same_snapshot(
     fresh = sorted(results, key=_position_key)
     if stored == fresh:
         return
-    if plan.rediscover_reason is not None:
+    missing = {r.account for r in fresh} - {r.account for r in stored}
+    if plan.rediscover_reason is not None or missing:
+        why = plan.rediscover_reason or "was it made with a later start_block?"
         raise InconsistentDataError(
-            f"block {block} was scanned before (scan {scan_id}) with a different discovery "
-            f"range ({plan.rediscover_reason}), and the stored scan lacks borrowers found now: "
-            "scan a newer block to store a complete snapshot; nothing was written"
+            f"block {block} was scanned before (scan {scan_id}) and that scan lacks "
+            f"{len(missing)} borrowers known now ({why}): scan a newer block to store a "
+            "complete snapshot; nothing was written"
         )
     raise InconsistentDataError(
         f"block {block} was scanned before (scan {scan_id}) and the chain now answers "
