@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import sys
+import traceback
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -23,6 +24,7 @@ from scanner.errors import ScannerError, UsageError
 from scanner.pipe import protect_stdout
 from scanner.redact import ScrubFilter, scrub
 
+EXIT_BUG = 1
 EXIT_INTERRUPTED = 130
 
 
@@ -125,6 +127,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return exc.exit_code
         except KeyboardInterrupt:
             return _interrupted()
+        except Exception:
+            # A bug: the traceback helps, but not with an API key in it.
+            print(scrub(traceback.format_exc()), file=sys.stderr, end="")
+            return EXIT_BUG
 
 
 def _interrupted() -> int:
