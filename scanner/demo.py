@@ -11,6 +11,7 @@ import argparse
 import asyncio
 from pathlib import Path
 
+from scanner import interrupts
 from scanner.config import load_config
 from scanner.devnet.network import seeded_devnet, write_config
 from scanner.devnet.population import ClusterSpec
@@ -68,6 +69,8 @@ def run_demo(args: argparse.Namespace) -> int:
         outcome = asyncio.run(scan_market(config, market, repo))
     print(f"\nscanned {market.key} at block {outcome.record.block:,}: "
           f"{outcome.accounts_with_debt:,} positions with debt (scan {outcome.scan_id})")
+    if interrupts.release():  # Ctrl-C while the scan was being stored: it is, and said so
+        raise KeyboardInterrupt
     for axis in outcome.axes:
         on_axis = [r for r in outcome.results if r.axis == axis.name]
         at_risk = [r for r in on_axis if r.direction == Direction.DOWN and r.liquidation_price_8dec]
