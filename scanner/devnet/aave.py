@@ -81,12 +81,12 @@ def _deploy(rpc: DevnetRpc, package: str, name: str, types: list[str] | None = N
     return rpc.deploy(DEPLOYER, code, encode(types or [], args or []))
 
 
-def _read_address(rpc: DevnetRpc, to: str, signature: str, *args: Any) -> str:
+def read_address(rpc: DevnetRpc, to: str, signature: str, *args: Any) -> str:
     (address,) = decode(["address"], rpc.eth_call(to, calldata(signature, *args)))
     return str(to_checksum_address(address))
 
 
-def _admin_calls(rpc: DevnetRpc, calls: list[tuple[str, str, tuple[Any, ...]]]) -> None:
+def admin_calls(rpc: DevnetRpc, calls: list[tuple[str, str, tuple[Any, ...]]]) -> None:
     """Send (target, signature, args) calls from the deployer, in order."""
     rpc.send_many([Tx(DEPLOYER, to, calldata(sig, *args)) for to, sig, args in calls])
 
@@ -95,22 +95,22 @@ def _deploy_core(rpc: DevnetRpc, spec: MarketSpec) -> dict[str, str]:
     """Provider, ACL, linked Pool and PoolConfigurator behind their proxies."""
     provider = _deploy(rpc, CORE, "PoolAddressesProvider", ["string", "address"],
                        [spec.market_id, DEPLOYER])
-    _admin_calls(rpc, [(provider, "setACLAdmin(address)", (DEPLOYER,))])
+    admin_calls(rpc, [(provider, "setACLAdmin(address)", (DEPLOYER,))])
     acl = _deploy(rpc, CORE, "ACLManager", ["address"], [provider])
     roles = ("addPoolAdmin", "addRiskAdmin", "addAssetListingAdmin", "addEmergencyAdmin")
-    _admin_calls(rpc, [(provider, "setACLManager(address)", (acl,))]
+    admin_calls(rpc, [(provider, "setACLManager(address)", (acl,))]
                  + [(acl, f"{role}(address)", (DEPLOYER,)) for role in roles])
     libraries = {name: _deploy(rpc, CORE, name) for name in (*POOL_LIBRARIES, "ConfiguratorLogic")}
     libraries["FlashLoanLogic"] = _deploy(rpc, CORE, "FlashLoanLogic", libraries=libraries)
     pool_impl = _deploy(rpc, CORE, "Pool", ["address"], [provider], libraries)
-    _admin_calls(rpc, [(provider, "setPoolImpl(address)", (pool_impl,))])
+    admin_calls(rpc, [(provider, "setPoolImpl(address)", (pool_impl,))])
     configurator_impl = _deploy(rpc, CORE, "PoolConfigurator", libraries=libraries)
-    _admin_calls(rpc, [(provider, "setPoolConfiguratorImpl(address)", (configurator_impl,))])
+    admin_calls(rpc, [(provider, "setPoolConfiguratorImpl(address)", (configurator_impl,))])
     return {
         "provider": provider,
         "acl_manager": acl,
-        "pool": _read_address(rpc, provider, "getPool()"),
-        "configurator": _read_address(rpc, provider, "getPoolConfigurator()"),
+        "pool": read_address(rpc, provider, "getPool()"),
+        "configurator": read_address(rpc, provider, "getPoolConfigurator()"),
     }
 
 
@@ -188,7 +188,7 @@ def _configure_reserves(rpc: DevnetRpc, spec: MarketSpec, configurator: str,
                        e.label)))
     calls += [(configurator, "setAssetEModeCategory(address,uint8)",
                (tokens[r.symbol], r.emode_category)) for r in spec.reserves if r.emode_category]
-    _admin_calls(rpc, calls)
+    admin_calls(rpc, calls)
 
 
 def deploy_aave(rpc: DevnetRpc, spec: MarketSpec | None = None) -> AaveDeployment:
@@ -206,7 +206,7 @@ def deploy_aave(rpc: DevnetRpc, spec: MarketSpec | None = None) -> AaveDeploymen
                       [aggregators[s] for s in symbols], "0x" + "00" * 20, "0x" + "00" * 20,
                       PRICE_UNIT_8DEC])
     data_provider = _deploy(rpc, CORE, "AaveProtocolDataProvider", ["address"], [core["provider"]])
-    _admin_calls(rpc, [(core["provider"], "setPriceOracle(address)", (oracle,)),
+    admin_calls(rpc, [(core["provider"], "setPriceOracle(address)", (oracle,)),
                        (core["provider"], "setPoolDataProvider(address)", (data_provider,))])
     usd_aggregator = _deploy(rpc, CORE, "MockAggregator", ["int256"], [PRICE_UNIT_8DEC])
     ui_data_provider = _deploy(rpc, PERIPHERY, "UiPoolDataProviderV3", ["address", "address"],
@@ -214,7 +214,7 @@ def deploy_aave(rpc: DevnetRpc, spec: MarketSpec | None = None) -> AaveDeploymen
     # 3. reserves, their risk parameters, eMode
     _list_reserves(rpc, spec, core, tokens)
     _configure_reserves(rpc, spec, core["configurator"], tokens)
-    a_tokens, debt_tokens = _reserve_tokens(rpc, data_provider, tokens)
+    a_tokens, debt_tokens = reserve_tokens(rpc, data_provider, tokens)
     return AaveDeployment(
         provider=core["provider"], pool=core["pool"], configurator=core["configurator"],
         oracle=oracle, data_provider=data_provider, ui_data_provider=ui_data_provider,
@@ -225,7 +225,7 @@ def deploy_aave(rpc: DevnetRpc, spec: MarketSpec | None = None) -> AaveDeploymen
     )
 
 
-def _reserve_tokens(rpc: DevnetRpc, data_provider: str,
+def reserve_tokens(rpc: DevnetRpc, data_provider: str,
                     tokens: Mapping[str, str]) -> tuple[dict[str, str], dict[str, str]]:
     a_tokens: dict[str, str] = {}
     debt_tokens: dict[str, str] = {}

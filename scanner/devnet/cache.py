@@ -7,9 +7,10 @@ Layout under the cache directory (`.cache/devnet/` in the project root, or LIQSC
     <key>/devnet.json  deployments, the seed/sizes and a summary of the plans
 
 The key hashes everything that decides the chain's content: the npm toolchain versions, the
-seed and sizes, the clusters, the market spec and the devnet's own sources (the generator and
-seeder code, the Solidity contracts). Each file is written to a temporary name and renamed, and
-devnet.json is written last, so a half-written entry is never taken for a complete one.
+seed and sizes (v3.0, v3.6 and Morpho positions), the clusters, the market specs and the
+devnet's own sources (the generator and seeder code, the Solidity contracts). Each file is
+written to a temporary name and renamed, and devnet.json is written last, so a half-written
+entry is never taken for a complete one.
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ CACHE_FORMAT = 1
 _TRACES_RE = re.compile(rb'"traces":\[.*?\],"exit":', re.DOTALL)
 NPM_PACKAGES = (
     "@aave/core-v3", "@aave/periphery-v3", "@foundry-rs/anvil-linux-amd64",
-    "@morpho-org/morpho-blue", "solc",
+    "@morpho-org/morpho-blue", "solc", "@aave-dao/aave-v3-origin", "@bgd-labs/solidity-utils",
+    "@openzeppelin/contracts", "@openzeppelin/contracts-upgradeable", "solc-0827",
 )
 
 
@@ -65,8 +67,9 @@ def _sources_digest() -> str:
     return digest.hexdigest()
 
 
-def cache_key(seed: int, n_aave: int, n_morpho: int, clusters: Sequence[str]) -> str:
-    material = {
+def cache_key(seed: int, n_aave: int, n_morpho: int, clusters: Sequence[str],
+              n_aave36: int = 0) -> str:
+    material: dict[str, object] = {
         "format": CACHE_FORMAT,
         "npm": _npm_versions(),
         "seed": seed,
@@ -75,6 +78,8 @@ def cache_key(seed: int, n_aave: int, n_morpho: int, clusters: Sequence[str]) ->
         "clusters": list(clusters),
         "sources": _sources_digest(),
     }
+    if n_aave36:  # absent when 0, so devnets without the v3.6 market keep their keys
+        material["n_aave36"] = n_aave36
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()[:24]
 
 

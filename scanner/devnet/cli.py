@@ -1,4 +1,5 @@
-"""`liqscan devnet up`: a local anvil with the seeded Aave (+ Morpho) devnet, served until Ctrl-C.
+"""`liqscan devnet up`: a local anvil with the seeded Aave v3.0 + v3.6 (+ Morpho) devnet, served
+until Ctrl-C.
 
     liqscan devnet up --aave-positions 2000 --cluster WETH:5000000:2400:2500 --write-config c.toml
 
@@ -26,6 +27,8 @@ def register(subparsers: Any) -> None:
     devnet_sub = devnet.add_subparsers(dest="devnet_command", required=True)
     up = devnet_sub.add_parser("up", help="start a seeded devnet and serve it until Ctrl-C")
     up.add_argument("--aave-positions", type=int, default=600, metavar="N")
+    up.add_argument("--aave36-positions", type=int, default=300, metavar="N",
+                    help="borrowers of the second market, real Aave v3.6 (0: no such market)")
     up.add_argument("--morpho-positions", type=int, default=0, metavar="M")
     up.add_argument("--seed", type=int, default=7, metavar="S")
     up.add_argument("--port", type=int, default=0, metavar="P", help="0 = any free port")
@@ -46,14 +49,20 @@ def cmd_devnet_up(args: argparse.Namespace) -> int:
     clusters = [ClusterSpec.parse(text) for text in args.cluster]
     with seeded_devnet(seed=args.seed, aave_positions=args.aave_positions,
                        morpho_positions=args.morpho_positions, clusters=clusters,
-                       port=args.port, use_cache=not args.no_cache) as devnet:
+                       port=args.port, use_cache=not args.no_cache,
+                       aave36_positions=args.aave36_positions) as devnet:
         source = "loaded from cache" if devnet.from_cache else "built"
         aave = devnet.aave
         print(f"devnet {source}: {devnet.rpc_url} (chain id 31337, head block "
               f"{devnet.head_block})")
-        print(f"  Aave PoolAddressesProvider {aave.provider}  Pool {aave.pool}  "
+        print(f"  Aave v3.0 PoolAddressesProvider {aave.provider}  Pool {aave.pool}  "
               f"AaveOracle {aave.oracle}  deploy block {aave.deploy_block}")
-        print(f"  {len(devnet.aave_plans)} Aave positions, {len(devnet.morpho_plans)} Morpho")
+        if devnet.aave36 is not None:
+            v36 = devnet.aave36
+            print(f"  Aave v3.6 PoolAddressesProvider {v36.provider}  Pool {v36.pool}  "
+                  f"AaveOracle {v36.oracle}  deploy block {v36.deploy_block}")
+        print(f"  {len(devnet.aave_plans)} Aave v3.0 positions, {len(devnet.aave36_plans)} "
+              f"Aave v3.6, {len(devnet.morpho_plans)} Morpho")
         if devnet.morpho is not None:
             print(f"  Morpho {devnet.morpho.morpho}")
         if args.write_config:

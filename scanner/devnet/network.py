@@ -1,11 +1,13 @@
-"""A complete seeded devnet: Aave V3 (+ Morpho Blue) with borrowers, built or loaded from cache.
+"""A complete seeded devnet: Aave V3 (+ the v3.6 market, + Morpho Blue) with borrowers, built
+or loaded from cache.
 
-    with seeded_devnet(seed=7, aave_positions=600, morpho_positions=100) as devnet:
+    with seeded_devnet(seed=7, aave_positions=600, aave36_positions=300) as devnet:
         write_config(devnet, Path("config.toml"))
         ...  # scan devnet.rpc_url
 
 Plans are pure functions of (seed, sizes, clusters), so a cached chain is reloaded with
-`anvil --load-state` and its plans are simply generated again.
+`anvil --load-state` and its plans are simply generated again. The v3.6 market (`aave36`) is
+deployed only when v3.6 positions are asked for, so devnets without it never compile it.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from scanner.devnet.aave import AaveDeployment, deploy_aave
+from scanner.devnet.aave36 import deploy_aave36
 from scanner.devnet.aave_spec import load_market_spec
 from scanner.devnet.anvil import CHAIN_ID, Anvil
 from scanner.devnet.cache import CacheEntry, cache_entry, cache_key
@@ -30,11 +33,14 @@ from scanner.devnet.morpho import (
 )
 from scanner.devnet.multicall import install_multicall
 from scanner.devnet.population import AavePositionPlan, ClusterSpec, generate_aave_population
+from scanner.devnet.population36 import generate_aave36_population
 from scanner.devnet.rpc import DevnetRpc
 from scanner.devnet.seed_aave import seed_aave
+from scanner.devnet.seed_aave36 import seed_aave36
 from scanner.errors import ConfigError, InconsistentDataError
 
 AAVE_MARKET_KEY = "aave-v3-devnet"
+AAVE36_MARKET_KEY = "aave-v36-devnet"
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,8 @@ class Devnet:
     morpho_plans: tuple[MorphoPositionPlan, ...]
     head_block: int  # the chain's head once seeding finished
     from_cache: bool
+    aave36: AaveDeployment | None = None  # the v3.6 market, when v3.6 positions were asked for
+    aave36_plans: tuple[AavePositionPlan, ...] = ()
 
     @property
     def port(self) -> int:
@@ -62,25 +70,36 @@ def _plans(seed: int, aave_positions: int, morpho_positions: int,
     return generate_aave_population(seed, aave_positions, clusters)
 
 
+def _plans36(seed: int, aave36_positions: int) -> list[AavePositionPlan]:
+    return generate_aave36_population(seed, aave36_positions)
+
+
 def build_devnet(node: Anvil | DevnetRpc, seed: int, aave_positions: int,
-                 morpho_positions: int = 0, clusters: Sequence[ClusterSpec] = ()) -> Devnet:
+                 morpho_positions: int = 0, clusters: Sequence[ClusterSpec] = (),
+                 aave36_positions: int = 0) -> Devnet:
     """Deploy everything on a fresh node and open every planned position."""
     rpc = node if isinstance(node, DevnetRpc) else DevnetRpc(node.url)
     aave_plans = _plans(seed, aave_positions, morpho_positions, clusters)
-    # 1. infrastructure and markets
+    aave36_plans = _plans36(seed, aave36_positions)
+    # 1. infrastructure and markets (v3.6 lists the v3.0 tokens and reads the same feeds)
     install_multicall(rpc)
     aave = deploy_aave(rpc)
+    aave36 = deploy_aave36(rpc, aave) if aave36_positions else None
     morpho = None
     if morpho_positions:
         morpho = deploy_morpho(rpc, aave.deployer, aave.tokens, price_source=aave.oracle)
-    # 2. borrowers (Aave also moves its dedicated LINK feed to the final price)
+    # 2. borrowers: v3.6 first, because the v3.0 seeding ends by moving the shared LINK feed
+    #    to its final price, which makes both markets' LINK loans liquidatable
+    if aave36 is not None:
+        seed_aave36(rpc, aave36, aave36_plans)
     seed_aave(rpc, aave, aave_plans)
     morpho_plans: list[MorphoPositionPlan] = []
     if morpho is not None:
         morpho_plans = plan_morpho_positions(seed, morpho_positions, morpho.markets)
         seed_morpho(rpc, morpho, morpho_plans)
     return Devnet(rpc.url, seed, aave, tuple(aave_plans), tuple(clusters), morpho,
-                  tuple(morpho_plans), rpc.block_number(), from_cache=False)
+                  tuple(morpho_plans), rpc.block_number(), from_cache=False, aave36=aave36,
+                  aave36_plans=tuple(aave36_plans))
 
 
 def _meta(devnet: Devnet, rpc: DevnetRpc) -> dict[str, Any]:
@@ -89,6 +108,8 @@ def _meta(devnet: Devnet, rpc: DevnetRpc) -> dict[str, Any]:
         "seed": devnet.seed,
         "aave": devnet.aave.to_dict(),
         "morpho": devnet.morpho.to_dict() if devnet.morpho else None,
+        "aave36": devnet.aave36.to_dict() if devnet.aave36 else None,
+        "aave36_positions_by_kind": dict(Counter(p.kind for p in devnet.aave36_plans)),
         "head_block": devnet.head_block,
         "head_timestamp": int(head["timestamp"], 16),
         "aave_positions_by_kind": dict(Counter(p.kind for p in devnet.aave_plans)),
@@ -98,22 +119,24 @@ def _meta(devnet: Devnet, rpc: DevnetRpc) -> dict[str, Any]:
 
 
 def _entry(seed: int, aave_positions: int, morpho_positions: int,
-           clusters: Sequence[ClusterSpec]) -> CacheEntry:
+           clusters: Sequence[ClusterSpec], aave36_positions: int) -> CacheEntry:
     return cache_entry(cache_key(seed, aave_positions, morpho_positions,
-                                 [c.key() for c in clusters]))
+                                 [c.key() for c in clusters], aave36_positions))
 
 
 def save_to_cache(devnet: Devnet) -> CacheEntry:
     """Dump the node's state and the deployments into the cache entry of this devnet."""
     rpc = DevnetRpc(devnet.rpc_url)
     n_background = sum(p.cluster is None for p in devnet.aave_plans)
-    entry = _entry(devnet.seed, n_background, len(devnet.morpho_plans), devnet.clusters)
+    entry = _entry(devnet.seed, n_background, len(devnet.morpho_plans), devnet.clusters,
+                   len(devnet.aave36_plans))
     entry.write(str(rpc.call("anvil_dumpState")), _meta(devnet, rpc))
     return entry
 
 
 def _load(node: Anvil, entry: CacheEntry, seed: int, aave_plans: list[AavePositionPlan],
-          morpho_positions: int, clusters: Sequence[ClusterSpec]) -> Devnet:
+          morpho_positions: int, clusters: Sequence[ClusterSpec],
+          aave36_plans: list[AavePositionPlan]) -> Devnet:
     rpc = DevnetRpc(node.url)
     meta = entry.read_meta()
     if rpc.block_number() != meta["head_block"]:
@@ -124,37 +147,55 @@ def _load(node: Anvil, entry: CacheEntry, seed: int, aave_plans: list[AavePositi
     rpc.call("evm_setTime", [meta["head_timestamp"]])
     morpho = MorphoDeployment.from_dict(meta["morpho"]) if meta["morpho"] else None
     morpho_plans = plan_morpho_positions(seed, morpho_positions, morpho.markets) if morpho else []
+    aave36 = AaveDeployment.from_dict(meta["aave36"]) if meta.get("aave36") else None
     return Devnet(node.url, seed, AaveDeployment.from_dict(meta["aave"]), tuple(aave_plans),
                   tuple(clusters), morpho, tuple(morpho_plans), meta["head_block"],
-                  from_cache=True)
+                  from_cache=True, aave36=aave36, aave36_plans=tuple(aave36_plans))
 
 
 @contextlib.contextmanager
 def seeded_devnet(seed: int = 7, aave_positions: int = 600, morpho_positions: int = 0,
                   clusters: Sequence[ClusterSpec] = (), port: int = 0,
-                  use_cache: bool = True) -> Iterator[Devnet]:
+                  use_cache: bool = True, aave36_positions: int = 0) -> Iterator[Devnet]:
     """Start anvil with the seeded devnet (from the cache when possible); stop it on exit."""
     aave_plans = _plans(seed, aave_positions, morpho_positions, clusters)
-    entry = _entry(seed, aave_positions, morpho_positions, clusters)
+    aave36_plans = _plans36(seed, aave36_positions)
+    entry = _entry(seed, aave_positions, morpho_positions, clusters, aave36_positions)
     if use_cache and entry.exists():
         with Anvil.start(port=port, state_file=entry.state_file) as node:
-            yield _load(node, entry, seed, aave_plans, morpho_positions, clusters)
+            yield _load(node, entry, seed, aave_plans, morpho_positions, clusters, aave36_plans)
         return
     with Anvil.start(port=port) as node:
-        devnet = build_devnet(node, seed, aave_positions, morpho_positions, clusters)
+        devnet = build_devnet(node, seed, aave_positions, morpho_positions, clusters,
+                              aave36_positions)
         if use_cache:
             save_to_cache(devnet)
         yield devnet
 
 
+def _market_section(key: str, aave: AaveDeployment) -> str:
+    return f"""
+[[markets]]
+key = "{key}"
+chain = "devnet"
+protocol = "aave-v3"
+pool_addresses_provider = "{aave.provider}"
+start_block = {aave.deploy_block}
+"""
+
+
 def write_config(devnet: Devnet, path: Path, database_url: str = "sqlite:///liqscan.db") -> None:
-    """A ready liqscan config.toml that scans this devnet's Aave market."""
+    """A ready liqscan config.toml that scans this devnet's Aave markets (v3.0, and v3.6 when
+    the devnet has it)."""
     spec = load_market_spec()
     axes = "".join(
         f"\n[axes.{axis}]\nmembers = [{', '.join(repr(s) for s in spec.axis_members(axis))}]\n"
         .replace("'", '"')
         for axis in ("ETH", "BTC")
     )
+    markets = _market_section(AAVE_MARKET_KEY, devnet.aave)
+    if devnet.aave36 is not None:
+        markets += _market_section(AAVE36_MARKET_KEY, devnet.aave36)
     text = f"""# liqscan config for the local devnet (seed {devnet.seed}), by `liqscan devnet up`.
 [database]
 url = "{database_url}"
@@ -163,13 +204,6 @@ url = "{database_url}"
 rpc_url = "{devnet.rpc_url}"
 chain_id = {CHAIN_ID}
 confirmations = 0
-
-[[markets]]
-key = "{AAVE_MARKET_KEY}"
-chain = "devnet"
-protocol = "aave-v3"
-pool_addresses_provider = "{devnet.aave.provider}"
-start_block = {devnet.aave.deploy_block}
-{axes}"""
+{markets}{axes}"""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)

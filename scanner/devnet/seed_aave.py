@@ -24,7 +24,7 @@ WHALE_BASE_LIQUIDITY_USD = 50_000_000  # per borrowable asset, on top of twice t
 WHALE = account_address(2**63 - 1, 0)  # an account no plan can collide with (seed < 2**63)
 
 
-def _supply_txs(pool: str, token: str, account: str, amount_raw: int) -> list[Tx]:
+def supply_txs(pool: str, token: str, account: str, amount_raw: int) -> list[Tx]:
     return [
         Tx(account, token, calldata("mint(uint256)", amount_raw)),
         Tx(account, token, calldata("approve(address,uint256)", pool, amount_raw)),
@@ -38,7 +38,7 @@ def position_txs(aave: AaveDeployment, plan: AavePositionPlan, spec: MarketSpec)
     txs: list[Tx] = []
     for symbol, amount_raw in plan.supplies:
         token = aave.tokens[symbol]
-        txs += _supply_txs(aave.pool, token, plan.account, amount_raw)
+        txs += supply_txs(aave.pool, token, plan.account, amount_raw)
         if spec.reserve(symbol).debt_ceiling_usd:
             # v3.0.2+ never turns an isolated asset on as collateral by itself on supply
             txs.append(Tx(plan.account, aave.pool, calldata(
@@ -67,7 +67,7 @@ def whale_supplies_raw(spec: MarketSpec, plans: Iterable[AavePositionPlan]) -> d
     return supplies
 
 
-def _send_in_chunks(rpc: DevnetRpc, txs: Sequence[Tx]) -> None:
+def send_in_chunks(rpc: DevnetRpc, txs: Sequence[Tx]) -> None:
     for start in range(0, len(txs), TXS_PER_SEND):
         rpc.send_many(txs[start:start + TXS_PER_SEND])
 
@@ -79,10 +79,10 @@ def seed_aave(rpc: DevnetRpc, aave: AaveDeployment, plans: Sequence[AavePosition
     # 1. the liquidity whale (its first supply is WETH, so it never enters isolation mode)
     whale_txs: list[Tx] = []
     for symbol, amount_raw in whale_supplies_raw(spec, plans).items():
-        whale_txs += _supply_txs(aave.pool, aave.tokens[symbol], WHALE, amount_raw)
-    _send_in_chunks(rpc, whale_txs)
+        whale_txs += supply_txs(aave.pool, aave.tokens[symbol], WHALE, amount_raw)
+    send_in_chunks(rpc, whale_txs)
     # 2. every position, account by account
-    _send_in_chunks(rpc, [tx for plan in plans for tx in position_txs(aave, plan, spec)])
+    send_in_chunks(rpc, [tx for plan in plans for tx in position_txs(aave, plan, spec)])
     # 3. feeds that opened at a different price (LINK) move to their final price
     moved = {r.symbol: r.price_8dec for r in spec.reserves if r.seed_price_8dec != r.price_8dec}
     return set_prices(rpc, aave, moved)

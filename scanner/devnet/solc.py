@@ -1,4 +1,5 @@
-"""Compile Solidity with the pinned npm solc-js (0.8.19), offline, with an on-disk cache.
+"""Compile Solidity with a pinned npm solc-js (0.8.19, or another via `CompilerSettings`),
+offline, with an on-disk cache.
 
     contracts = compile_sources({"Morpho.sol": morpho_src / "Morpho.sol"})
     morpho = contracts["Morpho"]          # CompiledContract(abi, bytecode, deployed_bytecode)
@@ -10,6 +11,9 @@ solc version and settings) is a complete cache key, and solc never touches the f
 Resolution follows solc's own rules for source unit names: a relative import (`./x`, `../x`) is
 joined to the importing unit's directory; any other import is a unit name looked up under the
 roots (default: `contracts/src` and `node_modules`, so `@morpho-org/morpho-blue/src/...` works).
+A non-relative import is first rewritten by the settings' remappings (longest prefix wins), as
+solc's own `prefix=target` remappings rewrite it: the rewritten path is the unit name, so a file
+reached through two spellings is still one source unit.
 """
 
 from __future__ import annotations
@@ -41,8 +45,22 @@ EVM_VERSION = "paris"  # solc 0.8.19's default, named so the cache key does not 
 _COMPILE_TIMEOUT_SECONDS = 900.0
 _COMPILE_SCRIPT = Path(__file__).with_name("compile.js")
 
-_COMMENT_RE = re.compile(r"/\*.*?\*/|//[^\n]*", re.DOTALL)
+# String literals are matched first so a `//` inside an import path (aave-v3-origin has
+# `'.../contracts//IERC20.sol'`) is not taken for a comment.
+_COMMENT_RE = re.compile(r"(\"[^\"\n]*\"|'[^'\n]*')|/\*.*?\*/|//[^\n]*", re.DOTALL)
 _IMPORT_RE = re.compile(r"\bimport\s+(?:[^;\"']*?\s+from\s+)?[\"']([^\"']+)[\"']")
+
+
+@dataclass(frozen=True)
+class CompilerSettings:
+    """Which solc-js package compiles, and how. Defaults: Morpho Blue's production settings."""
+
+    solc_package: str = "solc"  # npm directory name, e.g. "solc-0827" (an npm alias)
+    optimizer_runs: int = DEFAULT_OPTIMIZER_RUNS
+    via_ir: bool = False
+    evm_version: str = EVM_VERSION
+    bytecode_hash: str | None = None  # solc's metadata.bytecodeHash ("none" drops the CBOR hash)
+    remappings: tuple[tuple[str, str], ...] = ()  # (prefix, target) pairs
 
 
 @dataclass(frozen=True)
@@ -72,26 +90,33 @@ def compile_sources(
     roots: Sequence[Path] | None = None,
     optimizer_runs: int = DEFAULT_OPTIMIZER_RUNS,
     via_ir: bool = False,
+    settings: CompilerSettings | None = None,
+    select: Mapping[str, Sequence[str]] | None = None,
 ) -> dict[str, CompiledContract]:
     """Compile `sources` (unit name -> file path or source text) and everything they import.
 
+    `settings` replaces `optimizer_runs`/`via_ir` when given. `select` (unit -> contract names)
+    limits code generation to those contracts, which is much faster for a large code base.
     Returns contracts keyed by `"<unit>:<Name>"`, and also by bare `Name` when that name is
     unique. Cached under `cache_root()/solc`, keyed by inputs + solc version + settings.
     """
-    all_sources = resolve_imports(sources, default_roots() if roots is None else roots)
-    standard_input = _standard_json(all_sources, optimizer_runs, via_ir)
-    solc_version = npm_package_version("solc")
+    settings = settings or CompilerSettings(optimizer_runs=optimizer_runs, via_ir=via_ir)
+    all_sources = resolve_imports(sources, default_roots() if roots is None else roots,
+                                  settings.remappings)
+    standard_input = _standard_json(all_sources, settings, select)
+    solc_version = npm_package_version(settings.solc_package)
     key_material = json.dumps({"solc": solc_version, "input": standard_input}, sort_keys=True)
     cache_file = cache_root() / "solc" / f"{hashlib.sha256(key_material.encode()).hexdigest()}.json"
     if cache_file.is_file():
         records = json.loads(cache_file.read_text())
     else:
-        records = _run_solc(standard_input)
+        records = _run_solc(standard_input, settings.solc_package)
         _write_atomically(cache_file, json.dumps(records))
     return _index_contracts([CompiledContract(**record) for record in records])
 
 
-def resolve_imports(sources: Mapping[str, Path | str], roots: Sequence[Path]) -> dict[str, str]:
+def resolve_imports(sources: Mapping[str, Path | str], roots: Sequence[Path],
+                    remappings: Sequence[tuple[str, str]] = ()) -> dict[str, str]:
     """Return unit name -> source text for `sources` and their transitive imports."""
     resolved: dict[str, str] = {}
     origin: dict[str, Path | None] = {}  # file each unit was read from (None: given as text)
@@ -105,16 +130,24 @@ def resolve_imports(sources: Mapping[str, Path | str], roots: Sequence[Path]) ->
         else:
             text, origin[unit] = given, None
         resolved[unit] = text
-        for imported in _IMPORT_RE.findall(_COMMENT_RE.sub("", text)):
-            child = _child_unit(unit, imported)
+        for imported in _IMPORT_RE.findall(_strip_comments(text)):
+            child = _child_unit(unit, imported, remappings)
             if child not in resolved:
                 pending.append((child, _locate(child, imported, origin[unit], roots)))
     return resolved
 
 
-def _child_unit(unit: str, imported: str) -> str:
+def _strip_comments(text: str) -> str:
+    return _COMMENT_RE.sub(lambda match: match.group(1) or "", text)
+
+
+def _child_unit(unit: str, imported: str, remappings: Sequence[tuple[str, str]]) -> str:
     if imported.startswith(("./", "../")):
         return posixpath.normpath(posixpath.join(posixpath.dirname(unit), imported))
+    matching = [(prefix, target) for prefix, target in remappings if imported.startswith(prefix)]
+    if matching:
+        prefix, target = max(matching, key=lambda pair: len(pair[0]))
+        return target + imported[len(prefix):]
     return imported
 
 
@@ -139,18 +172,27 @@ def _read_source(path: Path, unit: str) -> str:
         raise ToolchainError(f"cannot read Solidity source {unit} at {path}: {exc}") from exc
 
 
-def _standard_json(sources: Mapping[str, str], optimizer_runs: int, via_ir: bool) -> dict[str, Any]:
+def _standard_json(sources: Mapping[str, str], settings: CompilerSettings,
+                   select: Mapping[str, Sequence[str]] | None) -> dict[str, Any]:
+    wanted = ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]
+    selection = ({unit: {name: wanted for name in names} for unit, names in select.items()}
+                 if select else {"*": {"*": wanted}})
+    solc_settings: dict[str, Any] = {
+        "optimizer": {"enabled": True, "runs": settings.optimizer_runs},
+        "viaIR": settings.via_ir,
+        "evmVersion": settings.evm_version,
+        "outputSelection": selection,
+    }
+    # only set when asked, so inputs compiled before these options existed keep their cache key
+    if settings.bytecode_hash is not None:
+        solc_settings["metadata"] = {"bytecodeHash": settings.bytecode_hash}
+    if settings.remappings:  # solc rewrites the import text the same way resolve_imports did
+        solc_settings["remappings"] = [f"{prefix}={target}"
+                                       for prefix, target in settings.remappings]
     return {
         "language": "Solidity",
         "sources": {unit: {"content": text} for unit, text in sorted(sources.items())},
-        "settings": {
-            "optimizer": {"enabled": True, "runs": optimizer_runs},
-            "viaIR": via_ir,
-            "evmVersion": EVM_VERSION,
-            "outputSelection": {
-                "*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}
-            },
-        },
+        "settings": solc_settings,
     }
 
 
@@ -161,9 +203,9 @@ def _node_binary() -> str:
     return node
 
 
-def _run_solc(standard_input: dict[str, Any]) -> list[dict[str, Any]]:
+def _run_solc(standard_input: dict[str, Any], solc_package: str) -> list[dict[str, Any]]:
     """Run solc-js on a standard-JSON input; return one record per contract with bytecode."""
-    command = [_node_binary(), str(_COMPILE_SCRIPT), str(npm_package_dir("solc"))]
+    command = [_node_binary(), str(_COMPILE_SCRIPT), str(npm_package_dir(solc_package))]
     try:
         completed = subprocess.run(
             command,
@@ -190,6 +232,8 @@ def _contract_records(output: dict[str, Any]) -> list[dict[str, Any]]:
     records = []
     for unit, contracts in sorted(output.get("contracts", {}).items()):
         for name, data in sorted(contracts.items()):
+            if "evm" not in data:  # not selected for code generation
+                continue
             records.append({
                 "name": name,
                 "source": unit,

@@ -137,8 +137,12 @@ def test_written_config_is_valid(devnet: Devnet, tmp_path: Path) -> None:
 
     write_config(devnet, tmp_path / "config.toml")
     config = load_config(tmp_path / "config.toml")
-    [market] = config.markets
+    [market, market36] = config.markets
+    assert (market.key, market36.key) == ("aave-v3-devnet", "aave-v36-devnet")
     assert market.pool_addresses_provider == devnet.aave.provider
+    assert devnet.aave36 is not None
+    assert market36.pool_addresses_provider == devnet.aave36.provider
+    assert market36.start_block == devnet.aave36.deploy_block
     assert config.chains["devnet"].rpc_url == devnet.rpc_url
     assert config.axes["ETH"].members == ("WETH", "wstETH", "rETH")
 
@@ -168,6 +172,7 @@ def _assert_one_line_error(result: subprocess.CompletedProcess[str], exit_code: 
     (["--cluster", "WETH:lots:1:2"], "must be numbers"),
     (["--aave-positions", "-1"], ">= 0"),
     (["--morpho-positions", "-5"], ">= 0"),
+    (["--aave36-positions", "-1"], ">= 0"),
 ])
 def test_cli_rejects_bad_specs(args: list[str], words: str) -> None:
     _assert_one_line_error(_run_cli(args), ConfigError.exit_code, words)

@@ -20,38 +20,60 @@ from eth_abi.abi import decode
 from scanner.chain.rpc import RpcClient
 from scanner.config import Config
 from scanner.devnet.aave import AaveDeployment
-from scanner.devnet.network import Devnet
+from scanner.devnet.network import AAVE36_MARKET_KEY, AAVE_MARKET_KEY, Devnet
 from scanner.devnet.prices import set_prices
 from scanner.devnet.rpc import DevnetRpc, RpcCallError, Tx, calldata
+from scanner.devnet.seed_aave import supply_txs
 from scanner.domain import AaveAccount, AaveMarketState, Axis, Direction, PositionStatus
 from scanner.pipeline.aave_liquidation_call import LiquidationCallOutcome
 from scanner.pipeline.aave_math import account_totals
 from scanner.pipeline.axes import resolve_axes
 from scanner.pipeline.liquidation import liquidation_call_at
-from scanner.pipeline.scan import ScanOutcome
+from scanner.pipeline.scan import ScanOutcome, scan_market
 from scanner.protocols.aave_v3 import AaveV3Adapter
-from tests.integration.scan_helpers import devnet_config, fresh_repo, scan
+from tests.integration.scan_helpers import devnet_config, fresh_repo
 
 pytestmark = pytest.mark.integration
 
 LIQUIDATOR = "0x00000000000000000000000000000000000Ba5ed"
 LIQUIDATION_CALL_TOPIC = "0xe413a321e8681d831f4dbccbca790d2952b56f977908e45be37335533e005286"
 TRANSFER_TOPIC = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"
+MUST_NOT_LEAVE_DUST = "0xb629b0e4"  # Errors.MustNotLeaveDust() of v3.6
 PAST_PPM = 100  # 1e-4 past the reported price
 SAMPLE = 10
 
 
+MARKETS = (AAVE_MARKET_KEY, AAVE36_MARKET_KEY)
+PROTOCOL_FEE_BPS = 1_000  # 10% of the bonus to the treasury, set on every reserve for the test
+
+
 @pytest.fixture(scope="module")
-def scanned(devnet: Devnet, tmp_path_factory: pytest.TempPathFactory
-            ) -> tuple[Config, ScanOutcome]:
+def config(devnet: Devnet, tmp_path_factory: pytest.TempPathFactory) -> Config:
     folder = tmp_path_factory.mktemp("liquidation-call")
-    config = devnet_config(devnet, folder, f"sqlite:///{folder / 'scan.db'}")
-    return config, scan(config, fresh_repo(config))
+    return devnet_config(devnet, folder, f"sqlite:///{folder / 'scan.db'}")
 
 
-async def _read(config: Config, block: int, accounts: Sequence[str]
+def _deployment(devnet: Devnet, key: str) -> AaveDeployment:
+    deployment = devnet.aave if key == AAVE_MARKET_KEY else devnet.aave36
+    assert deployment is not None, f"the session devnet has market {key}"
+    return deployment
+
+
+def _scan(config: Config, key: str) -> ScanOutcome:
+    return asyncio.run(scan_market(config, config.market(key), fresh_repo(config)))
+
+
+def _set_protocol_fees(rpc: DevnetRpc, aave: AaveDeployment) -> None:
+    rpc.send_many([
+        Tx(aave.deployer, aave.configurator, calldata(
+            "setLiquidationProtocolFee(address,uint256)", token, PROTOCOL_FEE_BPS))
+        for token in (aave.tokens[symbol] for symbol in aave.a_tokens)
+    ])
+
+
+async def _read(config: Config, key: str, block: int, accounts: Sequence[str]
                 ) -> tuple[AaveMarketState, list[AaveAccount]]:
-    market = config.markets[0]
+    market = config.market(key)
     chain = config.chains[market.chain]
     async with RpcClient(chain.require_rpc_url()) as rpc:
         adapter = AaveV3Adapter(rpc, market, chain)
@@ -115,14 +137,14 @@ def _executed(receipt: dict[str, object], aave: AaveDeployment, model: Liquidati
     return int(debt_raw), int(collateral_raw), fee_raw
 
 
-def _check_one(rpc: DevnetRpc, config: Config, aave: AaveDeployment, outcome: ScanOutcome,
-               account: str, past_8dec: int | None) -> str:
-    base_state, _ = asyncio.run(_read(config, outcome.record.block, []))
+def _check_one(rpc: DevnetRpc, config: Config, key: str, aave: AaveDeployment,
+               outcome: ScanOutcome, account: str, past_8dec: int | None) -> str:
+    base_state, _ = asyncio.run(_read(config, key, outcome.record.block, []))
     (axis,) = [a for a in resolve_axes(config.axes, base_state) if a.name == "ETH"]
     if past_8dec is not None:
         _move_axis(rpc, aave, axis, base_state, past_8dec)
     block = rpc.block_number()
-    state, (position,) = asyncio.run(_read(config, block, [account]))
+    state, (position,) = asyncio.run(_read(config, key, block, [account]))
     if account_totals(position, state).health_factor_wad >= 10**18:
         return "healthy"  # a mixed-threshold dip window narrower than 1e-4 (see the truth test)
     (moved_axis,) = [a for a in resolve_axes(config.axes, state) if a.name == "ETH"]
@@ -135,13 +157,15 @@ def _check_one(rpc: DevnetRpc, config: Config, aave: AaveDeployment, outcome: Sc
         "liquidationCall(address,address,address,uint256,bool)",
         collateral, debt, account, 2**256 - 1, False))
     if model is None:
-        with pytest.raises(RpcCallError, match="reverted"):
-            rpc.send(tx)
+        call = {"from": tx.sender, "to": tx.to, "data": tx.data}
+        with pytest.raises(RpcCallError, match=MUST_NOT_LEAVE_DUST):
+            rpc.call("eth_call", [call])
         return "dust"
     receipt = rpc.send(tx)
     assert _executed(receipt, aave, model, account) == (
         model.debt_repaid_raw, model.collateral_to_liquidator_raw, model.protocol_fee_raw
     ), account
+    assert model.protocol_fee_raw > 0, "every reserve has a protocol fee in this test"
     return "liquidated"
 
 
@@ -160,18 +184,51 @@ def _call_assets(position: AaveAccount, state: AaveMarketState,
     return collateral.asset, debt.asset
 
 
+@pytest.mark.parametrize("key", MARKETS)
 def test_seizable_matches_a_real_liquidation_call(
-    devnet: Devnet, devnet_snapshot: DevnetRpc, scanned: tuple[Config, ScanOutcome],
+    devnet: Devnet, devnet_snapshot: DevnetRpc, config: Config, key: str
 ) -> None:
-    config, outcome = scanned
-    rpc = devnet_snapshot
-    _fund_liquidator(rpc, devnet.aave)
+    rpc, aave = devnet_snapshot, _deployment(devnet, key)
+    _set_protocol_fees(rpc, aave)
+    _fund_liquidator(rpc, aave)
+    outcome = _scan(config, key)
     results: dict[str, int] = {}
     for account, past in _sample(outcome):
         snapshot = rpc.call("evm_snapshot")
         try:
-            kind = _check_one(rpc, config, devnet.aave, outcome, account, past)
+            kind = _check_one(rpc, config, key, aave, outcome, account, past)
         finally:
             assert rpc.call("evm_revert", [snapshot]) is True
         results[kind] = results.get(kind, 0) + 1
     assert results.get("liquidated", 0) >= SAMPLE, results
+
+
+
+DUST_BORROWER = "0x000000000000000000000000000000000000d057"
+
+
+@pytest.mark.parametrize(("key", "expected"), [(AAVE_MARKET_KEY, "liquidated"),
+                                               (AAVE36_MARKET_KEY, "dust")])
+def test_leaving_dust_is_refused_from_v3_3_on(
+    devnet: Devnet, devnet_snapshot: DevnetRpc, config: Config, key: str, expected: str
+) -> None:
+    """$6,000 of WETH against $2,100 of USDC and $1,900 of USDT, moved to HF ~0.97: half the
+    total debt leaves $100 of USDC. v3.0 liquidates half the USDC; v3.3+ refuses to leave
+    less than $1,000 (`MustNotLeaveDust`), and the model says so."""
+    rpc, aave = devnet_snapshot, _deployment(devnet, key)
+    _set_protocol_fees(rpc, aave)
+    _fund_liquidator(rpc, aave)
+    state, _ = asyncio.run(_read(config, key, rpc.block_number(), []))
+    price = {r.symbol: r.price_8dec for r in state.reserves.values()}
+    weth_raw = 6_000 * 10**8 * 10**18 // price["WETH"]
+    txs = supply_txs(aave.pool, aave.tokens["WETH"], DUST_BORROWER, weth_raw)
+    for symbol, usd in (("USDC", 2_100), ("USDT", 1_900)):
+        txs.append(Tx(DUST_BORROWER, aave.pool, calldata(
+            "borrow(address,uint256,uint256,uint16,address)", aave.tokens[symbol],
+            usd * 10**8 * 10**6 // price[symbol], 2, 0, DUST_BORROWER)))
+    rpc.send_many(txs)
+    scanned = _scan(config, key)
+    (axis,) = [a for a in scanned.axes if a.name == "ETH"]
+    target_8dec = axis.reference_price_8dec * 7_838 // 10_000  # HF ~0.97 at LT 82.5%
+    kind = _check_one(rpc, config, key, aave, scanned, DUST_BORROWER, target_8dec)
+    assert kind == expected

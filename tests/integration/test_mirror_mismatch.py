@@ -88,7 +88,9 @@ def test_cli_exits_65_with_one_line_naming_the_fix(
 ) -> None:
     config = devnet_config(devnet, tmp_path, db_url)
     path = tmp_path / "config.toml"
-    assert cli.main(["--config", str(path), "scan"]) == 65
+    # the session devnet has two markets; the planted bug is in the v3.0 rule, so scan that one
+    market_key = config.markets[0].key
+    assert cli.main(["--config", str(path), "scan", "--market", market_key]) == 65
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("liqscan: error: market ")
     assert "Traceback" not in err[0]
