@@ -68,7 +68,7 @@ def _sources_digest() -> str:
 
 
 def cache_key(seed: int, n_aave: int, n_morpho: int, clusters: Sequence[str],
-              n_aave36: int = 0) -> str:
+              n_aave36: int = 0, n_compound_per_comet: int = 0) -> str:
     material: dict[str, object] = {
         "format": CACHE_FORMAT,
         "npm": _npm_versions(),
@@ -80,6 +80,8 @@ def cache_key(seed: int, n_aave: int, n_morpho: int, clusters: Sequence[str],
     }
     if n_aave36:  # absent when 0, so devnets without the v3.6 market keep their keys
         material["n_aave36"] = n_aave36
+    if n_compound_per_comet:  # likewise for devnets without Comets
+        material["n_compound_per_comet"] = n_compound_per_comet
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()[:24]
 
 

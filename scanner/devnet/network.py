@@ -1,5 +1,5 @@
-"""A complete seeded devnet: Aave V3 (+ the v3.6 market, + Morpho Blue) with borrowers, built
-or loaded from cache.
+"""A complete seeded devnet: Aave V3 (+ the v3.6 market, + Morpho Blue, + two Comets) with
+borrowers, built or loaded from cache.
 
     with seeded_devnet(seed=7, aave_positions=600, aave36_positions=300) as devnet:
         write_config(devnet, Path("config.toml"))
@@ -24,6 +24,8 @@ from scanner.devnet.aave36 import deploy_aave36
 from scanner.devnet.aave_spec import load_market_spec
 from scanner.devnet.anvil import CHAIN_ID, Anvil
 from scanner.devnet.cache import CacheEntry, cache_entry, cache_key
+from scanner.devnet.compound import CompoundDeployment, deploy_compound
+from scanner.devnet.compound_population import CometPositionPlan, generate_compound_population
 from scanner.devnet.morpho import (
     MorphoDeployment,
     MorphoPositionPlan,
@@ -37,6 +39,7 @@ from scanner.devnet.population36 import generate_aave36_population
 from scanner.devnet.rpc import DevnetRpc
 from scanner.devnet.seed_aave import seed_aave
 from scanner.devnet.seed_aave36 import seed_aave36
+from scanner.devnet.seed_compound import seed_compound
 from scanner.errors import ConfigError, InconsistentDataError
 
 AAVE_MARKET_KEY = "aave-v3-devnet"
@@ -56,6 +59,8 @@ class Devnet:
     from_cache: bool
     aave36: AaveDeployment | None = None  # the v3.6 market, when v3.6 positions were asked for
     aave36_plans: tuple[AavePositionPlan, ...] = ()
+    compound: CompoundDeployment | None = None  # deployed only when Comet positions were asked for
+    compound_plans: tuple[CometPositionPlan, ...] = ()
 
     @property
     def port(self) -> int:
@@ -76,11 +81,13 @@ def _plans36(seed: int, aave36_positions: int) -> list[AavePositionPlan]:
 
 def build_devnet(node: Anvil | DevnetRpc, seed: int, aave_positions: int,
                  morpho_positions: int = 0, clusters: Sequence[ClusterSpec] = (),
-                 aave36_positions: int = 0) -> Devnet:
-    """Deploy everything on a fresh node and open every planned position."""
+                 aave36_positions: int = 0, compound_positions: int = 0) -> Devnet:
+    """Deploy everything on a fresh node and open every planned position
+    (`compound_positions` per Comet)."""
     rpc = node if isinstance(node, DevnetRpc) else DevnetRpc(node.url)
     aave_plans = _plans(seed, aave_positions, morpho_positions, clusters)
     aave36_plans = _plans36(seed, aave36_positions)
+    compound_plans = generate_compound_population(seed, compound_positions)
     # 1. infrastructure and markets (v3.6 lists the v3.0 tokens and reads the same feeds)
     install_multicall(rpc)
     aave = deploy_aave(rpc)
@@ -97,9 +104,14 @@ def build_devnet(node: Anvil | DevnetRpc, seed: int, aave_positions: int,
     if morpho is not None:
         morpho_plans = plan_morpho_positions(seed, morpho_positions, morpho.markets)
         seed_morpho(rpc, morpho, morpho_plans)
+    # 3. Comets last: their stressed borrowers move the shared feeds for a while and back
+    compound = deploy_compound(rpc, aave) if compound_positions else None
+    if compound is not None:
+        seed_compound(rpc, aave, compound, compound_plans)
     return Devnet(rpc.url, seed, aave, tuple(aave_plans), tuple(clusters), morpho,
                   tuple(morpho_plans), rpc.block_number(), from_cache=False, aave36=aave36,
-                  aave36_plans=tuple(aave36_plans))
+                  aave36_plans=tuple(aave36_plans), compound=compound,
+                  compound_plans=tuple(compound_plans))
 
 
 def _meta(devnet: Devnet, rpc: DevnetRpc) -> dict[str, Any]:
@@ -115,13 +127,22 @@ def _meta(devnet: Devnet, rpc: DevnetRpc) -> dict[str, Any]:
         "aave_positions_by_kind": dict(Counter(p.kind for p in devnet.aave_plans)),
         "morpho_positions": len(devnet.morpho_plans),
         "clusters": [c.key() for c in devnet.clusters],
+        "compound": devnet.compound.to_dict() if devnet.compound else None,
+        "compound_positions_per_comet": _per_comet(devnet),
     }
 
 
+def _per_comet(devnet: Devnet) -> int:
+    comets = len(devnet.compound.comets) if devnet.compound else 0
+    return len(devnet.compound_plans) // comets if comets else 0
+
+
 def _entry(seed: int, aave_positions: int, morpho_positions: int,
-           clusters: Sequence[ClusterSpec], aave36_positions: int) -> CacheEntry:
+           clusters: Sequence[ClusterSpec], aave36_positions: int,
+           compound_positions: int = 0) -> CacheEntry:
     return cache_entry(cache_key(seed, aave_positions, morpho_positions,
-                                 [c.key() for c in clusters], aave36_positions))
+                                 [c.key() for c in clusters], aave36_positions,
+                                 n_compound_per_comet=compound_positions))
 
 
 def save_to_cache(devnet: Devnet) -> CacheEntry:
@@ -129,7 +150,7 @@ def save_to_cache(devnet: Devnet) -> CacheEntry:
     rpc = DevnetRpc(devnet.rpc_url)
     n_background = sum(p.cluster is None for p in devnet.aave_plans)
     entry = _entry(devnet.seed, n_background, len(devnet.morpho_plans), devnet.clusters,
-                   len(devnet.aave36_plans))
+                   len(devnet.aave36_plans), _per_comet(devnet))
     entry.write(str(rpc.call("anvil_dumpState")), _meta(devnet, rpc))
     return entry
 
@@ -148,26 +169,34 @@ def _load(node: Anvil, entry: CacheEntry, seed: int, aave_plans: list[AavePositi
     morpho = MorphoDeployment.from_dict(meta["morpho"]) if meta["morpho"] else None
     morpho_plans = plan_morpho_positions(seed, morpho_positions, morpho.markets) if morpho else []
     aave36 = AaveDeployment.from_dict(meta["aave36"]) if meta.get("aave36") else None
+    compound = CompoundDeployment.from_dict(meta["compound"]) if meta.get("compound") else None
+    compound_plans = generate_compound_population(
+        seed, meta["compound_positions_per_comet"]) if compound else []
     return Devnet(node.url, seed, AaveDeployment.from_dict(meta["aave"]), tuple(aave_plans),
                   tuple(clusters), morpho, tuple(morpho_plans), meta["head_block"],
-                  from_cache=True, aave36=aave36, aave36_plans=tuple(aave36_plans))
+                  from_cache=True, aave36=aave36, aave36_plans=tuple(aave36_plans),
+                  compound=compound, compound_plans=tuple(compound_plans))
 
 
 @contextlib.contextmanager
 def seeded_devnet(seed: int = 7, aave_positions: int = 600, morpho_positions: int = 0,
                   clusters: Sequence[ClusterSpec] = (), port: int = 0,
-                  use_cache: bool = True, aave36_positions: int = 0) -> Iterator[Devnet]:
-    """Start anvil with the seeded devnet (from the cache when possible); stop it on exit."""
+                  use_cache: bool = True, aave36_positions: int = 0,
+                  compound_positions: int = 0) -> Iterator[Devnet]:
+    """Start anvil with the seeded devnet (from the cache when possible); stop it on exit.
+    `compound_positions` is per Comet (the devnet has a USDC and a WETH Comet)."""
     aave_plans = _plans(seed, aave_positions, morpho_positions, clusters)
     aave36_plans = _plans36(seed, aave36_positions)
-    entry = _entry(seed, aave_positions, morpho_positions, clusters, aave36_positions)
+    generate_compound_population(seed, compound_positions)  # refuse bad sizes before starting
+    entry = _entry(seed, aave_positions, morpho_positions, clusters, aave36_positions,
+                   compound_positions)
     if use_cache and entry.exists():
         with Anvil.start(port=port, state_file=entry.state_file) as node:
             yield _load(node, entry, seed, aave_plans, morpho_positions, clusters, aave36_plans)
         return
     with Anvil.start(port=port) as node:
         devnet = build_devnet(node, seed, aave_positions, morpho_positions, clusters,
-                              aave36_positions)
+                              aave36_positions, compound_positions)
         if use_cache:
             save_to_cache(devnet)
         yield devnet

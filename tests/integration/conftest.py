@@ -1,9 +1,9 @@
 """Shared devnet fixtures for integration tests (a real anvil; never mocked, never skipped).
 
 - `devnet`           (session) seed 7: 600 Aave v3.0 positions + 100 Morpho positions + one
-                     planted WETH cluster, and the Aave v3.6 market with 300 positions. Built
-                     once, then reloaded from the cache (.cache/devnet/ or LIQSCAN_CACHE_DIR)
-                     on later runs.
+                     planted WETH cluster, the Aave v3.6 market with 300 positions, and 220
+                     borrowers on each of the two Comets. Built once, then reloaded from the
+                     cache (.cache/devnet/ or LIQSCAN_CACHE_DIR) on later runs.
 - `devnet_rpc`       (session) a DevnetRpc on it.
 - `devnet_snapshot`  (function) the same rpc, with evm_snapshot before the test and evm_revert
                      after it: use it in every test that sends transactions or moves prices.
@@ -23,6 +23,7 @@ DEVNET_SEED = 7
 DEVNET_AAVE_POSITIONS = 600
 DEVNET_MORPHO_POSITIONS = 100
 DEVNET_AAVE36_POSITIONS = 300
+DEVNET_COMPOUND_POSITIONS_PER_COMET = 220
 DEVNET_CLUSTER = ClusterSpec(asset="WETH", total_usd=3_000_000, low_usd=2_300, high_usd=2_400)
 
 
@@ -31,7 +32,8 @@ def devnet() -> Iterator[Devnet]:
     with seeded_devnet(seed=DEVNET_SEED, aave_positions=DEVNET_AAVE_POSITIONS,
                        morpho_positions=DEVNET_MORPHO_POSITIONS,
                        clusters=(DEVNET_CLUSTER,),
-                       aave36_positions=DEVNET_AAVE36_POSITIONS) as net:
+                       aave36_positions=DEVNET_AAVE36_POSITIONS,
+                       compound_positions=DEVNET_COMPOUND_POSITIONS_PER_COMET) as net:
         yield net
 
 
