@@ -25,6 +25,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from scanner.errors import ConfigError
+from scanner.pipeline.bands import BandParams
 from scanner.redact import register_url
 
 SUPPORTED_PROTOCOLS = frozenset({"aave-v3", "spark"})
@@ -90,6 +91,7 @@ class HistogramConfig:
 @dataclass(frozen=True)
 class BandsConfig:
     max_bands: int = 10
+    params: BandParams = field(default_factory=BandParams)
 
 
 @dataclass(frozen=True)
@@ -416,6 +418,30 @@ def _parse_histogram(r: _Reader) -> HistogramConfig:
     return HistogramConfig(mode, r.int_("bin_bps", 100, minimum=1), float(width), range_bps)
 
 
+# [bands] keys a user may tune (README "How bands are found"); the rest of BandParams are
+# internals of the method whose defaults the measurements rest on.
+_BAND_FACTORS = ("density_factor", "edge_factor", "min_z", "mass_cap")
+_BAND_SHARES_BPS = ("min_share_bps", "concentration_share_bps", "wall_share_bps")
+
+
 def _parse_bands(r: _Reader) -> BandsConfig:
-    r.check_keys(("max_bands",))
-    return BandsConfig(max_bands=r.int_("max_bands", 10, minimum=1))
+    r.check_keys(("max_bands", "min_positions", "wall_width_bps", *_BAND_FACTORS,
+                  *_BAND_SHARES_BPS))  # fmt: skip
+    defaults = BandParams()
+    tuned: dict[str, Any] = {name: _positive_float(r, name, getattr(defaults, name))
+                             for name in _BAND_FACTORS}  # fmt: skip
+    for name in _BAND_SHARES_BPS:
+        tuned[name] = r.int_(name, getattr(defaults, name), minimum=1)
+        if tuned[name] > 10_000:
+            r.fail(r.path(name), f"must be <= 10000 (100%), not {tuned[name]}")
+    tuned["min_positions"] = r.int_("min_positions", defaults.min_positions, minimum=2)
+    tuned["wall_width_bps"] = r.int_("wall_width_bps", defaults.wall_width_bps, minimum=1)
+    params = BandParams(**tuned)
+    return BandsConfig(max_bands=r.int_("max_bands", 10, minimum=1), params=params)
+
+
+def _positive_float(r: _Reader, key: str, default: float) -> float:
+    value = r.table.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1e6:
+        r.fail(r.path(key), f"must be a positive number, not {value!r}")
+    return float(value)

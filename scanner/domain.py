@@ -179,6 +179,7 @@ class Band:
     distance_low_bps: int  # (low / price_now - 1) in bps, signed
     distance_high_bps: int
     top_accounts: tuple[Address, ...]
+    kind: str = "band"  # "band": a dense run of many positions; "wall": one or a tight few
 
 
 @dataclass(frozen=True)

@@ -182,7 +182,7 @@ def make_sample_scan(
         Band(axis="ETH", direction=Direction.UP, rank=1, low_8dec=2_500 * USD,
              high_8dec=2_600 * USD, positions=1, collateral_usd_8dec=USD, debt_usd_8dec=USD,
              seizable_usd_8dec=0, share_of_at_risk_bps=10_000, distance_low_bps=2_500,
-             distance_high_bps=3_000, top_accounts=()),
+             distance_high_bps=3_000, top_accounts=(), kind="wall"),
     ]  # fmt: skip
     discovered = {_account(i): block - 10 for i in range(n_positions)}
     return SampleScan(record, positions, bins, bands, discovered)

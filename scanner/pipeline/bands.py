@@ -1,114 +1,123 @@
-"""Dense bands of liquidation prices: where a price move unlocks unusually much collateral.
+"""Liquidation bands and walls: where a price move unlocks unusually much collateral.
 
-Method, per axis and direction, on the AT_RISK positions (distance = |ln(price / now)|):
+Per axis and direction, on the AT_RISK positions (distance d = |ln(price / now)|):
 
-1. Each position gets a detection mass: its collateral in units of the median position,
-   clamped to [1, `mass_cap`]. Pure collateral would make every whale of a heavy-tailed
-   population a "cluster"; pure counts would ignore that a cluster is usually big money.
-2. Fine log bins (`bin_bps`, default 0.25%). Baseline = mean mass per bin over the
-   population's span (at least `min_span_bps`). The mean, not a median: with hundreds of
-   positions over ~800 fine bins most bins are empty and any median is 0.
-3. A bin is dense when its mass smoothed over +/- `smooth_bins` neighbours is at least
-   `density_factor` x baseline; dense bins at most `merge_gap_bins` apart form a region.
-4. Edges: smoothing bleeds a region past its cluster, so each region (plus flanks) is cut
-   to the run of positions maximising the excess mass  Σ mass - penalty x log-width, with
-   penalty = max(`edge_factor` x mass density in the flanks beside the region,
-   `edge_fraction` x density inside it). A neighbour joins only if it is denser than the
-   local background, so the edges land on the cluster's outermost positions. (Excess mass:
-   Müller & Sawitzki's mode-interval estimate, here against a local baseline.)
-5. Overlapping runs merge; bands below `min_share_bps` of the direction's at-risk collateral
-   or with fewer than `min_positions` positions are dropped; the rest are ranked by
-   collateral across both directions (ties: direction, low price, top accounts).
-   top_accounts: largest collateral first, ties by account.
+1. Mass. Each position weighs its collateral (USD) in units of the median position, capped
+   at `mass_cap`: dust weighs ~0 and can never move an edge, while one whale cannot make a
+   band on its own (whales are reported as walls, below).
+2. Background. Mass per `background_bin_bps` bin; the local background density at a bin is
+   the median over the bins within +/- `background_bins` that lie inside the population's
+   span -- a median, so neither whales nor the cluster being measured raise it. It never
+   falls below the floor: the direction's whole mass spread evenly over a move of
+   `floor_span_bps` (90%). So a concentration that is all there is still stands out
+   against the floor: a cluster holding all at-risk collateral in 3% is ~75x the floor.
+3. Dense regions. Fine bins (`bin_bps`), mass smoothed over +/- `smooth_bins`; a bin is
+   dense at `density_factor` x the local background; dense bins at most `merge_gap_bins`
+   apart form a region.
+4. Edges. Each region plus flanks is cut to the run of positions maximising the excess mass
+   Σ mass - penalty x width (Müller & Sawitzki's mode-interval estimate). The penalty is
+   the likelihood-ratio boundary between the background density beside the region (bins
+   inside the region left out) and the region's own (`_penalty`): a position joins only if
+   it brings more mass than that over the gap it adds, so an edge is where the collateral
+   density falls back to the background, and dust never moves it.
+5. Filters. A band needs `min_positions`, `min_share_bps` of the direction's at-risk
+   collateral, and an excess over the expected background of at least `min_z` standard
+   deviations of its own mass (compound Poisson: sqrt(Σ mass²)) -- the test that keeps
+   chance clumps of a heavy-tailed background out. Overlapping runs merge.
+6. Walls (scanner.pipeline.walls): outside the bands, single positions or tight groups
+   within `wall_width_bps` holding at least `wall_share_bps` of the axis's at-risk
+   collateral (both directions).
 
-low/high are the exact liquidation prices of the band's outermost positions. Measured on
-synthetic populations (400 background positions 20-90% below the price, Pareto sizes, plus
-150 planted positions uniform in a 7% interval): both edges within 0.5% in ~95% of seeds;
-with only 60 planted positions (~1.5x the local background count) in ~60-85%.
+Bands and walls are ranked together by collateral across both directions (ties: direction,
+low price, top accounts); top_accounts: largest collateral first, ties by account. low/high are
+the exact liquidation prices of the outermost positions. Measured numbers: README,
+"How bands are found" (bench/bench_bands.py).
 """
 
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from scanner.domain import Address, Band, Direction, PositionResult, PositionStatus
+from scanner.domain import Band, Direction, PositionResult, PositionStatus
 from scanner.errors import UsageError
-
-BPS = 10_000
-TOP_ACCOUNTS = 5
+from scanner.pipeline.band_points import BPS, Point, band_of, points_of
+from scanner.pipeline.walls import find_walls
 
 
 @dataclass(frozen=True)
 class BandParams:
-    bin_bps: int = 25
-    smooth_bins: int = 2
-    density_factor: float = 4.0
+    bin_bps: int = 25  # fine bins for density
+    smooth_bins: int = 2  # +/- bins of smoothing
+    density_factor: float = 2.5  # dense = this x local background
     merge_gap_bins: int = 2
-    edge_factor: float = 2.5
+    background_bin_bps: int = 200  # coarse bins for the background median
+    background_bins: int = 6  # +/- coarse bins in the background median
+    floor_span_bps: int = 9_000  # background floor: all mass spread over this move
+    edge_factor: float = 1.5  # edge penalty at least this x background density
+    edge_contrast_cap: float = 10.0  # see _penalty
+    mass_cap: float = 4.0  # detection mass: collateral / median, capped here
+    min_positions: int = 3
     min_share_bps: int = 50
-    min_positions: int = 3  # one account alone is a whale, not a band of shared levels
-    min_span_bps: int = 1_000
-    flank_bins: int = 8
-    mass_cap: float = 4.0
-    edge_fraction: float = 0.3
+    min_z: float = 3.5
+    concentration_share_bps: int = 2_500
+    flank_bins: int = 8  # refinement looks this many fine bins (or the region width) beyond
+    wall_share_bps: int = 300  # a wall holds this share of the axis's at-risk collateral
+    wall_width_bps: int = 50  # ... within this width
 
 
-@dataclass(frozen=True)
-class _Point:
-    distance: float  # |ln(price / now)|: grows away from the current price
-    mass: float  # detection weight: collateral in median positions, clamped to [1, mass_cap]
-    price_8dec: int
-    account: Address
-    result: PositionResult
+class _Background:
+    """Robust local background mass density (per unit of d) along one direction."""
 
+    def __init__(self, points: list[Point], params: BandParams) -> None:
+        self.width = math.log(1 + params.background_bin_bps / BPS)
+        self.reach = params.background_bins
+        self.bins: dict[int, float] = {}
+        for p in points:
+            b = int(p.distance / self.width)
+            self.bins[b] = self.bins.get(b, 0.0) + p.mass
+        self.first, self.last = min(self.bins), max(self.bins)
+        floor_span = -math.log(1 - params.floor_span_bps / BPS)
+        self.floor = sum(p.mass for p in points) / floor_span
 
-def _points(
-    results: Sequence[PositionResult],
-    axis: str,
-    direction: Direction,
-    price_now_8dec: int,
-    params: BandParams,
-) -> list[_Point]:
-    chosen = [
-        (r, r.liquidation_price_8dec)
-        for r in results
-        if r.axis == axis and r.status is PositionStatus.AT_RISK and r.direction is direction
-        and r.liquidation_price_8dec is not None and r.liquidation_price_8dec > 0
-    ]  # fmt: skip
-    if not chosen:
-        return []
-    sizes = sorted(r.collateral_usd_8dec for r, _ in chosen)
-    median = max(sizes[len(sizes) // 2], 1)
-    points = [
-        _Point(abs(math.log(price / price_now_8dec)),
-               min(params.mass_cap, max(1.0, r.collateral_usd_8dec / median)),
-               price, r.account, r)
-        for r, price in chosen
-    ]  # fmt: skip
-    return sorted(points, key=lambda p: (p.distance, p.price_8dec, p.account))
+    def _window(self, b: int) -> tuple[int, int]:
+        """Bins around `b`. Near the ends of the population the window slides inward, so
+        the empty bins beyond its ends do not count; a population narrower than the window
+        (e.g. one cluster and nothing else) is measured over the whole window."""
+        lo, hi = b - self.reach, b + self.reach
+        if self.last - self.first < 2 * self.reach:
+            return lo, hi
+        shift = max(self.first - lo, 0) - max(hi - self.last, 0)
+        return lo + shift, hi + shift
+
+    def density(self, distance: float, beside: tuple[float, float] | None = None) -> float:
+        """At `distance`; with `beside` = (low, high) distances, from the bins outside that
+        span only, so a wide band does not raise its own background."""
+        lo, hi = self._window(int(distance / self.width))
+        skip = range(0) if beside is None else range(
+            int(beside[0] / self.width), int(beside[1] / self.width) + 1)
+        masses = [self.bins.get(i, 0.0) for i in range(lo, hi + 1) if i not in skip] or [0.0]
+        return max(statistics.median(masses) / self.width, self.floor)
 
 
 def _dense_regions(
-    points: list[_Point], bin_width: float, params: BandParams
-) -> tuple[list[tuple[int, int]], float]:
-    """Candidate regions (runs of smoothed-dense bins) and the baseline collateral per bin."""
+    points: list[Point], background: _Background, params: BandParams
+) -> list[tuple[int, int]]:
+    """Runs of fine bins whose smoothed mass is dense against the local background."""
+    bin_width = math.log(1 + params.bin_bps / BPS)
     weights: dict[int, float] = {}
     for p in points:
         b = int(p.distance / bin_width)
-        # Position counts, not collateral: heavy-tailed sizes would make every whale "dense"
-        # and hide a cluster of many mid-sized positions.
-        weights[b] = weights.get(b, 0) + p.mass
+        weights[b] = weights.get(b, 0.0) + p.mass
     first, last = min(weights), max(weights)
-    min_span = math.log(1 + params.min_span_bps / BPS) / bin_width
-    baseline = sum(weights.values()) / max(last - first + 1, min_span)
     h = params.smooth_bins
     dense = [
         b
         for b in range(first - h, last + h + 1)
-        if sum(weights.get(b + i, 0) for i in range(-h, h + 1)) / (2 * h + 1)
-        >= params.density_factor * baseline
+        if sum(weights.get(b + i, 0.0) for i in range(-h, h + 1)) / (2 * h + 1)
+        >= params.density_factor * background.density((b + 0.5) * bin_width) * bin_width
     ]
     runs: list[tuple[int, int]] = []
     for b in dense:
@@ -116,33 +125,43 @@ def _dense_regions(
             runs[-1] = (runs[-1][0], b)
         else:
             runs.append((b, b))
-    return runs, baseline
+    return runs
 
 
 def _local_run(
-    points: list[_Point], lo_bin: int, hi_bin: int, bin_width: float, params: BandParams
-) -> list[_Point]:
-    """Refine one dense region against the background density right beside it."""
-    flank = max(hi_bin - lo_bin + 1, params.flank_bins)
-    lo_d, hi_d = lo_bin * bin_width, (hi_bin + 1) * bin_width
-    near = [p for p in points if lo_d - flank * bin_width <= p.distance < hi_d + flank * bin_width]
-    outside = sum(p.mass for p in near if not lo_d <= p.distance < hi_d)
-    flank_width = 2 * flank * bin_width if lo_d - flank * bin_width > 0 else flank * bin_width
-    # Mass density beside the region (never below one position per flank, so an empty
-    # neighbourhood still charges for width) and inside it: an edge is where the density
-    # falls to the background's level or to a fraction of the region's own.
-    beside = max(outside, 1) / flank_width
-    inside = (sum(p.mass for p in near) - outside) / (hi_d - lo_d)
-    penalty = max(params.edge_factor * beside, params.edge_fraction * inside)
+    points: list[Point], region: tuple[int, int], background: _Background, params: BandParams
+) -> list[Point]:
+    """Cut one dense region (plus flanks) to its maximal excess-mass run."""
+    bin_width = math.log(1 + params.bin_bps / BPS)
+    flank = max(region[1] - region[0] + 1, params.flank_bins) * bin_width
+    lo_d, hi_d = region[0] * bin_width, (region[1] + 1) * bin_width
+    near = [p for p in points if lo_d - flank <= p.distance < hi_d + flank]
     inside_at = [i for i, p in enumerate(near) if lo_d <= p.distance < hi_d]
     if not inside_at:
         return []
-    return _max_excess_run(near, penalty, inside_at[0], inside_at[-1])
+    beside = background.density((lo_d + hi_d) / 2, (lo_d, hi_d))
+    inside = sum(near[i].mass for i in inside_at) / (hi_d - lo_d)
+    return _max_excess_run(near, _penalty(inside, beside, params), inside_at[0], inside_at[-1])
+
+
+def _penalty(inside: float, beside: float, params: BandParams) -> float:
+    """Mass per unit of distance a position must beat to join a band.
+
+    Between a background of density `beside` and a band `c` times denser, the
+    likelihood-ratio boundary of two Poisson rates is beside x (c - 1) / ln c: about 2.2x
+    background for c = 4 (a 3x band on its background). c is capped at `edge_contrast_cap`:
+    against a near-empty background (a band that is all there is) the boundary then stays
+    near the background instead of climbing with the band's own density and cutting off its
+    sparser outermost positions. Never below `edge_factor` x background."""
+    contrast = min(inside / beside, params.edge_contrast_cap)
+    if contrast <= 1 + 1e-9:
+        return params.edge_factor * beside
+    return beside * max((contrast - 1) / math.log(contrast), params.edge_factor)
 
 
 def _max_excess_run(
-    points: list[_Point], penalty_per_unit: float, first_inside: int, last_inside: int
-) -> list[_Point]:
+    points: list[Point], penalty_per_unit: float, first_inside: int, last_inside: int
+) -> list[Point]:
     """Contiguous run maximising Σ mass - penalty x (distance span); O(n).
 
     The run must overlap points[first_inside..last_inside] (the dense region): a wide
@@ -164,23 +183,33 @@ def _max_excess_run(
     return points[best[1] : best[2] + 1]
 
 
-def _band(
-    run: list[_Point], axis: str, direction: Direction, price_now_8dec: int, total_8dec: int
-) -> Band:
-    prices = [p.price_8dec for p in run]
-    low, high = min(prices), max(prices)
-    collateral = sum(p.result.collateral_usd_8dec for p in run)
-    by_size = sorted(run, key=lambda p: (-p.result.collateral_usd_8dec, p.account))
-    return Band(
-        axis=axis, direction=direction, rank=0, low_8dec=low, high_8dec=high,
-        positions=len(run), collateral_usd_8dec=collateral,
-        debt_usd_8dec=sum(p.result.debt_usd_8dec for p in run),
-        seizable_usd_8dec=sum(p.result.seizable_usd_8dec for p in run),
-        share_of_at_risk_bps=collateral * BPS // total_8dec if total_8dec else 0,
-        distance_low_bps=(low - price_now_8dec) * BPS // price_now_8dec,
-        distance_high_bps=(high - price_now_8dec) * BPS // price_now_8dec,
-        top_accounts=tuple(p.account for p in by_size[:TOP_ACCOUNTS]),
-    )  # fmt: skip
+def _significant(
+    run: list[Point], background: _Background, total_8dec: int, params: BandParams
+) -> bool:
+    """Mass above the expected background by `min_z` x the run's compound-Poisson deviation
+    (sqrt Σ mass²), or -- however few positions, e.g. when it is all there is -- at least
+    `concentration_share_bps` of the at-risk collateral without its largest position."""
+    span = max(run[-1].distance - run[0].distance, math.log(1 + params.bin_bps / BPS))
+    mid = (run[0].distance + run[-1].distance) / 2
+    expected = background.density(mid, (run[0].distance, run[-1].distance)) * span
+    excess = sum(p.mass for p in run) - expected
+    if excess >= params.min_z * math.sqrt(sum(p.mass**2 for p in run)):
+        return True
+    collateral = [p.collateral_usd_8dec for p in run]
+    return (sum(collateral) - max(collateral)) * BPS >= params.concentration_share_bps * total_8dec
+
+
+def _merge_overlapping(runs: list[list[Point]]) -> list[list[Point]]:
+    # Neighbouring regions can refine to overlapping runs: keep them as one band, so no
+    # position is ever counted in two bands.
+    merged: list[list[Point]] = []
+    for run in sorted((r for r in runs if r), key=lambda r: r[0].distance):
+        if merged and run[0].distance <= merged[-1][-1].distance:
+            union = {id(p): p for p in merged[-1] + run}.values()
+            merged[-1] = sorted(union, key=lambda p: (p.distance, p.price_8dec, p.account))
+        else:
+            merged.append(run)
+    return merged
 
 
 def _direction_bands(
@@ -188,31 +217,26 @@ def _direction_bands(
     axis: str,
     direction: Direction,
     price_now_8dec: int,
+    wall_min_8dec: int,
     params: BandParams,
 ) -> list[Band]:
-    points = _points(results, axis, direction, price_now_8dec, params)
+    points = points_of(results, axis, direction, price_now_8dec, params.mass_cap)
     if not points:
         return []
-    total_8dec = sum(p.result.collateral_usd_8dec for p in points)
-    bin_width = math.log(1 + params.bin_bps / BPS)
-    regions, _ = _dense_regions(points, bin_width, params)
-    refined = [_local_run(points, lo_bin, hi_bin, bin_width, params) for lo_bin, hi_bin in regions]
-    # Neighbouring regions can refine to overlapping runs: keep them as one band, so no
-    # position is ever counted in two bands.
-    runs: list[list[_Point]] = []
-    for run in sorted((r for r in refined if r), key=lambda r: r[0].distance):
-        if runs and run[0].distance <= runs[-1][-1].distance:
-            merged = {id(p): p for p in runs[-1] + run}.values()
-            runs[-1] = sorted(merged, key=lambda p: (p.distance, p.price_8dec, p.account))
-        else:
-            runs.append(run)
+    total_8dec = sum(p.collateral_usd_8dec for p in points)
+    background = _Background(points, params)
+    regions = _dense_regions(points, background, params)
+    runs = _merge_overlapping([_local_run(points, r, background, params) for r in regions])
     bands = []
     for run in runs:
-        band = _band(run, axis, direction, price_now_8dec, total_8dec)
+        band = band_of(run, axis, direction, price_now_8dec, total_8dec)
         if (band.share_of_at_risk_bps >= params.min_share_bps
-                and band.positions >= params.min_positions):
+                and band.positions >= params.min_positions
+                and _significant(run, background, total_8dec, params)):  # fmt: skip
             bands.append(band)
-    return bands
+    walls = find_walls(points, bands, wall_min_8dec, params.wall_width_bps)
+    return bands + [band_of(w, axis, direction, price_now_8dec, total_8dec, "wall")
+                    for w in walls]  # fmt: skip
 
 
 def detect_bands(
@@ -223,14 +247,22 @@ def detect_bands(
     max_bands: int = 10,
     params: BandParams | None = None,
 ) -> list[Band]:
-    """Concentrated liquidation-price intervals on `axis`, rank 1 = most collateral."""
+    """Bands and walls of liquidation prices on `axis`, rank 1 = most collateral."""
     if price_now_8dec <= 0 or max_bands < 0:
         raise UsageError("band detection needs a positive current price and max_bands >= 0")
     params = params or BandParams()
+    # A wall matters against the whole axis: a few $100k of shorts beside $60M of longs
+    # are not walls just because shorts are few.
+    axis_total_8dec = sum(r.collateral_usd_8dec for r in results if r.axis == axis
+                          and r.status is PositionStatus.AT_RISK and r.direction is not None
+                          and r.liquidation_price_8dec)  # fmt: skip
+    wall_min_8dec = max(1, -(-axis_total_8dec * params.wall_share_bps // BPS))
     found = [
         band
         for direction in (Direction.DOWN, Direction.UP)
-        for band in _direction_bands(results, axis, direction, price_now_8dec, params)
+        for band in _direction_bands(
+            results, axis, direction, price_now_8dec, wall_min_8dec, params
+        )
     ]
     found.sort(
         key=lambda b: (-b.collateral_usd_8dec, b.direction.value, b.low_8dec, b.top_accounts)

@@ -222,7 +222,7 @@ def histogram_and_bands(
             bin_width_8dec=round(hist.bin_width_usd * 10**8), range_bps=hist.range_bps,
         )
         bands += detect_bands(on_axis, axis.name, axis.reference_price_8dec,
-                              max_bands=config.bands.max_bands)
+                              max_bands=config.bands.max_bands, params=config.bands.params)
     return bins, bands
 
 

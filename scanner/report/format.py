@@ -32,10 +32,12 @@ def pct_bps(value_bps: int) -> str:
 
 
 def band_line(band: Band) -> str:
-    """`ETH  $1,781.09 - $1,862.02   $412.3M collateral   1,204 positions   -8.2% to -4.1%`"""
+    """`ETH  $1,781.09 - $1,862.02   $412.3M collateral   1,204 positions   -8.2% to -4.1%`,
+    ending in `   wall` for a wall."""
     return (
         f"{band.axis:<5}{usd_price(band.low_8dec)} - {usd_price(band.high_8dec)}   "
         f"{usd_compact(band.collateral_usd_8dec)} collateral   "
         f"{band.positions:,} positions   "
         f"{pct_bps(band.distance_low_bps)} to {pct_bps(band.distance_high_bps)}"
+        + ("   wall" if band.kind == "wall" else "")
     )

@@ -111,7 +111,7 @@ def band_records(scan: ScanRecord, bands: Iterable[Band]) -> list[Record]:
         raw = {f"{name}_8dec": getattr(b, f"{name}_8dec") for name in _AMOUNTS}
         records.append(
             _header(scan)
-            | {"axis": b.axis, "direction": str(b.direction), "rank": b.rank}
+            | {"axis": b.axis, "direction": str(b.direction), "rank": b.rank, "kind": b.kind}
             | {"low_usd": _usd(b.low_8dec), "high_usd": _usd(b.high_8dec), "positions": b.positions}
             | {name.removesuffix("_8dec"): _usd(value) for name, value in raw.items()}
             | {

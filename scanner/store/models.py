@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -129,6 +130,7 @@ class BandRow(Base):
     __table_args__ = (
         UniqueConstraint("scan_id", "axis", "direction", "rank"),
         CheckConstraint(_DIRECTION_SQL, name="direction"),
+        CheckConstraint("kind IN ('band', 'wall')", name="kind"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -136,6 +138,7 @@ class BandRow(Base):
     axis: Mapped[str] = mapped_column(String(32))
     direction: Mapped[str] = mapped_column(String(8))
     rank: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(8), server_default=text("'band'"))
     low_8dec: Mapped[int] = mapped_column(Uint256)
     high_8dec: Mapped[int] = mapped_column(Uint256)
     positions: Mapped[int] = mapped_column(Integer)

@@ -103,8 +103,9 @@ _BIN_FIELDS = (
     "debt_usd_8dec", "seizable_usd_8dec", "cumulative_collateral_usd_8dec",
 )  # fmt: skip
 _BAND_FIELDS = (
-    "axis", "rank", "low_8dec", "high_8dec", "positions", "collateral_usd_8dec", "debt_usd_8dec",
-    "seizable_usd_8dec", "share_of_at_risk_bps", "distance_low_bps", "distance_high_bps",
+    "axis", "rank", "kind", "low_8dec", "high_8dec", "positions", "collateral_usd_8dec",
+    "debt_usd_8dec", "seizable_usd_8dec", "share_of_at_risk_bps", "distance_low_bps",
+    "distance_high_bps",
 )  # fmt: skip
 
 

@@ -258,6 +258,21 @@ def test_planted_cluster_is_found_as_a_band(markets: dict[str, Market]) -> None:
     assert matching[0].rank == 1
 
 
+def test_planted_cluster_band_edges_hug_the_cluster(markets: dict[str, Market]) -> None:
+    # Edges weighted by collateral land on the cluster's own outermost positions, or on a
+    # background position so close beside them (< 0.5%) that nothing tells it apart.
+    market = markets[AAVE_MARKET_KEY]
+    outcome = market.outcome
+    planted = {plan.account for plan in market.plans.values() if plan.cluster is not None}
+    prices = [r.liquidation_price_8dec for r in _at_risk(outcome, "ETH")
+              if r.account in planted and r.liquidation_price_8dec is not None]
+    assert len(prices) == len(planted) > 0
+    (band,) = [b for b in outcome.bands if b.axis == "ETH" and b.rank == 1]
+    assert band.kind == "band"
+    assert min(prices) * 995 // 1000 <= band.low_8dec <= min(prices)
+    assert max(prices) <= band.high_8dec <= max(prices) * 1005 // 1000
+
+
 LIQUIDATOR = "0x00000000000000000000000000000000000Ba5ed"
 # v3.0 reverts with the string "45"; v3.6 with the custom error HealthFactorNotBelowThreshold()
 NOT_LIQUIDATABLE = {

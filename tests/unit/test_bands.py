@@ -10,7 +10,7 @@ import pytest
 
 from scanner.domain import Band, Direction, PositionResult, PositionStatus
 from scanner.errors import UsageError
-from scanner.pipeline.bands import detect_bands
+from scanner.pipeline.bands import BandParams, detect_bands
 
 USD = 10**8
 DATA = Path(__file__).parent / "data"
@@ -141,9 +141,11 @@ def test_empty_input() -> None:
     assert detect_bands([], "ETH", NOW) == []
 
 
-def test_a_lone_whale_is_not_a_band() -> None:
+def test_a_lone_whale_is_a_wall_not_a_band() -> None:
     # Regression: single accounts were reported as "bands" of one position.
-    assert detect_bands([result(1, 1500 * USD, 1_000 * USD)], "ETH", NOW) == []
+    (wall,) = detect_bands([result(1, 1500 * USD, 1_000 * USD)], "ETH", NOW)
+    assert (wall.kind, wall.positions, wall.low_8dec, wall.high_8dec) == (
+        "wall", 1, 1500 * USD, 1500 * USD)
 
 
 def test_three_positions_at_one_level_are_a_band() -> None:
@@ -153,6 +155,7 @@ def test_three_positions_at_one_level_are_a_band() -> None:
     band = bands[0]
     assert (band.low_8dec, band.high_8dec, band.positions) == (1500 * USD, 1502 * USD, 3)
     assert (band.share_of_at_risk_bps, band.distance_low_bps, band.rank) == (10_000, -2500, 1)
+    assert band.kind == "band"
 
 
 def test_ignores_other_axes_and_statuses() -> None:
@@ -212,8 +215,11 @@ def test_bands_never_share_a_position() -> None:
         result(i, int(price), int(collateral), Direction(direction))
         for i, (direction, price, collateral) in enumerate(r.split(",") for r in rows)
     ]
-    bands = detect_bands(levels, "ETH", 3000 * USD)
-    assert len(bands) >= 5
+    # Sensitive settings, so that many dense regions (and their flanks) meet: at the defaults
+    # only the strongest band of this population is reported.
+    sensitive = BandParams(density_factor=1.5, min_z=1.5)
+    bands = detect_bands(levels, "ETH", 3000 * USD, max_bands=50, params=sensitive)
+    assert len(bands) >= 10
     for direction in Direction:
         spans = sorted((b.low_8dec, b.high_8dec) for b in bands if b.direction is direction)
         for (_, high), (low, _) in itertools.pairwise(spans):

@@ -9,6 +9,7 @@ import pytest
 from scanner.config import Config, load_config, preset_names
 from scanner.devnet.toolchain import project_root
 from scanner.errors import ConfigError
+from scanner.pipeline.bands import BandParams
 
 ENV = {"LIQSCAN_RPC_URL": "https://eth-mainnet.example/v2/key"}
 
@@ -54,6 +55,14 @@ def test_valid_minimal_config_and_defaults(tmp_path: Path) -> None:
         100,
         10,
     )
+
+
+def test_bands_section_tunes_detection(tmp_path: Path) -> None:
+    text = VALID.replace("[axes.ETH]", "[bands]\nwall_share_bps = 500\nmin_z = 5\n"
+                                       "density_factor = 3.5\n[axes.ETH]", 1)
+    params = load_text(tmp_path, text).bands.params
+    assert (params.wall_share_bps, params.min_z, params.density_factor) == (500, 5.0, 3.5)
+    assert params.edge_factor == BandParams().edge_factor  # untouched keys keep defaults
 
 
 def test_lowercase_address_is_checksummed(tmp_path: Path) -> None:
@@ -252,6 +261,24 @@ BAD_ADDRESS = "0x2f39d218133AFaB8F2B819B1066c7E434Ad94E9e"
             "[bands]\nmax_band = 3\n[axes.ETH]",
             "bands.max_band is not a known key; did you mean 'max_bands'?",
             id="bands-typo",
+        ),
+        pytest.param(
+            "[axes.ETH]",
+            "[bands]\nwall_share_bps = 20000\n[axes.ETH]",
+            "bands.wall_share_bps must be <= 10000 (100%), not 20000",
+            id="wall-share-over-100pct",
+        ),
+        pytest.param(
+            "[axes.ETH]",
+            '[bands]\ndensity_factor = "high"\n[axes.ETH]',
+            "bands.density_factor must be a positive number, not 'high'",
+            id="density-factor-not-number",
+        ),
+        pytest.param(
+            "[axes.ETH]",
+            "[bands]\nmin_positions = 1\n[axes.ETH]",
+            "bands.min_positions must be >= 2",
+            id="min-positions",
         ),
         pytest.param("[database]", "[database", "invalid TOML", id="bad-toml"),
         pytest.param(

@@ -1,4 +1,5 @@
-"""Analyst views (migrations 0002, 0003): the latest complete scan of each market, band history."""
+"""Analyst views (migrations 0002, 0003, 0005): the latest complete scan of each market, band
+history, band kinds."""
 
 from __future__ import annotations
 
@@ -78,3 +79,11 @@ def test_band_history_lists_every_complete_scan_in_block_order(repo: Repository)
     assert [r["block"] for r in rows] == sorted(r["block"] for r in rows)
     assert {r["scan_id"] for r in rows} == {ids["old"], ids["middle"], ids["latest"]}
     assert all(float(str(r["low_usd"])) > 0 for r in rows)  # readable USD, not 8-dec
+
+
+def test_band_views_show_the_kind(repo: Repository) -> None:
+    ids = _save_scans(repo)
+    for view in ("v_latest_bands", "v_band_history"):
+        rows = _rows(repo, f"SELECT direction, kind FROM {view} WHERE scan_id = {ids['latest']}")
+        assert sorted((r["direction"], r["kind"]) for r in rows) == [
+            ("down", "band"), ("up", "wall")], view
