@@ -27,7 +27,7 @@ from scanner.config import load_config
 from scanner.devnet.network import Devnet, seeded_devnet, write_config
 from scanner.domain import Address
 from scanner.errors import InconsistentDataError
-from scanner.protocols.aave_v3 import POOL, AaveAddresses, AaveV3Adapter
+from scanner.protocols.aave_v3.read import POOL, AaveAddresses, AaveV3Adapter
 
 ACCOUNT_DATA_GAS = 380_000  # the adapter's per-call estimate for getUserAccountData
 
@@ -80,7 +80,7 @@ async def measure(devnet: Devnet, repeat: int) -> tuple[int, int, list[Measured]
         block = await rpc.block_number()  # pinned: every read below names this block
         adapter = AaveV3Adapter(rpc, market, chain)
         addresses: AaveAddresses = await adapter.resolve(block)
-        found = await adapter.discover_accounts(addresses.pool, market.start_block, block)
+        found = await adapter.discover_accounts(addresses, market.start_block, block)
         accounts = sorted(found)
         calls = [Call(addresses.pool, encode_call(POOL, "getUserAccountData", [a]), False,
                       ACCOUNT_DATA_GAS) for a in accounts]

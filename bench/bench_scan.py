@@ -23,21 +23,18 @@ from pathlib import Path
 from scanner.chain import RpcClient, confirmed_head
 from scanner.config import Config, load_config
 from scanner.devnet.network import Devnet, seeded_devnet, write_config
-from scanner.domain import AaveAccount, AaveMarketState, Axis, PositionStatus, ScanRecord
-from scanner.pipeline.aave_math import account_totals
+from scanner.domain import Axis, MarketRead, PositionStatus, ScanRecord
 from scanner.pipeline.axes import resolve_axes
-from scanner.pipeline.liquidation import (
-    SENSITIVITY_RANGE,
-    closed_form_liquidation_price,
-    liquidation_result,
-)
+from scanner.pipeline.liquidation import SENSITIVITY_RANGE, liquidation_result
 from scanner.pipeline.scan import (
-    ScanOutcome,
+    SnapshotOutcome,
     histogram_and_bands,
     liquidation_results,
-    scan_market,
+    scan_chain,
 )
-from scanner.protocols.aave_v3 import AaveV3Adapter
+from scanner.protocols.aave_v3.read import AaveV3Adapter, market_read
+from scanner.protocols.aave_v3.rule import closed_form_liquidation_price
+from scanner.protocols.aave_v3.state import AaveAccount, AaveMarketState
 from scanner.store import db
 from scanner.store.repository import Repository
 
@@ -73,7 +70,7 @@ async def _read_stages(config: Config, seconds: dict[str, float]
         block = confirmed_head(await rpc.block_number(), chain.confirmations)
         adapter = AaveV3Adapter(rpc, market, chain)
         addresses = await adapter.resolve(block)
-        found = await adapter.discover_accounts(addresses.pool, market.start_block, block)
+        found = await adapter.discover_accounts(addresses, market.start_block, block)
         lap = time.perf_counter()
         seconds["discovery (resolve + Borrow logs)"] = lap - start
         state = await adapter.read_market(addresses, block)
@@ -86,13 +83,13 @@ def run_stages(config: Config, repo: Repository) -> Stages:
     seconds: dict[str, float] = {}
     block, found, state, positions = asyncio.run(_read_stages(config, seconds))
     market = config.markets[0]
-    axes = resolve_axes(config.axes, state)
     start = time.perf_counter()
-    for account in positions:  # scan_market checks the mirror against the pool's own data
-        account_totals(account, state)
+    # the adapter checks the mirror against the pool's own data while building Positions
+    read: MarketRead = market_read(market.protocol, state, positions)
     lap = time.perf_counter()
-    seconds["mirror check (account_totals)"] = lap - start
-    results = liquidation_results(positions, state, axes, market.protocol)
+    seconds["mirror check + neutral positions"] = lap - start
+    axes = resolve_axes(config.axes, read.assets)
+    results = liquidation_results(read, axes)
     seconds["liquidation math (exact)"] = time.perf_counter() - lap
     lap = time.perf_counter()
     bins, bands = histogram_and_bands(results, axes, config)
@@ -122,7 +119,8 @@ def compare_math(state: AaveMarketState, positions: Sequence[AaveAccount], axes:
                  protocol: str) -> MathComparison:
     pairs = [(a, axis) for axis in axes for a in positions]
     start = time.perf_counter()
-    exact = [liquidation_result(a, state, axis, protocol) for a, axis in pairs]
+    read = market_read(protocol, state, positions)
+    exact = [liquidation_result(p, axis) for axis in axes for p in read.positions]
     exact_seconds = time.perf_counter() - start
     start = time.perf_counter()
     closed = [closed_form_liquidation_price(a, state, axis) for a, axis in pairs]
@@ -149,8 +147,8 @@ def compare_math(state: AaveMarketState, positions: Sequence[AaveAccount], axes:
                           in_range)
 
 
-def report(total: float, outcome: ScanOutcome, stages: Stages, math: MathComparison) -> None:
-    print(f"scan_market end to end: {total:.2f} s ({outcome.accounts_known} borrowers, "
+def report(total: float, outcome: SnapshotOutcome, stages: Stages, math: MathComparison) -> None:
+    print(f"scan_chain end to end: {total:.2f} s ({outcome.accounts_known} borrowers, "
           f"{outcome.accounts_with_debt} with debt, {len(outcome.axes)} axes, "
           f"{len(outcome.results)} results, {len(outcome.bins)} bins, {len(outcome.bands)} bands, "
           f"{len(outcome.mirror_mismatches)} mirror mismatches)")
@@ -191,7 +189,7 @@ def main() -> None:
         (Path(folder) / "staged").mkdir()
         config, repo = fresh_config(devnet, Path(folder) / "full")
         start = time.perf_counter()
-        outcome = asyncio.run(scan_market(config, config.markets[0], repo))
+        outcome = asyncio.run(scan_chain(config, list(config.markets), repo))
         total = time.perf_counter() - start
         repo.engine.dispose()
         config, repo = fresh_config(devnet, Path(folder) / "staged")

@@ -1,6 +1,6 @@
 """The `liqscan` command.
 
-Exit codes: 0 ok; 1 unexpected bug; 2 bad usage; 3 some markets failed (others stored);
+Exit codes: 0 ok; 1 unexpected bug; 2 bad usage; 3 some chains failed (others stored);
 65 inconsistent data from the node or database; 69 local toolchain missing (run `make setup`);
 73 cannot create an output file; 75 RPC unavailable (retry later); 76 database unreachable or
 not migrated; 78 bad config; 130 interrupted.
@@ -46,7 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    scan = sub.add_parser("scan", help="scan markets at one pinned block and store the snapshot")
+    scan = sub.add_parser("scan", help="scan every market of a chain at one pinned block and "
+                          "store them as one snapshot")
     scan.add_argument("--market", help="market key from the config (default: every market)")
     scan.add_argument("--block", type=int, help="block to pin (default: head - confirmations)")
     scan.add_argument("--json", action="store_true", help="print a JSON summary")
@@ -54,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="store accounts whose health factor liqscan cannot reproduce, "
                            "flagged unverified, without prices (default: fail, exit 65)")
 
-    bands = sub.add_parser("bands", help="show the dense liquidation bands of a scan")
+    bands = sub.add_parser("bands", help="show the dense liquidation bands of a snapshot")
     _add_scan_selectors(bands)
     bands.add_argument("--json", action="store_true", help="print a JSON array")
 
@@ -94,8 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_scan_selectors(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--axis", help="price axis, e.g. ETH (default: all)")
-    parser.add_argument("--scan", type=int, help="scan id (default: latest)")
-    parser.add_argument("--market", help="market key (for the latest scan of that market)")
+    parser.add_argument("--snapshot", "--scan", dest="snapshot", type=int,
+                        help="snapshot id (default: the latest complete snapshot)")
+    parser.add_argument("--chain", help="chain of the latest snapshot (needed when the "
+                        "database holds several chains)")
+    parser.add_argument("--market", help="only this market of the snapshot")
 
 
 # Prices are stored as 8-decimal integers below 2**256; far above any real asset price.

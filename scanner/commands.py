@@ -12,14 +12,14 @@ from typing import Any
 
 from scanner import interrupts
 from scanner.cli import dump_json, wants_progress
-from scanner.config import Config, load_config
-from scanner.domain import Band, PositionResult, PositionStatus
+from scanner.config import Config, MarketConfig, load_config
+from scanner.domain import Band, HistogramBin, PositionResult, PositionStatus, SnapshotRecord
 from scanner.errors import ConfigError, PartialScanError, ScannerError, UsageError
-from scanner.pipeline.scan import Progress, ScanOutcome, scan_market
+from scanner.pipeline.scan import Progress, SnapshotOutcome, scan_chain
 from scanner.redact import scrub
-from scanner.report.format import band_line, usd_compact, usd_price
+from scanner.report.format import band_line, share_lines, usd_compact, usd_price
 from scanner.store import db, export
-from scanner.store.repository import Repository, stored_scan_count
+from scanner.store.repository import Repository, market_of, stored_scan_count
 
 
 def _repo(config: Config) -> Repository:
@@ -27,22 +27,34 @@ def _repo(config: Config) -> Repository:
     return Repository(db.make_engine(config.database_url, create=False))
 
 
-def _scan_id(repo: Repository, args: argparse.Namespace) -> int:
-    if args.scan is not None:
-        repo.get_scan(args.scan)  # raises a clear error when it does not exist
-        scan_id = int(args.scan)
+def _snapshot(repo: Repository, args: argparse.Namespace) -> tuple[int, SnapshotRecord]:
+    """The snapshot asked for (--snapshot), else THE latest (Repository.latest_snapshot_id),
+    narrowed to --market when given."""
+    if args.snapshot is not None:
+        snapshot_id = int(args.snapshot)
     else:
-        latest = repo.latest_scan_id(args.market)
-        if latest is None:
-            where = f" of market {args.market}" if args.market else ""
-            raise UsageError(f"no scan{where} in the database yet: run `liqscan scan` first")
-        scan_id = latest
-    if args.axis is not None:
-        axes = repo.scan_axes(scan_id)
-        if args.axis not in axes:
-            raise UsageError(f"--axis {args.axis}: scan {scan_id} has no such axis; its axes "
-                             f"are {', '.join(axes) or 'none'}")
-    return scan_id
+        found = repo.latest_snapshot_id(args.chain)
+        if found is None:
+            where = f" of chain {args.chain}" if args.chain else ""
+            raise UsageError(f"no snapshot{where} in the database yet: run `liqscan scan` first")
+        snapshot_id = found
+    record = repo.get_snapshot(snapshot_id).record  # raises a clear error when it does not exist
+    if args.market:
+        record = market_of(record, args.market)
+    axis = getattr(args, "axis", None)
+    if axis is not None:
+        axes = repo.stored_axes(snapshot_id)
+        if axis not in axes:
+            raise UsageError(f"--axis {axis}: snapshot {snapshot_id} has no such axis; its "
+                             f"axes are {', '.join(axes) or 'none'}")
+    return snapshot_id, record
+
+
+def _of_market(rows: list[Any], market: str | None) -> list[Any]:
+    """Bins or bands in which `market` has positions (all when None)."""
+    if market is None:
+        return rows
+    return [r for r in rows if any(s.market_key == market for s in r.shares)]
 
 
 # --- scan --------------------------------------------------------------------------------
@@ -51,38 +63,43 @@ def _scan_id(repo: Repository, args: argparse.Namespace) -> int:
 def cmd_scan(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     markets = [config.market(args.market)] if args.market else list(config.markets)
-    if not markets:
+    by_chain: dict[str, list[MarketConfig]] = {}
+    for market in markets:
+        by_chain.setdefault(market.chain, []).append(market)
+    if not by_chain:
         raise ConfigError(f"{config.source.name} defines no markets: add a [[markets]] table "
                           "(see the README's configuration reference)")
+    if args.block is not None and len(by_chain) > 1:
+        raise UsageError("--block names a block of one chain: add --market KEY")
     repo = _repo(config)
-    outcomes: list[ScanOutcome] = []
+    outcomes: list[SnapshotOutcome] = []
     failures: list[tuple[str, ScannerError]] = []
-    for index, market in enumerate(markets):
-        # Ctrl-C while the previous market was being stored was deferred (interrupts.py):
-        # that snapshot is stored and reported; stop before the next one.
+    for index, (chain, chain_markets) in enumerate(by_chain.items()):
+        # Ctrl-C while the previous chain's snapshot was being stored was deferred
+        # (interrupts.py): that snapshot is stored and reported; stop before the next one.
         if index and interrupts.release():
             raise KeyboardInterrupt
         try:
-            outcomes.append(_scan_one(config, market, repo, args))
+            outcomes.append(_scan_one(config, chain_markets, repo, args))
         except ScannerError as exc:
-            if len(markets) == 1:
+            if len(by_chain) == 1:
                 raise
-            # each market's snapshot is atomic on its own: keep going, report at the end
-            print(f"liqscan: {market.key}: {scrub(exc.message)}", file=sys.stderr)
-            failures.append((market.key, exc))
+            # each chain's snapshot is atomic on its own: keep going, report at the end
+            print(f"liqscan: chain {chain}: {scrub(exc.message)}", file=sys.stderr)
+            failures.append((chain, exc))
     if args.json:
         dump_json([_scan_summary(o) for o in outcomes])
     interrupts.release()  # everything stored is reported: an interrupt now changes nothing
     if failures:
-        _raise_failures(failures, len(outcomes), len(markets))
+        _raise_failures(failures, len(outcomes), len(by_chain))
     return 0
 
 
-def _scan_one(config: Config, market: Any, repo: Repository, args: argparse.Namespace
-              ) -> ScanOutcome:
+def _scan_one(config: Config, markets: list[MarketConfig], repo: Repository,
+              args: argparse.Namespace) -> SnapshotOutcome:
     with _progress(enabled=wants_progress() and not args.json) as progress:
-        outcome = asyncio.run(scan_market(config, market, repo, args.block, progress,
-                                            store_unverified=args.store_unverified))
+        outcome = asyncio.run(scan_chain(config, markets, repo, args.block, progress,
+                                         store_unverified=args.store_unverified))
     if not args.json:
         _print_scan(outcome)
     return outcome
@@ -93,39 +110,45 @@ def _raise_failures(failures: list[tuple[str, ScannerError]], scanned: int, tota
     if scanned == 0:
         # nothing was stored: not "partial", but the failure itself (its code, e.g. 75)
         first = failures[0][1]
-        error = ScannerError(f"no market scanned ({len(failures)} failed: {names}); first: "
+        error = ScannerError(f"no chain scanned ({len(failures)} failed: {names}); first: "
                              f"{first.message}")
         error.exit_code = first.exit_code
         raise error
     raise PartialScanError(
-        f"{scanned} of {total} markets scanned; failed: {names} "
+        f"{scanned} of {total} chains scanned; failed: {names} "
         "(their snapshots were not written; see the messages above)"
     )
 
 
-def _scan_summary(outcome: ScanOutcome) -> dict[str, Any]:
+def _scan_summary(outcome: SnapshotOutcome) -> dict[str, Any]:
     record = outcome.record
     return {
-        "scan_id": outcome.scan_id, "market": record.market_key, "chain": record.chain,
-        "block": record.block, "block_timestamp": record.block_timestamp,
-        "pool_revision": record.pool_revision, "accounts_known": outcome.accounts_known,
-        "accounts_new": outcome.accounts_new, "positions_with_debt": outcome.accounts_with_debt,
-        "already_stored": outcome.already_stored,
-        "unverified_accounts": list(outcome.mirror_mismatches),
+        "snapshot_id": outcome.snapshot_id, "chain": record.chain, "block": record.block,
+        "block_timestamp": record.block_timestamp, "already_stored": outcome.already_stored,
+        "markets": [{
+            "market": m.record.market_key, "protocol": m.record.protocol,
+            "scan_id": outcome.scan_ids.get(m.record.market_key),
+            "pool_revision": m.record.pool_revision, "accounts_known": m.accounts_known,
+            "accounts_new": m.accounts_new, "positions_with_debt": m.accounts_with_debt,
+            "unverified_accounts": list(m.read.mirror_mismatches),
+        } for m in outcome.markets],
         "bands": export.band_records(record, outcome.bands),
     }
 
 
-def _print_scan(outcome: ScanOutcome) -> None:
+def _print_scan(outcome: SnapshotOutcome) -> None:
     record = outcome.record
     stored = "identical to the stored" if outcome.already_stored else "stored as"
-    print(f"{record.market_key}: block {record.block:,} (pool revision {record.pool_revision}), "
-          f"{outcome.accounts_with_debt:,} positions with debt of {outcome.accounts_known:,} "
-          f"borrowers ({outcome.accounts_new:,} new); {stored} scan {outcome.scan_id}")
-    if outcome.mirror_mismatches:
-        print(f"warning: {len(outcome.mirror_mismatches):,} accounts differ from the pool's own "
-              "account data: stored as unverified, without prices, outside bins and bands",
-              file=sys.stderr)
+    print(f"{record.chain}: block {record.block:,}, {len(outcome.markets)} markets; "
+          f"{stored} snapshot {outcome.snapshot_id}")
+    for m in outcome.markets:
+        print(f"  {m.record.market_key} ({m.record.protocol}, revision {m.record.pool_revision}):"
+              f" {m.accounts_with_debt:,} positions with debt of {m.accounts_known:,} "
+              f"borrowers ({m.accounts_new:,} new)")
+        if m.read.mirror_mismatches:
+            print(f"warning: {m.record.market_key}: {len(m.read.mirror_mismatches):,} accounts "
+                  "differ from the protocol's own account data: stored as unverified, without "
+                  "prices, outside bins and bands", file=sys.stderr)
     for axis in outcome.axes:
         on_axis = [r for r in outcome.results if r.axis == axis.name]
         at_risk = [r for r in on_axis if r.status == PositionStatus.AT_RISK]
@@ -133,7 +156,7 @@ def _print_scan(outcome: ScanOutcome) -> None:
         print(f"  {axis.name} {usd_price(axis.reference_price_8dec)}: {len(at_risk):,} at risk "
               f"({usd_compact(sum(r.collateral_usd_8dec for r in at_risk))} collateral), "
               f"{len(now):,} liquidatable now")
-    _print_bands(list(outcome.bands))
+    _print_bands(list(outcome.bands), breakdown=len(outcome.markets) > 1)
 
 
 @contextmanager
@@ -161,36 +184,42 @@ def _progress(enabled: bool) -> Iterator[Progress]:
 # --- reading stored scans ----------------------------------------------------------------
 
 
-def _print_bands(bands: list[Band]) -> None:
+def _print_bands(bands: list[Band], breakdown: bool) -> None:
     if not bands:
         print("  no dense liquidation bands")
         return
     for band in sorted(bands, key=lambda b: (b.axis, b.rank)):
         print("  " + band_line(band))
+        if breakdown:
+            for line in share_lines(band.shares):
+                print("      " + line)
+
+
+def _describe(snapshot_id: int, record: SnapshotRecord) -> str:
+    markets = ", ".join(f"{m.market_key} ({m.protocol})" for m in record.markets)
+    return f"snapshot {snapshot_id}: {record.chain} at block {record.block:,}; {markets}"
 
 
 def cmd_bands(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     repo = _repo(config)
-    scan_id = _scan_id(repo, args)
-    _, record = repo.get_scan(scan_id)
-    bands = repo.load_bands(scan_id, args.axis)
+    snapshot_id, record = _snapshot(repo, args)
+    bands = _of_market(repo.load_bands(snapshot_id, args.axis), args.market)
     if args.json:
         dump_json(export.band_records(record, bands))
         return 0
-    print(f"{record.market_key} at block {record.block:,} (scan {scan_id})")
-    _print_bands(bands)
+    print(_describe(snapshot_id, record))
+    _print_bands(bands, breakdown=True)
     return 0
 
 
 def cmd_positions(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     repo = _repo(config)
-    scan_id = _scan_id(repo, args)
-    _, record = repo.get_scan(scan_id)
+    snapshot_id, record = _snapshot(repo, args)
     near_8dec = int(args.near * Decimal(10**8)) if args.near is not None else None
-    positions = repo.load_positions(scan_id, axis=args.axis, near_8dec=near_8dec,
-                                    limit=args.limit)
+    positions = repo.load_positions(snapshot_id, axis=args.axis, near_8dec=near_8dec,
+                                    limit=args.limit, market_key=args.market)
     if args.json:
         dump_json(export.position_records(record, positions))
         return 0
@@ -202,8 +231,9 @@ def cmd_positions(args: argparse.Namespace) -> int:
 def _position_line(p: PositionResult) -> str:
     price = usd_price(p.liquidation_price_8dec) if p.liquidation_price_8dec else "-"
     direction = p.direction.value if p.direction else "-"
-    return (f"{p.axis:<5}{p.account}  {p.status.value:<17}{direction:<5}{price:>16}  "
-            f"HF {_hf(p.health_factor_wad):>8}  coll {usd_compact(p.collateral_usd_8dec):>9}  "
+    return (f"{p.axis:<5}{p.market_key:<18}{p.account}  {p.status.value:<17}{direction:<5}"
+            f"{price:>16}  HF {_hf(p.health_factor_wad):>8}  "
+            f"coll {usd_compact(p.collateral_usd_8dec):>9}  "
             f"debt {usd_compact(p.debt_usd_8dec):>9}")
 
 
@@ -216,11 +246,19 @@ def _hf(health_factor_wad: int) -> str:
 def cmd_export(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     repo = _repo(config)
-    scan_id = _scan_id(repo, args)
-    writers = {"positions": export.export_positions, "bins": export.export_bins,
-               "bands": export.export_bands}
-    rows = writers[args.what](repo, scan_id, args.format, args.out)
-    print(f"wrote {rows:,} {args.what} of scan {scan_id} to {args.out}", file=sys.stderr)
+    snapshot_id, record = _snapshot(repo, args)
+    records: list[dict[str, Any]]
+    if args.what == "positions":
+        records = export.position_records(
+            record, repo.load_positions(snapshot_id, market_key=args.market))
+    elif args.what == "bins":
+        bins: list[HistogramBin] = _of_market(repo.load_bins(snapshot_id), args.market)
+        records = export.bin_records(record, bins)
+    else:
+        records = export.band_records(record, _of_market(repo.load_bands(snapshot_id),
+                                                         args.market))
+    rows = export.write_records(records, args.format, args.out)
+    print(f"wrote {rows:,} {args.what} of snapshot {snapshot_id} to {args.out}", file=sys.stderr)
     return 0
 
 

@@ -28,7 +28,6 @@ from scanner.errors import ConfigError
 from scanner.pipeline.bands import BandParams
 from scanner.redact import register_url
 
-SUPPORTED_PROTOCOLS = frozenset({"aave-v3", "spark"})
 MULTICALL3_ADDRESS = "0xcA11bde05977b3631167028862bE2a173976CA11"
 GAS_CAP_PER_CALL = 2**24  # EIP-7825 (Osaka) per-transaction cap, applied to eth_call too
 _ADDRESS_RE = re.compile(r"^0x[0-9a-fA-F]{40}$")
@@ -67,10 +66,20 @@ class MarketConfig:
     key: str
     chain: str
     protocol: str
-    pool_addresses_provider: str  # checksummed
     start_block: int
-    # scan a pool whose POOL_REVISION is newer than any liqscan was checked on (newest rule)
-    allow_unreviewed_revision: bool = False
+    # the protocol's own keys (its ProtocolSpec): contract addresses, checksummed ...
+    addresses: Mapping[str, str] = field(default_factory=dict)
+    # ... and lists of 0x-hex strings (e.g. Morpho market ids), lowercase
+    lists: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # ... and true/false options (e.g. Aave's allow_unreviewed_revision: scan a pool whose
+    # POOL_REVISION is newer than any liqscan was checked on, with the newest rule)
+    flags: Mapping[str, bool] = field(default_factory=dict)
+
+    def address(self, name: str) -> str:
+        if name not in self.addresses:
+            raise ConfigError(f"markets.{self.key}.{name} is required for protocol "
+                              f"{self.protocol!r}")
+        return self.addresses[name]
 
 
 @dataclass(frozen=True)
@@ -353,10 +362,18 @@ def _parse_markets(
 ) -> tuple[MarketConfig, ...]:
     if not isinstance(items, list):
         raise ConfigError(f"{source.name}: markets must be an array of tables ([[markets]])")
+    from scanner.protocols import PROTOCOLS, protocol_spec  # the packages import this module
+
     markets: list[MarketConfig] = []
     for index, table in enumerate(items):
         r = _Reader(source, f"markets[{index}]", table, env)
-        r.check_keys(tuple(MarketConfig.__dataclass_fields__))
+        protocol = r.str_("protocol")
+        if protocol not in PROTOCOLS:
+            r.fail(r.path("protocol"), f"{protocol!r} is not supported: use one of "
+                                       f"{', '.join(sorted(PROTOCOLS))}")
+        spec = protocol_spec(protocol)
+        r.check_keys(("key", "chain", "protocol", "start_block", *spec.address_keys,
+                      *spec.list_keys, *spec.flag_keys))
         key = r.str_("key")
         if not _KEY_RE.match(key):
             r.fail(r.path("key"), f"{key!r} must be lowercase letters, digits, '-' or '_'")
@@ -365,19 +382,24 @@ def _parse_markets(
         chain = r.str_("chain")
         if chain not in chains:
             r.fail(r.path("chain"), f"{chain!r} is not defined: add a [chains.{chain}] table")
-        protocol = r.str_("protocol")
-        if protocol not in SUPPORTED_PROTOCOLS:
-            r.fail(r.path("protocol"), f"{protocol!r} is not supported: use one of "
-                                       f"{', '.join(sorted(SUPPORTED_PROTOCOLS))}")
         markets.append(MarketConfig(
             key=key,
             chain=chain,
             protocol=protocol,
-            pool_addresses_provider=r.address("pool_addresses_provider"),
             start_block=r.int_("start_block"),
-            allow_unreviewed_revision=r.bool_("allow_unreviewed_revision", False),
+            addresses={name: r.address(name) for name in spec.address_keys},
+            lists={name: _hex_list(r, name) for name in spec.list_keys if name in r.table},
+            flags={name: r.bool_(name, False) for name in spec.flag_keys},
         ))
     return tuple(markets)
+
+
+def _hex_list(r: _Reader, key: str) -> tuple[str, ...]:
+    values = r.table[key]
+    if not isinstance(values, list) or not all(
+            isinstance(v, str) and re.fullmatch(r"0x[0-9a-fA-F]+", v) for v in values):
+        r.fail(r.path(key), "must be a list of 0x-prefixed hex strings")
+    return tuple(str(v).lower() for v in values)
 
 
 def _parse_axis(r: _Reader, name: str) -> AxisConfig:

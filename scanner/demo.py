@@ -3,15 +3,15 @@
 1. start anvil with the real Aave v3.0 and v3.6 markets (and Morpho Blue), seeded with
    borrowers (cached)
 2. write a config for it, migrate a fresh SQLite database
-3. scan each Aave market at the current block, print the bands, draw the histogram charts
-   (a market that fails is reported and the others still shown; exit 3 then)
+3. scan every market at the current block into ONE snapshot, print the bands summed across
+   markets with the per-protocol and per-market breakdown, draw the histogram charts
+   (a market that fails leaves the snapshot unwritten: its error, naming it, is the exit)
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 from pathlib import Path
 
 from scanner import interrupts
@@ -19,10 +19,10 @@ from scanner.config import load_config
 from scanner.devnet.network import seeded_devnet, write_config
 from scanner.devnet.population import ClusterSpec
 from scanner.domain import Direction
-from scanner.errors import OutputError, PartialScanError, ScannerError
-from scanner.pipeline.scan import ScanOutcome, scan_market
+from scanner.errors import OutputError
+from scanner.pipeline.scan import SnapshotOutcome, scan_chain
 from scanner.report.chart import render_histogram_png
-from scanner.report.format import band_line, usd_compact, usd_price
+from scanner.report.format import band_line, share_lines, usd_compact, usd_price
 from scanner.store import db
 from scanner.store.repository import Repository
 
@@ -61,7 +61,6 @@ def run_demo(args: argparse.Namespace) -> int:
     print(f"starting a devnet with the real Aave v3.0 ({args.aave_positions:,} borrowers) and "
           f"v3.6 ({args.aave36_positions:,} borrowers) markets (the first run seeds it; later "
           "runs load a cached state)...")
-    failures: list[str] = []
     with seeded_devnet(seed=args.seed, aave_positions=args.aave_positions, morpho_positions=200,
                        clusters=DEMO_CLUSTERS, aave36_positions=args.aave36_positions) as devnet:
         config_path = out / "config.toml"
@@ -70,27 +69,20 @@ def run_demo(args: argparse.Namespace) -> int:
         config = load_config(config_path)
         db.upgrade(config.database_url)
         repo = Repository(db.make_engine(config.database_url))
-        for market in config.markets:
-            try:
-                outcome = asyncio.run(scan_market(config, market, repo))
-            except ScannerError as exc:  # each snapshot is atomic: report, show the others
-                print(f"\n{market.key}: not scanned: {exc.message}", file=sys.stderr)
-                failures.append(market.key)
-                continue
-            _print_outcome(market.key, outcome, out)
-            if interrupts.release():  # Ctrl-C while it was stored: it is, and was reported
-                raise KeyboardInterrupt
+        outcome = asyncio.run(scan_chain(config, list(config.markets), repo))
+    _print_outcome(outcome, out)
+    interrupts.release()  # Ctrl-C while it was stored: it is, and was reported: success
     print(f"\nconfig: {config_path}   database: {out / 'liqscan.db'}\n"
           f"try: liqscan --config {config_path} bands --axis ETH")
-    if failures:
-        raise PartialScanError(f"demo markets not scanned: {', '.join(failures)}")
     return 0
 
 
-def _print_outcome(market_key: str, outcome: ScanOutcome, out: Path) -> None:
-    print(f"\nscanned {market_key} (pool revision {outcome.record.pool_revision}) at block "
-          f"{outcome.record.block:,}: {outcome.accounts_with_debt:,} positions with debt "
-          f"(scan {outcome.scan_id})")
+def _print_outcome(outcome: SnapshotOutcome, out: Path) -> None:
+    markets = ", ".join(f"{m.record.market_key} (revision {m.record.pool_revision})"
+                        for m in outcome.markets)
+    print(f"\nscanned {markets} at block {outcome.record.block:,} as one snapshot: "
+          f"{outcome.accounts_with_debt:,} positions with debt (snapshot {outcome.snapshot_id})")
+    names = "+".join(outcome.record.market_keys)
     for axis in outcome.axes:
         on_axis = [r for r in outcome.results if r.axis == axis.name]
         at_risk = [r for r in on_axis if r.direction == Direction.DOWN and r.liquidation_price_8dec]
@@ -98,10 +90,12 @@ def _print_outcome(market_key: str, outcome: ScanOutcome, out: Path) -> None:
               f"{usd_compact(sum(r.collateral_usd_8dec for r in at_risk))}")
         for band in [b for b in outcome.bands if b.axis == axis.name]:
             print("  " + band_line(band))
+            for line in share_lines(band.shares):
+                print("      " + line)
         chart = render_histogram_png(
             [b for b in outcome.bins if b.axis == axis.name],
             [b for b in outcome.bands if b.axis == axis.name],
-            axis.name, axis.reference_price_8dec, out / f"histogram-{market_key}-{axis.name}.png",
-            title=f"{market_key} @ block {outcome.record.block:,}: {axis.name} liquidation levels",
+            axis.name, axis.reference_price_8dec, out / f"histogram-{axis.name}.png",
+            title=f"{names} @ block {outcome.record.block:,}: {axis.name} liquidation levels",
         )
         print(f"  chart: {chart}")

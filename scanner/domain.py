@@ -1,19 +1,21 @@
-"""Plain data that flows between the stages of a scan.
+"""Protocol-neutral data that flows between the stages of a scan.
 
-discover -> read at a pinned block (AaveMarketState, AaveAccount)
-         -> liquidation price (PositionResult)
-         -> histogram (HistogramBin) -> bands (Band) -> store/export (ScanRecord)
+discover -> read at a pinned block (a protocol package -> MarketRead of Positions)
+         -> liquidation price (a HealthCurve per position and axis -> PositionResult)
+         -> histogram (HistogramBin) -> bands (Band) -> store/export (SnapshotRecord)
 
+Nothing here knows a protocol: a protocol package (scanner/protocols/<key>/) turns its own
+reads into `Position`s whose `state.curve(axis)` is its pure, integer-exact rule.
 Units are in the names: `_raw` token base units, `_bps` basis points, `_wad` 1e18,
-`_8dec` the oracle base unit (USD with 8 decimals on every Aave v3 market we read).
+`_8dec` USD with 8 decimals (the axis unit). `_native` is a protocol oracle's own terms.
 All chain quantities are `int`; floats appear only in binning and display.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Protocol
 
 Address = str  # EIP-55 checksummed hex address
 
@@ -35,82 +37,16 @@ class Direction(StrEnum):
     UP = "up"  # net short the axis: liquidated when the price rises to the level
 
 
-# --- Aave v3 family: what a protocol adapter reads at one block -------------------------
-
-
-@dataclass(frozen=True)
-class AaveReserve:
-    """One reserve's configuration and oracle price at the scan block."""
-
-    asset: Address
-    symbol: str
-    reserve_id: int  # index in the pool's reserve list; bits 2i / 2i+1 of user config
-    decimals: int
-    ltv_bps: int
-    lt_bps: int
-    bonus_bps: int  # e.g. 10500 = 5% bonus
-    emode_category: int  # v3.0/3.1: reserve config bits 168-175 (0 = none)
-    price_8dec: int  # AaveOracle.getAssetPrice(asset), base-currency units
-    debt_ceiling: int = 0  # isolation mode when non-zero (2 decimals USD)
-    protocol_fee_bps: int = 0  # share of the liquidation bonus sent to the treasury
-
-
-@dataclass(frozen=True)
-class AaveEMode:
-    """An eMode category as the pool saw it at the scan block."""
-
-    category_id: int
-    ltv_bps: int
-    lt_bps: int
-    bonus_bps: int
-    label: str = ""
-    # v3.0/3.1 only: when non-zero every asset of the category is priced at this source's price.
-    price_source: Address | None = None
-    price_source_8dec: int = 0
-    # v3.2+: reserves (by id bit) that get the eMode LT. None on v3.0/3.1 (category membership
-    # is then the reserve's own `emode_category`).
-    collateral_bitmap: int | None = None
-
-
-@dataclass(frozen=True)
-class AaveUserReserve:
-    """A user's balances in one reserve, accrued to the scan block, in token base units."""
-
-    asset: Address
-    supplied_raw: int  # aToken balance (scaled balance x normalized income)
-    debt_raw: int  # variable + stable debt
-    used_as_collateral: bool
-
-
-@dataclass(frozen=True)
-class AaveAccount:
-    """One account's position at the scan block, plus the pool's own account summary."""
-
-    account: Address
-    emode_category: int
-    reserves: tuple[AaveUserReserve, ...]
-    # Pool.getUserAccountData at the same block: the integer mirror must reproduce these.
-    reported_collateral_8dec: int
-    reported_debt_8dec: int
-    reported_health_factor_wad: int
-
-
-@dataclass(frozen=True)
-class AaveMarketState:
-    """Everything about one Aave-family market that the math needs, at one block."""
-
-    market_key: str
-    pool_revision: int  # POOL_REVISION(); selects the health-factor arithmetic
-    base_unit: int  # AaveOracle.BASE_CURRENCY_UNIT(), 10**8 for USD
-    block: int
-    block_timestamp: int
-    reserves: Mapping[Address, AaveReserve]
-    emodes: Mapping[int, AaveEMode] = field(default_factory=dict)
-    # the market's opt-in to scan a pool revision newer than any liqscan was checked on
-    allow_unreviewed_revision: bool = False
-
-
 # --- A price axis -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Asset:
+    """A token a market prices, with its USD price (8 dec) in that market's oracle."""
+
+    address: Address
+    symbol: str
+    price_8dec: int
 
 
 @dataclass(frozen=True)
@@ -127,6 +63,92 @@ class Axis:
     reference_price_8dec: int
 
 
+# --- What a protocol package hands to the neutral pipeline ------------------------------
+
+
+@dataclass(frozen=True)
+class Valuation:
+    """A position valued by its protocol's own rule at one axis price."""
+
+    collateral_usd_8dec: int
+    debt_usd_8dec: int
+    health_factor_wad: int  # >= 1e18 is healthy; 2**256-1 without debt
+
+
+class HealthCurve(Protocol):
+    """One position on one axis: the protocol's integer rule as a function of the axis price.
+
+    `x` is the axis reference asset's price in the protocol oracle's own terms
+    (`price_unit`, `price_decimals`); `price_now` is that price at the scan block.
+    """
+
+    @property
+    def price_now(self) -> int: ...
+    @property
+    def price_unit(self) -> str: ...
+    @property
+    def price_decimals(self) -> int: ...
+    def healthy(self, x: int) -> bool: ...
+    def value(self, x: int) -> Valuation: ...
+    def seizable_usd_8dec(self, x: int) -> int:
+        """Collateral a liquidator would take with the axis at x."""
+        ...
+    def axis_collateral_usd_8dec(self) -> int:
+        """Collateral (now) whose price moves with the axis."""
+        ...
+    def piece(self, x: int) -> int:
+        """Label of the stretch of prices around x on which health is monotone in x
+        (constant when it is monotone everywhere); see pipeline/crossing.py."""
+        ...
+    def surely_healthy(self, x: int) -> bool:
+        """A rounding-free bound says healthy at x, so no non-monotone dip is at x
+        (always True for a monotone rule)."""
+        ...
+    def closed_form(self) -> int | None:
+        """An approximate liquidation price to seed the bisection (None: none)."""
+        ...
+
+
+class PositionState(Protocol):
+    """A protocol's own reads of one position at the scan block (a frozen dataclass)."""
+
+    @property
+    def has_debt(self) -> bool: ...
+    def curve(self, axis: Axis) -> HealthCurve: ...
+    def reported(self) -> Valuation:
+        """The protocol's own view of the position at the block (stored for accounts whose
+        rule the protocol contradicts, which get no price)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Position:
+    """One borrower's position in one (sub)market at the scan block, protocol-neutral."""
+
+    market_key: str
+    protocol: str
+    submarket: str  # the Aave pool, a Morpho market id, a Comet address
+    account: Address
+    state: PositionState
+    emode_category: int = 0  # Aave eMode; 0 elsewhere
+
+
+@dataclass(frozen=True)
+class MarketRead:
+    """Everything a protocol package read for one configured market at one block."""
+
+    market_key: str
+    protocol: str
+    block: int
+    block_timestamp: int
+    revision: int  # the protocol contract's revision (Aave POOL_REVISION; 0 when none)
+    assets: tuple[Asset, ...]
+    positions: tuple[Position, ...]
+    # accounts whose integer mirror disagrees with the protocol's own view at the block:
+    # any price the rule gives them is known to be wrong
+    mirror_mismatches: tuple[Address, ...] = ()
+
+
 # --- Results of the pure stages ---------------------------------------------------------
 
 
@@ -140,7 +162,7 @@ class PositionResult:
     axis: str
     status: PositionStatus
     direction: Direction | None  # None when not_sensitive
-    liquidation_price_8dec: int | None  # axis price at which HF crosses 1; None if not_sensitive
+    liquidation_price_8dec: int | None  # axis price (USD) at which HF crosses 1; None if none
     axis_price_now_8dec: int
     health_factor_wad: int
     collateral_usd_8dec: int
@@ -148,6 +170,23 @@ class PositionResult:
     axis_collateral_usd_8dec: int  # part of the collateral priced on the axis
     seizable_usd_8dec: int  # collateral a liquidator would take at the liquidation price
     emode_category: int = 0
+    submarket: str = ""
+    # the same level in the protocol oracle's own terms: raw integer, unit, decimals
+    liquidation_price_native: int | None = None
+    native_price_unit: str = "USD"
+    native_price_decimals: int = 8
+
+
+@dataclass(frozen=True)
+class Share:
+    """One market's part of a bin or band of a snapshot."""
+
+    market_key: str
+    protocol: str
+    positions: int
+    collateral_usd_8dec: int
+    debt_usd_8dec: int
+    seizable_usd_8dec: int
 
 
 @dataclass(frozen=True)
@@ -162,6 +201,7 @@ class HistogramBin:
     debt_usd_8dec: int
     seizable_usd_8dec: int
     cumulative_collateral_usd_8dec: int  # liquidatable once the price reaches this bin's far edge
+    shares: tuple[Share, ...] = ()  # per market, market key order
 
 
 @dataclass(frozen=True)
@@ -180,11 +220,25 @@ class Band:
     distance_high_bps: int
     top_accounts: tuple[Address, ...]
     kind: str = "band"  # "band": a dense run of many positions; "wall": one or a tight few
+    shares: tuple[Share, ...] = ()  # per market, market key order
+
+
+def shares_of(results: list[PositionResult] | tuple[PositionResult, ...]) -> tuple[Share, ...]:
+    """Per-market sums of `results`, in market key order."""
+    sums: dict[tuple[str, str], list[int]] = {}
+    for r in results:
+        s = sums.setdefault((r.market_key, r.protocol), [0, 0, 0, 0])
+        s[0] += 1
+        s[1] += r.collateral_usd_8dec
+        s[2] += r.debt_usd_8dec
+        s[3] += r.seizable_usd_8dec
+    return tuple(Share(market, protocol, *values)
+                 for (market, protocol), values in sorted(sums.items()))
 
 
 @dataclass(frozen=True)
 class ScanRecord:
-    """Header of one snapshot."""
+    """One market's part of a snapshot."""
 
     chain: str
     chain_id: int
@@ -192,7 +246,7 @@ class ScanRecord:
     protocol: str
     block: int
     block_timestamp: int
-    pool_revision: int
+    pool_revision: int  # the protocol contract's revision (Aave POOL_REVISION; 0 when none)
     status: str = "complete"
 
 
@@ -205,3 +259,19 @@ class MarketIdentity:
     protocol: str
     pool_addresses_provider: Address
     searched_from_block: int
+
+
+@dataclass(frozen=True)
+class SnapshotRecord:
+    """Every configured market of one chain, read at one pinned block."""
+
+    chain: str
+    chain_id: int
+    block: int
+    block_timestamp: int
+    markets: tuple[ScanRecord, ...] = field(default_factory=tuple)
+    status: str = "complete"
+
+    @property
+    def market_keys(self) -> tuple[str, ...]:
+        return tuple(m.market_key for m in self.markets)

@@ -6,7 +6,14 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from scanner.domain import Address, Band, Direction, PositionResult, PositionStatus
+from scanner.domain import (
+    Address,
+    Band,
+    Direction,
+    PositionResult,
+    PositionStatus,
+    shares_of,
+)
 
 BPS = 10_000
 TOP_ACCOUNTS = 5
@@ -73,4 +80,5 @@ def band_of(
         distance_low_bps=(low - price_now_8dec) * BPS // price_now_8dec,
         distance_high_bps=(high - price_now_8dec) * BPS // price_now_8dec,
         top_accounts=tuple(p.account for p in by_size[:TOP_ACCOUNTS]), kind=kind,
+        shares=shares_of([p.result for p in run]),
     )  # fmt: skip

@@ -14,22 +14,18 @@ possible; W, C and D are (up to integer floors) affine in the axis price, so the
 monotone and the region where it fails is one short interval next to the first boundary
 found. Inside it, avgLT is monotone in x and takes few values; on each stretch of constant
 avgLT, HF is monotone, so its unhealthy part is a prefix or a suffix, found by bisection.
+
+The same search serves any protocol through `HealthCurve.piece` (the floored avgLT for
+Aave v3.0-3.4) and `surely_healthy` (always True for a monotone rule, which ends it at once).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+
+from scanner.domain import HealthCurve
 
 MAX_SEGMENTS = 256  # avgLT moves a few bps across the dip region; this is a safety cap
-
-
-class HealthCurve(Protocol):
-    def healthy(self, x_8dec: int) -> bool: ...
-    def avg_lt_bps(self, x_8dec: int) -> int: ...
-    def surely_healthy(self, x_8dec: int) -> bool:
-        """The floor-free lower bound above says HF >= 1 (so no dip at x)."""
-        ...
 
 
 def first_bisect(lo: int, hi: int, is_right: Callable[[int], bool]) -> int:
@@ -71,10 +67,10 @@ def _unhealthy_parts(curve: HealthCurve, lo: int, hi: int) -> list[tuple[int, in
     parts: list[tuple[int, int] | None] = []
     start = lo
     while start <= hi and len(parts) < MAX_SEGMENTS:
-        level = curve.avg_lt_bps(start)
+        level = curve.piece(start)
 
         def level_changed(x: int, level: int = level) -> bool:
-            return curve.avg_lt_bps(x) != level
+            return curve.piece(x) != level
 
         end = hi if not level_changed(hi) else first_bisect(start, hi, level_changed) - 1
         parts.append(_unhealthy_part(curve, start, end))

@@ -1,13 +1,14 @@
 """Which blocks to search for borrowers, so that no borrower is ever lost.
 
 The stored discovery state of a market key is: the accounts seen so far, the cursor (last block
-searched) and the market identity (chain, protocol, PoolAddressesProvider, and the first block
-of the contiguous searched range). Invariant: every Borrow log of that market in
+searched) and the market identity (chain, protocol, the market's first configured address -- an
+Aave PoolAddressesProvider, a Comet, Morpho -- and the first block of the contiguous searched
+range). Invariant: every Borrow log of that market in
 [identity.searched_from_block, cursor] has been read into the known accounts.
 
     plan = await plan_discovery(rpc, repo, config, market, block)
-    new = await adapter.discover_accounts(pool, plan.from_block, block)   # unless None
-    repo.save_scan(..., cursor_block=plan.cursor_after, identity=plan.identity_after)
+    new = await adapter.discover_accounts(resolved, plan.from_block, block)   # unless None
+    MarketScan(..., cursor_block=plan.cursor_after, identity=plan.identity_after)
 
 1. the market must be the one the state was stored for (else: refuse, saying how)
 2. start_block must not lie beyond the chain, nor after the scanned block (config error)
@@ -27,6 +28,7 @@ from scanner.chain.rpc import RpcClient
 from scanner.config import Config, MarketConfig
 from scanner.domain import MarketIdentity
 from scanner.errors import ConfigError
+from scanner.protocols import protocol_spec
 from scanner.store.repository import Repository
 
 log = logging.getLogger(__name__)
@@ -45,6 +47,11 @@ class DiscoveryPlan:
 def market_path(config: Config, market: MarketConfig) -> str:
     """`markets[i]` of this market, as config errors name keys."""
     return f"markets[{config.markets.index(market)}]"
+
+
+def identity_key(market: MarketConfig) -> str:
+    """The [[markets]] key whose address identifies the market (its protocol's first)."""
+    return protocol_spec(market.protocol).address_keys[0]
 
 
 async def plan_discovery(
@@ -69,8 +76,8 @@ def plan_search(
     cursor: int | None, stored: MarketIdentity | None, lookback_blocks: int,
 ) -> DiscoveryPlan:
     """Pure: the blocks to search at `block`, given the stored cursor and identity."""
-    wanted = MarketIdentity(chain_id, market.protocol, market.pool_addresses_provider,
-                            market.start_block)
+    wanted = MarketIdentity(chain_id, market.protocol,
+                            market.address(identity_key(market)), market.start_block)
     require_same_market(market, path, stored, wanted)
     require_start_in_chain(path, market.start_block, head, block)
     start = market.start_block
@@ -109,7 +116,7 @@ def require_same_market(
     if stored is None:
         return
     for name, old, new in (
-        ("pool_addresses_provider", stored.pool_addresses_provider,
+        (identity_key(market), stored.pool_addresses_provider,
          wanted.pool_addresses_provider),
         ("protocol", stored.protocol, wanted.protocol),
         ("chain id", stored.chain_id, wanted.chain_id),

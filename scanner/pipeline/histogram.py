@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
-from scanner.domain import Direction, HistogramBin, PositionResult, PositionStatus
+from scanner.domain import Direction, HistogramBin, PositionResult, PositionStatus, shares_of
 from scanner.errors import UsageError
 
 BPS = 10_000
@@ -83,10 +83,12 @@ def _direction_bins(
     count = len(edges) - 1
     positions = [0] * count
     collateral, debt, seizable = [0] * count, [0] * count, [0] * count
+    in_bin: list[list[PositionResult]] = [[] for _ in range(count)]
     for price_8dec, result in members:
         k = _bin_index(price_8dec, edges, direction)
         if k is None:
             continue
+        in_bin[k].append(result)
         positions[k] += 1
         collateral[k] += result.collateral_usd_8dec
         debt[k] += result.debt_usd_8dec
@@ -100,6 +102,7 @@ def _direction_bins(
             axis=axis, direction=direction, bin_index=k, low_8dec=low, high_8dec=high,
             positions=positions[k], collateral_usd_8dec=collateral[k], debt_usd_8dec=debt[k],
             seizable_usd_8dec=seizable[k], cumulative_collateral_usd_8dec=cumulative,
+            shares=shares_of(in_bin[k]),
         ))  # fmt: skip
     return bins
 

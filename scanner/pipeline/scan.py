@@ -1,7 +1,14 @@
-"""One scan of one market, as a recipe: discover -> read at a pinned block -> liquidation
-prices -> histogram -> bands -> store (atomically).
+"""One snapshot of a chain, as a recipe: pin one block -> for every configured market of the
+chain: discover, read at that block -> liquidation prices -> histogram -> bands (summed across
+markets) -> store the snapshot atomically.
 
-Only this module talks to both the chain and the database; the steps between are pure.
+A snapshot is whole or absent: if any market fails, nothing of the snapshot is written and the
+error names the market. A position whose rule the protocol's own view contradicts (a mirror
+mismatch) gets no price: the scan fails (exit 65) unless `store_unverified`, which stores such
+positions with status `unverified`, outside every bin and band.
+
+Only this module talks to both the chain and the database; the steps between are pure and
+protocol-neutral (a protocol is reached only through the registry).
 """
 
 from __future__ import annotations
@@ -9,32 +16,31 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from scanner.chain.logs import confirmed_head
 from scanner.chain.rpc import RpcClient
 from scanner.config import ChainConfig, Config, MarketConfig
 from scanner.domain import (
-    AaveAccount,
-    AaveMarketState,
     Address,
     Axis,
     Band,
     HistogramBin,
+    MarketRead,
     PositionResult,
-    PositionStatus,
     ScanRecord,
+    SnapshotRecord,
 )
-from scanner.errors import ConfigError, MirrorMismatchError, UsageError
-from scanner.pipeline.aave_math import account_totals, arithmetic_for_revision
-from scanner.pipeline.axes import resolve_axes
+from scanner.errors import MirrorMismatchError, ScannerError, UsageError
+from scanner.pipeline.axes import require_axes_listed, resolve_axes, snapshot_axes
 from scanner.pipeline.bands import detect_bands
-from scanner.pipeline.discovery import plan_discovery
+from scanner.pipeline.discovery import DiscoveryPlan, plan_discovery
 from scanner.pipeline.histogram import build_histogram
-from scanner.pipeline.liquidation import liquidation_result
+from scanner.pipeline.liquidation import liquidation_result, unverified_result
 from scanner.pipeline.persist import store_snapshot
 from scanner.pipeline.resolve import resolve_market
-from scanner.protocols import ADAPTERS
+from scanner.protocols import protocol_spec
+from scanner.protocols.base import ProtocolAdapter
 from scanner.store.repository import Repository
 
 log = logging.getLogger(__name__)
@@ -44,23 +50,105 @@ Progress = Callable[[str, int, int], None]
 
 
 @dataclass(frozen=True)
-class ScanOutcome:
-    scan_id: int
+class Discovery:
+    """Borrowers of one market up to the scan block."""
+
+    accounts: tuple[Address, ...]  # known + new, sorted
+    discovered: dict[Address, int]  # new this scan -> first block seen
+    plan: DiscoveryPlan  # the blocks searched, and the cursor and identity to store after
+
+    @property
+    def from_block(self) -> int | None:
+        """First block of this scan's log search (None: none needed)."""
+        return self.plan.from_block
+
+
+@dataclass(frozen=True)
+class MarketOutcome:
+    """One market's part of a snapshot."""
+
     record: ScanRecord
-    axes: tuple[Axis, ...]
+    read: MarketRead
+    discovery: Discovery
+    results: tuple[PositionResult, ...]
+    axes: tuple[Axis, ...]  # resolved against this market's assets and prices
+
+    @property
+    def accounts_known(self) -> int:
+        return len(self.discovery.accounts)
+
+    @property
+    def accounts_new(self) -> int:
+        return len(self.discovery.discovered)
+
+    @property
+    def accounts_with_debt(self) -> int:
+        return len(self.read.positions)
+
+
+@dataclass(frozen=True)
+class SnapshotOutcome:
+    snapshot_id: int
+    record: SnapshotRecord
+    markets: tuple[MarketOutcome, ...]
+    axes: tuple[Axis, ...]  # the snapshot's axes: price of the first market that has each
     results: tuple[PositionResult, ...]
     bins: tuple[HistogramBin, ...]
     bands: tuple[Band, ...]
-    accounts_known: int
-    accounts_new: int
-    accounts_with_debt: int
-    mirror_mismatches: tuple[Address, ...] = field(default_factory=tuple)  # stored unverified
     already_stored: bool = False  # the same block was scanned before; the snapshot matched
-    discovered_from_block: int | None = None  # first block of this scan's log search (None: none)
+    scan_ids: dict[str, int] = field(default_factory=dict)  # market key -> stored scan id
+
+    @property
+    def accounts_known(self) -> int:
+        return sum(m.accounts_known for m in self.markets)
+
+    @property
+    def accounts_new(self) -> int:
+        return sum(m.accounts_new for m in self.markets)
+
+    @property
+    def accounts_with_debt(self) -> int:
+        return sum(m.accounts_with_debt for m in self.markets)
+
+    @property
+    def mirror_mismatches(self) -> tuple[Address, ...]:
+        return tuple(a for m in self.markets for a in m.read.mirror_mismatches)
 
 
 def _no_progress(stage: str, done: int, total: int) -> None:
     return None
+
+
+async def scan_chain(
+    config: Config,
+    markets: Sequence[MarketConfig],
+    repo: Repository,
+    block: int | None = None,
+    progress: Progress = _no_progress,
+    store_unverified: bool = False,
+) -> SnapshotOutcome:
+    """Scan `markets` (all of one chain) at one pinned block and store them as one snapshot,
+    or raise (naming the market) and store nothing."""
+    chains = {m.chain for m in markets}
+    if len(chains) != 1:
+        raise UsageError(f"one snapshot covers one chain; got markets of {sorted(chains)}")
+    chain = config.chains[chains.pop()]
+    async with RpcClient(chain.require_rpc_url(), max_concurrency=chain.max_concurrency,
+                         max_batch_size=chain.max_batch_size) as rpc:
+        await rpc.check_chain(chain.chain_id, chain.name)
+        block = await _pin_block(rpc, chain, block)
+        # 1-2. every market at exactly `block`; one failure leaves the snapshot absent
+        reads = []
+        for market in markets:
+            try:
+                reads.append(await _read_market(rpc, config, market, repo, block, progress))
+                _require_verified(reads[-1][2], store_unverified)
+            except ScannerError as exc:
+                raise _market_failed(market, exc) from exc
+    # 3-5. pure: liquidation prices -> bins -> bands, summed across markets
+    outcome = compute_snapshot(config, chain, block, reads)
+    # 6. store: the whole snapshot or nothing (persist.py)
+    return store_snapshot(repo, outcome)
 
 
 async def scan_market(
@@ -70,64 +158,70 @@ async def scan_market(
     block: int | None = None,
     progress: Progress = _no_progress,
     store_unverified: bool = False,
-) -> ScanOutcome:
-    """Scan `market` at `block` and store the snapshot whole, or raise and store nothing.
+) -> SnapshotOutcome:
+    """A snapshot of one market alone (`liqscan scan --market KEY`)."""
+    return await scan_chain(config, [market], repo, block, progress, store_unverified)
 
-    An account whose integer mirror does not reproduce the pool's own getUserAccountData
-    gets no price: the scan fails (exit 65) unless `store_unverified`, which stores such
-    accounts with status `unverified`, outside every bin and band.
-    """
-    chain = config.chains[market.chain]
-    async with RpcClient(chain.require_rpc_url(), max_concurrency=chain.max_concurrency,
-                         max_batch_size=chain.max_batch_size) as rpc:
-        await rpc.check_chain(chain.chain_id, chain.name)
-        block = await _pin_block(rpc, chain, block)
-        plan = await plan_discovery(rpc, repo, config, market, block)
-        adapter = ADAPTERS[market.protocol](rpc, market, chain)
-        progress("resolve", 0, 0)
-        addresses = await resolve_market(adapter, config, market, block)
 
-        # 1. every borrower up to `block`: known accounts + new Borrow logs (discovery.py)
-        known = {a: b for a, b in repo.known_accounts(market.key).items() if b <= block}
-        new: dict[Address, int] = {}
-        if plan.from_block is not None:
-            new = await adapter.discover_accounts(
-                addresses.pool, plan.from_block, block,
-                on_progress=lambda done, total: progress("discover", done, total),
-            )
-        discovered = {a: b for a, b in new.items() if a not in known}
-        accounts = sorted(set(known) | set(new))
+def _market_failed(market: MarketConfig, exc: ScannerError) -> ScannerError:
+    """The same error (same exit code), naming the market and what was (not) written."""
+    message = f"market {market.key}: {exc.message}"
+    if "nothing was stored" not in message:
+        message += " (the snapshot was not written: a snapshot holds every market or none)"
+    try:
+        return type(exc)(message)
+    except TypeError:  # a subclass with another constructor: keep it as it is
+        return exc
 
-        # 2. every position at exactly `block`
-        progress("read", 0, len(accounts))
-        state = await adapter.read_market(addresses, block)
-        _require_reviewed_revision(market, state)
-        positions = await adapter.read_accounts(addresses, state, accounts, block)
-        progress("read", len(accounts), len(accounts))
 
-    # 3-5. pure: liquidation prices -> bins -> bands
-    axes = resolve_axes(config.axes, state, market.key)
-    mismatches = set(_check_mirror(positions, state))
-    if mismatches and not store_unverified:
-        raise MirrorMismatchError(_mismatch_message(market, state, mismatches, len(positions)))
-    verified = [p for p in positions if p.account not in mismatches]
-    results = liquidation_results(verified, state, axes, market.protocol)
-    results += unverified_results(
-        [p for p in positions if p.account in mismatches], state, axes, market.protocol)
-    bins, bands = histogram_and_bands(results, axes, config)
-    record = ScanRecord(
-        chain=chain.name, chain_id=chain.chain_id, market_key=market.key,
-        protocol=market.protocol, block=block, block_timestamp=state.block_timestamp,
-        pool_revision=state.pool_revision,
+async def _read_market(
+    rpc: RpcClient, config: Config, market: MarketConfig, repo: Repository, block: int,
+    progress: Progress,
+) -> tuple[MarketConfig, Discovery, MarketRead]:
+    plan = await plan_discovery(rpc, repo, config, market, block)
+    adapter = protocol_spec(market.protocol).adapter(rpc, market, config.chains[market.chain])
+    progress(f"{market.key}: resolve", 0, 0)
+    resolved = await resolve_market(adapter, config, market, block)
+    discovery = await discover_market(adapter, resolved, market, repo, block, plan, progress)
+    progress(f"{market.key}: read", 0, len(discovery.accounts))
+    read = await adapter.read(resolved, discovery.accounts, block)
+    progress(f"{market.key}: read", len(discovery.accounts), len(discovery.accounts))
+    if read.mirror_mismatches:
+        log.info("%s: %d accounts differ from the protocol's own account data (revision %d): %s",
+                 market.key, len(read.mirror_mismatches), read.revision,
+                 ", ".join(read.mirror_mismatches[:5]))
+    return market, discovery, read
+
+
+def _require_verified(read: MarketRead, store_unverified: bool) -> None:
+    if not read.mirror_mismatches or store_unverified:
+        return
+    raise MirrorMismatchError(
+        f"liqscan's health-factor mirror for pool revision {read.revision} disagrees with the "
+        f"protocol's own account data at block {read.block} for "
+        f"{len(read.mirror_mismatches)} of {len(read.positions)} accounts "
+        f"(e.g. {min(read.mirror_mismatches)}); nothing was stored. Rerun with "
+        "--store-unverified to store them flagged unverified, without prices, outside bins "
+        "and bands"
     )
-    common = dict(record=record, axes=tuple(axes), results=tuple(results), bins=tuple(bins),
-                  bands=tuple(bands), accounts_known=len(accounts), accounts_new=len(discovered),
-                  accounts_with_debt=len(positions), mirror_mismatches=tuple(sorted(mismatches)),
-                  discovered_from_block=plan.from_block)
 
-    # 6. store: the whole snapshot or nothing (persist.py)
-    scan_id, already = store_snapshot(repo, record, results, bins, bands, discovered, plan)
-    return ScanOutcome(scan_id=scan_id, already_stored=already, **common)  # type: ignore[arg-type]
+
+async def discover_market(
+    adapter: ProtocolAdapter, resolved: Any, market: MarketConfig, repo: Repository,
+    block: int, plan: DiscoveryPlan, progress: Progress,
+) -> Discovery:
+    """Every borrower of `market` up to `block`: known accounts + new logs in the blocks the
+    plan (discovery.py) says were not searched yet, so that no borrower is ever lost."""
+    known = {a: b for a, b in repo.known_accounts(market.key).items() if b <= block}
+    new: dict[Address, int] = {}
+    if plan.from_block is not None:
+        new = await adapter.discover_accounts(
+            resolved, plan.from_block, block,
+            on_progress=lambda done, total: progress(f"{market.key}: discover", done, total),
+        )
+    discovered = {a: b for a, b in new.items() if a not in known}
+    return Discovery(accounts=tuple(sorted(set(known) | set(new))), discovered=discovered,
+                     plan=plan)
 
 
 async def _pin_block(rpc: RpcClient, chain: ChainConfig, block: int | None) -> int:
@@ -140,70 +234,51 @@ async def _pin_block(rpc: RpcClient, chain: ChainConfig, block: int | None) -> i
     return block
 
 
-def _require_reviewed_revision(market: MarketConfig, state: AaveMarketState) -> None:
-    """Refuse a pool revision newer than any reviewed before reading every account."""
-    try:
-        arithmetic_for_revision(state.pool_revision, state.allow_unreviewed_revision)
-    except ConfigError as exc:
-        raise type(exc)(f"market {market.key}: {exc.message}") from None
+# --- pure ---------------------------------------------------------------------------------
 
 
-def _check_mirror(positions: Sequence[AaveAccount], state: AaveMarketState) -> list[Address]:
-    """Accounts whose integer mirror disagrees with Pool.getUserAccountData at the block."""
-    mismatches = []
-    for account in positions:
-        totals = account_totals(account, state)
-        if (totals.collateral_8dec, totals.debt_8dec, totals.health_factor_wad) != (
-            account.reported_collateral_8dec, account.reported_debt_8dec,
-            account.reported_health_factor_wad,
-        ):
-            mismatches.append(account.account)
-    if mismatches:
-        log.info("%d accounts differ from the pool's own account data (revision %d): %s",
-                    len(mismatches), state.pool_revision, ", ".join(mismatches[:5]))
-    return mismatches
-
-
-def _mismatch_message(market: MarketConfig, state: AaveMarketState, mismatches: set[Address],
-                      accounts: int) -> str:
-    example = min(mismatches)
-    return (
-        f"market {market.key}: liqscan's health-factor mirror for pool revision "
-        f"{state.pool_revision} disagrees with the pool's own getUserAccountData at block "
-        f"{state.block} for {len(mismatches)} of {accounts} accounts (e.g. {example}); "
-        "nothing was stored. Rerun with --store-unverified to store them flagged "
-        "unverified, without prices, outside bins and bands"
-    )
-
-
-def unverified_results(
-    positions: Sequence[AaveAccount], state: AaveMarketState, axes: Sequence[Axis],
-    protocol: str,
-) -> list[PositionResult]:
-    """Accounts the mirror cannot reproduce: the pool's own totals, no price, no direction."""
-    return [
-        PositionResult(
-            market_key=state.market_key, protocol=protocol, account=account.account,
-            axis=axis.name, status=PositionStatus.UNVERIFIED, direction=None,
-            liquidation_price_8dec=None, axis_price_now_8dec=axis.reference_price_8dec,
-            health_factor_wad=account.reported_health_factor_wad,
-            collateral_usd_8dec=account.reported_collateral_8dec,
-            debt_usd_8dec=account.reported_debt_8dec, axis_collateral_usd_8dec=0,
-            seizable_usd_8dec=0, emode_category=account.emode_category,
+def compute_snapshot(
+    config: Config, chain: ChainConfig, block: int,
+    reads: Sequence[tuple[MarketConfig, Discovery, MarketRead]],
+) -> SnapshotOutcome:
+    """Liquidation levels of every market, then bins and bands over all of them."""
+    require_axes_listed(config.axes, [(market.key, read.assets) for market, _, read in reads])
+    per_market = [resolve_axes(config.axes, read.assets) for _, _, read in reads]
+    axes = snapshot_axes(per_market)
+    axis_price_8dec = {axis.name: axis.reference_price_8dec for axis in axes}
+    markets = []
+    for (market, discovery, read), market_axes in zip(reads, per_market, strict=True):
+        results = liquidation_results(read, market_axes, axis_price_8dec)
+        record = ScanRecord(
+            chain=chain.name, chain_id=chain.chain_id, market_key=market.key,
+            protocol=market.protocol, block=block, block_timestamp=read.block_timestamp,
+            pool_revision=read.revision,
         )
-        for axis in axes for account in positions
-    ]
+        markets.append(MarketOutcome(record, read, discovery, tuple(results), tuple(market_axes)))
+    results = [r for m in markets for r in m.results]
+    bins, bands = histogram_and_bands(results, axes, config)
+    timestamp = reads[0][2].block_timestamp if reads else 0
+    snapshot = SnapshotRecord(chain=chain.name, chain_id=chain.chain_id, block=block,
+                              block_timestamp=timestamp,
+                              markets=tuple(m.record for m in markets))
+    return SnapshotOutcome(snapshot_id=0, record=snapshot, markets=tuple(markets),
+                           axes=tuple(axes), results=tuple(results), bins=tuple(bins),
+                           bands=tuple(bands))
 
 
 def liquidation_results(
-    positions: Sequence[AaveAccount], state: AaveMarketState, axes: Sequence[Axis],
-    protocol: str,
+    read: MarketRead, axes: Sequence[Axis], axis_price_8dec: dict[str, int] | None = None
 ) -> list[PositionResult]:
+    """Every position of `read` on every axis of its market; a position the protocol's own
+    view contradicts is `unverified` (no price, outside bins and bands)."""
+    unverified = set(read.mirror_mismatches)
     results = []
     for axis in axes:
-        for account in positions:
-            result = liquidation_result(account, state, axis, protocol)
-            if result is not None:
+        now = (axis_price_8dec or {}).get(axis.name)
+        for position in read.positions:
+            if position.account in unverified:
+                results.append(unverified_result(position, axis, now))
+            elif (result := liquidation_result(position, axis, now)) is not None:
                 results.append(result)
     return results
 

@@ -1,17 +1,26 @@
-"""Protocol adapters: one module per protocol, each discovering accounts and reading positions
-at a pinned block. No math, no SQL.
+"""Protocol packages: one per protocol, the only code that knows it (see docs/adding_a_protocol.md).
 
-Adding a protocol: `protocols/<key>.py`, its ABIs under contracts/abi/, one line in
-`ADAPTERS`, a config.toml section, and `tests/integration/test_<key>.py` subclassing
-`tests/integration/adapter_contract.AdapterContract`.
+`PROTOCOLS` maps a config `protocol` value to its package; the package's `SPEC` (a
+`base.ProtocolSpec`) names its adapter and its [[markets]] keys. Packages are imported on
+first use, so reading the config does not load every protocol's ABIs.
 """
 
 from __future__ import annotations
 
-from scanner.protocols.aave_v3 import AaveV3Adapter
+import importlib
+from typing import TYPE_CHECKING
 
-# config `protocol` value -> adapter class (Spark is an Aave v3 fork with the same ABI)
-ADAPTERS: dict[str, type[AaveV3Adapter]] = {
-    "aave-v3": AaveV3Adapter,
-    "spark": AaveV3Adapter,
+if TYPE_CHECKING:
+    from scanner.protocols.base import ProtocolSpec
+
+# config `protocol` value -> package (Spark is an Aave v3 fork with the same ABI)
+PROTOCOLS: dict[str, str] = {
+    "aave-v3": "scanner.protocols.aave_v3",
+    "spark": "scanner.protocols.aave_v3",
 }
+
+
+def protocol_spec(key: str) -> ProtocolSpec:
+    """The registry entry of protocol `key` (a key of PROTOCOLS; config.py checks that)."""
+    spec: ProtocolSpec = importlib.import_module(PROTOCOLS[key]).SPEC
+    return spec

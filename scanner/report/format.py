@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from scanner.domain import Band
+from scanner.domain import Band, Share
 
 UNIT_8DEC = 10**8
 
@@ -41,3 +41,18 @@ def band_line(band: Band) -> str:
         f"{pct_bps(band.distance_low_bps)} to {pct_bps(band.distance_high_bps)}"
         + ("   wall" if band.kind == "wall" else "")
     )
+
+
+def share_lines(shares: tuple[Share, ...]) -> list[str]:
+    """A band's breakdown: one line per protocol, then per market, largest collateral first."""
+    by_protocol: dict[str, list[int]] = {}
+    for s in shares:
+        sums = by_protocol.setdefault(s.protocol, [0, 0])
+        sums[0] += s.collateral_usd_8dec
+        sums[1] += s.positions
+    lines = [f"{protocol:<22}{usd_compact(c):>10} collateral  {n:,} positions"
+             for protocol, (c, n) in sorted(by_protocol.items(), key=lambda kv: -kv[1][0])]
+    lines += [f"  {s.market_key:<20}{usd_compact(s.collateral_usd_8dec):>10} collateral  "
+              f"{s.positions:,} positions"
+              for s in sorted(shares, key=lambda s: (-s.collateral_usd_8dec, s.market_key))]
+    return lines

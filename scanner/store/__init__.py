@@ -14,12 +14,18 @@ from scanner.store.export import (
     export_positions,
     position_records,
 )
-from scanner.store.repository import Repository, ScanNotFoundError, StoredScan
+from scanner.store.repository import (
+    MarketScan,
+    Repository,
+    ScanNotFoundError,
+    StoredSnapshot,
+)
 
 __all__ = [
+    "MarketScan",
     "Repository",
     "ScanNotFoundError",
-    "StoredScan",
+    "StoredSnapshot",
     "band_records",
     "bin_records",
     "downgrade",

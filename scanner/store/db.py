@@ -19,7 +19,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from scanner.devnet.toolchain import project_root
@@ -151,10 +151,19 @@ def _run_alembic(url: str, action: Any, *, wrap_errors: bool = True, create: boo
                  ) -> None:
     engine = make_engine(url, create=create)
     try:
-        with engine.begin() as connection:
-            config = alembic_config(url)
-            config.attributes["connection"] = connection
-            action(config)
+        with engine.connect() as connection:
+            sqlite = engine.dialect.name == "sqlite"
+            if sqlite:
+                # SQLite ALTERs copy a table and drop the old one: with foreign keys on, that
+                # DROP would cascade into every child row. Checked again before commit.
+                connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                connection.commit()  # end the autobegun transaction: the pragma is set outside
+            with connection.begin():
+                config = alembic_config(url)
+                config.attributes["connection"] = connection
+                action(config)
+                if sqlite:
+                    _require_foreign_keys_hold(connection)
     except SQLAlchemyError as exc:
         if not wrap_errors:
             raise
@@ -165,6 +174,13 @@ def _run_alembic(url: str, action: Any, *, wrap_errors: bool = True, create: boo
         raise UsageError(f"migration of {safe_url(url)}: {exc}".splitlines()[0]) from exc
     finally:
         engine.dispose()
+
+
+def _require_foreign_keys_hold(connection: Connection) -> None:
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+    if broken:
+        raise DatabaseError(f"migration would leave {len(broken)} rows without their parent "
+                            f"(first: {tuple(broken[0])}): nothing was changed")
 
 
 def head_revision() -> str | None:

@@ -1,9 +1,12 @@
-"""Export a stored scan as CSV, JSON or Parquet, atomically.
+"""Export a stored snapshot as CSV, JSON or Parquet, atomically.
 
 `position_records` / `bin_records` / `band_records` build the row dicts that every output
 shares (the CLI's `--json` prints the same dicts). Amounts appear twice: a readable exact
 decimal string (`liquidation_price_usd` "1781.09234567", from the 8-decimal integer, no float
-on the way) and the raw integer (`liquidation_price_8dec`).
+on the way) and the raw integer (`liquidation_price_8dec`). A position also carries its level
+in its protocol oracle's own terms (`liquidation_price_native` + `_unit`, raw in `_raw`).
+Bins and bands are sums over the snapshot's markets; `by_market` / `by_protocol` break them
+down (JSON text in CSV and Parquet).
 
 Files are written to a temp file in the destination directory, fsynced, then renamed over
 `out` (os.replace): a reader sees the old file or the complete new one, never half of one.
@@ -26,7 +29,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal, Protocol, TextIO
 
-from scanner.domain import Band, HistogramBin, PositionResult, ScanRecord
+from scanner.domain import Band, HistogramBin, PositionResult, Share, SnapshotRecord
 from scanner.errors import OutputError, UsageError
 
 Format = Literal["csv", "json", "parquet"]
@@ -51,20 +54,26 @@ def _usd(value_8dec: int | None) -> str | None:
     return format_units(value_8dec, USD_DECIMALS)
 
 
-def _header(scan: ScanRecord) -> Record:
-    return {"market": scan.market_key, "chain": scan.chain, "block": scan.block}
+def _header(snapshot: SnapshotRecord) -> Record:
+    return {"chain": snapshot.chain, "block": snapshot.block}
 
 
-def position_records(scan: ScanRecord, positions: Iterable[PositionResult]) -> list[Record]:
+def position_records(snapshot: SnapshotRecord, positions: Iterable[PositionResult]
+                     ) -> list[Record]:
     return [
-        _header(scan)
+        {"market": p.market_key}
+        | _header(snapshot)
         | {
             "protocol": p.protocol,
+            "submarket": p.submarket,
             "account": p.account,
             "axis": p.axis,
             "status": str(p.status),
             "direction": None if p.direction is None else str(p.direction),
             "liquidation_price_usd": _usd(p.liquidation_price_8dec),
+            "liquidation_price_native": format_units(p.liquidation_price_native,
+                                                     p.native_price_decimals),
+            "liquidation_price_native_unit": p.native_price_unit,
             "axis_price_now_usd": _usd(p.axis_price_now_8dec),
             "health_factor": format_units(p.health_factor_wad, WAD_DECIMALS),
             "collateral_usd": _usd(p.collateral_usd_8dec),
@@ -73,6 +82,7 @@ def position_records(scan: ScanRecord, positions: Iterable[PositionResult]) -> l
             "seizable_usd": _usd(p.seizable_usd_8dec),
             "emode_category": p.emode_category,
             "liquidation_price_8dec": p.liquidation_price_8dec,
+            "liquidation_price_native_raw": p.liquidation_price_native,
             "axis_price_now_8dec": p.axis_price_now_8dec,
             "health_factor_wad": p.health_factor_wad,
             "collateral_usd_8dec": p.collateral_usd_8dec,
@@ -84,10 +94,32 @@ def position_records(scan: ScanRecord, positions: Iterable[PositionResult]) -> l
     ]
 
 
+def _share_amounts(positions: int, collateral: int, debt: int, seizable: int) -> Record:
+    return {"positions": positions, "collateral_usd": _usd(collateral), "debt_usd": _usd(debt),
+            "seizable_usd": _usd(seizable)}
+
+
+def breakdown(shares: Sequence[Share]) -> Record:
+    """`by_market` and `by_protocol` of a bin or band: exact decimal strings."""
+    by_protocol: dict[str, list[int]] = {}
+    for s in shares:
+        sums = by_protocol.setdefault(s.protocol, [0, 0, 0, 0])
+        for i, value in enumerate((s.positions, s.collateral_usd_8dec, s.debt_usd_8dec,
+                                   s.seizable_usd_8dec)):
+            sums[i] += value
+    return {
+        "by_market": [{"market": s.market_key, "protocol": s.protocol} | _share_amounts(
+            s.positions, s.collateral_usd_8dec, s.debt_usd_8dec, s.seizable_usd_8dec)
+            for s in shares],
+        "by_protocol": [{"protocol": key} | _share_amounts(*sums)
+                        for key, sums in sorted(by_protocol.items())],
+    }
+
+
 _AMOUNTS = ("collateral_usd", "debt_usd", "seizable_usd")
 
 
-def bin_records(scan: ScanRecord, bins: Iterable[HistogramBin]) -> list[Record]:
+def bin_records(snapshot: SnapshotRecord, bins: Iterable[HistogramBin]) -> list[Record]:
     records = []
     for b in bins:
         raw = {
@@ -95,22 +127,23 @@ def bin_records(scan: ScanRecord, bins: Iterable[HistogramBin]) -> list[Record]:
             for name in (*_AMOUNTS, "cumulative_collateral_usd")
         }
         records.append(
-            _header(scan)
+            _header(snapshot)
             | {"axis": b.axis, "direction": str(b.direction), "bin_index": b.bin_index}
             | {"low_usd": _usd(b.low_8dec), "high_usd": _usd(b.high_8dec), "positions": b.positions}
             | {name.removesuffix("_8dec"): _usd(value) for name, value in raw.items()}
             | {"low_8dec": b.low_8dec, "high_8dec": b.high_8dec}
             | raw
+            | breakdown(b.shares)
         )
     return records
 
 
-def band_records(scan: ScanRecord, bands: Iterable[Band]) -> list[Record]:
+def band_records(snapshot: SnapshotRecord, bands: Iterable[Band]) -> list[Record]:
     records = []
     for b in bands:
         raw = {f"{name}_8dec": getattr(b, f"{name}_8dec") for name in _AMOUNTS}
         records.append(
-            _header(scan)
+            _header(snapshot)
             | {"axis": b.axis, "direction": str(b.direction), "rank": b.rank, "kind": b.kind}
             | {"low_usd": _usd(b.low_8dec), "high_usd": _usd(b.high_8dec), "positions": b.positions}
             | {name.removesuffix("_8dec"): _usd(value) for name, value in raw.items()}
@@ -123,6 +156,7 @@ def band_records(scan: ScanRecord, bands: Iterable[Band]) -> list[Record]:
                 "high_8dec": b.high_8dec,
             }
             | raw
+            | breakdown(b.shares)
         )
     return records
 
@@ -130,29 +164,34 @@ def band_records(scan: ScanRecord, bands: Iterable[Band]) -> list[Record]:
 # --- the three exports ----------------------------------------------------------------------
 
 
-class ScanReader(Protocol):
+class _Stored(Protocol):
+    @property
+    def record(self) -> SnapshotRecord: ...
+
+
+class SnapshotReader(Protocol):
     """What the exporters need from scanner.store.repository.Repository (no import cycle)."""
 
-    def get_scan(self, scan_id: int) -> tuple[int, ScanRecord]: ...
-    def load_positions(self, scan_id: int) -> list[PositionResult]: ...
-    def load_bins(self, scan_id: int) -> list[HistogramBin]: ...
-    def load_bands(self, scan_id: int) -> list[Band]: ...
+    def get_snapshot(self, snapshot_id: int) -> _Stored: ...
+    def load_positions(self, snapshot_id: int) -> list[PositionResult]: ...
+    def load_bins(self, snapshot_id: int) -> list[HistogramBin]: ...
+    def load_bands(self, snapshot_id: int) -> list[Band]: ...
 
 
-def export_positions(repo: ScanReader, scan_id: int, fmt: Format, out: Path) -> int:
-    """Write every position of scan `scan_id` to `out`; returns the number of rows."""
-    _, scan = repo.get_scan(scan_id)
-    return write_records(position_records(scan, repo.load_positions(scan_id)), fmt, out)
+def export_positions(repo: SnapshotReader, snapshot_id: int, fmt: Format, out: Path) -> int:
+    """Write every position of the snapshot to `out`; returns the number of rows."""
+    snapshot = repo.get_snapshot(snapshot_id).record
+    return write_records(position_records(snapshot, repo.load_positions(snapshot_id)), fmt, out)
 
 
-def export_bins(repo: ScanReader, scan_id: int, fmt: Format, out: Path) -> int:
-    _, scan = repo.get_scan(scan_id)
-    return write_records(bin_records(scan, repo.load_bins(scan_id)), fmt, out)
+def export_bins(repo: SnapshotReader, snapshot_id: int, fmt: Format, out: Path) -> int:
+    snapshot = repo.get_snapshot(snapshot_id).record
+    return write_records(bin_records(snapshot, repo.load_bins(snapshot_id)), fmt, out)
 
 
-def export_bands(repo: ScanReader, scan_id: int, fmt: Format, out: Path) -> int:
-    _, scan = repo.get_scan(scan_id)
-    return write_records(band_records(scan, repo.load_bands(scan_id)), fmt, out)
+def export_bands(repo: SnapshotReader, snapshot_id: int, fmt: Format, out: Path) -> int:
+    snapshot = repo.get_snapshot(snapshot_id).record
+    return write_records(band_records(snapshot, repo.load_bands(snapshot_id)), fmt, out)
 
 
 def write_records(records: Iterable[Mapping[str, Any]], fmt: Format, out: Path) -> int:
@@ -208,7 +247,9 @@ def current_umask() -> int:
 def _csv_value(value: Any) -> Any:
     if value is None:
         return ""
-    return ";".join(value) if isinstance(value, list) else value
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return ";".join(value)
+    return json.dumps(value) if isinstance(value, list | dict) else value
 
 
 def _write_csv(records: Iterable[Mapping[str, Any]], path: Path) -> int:
@@ -258,9 +299,12 @@ def _parquet_column(pa: Any, name: str, values: Sequence[Any]) -> Any:
         return pa.array([None if v is None else str(v) for v in values], pa.string())
     if name == "top_accounts":
         return pa.array(values, pa.list_(pa.string()))
-    if name in ("block", "positions", "emode_category", "rank", "bin_index") or name.endswith(
-        "_bps"
-    ):
+    if name.startswith("by_"):
+        return pa.array([json.dumps(v) for v in values], pa.string())
+    if name == "liquidation_price_native_raw":
+        return pa.array([None if v is None else str(v) for v in values], pa.string())
+    integers = ("block", "positions", "emode_category", "rank", "bin_index", "snapshot_id")
+    if name in integers or name.endswith("_bps"):
         return pa.array(values, pa.int64())
     return pa.array(values, pa.string())
 

@@ -1,4 +1,8 @@
-"""SQLAlchemy 2 models: one scan header, its rows, and the account-discovery state.
+"""SQLAlchemy 2 models: snapshots, their per-market scans and rows, the discovery state.
+
+A snapshot is every configured market of one chain at one pinned block; it owns one `scans`
+row per market (which owns that market's positions) and the histogram bins and bands summed
+across its markets, each with a per-market breakdown (`bin_shares`, `band_shares`).
 
 Tables mirror the dataclasses of `scanner.domain`; the repository maps between them.
 Every chain quantity (`_8dec`, `_wad`) is a `Uint256` column so it stays exact; small signed
@@ -49,14 +53,43 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-class ScanRow(Base):
-    """One snapshot of one market at one pinned block. (market_key, block) is unique so that
-    re-running a scan at the same block is detected instead of duplicated."""
+class SnapshotRow(Base):
+    """Every configured market of one chain at one pinned block, written whole or not at all.
+    "Latest" = per chain, the complete snapshot with the highest block (then highest id)."""
 
-    __tablename__ = "scans"
-    __table_args__ = (UniqueConstraint("market_key", "block"),)
+    __tablename__ = "snapshots"
+    __table_args__ = (
+        Index("ix_snapshots_chain_block", "chain", "block"),
+        # two runs that computed the same snapshot of a block: exactly one stores it (0007)
+        UniqueConstraint("chain", "block", "content_digest"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    chain: Mapped[str] = mapped_column(String(64))
+    chain_id: Mapped[int] = mapped_column(BigInteger)
+    block: Mapped[int] = mapped_column(BigInteger)
+    block_timestamp: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_utc_now)
+    market_count: Mapped[int] = mapped_column(Integer)
+    position_count: Mapped[int] = mapped_column(Integer)
+    bin_count: Mapped[int] = mapped_column(Integer)
+    band_count: Mapped[int] = mapped_column(Integer)
+    # repository.snapshot_digest; NULL for snapshots stored before migration 0007
+    content_digest: Mapped[str | None] = mapped_column(String(64))
+
+
+class ScanRow(Base):
+    """One market's part of a snapshot. A market appears once per snapshot."""
+
+    __tablename__ = "scans"
+    __table_args__ = (
+        UniqueConstraint("snapshot_id", "market_key"),
+        Index("ix_scans_market_key_block", "market_key", "block"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("snapshots.id", ondelete="CASCADE"))
     chain: Mapped[str] = mapped_column(String(64))
     chain_id: Mapped[int] = mapped_column(BigInteger)
     market_key: Mapped[str] = mapped_column(String(128))
@@ -67,16 +100,14 @@ class ScanRow(Base):
     status: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_utc_now)
     position_count: Mapped[int] = mapped_column(Integer)
-    bin_count: Mapped[int] = mapped_column(Integer)
-    band_count: Mapped[int] = mapped_column(Integer)
 
 
 class PositionRow(Base):
-    """scanner.domain.PositionResult, one per (scan, account, axis)."""
+    """scanner.domain.PositionResult, one per (market scan, axis, submarket, account)."""
 
     __tablename__ = "positions"
     __table_args__ = (
-        UniqueConstraint("scan_id", "axis", "account"),
+        UniqueConstraint("scan_id", "axis", "submarket", "account"),
         Index("ix_positions_scan_axis_price", "scan_id", "axis", "liquidation_price_8dec"),
         CheckConstraint(f"status IN {STATUS_VALUES!r}", name="status"),
         CheckConstraint(f"direction IS NULL OR {_DIRECTION_SQL}", name="direction"),
@@ -98,19 +129,24 @@ class PositionRow(Base):
     axis_collateral_usd_8dec: Mapped[int] = mapped_column(Uint256)
     seizable_usd_8dec: Mapped[int] = mapped_column(Uint256)
     emode_category: Mapped[int] = mapped_column(Integer)
+    # '' for rows stored before migration 0006 (the pool was not recorded then)
+    submarket: Mapped[str] = mapped_column(String(128), server_default="")
+    liquidation_price_native: Mapped[int | None] = mapped_column(Uint256)
+    native_price_unit: Mapped[str] = mapped_column(String(64), server_default="USD")
+    native_price_decimals: Mapped[int] = mapped_column(Integer, server_default="8")
 
 
 class HistogramBinRow(Base):
-    """scanner.domain.HistogramBin, one per (scan, axis, direction, bin_index)."""
+    """scanner.domain.HistogramBin, one per (snapshot, axis, direction, bin_index)."""
 
     __tablename__ = "histogram_bins"
     __table_args__ = (
-        UniqueConstraint("scan_id", "axis", "direction", "bin_index"),
+        UniqueConstraint("snapshot_id", "axis", "direction", "bin_index"),
         CheckConstraint(_DIRECTION_SQL, name="direction"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    scan_id: Mapped[int] = mapped_column(ForeignKey("scans.id", ondelete="CASCADE"))
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("snapshots.id", ondelete="CASCADE"))
     axis: Mapped[str] = mapped_column(String(32))
     direction: Mapped[str] = mapped_column(String(8))
     bin_index: Mapped[int] = mapped_column(Integer)
@@ -124,17 +160,17 @@ class HistogramBinRow(Base):
 
 
 class BandRow(Base):
-    """scanner.domain.Band, one per (scan, axis, direction, rank); top_accounts is JSON text."""
+    """scanner.domain.Band, one per (snapshot, axis, direction, rank); top_accounts is JSON."""
 
     __tablename__ = "bands"
     __table_args__ = (
-        UniqueConstraint("scan_id", "axis", "direction", "rank"),
+        UniqueConstraint("snapshot_id", "axis", "direction", "rank"),
         CheckConstraint(_DIRECTION_SQL, name="direction"),
         CheckConstraint("kind IN ('band', 'wall')", name="kind"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    scan_id: Mapped[int] = mapped_column(ForeignKey("scans.id", ondelete="CASCADE"))
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("snapshots.id", ondelete="CASCADE"))
     axis: Mapped[str] = mapped_column(String(32))
     direction: Mapped[str] = mapped_column(String(8))
     rank: Mapped[int] = mapped_column(Integer)
@@ -149,6 +185,38 @@ class BandRow(Base):
     distance_low_bps: Mapped[int] = mapped_column(BigInteger)  # signed
     distance_high_bps: Mapped[int] = mapped_column(BigInteger)
     top_accounts: Mapped[str] = mapped_column(Text)
+
+
+class BinShareRow(Base):
+    """scanner.domain.Share: one market's part of a histogram bin."""
+
+    __tablename__ = "bin_shares"
+    __table_args__ = (UniqueConstraint("bin_id", "market_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    bin_id: Mapped[int] = mapped_column(ForeignKey("histogram_bins.id", ondelete="CASCADE"))
+    market_key: Mapped[str] = mapped_column(String(128))
+    protocol: Mapped[str] = mapped_column(String(64))
+    positions: Mapped[int] = mapped_column(Integer)
+    collateral_usd_8dec: Mapped[int] = mapped_column(Uint256)
+    debt_usd_8dec: Mapped[int] = mapped_column(Uint256)
+    seizable_usd_8dec: Mapped[int] = mapped_column(Uint256)
+
+
+class BandShareRow(Base):
+    """scanner.domain.Share: one market's part of a band."""
+
+    __tablename__ = "band_shares"
+    __table_args__ = (UniqueConstraint("band_id", "market_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    band_id: Mapped[int] = mapped_column(ForeignKey("bands.id", ondelete="CASCADE"))
+    market_key: Mapped[str] = mapped_column(String(128))
+    protocol: Mapped[str] = mapped_column(String(64))
+    positions: Mapped[int] = mapped_column(Integer)
+    collateral_usd_8dec: Mapped[int] = mapped_column(Uint256)
+    debt_usd_8dec: Mapped[int] = mapped_column(Uint256)
+    seizable_usd_8dec: Mapped[int] = mapped_column(Uint256)
 
 
 class DiscoveryCursor(Base):

@@ -1,42 +1,59 @@
-"""Read and write scans. The only module that turns domain dataclasses into rows and back.
+"""Read and write snapshots. The only module that turns domain dataclasses into rows and back.
 
     repo = Repository.from_url("sqlite:///liqscan.db")   # raises if not migrated
-    scan_id = repo.save_scan(record, positions, bins, bands, discovered, cursor_block)
-    positions = repo.load_positions(scan_id, axis="ETH", near_8dec=2_000 * 10**8, limit=20)
+    snapshot_id = repo.save_snapshot(snapshot, [MarketScan(...), ...], bins, bands)
+    snapshot_id = repo.latest_snapshot_id()              # the one definition of "latest"
+    positions = repo.load_positions(snapshot_id, axis="ETH", near_8dec=2_000 * 10**8, limit=20)
 
-`save_scan` is one transaction: the scan header, its positions / bins / bands, the newly
-discovered accounts and the discovery cursor are written together or not at all, so the cursor
-can never run ahead of the data it describes.
+`save_snapshot` is one transaction: the snapshot, each market's scan and positions, the bins
+and bands with their per-market shares, the newly discovered accounts and each market's
+discovery cursor are written together or not at all, so a cursor never runs ahead of the data
+it describes and a snapshot never lacks a market.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Connection, Engine, Table, func, insert, inspect, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
 
-from scanner.domain import Band, HistogramBin, MarketIdentity, PositionResult, ScanRecord
+from scanner.domain import (
+    Band,
+    HistogramBin,
+    MarketIdentity,
+    PositionResult,
+    ScanRecord,
+    Share,
+    SnapshotRecord,
+)
 from scanner.errors import DatabaseError, InconsistentDataError, UsageError
 from scanner.store import rows
 from scanner.store.db import make_engine, require_current, safe_url
 from scanner.store.models import (
     BandRow,
+    BandShareRow,
+    BinShareRow,
     DiscoveredAccount,
     DiscoveryCursor,
     HistogramBinRow,
     MarketIdentityRow,
     PositionRow,
     ScanRow,
+    SnapshotRow,
 )
 
+SNAPSHOTS = cast(Table, SnapshotRow.__table__)
 SCANS = cast(Table, ScanRow.__table__)
 POSITIONS = cast(Table, PositionRow.__table__)
 BINS = cast(Table, HistogramBinRow.__table__)
 BANDS = cast(Table, BandRow.__table__)
+BIN_SHARES = cast(Table, BinShareRow.__table__)
+BAND_SHARES = cast(Table, BandShareRow.__table__)
 CURSORS = cast(Table, DiscoveryCursor.__table__)
 ACCOUNTS = cast(Table, DiscoveredAccount.__table__)
 IDENTITIES = cast(Table, MarketIdentityRow.__table__)
@@ -45,23 +62,34 @@ COMPLETE = "complete"
 
 
 class ScanNotFoundError(UsageError):
-    """No scan with the requested id."""
+    """No snapshot with the requested id."""
 
 
-class ScanAlreadyStoredError(InconsistentDataError):
-    """A scan of this market at this block is stored already (perhaps by a concurrent run)."""
+class SnapshotAlreadyStoredError(InconsistentDataError):
+    """The same snapshot is stored already (perhaps by a concurrent run)."""
 
-    def __init__(self, message: str, scan_id: int) -> None:
+    def __init__(self, message: str, snapshot_id: int) -> None:
         super().__init__(message)
-        self.scan_id = scan_id
+        self.snapshot_id = snapshot_id
 
 
 @dataclass(frozen=True)
-class StoredScan:
-    """A scan header as stored, with its id and row counts."""
+class MarketScan:
+    """One market's part of a snapshot to save."""
 
-    scan_id: int
     record: ScanRecord
+    positions: Sequence[PositionResult]
+    discovered: Mapping[str, int] = field(default_factory=dict)
+    cursor_block: int | None = None  # advance the market's discovery cursor to this block
+    identity: MarketIdentity | None = None  # store as the market's identity (None: leave it)
+
+
+@dataclass(frozen=True)
+class StoredSnapshot:
+    """A snapshot header as stored, with its id, its markets and row counts."""
+
+    snapshot_id: int
+    record: SnapshotRecord
     created_at: datetime
     position_count: int
     bin_count: int
@@ -81,77 +109,67 @@ class Repository:
 
     # --- write ---------------------------------------------------------------------------
 
-    def save_scan(
+    def save_snapshot(
         self,
-        scan: ScanRecord,
-        positions: Sequence[PositionResult],
+        snapshot: SnapshotRecord,
+        scans: Sequence[MarketScan],
         bins: Sequence[HistogramBin],
         bands: Sequence[Band],
-        discovered: Mapping[str, int],
-        cursor_block: int | None,
-        identity: MarketIdentity | None = None,
     ) -> int:
-        """Write one scan, its newly discovered accounts, the discovery cursor (None: leave it)
-        and the market identity (None: leave it), atomically. Returns the scan id.
+        """Write one snapshot, advance the discovery cursors and store the market identities,
+        atomically. Returns its id.
 
-        Raises ScanAlreadyStoredError when the block is stored already, also when a concurrent
-        run stored it between our check and our commit."""
-        write = (scan, positions, bins, bands, discovered, cursor_block, identity)
+        Raises SnapshotAlreadyStoredError when the same snapshot (chain, block, markets, bins
+        and bands) is stored already, also when a concurrent run stored it between our check
+        and our commit: the unique key on (chain, block, content_digest) decides the race."""
+        keys = [s.record.market_key for s in scans]
+        where = f"snapshot of {', '.join(keys) or 'no market'} at block {snapshot.block}"
+        if snapshot.market_keys != tuple(keys):
+            raise InconsistentDataError(f"{where}: the header lists other markets")
+        digest = snapshot_digest(snapshot, bins, bands)
+        write = (snapshot, scans, bins, bands, digest, where)
         try:
             return self._save_once(*write)
         except IntegrityError as exc:
-            self._raise_if_stored(scan)
-            # A concurrent scan of another block created the cursor or identity row first:
-            # our transaction rolled back whole, and now sees that row, so once more.
+            self._raise_if_stored(snapshot, digest, where)
+            # A concurrent scan of another block created a cursor or identity row first: our
+            # transaction rolled back whole and now sees that row, so once more.
             try:
                 return self._save_once(*write)
             except IntegrityError:
-                self._raise_if_stored(scan)
-                raise self._constraint_error(scan, exc) from exc
+                self._raise_if_stored(snapshot, digest, where)
+                raise InconsistentDataError(
+                    f"{where} violates a constraint, nothing was written: "
+                    f"{_first_line(exc.orig)}") from exc
 
-    def _raise_if_stored(self, scan: ScanRecord) -> None:
-        existing = self.find_scan(scan.market_key, scan.block)
+    def _raise_if_stored(self, snapshot: SnapshotRecord, digest: str, where: str) -> None:
+        query = select(SNAPSHOTS.c.id).where(
+            SNAPSHOTS.c.chain == snapshot.chain, SNAPSHOTS.c.block == snapshot.block,
+            SNAPSHOTS.c.content_digest == digest)
+        with self.engine.connect() as conn:
+            existing = conn.execute(query).scalar_one_or_none()
         if existing is not None:
-            raise ScanAlreadyStoredError(
-                f"scan of {scan.market_key} at block {scan.block} is already stored as scan "
-                f"{existing}: nothing was written", existing)
-
-    @staticmethod
-    def _constraint_error(scan: ScanRecord, exc: IntegrityError) -> InconsistentDataError:
-        return InconsistentDataError(
-            f"scan of {scan.market_key} at block {scan.block} violates a constraint, nothing "
-            f"was written: {_first_line(exc.orig)}")
+            raise SnapshotAlreadyStoredError(
+                f"{where} is already stored as snapshot {existing}: nothing was written",
+                int(existing))
 
     def _save_once(
         self,
-        scan: ScanRecord,
-        positions: Sequence[PositionResult],
+        snapshot: SnapshotRecord,
+        scans: Sequence[MarketScan],
         bins: Sequence[HistogramBin],
         bands: Sequence[Band],
-        discovered: Mapping[str, int],
-        cursor_block: int | None,
-        identity: MarketIdentity | None,
+        digest: str,
+        where: str,
     ) -> int:
-        where = f"scan of {scan.market_key} at block {scan.block}"
         try:
             with self.engine.begin() as conn:
-                existing = self._find_scan(conn, scan.market_key, scan.block)
-                if existing is not None:
-                    raise ScanAlreadyStoredError(
-                        f"{where} is already stored as scan {existing}: nothing was written",
-                        existing)
-                scan_id = self._insert_scan(conn, scan, len(positions), len(bins), len(bands))
-                self._insert_many(
-                    conn, POSITIONS, [rows.position_row(scan_id, p) for p in positions]
-                )
-                self._insert_many(conn, BINS, [rows.bin_row(scan_id, b) for b in bins])
-                self._insert_many(conn, BANDS, [rows.band_row(scan_id, b) for b in bands])
-                self._add_accounts(conn, scan.market_key, discovered)
-                if cursor_block is not None:
-                    self._advance_cursor(conn, scan.market_key, cursor_block)
-                if identity is not None:
-                    self._put_identity(conn, scan.market_key, identity)
-                return scan_id
+                snapshot_id = self._insert_snapshot(conn, snapshot, scans, bins, bands, digest)
+                for scan in scans:
+                    self._insert_scan(conn, snapshot_id, scan)
+                self._insert_bins(conn, snapshot_id, bins)
+                self._insert_bands(conn, snapshot_id, bands)
+                return snapshot_id
         except IntegrityError:
             raise
         except DBAPIError as exc:
@@ -177,18 +195,73 @@ class Repository:
         else:
             conn.execute(update(IDENTITIES).where(where).values(**values))
 
-    def _insert_scan(
-        self, conn: Connection, scan: ScanRecord, n_positions: int, n_bins: int, n_bands: int
+    def save_scan(
+        self,
+        scan: ScanRecord,
+        positions: Sequence[PositionResult],
+        bins: Sequence[HistogramBin],
+        bands: Sequence[Band],
+        discovered: Mapping[str, int],
+        cursor_block: int | None,
+        identity: MarketIdentity | None = None,
     ) -> int:
-        values = rows.scan_row(scan) | {
-            "position_count": n_positions,
-            "bin_count": n_bins,
-            "band_count": n_bands,
+        """A snapshot of one market (returns the snapshot id)."""
+        snapshot = SnapshotRecord(chain=scan.chain, chain_id=scan.chain_id, block=scan.block,
+                                  block_timestamp=scan.block_timestamp, markets=(scan,),
+                                  status=scan.status)
+        return self.save_snapshot(
+            snapshot, [MarketScan(scan, positions, discovered, cursor_block, identity)], bins,
+            bands)
+
+    def _insert_snapshot(self, conn: Connection, snapshot: SnapshotRecord,
+                         scans: Sequence[MarketScan], bins: Sequence[HistogramBin],
+                         bands: Sequence[Band], digest: str) -> int:
+        values = rows.snapshot_row(snapshot) | {
+            "content_digest": digest,
+            "position_count": sum(len(s.positions) for s in scans),
+            "bin_count": len(bins),
+            "band_count": len(bands),
         }
-        result = conn.execute(insert(SCANS).values(**values))
-        key = result.inserted_primary_key
+        return self._insert_one(conn, SNAPSHOTS, values)
+
+    def _insert_scan(self, conn: Connection, snapshot_id: int, scan: MarketScan) -> None:
+        values = rows.scan_row(scan.record) | {"snapshot_id": snapshot_id,
+                                               "position_count": len(scan.positions)}
+        scan_id = self._insert_one(conn, SCANS, values)
+        self._insert_many(conn, POSITIONS, [rows.position_row(scan_id, p) for p in scan.positions])
+        self._add_accounts(conn, scan.record.market_key, scan.discovered)
+        if scan.cursor_block is not None:
+            self._advance_cursor(conn, scan.record.market_key, scan.cursor_block)
+        if scan.identity is not None:
+            self._put_identity(conn, scan.record.market_key, scan.identity)
+
+    def _insert_bins(self, conn: Connection, snapshot_id: int, bins: Sequence[HistogramBin]
+                     ) -> None:
+        ids = self._insert_returning_ids(conn, BINS, [rows.bin_row(snapshot_id, b) for b in bins])
+        self._insert_many(conn, BIN_SHARES, [rows.share_row("bin_id", bin_id, s)
+                                             for bin_id, b in zip(ids, bins, strict=True)
+                                             for s in b.shares])
+
+    def _insert_bands(self, conn: Connection, snapshot_id: int, bands: Sequence[Band]) -> None:
+        ids = self._insert_returning_ids(conn, BANDS,
+                                         [rows.band_row(snapshot_id, b) for b in bands])
+        self._insert_many(conn, BAND_SHARES, [rows.share_row("band_id", band_id, s)
+                                              for band_id, b in zip(ids, bands, strict=True)
+                                              for s in b.shares])
+
+    @staticmethod
+    def _insert_returning_ids(conn: Connection, table: Table, values: list[dict[str, Any]]
+                              ) -> list[int]:
+        """One bulk INSERT; the new ids in the order of `values`."""
+        if not values:
+            return []
+        query = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        return [int(i) for i in conn.execute(query, values).scalars()]
+
+    def _insert_one(self, conn: Connection, table: Table, values: dict[str, Any]) -> int:
+        key = conn.execute(insert(table).values(**values)).inserted_primary_key
         if key is None:
-            raise DatabaseError(f"{self._where()} returned no id for the new scan")
+            raise DatabaseError(f"{self._where()} returned no id for a new {table.name} row")
         return int(key[0])
 
     @staticmethod
@@ -221,68 +294,113 @@ class Repository:
                 .values(last_block=cursor_block)  # updated_at: the column's onupdate
             )
 
-    # --- read: scans ---------------------------------------------------------------------
+    # --- read: snapshots -----------------------------------------------------------------
 
-    def latest_scan_id(self, market_key: str | None = None) -> int | None:
-        """The newest complete scan: highest block of `market_key`, or highest id overall."""
-        query = select(SCANS.c.id).where(SCANS.c.status == COMPLETE)
-        if market_key is not None:
-            query = query.where(SCANS.c.market_key == market_key)
-            query = query.order_by(SCANS.c.block.desc(), SCANS.c.id.desc())
-        else:
-            query = query.order_by(SCANS.c.id.desc())
+    def latest_snapshot_id(self, chain: str | None = None) -> int | None:
+        """THE latest snapshot (the views use the same rule): of `chain`, the complete one at
+        the highest block, highest id on a tie. Without `chain` the database must hold
+        snapshots of one chain only."""
+        if chain is None:
+            chains = self.chains()
+            if len(chains) > 1:
+                raise UsageError(f"the database holds snapshots of several chains "
+                                 f"({', '.join(chains)}): pass --chain")
+            if not chains:
+                return None
+            chain = chains[0]
+        query = (select(SNAPSHOTS.c.id)
+                 .where(SNAPSHOTS.c.status == COMPLETE, SNAPSHOTS.c.chain == chain)
+                 .order_by(SNAPSHOTS.c.block.desc(), SNAPSHOTS.c.id.desc()).limit(1))
         with self.engine.connect() as conn:
-            return conn.execute(query.limit(1)).scalar_one_or_none()
+            return conn.execute(query).scalar_one_or_none()
 
-    def get_scan(self, scan_id: int) -> tuple[int, ScanRecord]:
-        stored = self._stored_scan(scan_id)
-        return stored.scan_id, stored.record
-
-    def get_stored_scan(self, scan_id: int) -> StoredScan:
-        return self._stored_scan(scan_id)
-
-    def list_scans(self, market_key: str | None = None, limit: int = 50) -> list[StoredScan]:
-        """Newest first."""
-        query = select(SCANS).order_by(SCANS.c.id.desc()).limit(limit)
-        if market_key is not None:
-            query = query.where(SCANS.c.market_key == market_key)
+    def chains(self) -> list[str]:
+        """Chains with at least one complete snapshot."""
+        query = (select(SNAPSHOTS.c.chain).where(SNAPSHOTS.c.status == COMPLETE)
+                 .distinct().order_by(SNAPSHOTS.c.chain))
         with self.engine.connect() as conn:
-            return [rows.stored_scan(row, StoredScan) for row in conn.execute(query).mappings()]
+            return list(conn.execute(query).scalars())
+
+    def get_snapshot(self, snapshot_id: int) -> StoredSnapshot:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(SNAPSHOTS).where(SNAPSHOTS.c.id == snapshot_id)).mappings().first()
+            if row is None:
+                raise ScanNotFoundError(f"no snapshot with id {snapshot_id} in {self._where()}")
+            return rows.stored_snapshot(row, self._scan_records(conn, snapshot_id),
+                                        StoredSnapshot)
+
+    def list_snapshots(self, chain: str | None = None, limit: int = 50) -> list[StoredSnapshot]:
+        """Newest first (by id)."""
+        query = select(SNAPSHOTS.c.id).order_by(SNAPSHOTS.c.id.desc()).limit(limit)
+        if chain is not None:
+            query = query.where(SNAPSHOTS.c.chain == chain)
+        with self.engine.connect() as conn:
+            ids = list(conn.execute(query).scalars())
+        return [self.get_snapshot(i) for i in ids]
+
+    def find_snapshot(self, chain: str, block: int, market_keys: Sequence[str]) -> int | None:
+        """A complete snapshot of exactly these markets at `block` (the newest if several)."""
+        query = (select(SNAPSHOTS.c.id)
+                 .where(SNAPSHOTS.c.chain == chain, SNAPSHOTS.c.block == block,
+                        SNAPSHOTS.c.status == COMPLETE)
+                 .order_by(SNAPSHOTS.c.id.desc()))
+        with self.engine.connect() as conn:
+            for snapshot_id in conn.execute(query).scalars():
+                keys = [r.market_key for r in self._scan_records(conn, snapshot_id)]
+                if sorted(keys) == sorted(market_keys):
+                    return int(snapshot_id)
+        return None
 
     def find_scan(self, market_key: str, block: int) -> int | None:
+        """The newest stored scan of `market_key` at `block`."""
+        query = (select(SCANS.c.id).where(SCANS.c.market_key == market_key,
+                                          SCANS.c.block == block)
+                 .order_by(SCANS.c.id.desc()).limit(1))
         with self.engine.connect() as conn:
-            return self._find_scan(conn, market_key, block)
+            return conn.execute(query).scalar_one_or_none()
+
+    def scan_ids(self, snapshot_id: int) -> dict[str, int]:
+        """market key -> scan id, for the markets of a snapshot."""
+        query = select(SCANS.c.market_key, SCANS.c.id).where(SCANS.c.snapshot_id == snapshot_id)
+        with self.engine.connect() as conn:
+            return {key: scan_id for key, scan_id in conn.execute(query)}
 
     @staticmethod
-    def _find_scan(conn: Connection, market_key: str, block: int) -> int | None:
-        query = select(SCANS.c.id).where(SCANS.c.market_key == market_key, SCANS.c.block == block)
-        return conn.execute(query).scalar_one_or_none()
+    def _scan_records(conn: Connection, snapshot_id: int) -> tuple[ScanRecord, ...]:
+        query = select(SCANS).where(SCANS.c.snapshot_id == snapshot_id).order_by(SCANS.c.id)
+        return tuple(rows.scan_from(row) for row in conn.execute(query).mappings())
 
-    def _stored_scan(self, scan_id: int) -> StoredScan:
-        with self.engine.connect() as conn:
-            row = conn.execute(select(SCANS).where(SCANS.c.id == scan_id)).mappings().first()
-        if row is None:
-            raise ScanNotFoundError(f"no scan with id {scan_id} in {self._where()}")
-        return rows.stored_scan(row, StoredScan)
-
-    # --- read: rows of one scan ----------------------------------------------------------
+    # --- read: rows of one snapshot ------------------------------------------------------
 
     def load_positions(
         self,
-        scan_id: int,
+        snapshot_id: int,
         axis: str | None = None,
         near_8dec: int | None = None,
         limit: int | None = None,
+        market_key: str | None = None,
     ) -> list[PositionResult]:
-        """Positions in insertion order, or (with `near_8dec`) those with a liquidation price,
-        nearest that price first (ties: lower price, then account)."""
-        self._stored_scan(scan_id)
-        query = select(POSITIONS).where(POSITIONS.c.scan_id == scan_id)
+        """Positions of every market in insertion order, or (with `near_8dec`) those with a
+        liquidation price, nearest that price first (ties: lower price, then account)."""
+        self.get_snapshot(snapshot_id)
+        scans = select(SCANS.c.id).where(SCANS.c.snapshot_id == snapshot_id)
+        if market_key is not None:
+            scans = scans.where(SCANS.c.market_key == market_key)
+        query = select(POSITIONS).where(POSITIONS.c.scan_id.in_(scans))
+        return self._query_positions(query, axis, near_8dec, limit)
+
+    def load_scan_positions(self, scan_id: int) -> list[PositionResult]:
+        """Positions of one market's scan, in insertion order."""
+        return self._query_positions(select(POSITIONS).where(POSITIONS.c.scan_id == scan_id),
+                                     None, None, None)
+
+    def _query_positions(self, query: Any, axis: str | None, near_8dec: int | None,
+                         limit: int | None) -> list[PositionResult]:
         if axis is not None:
             query = query.where(POSITIONS.c.axis == axis)
         if near_8dec is None:
-            query = query.order_by(POSITIONS.c.id).limit(limit)
-            return self._positions(query)
+            return self._positions(query.order_by(POSITIONS.c.id).limit(limit))
         price = POSITIONS.c.liquidation_price_8dec
         # Fixed-width strings order like the numbers, so each side is an index range scan.
         above = self._positions(query.where(price >= near_8dec).order_by(price).limit(limit))
@@ -294,32 +412,54 @@ class Repository:
         with self.engine.connect() as conn:
             return [rows.position_from(row) for row in conn.execute(query).mappings()]
 
-    def load_bins(self, scan_id: int, axis: str | None = None) -> list[HistogramBin]:
-        query = self._rows_of(BINS, scan_id, axis).order_by(
+    def load_bins(self, snapshot_id: int, axis: str | None = None) -> list[HistogramBin]:
+        query = self._rows_of(BINS, snapshot_id, axis).order_by(
             BINS.c.axis, BINS.c.direction, BINS.c.bin_index
         )
         with self.engine.connect() as conn:
-            return [rows.bin_from(row) for row in conn.execute(query).mappings()]
+            found = list(conn.execute(query).mappings())
+            shares = self._shares(conn, BIN_SHARES, "bin_id", [r["id"] for r in found])
+        return [rows.bin_from(r, shares.get(r["id"], ())) for r in found]
 
-    def load_bands(self, scan_id: int, axis: str | None = None) -> list[Band]:
-        query = self._rows_of(BANDS, scan_id, axis).order_by(
+    def load_bands(self, snapshot_id: int, axis: str | None = None) -> list[Band]:
+        query = self._rows_of(BANDS, snapshot_id, axis).order_by(
             BANDS.c.axis, BANDS.c.direction, BANDS.c.rank
         )
         with self.engine.connect() as conn:
-            return [rows.band_from(row) for row in conn.execute(query).mappings()]
+            found = list(conn.execute(query).mappings())
+            shares = self._shares(conn, BAND_SHARES, "band_id", [r["id"] for r in found])
+        return [rows.band_from(r, shares.get(r["id"], ())) for r in found]
 
-    def scan_axes(self, scan_id: int) -> list[str]:
-        """The axes scan `scan_id` has positions or bins on, sorted."""
-        self._stored_scan(scan_id)
+    def stored_axes(self, snapshot_id: int) -> list[str]:
+        """The axes snapshot `snapshot_id` has positions or bins on, sorted."""
+        self.get_snapshot(snapshot_id)
+        scans = select(SCANS.c.id).where(SCANS.c.snapshot_id == snapshot_id)
         with self.engine.connect() as conn:
-            found = {axis for table in (POSITIONS, BINS) for (axis,) in conn.execute(
-                select(table.c.axis).where(table.c.scan_id == scan_id).distinct())}
+            found = set(conn.execute(select(POSITIONS.c.axis).where(
+                POSITIONS.c.scan_id.in_(scans)).distinct()).scalars())
+            found |= set(conn.execute(select(BINS.c.axis).where(
+                BINS.c.snapshot_id == snapshot_id).distinct()).scalars())
         return sorted(found)
 
-    def _rows_of(self, table: Table, scan_id: int, axis: str | None) -> Any:
-        self._stored_scan(scan_id)
-        query = select(table).where(table.c.scan_id == scan_id)
+    @staticmethod
+    def _shares(conn: Connection, table: Table, parent: str, ids: list[int]
+                ) -> dict[int, tuple[Share, ...]]:
+        by_parent: dict[int, list[Share]] = {}
+        for start in range(0, len(ids), 500):  # bounded IN lists
+            query = (select(table).where(table.c[parent].in_(ids[start:start + 500]))
+                     .order_by(table.c[parent], table.c.market_key))
+            for row in conn.execute(query).mappings():
+                by_parent.setdefault(row[parent], []).append(rows.share_from(row))
+        return {key: tuple(values) for key, values in by_parent.items()}
+
+    def _rows_of(self, table: Table, snapshot_id: int, axis: str | None) -> Any:
+        self.get_snapshot(snapshot_id)
+        query = select(table).where(table.c.snapshot_id == snapshot_id)
         return query if axis is None else query.where(table.c.axis == axis)
+
+    def count_snapshots(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(SNAPSHOTS)).scalar_one())
 
     # --- read: discovery state -----------------------------------------------------------
 
@@ -362,6 +502,27 @@ def stored_scan_count(engine: Engine) -> int:
         if not inspect(conn).has_table(SCANS.name):
             return 0
         return int(conn.execute(select(func.count()).select_from(SCANS)).scalar_one())
+
+
+def market_of(snapshot: SnapshotRecord, market_key: str) -> SnapshotRecord:
+    """The snapshot header narrowed to one of its markets (UsageError when it has none)."""
+    chosen = tuple(m for m in snapshot.markets if m.market_key == market_key)
+    if not chosen:
+        raise UsageError(
+            f"the snapshot at block {snapshot.block} has no market {market_key!r} (it has "
+            f"{', '.join(snapshot.market_keys)}): pass --snapshot ID, or scan that market")
+    return replace(snapshot, markets=chosen)
+
+
+def snapshot_digest(
+    snapshot: SnapshotRecord, bins: Sequence[HistogramBin], bands: Sequence[Band]
+) -> str:
+    """What makes two snapshots of one chain and block the same: their markets, status, bins
+    and bands (in a canonical order). Two runs that computed the same snapshot get the same
+    digest, so the database's unique key lets exactly one of them store it."""
+    parts = [sorted(snapshot.market_keys), snapshot.status,
+             sorted(repr(b) for b in bins), sorted(repr(b) for b in bands)]
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
 def _distance_key(position: PositionResult, near_8dec: int) -> tuple[int, int, str]:

@@ -10,10 +10,41 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from scanner.domain import Band, Direction, HistogramBin, PositionResult, PositionStatus, ScanRecord
+from scanner.domain import (
+    Band,
+    Direction,
+    HistogramBin,
+    PositionResult,
+    PositionStatus,
+    ScanRecord,
+    Share,
+    SnapshotRecord,
+)
 
 T = TypeVar("T")
 Row = Mapping[Any, Any]  # a SQLAlchemy RowMapping, keyed by column name
+
+
+def snapshot_row(snapshot: SnapshotRecord) -> dict[str, Any]:
+    return {
+        "chain": snapshot.chain,
+        "chain_id": snapshot.chain_id,
+        "block": snapshot.block,
+        "block_timestamp": snapshot.block_timestamp,
+        "status": snapshot.status,
+        "market_count": len(snapshot.markets),
+    }
+
+
+def snapshot_from(row: Row, markets: tuple[ScanRecord, ...]) -> SnapshotRecord:
+    return SnapshotRecord(
+        chain=row["chain"],
+        chain_id=row["chain_id"],
+        block=row["block"],
+        block_timestamp=row["block_timestamp"],
+        markets=markets,
+        status=row["status"],
+    )
 
 
 def scan_row(scan: ScanRecord) -> dict[str, Any]:
@@ -42,10 +73,10 @@ def scan_from(row: Row) -> ScanRecord:
     )
 
 
-def stored_scan(row: Row, make: Callable[..., T]) -> T:
+def stored_snapshot(row: Row, markets: tuple[ScanRecord, ...], make: Callable[..., T]) -> T:
     return make(
-        scan_id=row["id"],
-        record=scan_from(row),
+        snapshot_id=row["id"],
+        record=snapshot_from(row, markets),
         created_at=_aware(row["created_at"]),
         position_count=row["position_count"],
         bin_count=row["bin_count"],
@@ -75,6 +106,10 @@ def position_row(scan_id: int, p: PositionResult) -> dict[str, Any]:
         "axis_collateral_usd_8dec": p.axis_collateral_usd_8dec,
         "seizable_usd_8dec": p.seizable_usd_8dec,
         "emode_category": p.emode_category,
+        "submarket": p.submarket,
+        "liquidation_price_native": p.liquidation_price_native,
+        "native_price_unit": p.native_price_unit,
+        "native_price_decimals": p.native_price_decimals,
     }
 
 
@@ -95,6 +130,10 @@ def position_from(row: Row) -> PositionResult:
         axis_collateral_usd_8dec=row["axis_collateral_usd_8dec"],
         seizable_usd_8dec=row["seizable_usd_8dec"],
         emode_category=row["emode_category"],
+        submarket=row["submarket"],
+        liquidation_price_native=row["liquidation_price_native"],
+        native_price_unit=row["native_price_unit"],
+        native_price_decimals=row["native_price_decimals"],
     )
 
 
@@ -109,27 +148,42 @@ _BAND_FIELDS = (
 )  # fmt: skip
 
 
-def bin_row(scan_id: int, b: HistogramBin) -> dict[str, Any]:
+_SHARE_FIELDS = (
+    "market_key", "protocol", "positions", "collateral_usd_8dec", "debt_usd_8dec",
+    "seizable_usd_8dec",
+)  # fmt: skip
+
+
+def share_row(parent: str, parent_id: int, share: Share) -> dict[str, Any]:
+    return {parent: parent_id} | {name: getattr(share, name) for name in _SHARE_FIELDS}
+
+
+def share_from(row: Row) -> Share:
+    return Share(**{name: row[name] for name in _SHARE_FIELDS})
+
+
+def bin_row(snapshot_id: int, b: HistogramBin) -> dict[str, Any]:
     fields = {name: getattr(b, name) for name in _BIN_FIELDS}
-    return {"scan_id": scan_id, "direction": str(b.direction), **fields}
+    return {"snapshot_id": snapshot_id, "direction": str(b.direction), **fields}
 
 
-def bin_from(row: Row) -> HistogramBin:
+def bin_from(row: Row, shares: tuple[Share, ...] = ()) -> HistogramBin:
     fields = {name: row[name] for name in _BIN_FIELDS}
-    return HistogramBin(direction=Direction(row["direction"]), **fields)
+    return HistogramBin(direction=Direction(row["direction"]), shares=shares, **fields)
 
 
-def band_row(scan_id: int, b: Band) -> dict[str, Any]:
+def band_row(snapshot_id: int, b: Band) -> dict[str, Any]:
     fields = {name: getattr(b, name) for name in _BAND_FIELDS}
     return {
-        "scan_id": scan_id,
+        "snapshot_id": snapshot_id,
         "direction": str(b.direction),
         "top_accounts": json.dumps(list(b.top_accounts)),
         **fields,
     }
 
 
-def band_from(row: Row) -> Band:
+def band_from(row: Row, shares: tuple[Share, ...] = ()) -> Band:
     fields = {name: row[name] for name in _BAND_FIELDS}
     top = json.loads(row["top_accounts"])
-    return Band(direction=Direction(row["direction"]), top_accounts=tuple(top), **fields)
+    return Band(direction=Direction(row["direction"]), top_accounts=tuple(top), shares=shares,
+                **fields)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from scanner.config import Config, load_config
 from scanner.devnet.network import Devnet, write_config
-from scanner.pipeline.scan import ScanOutcome, scan_market
+from scanner.pipeline.scan import SnapshotOutcome, scan_chain
 from scanner.store import db
 from scanner.store.repository import Repository
 
@@ -23,5 +23,6 @@ def fresh_repo(config: Config) -> Repository:
     return Repository(db.make_engine(config.database_url))
 
 
-def scan(config: Config, repo: Repository, block: int | None = None) -> ScanOutcome:
-    return asyncio.run(scan_market(config, config.markets[0], repo, block))
+def scan(config: Config, repo: Repository, block: int | None = None) -> SnapshotOutcome:
+    """One snapshot of every market of the config (all of one chain)."""
+    return asyncio.run(scan_chain(config, list(config.markets), repo, block))

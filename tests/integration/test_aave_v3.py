@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from scanner.config import ChainConfig, MarketConfig
+from scanner.config import AxisConfig, ChainConfig, MarketConfig
 from scanner.devnet.network import Devnet, seeded_devnet
 from scanner.devnet.prices import get_price_usd_8dec, set_prices
 from scanner.devnet.rpc import DevnetRpc
@@ -25,10 +25,11 @@ def devnet() -> Iterator[Devnet]:
 def adapter_env(devnet: Devnet) -> AdapterEnv:
     chain = ChainConfig(name="devnet", rpc_url=devnet.rpc_url, chain_id=31337, confirmations=0)
     market = MarketConfig(key="aave-v3-devnet", chain="devnet", protocol="aave-v3",
-                          pool_addresses_provider=devnet.aave.provider,
-                          start_block=devnet.aave.deploy_block)
+                          start_block=devnet.aave.deploy_block,
+                          addresses={"pool_addresses_provider": devnet.aave.provider})
     borrowers = frozenset(p.account for p in devnet.aave_plans if p.borrows)
-    return AdapterEnv(devnet.rpc_url, chain, market, borrowers, devnet.head_block)
+    axes = {"ETH": AxisConfig("ETH", ("WETH", "wstETH", "rETH"), "WETH")}
+    return AdapterEnv(devnet.rpc_url, chain, market, borrowers, devnet.head_block, axes)
 
 
 @pytest.fixture

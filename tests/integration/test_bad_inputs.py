@@ -214,7 +214,7 @@ def test_provider_that_is_another_contract(config: Path, db_url: str, devnet: De
     _edit(config, devnet.aave.provider, weth)
     _refused_scan(config, db_url, 78, rf"markets\[0\]\.pool_addresses_provider {weth} "
                                       r"\(market 'aave-v3-devnet'\) is a contract but not "
-                                      r"a aave-v3 PoolAddressesProvider")
+                                      r"a aave-v3 pool_addresses_provider")
 
 
 def test_start_block_beyond_the_head(config: Path, db_url: str, devnet: Devnet) -> None:

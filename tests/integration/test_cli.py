@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from scanner.devnet.network import Devnet, seeded_devnet, write_config
+from scanner.devnet.rpc import DevnetRpc
 
 pytestmark = pytest.mark.integration
 BAND_FIELDS = {"axis", "low_usd", "high_usd", "collateral_usd", "debt_usd", "positions"}
@@ -46,7 +47,8 @@ def test_scan_then_bands_positions_and_exports(config_path: Path, tmp_path: Path
     scanned = liqscan("--config", cfg, "scan", "--json")
     assert scanned.returncode == 0, scanned.stderr
     (summary,) = json.loads(scanned.stdout)
-    assert summary["positions_with_debt"] > 100 and summary["unverified_accounts"] == []
+    (market,) = summary["markets"]
+    assert market["positions_with_debt"] > 100 and market["unverified_accounts"] == []
 
     bands = liqscan("--config", cfg, "bands", "--axis", "ETH", "--json")
     assert bands.returncode == 0, bands.stderr
@@ -71,8 +73,11 @@ def test_scan_then_bands_positions_and_exports(config_path: Path, tmp_path: Path
     assert exported.returncode == 0, exported.stderr
     records = json.loads(out.read_text())
     needed = {"market", "protocol", "account", "axis", "status", "direction",
-              "liquidation_price_usd", "health_factor", "collateral_usd", "debt_usd", "block"}
+              "liquidation_price_usd", "health_factor", "collateral_usd", "debt_usd", "block",
+              "submarket", "liquidation_price_native", "liquidation_price_native_unit"}
     assert records and all(needed <= set(r) for r in records)
+    assert all(r["submarket"].startswith("0x") and r["liquidation_price_native_unit"] == "USD"
+               and r["liquidation_price_native"] == r["liquidation_price_usd"] for r in records)
     assert {r["block"] for r in records} == {summary["block"]}
 
     for fmt in ("csv", "parquet"):
@@ -140,16 +145,69 @@ def test_db_upgrade_on_a_new_sqlite_file(config_path: Path, tmp_path: Path) -> N
     assert target.is_file()
 
 
-def test_one_failing_market_of_two_is_a_partial_scan(config_path: Path) -> None:
+def _with_second_market(config_path: Path, key: str, provider: str | None = None) -> None:
+    """Add a second [[markets]] entry: a copy of the first (same pool unless `provider`)."""
     text = config_path.read_text()
     start = text.index("[[markets]]")
     end = text.index("[axes.")
-    broken = (text[start:end].replace('key = "aave-v3-devnet"', 'key = "broken"')
-              .replace('pool_addresses_provider = "0x', f'pool_addresses_provider = "{DEAD}" #'))
-    config_path.write_text(text[:end] + broken + text[end:])
+    second = text[start:end].replace('key = "aave-v3-devnet"', f'key = "{key}"')
+    if provider is not None:
+        second = second.replace('pool_addresses_provider = "0x',
+                                f'pool_addresses_provider = "{provider}" #')
+    config_path.write_text(text[:end] + second + text[end:])
+
+
+def test_one_failing_market_leaves_the_snapshot_absent(config_path: Path) -> None:
+    _with_second_market(config_path, "broken", provider=DEAD)
     result = liqscan("--config", str(config_path), "scan")
-    assert result.returncode == 3, result.stderr
-    assert "broken" in result.stderr and "1 of 2 markets scanned" in result.stderr
-    assert "aave-v3-devnet: block" in result.stdout  # the healthy market was stored
-    bands = liqscan("--config", str(config_path), "bands", "--market", "aave-v3-devnet", "--json")
-    assert bands.returncode == 0 and json.loads(bands.stdout)
+    line = _error_line(result)
+    assert result.returncode == 78, result.stderr
+    assert "market broken:" in line and "has no code" in line and "not written" in line
+    bands = liqscan("--config", str(config_path), "bands", "--json")
+    assert bands.returncode == 2 and "no snapshot" in _error_line(bands)  # nothing half-stored
+
+
+def test_two_markets_are_one_snapshot_summed_with_a_breakdown(
+    config_path: Path, db_url: str, devnet: Devnet
+) -> None:
+    # The same pool configured twice: every band holds each position twice, half per market.
+    _with_second_market(config_path, "aave-copy")
+    cfg = str(config_path)
+    rpc = DevnetRpc(devnet.rpc_url)
+    rpc.mine(1)
+    lower = rpc.block_number()  # a cached devnet keeps no history before it was loaded
+    rpc.mine(3)
+    scanned = liqscan("--config", cfg, "scan", "--json")
+    assert scanned.returncode == 0, scanned.stderr
+    (summary,) = json.loads(scanned.stdout)
+    assert [m["market"] for m in summary["markets"]] == ["aave-v3-devnet", "aave-copy"]
+    block = summary["block"]
+    bands = json.loads(liqscan("--config", cfg, "bands", "--axis", "ETH", "--json").stdout)
+    assert bands
+    for band in bands:
+        parts = {part["market"]: part for part in band["by_market"]}
+        assert set(parts) == {"aave-v3-devnet", "aave-copy"}
+        assert parts["aave-v3-devnet"]["collateral_usd"] == parts["aave-copy"]["collateral_usd"]
+        assert band["positions"] == sum(p["positions"] for p in parts.values())
+        (protocol,) = band["by_protocol"]
+        assert protocol["protocol"] == "aave-v3" and protocol["positions"] == band["positions"]
+    table = liqscan("--config", cfg, "bands", "--axis", "ETH").stdout
+    assert "aave-v3-devnet" in table and "aave-copy" in table
+    one = json.loads(liqscan("--config", cfg, "positions", "--market", "aave-copy", "--json",
+                             "--limit", "1000").stdout)
+    assert one and {r["market"] for r in one} == {"aave-copy"}
+
+    # an older block scanned afterwards: a newer snapshot id, but not the latest one
+    older = liqscan("--config", cfg, "scan", "--block", str(lower), "--json")
+    assert older.returncode == 0, older.stderr
+    assert json.loads(older.stdout)[0]["snapshot_id"] > summary["snapshot_id"]
+    for what in ("bands", "positions"):
+        rows = json.loads(liqscan("--config", cfg, what, "--json").stdout)
+        assert {r["block"] for r in rows} == {block}, what
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT id, block FROM v_latest_snapshots")).one() == (
+            summary["snapshot_id"], block)
+    engine.dispose()

@@ -139,9 +139,9 @@ def test_written_config_is_valid(devnet: Devnet, tmp_path: Path) -> None:
     config = load_config(tmp_path / "config.toml")
     [market, market36] = config.markets
     assert (market.key, market36.key) == ("aave-v3-devnet", "aave-v36-devnet")
-    assert market.pool_addresses_provider == devnet.aave.provider
+    assert market.address("pool_addresses_provider") == devnet.aave.provider
     assert devnet.aave36 is not None
-    assert market36.pool_addresses_provider == devnet.aave36.provider
+    assert market36.address("pool_addresses_provider") == devnet.aave36.provider
     assert market36.start_block == devnet.aave36.deploy_block
     assert config.chains["devnet"].rpc_url == devnet.rpc_url
     assert config.axes["ETH"].members == ("WETH", "wstETH", "rETH")

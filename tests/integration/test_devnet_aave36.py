@@ -183,7 +183,8 @@ def test_scan_of_the_v36_market_runs(devnet: Devnet, tmp_path: Path) -> None:
         [sys.executable, "-m", "scanner.cli", "scan", "--market", "aave-v36-devnet", "--json"],
         env=env, capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stderr
-    [summary] = json.loads(result.stdout)
+    [snapshot] = json.loads(result.stdout)
+    [summary] = snapshot["markets"]
     assert summary["market"] == "aave-v36-devnet" and summary["pool_revision"] == 10
     with_debt = sum(1 for p in devnet.aave36_plans if p.borrows)
     assert summary["positions_with_debt"] == with_debt

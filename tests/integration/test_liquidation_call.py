@@ -24,13 +24,15 @@ from scanner.devnet.network import AAVE36_MARKET_KEY, AAVE_MARKET_KEY, Devnet
 from scanner.devnet.prices import set_prices
 from scanner.devnet.rpc import DevnetRpc, RpcCallError, Tx, calldata
 from scanner.devnet.seed_aave import supply_txs
-from scanner.domain import AaveAccount, AaveMarketState, Axis, Direction, PositionStatus
-from scanner.pipeline.aave_liquidation_call import LiquidationCallOutcome
-from scanner.pipeline.aave_math import account_totals
+from scanner.domain import Asset, Axis, Direction, PositionStatus
 from scanner.pipeline.axes import resolve_axes
-from scanner.pipeline.liquidation import liquidation_call_at
-from scanner.pipeline.scan import ScanOutcome, scan_market
+from scanner.pipeline.scan import SnapshotOutcome as ScanOutcome
+from scanner.pipeline.scan import scan_market
 from scanner.protocols.aave_v3 import AaveV3Adapter
+from scanner.protocols.aave_v3.generic_logic import account_totals
+from scanner.protocols.aave_v3.liquidation_call import LiquidationCallOutcome
+from scanner.protocols.aave_v3.rule import liquidation_call_at
+from scanner.protocols.aave_v3.state import AaveAccount, AaveMarketState
 from tests.integration.scan_helpers import devnet_config, fresh_repo
 
 pytestmark = pytest.mark.integration
@@ -80,6 +82,10 @@ async def _read(config: Config, key: str, block: int, accounts: Sequence[str]
         addresses = await adapter.resolve(block)
         state = await adapter.read_market(addresses, block)
         return state, await adapter.read_accounts(addresses, state, accounts, block)
+
+
+def _assets(state: AaveMarketState) -> list[Asset]:
+    return [Asset(r.asset, r.symbol, r.price_8dec) for r in state.reserves.values()]
 
 
 def _sample(outcome: ScanOutcome) -> list[tuple[str, int | None]]:
@@ -140,14 +146,14 @@ def _executed(receipt: dict[str, object], aave: AaveDeployment, model: Liquidati
 def _check_one(rpc: DevnetRpc, config: Config, key: str, aave: AaveDeployment,
                outcome: ScanOutcome, account: str, past_8dec: int | None) -> str:
     base_state, _ = asyncio.run(_read(config, key, outcome.record.block, []))
-    (axis,) = [a for a in resolve_axes(config.axes, base_state) if a.name == "ETH"]
+    (axis,) = [a for a in resolve_axes(config.axes, _assets(base_state)) if a.name == "ETH"]
     if past_8dec is not None:
         _move_axis(rpc, aave, axis, base_state, past_8dec)
     block = rpc.block_number()
     state, (position,) = asyncio.run(_read(config, key, block, [account]))
     if account_totals(position, state).health_factor_wad >= 10**18:
         return "healthy"  # a mixed-threshold dip window narrower than 1e-4 (see the truth test)
-    (moved_axis,) = [a for a in resolve_axes(config.axes, state) if a.name == "ETH"]
+    (moved_axis,) = [a for a in resolve_axes(config.axes, _assets(state)) if a.name == "ETH"]
     model = liquidation_call_at(position, state, moved_axis, moved_axis.reference_price_8dec)
     assert model is not None or state.pool_revision >= 7, "only v3.3+ refuses to leave dust"
     timestamp = int(rpc.call("eth_getBlockByNumber", ["latest", False])["timestamp"], 16)

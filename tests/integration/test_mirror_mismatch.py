@@ -21,8 +21,8 @@ from scanner.config import Config
 from scanner.devnet.network import Devnet
 from scanner.domain import PositionStatus
 from scanner.errors import MirrorMismatchError
-from scanner.pipeline import aave_math
-from scanner.pipeline.scan import ScanOutcome, scan_market
+from scanner.pipeline.scan import SnapshotOutcome, scan_chain
+from scanner.protocols.aave_v3 import generic_logic as aave_math
 from scanner.store.repository import Repository
 from tests.integration.scan_helpers import devnet_config, fresh_repo, scan
 
@@ -52,7 +52,7 @@ def test_a_disagreeing_mirror_fails_the_scan_and_stores_nothing(
     assert "--store-unverified" in message and "nothing was stored" in message
     count = re.search(r"block \d+ for (\d+) of (\d+) accounts", message)
     assert count is not None and 0 < int(count[1]) <= int(count[2])
-    assert repo.latest_scan_id(market) is None
+    assert repo.latest_snapshot_id() is None
     assert repo.get_cursor(market) is None and repo.known_accounts(market) == {}
 
 
@@ -63,7 +63,7 @@ def test_store_unverified_keeps_them_without_prices_outside_bins_and_bands(
     repo = fresh_repo(config)
     outcome = scan_unverified(config, repo)
     assert outcome.mirror_mismatches, "the wrong rule must disagree with the pool somewhere"
-    stored = repo.load_positions(outcome.scan_id)
+    stored = repo.load_positions(outcome.snapshot_id)
     unverified = [p for p in stored if p.status is PositionStatus.UNVERIFIED]
     assert {p.account for p in unverified} == set(outcome.mirror_mismatches)
     for position in unverified:
@@ -71,15 +71,15 @@ def test_store_unverified_keeps_them_without_prices_outside_bins_and_bands(
         assert position.seizable_usd_8dec == 0
     priced = [p for p in stored if p.liquidation_price_8dec is not None]
     assert not {p.account for p in priced} & set(outcome.mirror_mismatches)
-    in_bins = sum(b.positions for b in repo.load_bins(outcome.scan_id))
+    in_bins = sum(b.positions for b in repo.load_bins(outcome.snapshot_id))
     at_risk = sum(p.status is PositionStatus.AT_RISK for p in stored)
     assert in_bins <= at_risk  # bins count at-risk positions only (within their range)
-    for band in repo.load_bands(outcome.scan_id):
+    for band in repo.load_bands(outcome.snapshot_id):
         assert not set(band.top_accounts) & set(outcome.mirror_mismatches)
 
 
-def scan_unverified(config: Config, repo: Repository) -> ScanOutcome:
-    return asyncio.run(scan_market(config, config.markets[0], repo, store_unverified=True))
+def scan_unverified(config: Config, repo: Repository) -> SnapshotOutcome:
+    return asyncio.run(scan_chain(config, list(config.markets), repo, store_unverified=True))
 
 
 def test_cli_exits_65_with_one_line_naming_the_fix(
@@ -94,4 +94,4 @@ def test_cli_exits_65_with_one_line_naming_the_fix(
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("liqscan: error: market ")
     assert "Traceback" not in err[0]
-    assert fresh_repo(config).latest_scan_id() is None
+    assert fresh_repo(config).latest_snapshot_id() is None

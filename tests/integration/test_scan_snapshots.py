@@ -56,10 +56,10 @@ def test_rescan_same_block_after_new_borrows_is_identical(
     first = scan(config, repo)
     _new_borrowers(devnet, seed=901, n=20)
     again = scan(config, repo, block=first.record.block)
-    assert again.already_stored and again.scan_id == first.scan_id
+    assert again.already_stored and again.snapshot_id == first.snapshot_id
     assert sorted(again.results, key=repr) == sorted(first.results, key=repr)
     assert again.bands == first.bands and again.bins == first.bins
-    stored = repo.load_positions(first.scan_id)
+    stored = repo.load_positions(first.snapshot_id)
     assert sorted(stored, key=repr) == sorted(first.results, key=repr)
 
 
@@ -69,14 +69,14 @@ def test_later_scan_discovers_new_borrowers_from_the_cursor(
     config = devnet_config(devnet, tmp_path, db_url)
     repo = Repository.from_url(db_url)
     first = scan(config, repo)
-    assert first.discovered_from_block == config.markets[0].start_block
+    assert first.markets[0].discovery.from_block == config.markets[0].start_block
     assert repo.get_cursor(config.markets[0].key) == first.record.block
 
     added = _new_borrowers(devnet, seed=902, n=25)
     second = scan(config, repo)
     lookback = config.chains["devnet"].reorg_lookback_blocks
     assert second.record.block > first.record.block
-    assert second.discovered_from_block == max(
+    assert second.markets[0].discovery.from_block == max(
         config.markets[0].start_block, first.record.block - lookback + 1)
     assert second.accounts_new == len(added)
     assert second.accounts_known == first.accounts_known + len(added)
@@ -90,5 +90,5 @@ def test_failed_scan_writes_nothing(devnet: Devnet, db_url: str, tmp_path: Path)
     repo = Repository.from_url(db_url)
     with pytest.raises(ScannerError):
         scan(config, repo, block=10**9)  # beyond the head: refused before any write
-    assert repo.latest_scan_id() is None
+    assert repo.latest_snapshot_id() is None
     assert repo.get_cursor(config.markets[0].key) is None

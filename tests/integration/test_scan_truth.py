@@ -37,7 +37,8 @@ from scanner.devnet.population import AavePositionPlan, ClusterSpec
 from scanner.devnet.prices import ANSWER_SLOT, set_prices
 from scanner.devnet.rpc import DevnetRpc, RpcCallError, Tx, calldata
 from scanner.domain import Direction, PositionResult, PositionStatus
-from scanner.pipeline.scan import ScanOutcome, scan_market
+from scanner.pipeline.scan import SnapshotOutcome as ScanOutcome
+from scanner.pipeline.scan import scan_market
 from tests.integration.scan_helpers import devnet_config, fresh_repo
 
 pytestmark = pytest.mark.integration
@@ -156,7 +157,7 @@ def test_mirror_matches_the_pool_for_every_account(markets: dict[str, Market], k
     market = markets[key]
     assert market.outcome.accounts_with_debt >= market.min_checked
     assert market.outcome.mirror_mismatches == ()
-    assert market.outcome.record.pool_revision == (10 if key == AAVE36_MARKET_KEY else 1)
+    assert market.outcome.markets[0].record.pool_revision == (10 if key == AAVE36_MARKET_KEY else 1)
 
 
 def _probe_prices(p: PositionResult) -> list[int]:

@@ -70,13 +70,13 @@ def test_lowercase_address_is_checksummed(tmp_path: Path) -> None:
         "0x2f39d218133AFaB8F2B819B1066c7E434Ad94E9e", "0x2f39d218133afab8f2b819b1066c7e434ad94e9e"
     )
     market = load_text(tmp_path, text).markets[0]
-    assert market.pool_addresses_provider == "0x2f39d218133AFaB8F2B819B1066c7E434Ad94E9e"
+    assert market.address("pool_addresses_provider") == "0x2f39d218133AFaB8F2B819B1066c7E434Ad94E9e"
 
 
 def test_shipped_config_toml_loads() -> None:
     config = load_config(project_root() / "config.toml", ENV)
     assert [m.key for m in config.markets] == ["aave-v3-ethereum", "spark-ethereum"]
-    assert config.market("spark-ethereum").pool_addresses_provider == (
+    assert config.market("spark-ethereum").address("pool_addresses_provider") == (
         "0x02C3eA4e34C0cBd694D2adFa2c690EECbC1793eE"
     )
     assert config.database_url == "sqlite:///liqscan.db"
@@ -300,10 +300,10 @@ def test_each_error_names_its_key(tmp_path: Path, old: str, new: str, message: s
 
 
 def test_allow_unreviewed_revision_defaults_off_and_can_be_set(tmp_path: Path) -> None:
-    assert load_text(tmp_path, VALID).markets[0].allow_unreviewed_revision is False
+    assert load_text(tmp_path, VALID).markets[0].flags["allow_unreviewed_revision"] is False
     opted = VALID.replace("start_block = 16291127",
                           "start_block = 16291127\nallow_unreviewed_revision = true")
-    assert load_text(tmp_path, opted).markets[0].allow_unreviewed_revision is True
+    assert load_text(tmp_path, opted).markets[0].flags["allow_unreviewed_revision"] is True
 
 
 def test_duplicate_market_key(tmp_path: Path) -> None:
@@ -318,8 +318,17 @@ def test_markets_must_be_an_array_of_tables(tmp_path: Path) -> None:
         load_text(tmp_path, text)
 
 
-def test_every_accepted_protocol_has_an_adapter() -> None:
-    from scanner.config import SUPPORTED_PROTOCOLS
-    from scanner.protocols import ADAPTERS
+def test_every_registered_protocol_has_an_adapter_and_config_keys() -> None:
+    from scanner.protocols import PROTOCOLS, protocol_spec
 
-    assert set(ADAPTERS) == SUPPORTED_PROTOCOLS
+    assert {"aave-v3", "spark"} <= set(PROTOCOLS)
+    for key in PROTOCOLS:
+        spec = protocol_spec(key)
+        assert callable(spec.adapter) and spec.address_keys, key
+
+
+def test_a_key_of_another_protocol_is_refused(tmp_path: Path) -> None:
+    text = VALID.replace("start_block =", 'comet = "0x2f39d218133AFaB8F2B819B1066c7E434Ad94E9e"\n'
+                         "start_block =", 1)
+    with pytest.raises(ConfigError, match=r"markets\[0\]\.comet is not a known key"):
+        load_text(tmp_path, text)

@@ -169,3 +169,41 @@ def test_unknown_format_and_missing_directory(tmp_path: Path) -> None:
         write_records([], "json", tmp_path / "missing" / "x.json")
     write_records([], "json", tmp_path / "empty.json")
     assert json.loads((tmp_path / "empty.json").read_text()) == []
+
+
+def test_breakdown_and_native_price_in_every_format(repo: Repository, tmp_path: Path) -> None:
+    from scanner.domain import Share
+    from tests.conftest import make_sample_scan
+
+    s = make_sample_scan()
+    shares = (Share("devnet-aave-v3", "aave-v3", 1, 10**30, 2**200, 7 * 10**8),
+              Share("spark", "spark", 1, 10**8, 0, 0))
+    bands = [dataclasses.replace(s.bands[0], shares=shares), s.bands[1]]
+    native = dataclasses.replace(s.positions[0], submarket="0x" + "aa" * 20,
+                                 liquidation_price_native=123_456_789,
+                                 native_price_unit="USDC per wstETH", native_price_decimals=6)
+    snapshot_id = repo.save_scan(s.record, [native], s.bins, bands, {}, s.record.block)
+
+    export_bands(repo, snapshot_id, "json", tmp_path / "bands.json")
+    down = json.loads((tmp_path / "bands.json").read_text())[0]
+    assert [m["market"] for m in down["by_market"]] == ["devnet-aave-v3", "spark"]
+    assert down["by_market"][1]["collateral_usd"] == "1.00000000"
+    assert [p["protocol"] for p in down["by_protocol"]] == ["aave-v3", "spark"]
+    assert down["by_protocol"][0]["debt_usd"] == format_units(2**200, 8)  # exact
+    export_bands(repo, snapshot_id, "csv", tmp_path / "bands.csv")
+    with (tmp_path / "bands.csv").open(newline="") as handle:
+        row = next(csv.DictReader(handle))
+    assert json.loads(row["by_market"]) == down["by_market"]
+    export_bands(repo, snapshot_id, "parquet", tmp_path / "bands.parquet")
+    parquet = pq.read_table(tmp_path / "bands.parquet").to_pylist()[0]
+    assert json.loads(parquet["by_protocol"]) == down["by_protocol"]
+
+    export_positions(repo, snapshot_id, "json", tmp_path / "positions.json")
+    (position,) = json.loads((tmp_path / "positions.json").read_text())
+    assert position["submarket"] == "0x" + "aa" * 20
+    assert position["liquidation_price_native"] == "123.456789"
+    assert position["liquidation_price_native_unit"] == "USDC per wstETH"
+    assert position["liquidation_price_native_raw"] == 123_456_789
+    export_positions(repo, snapshot_id, "parquet", tmp_path / "positions.parquet")
+    (row_p,) = pq.read_table(tmp_path / "positions.parquet").to_pylist()
+    assert row_p["liquidation_price_native_raw"] == "123456789"

@@ -1,4 +1,5 @@
-"""Exact liquidation prices on the integer mirror: hand-computed cases and boundary properties."""
+"""Exact liquidation prices: the neutral solver over Aave v3's rule (hand-computed cases and
+boundary properties)."""
 
 from __future__ import annotations
 
@@ -8,24 +9,26 @@ from hypothesis import strategies as st
 
 from scanner.domain import (
     HEALTH_FACTOR_ONE_WAD,
+    Axis,
+    Direction,
+    Position,
+    PositionResult,
+    PositionStatus,
+)
+from scanner.pipeline import liquidation
+from scanner.pipeline.liquidation import SENSITIVITY_RANGE
+from scanner.protocols.aave_v3.generic_logic import account_totals
+from scanner.protocols.aave_v3.rule import AavePosition, closed_form_liquidation_price
+from scanner.protocols.aave_v3.state import (
     AaveAccount,
     AaveEMode,
     AaveMarketState,
     AaveReserve,
     AaveUserReserve,
-    Axis,
-    Direction,
-    PositionResult,
-    PositionStatus,
-)
-from scanner.pipeline.aave_math import account_totals
-from scanner.pipeline.liquidation import (
-    SENSITIVITY_RANGE,
-    closed_form_liquidation_price,
-    liquidation_result,
 )
 
 USD = 10**8
+POOL = "0x00000000000000000000000000000000000000Aa"
 WETH, WSTETH, WBTC, USDC, DAI, ETH_SOURCE = "0xWETH", "0xWST", "0xWBTC", "0xUSDC", "0xDAI", "0xETH"
 
 
@@ -40,6 +43,15 @@ def make_market(
         WSTETH: AaveReserve(WSTETH, "wstETH", 4, 18, 6900, 7900, 10700, emode_reserves, 2300 * USD),
     }
     return AaveMarketState("test", revision, USD, 1, 1, reserves, emodes or {})
+
+
+def liquidation_result(
+    account: AaveAccount, state: AaveMarketState, axis: Axis, protocol: str,
+    axis_price_now_8dec: int | None = None,
+) -> PositionResult | None:
+    position = Position(state.market_key, protocol, POOL, account.account,
+                        AavePosition(account, state), account.emode_category)
+    return liquidation.liquidation_result(position, axis, axis_price_now_8dec)
 
 
 def make_account(*legs: tuple[str, int, int, bool], emode: int = 0) -> AaveAccount:
@@ -257,3 +269,25 @@ def test_price_is_the_first_crossing_from_today(account: AaveAccount) -> None:
                                                              for k in range(65)}
     assert all(hf_at(account, state, BTC_AXIS, y) >= HEALTH_FACTOR_ONE_WAD
                for y in sorted(probes) if x <= y <= now)
+
+
+def test_aave_native_price_is_the_usd_level_of_its_own_oracle() -> None:
+    state = make_market(1)
+    result = liquidation_result(REFERENCE, state, ETH_AXIS, "aave-v3")
+    assert result is not None and result.liquidation_price_8dec is not None
+    assert result.liquidation_price_native == result.liquidation_price_8dec
+    assert (result.native_price_unit, result.native_price_decimals) == ("USD", 8)
+    assert result.submarket == POOL
+
+
+def test_level_on_a_shared_axis_is_the_relative_move_from_its_own_oracle() -> None:
+    # Another market's oracle says ETH is 2% higher: the same relative move, on that price.
+    state = make_market(1)
+    own = liquidation_result(REFERENCE, state, ETH_AXIS, "aave-v3")
+    shared = liquidation_result(REFERENCE, state, ETH_AXIS, "aave-v3", 2040 * USD)
+    assert own is not None and shared is not None
+    assert own.liquidation_price_8dec is not None
+    assert shared.liquidation_price_native == own.liquidation_price_8dec
+    assert shared.axis_price_now_8dec == 2040 * USD
+    assert shared.liquidation_price_8dec == own.liquidation_price_8dec * 2040 // 2000
+    assert (shared.status, shared.seizable_usd_8dec) == (own.status, own.seizable_usd_8dec)

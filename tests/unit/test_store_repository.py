@@ -8,10 +8,17 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from scanner.domain import Direction, PositionResult, PositionStatus
-from scanner.errors import InconsistentDataError
-from scanner.store.models import DiscoveredAccount, HistogramBinRow, PositionRow, ScanRow
-from scanner.store.repository import Repository, ScanNotFoundError
+from scanner.domain import Direction, PositionResult, PositionStatus, Share, SnapshotRecord
+from scanner.errors import InconsistentDataError, UsageError
+from scanner.store.models import (
+    BandShareRow,
+    DiscoveredAccount,
+    HistogramBinRow,
+    PositionRow,
+    ScanRow,
+    SnapshotRow,
+)
+from scanner.store.repository import MarketScan, Repository, ScanNotFoundError
 from tests.conftest import USD, SampleScan, make_sample_scan
 
 
@@ -28,18 +35,18 @@ def _count(repo: Repository, model: type) -> int:
 
 
 def test_every_dataclass_round_trips(repo: Repository, sample_scan: SampleScan) -> None:
-    scan_id = _save(repo, sample_scan)
+    snapshot_id = _save(repo, sample_scan)
 
-    assert repo.get_scan(scan_id) == (scan_id, sample_scan.record)
-    assert repo.load_positions(scan_id) == sample_scan.positions
-    assert repo.load_bins(scan_id) == sample_scan.bins
-    assert sorted(repo.load_bands(scan_id), key=lambda b: b.direction) == sample_scan.bands
+    assert repo.get_snapshot(snapshot_id).record.markets == (sample_scan.record,)
+    assert repo.load_positions(snapshot_id) == sample_scan.positions
+    assert repo.load_bins(snapshot_id) == sample_scan.bins
+    assert sorted(repo.load_bands(snapshot_id), key=lambda b: b.direction) == sample_scan.bands
     assert repo.known_accounts(sample_scan.record.market_key) == sample_scan.discovered
     assert repo.get_cursor(sample_scan.record.market_key) == sample_scan.record.block
-    stored = repo.list_scans()[0]
+    stored = repo.list_snapshots()[0]
     assert stored.created_at.utcoffset() is not None  # aware, on SQLite too
-    assert (stored.scan_id, stored.position_count, stored.bin_count, stored.band_count) == (
-        scan_id, 4, 3, 2,
+    assert (stored.snapshot_id, stored.position_count, stored.bin_count, stored.band_count) == (
+        snapshot_id, 4, 3, 2,
     )  # fmt: skip
 
 
@@ -69,7 +76,8 @@ def test_sql_order_of_uint256_column_is_numeric(repo: Repository) -> None:
                             direction=Direction.DOWN)
         for p, v in zip(sample.positions, values, strict=True)
     ]  # fmt: skip
-    scan_id = _save(repo, dataclasses.replace(sample, positions=positions))
+    snapshot_id = _save(repo, dataclasses.replace(sample, positions=positions))
+    (scan_id,) = repo.scan_ids(snapshot_id).values()
     query = (
         select(PositionRow.liquidation_price_8dec)
         .where(PositionRow.scan_id == scan_id)
@@ -80,7 +88,8 @@ def test_sql_order_of_uint256_column_is_numeric(repo: Repository) -> None:
 
 
 def _assert_nothing_written_after_first(repo: Repository, first_id: int, market: str) -> None:
-    assert repo.latest_scan_id(market) == first_id
+    assert repo.latest_snapshot_id() == first_id
+    assert _count(repo, SnapshotRow) == 1
     assert _count(repo, ScanRow) == 1
     assert _count(repo, PositionRow) == 4
     assert _count(repo, HistogramBinRow) == 3
@@ -111,11 +120,43 @@ def test_value_too_large_for_uint256_writes_nothing(repo: Repository) -> None:
     _assert_nothing_written_after_first(repo, first_id, first.record.market_key)
 
 
-def test_same_market_and_block_is_refused(repo: Repository, sample_scan: SampleScan) -> None:
-    scan_id = _save(repo, sample_scan)
-    assert repo.find_scan(sample_scan.record.market_key, sample_scan.record.block) == scan_id
-    with pytest.raises(InconsistentDataError, match=f"already stored as scan {scan_id}"):
-        _save(repo, sample_scan)
+def test_find_snapshot_and_scan(repo: Repository, sample_scan: SampleScan) -> None:
+    snapshot_id = _save(repo, sample_scan)
+    market, block = sample_scan.record.market_key, sample_scan.record.block
+    assert repo.find_snapshot("devnet", block, [market]) == snapshot_id
+    assert repo.find_snapshot("devnet", block, [market, "other"]) is None
+    assert repo.find_snapshot("devnet", block + 1, [market]) is None
+    assert repo.find_scan(market, block) == repo.scan_ids(snapshot_id)[market]
+
+
+def test_a_snapshot_of_several_markets_round_trips(repo: Repository) -> None:
+    a, b = make_sample_scan(block=100), make_sample_scan(block=100, market_key="other",
+                                                        n_positions=2)
+    share_a = Share("devnet-aave-v3", "aave-v3", 2, 10**30, 3 * USD, 2 * USD)
+    share_b = Share("other", "spark", 1, USD, 0, 0)
+    band = dataclasses.replace(a.bands[0], shares=(share_a, share_b))
+    binned = dataclasses.replace(a.bins[0], shares=(share_b,))
+    snapshot = SnapshotRecord("devnet", 31337, 100, a.record.block_timestamp,
+                              markets=(a.record, b.record))
+    snapshot_id = repo.save_snapshot(
+        snapshot, [MarketScan(a.record, a.positions, a.discovered, 100),
+                   MarketScan(b.record, b.positions, b.discovered, 100)],
+        [binned, *a.bins[1:]], [band, a.bands[1]])
+    assert repo.get_snapshot(snapshot_id).record == snapshot
+    assert repo.load_positions(snapshot_id) == a.positions + b.positions
+    assert repo.load_positions(snapshot_id, market_key="other") == b.positions
+    assert repo.load_bands(snapshot_id, axis="ETH")[0].shares == (share_a, share_b)
+    assert repo.load_bins(snapshot_id)[0].shares == (share_b,)
+    assert _count(repo, BandShareRow) == 2
+    assert set(repo.scan_ids(snapshot_id)) == {"devnet-aave-v3", "other"}
+
+
+def test_a_header_that_lists_other_markets_is_refused(repo: Repository) -> None:
+    a = make_sample_scan()
+    snapshot = SnapshotRecord("devnet", 31337, 100, 0, markets=())
+    with pytest.raises(InconsistentDataError, match="header lists other markets"):
+        repo.save_snapshot(snapshot, [MarketScan(a.record, a.positions)], [], [])
+    assert _count(repo, SnapshotRow) == 0
 
 
 def test_cursor_and_accounts_only_move_forward(repo: Repository) -> None:
@@ -133,19 +174,29 @@ def test_cursor_and_accounts_only_move_forward(repo: Repository) -> None:
 def test_latest_find_and_list(repo: Repository) -> None:
     ids = {block: _save(repo, make_sample_scan(block=block)) for block in (300, 100, 200)}
     _save(repo, make_sample_scan(block=400, status="partial"))
-    other = _save(repo, make_sample_scan(block=50, market_key="other"))
-    assert repo.latest_scan_id("devnet-aave-v3") == ids[300]  # highest block, complete only
-    assert repo.latest_scan_id("other") == other
-    assert repo.latest_scan_id() == other  # newest written
-    assert repo.latest_scan_id("nowhere") is None
-    assert repo.find_scan("devnet-aave-v3", 200) == ids[200]
-    assert repo.find_scan("devnet-aave-v3", 201) is None
-    listed = repo.list_scans("devnet-aave-v3", limit=2)
-    assert [s.record.block for s in listed] == [400, 200]
-    with pytest.raises(ScanNotFoundError, match="no scan with id 999"):
-        repo.get_scan(999)
+    _save(repo, make_sample_scan(block=50, market_key="other"))  # written last, lower block
+    # THE latest: per chain, complete, highest block -- not the newest written
+    assert repo.latest_snapshot_id() == ids[300]
+    assert repo.latest_snapshot_id("devnet") == ids[300]
+    assert repo.latest_snapshot_id("nowhere") is None
+    listed = repo.list_snapshots("devnet", limit=2)
+    assert [s.record.block for s in listed] == [50, 400]
+    with pytest.raises(ScanNotFoundError, match="no snapshot with id 999"):
+        repo.get_snapshot(999)
     with pytest.raises(ScanNotFoundError):
         repo.load_positions(999)
+
+
+def test_latest_of_several_chains_needs_the_chain(repo: Repository) -> None:
+    ethereum = _save(repo, make_sample_scan(block=100))
+    base = make_sample_scan(block=5)
+    base_id = _save(repo, dataclasses.replace(
+        base, record=dataclasses.replace(base.record, chain="base", market_key="aave-base")))
+    assert repo.chains() == ["base", "devnet"]
+    assert (repo.latest_snapshot_id("devnet"), repo.latest_snapshot_id("base")) == (
+        ethereum, base_id)
+    with pytest.raises(UsageError, match=r"several chains \(base, devnet\): pass --chain"):
+        repo.latest_snapshot_id()
 
 
 def test_load_positions_near_a_price(repo: Repository) -> None:
@@ -158,7 +209,6 @@ def test_load_positions_near_a_price(repo: Repository) -> None:
     ]  # fmt: skip
     hedged = dataclasses.replace(sample.positions[3], account="0x" + "11" * 20)
     scan_id = _save(repo, dataclasses.replace(sample, positions=[*positions, hedged]))
-
     near = repo.load_positions(scan_id, axis="ETH", near_8dec=2_000 * USD, limit=3)
     assert [p.liquidation_price_8dec for p in near] == [2_005 * USD, 1_990 * USD, 2_100 * USD]
     everything = repo.load_positions(scan_id, near_8dec=2_000 * USD)

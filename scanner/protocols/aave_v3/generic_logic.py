@@ -30,8 +30,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from scanner.domain import WAD, AaveAccount, AaveMarketState, AaveReserve, Address
+from scanner.domain import WAD, Address
 from scanner.errors import ConfigError, InconsistentDataError
+from scanner.protocols.aave_v3.state import AaveAccount, AaveMarketState, AaveReserve
 
 log = logging.getLogger(__name__)
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from scanner.domain import AaveAccount, AaveEMode, AaveMarketState, AaveReserve, AaveUserReserve
 from scanner.errors import ConfigError, InconsistentDataError
-from scanner.pipeline.aave_math import (
+from scanner.protocols.aave_v3.generic_logic import (
     MAX_UINT256,
     HealthArithmetic,
     UnreviewedRevisionError,
@@ -15,6 +14,13 @@ from scanner.pipeline.aave_math import (
     mul_div_ceil,
     percent_mul,
     wad_div,
+)
+from scanner.protocols.aave_v3.state import (
+    AaveAccount,
+    AaveEMode,
+    AaveMarketState,
+    AaveReserve,
+    AaveUserReserve,
 )
 
 USD = 10**8

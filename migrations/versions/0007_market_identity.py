@@ -1,13 +1,19 @@
-"""market identities: what the stored discovery state of each market key was searched for
+"""market identities: what the stored discovery state of each market key was searched for;
+one snapshot per content and block
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-11-30
 
 The discovery cursor says how far Borrow logs were searched; this row says for which market
 (chain, protocol, PoolAddressesProvider) and from which block. A config whose start_block or
 address differs from it is detected instead of silently continuing from a cursor that does not
 cover it (issue 8: a mistyped start_block hid about a third of the borrowers for good).
+
+`snapshots.content_digest` (markets, status, bins and bands; see repository.snapshot_digest)
+is unique per chain and block: of two runs that scan the same block at the same time, exactly
+one stores the snapshot, the other finds it and reports it identical. Snapshots stored before
+keep NULL (never equal to another NULL), so nothing existing conflicts.
 """
 
 from __future__ import annotations
@@ -17,8 +23,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006"
-down_revision: str | None = "0005"
+revision: str = "0007"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -34,7 +40,14 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("market_key", name=op.f("pk_market_identities")),
     )
+    with op.batch_alter_table("snapshots") as batch:
+        batch.add_column(sa.Column("content_digest", sa.String(length=64), nullable=True))
+        batch.create_unique_constraint("uq_snapshots_chain_block_content_digest",
+                                       ["chain", "block", "content_digest"])
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("snapshots") as batch:
+        batch.drop_constraint("uq_snapshots_chain_block_content_digest", type_="unique")
+        batch.drop_column("content_digest")
     op.drop_table("market_identities")

@@ -1,6 +1,6 @@
 """Integer mirror of one Aave v3 `liquidationCall`: what a liquidator repays and seizes.
 
-Pure math on resolved legs (see `aave_math.account_legs`) at given prices. The rule follows
+Pure math on resolved legs (see `generic_logic.account_legs`) at given prices. The rule follows
 `LiquidationLogic.executeLiquidationCall` and `_calculateAvailableCollateralToLiquidate` of
 each revision (read in npm @aave/core-v3 1.19.3 and aave-v3-origin tags v3.2.0-v3.6.0, HEAD):
 
@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from scanner.domain import HEALTH_FACTOR_ONE_WAD, Address
-from scanner.pipeline.aave_math import (
+from scanner.protocols.aave_v3.generic_logic import (
     PERCENTAGE_FACTOR,
     AccountLeg,
     AccountTotals,

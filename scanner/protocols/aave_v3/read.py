@@ -1,50 +1,46 @@
-"""Aave v3 family (Aave v3, Spark, forks): discover borrowers and read positions at one block.
+"""Aave v3 family (Aave v3, Spark, forks): resolve the pool, read positions at one block.
 
 No math and no SQL here: every read names its block, and a failed read raises.
-
-Discovery: every way of opening debt emits the Pool's `Borrow` event with the debtor in
-`onBehalfOf` (topic 2), flash loans left open as debt included.
 Reads: the pool's own view functions plus aToken / debt-token `balanceOf`, which accrue
 interest to the block exactly as `GenericLogic.calculateUserAccountData` does.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from eth_utils.address import to_checksum_address
 
-from scanner.chain.abi import decode_output, encode_call, event_topic, load_abi
-from scanner.chain.logs import fetch_logs
+from scanner.chain.abi import decode_output, encode_call, load_abi
 from scanner.chain.multicall import Call, CallResult, aggregate3, require_data
 from scanner.chain.rpc import RpcClient
 from scanner.config import ChainConfig, MarketConfig
-from scanner.domain import (
+from scanner.domain import Address, Asset, MarketRead, Position
+from scanner.errors import InconsistentDataError
+from scanner.protocols.aave_v3.discover import ProgressCallback, discover_borrowers
+from scanner.protocols.aave_v3.generic_logic import account_totals, arithmetic_for_revision
+from scanner.protocols.aave_v3.rule import AavePosition
+from scanner.protocols.aave_v3.state import (
     AaveAccount,
     AaveEMode,
     AaveMarketState,
     AaveReserve,
     AaveUserReserve,
-    Address,
 )
-from scanner.errors import InconsistentDataError
 
 POOL = load_abi("aave-v3", "Pool")
 POOL_LIQUID_EMODE = load_abi("aave-v3", "PoolLiquidEMode")
 PROVIDER = load_abi("aave-v3", "PoolAddressesProvider")
 ORACLE = load_abi("aave-v3", "AaveOracle")
 ERC20 = load_abi("erc20", "ERC20")
-BORROW_TOPIC = event_topic(POOL, "Borrow")
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 
 # Gas guesses per call, used only to size aggregate3 batches under the per-call gas cap.
 _ACCOUNT_DATA_GAS = 60_000
 _ACCOUNT_DATA_GAS_PER_RESERVE = 40_000
 _SIMPLE_GAS = 30_000
-
-ProgressCallback = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
@@ -93,7 +89,7 @@ class AaveV3Adapter:
     # --- 1. addresses --------------------------------------------------------------------
 
     async def resolve(self, block: int) -> AaveAddresses:
-        provider = self.market.pool_addresses_provider
+        provider = self.market.address("pool_addresses_provider")
         await self.rpc.require_code({f"markets.{self.market.key}.pool_addresses_provider":
                                      provider}, block)
         (pool,) = await self._read(provider, PROVIDER, "getPool", [], block)
@@ -106,26 +102,24 @@ class AaveV3Adapter:
     # --- 2. discovery --------------------------------------------------------------------
 
     async def discover_accounts(
-        self, pool: Address, from_block: int, to_block: int,
+        self, addresses: AaveAddresses, from_block: int, to_block: int,
         on_progress: ProgressCallback | None = None,
     ) -> dict[Address, int]:
-        """Every `onBehalfOf` of a Borrow in [from_block, to_block] -> first block seen."""
-        logs = await fetch_logs(
-            self.rpc, [pool], [[BORROW_TOPIC]], from_block, to_block,
-            initial_window=self.chain.logs_initial_window,
-            max_window=self.chain.logs_max_window,
-            on_progress=on_progress,
-        )
-        first_seen: dict[Address, int] = {}
-        for log in logs:
-            topics = log["topics"]
-            if len(topics) < 3:
-                raise InconsistentDataError(f"Borrow log without onBehalfOf topic: {log}")
-            account = to_checksum_address("0x" + str(topics[2])[-40:])
-            first_seen.setdefault(account, int(log["blockNumber"], 16))
-        return first_seen
+        """Every borrower of the pool in [from_block, to_block] -> first block seen."""
+        return await discover_borrowers(self.rpc, self.chain, addresses.pool, from_block,
+                                        to_block, on_progress)
 
-    # --- 3. market state -----------------------------------------------------------------
+    # --- 3. everything at one block --------------------------------------------------------
+
+    async def read(self, addresses: AaveAddresses, accounts: Sequence[Address], block: int
+                   ) -> MarketRead:
+        """The market and every position with debt among `accounts`, at `block`."""
+        state = await self.read_market(addresses, block)
+        require_reviewed_revision(state)  # before reading every account
+        accounts_read = await self.read_accounts(addresses, state, accounts, block)
+        return market_read(self.market.protocol, state, accounts_read)
+
+    # --- 4. market state -----------------------------------------------------------------
 
     async def read_market(self, addresses: AaveAddresses, block: int) -> AaveMarketState:
         pool, oracle = addresses.pool, addresses.oracle
@@ -153,7 +147,8 @@ class AaveV3Adapter:
         return AaveMarketState(
             market_key=self.market.key, pool_revision=int(revision), base_unit=int(base_unit),
             block=block, block_timestamp=timestamp, reserves=reserves, emodes=emodes,
-            allow_unreviewed_revision=self.market.allow_unreviewed_revision,
+            pool=pool,
+            allow_unreviewed_revision=self.market.flags.get("allow_unreviewed_revision", False),
         )
 
     async def _read_emodes(
@@ -207,7 +202,7 @@ class AaveV3Adapter:
                                             collateral_bitmap=int(bitmap))
         return emodes
 
-    # --- 4. accounts ---------------------------------------------------------------------
+    # --- 5. accounts ---------------------------------------------------------------------
 
     async def read_accounts(
         self, addresses: AaveAddresses, market: AaveMarketState, accounts: Sequence[Address],
@@ -278,6 +273,41 @@ class AaveV3Adapter:
                 reported_health_factor_wad=int(data[5]),
             ))
         return accounts
+
+
+def market_read(protocol: str, state: AaveMarketState, accounts: Sequence[AaveAccount]
+                ) -> MarketRead:
+    """The neutral view of one read: assets with their oracle prices, one Position each."""
+    assets = tuple(Asset(r.asset, r.symbol, r.price_8dec) for r in state.reserves.values())
+    positions = tuple(
+        Position(market_key=state.market_key, protocol=protocol, submarket=state.pool,
+                 account=a.account, state=AavePosition(a, state), emode_category=a.emode_category)
+        for a in accounts
+    )
+    return MarketRead(
+        market_key=state.market_key, protocol=protocol, block=state.block,
+        block_timestamp=state.block_timestamp, revision=state.pool_revision, assets=assets,
+        positions=positions, mirror_mismatches=tuple(mirror_mismatches(accounts, state)),
+    )
+
+
+def require_reviewed_revision(state: AaveMarketState) -> None:
+    """Refuse (UnreviewedRevisionError, exit 78) a pool revision newer than any reviewed,
+    unless the market opted in with allow_unreviewed_revision."""
+    arithmetic_for_revision(state.pool_revision, state.allow_unreviewed_revision)
+
+
+def mirror_mismatches(accounts: Sequence[AaveAccount], state: AaveMarketState) -> list[Address]:
+    """Accounts whose integer mirror disagrees with Pool.getUserAccountData at the block."""
+    mismatches = []
+    for account in accounts:
+        totals = account_totals(account, state)
+        if (totals.collateral_8dec, totals.debt_8dec, totals.health_factor_wad) != (
+            account.reported_collateral_8dec, account.reported_debt_8dec,
+            account.reported_health_factor_wad,
+        ):
+            mismatches.append(account.account)
+    return mismatches
 
 
 def _reserve_from(asset: Address, data: tuple[Any, ...], symbol: CallResult, price_8dec: int

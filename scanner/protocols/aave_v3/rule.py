@@ -1,0 +1,218 @@
+"""Aave v3's liquidation rule for one position on one price axis, as pure integer math.
+
+Moving the axis to price x (8 dec, the AaveOracle's base currency) sets every member's price
+to `price_now * x // ref_now` (integer floor, as a scaled oracle would); the health factor at x
+is then `generic_logic.totals_for_legs`, bit-exact with `Pool.getUserAccountData`.
+
+v3.0-3.4 floor the average liquidation threshold to whole bps, so when collateral mixes axis
+and non-axis assets of different LTs the health factor is not monotone in x: `piece` is that
+floored average (HF is monotone while it stays constant) and `surely_healthy` the floor-free
+bound of pipeline/crossing.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+from scanner.domain import HEALTH_FACTOR_ONE_WAD, WAD, Address, Axis, Valuation
+from scanner.protocols.aave_v3.generic_logic import (
+    AccountLeg,
+    AccountTotals,
+    HealthArithmetic,
+    account_legs,
+    arithmetic_for_revision,
+    emode_price_source,
+    leg_price_8dec,
+    oracle_prices_8dec,
+    totals_for_legs,
+)
+from scanner.protocols.aave_v3.liquidation_call import (
+    LiquidationCallOutcome,
+    LiquidationRule,
+    call_prices,
+    liquidation_call,
+)
+from scanner.protocols.aave_v3.state import AaveAccount, AaveMarketState
+
+PERCENT = 10_000  # bps in one
+
+
+@dataclass(frozen=True)
+class AaveCurve:
+    """An account resolved against a market and an axis: HF as a function of x (8 dec)."""
+
+    legs: tuple[AccountLeg, ...]
+    arithmetic: HealthArithmetic
+    prices_now_8dec: dict[Address, int]
+    axis_members: frozenset[Address]
+    ref_now_8dec: int
+    rule: LiquidationRule
+    emode_price_source: Address | None = None
+
+    price_unit = "USD"  # AaveOracle BASE_CURRENCY_UNIT 1e8 on every market we read
+    price_decimals = 8
+
+    @property
+    def price_now(self) -> int:
+        return self.ref_now_8dec
+
+    def prices_at(self, x_8dec: int) -> dict[Address, int]:
+        prices = dict(self.prices_now_8dec)
+        for asset in self.axis_members & prices.keys():
+            prices[asset] = prices[asset] * x_8dec // self.ref_now_8dec
+        return prices
+
+    def totals(self, x_8dec: int) -> AccountTotals:
+        return totals_for_legs(self.legs, self.prices_at(x_8dec), self.arithmetic)
+
+    def health_factor_wad(self, x_8dec: int) -> int:
+        return self.totals(x_8dec).health_factor_wad
+
+    def healthy(self, x: int) -> bool:
+        return self.health_factor_wad(x) >= HEALTH_FACTOR_ONE_WAD
+
+    def value(self, x: int) -> Valuation:
+        t = self.totals(x)
+        return Valuation(t.collateral_8dec, t.debt_8dec, t.health_factor_wad)
+
+    def piece(self, x: int) -> int:
+        return self.totals(x).avg_lt_bps
+
+    @property
+    def can_dip(self) -> bool:
+        """Only a floored average LT over collateral that mixes thresholds across the axis
+        (some legs move with it, some do not) makes HF non-monotone in the axis price."""
+        if self.arithmetic in (HealthArithmetic.V3_5, HealthArithmetic.V3_6):
+            return False
+        lts = {(leg.price_asset in self.axis_members, leg.lt_bps)
+               for leg in self.legs if leg.collateral_raw}
+        return {moves for moves, _ in lts} == {True, False} and len({lt for _, lt in lts}) > 1
+
+    def surely_healthy(self, x: int) -> bool:
+        """HF >= 1 by the floor-free bound of crossing.py; always true without flooring."""
+        if not self.can_dip:
+            return True  # HF is monotone: no dips to look for
+        t = self.totals(x)
+        if t.debt_8dec == 0:
+            return True
+        margin = (t.weighted_collateral - t.collateral_8dec - PERCENT) * WAD
+        return margin >= PERCENT * t.debt_8dec * (WAD + 1)
+
+    def closed_form(self) -> int | None:
+        c_fix, c_axis, d_fix, d_axis = _closed_form_sums(self)
+        if c_axis == d_axis:
+            return None
+        scale = (d_fix - c_fix) / (c_axis - d_axis)
+        if scale <= 0:
+            return None
+        return int(scale * self.ref_now_8dec)
+
+    def _largest(self, prices: dict[Address, int], collateral: bool) -> AccountLeg | None:
+        """The leg of greatest value on one side (ties: lowest reserve id, the legs' order)."""
+        best, best_value = None, 0
+        for leg in self.legs:
+            amount = leg.collateral_raw if collateral else leg.debt_raw
+            value = amount * leg_price_8dec(leg, prices) // leg.unit
+            if amount and (best is None or value > best_value):
+                best, best_value = leg, value
+        return best
+
+    def liquidation_call_at(self, x_8dec: int) -> LiquidationCallOutcome | None:
+        """What liquidationCall(largest collateral, largest debt, max) does at axis price x."""
+        prices = self.prices_at(x_8dec)
+        collateral = self._largest(prices, collateral=True)
+        debt = self._largest(prices, collateral=False)
+        if collateral is None or debt is None:
+            return None
+        totals = totals_for_legs(self.legs, prices, self.arithmetic)
+        priced = call_prices(collateral, debt, prices, self.emode_price_source)
+        return liquidation_call(collateral, debt, priced, totals, self.rule,
+                                collateral.protocol_fee_bps)
+
+    def seizable_usd_8dec(self, x: int) -> int:
+        """Collateral (liquidator's share and protocol fee) that leaves the position in ONE
+        liquidationCall of its largest debt against its largest collateral at axis price x --
+        the first call a liquidator makes; 0 when that call would revert for dust."""
+        outcome = self.liquidation_call_at(x)
+        if outcome is None:
+            return 0
+        prices = self.prices_at(x)
+        (leg,) = [leg for leg in self.legs if leg.asset == outcome.collateral_asset]
+        return outcome.collateral_seized_raw * leg_price_8dec(leg, prices) // leg.unit
+
+    def axis_collateral_usd_8dec(self) -> int:
+        """Collateral whose price moves with the axis (by the price that values it)."""
+        total = 0
+        for leg in self.legs:
+            if leg.collateral_raw and leg.price_asset in self.axis_members:
+                price = leg_price_8dec(leg, self.prices_now_8dec)
+                total += leg.collateral_raw * price // leg.unit
+        return total
+
+
+def _closed_form_sums(curve: AaveCurve) -> tuple[Fraction, Fraction, Fraction, Fraction]:
+    """(C_fix, C_G, D_fix, D_G) in base units, collateral weighted by LT, at current prices."""
+    c_fix = c_axis = d_fix = d_axis = Fraction(0)
+    for leg in curve.legs:
+        price = Fraction(leg_price_8dec(leg, curve.prices_now_8dec))
+        moves = leg.price_asset in curve.axis_members
+        weighted = Fraction(leg.collateral_raw * leg.lt_bps, leg.unit * 10_000) * price
+        debt = Fraction(leg.debt_raw, leg.unit) * price
+        if moves:
+            c_axis, d_axis = c_axis + weighted, d_axis + debt
+        else:
+            c_fix, d_fix = c_fix + weighted, d_fix + debt
+    return c_fix, c_axis, d_fix, d_axis
+
+
+def aave_curve(account: AaveAccount, market: AaveMarketState, axis: Axis) -> AaveCurve:
+    arithmetic = arithmetic_for_revision(market.pool_revision, market.allow_unreviewed_revision)
+    legs = account_legs(account, market, arithmetic)
+    # Only the prices this account's legs read: keeps each bisection step small.
+    source = emode_price_source(account, market, arithmetic)
+    needed = {leg.asset for leg in legs} | {leg.price_asset for leg in legs} | {source}
+    prices = {a: p for a, p in oracle_prices_8dec(market).items() if a in needed}
+    return AaveCurve(legs=legs, arithmetic=arithmetic, prices_now_8dec=prices,
+                     axis_members=axis.members, ref_now_8dec=axis.reference_price_8dec,
+                     rule=LiquidationRule.for_revision(market.pool_revision),
+                     emode_price_source=source)
+
+
+@dataclass(frozen=True)
+class AavePosition:
+    """The neutral pipeline's handle on one Aave account (scanner.domain.PositionState)."""
+
+    account: AaveAccount
+    market: AaveMarketState
+
+    @property
+    def has_debt(self) -> bool:
+        return any(reserve.debt_raw for reserve in self.account.reserves)
+
+    def curve(self, axis: Axis) -> AaveCurve:
+        return aave_curve(self.account, self.market, axis)
+
+    def reported(self) -> Valuation:
+        """The pool's own getUserAccountData at the block (for accounts the mirror misses)."""
+        a = self.account
+        return Valuation(a.reported_collateral_8dec, a.reported_debt_8dec,
+                         a.reported_health_factor_wad)
+
+
+def liquidation_call_at(
+    account: AaveAccount, market: AaveMarketState, axis: Axis, x_8dec: int
+) -> LiquidationCallOutcome | None:
+    """What liquidationCall(largest collateral, largest debt, max) does at axis price x."""
+    return aave_curve(account, market, axis).liquidation_call_at(x_8dec)
+
+
+def closed_form_liquidation_price(
+    account: AaveAccount, market: AaveMarketState, axis: Axis
+) -> int | None:
+    """s* = (D_fix - C_fix) / (C_G - D_G) times the reference price, floored (8 dec).
+
+    Exact-LT linear model with no rounding: for comparison in tests and benchmarks only.
+    None when the axis cannot liquidate the position (s* <= 0 or C_G == D_G).
+    """
+    return aave_curve(account, market, axis).closed_form()

@@ -1,0 +1,62 @@
+"""One snapshot across markets, on the session devnet's two Aave markets (v3.0 and v3.6).
+
+Both markets are read at one block and stored as one snapshot; each market's part equals a
+snapshot of that market alone at the same block, and the bands sum both with a breakdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from scanner.devnet.network import AAVE36_MARKET_KEY, AAVE_MARKET_KEY, Devnet
+from scanner.domain import PositionResult
+from scanner.pipeline.scan import scan_market
+from tests.integration.scan_helpers import devnet_config, fresh_repo, scan
+
+pytestmark = pytest.mark.integration
+
+
+def _by_key(results: tuple[PositionResult, ...], market: str
+            ) -> dict[tuple[str, str], PositionResult]:
+    return {(r.axis, r.account): r for r in results if r.market_key == market}
+
+
+def test_every_market_at_one_block_is_one_snapshot(devnet: Devnet, tmp_path: Path) -> None:
+    config = devnet_config(devnet, tmp_path, f"sqlite:///{tmp_path / 'both.db'}")
+    assert [m.key for m in config.markets] == [AAVE_MARKET_KEY, AAVE36_MARKET_KEY]
+    repo = fresh_repo(config)
+    both = scan(config, repo)
+    assert both.record.market_keys == (AAVE_MARKET_KEY, AAVE36_MARKET_KEY)
+    assert {m.record.block for m in both.markets} == {both.record.block}
+    assert repo.latest_snapshot_id() == both.snapshot_id
+    assert repo.get_snapshot(both.snapshot_id).record == both.record
+    assert {r.market_key for r in repo.load_positions(both.snapshot_id)} == {
+        AAVE_MARKET_KEY, AAVE36_MARKET_KEY}
+
+    # each market's part is what a snapshot of that market alone says at the same block
+    for market in (AAVE_MARKET_KEY, AAVE36_MARKET_KEY):
+        alone_config = devnet_config(devnet, tmp_path / market, f"sqlite:///{tmp_path}/{market}.db")
+        alone = asyncio.run(scan_market(alone_config, alone_config.market(market),
+                                        fresh_repo(alone_config), both.record.block))
+        together, single = _by_key(both.results, market), _by_key(alone.results, market)
+        assert together.keys() == single.keys() and together
+        for key, result in together.items():
+            other = single[key]
+            assert result.liquidation_price_native == other.liquidation_price_native, key
+            assert (result.status, result.seizable_usd_8dec) == (other.status,
+                                                                  other.seizable_usd_8dec), key
+            if market == AAVE_MARKET_KEY:  # the first market's oracle is the axis reference
+                assert result == other, key
+
+    # bands: sums of both markets, each broken down
+    assert both.bands
+    for band in both.bands:
+        assert band.positions == sum(s.positions for s in band.shares)
+        assert band.collateral_usd_8dec == sum(s.collateral_usd_8dec for s in band.shares)
+    markets_in_bands = {s.market_key for b in both.bands for s in b.shares}
+    assert markets_in_bands == {AAVE_MARKET_KEY, AAVE36_MARKET_KEY}
+    binned = sum(b.positions for b in both.bins)
+    assert binned == sum(s.positions for b in both.bins for s in b.shares)
