@@ -19,6 +19,7 @@ keep NULL (never equal to another NULL), so nothing existing conflicts.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -40,14 +41,32 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("market_key", name=op.f("pk_market_identities")),
     )
-    with op.batch_alter_table("snapshots") as batch:
-        batch.add_column(sa.Column("content_digest", sa.String(length=64), nullable=True))
-        batch.create_unique_constraint("uq_snapshots_chain_block_content_digest",
-                                       ["chain", "block", "content_digest"])
+    # a plain ADD COLUMN and a unique index: SQLite need not copy the table (which the views
+    # of 0006 that read it would not survive)
+    op.add_column("snapshots", sa.Column("content_digest", sa.String(length=64), nullable=True))
+    op.create_index("uq_snapshots_chain_block_content_digest", "snapshots",
+                    ["chain", "block", "content_digest"], unique=True)
 
 
 def downgrade() -> None:
+    op.drop_index("uq_snapshots_chain_block_content_digest", table_name="snapshots")
+    snapshots = _migration("0006_snapshots")
+    for view in snapshots.NEW_VIEWS:  # SQLite copies the table to drop a column: views first
+        op.execute(f"DROP VIEW IF EXISTS {view}")
     with op.batch_alter_table("snapshots") as batch:
-        batch.drop_constraint("uq_snapshots_chain_block_content_digest", type_="unique")
         batch.drop_column("content_digest")
+    for sql in snapshots.views():
+        op.execute(sql)
     op.drop_table("market_identities")
+
+
+def _migration(name: str) -> Any:
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(f"{name}.py"))
+    if spec is None or spec.loader is None:
+        raise RuntimeError(f"migration {name} not found next to {__file__}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -61,7 +61,8 @@ class SnapshotRow(Base):
     __table_args__ = (
         Index("ix_snapshots_chain_block", "chain", "block"),
         # two runs that computed the same snapshot of a block: exactly one stores it (0007)
-        UniqueConstraint("chain", "block", "content_digest"),
+        Index("uq_snapshots_chain_block_content_digest", "chain", "block", "content_digest",
+              unique=True),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

@@ -268,7 +268,7 @@ def test_axis_reference_the_market_does_not_list(config: Path, db_url: str) -> N
 def test_bands_of_an_unknown_axis(scanned: Path) -> None:
     result = liqscan("--config", str(scanned), "bands", "--axis", "NOPE")
     assert result.code == 2
-    assert re.search(r"--axis NOPE: scan \d+ has no such axis; its axes are BTC, ETH",
+    assert re.search(r"--axis NOPE: snapshot \d+ has no such axis; its axes are BTC, ETH",
                      result.error_line())
 
 

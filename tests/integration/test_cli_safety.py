@@ -23,7 +23,14 @@ from scanner.cli import main
 from scanner.devnet.network import Devnet, seeded_devnet, write_config
 from scanner.devnet.rpc import DevnetRpc
 from scanner.store import db, rows
-from scanner.store.repository import SCANS, Repository, ScanAlreadyStoredError, stored_scan_count
+from scanner.domain import SnapshotRecord
+from scanner.store.repository import (
+    SNAPSHOTS,
+    Repository,
+    SnapshotAlreadyStoredError,
+    snapshot_digest,
+    stored_scan_count,
+)
 from tests.conftest import make_sample_scan
 
 pytestmark = pytest.mark.integration
@@ -70,22 +77,28 @@ def test_two_concurrent_scans_of_one_block(config: Path, db_url: str, devnet: De
                              env=env()) for _ in range(2)]
     outputs = [run.communicate(timeout=600) for run in runs]
     assert [run.returncode for run in runs] == [0, 0], outputs
-    said = sorted("identical to the stored scan" in out for out, _ in outputs)
+    said = sorted("identical to the stored snapshot" in out for out, _ in outputs)
     assert said == [False, True], outputs
-    assert any("stored as scan" in out for out, _ in outputs)
+    assert any("stored as snapshot" in out for out, _ in outputs)
     assert _scans(db_url) == 1
 
 
-def test_a_save_racing_an_uncommitted_twin_reports_the_stored_scan(repo: Repository) -> None:
-    """The race itself, made certain: our twin's row is inserted but not committed while the
-    save checks for it (finds nothing) and inserts (waits on the lock or unique index)."""
+def test_a_save_racing_an_uncommitted_twin_reports_the_stored_snapshot(
+    repo: Repository
+) -> None:
+    """The race itself, made certain: our twin's snapshot row is inserted but not committed
+    while the save inserts its own (it waits on the lock or unique index, then fails)."""
     sample = make_sample_scan()
+    record = sample.record
+    snapshot = SnapshotRecord(chain=record.chain, chain_id=record.chain_id, block=record.block,
+                              block_timestamp=record.block_timestamp, markets=(record,))
     box: dict[str, Any] = {}
     with repo.engine.connect() as twin:
         transaction = twin.begin()
-        values = rows.scan_row(sample.record) | {"position_count": 0, "bin_count": 0,
-                                                 "band_count": 0}
-        twin_id = twin.execute(insert(SCANS).values(**values)).inserted_primary_key[0]
+        values = rows.snapshot_row(snapshot) | {
+            "market_count": 1, "position_count": 0, "bin_count": 0, "band_count": 0,
+            "content_digest": snapshot_digest(snapshot, sample.bins, sample.bands)}
+        twin_id = twin.execute(insert(SNAPSHOTS).values(**values)).inserted_primary_key[0]
 
         def save() -> None:
             try:
@@ -101,7 +114,7 @@ def test_a_save_racing_an_uncommitted_twin_reports_the_stored_scan(repo: Reposit
         thread.join(timeout=60)
     assert "id" not in box
     error = box["error"]
-    assert isinstance(error, ScanAlreadyStoredError) and error.scan_id == twin_id
+    assert isinstance(error, SnapshotAlreadyStoredError) and error.snapshot_id == twin_id
     assert repo.get_cursor(sample.record.market_key) is None  # nothing of ours was written
 
 
@@ -137,7 +150,7 @@ def test_ctrl_c_during_the_commit_reports_the_stored_scan(
     finally:
         remove()
     assert code == 0, err
-    assert "stored as scan" in out and "interrupted" not in err
+    assert "stored as snapshot" in out and "interrupted" not in err
     assert _scans(db_url) == 1
 
 

@@ -55,7 +55,7 @@ def test_typo_then_fix_finds_every_borrower(devnet: Devnet, db_url: str, tmp_pat
     beyond = _config(devnet, tmp_path, db_url, start_block=10 * head + 7)
     with pytest.raises(ConfigError, match=r"markets\[0\]\.start_block \d+ is beyond the chain"):
         scan(beyond, repo)
-    assert repo.latest_scan_id() is None and repo.get_cursor(key) is None
+    assert repo.latest_snapshot_id() is None and repo.get_cursor(key) is None
 
     # 2. a start_block inside the chain but after most borrows: stored, and remembered
     late = _config(devnet, tmp_path, db_url, start_block=head - 1)
@@ -67,7 +67,7 @@ def test_typo_then_fix_finds_every_borrower(devnet: Devnet, db_url: str, tmp_pat
     rpc.call("evm_mine")
     fixed = _config(devnet, tmp_path, db_url)
     healed = scan(fixed, repo)
-    assert healed.discovered_from_block == devnet.aave.deploy_block
+    assert healed.markets[0].discovery.from_block == devnet.aave.deploy_block
     assert healed.accounts_known > partial.accounts_known
     identity = repo.get_identity(key)
     assert identity is not None and identity.searched_from_block == devnet.aave.deploy_block
@@ -85,7 +85,7 @@ def test_typo_then_fix_finds_every_borrower(devnet: Devnet, db_url: str, tmp_pat
     rpc.call("evm_mine")
     later = scan(fixed, repo)
     lookback = fixed.chains["devnet"].reorg_lookback_blocks
-    assert later.discovered_from_block == max(devnet.aave.deploy_block,
+    assert later.markets[0].discovery.from_block == max(devnet.aave.deploy_block,
                                               healed.record.block + 1 - lookback)
     assert later.accounts_known == healed.accounts_known
 
@@ -101,7 +101,7 @@ def test_rescan_of_a_block_stored_with_the_typo_says_why(
     with pytest.raises(InconsistentDataError, match=r"that scan lacks \d+ borrowers known now "
                                                     r"\(markets\[0\]\.start_block is now"):
         scan(fixed, repo, block=partial.record.block)
-    assert repo.latest_scan_id() == partial.scan_id  # nothing was written
+    assert repo.latest_snapshot_id() == partial.snapshot_id  # nothing was written
     # after a healed scan at a newer block, the old one is still explained, not called a reorg
     DevnetRpc(devnet.rpc_url).call("evm_mine")
     scan(fixed, repo)
@@ -133,6 +133,6 @@ def test_database_without_identity_searches_again(
         conn.execute(delete(IDENTITIES))
     DevnetRpc(devnet.rpc_url).call("evm_mine")
     again = scan(config, repo)
-    assert again.discovered_from_block == devnet.aave.deploy_block
+    assert again.markets[0].discovery.from_block == devnet.aave.deploy_block
     assert again.accounts_known == first.accounts_known
     assert repo.get_identity(config.markets[0].key) is not None

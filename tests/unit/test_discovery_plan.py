@@ -16,8 +16,8 @@ LOOKBACK = 64
 
 def market(start_block: int = 1_000, provider: str = PROVIDER, protocol: str = "aave-v3"
            ) -> MarketConfig:
-    return MarketConfig(key="m", chain="c", protocol=protocol,
-                        pool_addresses_provider=provider, start_block=start_block)
+    return MarketConfig(key="m", chain="c", protocol=protocol, start_block=start_block,
+                        addresses={"pool_addresses_provider": provider})
 
 
 def identity(searched_from: int = 1_000, provider: str = PROVIDER, chain_id: int = 1,
