@@ -22,8 +22,8 @@ from sqlalchemy import Engine, event, insert
 from scanner.cli import main
 from scanner.devnet.network import Devnet, seeded_devnet, write_config
 from scanner.devnet.rpc import DevnetRpc
-from scanner.store import db, rows
 from scanner.domain import SnapshotRecord
+from scanner.store import db, rows
 from scanner.store.repository import (
     SNAPSHOTS,
     Repository,
