@@ -223,15 +223,20 @@ def test_start_block_beyond_the_head(config: Path, db_url: str, devnet: Devnet) 
                                       r"chain head")
 
 
-def test_no_market_of_two_scanned_is_not_partial(config: Path, db_url: str) -> None:
+def test_no_chain_of_two_scanned_is_not_partial(config: Path, db_url: str) -> None:
+    """Each chain is one snapshot: when the snapshots of both chains fail, nothing was stored
+    and the exit code is the failure's own, not 3 ("partial")."""
     text = config.read_text()
     start, end = text.index("[[markets]]"), text.index("[axes.")
-    second = (text[start:end].replace('key = "aave-v3-devnet"', 'key = "second"'))
-    config.write_text((text[:end] + second + text[end:]).replace("chain_id = 31337",
-                                                                  "chain_id = 5"))
+    second = (text[start:end].replace('key = "aave-v3-devnet"', 'key = "second"')
+              .replace('chain = "devnet"', 'chain = "other"'))
+    chain_start = text.index("[chains.devnet]")
+    other = text[chain_start:start].replace("[chains.devnet]", "[chains.other]")
+    text = text[:start] + other + text[start:end] + second + text[end:]
+    config.write_text(text.replace("chain_id = 31337", "chain_id = 5"))
     result = liqscan("--config", str(config), "scan")
     assert result.code == 78, result.err  # the failure's own code, not 3 ("partial")
-    assert "no market scanned (2 failed: aave-v3-devnet, second)" in result.err
+    assert "no chain scanned (2 failed: devnet, other)" in result.err
     assert _scans(db_url) == 0
 
 
