@@ -44,6 +44,7 @@ from scanner.errors import ConfigError, InconsistentDataError
 
 AAVE_MARKET_KEY = "aave-v3-devnet"
 AAVE36_MARKET_KEY = "aave-v36-devnet"
+MORPHO_MARKET_KEY = "morpho-blue-devnet"
 
 
 @dataclass(frozen=True)
@@ -213,6 +214,19 @@ start_block = {aave.deploy_block}
 """
 
 
+def _morpho_section(morpho: MorphoDeployment, aave: AaveDeployment) -> str:
+    # USD values and axes through the AaveOracle, which prices every devnet token
+    return f"""
+[[markets]]
+key = "{MORPHO_MARKET_KEY}"
+chain = "devnet"
+protocol = "morpho-blue"
+morpho = "{morpho.morpho}"
+usd_price_oracle = "{aave.oracle}"
+start_block = {morpho.deploy_block}
+"""
+
+
 def write_config(devnet: Devnet, path: Path, database_url: str = "sqlite:///liqscan.db") -> None:
     """A ready liqscan config.toml that scans this devnet's Aave markets (v3.0, and v3.6 when
     the devnet has it)."""
@@ -225,6 +239,8 @@ def write_config(devnet: Devnet, path: Path, database_url: str = "sqlite:///liqs
     markets = _market_section(AAVE_MARKET_KEY, devnet.aave)
     if devnet.aave36 is not None:
         markets += _market_section(AAVE36_MARKET_KEY, devnet.aave36)
+    if devnet.morpho is not None:
+        markets += _morpho_section(devnet.morpho, devnet.aave)
     text = f"""# liqscan config for the local devnet (seed {devnet.seed}), by `liqscan devnet up`.
 [database]
 url = "{database_url}"

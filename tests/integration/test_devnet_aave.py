@@ -137,8 +137,11 @@ def test_written_config_is_valid(devnet: Devnet, tmp_path: Path) -> None:
 
     write_config(devnet, tmp_path / "config.toml")
     config = load_config(tmp_path / "config.toml")
-    [market, market36] = config.markets
+    [market, market36, morpho] = config.markets
     assert (market.key, market36.key) == ("aave-v3-devnet", "aave-v36-devnet")
+    assert devnet.morpho is not None and morpho.protocol == "morpho-blue"
+    assert morpho.address("morpho") == devnet.morpho.morpho
+    assert morpho.address("usd_price_oracle") == devnet.aave.oracle
     assert market.address("pool_addresses_provider") == devnet.aave.provider
     assert devnet.aave36 is not None
     assert market36.address("pool_addresses_provider") == devnet.aave36.provider

@@ -187,7 +187,8 @@ BAD_ADDRESS = "0x2f39d218133AFaB8F2B819B1066c7E434Ad94E9e"
         pytest.param(
             'protocol = "aave-v3"',
             'protocol = "aave-v2"',
-            "markets[0].protocol 'aave-v2' is not supported: use one of aave-v3, spark",
+            "markets[0].protocol 'aave-v2' is not supported: use one of aave-v3, morpho-blue, "
+            "spark",
             id="protocol",
         ),
         pytest.param(

@@ -1,0 +1,163 @@
+"""The Morpho Blue adapter: one [[markets]] entry = one Morpho contract and a set of its
+markets (`market_ids`, default every market created since `start_block`).
+
+Keys: `morpho` (the Morpho Blue contract), `usd_price_oracle` (an AaveOracle-like
+`getAssetPrice(address)` in USD with 8 decimals that prices every loan and collateral token
+of the chosen markets: USD values and axis membership come from it, liquidation prices from
+each market's own oracle), optional `market_ids`.
+
+Accounts are discovered per configured entry, not per market, so every account is read in
+every chosen market (`position()` is cheap in aggregate3); on mainnet choose `market_ids`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from eth_utils.address import to_checksum_address
+
+from scanner.chain.abi import decode_output, encode_call, load_abi
+from scanner.chain.multicall import Call, aggregate3, require_data
+from scanner.chain.rpc import RpcClient
+from scanner.config import ChainConfig, MarketConfig
+from scanner.domain import Address, Asset, Axis, MarketRead, Position, Valuation
+from scanner.errors import ConfigError
+from scanner.protocols.morpho_blue.curve import MorphoCurve, Token
+from scanner.protocols.morpho_blue.read import (
+    MarketAtBlock,
+    MarketId,
+    PositionAtBlock,
+    ProgressCallback,
+    discover_market_ids,
+    discover_positions,
+    read_markets,
+    read_positions,
+)
+from scanner.protocols.morpho_blue.rule import MarketTotals, accrue_interest
+
+USD_ORACLE = load_abi("aave-v3", "AaveOracle")
+ERC20 = load_abi("erc20", "ERC20")
+ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+
+
+@dataclass(frozen=True)
+class MorphoResolved:
+    morpho: Address
+    usd_oracle: Address
+    market_ids: tuple[MarketId, ...]
+
+
+@dataclass(frozen=True)
+class MorphoPosition:
+    """One borrower in one market at the scan block, with its market accrued to the block."""
+
+    position: PositionAtBlock
+    market: MarketAtBlock
+    accrued: MarketTotals
+    collateral: Token
+    loan: Token
+    collateral_token: Address
+    loan_token: Address
+
+    @property
+    def has_debt(self) -> bool:
+        return self.position.borrow_shares > 0
+
+    def curve(self, axis: Axis) -> MorphoCurve:
+        moves = int(self.collateral_token in axis.members) - int(self.loan_token in axis.members)
+        return MorphoCurve(
+            collateral_raw=self.position.collateral_raw,
+            borrow_shares=self.position.borrow_shares, totals=self.accrued,
+            lltv_wad=self.market.params.lltv_wad,
+            oracle_price_now=self.market.oracle_price_1e36,
+            collateral=self.collateral, loan=self.loan, moves=moves,
+        )
+
+    def reported(self) -> Valuation:
+        flat = self.curve(Axis("", frozenset(), ZERO_ADDRESS, 0))
+        return flat.value(flat.price_now)
+
+
+class MorphoBlueAdapter:
+    def __init__(self, rpc: RpcClient, market: MarketConfig, chain: ChainConfig) -> None:
+        self.rpc, self.market, self.chain = rpc, market, chain
+
+    async def resolve(self, block: int) -> MorphoResolved:
+        morpho = self.market.address("morpho")
+        usd_oracle = self.market.address("usd_price_oracle")
+        await self.rpc.require_code({f"markets.{self.market.key}.morpho": morpho,
+                                     f"markets.{self.market.key}.usd_price_oracle": usd_oracle},
+                                    block)
+        ids = self.market.lists.get("market_ids")
+        if ids is None:
+            ids = tuple(await discover_market_ids(self.rpc, self.chain, morpho,
+                                                  self.market.start_block, block))
+        return MorphoResolved(morpho, usd_oracle, tuple(i.lower() for i in ids))
+
+    async def discover_accounts(
+        self, resolved: MorphoResolved, from_block: int, to_block: int,
+        on_progress: ProgressCallback | None = None,
+    ) -> dict[Address, int]:
+        pairs = await discover_positions(self.rpc, self.chain, resolved.morpho,
+                                         resolved.market_ids, from_block, to_block, on_progress)
+        first_seen: dict[Address, int] = {}
+        for (_market_id, account), block in sorted(pairs.items(), key=lambda kv: kv[1]):
+            first_seen.setdefault(account, block)
+        return first_seen
+
+    async def read(self, resolved: MorphoResolved, accounts: Sequence[Address], block: int
+                   ) -> MarketRead:
+        markets = await read_markets(self.rpc, self.chain, resolved.morpho,
+                                     resolved.market_ids, block)
+        timestamp = int((await self.rpc.get_block(block))["timestamp"])
+        tokens = await self._tokens(resolved, markets, block)
+        keys = [(m.market_id, a) for m in markets for a in sorted(accounts)]
+        found = await read_positions(self.rpc, self.chain, resolved.morpho, keys, block)
+        by_id = {m.market_id: m for m in markets}
+        accrued = {m.market_id: accrue_interest(m.stored, m.borrow_rate_wad, timestamp,
+                                                has_irm=m.params.irm != ZERO_ADDRESS)
+                   for m in markets}
+        positions = []
+        for p in found:
+            market = by_id[p.market_id]
+            state = MorphoPosition(
+                p, market, accrued[p.market_id],
+                tokens[market.params.collateral_token], tokens[market.params.loan_token],
+                market.params.collateral_token, market.params.loan_token)
+            positions.append(Position(market_key=self.market.key, protocol=self.market.protocol,
+                                      submarket=p.market_id, account=p.account, state=state))
+        assets = tuple(Asset(address, t.symbol, t.usd_8dec) for address, t in tokens.items())
+        return MarketRead(market_key=self.market.key, protocol=self.market.protocol,
+                          block=block, block_timestamp=timestamp, revision=0, assets=assets,
+                          positions=tuple(positions))
+
+    async def _tokens(self, resolved: MorphoResolved, markets: Sequence[MarketAtBlock],
+                      block: int) -> dict[Address, Token]:
+        """Symbol, decimals and USD price of every loan and collateral token."""
+        addresses = sorted({a for m in markets
+                            for a in (m.params.collateral_token, m.params.loan_token)})
+        calls = []
+        for token in addresses:
+            calls.append(Call(token, encode_call(ERC20, "symbol", []), False, 30_000))
+            calls.append(Call(token, encode_call(ERC20, "decimals", []), False, 30_000))
+            calls.append(Call(resolved.usd_oracle, encode_call(USD_ORACLE, "getAssetPrice",
+                                                               [token]), True, 60_000))
+        results = await aggregate3(self.rpc, calls, block,
+                                   gas_limit_per_batch=self.chain.gas_limit_per_batch,
+                                   multicall_address=self.chain.multicall_address)
+        tokens = {}
+        for n, token in enumerate(addresses):
+            (symbol,) = decode_output(ERC20, "symbol", require_data(results[3 * n], "symbol"))
+            (decimals,) = decode_output(ERC20, "decimals", require_data(results[3 * n + 1],
+                                                                          "decimals"))
+            price = results[3 * n + 2]
+            usd = (decode_output(USD_ORACLE, "getAssetPrice", price.data)[0]
+                   if price.success and price.data else 0)
+            if not usd:
+                raise ConfigError(
+                    f"markets.{self.market.key}.usd_price_oracle has no USD price for "
+                    f"{symbol} ({to_checksum_address(token)}): choose market_ids whose tokens "
+                    "it prices, or another usd_price_oracle")
+            tokens[token] = Token(str(symbol), int(decimals), int(usd))
+        return tokens
