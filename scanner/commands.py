@@ -120,6 +120,13 @@ def _raise_failures(failures: list[tuple[str, ScannerError]], scanned: int, tota
     )
 
 
+def retries_line(retries_by_kind: dict[str, int]) -> str:
+    """`12 RPC retries (http-5xx 7, timeout 3, header-not-found 2)`, largest first."""
+    kinds = sorted(retries_by_kind.items(), key=lambda item: (-item[1], item[0]))
+    total = sum(retries_by_kind.values())
+    return f"{total} RPC retries ({', '.join(f'{kind} {n}' for kind, n in kinds)})"
+
+
 def _scan_summary(outcome: SnapshotOutcome) -> dict[str, Any]:
     record = outcome.record
     return {
@@ -132,6 +139,7 @@ def _scan_summary(outcome: SnapshotOutcome) -> dict[str, Any]:
             "accounts_new": m.accounts_new, "positions_with_debt": m.accounts_with_debt,
             "unverified_accounts": list(m.read.mirror_mismatches),
         } for m in outcome.markets],
+        "rpc_retries": dict(sorted(outcome.rpc_retries.items())),
         "bands": export.band_records(record, outcome.bands),
     }
 
@@ -149,6 +157,8 @@ def _print_scan(outcome: SnapshotOutcome) -> None:
             print(f"warning: {m.record.market_key}: {len(m.read.mirror_mismatches):,} accounts "
                   "differ from the protocol's own account data: stored as unverified, without "
                   "prices, outside bins and bands", file=sys.stderr)
+    if outcome.rpc_retries:
+        print("  " + retries_line(outcome.rpc_retries))
     for axis in outcome.axes:
         on_axis = [r for r in outcome.results if r.axis == axis.name]
         at_risk = [r for r in on_axis if r.status == PositionStatus.AT_RISK]

@@ -51,6 +51,8 @@ class ChainConfig:
     reorg_lookback_blocks: int = 64
     multicall_address: str = MULTICALL3_ADDRESS
     gas_limit_per_batch: int = 15_000_000
+    request_timeout_seconds: float = 10.0  # one HTTP post; a held connection is abandoned
+    max_retries: int = 8  # attempts per request before exit 75 (backoff capped at 4 s)
     # Set when rpc_url names an unset ${VAR}: commands that only read the database still
     # work; anything that needs the node raises this message (see require_rpc_url).
     rpc_url_problem: str | None = None
@@ -246,6 +248,12 @@ class _Reader:
                                           f"export {var}=...")
         return _ENV_RE.sub(lambda m: self.env[m.group(1)], value)
 
+    def seconds(self, key: str, default: float) -> float:
+        value = self.table.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 600:
+            self.fail(self.path(key), f"must be a number of seconds in (0, 600], not {value!r}")
+        return float(value)
+
     def address(self, key: str, default: str | None = None) -> str:
         value = self.str_(key, default)
         return _checksum(value, lambda problem: self.fail(self.path(key), problem))
@@ -351,6 +359,8 @@ def _parse_chains(source: Path, tables: Any, env: Mapping[str, str]) -> dict[str
             reorg_lookback_blocks=r.int_("reorg_lookback_blocks", 64),
             multicall_address=r.address("multicall_address", MULTICALL3_ADDRESS),
             gas_limit_per_batch=r.int_("gas_limit_per_batch", 15_000_000, minimum=100_000),
+            request_timeout_seconds=r.seconds("request_timeout_seconds", 10.0),
+            max_retries=r.int_("max_retries", 8, minimum=1),
         )
         if chains[name].gas_limit_per_batch > GAS_CAP_PER_CALL:
             r.fail(r.path("gas_limit_per_batch"), f"must be <= {GAS_CAP_PER_CALL} (EIP-7825 cap)")
@@ -373,7 +383,7 @@ def _parse_markets(
                                        f"{', '.join(sorted(PROTOCOLS))}")
         spec = protocol_spec(protocol)
         r.check_keys(("key", "chain", "protocol", "start_block", *spec.address_keys,
-                      *spec.list_keys, *spec.flag_keys))
+                      *spec.optional_address_keys, *spec.list_keys, *spec.flag_keys))
         key = r.str_("key")
         if not _KEY_RE.match(key):
             r.fail(r.path("key"), f"{key!r} must be lowercase letters, digits, '-' or '_'")
@@ -387,7 +397,8 @@ def _parse_markets(
             chain=chain,
             protocol=protocol,
             start_block=r.int_("start_block"),
-            addresses={name: r.address(name) for name in spec.address_keys},
+            addresses={name: r.address(name) for name in (
+                *spec.address_keys, *(k for k in spec.optional_address_keys if k in r.table))},
             lists={name: _hex_list(r, name) for name in spec.list_keys if name in r.table},
             flags={name: r.bool_(name, False) for name in spec.flag_keys},
         ))

@@ -1,7 +1,7 @@
 """`liqscan demo`: the whole product on a local devnet, in one command.
 
-1. start anvil with the real Aave v3.0 and v3.6 markets (and Morpho Blue), seeded with
-   borrowers (cached)
+1. start anvil with the real Aave v3.0 and v3.6 markets (and Morpho Blue) and two Comets
+   (our own DevnetComet), seeded with borrowers (cached)
 2. write a config for it, migrate a fresh SQLite database
 3. scan every market at the current block into ONE snapshot, print the bands summed across
    markets with the per-protocol and per-market breakdown, draw the histogram charts
@@ -59,10 +59,12 @@ def run_demo(args: argparse.Namespace) -> int:
     out: Path = args.out
     prepare_out_dir(out)
     print(f"starting a devnet with the real Aave v3.0 ({args.aave_positions:,} borrowers) and "
-          f"v3.6 ({args.aave36_positions:,} borrowers) markets (the first run seeds it; later "
+          f"v3.6 ({args.aave36_positions:,} borrowers) markets and two Comets "
+          f"({args.compound_positions:,} borrowers each) (the first run seeds it; later "
           "runs load a cached state)...")
     with seeded_devnet(seed=args.seed, aave_positions=args.aave_positions, morpho_positions=200,
-                       clusters=DEMO_CLUSTERS, aave36_positions=args.aave36_positions) as devnet:
+                       clusters=DEMO_CLUSTERS, aave36_positions=args.aave36_positions,
+                       compound_positions=args.compound_positions) as devnet:
         config_path = out / "config.toml"
         database_url = f"sqlite:///{(out / 'liqscan.db').resolve()}"
         write_config(devnet, config_path, database_url=database_url)

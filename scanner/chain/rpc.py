@@ -9,29 +9,37 @@ raised at once so a failed read can never look like an empty answer.
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import itertools
 import json
-import random
+import logging
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
 import aiohttp
 from eth_utils.address import to_checksum_address
 
+from scanner.chain.retry import (
+    BAD_ANSWER,
+    CONNECTION,
+    EMPTY_RESULT,
+    RETRYABLE_HTTP_STATUS,
+    TIMEOUT,
+    RetryPolicy,
+    Transient,
+    http_status_kind,
+    retry_after_seconds,
+    transient_error_kind,
+)
+from scanner.config import ChainConfig
 from scanner.errors import ConfigError, InconsistentDataError, RpcUnavailableError
-from scanner.redact import redact_url, register_url
+from scanner.redact import redact_url, register_url, scrub
 
-RETRYABLE_HTTP_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504, 520, 522, 524})
-# JSON-RPC codes providers use for "slow down" (Infura -32005, Ankr/others 429, -32029, -32090).
-RATE_LIMIT_CODES = frozenset({429, -32005, -32029, -32090})
-_RATE_LIMIT_WORDS = ("rate limit", "too many requests", "limit exceeded", "capacity", "throughput")
-# Texts that mean "the query is too big", which callers (logs) must split, not retry as is.
-_TOO_LARGE_WORDS = ("result", "range", "response size", "block", "logs")
-MAX_BACKOFF_SECONDS = 30.0
+log = logging.getLogger(__name__)
+# A call whose answer must be checked against the contract's code before it is believed.
+_EMPTY_RESULT = "0x"
 
 
 class RpcResponseError(InconsistentDataError):
@@ -75,37 +83,12 @@ class RpcStats:
     http_posts: int = 0
     retries: int = 0
     backoff_seconds: float = 0.0
+    retries_by_kind: dict[str, int] = field(default_factory=dict)
 
-
-class _Retryable(Exception):
-    """A transient failure; `delay_seconds` is the server's Retry-After when it sent one."""
-
-    def __init__(self, reason: str, delay_seconds: float | None = None) -> None:
-        super().__init__(reason)
-        self.delay_seconds = delay_seconds
-
-
-def is_rate_limit_error(error: Mapping[str, Any]) -> bool:
-    """True for provider errors that mean "slow down" rather than "your query is wrong"."""
-    code = error.get("code")
-    message = str(error.get("message", "")).lower()
-    if any(word in message for word in _TOO_LARGE_WORDS):
-        return False
-    return code in RATE_LIMIT_CODES or any(word in message for word in _RATE_LIMIT_WORDS)
-
-
-def retry_after_seconds(header: str | None, now_epoch_seconds: float) -> float | None:
-    """Parse Retry-After: delta seconds or an HTTP date; None when absent or unparseable."""
-    if not header:
-        return None
-    value = header.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - now_epoch_seconds)
+    def count_retry(self, kind: str, delay_seconds: float) -> None:
+        self.retries += 1
+        self.backoff_seconds += delay_seconds
+        self.retries_by_kind[kind] = self.retries_by_kind.get(kind, 0) + 1
 
 
 def _hex_to_bytes(value: Any, what: str) -> bytes:
@@ -126,23 +109,37 @@ class RpcClient:
         *,
         max_concurrency: int = 8,
         max_batch_size: int = 100,
-        max_retries: int = 6,
-        timeout_seconds: float = 30.0,
-        backoff_base_seconds: float = 0.25,
+        max_retries: int | None = None,
+        timeout_seconds: float | None = None,
+        backoff_base_seconds: float | None = None,
+        policy: RetryPolicy | None = None,
     ) -> None:
         self.url = url
         register_url(url)  # whatever message ends up quoting it, its key is scrubbed
         self.max_batch_size = max_batch_size
-        self.max_retries = max_retries
-        self.timeout_seconds = timeout_seconds
-        self.backoff_base_seconds = backoff_base_seconds
+        self.policy = (policy or RetryPolicy()).with_overrides(
+            max_retries, timeout_seconds, backoff_base_seconds)
         self.stats = RpcStats()
         self._semaphore = asyncio.Semaphore(max_concurrency)
         self._ids = itertools.count(1)
         self._session: aiohttp.ClientSession | None = None
+        self._code_at: dict[tuple[str, str], bool] = {}  # (address, block) -> has code
+
+    @classmethod
+    def for_chain(cls, chain: ChainConfig) -> RpcClient:
+        """A client with the chain's limits, timeout and retry budget from config.toml."""
+        policy = RetryPolicy(max_attempts=chain.max_retries,
+                             request_timeout_seconds=chain.request_timeout_seconds)
+        return cls(chain.require_rpc_url(), max_concurrency=chain.max_concurrency,
+                   max_batch_size=chain.max_batch_size, policy=policy)
+
+    @property
+    def max_retries(self) -> int:
+        return self.policy.max_attempts
 
     async def __aenter__(self) -> RpcClient:
-        timeout = aiohttp.ClientTimeout(total=self.timeout_seconds)
+        # Each post has its own deadline: a held connection is abandoned and retried.
+        timeout = aiohttp.ClientTimeout(total=self.policy.request_timeout_seconds)
         self._session = aiohttp.ClientSession(timeout=timeout)
         return self
 
@@ -181,43 +178,81 @@ class RpcClient:
         """Send one chunk; retry only the items (or whole posts) that failed transiently."""
         outcomes: list[RpcOutcome | None] = [None] * len(calls)
         pending = list(range(len(calls)))
+        empty_answers: dict[int, int] = {}  # index -> times answered 0x by a contract with code
         last_error = "no attempt made"
-        for attempt in range(self.max_retries):
-            if attempt:
-                self.stats.retries += 1
+        for attempt in range(self.policy.max_attempts):
             try:
                 answered = await self._post([calls[i] for i in pending])
-            except _Retryable as exc:
+            except Transient as exc:
                 last_error = str(exc)
-                await self._backoff(attempt, exc.delay_seconds)
+                await self._backoff(attempt, exc.kind, last_error, exc.delay_seconds)
                 continue
-            still_pending = []
-            for index, outcome in zip(pending, answered, strict=True):
-                if outcome.error is not None and is_rate_limit_error(outcome.error):
-                    still_pending.append(index)
-                    last_error = f"JSON-RPC {outcome.error.get('message')}"
-                else:
-                    outcomes[index] = outcome
-            pending = still_pending
+            retry_kind, pending, last = await self._sort_answers(calls, pending, answered,
+                                                                 outcomes, empty_answers)
             if not pending:
                 return [o for o in outcomes if o is not None]
-            await self._backoff(attempt, None)
+            last_error = last
+            await self._backoff(attempt, retry_kind, last_error, None)
         raise RpcUnavailableError(
-            f"RPC {redact_url(self.url)} unavailable after {self.max_retries} attempts: "
-            f"{last_error}; retry later"
+            f"RPC {redact_url(self.url)} unavailable after {self.policy.max_attempts} attempts: "
+            f"{self._redact(last_error)}; retry later"
         )
 
-    async def _backoff(self, attempt: int, server_delay_seconds: float | None) -> None:
-        if attempt + 1 >= self.max_retries:
+    async def _sort_answers(
+        self, calls: Sequence[tuple[str, Sequence[Any]]], pending: list[int],
+        answered: list[RpcOutcome], outcomes: list[RpcOutcome | None],
+        empty_answers: dict[int, int],
+    ) -> tuple[str, list[int], str]:
+        """Keep final answers in `outcomes`; return (a retry kind, indexes to retry, why)."""
+        still_pending: list[int] = []
+        kind, reason = "", ""
+        suspects: list[int] = []
+        for index, outcome in zip(pending, answered, strict=True):
+            error_kind = transient_error_kind(outcome.error) if outcome.error else None
+            if error_kind is not None:
+                still_pending.append(index)
+                kind, reason = error_kind, f"JSON-RPC {(outcome.error or {}).get('message')}"
+            elif _is_empty_call(calls[index], outcome):
+                suspects.append(index)
+            else:
+                outcomes[index] = outcome
+        present = await self._have_code([calls[i] for i in suspects])
+        for index, has_code in zip(suspects, present, strict=True):
+            empty_answers[index] = empty_answers.get(index, 0) + 1
+            # 0x from an address without code is the truth; from a contract with code it is a
+            # node fault, unless the contract keeps answering nothing
+            if has_code and empty_answers[index] < self.policy.empty_result_attempts:
+                still_pending.append(index)
+                kind = kind or EMPTY_RESULT
+                reason = reason or f"eth_call to {calls[index][1][0].get('to')} answered 0x"
+            else:
+                outcomes[index] = RpcOutcome(result=_EMPTY_RESULT)
+        return kind, sorted(still_pending), reason
+
+    async def _have_code(self, calls: Sequence[tuple[str, Sequence[Any]]]) -> list[bool]:
+        """For eth_calls: does the target have code at the call's block? (cached)"""
+        keys = [(str(params[0].get("to", "")).lower(), str(params[1]) if len(params) > 1
+                 else "latest") for _method, params in calls]
+        unknown = sorted({key for key in keys if key not in self._code_at})
+        if unknown:
+            codes = await self.batch([("eth_getCode", [address, block])
+                                      for address, block in unknown])
+            for key, code in zip(unknown, codes, strict=True):
+                self._code_at[key] = bool(_hex_to_bytes(code, f"eth_getCode {key[0]}"))
+        return [self._code_at[key] for key in keys]
+
+    async def _backoff(self, attempt: int, kind: str, reason: str,
+                       server_delay_seconds: float | None) -> None:
+        if attempt + 1 >= self.policy.max_attempts:
             return  # no further attempt: do not sleep before giving up
-        if server_delay_seconds is not None:
-            delay = min(server_delay_seconds, MAX_BACKOFF_SECONDS)
-        else:
-            # Full-range jitter keeps many workers from retrying in lockstep.
-            ceiling = min(self.backoff_base_seconds * 2**attempt, MAX_BACKOFF_SECONDS)
-            delay = ceiling * random.uniform(0.5, 1.0)
-        self.stats.backoff_seconds += delay
+        delay = self.policy.delay_seconds(attempt, server_delay_seconds)
+        self.stats.count_retry(kind, delay)
+        log.info("RPC retry %d/%d (%s: %s), backoff %.2f s", attempt + 1,
+                 self.policy.max_attempts - 1, kind, self._redact(reason), delay)
         await asyncio.sleep(delay)
+
+    def _redact(self, text: str) -> str:
+        return scrub(text.replace(self.url, redact_url(self.url)))
 
     async def _post(self, calls: Sequence[tuple[str, Sequence[Any]]]) -> list[RpcOutcome]:
         if self._session is None:
@@ -239,20 +274,25 @@ class RpcClient:
             async with self._session.post(self.url, json=body) as response:
                 if response.status in RETRYABLE_HTTP_STATUS:
                     delay = retry_after_seconds(response.headers.get("Retry-After"), time.time())
-                    raise _Retryable(f"HTTP {response.status}", delay)
+                    raise Transient(http_status_kind(response.status),
+                                    f"HTTP {response.status}", delay)
                 if response.status >= 400:
                     raise RpcUnavailableError(
                         f"RPC {redact_url(self.url)} answered HTTP {response.status}: "
                         "check rpc_url and its API key"
                     )
                 text = await response.text()
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise _Retryable(f"{type(exc).__name__}: {exc}".rstrip(": ")) from exc
+        except TimeoutError as exc:
+            raise Transient(TIMEOUT, f"no answer within {self.policy.request_timeout_seconds:g} s"
+                            ) from exc
+        except aiohttp.ClientError as exc:
+            raise Transient(CONNECTION, f"{type(exc).__name__}: {exc}".rstrip(": ")) from exc
         try:
             return json.loads(text)
         except ValueError as exc:
-            # Proxies in front of nodes sometimes answer 200 with an HTML error page.
-            raise _Retryable(f"non-JSON answer {text[:60]!r}") from exc
+            # Proxies in front of nodes sometimes answer 200 with an HTML error page, or cut
+            # an answer short.
+            raise Transient(BAD_ANSWER, f"non-JSON answer {text[:60]!r}") from exc
 
     # --- reads (every one pinned to a block number) ----------------------------------------
 
@@ -328,15 +368,21 @@ def _match_responses(
             return [RpcOutcome(error=error) for _ in ids]
         payload = [payload]
     if not isinstance(payload, list):
-        raise _Retryable(f"unexpected JSON-RPC answer {str(payload)[:60]!r}")
+        raise Transient(BAD_ANSWER, f"unexpected JSON-RPC answer {str(payload)[:60]!r}")
     by_id = {item.get("id"): item for item in payload if isinstance(item, dict)}
     outcomes = []
     for id_, (method, _params) in zip(ids, calls, strict=True):
         item = by_id.get(id_)
         if item is None:
-            raise _Retryable(f"answer to {method} (id {id_}) missing from batch response")
+            raise Transient(BAD_ANSWER, f"answer to {method} (id {id_}) missing from a batch")
         if "error" in item and item["error"] is not None:
             outcomes.append(RpcOutcome(error=item["error"]))
         else:
             outcomes.append(RpcOutcome(result=item.get("result")))
     return outcomes
+
+
+def _is_empty_call(call: tuple[str, Sequence[Any]], outcome: RpcOutcome) -> bool:
+    method, params = call
+    return (method == "eth_call" and outcome.result == _EMPTY_RESULT and bool(params)
+            and isinstance(params[0], Mapping))

@@ -30,6 +30,8 @@ def register(subparsers: Any) -> None:
     up.add_argument("--aave36-positions", type=int, default=300, metavar="N",
                     help="borrowers of the second market, real Aave v3.6 (0: no such market)")
     up.add_argument("--morpho-positions", type=int, default=0, metavar="M")
+    up.add_argument("--compound-positions", type=int, default=220, metavar="C",
+                    help="borrowers per Comet (a USDC and a WETH Comet; 0: no Comets)")
     up.add_argument("--seed", type=int, default=7, metavar="S")
     up.add_argument("--port", type=int, default=0, metavar="P", help="0 = any free port")
     up.add_argument("--write-config", type=Path, metavar="PATH",
@@ -50,7 +52,8 @@ def cmd_devnet_up(args: argparse.Namespace) -> int:
     with seeded_devnet(seed=args.seed, aave_positions=args.aave_positions,
                        morpho_positions=args.morpho_positions, clusters=clusters,
                        port=args.port, use_cache=not args.no_cache,
-                       aave36_positions=args.aave36_positions) as devnet:
+                       aave36_positions=args.aave36_positions,
+                       compound_positions=args.compound_positions) as devnet:
         source = "loaded from cache" if devnet.from_cache else "built"
         aave = devnet.aave
         print(f"devnet {source}: {devnet.rpc_url} (chain id 31337, head block "
@@ -65,6 +68,9 @@ def cmd_devnet_up(args: argparse.Namespace) -> int:
               f"Aave v3.6, {len(devnet.morpho_plans)} Morpho")
         if devnet.morpho is not None:
             print(f"  Morpho {devnet.morpho.morpho}")
+        for comet in devnet.compound.comets if devnet.compound else ():
+            print(f"  Comet {comet.key} ({comet.base_symbol} base) {comet.comet}  "
+                  f"{len([p for p in devnet.compound_plans if p.comet == comet.key])} positions")
         if args.write_config:
             write_config(devnet, args.write_config)
             print(f"  config written to {args.write_config}")

@@ -45,6 +45,7 @@ from scanner.errors import ConfigError, InconsistentDataError
 AAVE_MARKET_KEY = "aave-v3-devnet"
 AAVE36_MARKET_KEY = "aave-v36-devnet"
 MORPHO_MARKET_KEY = "morpho-blue-devnet"
+COMPOUND_MARKET_PREFIX = "compound-v3-"  # + the devnet Comet's key: compound-v3-usdc, -weth
 
 
 @dataclass(frozen=True)
@@ -227,9 +228,28 @@ start_block = {morpho.deploy_block}
 """
 
 
+def _comet_sections(compound: CompoundDeployment) -> str:
+    """One [[markets]] entry per Comet; a Comet that prices in a token (the WETH Comet, in
+    ETH) maps to USD through the USDC Comet's USD feed of that token."""
+    usd_feeds = {s: f for c in compound.comets if c.quote == "USD" for s, f in c.feeds.items()}
+    text = ""
+    for comet in compound.comets:
+        quote_feed = "" if comet.quote == "USD" else (
+            f'quote_usd_feed = "{usd_feeds[comet.quote]}"\n')
+        text += f"""
+[[markets]]
+key = "{COMPOUND_MARKET_PREFIX}{comet.key}"
+chain = "devnet"
+protocol = "compound-v3"
+comet = "{comet.comet}"
+{quote_feed}start_block = {comet.deploy_block}
+"""
+    return text
+
+
 def write_config(devnet: Devnet, path: Path, database_url: str = "sqlite:///liqscan.db") -> None:
-    """A ready liqscan config.toml that scans this devnet's Aave markets (v3.0, and v3.6 when
-    the devnet has it)."""
+    """A ready liqscan config.toml that scans this devnet's markets: Aave v3.0, and v3.6,
+    Morpho and the Comets when the devnet has them."""
     spec = load_market_spec()
     axes = "".join(
         f"\n[axes.{axis}]\nmembers = [{', '.join(repr(s) for s in spec.axis_members(axis))}]\n"
@@ -241,6 +261,8 @@ def write_config(devnet: Devnet, path: Path, database_url: str = "sqlite:///liqs
         markets += _market_section(AAVE36_MARKET_KEY, devnet.aave36)
     if devnet.morpho is not None:
         markets += _morpho_section(devnet.morpho, devnet.aave)
+    if devnet.compound is not None:
+        markets += _comet_sections(devnet.compound)
     text = f"""# liqscan config for the local devnet (seed {devnet.seed}), by `liqscan devnet up`.
 [database]
 url = "{database_url}"

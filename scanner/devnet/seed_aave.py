@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
 from scanner.devnet.aave import AaveDeployment
-from scanner.devnet.aave_spec import MarketSpec, load_market_spec
+from scanner.devnet.aave_spec import MarketSpec, ReserveSpec, load_market_spec
 from scanner.devnet.population import USD_8DEC, AavePositionPlan, account_address
 from scanner.devnet.prices import set_prices
 from scanner.devnet.rpc import DevnetRpc, Tx, calldata
@@ -45,25 +45,34 @@ def position_txs(aave: AaveDeployment, plan: AavePositionPlan, spec: MarketSpec)
                 "setUserUseReserveAsCollateral(address,bool)", token, True)))
     if plan.emode:
         txs.append(Tx(plan.account, aave.pool, calldata("setUserEMode(uint8)", plan.emode)))
-    for symbol, amount_raw in plan.borrows:
-        txs.append(Tx(plan.account, aave.pool, calldata(
-            "borrow(address,uint256,uint256,uint16,address)",
-            aave.tokens[symbol], amount_raw, VARIABLE_RATE, 0, plan.account)))
-    return txs
+    return txs + borrow_txs(aave, plan)
+
+
+def borrow_txs(aave: AaveDeployment, plan: AavePositionPlan) -> list[Tx]:
+    """Every planned borrow, variable rate, on the plan's own behalf."""
+    return [Tx(plan.account, aave.pool, calldata(
+        "borrow(address,uint256,uint256,uint16,address)",
+        aave.tokens[symbol], amount_raw, VARIABLE_RATE, 0, plan.account))
+        for symbol, amount_raw in plan.borrows]
 
 
 def whale_supplies_raw(spec: MarketSpec, plans: Iterable[AavePositionPlan]) -> dict[str, int]:
     """Liquidity for every borrowable asset: twice what the plans borrow plus a base amount."""
+    return whale_liquidity_raw([r for r in spec.reserves if r.borrowable], plans)
+
+
+def whale_liquidity_raw(borrowable: Iterable[ReserveSpec], plans: Iterable[AavePositionPlan]
+                        ) -> dict[str, int]:
+    """Per borrowable reserve: twice what the plans borrow plus a base amount in USD."""
     borrowed_raw: dict[str, int] = defaultdict(int)
     for plan in plans:
         for symbol, amount_raw in plan.borrows:
             borrowed_raw[symbol] += amount_raw
     supplies: dict[str, int] = {}
-    for reserve in spec.reserves:
-        if reserve.borrowable:
-            base_raw = WHALE_BASE_LIQUIDITY_USD * USD_8DEC * 10**reserve.decimals \
-                // reserve.seed_price_8dec
-            supplies[reserve.symbol] = 2 * borrowed_raw[reserve.symbol] + base_raw
+    for reserve in borrowable:
+        base_raw = WHALE_BASE_LIQUIDITY_USD * USD_8DEC * 10**reserve.decimals \
+            // reserve.seed_price_8dec
+        supplies[reserve.symbol] = 2 * borrowed_raw[reserve.symbol] + base_raw
     return supplies
 
 

@@ -8,20 +8,19 @@ Prices are not moved here: the v3.0 seeding that follows moves the shared LINK f
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
 from scanner.devnet.aave import AaveDeployment
 from scanner.devnet.aave36 import set_ltv_zero_after_seed
 from scanner.devnet.aave36_spec import Market36Spec, load_market36_spec
-from scanner.devnet.population import USD_8DEC, AavePositionPlan
+from scanner.devnet.population import AavePositionPlan
 from scanner.devnet.population36 import account36_address
 from scanner.devnet.rpc import DevnetRpc, Tx, calldata
 from scanner.devnet.seed_aave import (
-    VARIABLE_RATE,
-    WHALE_BASE_LIQUIDITY_USD,
+    borrow_txs,
     send_in_chunks,
     supply_txs,
+    whale_liquidity_raw,
 )
 
 WHALE36 = account36_address(2**63 - 1, 0)
@@ -33,26 +32,13 @@ def position36_txs(aave: AaveDeployment, plan: AavePositionPlan) -> list[Tx]:
         txs.append(Tx(plan.account, aave.pool, calldata("setUserEMode(uint8)", plan.emode)))
     for symbol, amount_raw in plan.supplies:
         txs += supply_txs(aave.pool, aave.tokens[symbol], plan.account, amount_raw)
-    for symbol, amount_raw in plan.borrows:
-        txs.append(Tx(plan.account, aave.pool, calldata(
-            "borrow(address,uint256,uint256,uint16,address)",
-            aave.tokens[symbol], amount_raw, VARIABLE_RATE, 0, plan.account)))
-    return txs
+    return txs + borrow_txs(aave, plan)
 
 
 def whale36_supplies_raw(spec: Market36Spec, plans: Iterable[AavePositionPlan]) -> dict[str, int]:
     """Liquidity for every asset some eMode (or the reserve) lets borrow."""
-    borrowed_raw: dict[str, int] = defaultdict(int)
-    for plan in plans:
-        for symbol, amount_raw in plan.borrows:
-            borrowed_raw[symbol] += amount_raw
-    supplies: dict[str, int] = {}
-    for reserve in spec.reserves:
-        if spec.borrowable_anywhere(reserve.symbol):
-            base_raw = WHALE_BASE_LIQUIDITY_USD * USD_8DEC * 10**reserve.decimals \
-                // reserve.seed_price_8dec
-            supplies[reserve.symbol] = 2 * borrowed_raw[reserve.symbol] + base_raw
-    return supplies
+    borrowable = [r for r in spec.reserves if spec.borrowable_anywhere(r.symbol)]
+    return whale_liquidity_raw(borrowable, plans)
 
 
 def seed_aave36(rpc: DevnetRpc, aave: AaveDeployment, plans: Sequence[AavePositionPlan],

@@ -16,18 +16,21 @@ range). Invariant: every Borrow log of that market in
    start_block; from start_block again when it does not (start_block lowered, or an old
    database without identity)
 4. the cursor only moves to blocks that were searched; the identity only widens
+5. a reorg below the cursor (its stored hash no longer on the chain, reorg.py) rewinds the
+   search to the fork point, and the cursor moves back to the scanned block
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from scanner.chain.logs import reorg_safe_start
 from scanner.chain.rpc import RpcClient
 from scanner.config import Config, MarketConfig
 from scanner.domain import MarketIdentity
 from scanner.errors import ConfigError
+from scanner.pipeline.reorg import discovery_start
 from scanner.protocols import protocol_spec
 from scanner.store.repository import Repository
 
@@ -42,6 +45,7 @@ class DiscoveryPlan:
     cursor_after: int | None  # the cursor to store with the snapshot (None: leave it)
     identity_after: MarketIdentity | None  # the identity to store (None: leave it)
     rediscover_reason: str | None = None  # why the search starts again at start_block
+    rewind: bool = False  # a reorg below the cursor: store cursor_after even if lower
 
 
 def market_path(config: Config, market: MarketConfig) -> str:
@@ -60,15 +64,28 @@ async def plan_discovery(
     """Read the stored state and the head, then plan (see `plan_search`)."""
     head = await rpc.block_number()
     chain = config.chains[market.chain]
+    cursor_state = repo.get_cursor_state(market.key)
     plan = plan_search(
         market, chain.chain_id, market_path(config, market), head, block,
-        repo.get_cursor(market.key), repo.get_identity(market.key),
+        None if cursor_state is None else cursor_state[0], repo.get_identity(market.key),
         chain.reorg_lookback_blocks,
     )
     if plan.rediscover_reason is not None:
         log.warning("%s: searching Borrow logs again from block %d: %s",
                     market.key, market.start_block, plan.rediscover_reason)
-    return plan
+        return plan  # from start_block: a reorg below the cursor changes nothing searched
+    if cursor_state is None:
+        return plan
+    begin = await discovery_start(rpc, cursor_state, repo.scan_block_hashes(market.key),
+                                  market.start_block, chain.reorg_lookback_blocks)
+    return rewound_plan(plan, begin.from_block, block) if begin.rewound else plan
+
+
+def rewound_plan(plan: DiscoveryPlan, from_block: int, block: int) -> DiscoveryPlan:
+    """After a reorg below the cursor: search from the fork point; the blocks searched on
+    the old branch no longer count, so the cursor moves back to the scanned block."""
+    return replace(plan, from_block=from_block if from_block <= block else None,
+                   cursor_after=block, rewind=True)
 
 
 def plan_search(

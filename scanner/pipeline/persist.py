@@ -4,7 +4,7 @@ A scan of a block that is stored already (by an earlier run, or by a concurrent 
 committed first) writes nothing and reports "identical to the stored snapshot" when the chain
 still answers the same; otherwise it refuses, saying why the answers may differ. The race of
 two concurrent runs is decided by the database (unique chain, block and content digest of a
-snapshot, migration 0007), not by the check before the write.
+snapshot, migration 0008), not by the check before the write.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from scanner import interrupts
+from scanner.chain.pin import PinnedBlock
 from scanner.domain import Band, HistogramBin, PositionResult
 from scanner.errors import InconsistentDataError
 from scanner.pipeline.discovery import DiscoveryPlan
@@ -21,9 +22,10 @@ if TYPE_CHECKING:
     from scanner.pipeline.scan import MarketOutcome, SnapshotOutcome
 
 
-def store_snapshot(repo: Repository, outcome: SnapshotOutcome) -> SnapshotOutcome:
+def store_snapshot(repo: Repository, outcome: SnapshotOutcome, pinned: PinnedBlock
+                   ) -> SnapshotOutcome:
     """The outcome with its stored ids. Writes the whole snapshot with each market's
-    discovery state (accounts, cursor, identity), or nothing."""
+    discovery state (accounts, cursor, identity) and the pinned block's hash, or nothing."""
     snapshot = outcome.record
     for market in outcome.markets:  # a block scanned before must read the same today
         existing = repo.find_scan(market.record.market_key, snapshot.block)
@@ -35,7 +37,8 @@ def store_snapshot(repo: Repository, outcome: SnapshotOutcome) -> SnapshotOutcom
     scans = [
         MarketScan(record=m.record, positions=m.results, discovered=m.discovery.discovered,
                    cursor_block=m.discovery.plan.cursor_after,
-                   identity=m.discovery.plan.identity_after)
+                   identity=m.discovery.plan.identity_after,
+                   block_hash=pinned.hash, rewind_cursor=m.discovery.plan.rewind)
         for m in outcome.markets
     ]
     # From here the outcome is "stored": an interrupt must not report otherwise.

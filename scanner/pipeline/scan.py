@@ -13,12 +13,14 @@ protocol-neutral (a protocol is reached only through the registry).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from scanner.chain.logs import confirmed_head
+from scanner.chain.pin import confirm_pinned, pin_block
 from scanner.chain.rpc import RpcClient
 from scanner.config import ChainConfig, Config, MarketConfig
 from scanner.domain import (
@@ -62,6 +64,11 @@ class Discovery:
         """First block of this scan's log search (None: none needed)."""
         return self.plan.from_block
 
+    @property
+    def rewound(self) -> bool:
+        """A reorg below the cursor was found: the cursor moves back (reorg.py)."""
+        return self.plan.rewind
+
 
 @dataclass(frozen=True)
 class MarketOutcome:
@@ -97,6 +104,7 @@ class SnapshotOutcome:
     bands: tuple[Band, ...]
     already_stored: bool = False  # the same block was scanned before; the snapshot matched
     scan_ids: dict[str, int] = field(default_factory=dict)  # market key -> stored scan id
+    rpc_retries: dict[str, int] = field(default_factory=dict)  # retry kind -> count
 
     @property
     def accounts_known(self) -> int:
@@ -133,10 +141,10 @@ async def scan_chain(
     if len(chains) != 1:
         raise UsageError(f"one snapshot covers one chain; got markets of {sorted(chains)}")
     chain = config.chains[chains.pop()]
-    async with RpcClient(chain.require_rpc_url(), max_concurrency=chain.max_concurrency,
-                         max_batch_size=chain.max_batch_size) as rpc:
-        await rpc.check_chain(chain.chain_id, chain.name)
+    async with RpcClient.for_chain(chain) as rpc:
+        await rpc.check_chain(chain.chain_id, f"chains.{chain.name}")
         block = await _pin_block(rpc, chain, block)
+        pinned = await pin_block(rpc, block)  # reliability: its hash is checked again at the end
         # 1-2. every market at exactly `block`; one failure leaves the snapshot absent
         reads = []
         for market in markets:
@@ -145,10 +153,12 @@ async def scan_chain(
                 _require_verified(reads[-1][2], store_unverified)
             except ScannerError as exc:
                 raise _market_failed(market, exc) from exc
+        await confirm_pinned(rpc, pinned)  # reliability: every read saw the same block
+        rpc_retries = dict(rpc.stats.retries_by_kind)
     # 3-5. pure: liquidation prices -> bins -> bands, summed across markets
     outcome = compute_snapshot(config, chain, block, reads)
     # 6. store: the whole snapshot or nothing (persist.py)
-    return store_snapshot(repo, outcome)
+    return dataclasses.replace(store_snapshot(repo, outcome, pinned), rpc_retries=rpc_retries)
 
 
 async def scan_market(

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 PROTOCOLS: dict[str, str] = {
     "aave-v3": "scanner.protocols.aave_v3",
     "spark": "scanner.protocols.aave_v3",
+    "compound-v3": "scanner.protocols.compound_v3",
     "morpho-blue": "scanner.protocols.morpho_blue",
 }
 

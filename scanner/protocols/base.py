@@ -49,3 +49,4 @@ class ProtocolSpec:
     address_keys: tuple[str, ...]  # required [[markets]] keys holding a contract address
     list_keys: tuple[str, ...] = ()  # optional [[markets]] keys holding lists of 0x-hex strings
     flag_keys: tuple[str, ...] = ()  # optional [[markets]] keys holding true/false (default false)
+    optional_address_keys: tuple[str, ...] = ()  # optional [[markets]] keys holding an address

@@ -8,9 +8,9 @@ in its protocol oracle's own terms (`liquidation_price_native` + `_unit`, raw in
 Bins and bands are sums over the snapshot's markets; `by_market` / `by_protocol` break them
 down (JSON text in CSV and Parquet).
 
-Files are written to a temp file in the destination directory, fsynced, then renamed over
-`out` (os.replace): a reader sees the old file or the complete new one, never half of one.
-The file gets the mode any new file gets under the process umask (mkstemp's is always 0600).
+Files are written atomically (scanner/store/atomic.py): a reader sees the old file or the
+complete new one, never half of one, and a killed export leaves no temp file (Linux). The file
+gets the mode any new file gets under the process umask.
 
 Parquet columns: `*_usd` are decimal128(38, 8) (exact; 30 integer digits, far beyond any real
 amount; a column holding a larger value is written as exact decimal strings instead);
@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -31,6 +29,7 @@ from typing import Any, Literal, Protocol, TextIO
 
 from scanner.domain import Band, HistogramBin, PositionResult, Share, SnapshotRecord
 from scanner.errors import OutputError, UsageError
+from scanner.store.atomic import write_atomically
 
 Format = Literal["csv", "json", "parquet"]
 FORMATS: tuple[Format, ...] = ("csv", "json", "parquet")
@@ -209,24 +208,9 @@ def write_records(records: Iterable[Mapping[str, Any]], fmt: Format, out: Path) 
 def _atomically(out: Path, write: Callable[[Path], int]) -> int:
     _require_writable_target(out)
     try:
-        fd, tmp_name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+        return write_atomically(out, write)
     except OSError as exc:
         raise OutputError(f"cannot write {out}: {exc.strerror}: choose another --out") from exc
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        count = write(tmp)
-        with tmp.open("rb") as written:
-            os.fsync(written.fileno())  # the rename must not publish unflushed data
-        tmp.chmod(0o666 & ~current_umask())
-        os.replace(tmp, out)
-        return count
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise OutputError(f"cannot write {out}: {exc.strerror}: choose another --out") from exc
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def _require_writable_target(out: Path) -> None:
@@ -235,13 +219,6 @@ def _require_writable_target(out: Path) -> None:
                           f"e.g. {out / 'export.csv'}")
     if not out.parent.is_dir():
         raise OutputError(f"cannot write {out}: directory {out.parent} does not exist")
-
-
-def current_umask() -> int:
-    """The process umask (reading it means setting it: set it straight back)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 def _csv_value(value: Any) -> Any:

@@ -60,7 +60,7 @@ class SnapshotRow(Base):
     __tablename__ = "snapshots"
     __table_args__ = (
         Index("ix_snapshots_chain_block", "chain", "block"),
-        # two runs that computed the same snapshot of a block: exactly one stores it (0007)
+        # two runs that computed the same snapshot of a block: exactly one stores it (0008)
         Index("uq_snapshots_chain_block_content_digest", "chain", "block", "content_digest",
               unique=True),
     )
@@ -76,7 +76,7 @@ class SnapshotRow(Base):
     position_count: Mapped[int] = mapped_column(Integer)
     bin_count: Mapped[int] = mapped_column(Integer)
     band_count: Mapped[int] = mapped_column(Integer)
-    # repository.snapshot_digest; NULL for snapshots stored before migration 0007
+    # repository.snapshot_digest; NULL for snapshots stored before migration 0008
     content_digest: Mapped[str | None] = mapped_column(String(64))
 
 
@@ -101,6 +101,17 @@ class ScanRow(Base):
     status: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_utc_now)
     position_count: Mapped[int] = mapped_column(Integer)
+
+
+class ScanBlockHash(Base):
+    """Hash of the block a scan pinned: where discovery can rewind to after a deep reorg."""
+
+    __tablename__ = "scan_block_hashes"
+
+    scan_id: Mapped[int] = mapped_column(
+        ForeignKey("scans.id", ondelete="CASCADE"), primary_key=True
+    )
+    block_hash: Mapped[str] = mapped_column(String(66))
 
 
 class PositionRow(Base):
@@ -188,36 +199,35 @@ class BandRow(Base):
     top_accounts: Mapped[str] = mapped_column(Text)
 
 
-class BinShareRow(Base):
-    """scanner.domain.Share: one market's part of a histogram bin."""
+class _ShareColumns:
+    """scanner.domain.Share: one market's part of a bin or a band (columns after the parent)."""
+
+    market_key: Mapped[str] = mapped_column(String(128))
+    protocol: Mapped[str] = mapped_column(String(64))
+    positions: Mapped[int] = mapped_column(Integer)
+    collateral_usd_8dec: Mapped[int] = mapped_column(Uint256)
+    debt_usd_8dec: Mapped[int] = mapped_column(Uint256)
+    seizable_usd_8dec: Mapped[int] = mapped_column(Uint256)
+
+
+class BinShareRow(_ShareColumns, Base):
+    """One market's part of a histogram bin."""
 
     __tablename__ = "bin_shares"
     __table_args__ = (UniqueConstraint("bin_id", "market_key"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     bin_id: Mapped[int] = mapped_column(ForeignKey("histogram_bins.id", ondelete="CASCADE"))
-    market_key: Mapped[str] = mapped_column(String(128))
-    protocol: Mapped[str] = mapped_column(String(64))
-    positions: Mapped[int] = mapped_column(Integer)
-    collateral_usd_8dec: Mapped[int] = mapped_column(Uint256)
-    debt_usd_8dec: Mapped[int] = mapped_column(Uint256)
-    seizable_usd_8dec: Mapped[int] = mapped_column(Uint256)
 
 
-class BandShareRow(Base):
-    """scanner.domain.Share: one market's part of a band."""
+class BandShareRow(_ShareColumns, Base):
+    """One market's part of a band."""
 
     __tablename__ = "band_shares"
     __table_args__ = (UniqueConstraint("band_id", "market_key"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     band_id: Mapped[int] = mapped_column(ForeignKey("bands.id", ondelete="CASCADE"))
-    market_key: Mapped[str] = mapped_column(String(128))
-    protocol: Mapped[str] = mapped_column(String(64))
-    positions: Mapped[int] = mapped_column(Integer)
-    collateral_usd_8dec: Mapped[int] = mapped_column(Uint256)
-    debt_usd_8dec: Mapped[int] = mapped_column(Uint256)
-    seizable_usd_8dec: Mapped[int] = mapped_column(Uint256)
 
 
 class DiscoveryCursor(Base):
@@ -227,6 +237,8 @@ class DiscoveryCursor(Base):
 
     market_key: Mapped[str] = mapped_column(String(128), primary_key=True)
     last_block: Mapped[int] = mapped_column(BigInteger)
+    # None for cursors written before migration 0007; compared with the chain at each scan
+    last_block_hash: Mapped[str | None] = mapped_column(String(66))
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=_utc_now, onupdate=_utc_now
     )

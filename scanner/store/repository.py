@@ -43,6 +43,7 @@ from scanner.store.models import (
     HistogramBinRow,
     MarketIdentityRow,
     PositionRow,
+    ScanBlockHash,
     ScanRow,
     SnapshotRow,
 )
@@ -57,6 +58,7 @@ BAND_SHARES = cast(Table, BandShareRow.__table__)
 CURSORS = cast(Table, DiscoveryCursor.__table__)
 ACCOUNTS = cast(Table, DiscoveredAccount.__table__)
 IDENTITIES = cast(Table, MarketIdentityRow.__table__)
+HASHES = cast(Table, ScanBlockHash.__table__)
 
 COMPLETE = "complete"
 
@@ -82,6 +84,8 @@ class MarketScan:
     discovered: Mapping[str, int] = field(default_factory=dict)
     cursor_block: int | None = None  # advance the market's discovery cursor to this block
     identity: MarketIdentity | None = None  # store as the market's identity (None: leave it)
+    block_hash: str | None = None  # hash of the scan's block (and of cursor_block, if equal)
+    rewind_cursor: bool = False  # move the cursor even backwards (after a reorg below it)
 
 
 @dataclass(frozen=True)
@@ -229,9 +233,13 @@ class Repository:
                                                "position_count": len(scan.positions)}
         scan_id = self._insert_one(conn, SCANS, values)
         self._insert_many(conn, POSITIONS, [rows.position_row(scan_id, p) for p in scan.positions])
+        if scan.block_hash is not None:
+            conn.execute(insert(HASHES).values(scan_id=scan_id, block_hash=scan.block_hash))
         self._add_accounts(conn, scan.record.market_key, scan.discovered)
         if scan.cursor_block is not None:
-            self._advance_cursor(conn, scan.record.market_key, scan.cursor_block)
+            cursor_hash = scan.block_hash if scan.cursor_block == scan.record.block else None
+            self._advance_cursor(conn, scan.record.market_key, scan.cursor_block, cursor_hash,
+                                 scan.rewind_cursor)
         if scan.identity is not None:
             self._put_identity(conn, scan.record.market_key, scan.identity)
 
@@ -281,17 +289,19 @@ class Repository:
         self._insert_many(conn, ACCOUNTS, new)
 
     @staticmethod
-    def _advance_cursor(conn: Connection, market_key: str, cursor_block: int) -> None:
+    def _advance_cursor(conn: Connection, market_key: str, cursor_block: int,
+                        cursor_hash: str | None, rewind: bool) -> None:
         current = conn.execute(
             select(CURSORS.c.last_block).where(CURSORS.c.market_key == market_key)
         ).scalar_one_or_none()
+        values = {"last_block": cursor_block, "last_block_hash": cursor_hash}
         if current is None:
-            conn.execute(insert(CURSORS).values(market_key=market_key, last_block=cursor_block))
-        elif cursor_block > current:  # a re-scan of an older block never moves it back
+            conn.execute(insert(CURSORS).values(market_key=market_key, **values))
+        elif cursor_block > current or rewind:  # a re-scan of an older block never moves it back
             conn.execute(
                 update(CURSORS)
                 .where(CURSORS.c.market_key == market_key)
-                .values(last_block=cursor_block)  # updated_at: the column's onupdate
+                .values(**values)  # updated_at: the column's onupdate
             )
 
     # --- read: snapshots -----------------------------------------------------------------
@@ -462,6 +472,21 @@ class Repository:
             return int(conn.execute(select(func.count()).select_from(SNAPSHOTS)).scalar_one())
 
     # --- read: discovery state -----------------------------------------------------------
+
+    def get_cursor_state(self, market_key: str) -> tuple[int, str | None] | None:
+        """(last searched block, its hash when known), or None before the first scan."""
+        query = select(CURSORS.c.last_block, CURSORS.c.last_block_hash).where(
+            CURSORS.c.market_key == market_key)
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        return None if row is None else (int(row[0]), row[1])
+
+    def scan_block_hashes(self, market_key: str) -> dict[int, str]:
+        """block -> hash of every stored scan of `market_key` that recorded one."""
+        query = select(SCANS.c.block, HASHES.c.block_hash).join(
+            HASHES, HASHES.c.scan_id == SCANS.c.id).where(SCANS.c.market_key == market_key)
+        with self.engine.connect() as conn:
+            return {int(block): str(block_hash) for block, block_hash in conn.execute(query)}
 
     def get_cursor(self, market_key: str) -> int | None:
         query = select(CURSORS.c.last_block).where(CURSORS.c.market_key == market_key)

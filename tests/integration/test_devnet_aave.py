@@ -137,11 +137,16 @@ def test_written_config_is_valid(devnet: Devnet, tmp_path: Path) -> None:
 
     write_config(devnet, tmp_path / "config.toml")
     config = load_config(tmp_path / "config.toml")
-    [market, market36, morpho] = config.markets
+    [market, market36, morpho, usdc, weth] = config.markets
     assert (market.key, market36.key) == ("aave-v3-devnet", "aave-v36-devnet")
     assert devnet.morpho is not None and morpho.protocol == "morpho-blue"
     assert morpho.address("morpho") == devnet.morpho.morpho
     assert morpho.address("usd_price_oracle") == devnet.aave.oracle
+    assert devnet.compound is not None
+    assert (usdc.key, weth.key) == ("compound-v3-usdc", "compound-v3-weth")
+    assert usdc.address("comet") == devnet.compound.comet("usdc").comet
+    assert "quote_usd_feed" not in usdc.addresses  # prices in USD
+    assert weth.address("quote_usd_feed") == devnet.compound.comet("usdc").feeds["WETH"]
     assert market.address("pool_addresses_provider") == devnet.aave.provider
     assert devnet.aave36 is not None
     assert market36.address("pool_addresses_provider") == devnet.aave36.provider

@@ -1,7 +1,8 @@
-"""One snapshot across markets, on the session devnet's two Aave markets (v3.0 and v3.6).
+"""One snapshot across markets and protocols, on the session devnet's Aave v3.0 and v3.6
+markets, Morpho Blue and its two Comets (USDC and WETH base).
 
-Both markets are read at one block and stored as one snapshot; each market's part equals a
-snapshot of that market alone at the same block, and the bands sum both with a breakdown.
+Every market is read at one block and stored as one snapshot; each market's part equals a
+snapshot of that market alone at the same block, and the bands sum them with a breakdown.
 """
 
 from __future__ import annotations
@@ -19,12 +20,14 @@ from tests.integration.scan_helpers import devnet_config, fresh_repo, scan
 pytestmark = pytest.mark.integration
 
 
+
 def _by_key(results: tuple[PositionResult, ...], market: str
             ) -> dict[tuple[str, str], PositionResult]:
     return {(r.axis, r.account): r for r in results if r.market_key == market}
 
 
-ALL_MARKETS = (AAVE_MARKET_KEY, AAVE36_MARKET_KEY, MORPHO_MARKET_KEY)
+ALL_MARKETS = (AAVE_MARKET_KEY, AAVE36_MARKET_KEY, MORPHO_MARKET_KEY, "compound-v3-usdc",
+               "compound-v3-weth")
 
 
 def test_every_market_at_one_block_is_one_snapshot(devnet: Devnet, tmp_path: Path) -> None:
@@ -61,6 +64,8 @@ def test_every_market_at_one_block_is_one_snapshot(devnet: Devnet, tmp_path: Pat
     markets_in_bands = {s.market_key for b in both.bands for s in b.shares}
     assert markets_in_bands >= {AAVE_MARKET_KEY, AAVE36_MARKET_KEY}
     binned_markets = {s.market_key for b in both.bins for s in b.shares}
-    assert binned_markets == set(ALL_MARKETS)  # Morpho's at-risk positions are summed in
+    assert binned_markets == set(ALL_MARKETS)  # Morpho's and the Comets' are summed in
+    assert {s.protocol for b in both.bins for s in b.shares} == {
+        "aave-v3", "morpho-blue", "compound-v3"}
     binned = sum(b.positions for b in both.bins)
     assert binned == sum(s.positions for b in both.bins for s in b.shares)

@@ -46,6 +46,7 @@ def test_valid_minimal_config_and_defaults(tmp_path: Path) -> None:
     assert chain.rpc_url == ENV["LIQSCAN_RPC_URL"]
     assert (chain.chain_id, chain.confirmations, chain.max_batch_size) == (1, 12, 100)
     assert chain.gas_limit_per_batch == 15_000_000
+    assert (chain.request_timeout_seconds, chain.max_retries) == (10.0, 8)
     market = config.market("aave-v3-ethereum")
     assert market.start_block == 16291127
     assert config.chain_of(market) is chain
@@ -88,8 +89,8 @@ def test_presets_are_used_when_there_is_no_config(
     monkeypatch.chdir(tmp_path)  # no ./config.toml here
     config = load_config(None, ENV)
     assert config.source == Path("presets")
-    assert set(preset_names()) == {"aave-v3-ethereum", "spark-ethereum"}
-    assert {m.key for m in config.markets} == {"aave-v3-ethereum", "spark-ethereum"}
+    assert set(preset_names()) == {"aave-v3-ethereum", "spark-ethereum", "compound-v3-ethereum"}
+    assert {"aave-v3-ethereum", "spark-ethereum"} <= {m.key for m in config.markets}
     assert config.market("aave-v3-ethereum").start_block == 16291127
     assert config.market("spark-ethereum").start_block == 16776401
 
@@ -187,7 +188,8 @@ BAD_ADDRESS = "0x2f39d218133AFaB8F2B819B1066c7E434Ad94E9e"
         pytest.param(
             'protocol = "aave-v3"',
             'protocol = "aave-v2"',
-            "markets[0].protocol 'aave-v2' is not supported: use one of aave-v3, morpho-blue, "
+            "markets[0].protocol 'aave-v2' is not supported: use one of aave-v3, compound-v3, "
+            "morpho-blue, "
             "spark",
             id="protocol",
         ),
@@ -202,6 +204,18 @@ BAD_ADDRESS = "0x2f39d218133AFaB8F2B819B1066c7E434Ad94E9e"
             "confirmations = 12\ngas_limit_per_batch = 30000000",
             "chains.ethereum.gas_limit_per_batch must be <= 16777216",
             id="gas-cap",
+        ),
+        pytest.param(
+            "confirmations = 12",
+            "confirmations = 12\nrequest_timeout_seconds = 0",
+            "chains.ethereum.request_timeout_seconds must be a number of seconds in (0, 600]",
+            id="request-timeout",
+        ),
+        pytest.param(
+            "confirmations = 12",
+            "confirmations = 12\nmax_retries = 0",
+            "chains.ethereum.max_retries must be >= 1, not 0",
+            id="max-retries",
         ),
         pytest.param(
             'members = ["WETH", "wstETH"]',

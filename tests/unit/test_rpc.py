@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+from scanner.chain.retry import is_rate_limit_error
 from scanner.chain.rpc import (
     RpcClient,
     RpcResponseError,
-    is_rate_limit_error,
     redact_url,
     retry_after_seconds,
 )

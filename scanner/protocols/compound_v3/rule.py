@@ -76,7 +76,7 @@ class CometAccount:
     """`userBasic(account)` (principal, assetsIn) and `userCollateral(account, asset).balance`."""
 
     principal: int  # signed: > 0 supplies base, < 0 borrows it
-    assets_in: int  # bit i set: holds asset at offset i
+    assets_in: int  # bit i set: holds asset at offset i (bits 16-23: userBasic._reserved)
     collateral_raw: Mapping[str, int]  # asset address -> balance (token base units)
 
 

@@ -1,0 +1,247 @@
+"""Compound III (Comet): resolve, discover and read one Comet at one block.
+
+No math and no SQL here: every read names its block (through aggregate3) and a failed read
+raises. The positions' rule is `curve.py` over `rule.py`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from eth_utils.address import to_checksum_address
+
+from scanner.chain.abi import decode_output, encode_call, load_abi
+from scanner.chain.multicall import Call, CallResult, aggregate3, require_data
+from scanner.chain.rpc import RpcClient
+from scanner.config import ChainConfig, MarketConfig
+from scanner.domain import Address, Asset, MarketRead, Position
+from scanner.errors import InconsistentDataError
+from scanner.protocols.compound_v3.curve import CometPosition
+from scanner.protocols.compound_v3.discover import ProgressCallback, discover_accounts
+from scanner.protocols.compound_v3.rule import (
+    PRICE_SCALE,
+    CometAccount,
+    CometAsset,
+    CometPrices,
+    CometRates,
+    CometTotals,
+    accrue,
+    is_liquidatable,
+    present_debt_raw,
+)
+from scanner.protocols.compound_v3.state import CometMarketState, CometUser
+
+COMET = load_abi("compound-v3", "Comet")
+ERC20 = load_abi("erc20", "ERC20")
+RATE_GETTERS = (
+    "supplyKink", "supplyPerSecondInterestRateSlopeLow", "supplyPerSecondInterestRateSlopeHigh",
+    "supplyPerSecondInterestRateBase", "borrowKink", "borrowPerSecondInterestRateSlopeLow",
+    "borrowPerSecondInterestRateSlopeHigh", "borrowPerSecondInterestRateBase",
+)
+# Gas guesses per call, used only to size aggregate3 batches under the per-call gas cap.
+_SIMPLE_GAS = 30_000
+_PRICE_GAS = 80_000  # getPrice calls the feed (rate-based feeds call a second contract)
+_VIEW_GAS = 150_000  # isLiquidatable / borrowBalanceOf read every asset and its feed
+
+
+@dataclass(frozen=True)
+class CometAddresses:
+    comet: Address
+    quote_usd_feed: Address | None  # the base token's USD feed, for Comets pricing in it
+
+
+class CompoundV3Adapter:
+    """Reads one Comet. No math, no SQL; every read names its block."""
+
+    key: ClassVar[str] = "compound-v3"
+
+    def __init__(self, rpc: RpcClient, market: MarketConfig, chain: ChainConfig) -> None:
+        self.rpc = rpc
+        self.market = market
+        self.chain = chain
+
+    async def _calls(self, calls: Sequence[Call], block: int) -> list[CallResult]:
+        return await aggregate3(self.rpc, calls, block,
+                                gas_limit_per_batch=self.chain.gas_limit_per_batch,
+                                multicall_address=self.chain.multicall_address)
+
+    def _call(self, name: str, args: Sequence[Any] = (), gas: int = _SIMPLE_GAS,
+              target: Address | None = None) -> Call:
+        return Call(target or self.market.address("comet"), encode_call(COMET, name, args),
+                    False, gas)
+
+    async def resolve(self, block: int) -> CometAddresses:
+        comet = self.market.address("comet")
+        feed = self.market.addresses.get("quote_usd_feed")
+        where = f"markets.{self.market.key}"
+        await self.rpc.require_code({f"{where}.comet": comet}, block)
+        if feed is not None:
+            await self.rpc.require_code({f"{where}.quote_usd_feed": feed}, block)
+        return CometAddresses(comet, feed)
+
+    async def discover_accounts(
+        self, addresses: CometAddresses, from_block: int, to_block: int,
+        on_progress: ProgressCallback | None = None,
+    ) -> dict[Address, int]:
+        return await discover_accounts(self.rpc, self.chain, addresses.comet, from_block,
+                                       to_block, on_progress)
+
+    async def read(self, addresses: CometAddresses, accounts: Sequence[Address], block: int
+                   ) -> MarketRead:
+        state = await self.read_market(addresses, block)
+        users = await self.read_users(state, accounts, block)
+        return market_read(self.market.protocol, state, users)
+
+    # --- the market ----------------------------------------------------------------------
+
+    async def read_market(self, addresses: CometAddresses, block: int) -> CometMarketState:
+        comet = addresses.comet
+        head = [self._call(n) for n in (*RATE_GETTERS, "totalsBasic", "baseToken", "baseScale",
+                                         "baseTokenPriceFeed", "numAssets")]
+        results = [require_data(r, f"Comet {comet}: {c}") for r, c in zip(
+            await self._calls(head, block),
+            (*RATE_GETTERS, "totalsBasic", "baseToken", "baseScale", "baseTokenPriceFeed",
+             "numAssets"), strict=True)]
+        rates = CometRates(*(int(decode_output(COMET, n, r)[0])
+                             for n, r in zip(RATE_GETTERS, results, strict=False)))
+        ((supply_index, borrow_index, _ts, _tb, total_supply, total_borrow, last, _p),) = (
+            decode_output(COMET, "totalsBasic", results[8]))
+        totals = CometTotals(int(supply_index), int(borrow_index), int(total_supply),
+                             int(total_borrow), int(last))
+        base_token = to_checksum_address(decode_output(COMET, "baseToken", results[9])[0])
+        base_scale = int(decode_output(COMET, "baseScale", results[10])[0])
+        base_feed = to_checksum_address(decode_output(COMET, "baseTokenPriceFeed",
+                                                      results[11])[0])
+        n_assets = int(decode_output(COMET, "numAssets", results[12])[0])
+        assets, feeds = await self._read_assets(n_assets, block)
+        prices, quote_usd = await self._read_prices(addresses, base_feed, feeds, block)
+        symbols = await self._read_symbols([base_token, *(a.asset for a in assets)], block)
+        timestamp = int((await self.rpc.get_block(block))["timestamp"])
+        return CometMarketState(
+            market_key=self.market.key, comet=comet, block=block, block_timestamp=timestamp,
+            base_token=base_token, base_symbol=symbols[base_token], base_scale=base_scale,
+            rates=rates, stored_totals=totals, accrued_totals=accrue(totals, rates, timestamp),
+            assets=assets, symbols=symbols, prices=prices, quote_usd_8dec=quote_usd)
+
+    async def _read_assets(self, n_assets: int, block: int
+                           ) -> tuple[tuple[CometAsset, ...], dict[Address, Address]]:
+        results = await self._calls([self._call("getAssetInfo", [i]) for i in range(n_assets)],
+                                    block)
+        assets: list[CometAsset] = []
+        feeds: dict[Address, Address] = {}
+        for i, result in enumerate(results):
+            ((offset, asset, feed, scale, borrow_cf, liquidate_cf, liquidation_f, _cap),) = (
+                decode_output(COMET, "getAssetInfo", require_data(result, f"getAssetInfo({i})")))
+            asset = str(to_checksum_address(asset))
+            assets.append(CometAsset(int(offset), asset, int(scale), int(borrow_cf),
+                                     int(liquidate_cf), int(liquidation_f)))
+            feeds[asset] = str(to_checksum_address(feed))
+        return tuple(assets), feeds
+
+    async def _read_prices(self, addresses: CometAddresses, base_feed: Address,
+                           feeds: dict[Address, Address], block: int
+                           ) -> tuple[CometPrices, int | None]:
+        """Every price through the Comet's own getPrice (8 decimals; reverts on a bad one)."""
+        order = list(feeds)
+        wanted = [base_feed, *(feeds[a] for a in order)]
+        if addresses.quote_usd_feed is not None:
+            wanted.append(addresses.quote_usd_feed)
+        results = await self._calls([self._call("getPrice", [f], _PRICE_GAS) for f in wanted],
+                                    block)
+        values = [int(decode_output(COMET, "getPrice", require_data(r, f"getPrice({f})"))[0])
+                  for r, f in zip(results, wanted, strict=True)]
+        prices = CometPrices(values[0], dict(zip(order, values[1:1 + len(order)], strict=True)))
+        if addresses.quote_usd_feed is None:
+            return prices, None
+        if prices.base_8dec != PRICE_SCALE:
+            raise InconsistentDataError(
+                f"markets.{self.market.key}.quote_usd_feed is set, but the Comet prices its "
+                f"base token at {prices.base_8dec}, not 1e8: the Comet does not price in its "
+                "base token; remove quote_usd_feed")
+        return prices, values[-1]
+
+    async def _read_symbols(self, tokens: Sequence[Address], block: int) -> dict[Address, str]:
+        calls = [Call(t, encode_call(ERC20, "symbol", []), True, _SIMPLE_GAS) for t in tokens]
+        results = await self._calls(calls, block)
+        return {t: _decode_symbol(r, t) for t, r in zip(tokens, results, strict=True)}
+
+    # --- the accounts --------------------------------------------------------------------
+
+    async def read_users(self, state: CometMarketState, accounts: Sequence[Address],
+                         block: int) -> list[CometUser]:
+        """Accounts with debt at `block` (principal < 0); the others are dropped."""
+        calls: list[Call] = []
+        for account in accounts:
+            calls.append(self._call("userBasic", [account]))
+            calls += [self._call("userCollateral", [account, a.asset]) for a in state.assets]
+            calls.append(self._call("borrowBalanceOf", [account], _VIEW_GAS))
+            calls.append(self._call("isLiquidatable", [account], _VIEW_GAS))
+        results = await self._calls(calls, block)
+        stride = len(state.assets) + 3
+        users = []
+        for n, account in enumerate(accounts):
+            chunk = [require_data(r, f"Comet read of {account}")
+                     for r in results[n * stride:(n + 1) * stride]]
+            principal, _idx, _accrued, assets_in, reserved = decode_output(
+                COMET, "userBasic", chunk[0])
+            if principal >= 0:
+                continue
+            # Comets with more than 16 assets (CometWithExtendedAssetList: mainnet cUSDCv3
+            # and others since 2025) keep the flags of offsets 16-23 in `_reserved`; older
+            # Comets leave it 0
+            assets_in = int(assets_in) | int(reserved) << 16
+            balances = {a.asset: int(decode_output(COMET, "userCollateral", raw)[0])
+                        for a, raw in zip(state.assets, chunk[1:-2], strict=True)}
+            users.append(CometUser(
+                account=to_checksum_address(account),
+                basic=CometAccount(int(principal), int(assets_in), balances),
+                reported_debt_raw=int(decode_output(COMET, "borrowBalanceOf", chunk[-2])[0]),
+                reported_liquidatable=bool(decode_output(COMET, "isLiquidatable", chunk[-1])[0])))
+        return users
+
+
+def market_read(protocol: str, state: CometMarketState, users: Sequence[CometUser]
+                ) -> MarketRead:
+    """The neutral view: the base token and every collateral with USD prices, one Position
+    per borrower (submarket: the Comet)."""
+    def usd(native_8dec: int) -> int:
+        q = state.quote_usd_8dec
+        return native_8dec if q is None else native_8dec * q // PRICE_SCALE
+
+    assets = (Asset(state.base_token, state.symbols[state.base_token],
+                    usd(state.prices.base_8dec)),
+              *(Asset(a.asset, state.symbols[a.asset], usd(state.prices.collateral_8dec[a.asset]))
+                for a in state.assets))
+    positions = tuple(Position(market_key=state.market_key, protocol=protocol,
+                               submarket=state.comet, account=u.account,
+                               state=CometPosition(u, state)) for u in users)
+    return MarketRead(market_key=state.market_key, protocol=protocol, block=state.block,
+                      block_timestamp=state.block_timestamp, revision=0, assets=assets,
+                      positions=positions,
+                      mirror_mismatches=tuple(mirror_mismatches(state, users)))
+
+
+def mirror_mismatches(state: CometMarketState, users: Sequence[CometUser]) -> list[Address]:
+    """Accounts where the rule contradicts the Comet's own views at the block:
+    borrowBalanceOf (accrued in memory) and isLiquidatable (stored indices)."""
+    out = []
+    for u in users:
+        debt = present_debt_raw(u.basic.principal, state.accrued_totals)
+        view = is_liquidatable(u.basic, state.assets, state.prices, state.base_scale,
+                               state.stored_totals)
+        if (debt, view) != (u.reported_debt_raw, u.reported_liquidatable):
+            out.append(u.account)
+    return out
+
+
+def _decode_symbol(result: CallResult, token: Address) -> str:
+    """ERC-20 symbol; bytes32 symbols (MKR) decoded by hand; the address as a last resort."""
+    if not result.success or not result.data:
+        return token
+    try:
+        (symbol,) = decode_output(ERC20, "symbol", result.data)
+        return str(symbol)
+    except InconsistentDataError:
+        return result.data[:32].rstrip(b"\0").decode("utf-8", "replace") or token

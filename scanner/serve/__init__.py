@@ -1,0 +1,1 @@
+"""Serve stored snapshots over HTTP: the JSON API, /healthz, /metrics and the web page."""
