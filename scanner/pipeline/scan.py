@@ -142,7 +142,7 @@ async def scan_chain(
         raise UsageError(f"one snapshot covers one chain; got markets of {sorted(chains)}")
     chain = config.chains[chains.pop()]
     async with RpcClient.for_chain(chain) as rpc:
-        await rpc.check_chain(chain.chain_id, f"chains.{chain.name}")
+        await rpc.check_chain(chain.chain_id, chain.name)
         block = await _pin_block(rpc, chain, block)
         pinned = await pin_block(rpc, block)  # reliability: its hash is checked again at the end
         # 1-2. every market at exactly `block`; one failure leaves the snapshot absent
