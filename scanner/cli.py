@@ -90,8 +90,10 @@ def build_parser() -> argparse.ArgumentParser:
                       help="new or empty directory, or a previous demo output (default out/demo)")
 
     from scanner.devnet.cli import register as register_devnet
+    from scanner.serve.cli import register as register_serve
 
     register_devnet(sub)
+    register_serve(sub)
     return parser
 
 
