@@ -285,6 +285,12 @@ class RpcClient:
         except TimeoutError as exc:
             raise Transient(TIMEOUT, f"no answer within {self.policy.request_timeout_seconds:g} s"
                             ) from exc
+        except (aiohttp.TooManyRedirects, aiohttp.RedirectClientError) as exc:
+            # a redirect loop (or to a place that is not HTTP) answers the same every time
+            raise RpcUnavailableError(
+                f"RPC {redact_url(self.url)} answers with redirects that lead to no node "
+                f"({type(exc).__name__}): check rpc_url"
+            ) from exc
         except aiohttp.ClientError as exc:
             raise Transient(CONNECTION, f"{type(exc).__name__}: {exc}".rstrip(": ")) from exc
         try:

@@ -1,8 +1,9 @@
 """Resolve a market's contracts, naming the config key when the address is not the protocol.
 
 An address that holds some other contract answers the protocol's first call (Aave's
-`getPool()`, ...) with a revert or with bytes that do not decode; on its own that reads
-"execution reverted". Here it becomes a config error naming the key, the market and the address.
+`getPool()`, a Comet's `baseToken()`, Morpho's `DOMAIN_SEPARATOR()`) with a revert, with bytes
+that do not decode, or with a value the protocol cannot have; on its own that reads "execution
+reverted". Here it becomes a config error naming the key, the market and the address.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 from scanner.config import Config, MarketConfig
 from scanner.errors import ConfigError, InconsistentDataError
 from scanner.pipeline.discovery import identity_key, market_path
-from scanner.protocols.base import ProtocolAdapter
+from scanner.protocols.base import NotTheProtocolError, ProtocolAdapter
 
 
 async def resolve_market(
@@ -21,7 +22,7 @@ async def resolve_market(
     try:
         return await adapter.resolve(block)
     except InconsistentDataError as exc:  # ConfigError (no code, ...) passes through as is
-        key = identity_key(market)
+        key = exc.key if isinstance(exc, NotTheProtocolError) else identity_key(market)
         reason = exc.message.split(":")[0][:80]
         raise ConfigError(
             f"{market_path(config, market)}.{key} {market.address(key)} (market "

@@ -101,20 +101,18 @@ async def _rpc_error_echo(request: web.Request) -> web.StreamResponse:
 
 
 @pytest.mark.parametrize(("handler", "code"), [
-    pytest.param(_redirect_loop, None, id="redirect-loop"),
+    pytest.param(_redirect_loop, 75, id="redirect-loop"),
     pytest.param(_unauthorized, 75, id="http-401"),
     pytest.param(_always_503, 75, id="http-503"),
     pytest.param(_html_200, 75, id="html-200"),
     pytest.param(_rpc_error_echo, 65, id="error-echoing-the-url"),
 ])
 def test_no_error_path_shows_the_key(devnet: Devnet, tmp_path: Path, handler: Handler,
-                                     code: int | None) -> None:
+                                     code: int) -> None:
     with serve_in_thread(handler) as server:
         config = _config(devnet, tmp_path, keyed(server))
         result = liqscan("--config", str(config), "scan", cwd=tmp_path)
-    assert result.returncode != 0 and "Traceback" not in result.stderr, result.stderr
-    if code is not None:
-        assert result.returncode == code, result.stderr
+    assert result.returncode == code and "Traceback" not in result.stderr, result.stderr
     assert result.stderr.strip().splitlines()[-1].startswith("liqscan: error: ")
     assert_no_secret(result.stdout, result.stderr)
 
@@ -131,4 +129,16 @@ def test_unusable_urls_do_not_show_the_key(devnet: Devnet, tmp_path: Path, url: 
     result = liqscan("--config", str(config), "scan", cwd=tmp_path)
     assert result.returncode == code, result.stderr
     assert "Traceback" not in result.stderr
+    assert_no_secret(result.stdout, result.stderr)
+
+
+def test_a_redirect_loop_is_refused_at_once(devnet: Devnet, tmp_path: Path) -> None:
+    """A redirect loop answers the same on every attempt: no retries, exit 75, rpc_url named."""
+    with serve_in_thread(_redirect_loop) as server:
+        config = _config(devnet, tmp_path, keyed(server))
+        result = liqscan("--config", str(config), "scan", cwd=tmp_path)
+    assert result.returncode == 75, result.stderr
+    assert "RPC retry" not in result.stderr  # -v logs every retry
+    last = result.stderr.strip().splitlines()[-1]
+    assert "answers with redirects that lead to no node (TooManyRedirects): check rpc_url" in last
     assert_no_secret(result.stdout, result.stderr)
