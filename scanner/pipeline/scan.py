@@ -64,11 +64,6 @@ class Discovery:
         """First block of this scan's log search (None: none needed)."""
         return self.plan.from_block
 
-    @property
-    def rewound(self) -> bool:
-        """A reorg below the cursor was found: the cursor moves back (reorg.py)."""
-        return self.plan.rewind
-
 
 @dataclass(frozen=True)
 class MarketOutcome:

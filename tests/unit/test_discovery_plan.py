@@ -7,7 +7,7 @@ import pytest
 from scanner.config import MarketConfig
 from scanner.domain import MarketIdentity
 from scanner.errors import ConfigError
-from scanner.pipeline.discovery import DiscoveryPlan, plan_search
+from scanner.pipeline.discovery import DiscoveryPlan, plan_search, rewound_plan
 
 PROVIDER = "0x2f39d218133AFaB8F2B819B1066c7E434Ad94E9e"
 OTHER = "0x02C3eA4e34C0cBd694D2adFa2c690EEbbC1BF86d"
@@ -92,3 +92,21 @@ def test_start_block_beyond_head_or_after_the_block_is_a_config_error() -> None:
         plan(market(start_block=200_000), 90_000, None, None)
     with pytest.raises(ConfigError, match=r"start_block 95000 is after block 90000"):
         plan(market(start_block=95_000), 90_000, None, None)
+
+
+# --- after a reorg below the cursor (reorg.py finds the fork point) -------------------------
+
+
+def test_a_reorg_below_the_cursor_searches_from_the_fork_and_moves_the_cursor_back() -> None:
+    before = plan(market(), 9_000, 8_000, identity())
+    after = rewound_plan(before, 6_001, 9_000)
+    assert after == DiscoveryPlan(6_001, 9_000, None, rewind=True)
+
+
+def test_a_reorg_seen_from_an_older_block_moves_the_cursor_back_to_it() -> None:
+    # the cursor (8_000) is on the abandoned branch; [start, 3_000] was searched before the fork
+    before = plan(market(), 3_000, 8_000, identity())
+    assert before == DiscoveryPlan(None, None, None)
+    after = rewound_plan(before, 2_001, 3_000)
+    assert (after.from_block, after.cursor_after, after.rewind) == (2_001, 3_000, True)
+    assert rewound_plan(before, 6_001, 3_000) == DiscoveryPlan(None, 3_000, None, rewind=True)
