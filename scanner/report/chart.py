@@ -37,6 +37,7 @@ class ChartInput:
     bands: Sequence[Band]
     title: str
     log_y: bool = True
+    unit: str = "USD"  # what the axis price counts (a ratio axis: its quote asset)
 
 
 def _usd_ticks(value: float, _pos: object = None) -> str:
@@ -47,6 +48,14 @@ def _usd_ticks(value: float, _pos: object = None) -> str:
 
 def _price_ticks(value: float, _pos: object = None) -> str:
     return f"${value:,.0f}" if value >= 100 else f"${value:,.2f}"
+
+
+def _ratio_ticks(value: float, _pos: object = None) -> str:
+    return f"{value:,.0f}" if value >= 100 else f"{value:,.4g}"
+
+
+def _price_text(value: float, unit: str) -> str:
+    return f"${value:,.2f}" if unit == "USD" else f"{value:,.6g} {unit}"
 
 
 def _protocols(bins: Sequence[HistogramBin]) -> list[str]:
@@ -113,12 +122,13 @@ def build_figure(data: ChartInput) -> Any:
     _cumulative(ax, data, x_lo, x_hi)
     now = data.price_now_8dec / _UNIT
     ax.axvline(now, color="black", linestyle="--", linewidth=1.2,
-               label=f"{data.axis} now ${now:,.2f}")
+               label=f"{data.axis} now {_price_text(now, data.unit)}")
     ax.set_xlim(x_lo, x_hi)
     ax.set_yscale("log" if data.log_y else "linear")
     ax.yaxis.set_major_formatter(FuncFormatter(_usd_ticks))
-    ax.xaxis.set_major_formatter(FuncFormatter(_price_ticks))
-    ax.set_xlabel(f"{data.axis} price at which the collateral is liquidated (USD)")
+    ax.xaxis.set_major_formatter(FuncFormatter(
+        _price_ticks if data.unit == "USD" else _ratio_ticks))
+    ax.set_xlabel(f"{data.axis} price at which the collateral is liquidated ({data.unit})")
     ax.set_ylabel("collateral per bin" + (" (log scale)" if data.log_y else ""))
     ax.set_title(data.title, fontsize=10)
     _band_labels(ax, data, x_lo, x_hi)
@@ -247,8 +257,10 @@ def save_chart(data: ChartInput, out: Path) -> Path:
 
 def render_histogram_png(
     bins: Sequence[HistogramBin], bands: Sequence[Band], axis: str, price_now_8dec: int,
-    out: Path, title: str = "",
+    out: Path, title: str = "", unit: str = "USD",
 ) -> Path:
-    """The demo's chart (kept for callers of the old name)."""
+    """The demo's chart (kept for callers of the old name). `unit`: what the axis price
+    counts (USD, or a ratio axis's quote asset)."""
     return save_chart(ChartInput(axis, price_now_8dec, bins, bands,
-                                 title or f"{axis}: collateral liquidated by price level"), out)
+                                 title or f"{axis}: collateral liquidated by price level",
+                                 unit=unit), out)
