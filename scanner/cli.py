@@ -74,9 +74,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=1)
     demo.add_argument("--out", type=Path, default=Path("out/demo"))
 
+    from scanner.daemon.command import register as register_daemon
     from scanner.devnet.cli import register as register_devnet
 
     register_devnet(sub)
+    register_daemon(sub)
     return parser
 
 
