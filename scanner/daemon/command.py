@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import logging
 from typing import Any
 
 from scanner.config import load_config
@@ -27,6 +28,9 @@ def register(subparsers: Any) -> None:
 def cmd_daemon(args: argparse.Namespace) -> int:
     from scanner.daemon.service import Daemon
 
+    # web3's provider logs every request and subscription step at INFO: not the daemon's story
+    for name in ("web3", "websockets", "alembic"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     config = load_config(args.config)
     http = require_http(args.http) if args.http else config.daemon.http
     config = dataclasses.replace(config, daemon=dataclasses.replace(config.daemon, http=http))

@@ -167,14 +167,16 @@ class ChainWorker:
         previous_id = self.repo.latest_snapshot_id(self.chain.name)
         timer = StageTimer()
         outcome = await scan_chain(self.config, self.markets, self.repo, block, timer.progress)
-        for stage, seconds in timer.finish().items():
+        seconds_by_stage = timer.finish()
+        for stage, seconds in seconds_by_stage.items():
             self.metrics.stage_seconds.labels(self.chain.name, stage).observe(seconds)
         self.progress.last_snapshot_block = block
         self.metrics.observe_snapshot(self.chain.name, block, outcome.results, outcome.bands,
                                       outcome.rpc_retries, outcome.rpc_requests)
-        log.warning("chain %s: snapshot %d at block %d (%d positions)%s", self.chain.name,
-                    outcome.snapshot_id, block, len(outcome.results),
-                    " already stored" if outcome.already_stored else "")
+        log.warning("chain %s: snapshot %d at block %d (%d positions, %.1f s)%s",
+                    self.chain.name, outcome.snapshot_id, block, len(outcome.results),
+                    seconds_by_stage["total"], " already stored" if outcome.already_stored
+                    else "")
         # 4. -----------------------------------------------------------------------------
         self._evaluate_alerts(outcome, previous_id)
         self._prune()
