@@ -32,9 +32,11 @@ _SNAPSHOT_RE = re.compile(r"snapshot (\d+) at block (\d+)")
 
 
 def daemon_config(devnet: Devnet, folder: Path, database_url: str, daemon_toml: str = "",
-                  rpc_url: str | None = None, chain_toml: str = "") -> Path:
+                  rpc_url: str | None = None, chain_toml: str = "", websocket: bool = True
+                  ) -> Path:
     """A config scanning the Aave v3.0 market only (a fast snapshot), heads over the
-    devnet's WebSocket, polling fast, with `daemon_toml` as the [daemon] section's body."""
+    devnet's WebSocket (else polled over HTTP, fast), with `daemon_toml` as the [daemon]
+    section's body."""
     path = folder / "config.toml"
     write_config(devnet, path, database_url=database_url)
     head, *markets = path.read_text().split("\n[[markets]]")
@@ -42,8 +44,8 @@ def daemon_config(devnet: Devnet, folder: Path, database_url: str, daemon_toml: 
     axes = markets[-1][markets[-1].index("\n[axes"):]
     aave = aave.split("\n[axes")[0]
     ws_url = devnet.rpc_url.replace("http://", "ws://")
-    head = head.replace("confirmations = 0", f'confirmations = 0\nws_url = "{ws_url}"\n'
-                                              f"{chain_toml}")
+    ws_line = f'ws_url = "{ws_url}"\n' if websocket else ""
+    head = head.replace("confirmations = 0", f"confirmations = 0\n{ws_line}{chain_toml}")
     if rpc_url is not None:
         head = head.replace(f'rpc_url = "{devnet.rpc_url}"', f'rpc_url = "{rpc_url}"')
     text = (f"{head}\n[[markets]]{aave}\n{axes}\n[daemon]\npoll_interval_seconds = 0.2\n"

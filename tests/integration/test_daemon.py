@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from scanner.config import load_config
 from scanner.devnet.network import Devnet
 from scanner.devnet.rpc import DevnetRpc
 from scanner.store.daemon_state import EVENTS
@@ -49,8 +50,6 @@ def test_daemon_follows_heads_and_alerts_once_across_a_restart(
     with WebhookReceiver(fail_first=1).running() as hook:
         config = daemon_config(devnet, tmp_path, fresh_sqlite(tmp_path, "daemon"),
                                ALERTS.format(url=hook.url))
-        from scanner.config import load_config
-
         repo = fresh_repo(load_config(config))
         daemon = DaemonProcess(config, tmp_path / "daemon.log")
         daemon.wait_for_snapshot(rpc.block_number())
@@ -94,8 +93,6 @@ def test_sigterm_while_reading_leaves_no_snapshot_and_the_next_run_takes_it(
     with proxy.in_thread():
         config = daemon_config(devnet, tmp_path, fresh_sqlite(tmp_path, "sigterm"),
                                rpc_url=proxy.url, chain_toml="request_timeout_seconds = 120")
-        from scanner.config import load_config
-
         repo = fresh_repo(load_config(config))
         daemon = DaemonProcess(config, tmp_path / "daemon.log")
         first = rpc.block_number()
@@ -110,4 +107,28 @@ def test_sigterm_while_reading_leaves_no_snapshot_and_the_next_run_takes_it(
         again = DaemonProcess(config, tmp_path / "daemon.log")
         again.wait_for_snapshot(first + 1)
         assert again.stop(signal.SIGINT) == 0
+    assert assert_every_snapshot_whole(repo) == [first, first + 1]
+
+
+def test_polling_daemon_backs_off_while_the_rpc_is_down_and_recovers(
+    devnet: Devnet, devnet_snapshot: DevnetRpc, tmp_path: Path
+) -> None:
+    rpc = devnet_snapshot
+    proxy = FaultProxy(devnet.rpc_url, rate=0.0, kinds=("http-503-html",))
+    with proxy.in_thread():
+        config = daemon_config(devnet, tmp_path, fresh_sqlite(tmp_path, "down"),
+                               rpc_url=proxy.url, chain_toml="max_retries = 1",
+                               websocket=False)
+        repo = fresh_repo(load_config(config))
+        daemon = DaemonProcess(config, tmp_path / "daemon.log")
+        first = rpc.block_number()
+        daemon.wait_for_snapshot(first)
+        proxy.rate = 1.0  # the node answers nothing but 503s
+        rpc.mine()
+        daemon.wait_for(lambda: daemon.log().count("following heads failed") >= 2,
+                        "two failed head polls")
+        proxy.rate = 0.0
+        daemon.wait_for_snapshot(first + 1)
+        assert daemon.stop() == 0
+    assert "rpc-head error" in daemon.log()
     assert assert_every_snapshot_whole(repo) == [first, first + 1]
