@@ -31,6 +31,8 @@ class Daemon:
 
     def __init__(self, config: Config, http: tuple[str, int] | None) -> None:
         self.config, self.http = config, http
+        for name in _chains(config):
+            config.chains[name].require_rpc_url()  # an unset ${VAR}: exit 78 now, not later
         self.repo = Repository(db.make_engine(config.database_url))
         self.metrics = DaemonMetrics()
         self.workers = [ChainWorker(config, config.chains[name],

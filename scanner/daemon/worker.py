@@ -83,6 +83,9 @@ class ChainWorker:
             self.metrics.chain_held.labels(self.chain.name).set(1)
             try:
                 await self._hold(lock)
+            except SQLAlchemyError as exc:  # the database went away: let go, retry later
+                self._count_error("database", exc)
+                await asyncio.sleep(self.settings.max_backoff_seconds)
             finally:
                 lock.release()
                 self.metrics.chain_held.labels(self.chain.name).set(0)
@@ -96,14 +99,18 @@ class ChainWorker:
 
     async def _hold(self, lock: ChainLock) -> None:
         self.progress.last_snapshot_block = self._stored_block()
-        heads = asyncio.create_task(self._follow_heads())
-        sending = asyncio.create_task(self._send_alerts())
+        tasks = {asyncio.create_task(self._scan_loop(lock)),
+                 asyncio.create_task(self._follow_heads()),
+                 asyncio.create_task(self._send_alerts())}
         try:
-            await self._scan_loop(lock)
+            # the scan loop returns when the lock is lost; any task's error ends the hold
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                task.result()
         finally:
-            heads.cancel()
-            sending.cancel()
-            await asyncio.gather(heads, sending, return_exceptions=True)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     # 2. ---------------------------------------------------------------------------------
     async def _follow_heads(self) -> None:
