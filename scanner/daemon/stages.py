@@ -1,8 +1,8 @@
 """Time the stages of one snapshot from scan_chain's progress callback.
 
 scan_chain reports `<market>: resolve|discover|read` as it goes; a stage lasts from its first
-report to the first report of the next one. What follows the last read (prices, bins, bands,
-the write) is `compute_store`.
+report to the first report of the next one. What follows a completed read (prices, bins,
+bands, the write after the last market) is `compute_store`.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ class StageTimer:
         self.started = self._since
 
     def progress(self, stage: str, done: int, total: int) -> None:
+        if stage.endswith(": read") and done == total:
+            stage = "compute_store"  # the read is complete: what follows is not reading
         if stage != self._stage:
             self._switch(stage)
 
@@ -30,7 +32,6 @@ class StageTimer:
 
     def finish(self) -> dict[str, float]:
         """Durations by stage, with `compute_store` and `total`."""
-        self._switch("compute_store")
         self._switch(None)
         self.seconds["total"] = time.monotonic() - self.started
         return self.seconds

@@ -175,6 +175,8 @@ class ChainWorker:
         timer = StageTimer()
         outcome = await scan_chain(self.config, self.markets, self.repo, block, timer.progress)
         seconds_by_stage = timer.finish()
+        log.info("chain %s: block %d stages: %s", self.chain.name, block, ", ".join(
+            f"{stage} {seconds:.2f} s" for stage, seconds in seconds_by_stage.items()))
         for stage, seconds in seconds_by_stage.items():
             self.metrics.stage_seconds.labels(self.chain.name, stage).observe(seconds)
         self.progress.last_snapshot_block = block

@@ -20,8 +20,9 @@ def test_snapshot_metrics_in_prometheus_text() -> None:
     metrics.observe_head("devnet", 110, 100)
     metrics.observe_snapshot("devnet", 100, scan.positions, scan.bands, {"http-5xx": 2}, 37)
     timer = StageTimer()
-    for stage in ("m: resolve", "m: discover", "m: read", "m: read"):
-        timer.progress(stage, 0, 0)
+    for stage, done, total in (("m: resolve", 0, 0), ("m: discover", 3, 9), ("m: read", 0, 5),
+                               ("m: read", 5, 5)):
+        timer.progress(stage, done, total)
     for stage, seconds in timer.finish().items():
         metrics.stage_seconds.labels("devnet", stage).observe(seconds)
     samples = _samples(metrics.text())
