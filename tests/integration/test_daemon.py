@@ -11,9 +11,11 @@ import pytest
 from sqlalchemy import select
 
 from scanner.config import load_config
+from scanner.daemon.retention import snapshots_to_delete
+from scanner.daemon.settings import RetentionPolicy
 from scanner.devnet.network import Devnet
 from scanner.devnet.rpc import DevnetRpc
-from scanner.store.daemon_state import EVENTS
+from scanner.store.daemon_state import EVENTS, SnapshotAge
 from scanner.store.repository import Repository
 from tests.fault_proxy import FaultProxy
 from tests.integration.daemon_helpers import (
@@ -131,3 +133,24 @@ def test_polling_daemon_backs_off_while_the_rpc_is_down_and_recovers(
         assert daemon.stop() == 0
     assert "rpc-head error" in daemon.log()
     assert assert_every_snapshot_whole(repo) == [first, first + 1]
+
+
+def test_retention_prunes_what_the_policy_lets_go(
+    devnet: Devnet, devnet_snapshot: DevnetRpc, tmp_path: Path
+) -> None:
+    rpc = devnet_snapshot
+    config = daemon_config(devnet, tmp_path, fresh_sqlite(tmp_path, "retention"),
+                           "[daemon.retention]\nkeep_all_hours = 0\nkeep_hourly_days = 0\n")
+    repo = fresh_repo(load_config(config))
+    daemon = DaemonProcess(config, tmp_path / "daemon.log")
+    daemon.wait_for_snapshot(rpc.block_number())
+    for _ in range(3):
+        rpc.mine()
+        daemon.wait_for_snapshot(rpc.block_number())
+    assert daemon.stop() == 0
+    logged = daemon.snapshot_blocks()
+    ages = [SnapshotAge(i, b, int(rpc.call("eth_getBlockByNumber", [hex(b), False])["timestamp"],
+                                   16)) for i, b in enumerate(logged)]
+    doomed = {logged[i] for i in snapshots_to_delete(ages, RetentionPolicy(0, 0, 0))}
+    assert doomed  # all in one day: only the day's first and the newest stay
+    assert assert_every_snapshot_whole(repo) == sorted(set(logged) - doomed)
