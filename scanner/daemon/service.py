@@ -90,7 +90,8 @@ class Daemon:
         except ImportError as exc:
             raise ConfigError(f"the HTTP API is not part of this build ({exc}): run the daemon "
                               "without --http / [daemon] http") from exc
-        runner = web.AppRunner(build_app(self.repo.engine, live=self))
+        runner = web.AppRunner(build_app(self.repo.engine, live=self,
+                                         stale_after_s=self.config.daemon.stale_after_seconds))
         await runner.setup()
         host, port = self.http
         try:

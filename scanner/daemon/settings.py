@@ -24,8 +24,8 @@ if TYPE_CHECKING:
     from scanner.config import _Reader
 
 DEFAULT_HTTP_HOST = "127.0.0.1"
-_DAEMON_KEYS = ("http", "chains", "scan_interval_blocks", "poll_interval_seconds",
-                "max_backoff_seconds", "takeover_interval_seconds", "retention", "alerts")
+_DAEMON_KEYS = ("http", "stale_after_seconds", "chains", "scan_interval_blocks",
+                "poll_interval_seconds", "max_backoff_seconds", "takeover_interval_seconds", "retention", "alerts")
 _RETENTION_KEYS = ("keep_all_hours", "keep_hourly_days", "keep_daily_days")
 _ALERT_KEYS = ("webhooks", "near_band_bps", "near_band_min_usd", "band_growth_bps",
                "band_growth_min_usd", "liquidatable_now_usd", "webhook_timeout_seconds",
@@ -65,6 +65,7 @@ class AlertRules:
 @dataclass(frozen=True)
 class DaemonConfig:
     http: tuple[str, int] | None = None  # (host, port) of the HTTP API and page
+    stale_after_seconds: float = 600.0  # /healthz answers 503 past this snapshot age
     chains: tuple[str, ...] = ()  # () = every chain that has a market
     scan_interval_blocks: int = 1
     poll_interval_seconds: float = 2.0  # head polling over HTTP (chains without ws_url)
@@ -95,6 +96,7 @@ def parse_daemon(r: _Reader, chain_names: tuple[str, ...]) -> DaemonConfig:
             r.fail(r.path("chains"), f"names {name!r}, which is not a [chains.*] table")
     return DaemonConfig(
         http=http, chains=tuple(chains),
+        stale_after_seconds=_positive_seconds(r, "stale_after_seconds", 600.0),
         scan_interval_blocks=r.int_("scan_interval_blocks", 1, minimum=1),
         poll_interval_seconds=r.seconds("poll_interval_seconds", 2.0),
         max_backoff_seconds=r.seconds("max_backoff_seconds", 60.0),
@@ -142,6 +144,13 @@ def _alerts(r: _Reader) -> AlertRules:
         r.fail(r.path("webhooks"), "is empty: alert rules are set but there is nowhere to "
                                    "send them (add a webhook URL)")
     return rules
+
+
+def _positive_seconds(r: _Reader, key: str, default: float) -> float:
+    value = r.table.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        r.fail(r.path(key), f"must be a positive number of seconds, not {value!r}")
+    return float(value)
 
 
 def _optional_int(r: _Reader, key: str) -> int | None:
