@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 
 DEFAULT_HTTP_HOST = "127.0.0.1"
 _DAEMON_KEYS = ("http", "stale_after_seconds", "chains", "scan_interval_blocks",
-                "poll_interval_seconds", "max_backoff_seconds", "takeover_interval_seconds", "retention", "alerts")
+                "poll_interval_seconds", "max_backoff_seconds", "takeover_interval_seconds",
+                "retention", "alerts")
 _RETENTION_KEYS = ("keep_all_hours", "keep_hourly_days", "keep_daily_days")
 _ALERT_KEYS = ("webhooks", "near_band_bps", "near_band_min_usd", "band_growth_bps",
                "band_growth_min_usd", "liquidatable_now_usd", "webhook_timeout_seconds",
