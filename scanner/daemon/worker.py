@@ -180,6 +180,8 @@ class ChainWorker:
         for stage, seconds in seconds_by_stage.items():
             self.metrics.stage_seconds.labels(self.chain.name, stage).observe(seconds)
         self.progress.last_snapshot_block = block
+        if self.progress.head_block is not None:  # the lag shrinks with the snapshot, too
+            self.metrics.observe_head(self.chain.name, self.progress.head_block, block)
         self.metrics.observe_snapshot(self.chain.name, block, outcome.results, outcome.bands,
                                       outcome.rpc_retries, outcome.rpc_requests)
         log.warning("chain %s: snapshot %d at block %d (%d positions, %.1f s)%s",
