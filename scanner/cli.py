@@ -76,9 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     from scanner.daemon.command import register as register_daemon
     from scanner.devnet.cli import register as register_devnet
+    from scanner.serve.cli import register as register_serve
 
     register_devnet(sub)
     register_daemon(sub)
+    register_serve(sub)
     return parser
 
 

@@ -23,6 +23,8 @@ from tests.integration.daemon_helpers import (
     WebhookReceiver,
     assert_every_snapshot_whole,
     daemon_config,
+    free_port,
+    http_get,
     move_eth_axis,
 )
 from tests.integration.fault_helpers import fresh_sqlite
@@ -45,6 +47,22 @@ def _fired(repo: Repository) -> list[tuple[str, str]]:
             select(EVENTS.c.kind, EVENTS.c.condition_key).order_by(EVENTS.c.id))]
 
 
+def _check_http(port: int, head: int) -> None:
+    """The HTTP app runs on the daemon's loop: /healthz knows the head, /metrics the
+    daemon's own counters beside the database's."""
+    status, health = http_get(port, "/healthz")
+    assert status == 200 and health["status"] == "ok"
+    assert (health["head"]["head_block"], health["head"]["last_snapshot_block"]) == (head, head)
+    assert health["head"]["lag_blocks"] == 0
+    status, metrics = http_get(port, "/metrics")
+    assert status == 200
+    assert 'liqscan_lag_blocks{chain="devnet"} 0.0' in metrics
+    assert 'liqscan_chain_lock_held{chain="devnet"} 1.0' in metrics
+    assert "liqscan_snapshot_stage_seconds_count" in metrics and "liqscan_db_" in metrics
+    status, snapshots = http_get(port, "/api/snapshots")
+    assert status == 200 and head in [s["block"] for s in snapshots["snapshots"]]
+
+
 def test_daemon_follows_heads_and_alerts_once_across_a_restart(
     devnet: Devnet, devnet_snapshot: DevnetRpc, tmp_path: Path
 ) -> None:
@@ -53,10 +71,12 @@ def test_daemon_follows_heads_and_alerts_once_across_a_restart(
         config = daemon_config(devnet, tmp_path, fresh_sqlite(tmp_path, "daemon"),
                                ALERTS.format(url=hook.url))
         repo = fresh_repo(load_config(config))
-        daemon = DaemonProcess(config, tmp_path / "daemon.log")
+        port = free_port()
+        daemon = DaemonProcess(config, tmp_path / "daemon.log", "--http", f"127.0.0.1:{port}")
         daemon.wait_for_snapshot(rpc.block_number())
         rpc.mine()  # it follows new heads
         daemon.wait_for_snapshot(rpc.block_number())
+        _check_http(port, rpc.block_number())
         assert hook.received == []  # $3,000 is 20% above the band
 
         near = move_eth_axis(devnet, rpc, 2_450)  # 2.3% above the band's top
