@@ -189,8 +189,11 @@ class ChainWorker:
                     seconds_by_stage["total"], " already stored" if outcome.already_stored
                     else "")
         # 4. -----------------------------------------------------------------------------
-        self._evaluate_alerts(outcome, previous_id)
-        self._prune()
+        try:  # the snapshot is stored; these catch up at the next one if the database blinks
+            self._evaluate_alerts(outcome, previous_id)
+            self._prune()
+        except SQLAlchemyError as exc:
+            self._count_error("database", exc)
 
     def _evaluate_alerts(self, outcome: SnapshotOutcome, previous_id: int | None) -> None:
         rules = self.settings.alerts
