@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 from aiohttp import web
 from sqlalchemy import func, select
 
@@ -57,6 +58,21 @@ def daemon_config(devnet: Devnet, folder: Path, database_url: str, daemon_toml: 
     return path
 
 
+_STARTED: list[DaemonProcess] = []
+
+
+@pytest.fixture(autouse=True)
+def reap_daemons() -> Iterator[None]:
+    """A test that fails half-way leaves no daemon running (import this into a test module)."""
+    yield
+    while _STARTED:
+        daemon = _STARTED.pop()
+        if daemon.process.poll() is None:
+            daemon.process.kill()
+            daemon.process.wait(30)
+        daemon.close_log()
+
+
 class DaemonProcess:
     """`liqscan -v daemon` in a subprocess; its stderr goes to a file the test reads."""
 
@@ -69,6 +85,10 @@ class DaemonProcess:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "scanner.cli", "--config", str(config_path), "-v", "daemon",
              *args], stdout=subprocess.DEVNULL, stderr=self._log, env=env)
+        _STARTED.append(self)
+
+    def close_log(self) -> None:
+        self._log.close()
 
     def log(self) -> str:
         return self.log_path.read_bytes()[self._start:].decode(errors="replace")
@@ -98,7 +118,7 @@ class DaemonProcess:
         try:
             return self.process.wait(WAIT_SECONDS)
         finally:
-            self._log.close()
+            self.close_log()
 
 
 def free_port() -> int:

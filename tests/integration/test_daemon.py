@@ -26,10 +26,12 @@ from tests.integration.daemon_helpers import (
     free_port,
     http_get,
     move_eth_axis,
+    reap_daemons,
 )
 from tests.integration.fault_helpers import fresh_sqlite
 from tests.integration.scan_helpers import fresh_repo
 
+__all__ = ["reap_daemons"]  # the autouse fixture, imported to apply here
 pytestmark = pytest.mark.integration
 # The devnet's planted WETH cluster is a ~$4.6M band at $2,287-$2,395; ETH is at $3,000.
 ALERTS = """

@@ -20,8 +20,10 @@ from tests.integration.daemon_helpers import (
     DaemonProcess,
     assert_every_snapshot_whole,
     daemon_config,
+    reap_daemons,
 )
 
+__all__ = ["reap_daemons"]  # the autouse fixture, imported to apply here
 pytestmark = [pytest.mark.integration, pytest.mark.postgres]
 HOLDS = "daemon holds chain devnet"
 
