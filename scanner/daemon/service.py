@@ -33,7 +33,7 @@ class Daemon:
         self.config, self.http = config, http
         for name in _chains(config):
             config.chains[name].require_rpc_url()  # an unset ${VAR}: exit 78 now, not later
-        self.repo = Repository(db.make_engine(config.database_url))
+        self.repo = Repository(db.make_engine(config.database_url, create=False))
         self.metrics = DaemonMetrics()
         self.workers = [ChainWorker(config, config.chains[name],
                                     [m for m in config.markets if m.chain == name],
