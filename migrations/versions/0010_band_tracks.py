@@ -2,7 +2,7 @@
 snapshot stores its price and its at-risk / liquidatable-now totals; views carry them
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0009
 Create Date: 2026-11-30
 
 * `bands.track_id`: the id of the first band row of the band's track (a band keeps it while it
@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010"
-down_revision: str | None = "0007"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

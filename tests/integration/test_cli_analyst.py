@@ -195,7 +195,7 @@ def test_export_axis_ndjson_and_stdout(scanned: Scanned, tmp_path: Path) -> None
     assert parquet.returncode == 2 and "--out FILE" in _error_line(parquet)
     unknown = scanned.run("export", "--what", "bands", "--format", "csv", "--axis", "DOGE",
                           "--out", "-")
-    assert unknown.returncode == 2 and "no axis 'DOGE'" in _error_line(unknown)
+    assert unknown.returncode == 2 and "DOGE" in _error_line(unknown)
 
 
 # --- version, completion, help -------------------------------------------------------------
