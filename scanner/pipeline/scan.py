@@ -248,7 +248,7 @@ def compute_snapshot(
 ) -> SnapshotOutcome:
     """Liquidation levels of every market, then bins and bands over all of them."""
     per_market = [resolve_axes(config.axes, read.assets) for _, _, read in reads]
-    axes = snapshot_axes(per_market)
+    axes = snapshot_axes(per_market, config.axes, [market.key for market, _, _ in reads])
     axis_price_8dec = {axis.name: axis.reference_price_8dec for axis in axes}
     markets = []
     for (market, discovery, read), market_axes in zip(reads, per_market, strict=True):
