@@ -21,7 +21,7 @@ from scanner.devnet.population import ClusterSpec
 from scanner.domain import Direction
 from scanner.pipeline.scan import SnapshotOutcome, scan_chain
 from scanner.report.chart import render_histogram_png
-from scanner.report.format import band_line, share_lines, usd_compact, usd_price
+from scanner.report.format import axis_price, band_line, share_lines, usd_compact
 from scanner.store import db
 from scanner.store.repository import Repository
 
@@ -64,10 +64,11 @@ def _print_outcome(outcome: SnapshotOutcome, out: Path) -> None:
     for axis in outcome.axes:
         on_axis = [r for r in outcome.results if r.axis == axis.name]
         at_risk = [r for r in on_axis if r.direction == Direction.DOWN and r.liquidation_price_8dec]
-        print(f"\n{axis.name} now {usd_price(axis.reference_price_8dec)}; long collateral at risk "
+        print(f"\n{axis.name} now {axis_price(axis.reference_price_8dec, axis.unit)}; long "
+              "collateral at risk "
               f"{usd_compact(sum(r.collateral_usd_8dec for r in at_risk))}")
         for band in [b for b in outcome.bands if b.axis == axis.name]:
-            print("  " + band_line(band))
+            print("  " + band_line(band, axis.unit))
             for line in share_lines(band.shares):
                 print("      " + line)
         chart = render_histogram_png(

@@ -18,14 +18,17 @@ narrower than 1e-4 (see test_scan_truth.py); only such positions, and few, may.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 from eth_abi.abi import decode
 
+from scanner.cli import main
 from scanner.config import load_config
 from scanner.devnet.aave_spec import load_market_spec
 from scanner.devnet.morpho import MARKET_PARAMS, MorphoMarket
@@ -59,6 +62,7 @@ class Aged:
     outcome: SnapshotOutcome
     block: int
     wsteth_8dec: int  # the wstETH aggregator's answer at the scan block
+    config_path: Path
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +81,7 @@ def aged(devnet: Devnet, tmp_path_factory: pytest.TempPathFactory) -> Iterator[A
         config = load_config(path)
         outcome = scan(config, fresh_repo(config))
         block = outcome.record.block
-        yield Aged(outcome, block, get_price_usd_8dec(rpc, devnet.aave, "wstETH", block))
+        yield Aged(outcome, block, get_price_usd_8dec(rpc, devnet.aave, "wstETH", block), path)
     finally:
         rpc.call("evm_revert", [snapshot])
 
@@ -244,3 +248,26 @@ def test_comet_absorb_agrees_with_every_ratio_level(devnet: Devnet, aged: Aged) 
         assert "error" in safe and safe["error"].get("data") == NOT_LIQUIDATABLE, (r, safe)
         assert "error" not in past, (r.market_key, r.account, past)
     assert f"{COMPOUND_MARKET_PREFIX}weth" in {r.market_key for r in positions}
+
+
+def test_bands_and_positions_show_the_ratio_axis_in_weth(
+        aged: Aged, capsys: pytest.CaptureFixture[str]) -> None:
+    config = ["--config", str(aged.config_path)]
+    assert main([*config, "bands", "--axis", AXIS]) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.strip()]
+    bands = [line for line in lines if line.strip().startswith(AXIS)]
+    assert bands, lines
+    assert all(" WETH - " in line and "$" not in line.split(" - ")[0] for line in bands), bands
+    assert main([*config, "bands", "--axis", AXIS, "--json"]) == 0
+    records = json.loads(capsys.readouterr().out)
+    assert records and {r["axis"] for r in records} == {AXIS}
+    assert {r["axis_unit"] for r in records} == {"WETH"}
+    assert main([*config, "positions", "--axis", AXIS, "--json", "--limit", "5000"]) == 0
+    positions = json.loads(capsys.readouterr().out)
+    stored = [r for r in aged.outcome.results if r.axis == AXIS]
+    assert len(positions) == len(stored)
+    by_key = {(p["market"], p["submarket"], p["account"]): p for p in positions}
+    for r in stored:
+        row = by_key[(r.market_key, r.submarket, r.account)]
+        assert row["axis_unit"] == "WETH"
+        assert row["liquidation_price_8dec"] == r.liquidation_price_8dec
