@@ -17,7 +17,7 @@ import dataclasses
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from scanner.chain.logs import confirmed_head
 from scanner.chain.pin import PinnedBlock, confirm_pinned, pin_block
@@ -40,7 +40,7 @@ from scanner.pipeline.histogram import build_histogram
 from scanner.pipeline.liquidation import liquidation_result, unverified_result
 from scanner.pipeline.reorg import discovery_start
 from scanner.protocols import protocol_spec
-from scanner.protocols.base import ProtocolAdapter
+from scanner.protocols.base import Borrower, ProtocolAdapter, SubmarketAdapter
 from scanner.store.repository import MarketScan, Repository
 
 log = logging.getLogger(__name__)
@@ -51,13 +51,18 @@ Progress = Callable[[str, int, int], None]
 
 @dataclass(frozen=True)
 class Discovery:
-    """Borrowers of one market up to the scan block."""
+    """Borrowers of one market up to the scan block, as (submarket, account): the submarket is
+    "" where the protocol discovers per entry (Aave pool, Comet), a Morpho market id else."""
 
-    accounts: tuple[Address, ...]  # known + new, sorted
-    discovered: dict[Address, int]  # new this scan -> first block seen
+    borrowers: tuple[Borrower, ...]  # known + new, sorted
+    discovered: dict[Borrower, int]  # new this scan -> first block seen
     cursor: int | None  # the stored cursor before this scan
     from_block: int | None  # first block of this scan's log search (None: none needed)
     rewound: bool = False  # a reorg below the cursor was found: the cursor moves back
+
+    @property
+    def accounts(self) -> tuple[Address, ...]:
+        return tuple(sorted({account for _submarket, account in self.borrowers}))
 
 
 @dataclass(frozen=True)
@@ -72,7 +77,7 @@ class MarketOutcome:
 
     @property
     def accounts_known(self) -> int:
-        return len(self.discovery.accounts)
+        return len(self.discovery.borrowers)
 
     @property
     def accounts_new(self) -> int:
@@ -183,9 +188,14 @@ async def _read_market(
     resolved = await adapter.resolve(block)
     discovery = await discover_market(adapter, resolved, market, chain, repo, block, progress,
                                       rpc)
-    progress(f"{market.key}: read", 0, len(discovery.accounts))
-    read = await adapter.read(resolved, discovery.accounts, block)
-    progress(f"{market.key}: read", len(discovery.accounts), len(discovery.accounts))
+    total = len(discovery.borrowers)
+    progress(f"{market.key}: read", 0, total)
+    if protocol_spec(market.protocol).per_submarket_discovery:  # each in its own submarket
+        read = await cast(SubmarketAdapter, adapter).read_borrowers(
+            resolved, discovery.borrowers, block)
+    else:
+        read = await adapter.read(resolved, discovery.accounts, block)
+    progress(f"{market.key}: read", total, total)
     if read.mirror_mismatches:
         log.info("%s: %d accounts differ from the protocol's own account data (revision %d): %s",
                  market.key, len(read.mirror_mismatches), read.revision,
@@ -211,22 +221,31 @@ async def discover_market(
     repo: Repository, block: int, progress: Progress, rpc: RpcClient,
 ) -> Discovery:
     """Every borrower of `market` up to `block`: known accounts + new logs since the cursor."""
-    known = {a: b for a, b in repo.known_accounts(market.key).items() if b <= block}
+    known = {k: b for k, b in repo.known_borrowers(market.key).items() if b <= block}
     # reliability (scanner/pipeline/reorg.py): a reorg below the cursor rewinds discovery
     begin = await discovery_start(rpc, repo.get_cursor_state(market.key),
                                   repo.scan_block_hashes(market.key), market.start_block,
                                   chain.reorg_lookback_blocks)
     cursor, start = begin.cursor, begin.from_block
-    new: dict[Address, int] = {}
+    new: dict[Borrower, int] = {}
     if start <= block:
-        new = await adapter.discover_accounts(
-            resolved, start, block,
-            on_progress=lambda done, total: progress(f"{market.key}: discover", done, total),
-        )
-    discovered = {a: b for a, b in new.items() if a not in known}
-    return Discovery(accounts=tuple(sorted(set(known) | set(new))), discovered=discovered,
+        new = await _discover(adapter, resolved, market, start, block, progress)
+    discovered = {k: b for k, b in new.items() if k not in known}
+    return Discovery(borrowers=tuple(sorted(set(known) | set(new))), discovered=discovered,
                      cursor=cursor, from_block=start if start <= block else None,
                      rewound=begin.rewound)
+
+
+async def _discover(adapter: ProtocolAdapter, resolved: Any, market: MarketConfig,
+                    start: int, block: int, progress: Progress) -> dict[Borrower, int]:
+    def on_progress(done: int, total: int) -> None:
+        progress(f"{market.key}: discover", done, total)
+
+    if protocol_spec(market.protocol).per_submarket_discovery:
+        return await cast(SubmarketAdapter, adapter).discover_borrowers(
+            resolved, start, block, on_progress=on_progress)
+    found = await adapter.discover_accounts(resolved, start, block, on_progress=on_progress)
+    return {("", account): first for account, first in found.items()}
 
 
 async def _pin_block(rpc: RpcClient, chain: ChainConfig, block: int | None) -> int:
