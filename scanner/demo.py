@@ -28,6 +28,8 @@ from scanner.store.repository import Repository
 # A planted cluster so the demo has a known answer: ~$25M of ETH longs liquidated between
 # $2,480 and $2,560, i.e. 15-17% below the devnet's ETH price of $3,000 (aave_market.toml).
 DEMO_CLUSTERS = (ClusterSpec(asset="WETH", total_usd=25_000_000, low_usd=2_480, high_usd=2_560),)
+# A ratio axis (README "Ratio axes"): the wstETH loops that ETH/USD cannot liquidate, on a depeg.
+DEMO_RATIO_AXIS = '\n[axes.wstETH-ETH]\nmembers = ["wstETH"]\nquote = ["WETH"]\n'
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -45,13 +47,14 @@ def run_demo(args: argparse.Namespace) -> int:
         config_path = out / "config.toml"
         database_url = f"sqlite:///{(out / 'liqscan.db').resolve()}"
         write_config(devnet, config_path, database_url=database_url)
+        config_path.write_text(config_path.read_text() + DEMO_RATIO_AXIS)
         config = load_config(config_path)
         db.upgrade(config.database_url)
         repo = Repository(db.make_engine(config.database_url))
         outcome = asyncio.run(scan_chain(config, list(config.markets), repo))
     _print_outcome(outcome, out)
     print(f"\nconfig: {config_path}   database: {out / 'liqscan.db'}\n"
-          f"try: liqscan --config {config_path} bands --axis ETH")
+          f"try: liqscan --config {config_path} bands --axis ETH  (or --axis wstETH-ETH)")
     return 0
 
 
@@ -76,5 +79,6 @@ def _print_outcome(outcome: SnapshotOutcome, out: Path) -> None:
             [b for b in outcome.bands if b.axis == axis.name],
             axis.name, axis.reference_price_8dec, out / f"histogram-{axis.name}.png",
             title=f"{names} @ block {outcome.record.block:,}: {axis.name} liquidation levels",
+            unit=axis.unit,
         )
         print(f"  chart: {chart}")

@@ -12,8 +12,9 @@ _UNIT = 10**8
 
 def render_histogram_png(
     bins: Sequence[HistogramBin], bands: Sequence[Band], axis: str, price_now_8dec: int,
-    out: Path, title: str = "",
+    out: Path, title: str = "", unit: str = "USD",
 ) -> Path:
+    """`unit`: what the axis price counts (USD, or a ratio axis's quote asset)."""
     import matplotlib
 
     matplotlib.use("Agg")  # no display on servers and CI
@@ -37,8 +38,8 @@ def render_histogram_png(
         ax.annotate(f"#{band.rank}", (band.low_8dec / _UNIT, 0), xytext=(2, 4),
                     textcoords="offset points", fontsize=8)
     ax.axvline(price_now_8dec / _UNIT, color="black", linestyle="--", linewidth=1,
-               label=f"{axis} now ${price_now_8dec / _UNIT:,.2f}")
-    ax.set_xlabel(f"{axis} liquidation price (USD)")
+               label=f"{axis} now {_price(price_now_8dec, unit)}")
+    ax.set_xlabel(f"{axis} liquidation price ({unit})")
     ax.set_ylabel("collateral at risk (USD millions)")
     ax.set_title(title or f"{axis}: collateral liquidated by price level")
     ax.legend(loc="upper left", fontsize=8)
@@ -47,3 +48,9 @@ def render_histogram_png(
     fig.savefig(out)
     plt.close(fig)
     return out
+
+
+def _price(value_8dec: int, unit: str) -> str:
+    if unit == "USD":
+        return f"${value_8dec / _UNIT:,.2f}"
+    return f"{value_8dec / _UNIT:,.4f} {unit}"
