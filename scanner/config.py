@@ -30,6 +30,7 @@ _ADDRESS_RE = re.compile(r"^0x[0-9a-fA-F]{40}$")
 _ENV_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _SYMBOL_RE = re.compile(r"^[A-Za-z0-9._+-]{1,32}$")
+_AXIS_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,31}$")  # stored in String(32) columns
 
 _TOP_KEYS = ("database", "chains", "markets", "axes", "histogram", "bands")
 
@@ -368,6 +369,9 @@ def _hex_list(r: _Reader, key: str) -> tuple[str, ...]:
 
 
 def _parse_axis(r: _Reader, name: str, markets: tuple[MarketConfig, ...]) -> AxisConfig:
+    if not _AXIS_NAME_RE.match(name):
+        r.fail(r.prefix, "is not a valid axis name: use up to 32 letters, digits, '.', '_', '+' "
+                         "or '-' (e.g. [axes.wstETH-ETH])")
     r.check_keys(("members", "reference", "quote", "price_source"))
     normal = _token_list(r, "members")
     reference = _axis_member(r, "reference", r.table.get("reference", normal[0]))

@@ -91,6 +91,15 @@ def test_bad_axes_name_the_key(tmp_path: Path, axis: str, message: str) -> None:
     assert "\n" not in caught.value.message
 
 
+@pytest.mark.parametrize("name", ['"wstETH/ETH"', '"' + "x" * 33 + '"', '"-ETH"'])
+def test_bad_axis_names_are_refused(tmp_path: Path, name: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_text(tmp_path, BASE + f'\n[axes.{name}]\nmembers = ["wstETH"]\n')
+    assert caught.value.message == (
+        f"config.toml: axes.{name.strip(chr(34))} is not a valid axis name: use up to 32 "
+        "letters, digits, '.', '_', '+' or '-' (e.g. [axes.wstETH-ETH])")
+
+
 def _axes(tmp_path: Path, extra: str = "") -> dict[str, AxisConfig]:
     return load_text(tmp_path, BASE + RATIO + extra).axes
 
