@@ -219,7 +219,7 @@ def cmd_positions(args: argparse.Namespace) -> int:
 def _position_line(p: PositionResult, unit: str) -> str:
     price = axis_price(p.liquidation_price_8dec, unit) if p.liquidation_price_8dec else "-"
     direction = p.direction.value if p.direction else "-"
-    return (f"{p.axis:<5}{p.market_key:<18}{p.account}  {p.status.value:<17}{direction:<5}"
+    return (f"{p.axis + ' ':<5}{p.market_key:<18}{p.account}  {p.status.value:<17}{direction:<5}"
             f"{price:>16}  HF {_hf(p.health_factor_wad):>8}  "
             f"coll {usd_compact(p.collateral_usd_8dec):>9}  "
             f"debt {usd_compact(p.debt_usd_8dec):>9}")

@@ -42,7 +42,8 @@ def band_line(band: Band, unit: str = "USD") -> str:
     """`ETH  $1,781.09 - $1,862.02   $412.3M collateral   1,204 positions   -8.2% to -4.1%`,
     ending in `   wall` for a wall (a ratio axis: `0.9731 WETH - 0.9802 WETH`)."""
     return (
-        f"{band.axis:<5}{axis_price(band.low_8dec, unit)} - {axis_price(band.high_8dec, unit)}   "
+        f"{band.axis + ' ':<5}{axis_price(band.low_8dec, unit)} - "
+        f"{axis_price(band.high_8dec, unit)}   "
         f"{usd_compact(band.collateral_usd_8dec)} collateral   "
         f"{band.positions:,} positions   "
         f"{pct_bps(band.distance_low_bps)} to {pct_bps(band.distance_high_bps)}"

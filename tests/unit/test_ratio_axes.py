@@ -173,3 +173,34 @@ def test_a_market_without_the_quote_still_moves_relative_to_its_own_price(
     (_, morpho_ratio) = per_market[1]
     assert morpho_ratio.quote_price_8dec == 0 and morpho_ratio.reference_price_8dec == (
         3_604 * 10**8)
+
+
+def test_exports_and_tables_name_the_axis_unit() -> None:
+    from scanner.domain import (
+        Band,
+        Direction,
+        PositionResult,
+        PositionStatus,
+        SnapshotRecord,
+    )
+    from scanner.report.format import axis_price, band_line
+    from scanner.store.export import band_records, position_records
+
+    snapshot = SnapshotRecord(chain="ethereum", chain_id=1, block=1, block_timestamp=0)
+    position = PositionResult(
+        market_key="aave", protocol="aave-v3", account=WETH, axis="wstETH-ETH",
+        status=PositionStatus.AT_RISK, direction=Direction.DOWN,
+        liquidation_price_8dec=97_310_000, axis_price_now_8dec=118_000_000,
+        health_factor_wad=10**18, collateral_usd_8dec=1, debt_usd_8dec=1,
+        axis_collateral_usd_8dec=1, seizable_usd_8dec=1)
+    units = {"wstETH-ETH": "WETH"}
+    (row,) = position_records(snapshot, [position], units)
+    assert (row["axis_unit"], row["liquidation_price_usd"]) == ("WETH", "0.97310000")
+    assert position_records(snapshot, [position])[0]["axis_unit"] == "USD"
+    band = Band(axis="wstETH-ETH", direction=Direction.DOWN, rank=1, low_8dec=97_310_000,
+                high_8dec=98_020_000, positions=3, collateral_usd_8dec=10**14,
+                debt_usd_8dec=1, seizable_usd_8dec=1, share_of_at_risk_bps=5_000,
+                distance_low_bps=-1_753, distance_high_bps=-1_693, top_accounts=())
+    assert band_records(snapshot, [band], units)[0]["axis_unit"] == "WETH"
+    assert band_line(band, "WETH").startswith("wstETH-ETH 0.9731 WETH - 0.9802 WETH")
+    assert axis_price(300_000_000_000, "USD") == "$3,000.00"
