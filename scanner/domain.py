@@ -65,6 +65,7 @@ class Axis:
     reference_price_8dec: int  # in a market: USD; for a snapshot: in `unit`, 8 decimals
     unit: str = "USD"
     quote_price_8dec: int = 0  # a ratio axis in a market: its quote asset's USD price
+    reference_is_configured: bool = True  # False: the market lacks it, another member stands in
 
 
 # --- What a protocol package hands to the neutral pipeline ------------------------------
@@ -252,6 +253,17 @@ class ScanRecord:
     block_timestamp: int
     pool_revision: int  # the protocol contract's revision (Aave POOL_REVISION; 0 when none)
     status: str = "complete"
+
+
+@dataclass(frozen=True)
+class MarketIdentity:
+    """What a market key's stored discovery state was searched for: the market, and the first
+    block of the contiguous range whose Borrow logs were searched (it ends at the cursor)."""
+
+    chain_id: int
+    protocol: str
+    pool_addresses_provider: Address
+    searched_from_block: int
 
 
 @dataclass(frozen=True)

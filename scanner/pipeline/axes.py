@@ -1,5 +1,10 @@
-"""Resolve configured price axes (symbols or addresses) against one market's assets, and pick
-each axis's price for a whole snapshot.
+"""Resolve configured price axes (symbols or addresses) against the markets of a snapshot.
+
+Each market prices the axes it lists members of (`resolve_axes`). Across the snapshot
+(`require_axes_listed`): an axis none of whose members any market lists, or whose reference
+asset no market lists, is a config error: silently dropping the axis, or pricing it by another
+member, would answer a question nobody asked. A member no market lists (while others are found)
+is named in a warning: real markets differ (Spark lists no osETH).
 
 A plain axis (ETH: WETH, wstETH, ...) moves every member together in USD. A ratio axis
 (`[axes.wstETH-ETH] members = ["wstETH"], quote = ["WETH"]`) moves its members alone while
@@ -11,6 +16,7 @@ quote asset (the reference's price divided by the quote's price in the source ma
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
@@ -18,7 +24,41 @@ from scanner.config import AxisConfig
 from scanner.domain import Asset, Axis
 from scanner.errors import ConfigError
 
+log = logging.getLogger(__name__)
+
 UNIT_8DEC = 10**8
+
+
+def require_axes_listed(
+    axes: Mapping[str, AxisConfig], markets: Sequence[tuple[str, Sequence[Asset]]]
+) -> None:
+    """Raise ConfigError for an axis the snapshot's markets (key, assets) cannot price; warn
+    about each member none of them lists."""
+    listed = {key for _, assets in markets for a in assets
+              for key in (a.symbol.lower(), a.address.lower())}
+    keys = [key for key, _ in markets]
+    one = len(keys) == 1
+    for name, axis in axes.items():
+        missing = [m for m in axis.members if m.lower() not in listed]
+        if len(missing) == len(axis.members):
+            symbols = ", ".join(sorted({a.symbol for _, assets in markets for a in assets}))
+            who = (f"{keys[0]} lists none of" if one
+                   else f"none of the markets {', '.join(keys)} lists any of")
+            raise ConfigError(
+                f"axes.{name}.members: {who} {', '.join(axis.members)} "
+                f"({'it lists' if one else 'they list'} {symbols}): fix the symbols or "
+                "remove the axis")
+        if missing:
+            who = f"{keys[0]} does not list" if one else f"no market ({', '.join(keys)}) lists"
+            log.warning("axes.%s.members: %s %s; the axis uses the others",
+                        name, who, ", ".join(missing))
+        if axis.reference.lower() not in listed:
+            present = [m for m in axis.members if m not in missing]
+            who = keys[0] if one else f"any of {', '.join(keys)}"
+            raise ConfigError(
+                f"axes.{name}.reference {axis.reference} is not listed by {who}: choose a "
+                f"member {'it lists' if one else 'they list'} ({', '.join(present)})")
+
 
 
 def _find(assets_by_key: Mapping[str, Asset], token: str) -> Asset | None:
@@ -36,9 +76,10 @@ def resolve_axes(axes: Mapping[str, AxisConfig], assets: Sequence[Asset]) -> lis
     for name, axis in axes.items():
         present = [a for m in axis.members if (a := _find(by_key, m)) is not None]
         if not present:
-            continue
+            continue  # another market of the snapshot may list it (require_axes_listed)
         reference = _find(by_key, axis.reference)
-        if reference is None or reference not in present:
+        configured = reference is not None and reference in present
+        if reference is None or not configured:
             reference = present[0]
         quotes = [a for q in axis.quote if (a := _find(by_key, q)) is not None]
         resolved.append(Axis(
@@ -48,6 +89,7 @@ def resolve_axes(axes: Mapping[str, AxisConfig], assets: Sequence[Asset]) -> lis
             reference_price_8dec=reference.price_8dec,
             unit=axis.unit,
             quote_price_8dec=quotes[0].price_8dec if quotes else 0,
+            reference_is_configured=configured,
         ))
     return resolved
 
@@ -61,9 +103,10 @@ def snapshot_axes(
     every position's relative move is applied to (USD; a ratio axis: quote units, 8 dec).
 
     Its source is the market named by the axis's `price_source` when this snapshot holds that
-    market (which must then price the axis), else the first market that prices the axis (a
-    ratio axis: that lists a quote asset too). A ratio axis whose members some market lists
-    but whose quote none does is a ConfigError: its level cannot be shown in its unit."""
+    market (which must then price the axis), else the first market that lists the axis's
+    reference (else any member; a ratio axis: and a quote asset). A ratio axis whose members
+    some market lists but whose quote none does is a ConfigError: its level cannot be shown in
+    its unit."""
     configured = configured or {}
     keys = list(market_keys) if market_keys else [str(i) for i in range(len(per_market))]
     by_name: dict[str, list[tuple[str, Axis]]] = {}
@@ -78,6 +121,9 @@ def _source_axis(name: str, config: AxisConfig | None, candidates: Sequence[tupl
                  market_keys: Sequence[str]) -> Axis:
     ratio = config is not None and bool(config.quote)
     usable = [(k, a) for k, a in candidates if not ratio or a.quote_price_8dec > 0]
+    # a market that prices the configured reference itself sets the price, before one that
+    # falls back to another member (require_axes_listed: some market lists the reference)
+    usable.sort(key=lambda candidate: not candidate[1].reference_is_configured)
     source = config.price_source if config is not None else None
     if source is not None and source in market_keys:
         usable = [(k, a) for k, a in usable if k == source]

@@ -204,3 +204,16 @@ def test_exports_and_tables_name_the_axis_unit() -> None:
     assert band_records(snapshot, [band], units)[0]["axis_unit"] == "WETH"
     assert band_line(band, "WETH").startswith("wstETH-ETH 0.9731 WETH - 0.9802 WETH")
     assert axis_price(300_000_000_000, "USD") == "$3,000.00"
+
+
+def test_the_snapshot_price_comes_from_a_market_that_lists_the_reference(
+        tmp_path: Path) -> None:
+    """A first market without WETH (Morpho wstETH/USDC) must not set the ETH axis price with
+    its wstETH price: the first market that lists the reference does."""
+    axes = _axes(tmp_path)
+    no_weth = (Asset(WSTETH, "wstETH", 3_604 * 10**8), Asset(USDC, "USDC", 10**8))
+    per_market = [resolve_axes(axes, no_weth), resolve_axes(axes, AAVE_ASSETS)]
+    assert per_market[0][0].reference == WSTETH and not per_market[0][0].reference_is_configured
+    eth, ratio = snapshot_axes(per_market, axes, ["morpho", "aave"])
+    assert (eth.reference, eth.reference_price_8dec) == (WETH, 3_000 * 10**8)
+    assert ratio.reference_price_8dec == 120_000_000
