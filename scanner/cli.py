@@ -89,10 +89,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", type=Path, default=Path("out/demo"),
                       help="new or empty directory, or a previous demo output (default out/demo)")
 
+    from scanner.daemon.command import register as register_daemon
     from scanner.devnet.cli import register as register_devnet
     from scanner.serve.cli import register as register_serve
 
     register_devnet(sub)
+    register_daemon(sub)
     register_serve(sub)
     return parser
 
