@@ -1,7 +1,7 @@
 """discovered accounts per submarket: the Morpho market an account was found in
 
 Revision ID: 0013
-Revises: 0008
+Revises: 0009
 Create Date: 2026-11-30
 
 A Morpho Blue entry spans many markets; its accounts were stored per entry, so every account
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0013"
-down_revision: str | None = "0008"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
