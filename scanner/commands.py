@@ -17,7 +17,7 @@ from scanner.domain import Band, HistogramBin, PositionResult, PositionStatus, S
 from scanner.errors import ConfigError, PartialScanError, ScannerError, UsageError
 from scanner.pipeline.scan import Progress, SnapshotOutcome, scan_chain
 from scanner.redact import scrub
-from scanner.report.format import band_line, share_lines, usd_compact, usd_price
+from scanner.report.format import axis_price, band_line, share_lines, usd_compact
 from scanner.store import db, export
 from scanner.store.repository import Repository, market_of, stored_scan_count
 
@@ -48,6 +48,11 @@ def _snapshot(repo: Repository, args: argparse.Namespace) -> tuple[int, Snapshot
             raise UsageError(f"--axis {axis}: snapshot {snapshot_id} has no such axis; its "
                              f"axes are {', '.join(axes) or 'none'}")
     return snapshot_id, record
+
+
+def _units(config: Config) -> dict[str, str]:
+    """Axis name -> the unit its prices count (USD; a ratio axis: its quote asset)."""
+    return {name: axis.unit for name, axis in config.axes.items()}
 
 
 def _of_market(rows: list[Any], market: str | None) -> list[Any]:
@@ -140,7 +145,8 @@ def _scan_summary(outcome: SnapshotOutcome) -> dict[str, Any]:
             "unverified_accounts": list(m.read.mirror_mismatches),
         } for m in outcome.markets],
         "rpc_retries": dict(sorted(outcome.rpc_retries.items())),
-        "bands": export.band_records(record, outcome.bands),
+        "bands": export.band_records(record, outcome.bands,
+                                     {a.name: a.unit for a in outcome.axes}),
     }
 
 
@@ -163,10 +169,12 @@ def _print_scan(outcome: SnapshotOutcome) -> None:
         on_axis = [r for r in outcome.results if r.axis == axis.name]
         at_risk = [r for r in on_axis if r.status == PositionStatus.AT_RISK]
         now = [r for r in on_axis if r.status == PositionStatus.LIQUIDATABLE_NOW]
-        print(f"  {axis.name} {usd_price(axis.reference_price_8dec)}: {len(at_risk):,} at risk "
+        print(f"  {axis.name} {axis_price(axis.reference_price_8dec, axis.unit)}: "
+              f"{len(at_risk):,} at risk "
               f"({usd_compact(sum(r.collateral_usd_8dec for r in at_risk))} collateral), "
               f"{len(now):,} liquidatable now")
-    _print_bands(list(outcome.bands), breakdown=len(outcome.markets) > 1)
+    _print_bands(list(outcome.bands), breakdown=len(outcome.markets) > 1,
+                 units={a.name: a.unit for a in outcome.axes})
 
 
 @contextmanager
@@ -194,12 +202,12 @@ def _progress(enabled: bool) -> Iterator[Progress]:
 # --- reading stored scans ----------------------------------------------------------------
 
 
-def _print_bands(bands: list[Band], breakdown: bool) -> None:
+def _print_bands(bands: list[Band], breakdown: bool, units: dict[str, str]) -> None:
     if not bands:
         print("  no dense liquidation bands")
         return
     for band in sorted(bands, key=lambda b: (b.axis, b.rank)):
-        print("  " + band_line(band))
+        print("  " + band_line(band, units.get(band.axis, "USD")))
         if breakdown:
             for line in share_lines(band.shares):
                 print("      " + line)
@@ -216,10 +224,10 @@ def cmd_bands(args: argparse.Namespace) -> int:
     snapshot_id, record = _snapshot(repo, args)
     bands = _of_market(repo.load_bands(snapshot_id, args.axis), args.market)
     if args.json:
-        dump_json(export.band_records(record, bands))
+        dump_json(export.band_records(record, bands, _units(config)))
         return 0
     print(_describe(snapshot_id, record))
-    _print_bands(bands, breakdown=True)
+    _print_bands(bands, breakdown=True, units=_units(config))
     return 0
 
 
@@ -231,17 +239,17 @@ def cmd_positions(args: argparse.Namespace) -> int:
     positions = repo.load_positions(snapshot_id, axis=args.axis, near_8dec=near_8dec,
                                     limit=args.limit, market_key=args.market)
     if args.json:
-        dump_json(export.position_records(record, positions))
+        dump_json(export.position_records(record, positions, _units(config)))
         return 0
     for p in positions:
-        print(_position_line(p))
+        print(_position_line(p, _units(config).get(p.axis, "USD")))
     return 0
 
 
-def _position_line(p: PositionResult) -> str:
-    price = usd_price(p.liquidation_price_8dec) if p.liquidation_price_8dec else "-"
+def _position_line(p: PositionResult, unit: str) -> str:
+    price = axis_price(p.liquidation_price_8dec, unit) if p.liquidation_price_8dec else "-"
     direction = p.direction.value if p.direction else "-"
-    return (f"{p.axis:<5}{p.market_key:<18}{p.account}  {p.status.value:<17}{direction:<5}"
+    return (f"{p.axis + ' ':<5}{p.market_key:<18}{p.account}  {p.status.value:<17}{direction:<5}"
             f"{price:>16}  HF {_hf(p.health_factor_wad):>8}  "
             f"coll {usd_compact(p.collateral_usd_8dec):>9}  "
             f"debt {usd_compact(p.debt_usd_8dec):>9}")
@@ -260,13 +268,13 @@ def cmd_export(args: argparse.Namespace) -> int:
     records: list[dict[str, Any]]
     if args.what == "positions":
         records = export.position_records(
-            record, repo.load_positions(snapshot_id, market_key=args.market))
+            record, repo.load_positions(snapshot_id, market_key=args.market), _units(config))
     elif args.what == "bins":
         bins: list[HistogramBin] = _of_market(repo.load_bins(snapshot_id), args.market)
-        records = export.bin_records(record, bins)
+        records = export.bin_records(record, bins, _units(config))
     else:
         records = export.band_records(record, _of_market(repo.load_bands(snapshot_id),
-                                                         args.market))
+                                                         args.market), _units(config))
     rows = export.write_records(records, args.format, args.out)
     print(f"wrote {rows:,} {args.what} of snapshot {snapshot_id} to {args.out}", file=sys.stderr)
     return 0

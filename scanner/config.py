@@ -35,6 +35,7 @@ _ADDRESS_RE = re.compile(r"^0x[0-9a-fA-F]{40}$")
 _ENV_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _SYMBOL_RE = re.compile(r"^[A-Za-z0-9._+-]{1,32}$")
+_AXIS_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,31}$")  # stored in String(32) columns
 
 _TOP_KEYS = ("database", "chains", "markets", "axes", "histogram", "bands", "daemon")
 
@@ -91,6 +92,16 @@ class AxisConfig:
     name: str
     members: tuple[str, ...]  # symbols, or checksummed addresses
     reference: str
+    # A ratio axis (`quote = [...]`): the members move alone against these assets, which
+    # keep their price; its price is the reference's price in the first quote asset listed.
+    quote: tuple[str, ...] = ()
+    # the market key whose oracle sets the axis price of a snapshot (None: the first market)
+    price_source: str | None = None
+
+    @property
+    def unit(self) -> str:
+        """What the axis price counts: USD, or the quote asset (a ratio axis)."""
+        return self.quote[0] if self.quote else "USD"
 
 
 @dataclass(frozen=True)
@@ -280,7 +291,7 @@ def parse_config(data: Mapping[str, Any], source: Path, env: Mapping[str, str]) 
     chains = _parse_chains(source, data.get("chains", {}), env)
     markets = _parse_markets(source, data.get("markets", []), chains, env)
     axes = {
-        name: _parse_axis(_Reader(source, f"axes.{name}", table, env), name)
+        name: _parse_axis(_Reader(source, f"axes.{name}", table, env), name, markets)
         for name, table in _table(source, "axes", data.get("axes", {})).items()
     }
     return Config(
@@ -428,18 +439,37 @@ def _hex_list(r: _Reader, key: str) -> tuple[str, ...]:
     return tuple(str(v).lower() for v in values)
 
 
-def _parse_axis(r: _Reader, name: str) -> AxisConfig:
-    r.check_keys(("members", "reference"))
-    members = r.table.get("members")
-    if not isinstance(members, list) or not members:
-        r.fail(r.path("members"), "must be a non-empty list of token symbols or addresses")
-    normal = tuple(_axis_member(r, f"members[{i}]", m) for i, m in enumerate(members))
-    if len(set(normal)) != len(normal):
-        r.fail(r.path("members"), "lists a token twice")
-    reference = _axis_member(r, "reference", r.table.get("reference", members[0]))
+def _parse_axis(r: _Reader, name: str, markets: tuple[MarketConfig, ...]) -> AxisConfig:
+    if not _AXIS_NAME_RE.match(name):
+        r.fail(r.prefix, "is not a valid axis name: use up to 32 letters, digits, '.', '_', '+' "
+                         "or '-' (e.g. [axes.wstETH-ETH])")
+    r.check_keys(("members", "reference", "quote", "price_source"))
+    normal = _token_list(r, "members")
+    reference = _axis_member(r, "reference", r.table.get("reference", normal[0]))
     if reference not in normal:
         r.fail(r.path("reference"), f"{reference!r} must be one of the members")
-    return AxisConfig(name=name, members=normal, reference=reference)
+    quote = _token_list(r, "quote") if "quote" in r.table else ()
+    for i, asset in enumerate(quote):
+        if asset.lower() in {m.lower() for m in normal}:
+            r.fail(r.path(f"quote[{i}]"), f"{asset!r} is also a member: a ratio axis moves its "
+                                          "members against the quote; list it in one of them")
+    source = r.str_("price_source") if "price_source" in r.table else None
+    if source is not None and all(m.key != source for m in markets):
+        keys = ", ".join(m.key for m in markets) or "none"
+        r.fail(r.path("price_source"), f"{source!r} is not a configured market key; "
+                                       f"use one of: {keys}")
+    return AxisConfig(name=name, members=normal, reference=reference, quote=quote,
+                      price_source=source)
+
+
+def _token_list(r: _Reader, key: str) -> tuple[str, ...]:
+    values = r.table.get(key)
+    if not isinstance(values, list) or not values:
+        r.fail(r.path(key), "must be a non-empty list of token symbols or addresses")
+    normal = tuple(_axis_member(r, f"{key}[{i}]", m) for i, m in enumerate(values))
+    if len({v.lower() for v in normal}) != len(normal):
+        r.fail(r.path(key), "lists a token twice")
+    return normal
 
 
 def _axis_member(r: _Reader, key: str, value: Any) -> str:

@@ -22,13 +22,15 @@ from scanner.domain import Direction
 from scanner.errors import OutputError
 from scanner.pipeline.scan import SnapshotOutcome, scan_chain
 from scanner.report.chart import render_histogram_png
-from scanner.report.format import band_line, share_lines, usd_compact, usd_price
+from scanner.report.format import axis_price, band_line, share_lines, usd_compact
 from scanner.store import db
 from scanner.store.repository import Repository
 
 # A planted cluster so the demo has a known answer: ~$25M of ETH longs liquidated between
 # $2,480 and $2,560, i.e. 15-17% below the devnet's ETH price of $3,000 (aave_market.toml).
 DEMO_CLUSTERS = (ClusterSpec(asset="WETH", total_usd=25_000_000, low_usd=2_480, high_usd=2_560),)
+# A ratio axis (README "Ratio axes"): the wstETH loops that ETH/USD cannot liquidate, on a depeg.
+DEMO_RATIO_AXIS = '\n[axes.wstETH-ETH]\nmembers = ["wstETH"]\nquote = ["WETH"]\n'
 
 
 # Marks a directory as the demo's own: a later demo may replace the files it wrote there.
@@ -68,6 +70,7 @@ def run_demo(args: argparse.Namespace) -> int:
         config_path = out / "config.toml"
         database_url = f"sqlite:///{(out / 'liqscan.db').resolve()}"
         write_config(devnet, config_path, database_url=database_url)
+        config_path.write_text(config_path.read_text() + DEMO_RATIO_AXIS)
         config = load_config(config_path)
         db.upgrade(config.database_url)
         repo = Repository(db.make_engine(config.database_url))
@@ -75,7 +78,7 @@ def run_demo(args: argparse.Namespace) -> int:
     _print_outcome(outcome, out)
     interrupts.release()  # Ctrl-C while it was stored: it is, and was reported: success
     print(f"\nconfig: {config_path}   database: {out / 'liqscan.db'}\n"
-          f"try: liqscan --config {config_path} bands --axis ETH")
+          f"try: liqscan --config {config_path} bands --axis ETH  (or --axis wstETH-ETH)")
     return 0
 
 
@@ -88,10 +91,11 @@ def _print_outcome(outcome: SnapshotOutcome, out: Path) -> None:
     for axis in outcome.axes:
         on_axis = [r for r in outcome.results if r.axis == axis.name]
         at_risk = [r for r in on_axis if r.direction == Direction.DOWN and r.liquidation_price_8dec]
-        print(f"\n{axis.name} now {usd_price(axis.reference_price_8dec)}; long collateral at risk "
+        print(f"\n{axis.name} now {axis_price(axis.reference_price_8dec, axis.unit)}; long "
+              "collateral at risk "
               f"{usd_compact(sum(r.collateral_usd_8dec for r in at_risk))}")
         for band in [b for b in outcome.bands if b.axis == axis.name]:
-            print("  " + band_line(band))
+            print("  " + band_line(band, axis.unit))
             for line in share_lines(band.shares):
                 print("      " + line)
         chart = render_histogram_png(
@@ -99,5 +103,6 @@ def _print_outcome(outcome: SnapshotOutcome, out: Path) -> None:
             [b for b in outcome.bands if b.axis == axis.name],
             axis.name, axis.reference_price_8dec, out / f"histogram-{axis.name}.png",
             title=f"{names} @ block {outcome.record.block:,}: {axis.name} liquidation levels",
+            unit=axis.unit,
         )
         print(f"  chart: {chart}")

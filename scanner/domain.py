@@ -54,13 +54,18 @@ class Axis:
     """A group of assets whose prices move together (ETH: WETH, wstETH, weETH, ...).
 
     The axis price is the price of `reference` (the first member found in a market).
-    Moving the axis to price x scales every member's price by x / reference_price_now.
+    Moving the axis to price x scales every member's price by x / reference_price_now;
+    every other asset keeps its price. A ratio axis (unit: its quote asset, e.g. WETH) is
+    the same move of its members alone; a snapshot shows its price in the quote asset.
     """
 
     name: str
     members: frozenset[Address]
     reference: Address
-    reference_price_8dec: int
+    reference_price_8dec: int  # in a market: USD; for a snapshot: in `unit`, 8 decimals
+    unit: str = "USD"
+    quote_price_8dec: int = 0  # a ratio axis in a market: its quote asset's USD price
+    reference_is_configured: bool = True  # False: the market lacks it, another member stands in
 
 
 # --- What a protocol package hands to the neutral pipeline ------------------------------

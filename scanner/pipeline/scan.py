@@ -17,7 +17,7 @@ import dataclasses
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from scanner.chain.logs import confirmed_head
 from scanner.chain.pin import confirm_pinned, pin_block
@@ -42,7 +42,7 @@ from scanner.pipeline.liquidation import liquidation_result, unverified_result
 from scanner.pipeline.persist import store_snapshot
 from scanner.pipeline.resolve import resolve_market
 from scanner.protocols import protocol_spec
-from scanner.protocols.base import ProtocolAdapter
+from scanner.protocols.base import Borrower, ProtocolAdapter, SubmarketAdapter
 from scanner.store.repository import Repository
 
 log = logging.getLogger(__name__)
@@ -55,9 +55,13 @@ Progress = Callable[[str, int, int], None]
 class Discovery:
     """Borrowers of one market up to the scan block."""
 
-    accounts: tuple[Address, ...]  # known + new, sorted
-    discovered: dict[Address, int]  # new this scan -> first block seen
+    borrowers: tuple[Borrower, ...]  # known + new, sorted
+    discovered: dict[Borrower, int]  # new this scan -> first block seen
     plan: DiscoveryPlan  # the blocks searched, and the cursor and identity to store after
+
+    @property
+    def accounts(self) -> tuple[Address, ...]:
+        return tuple(sorted({account for _submarket, account in self.borrowers}))
 
     @property
     def from_block(self) -> int | None:
@@ -77,7 +81,7 @@ class MarketOutcome:
 
     @property
     def accounts_known(self) -> int:
-        return len(self.discovery.accounts)
+        return len(self.discovery.borrowers)
 
     @property
     def accounts_new(self) -> int:
@@ -191,9 +195,14 @@ async def _read_market(
     progress(f"{market.key}: resolve", 0, 0)
     resolved = await resolve_market(adapter, config, market, block)
     discovery = await discover_market(adapter, resolved, market, repo, block, plan, progress)
-    progress(f"{market.key}: read", 0, len(discovery.accounts))
-    read = await adapter.read(resolved, discovery.accounts, block)
-    progress(f"{market.key}: read", len(discovery.accounts), len(discovery.accounts))
+    total = len(discovery.borrowers)
+    progress(f"{market.key}: read", 0, total)
+    if protocol_spec(market.protocol).per_submarket_discovery:  # each in its own submarket
+        read = await cast(SubmarketAdapter, adapter).read_borrowers(
+            resolved, discovery.borrowers, block)
+    else:
+        read = await adapter.read(resolved, discovery.accounts, block)
+    progress(f"{market.key}: read", total, total)
     if read.mirror_mismatches:
         log.info("%s: %d accounts differ from the protocol's own account data (revision %d): %s",
                  market.key, len(read.mirror_mismatches), read.revision,
@@ -220,16 +229,25 @@ async def discover_market(
 ) -> Discovery:
     """Every borrower of `market` up to `block`: known accounts + new logs in the blocks the
     plan (discovery.py) says were not searched yet, so that no borrower is ever lost."""
-    known = {a: b for a, b in repo.known_accounts(market.key).items() if b <= block}
-    new: dict[Address, int] = {}
+    known = {k: b for k, b in repo.known_borrowers(market.key).items() if b <= block}
+    new: dict[Borrower, int] = {}
     if plan.from_block is not None:
-        new = await adapter.discover_accounts(
-            resolved, plan.from_block, block,
-            on_progress=lambda done, total: progress(f"{market.key}: discover", done, total),
-        )
-    discovered = {a: b for a, b in new.items() if a not in known}
-    return Discovery(accounts=tuple(sorted(set(known) | set(new))), discovered=discovered,
+        new = await _discover(adapter, resolved, market, plan.from_block, block, progress)
+    discovered = {k: b for k, b in new.items() if k not in known}
+    return Discovery(borrowers=tuple(sorted(set(known) | set(new))), discovered=discovered,
                      plan=plan)
+
+
+async def _discover(adapter: ProtocolAdapter, resolved: Any, market: MarketConfig,
+                    start: int, block: int, progress: Progress) -> dict[Borrower, int]:
+    def on_progress(done: int, total: int) -> None:
+        progress(f"{market.key}: discover", done, total)
+
+    if protocol_spec(market.protocol).per_submarket_discovery:
+        return await cast(SubmarketAdapter, adapter).discover_borrowers(
+            resolved, start, block, on_progress=on_progress)
+    found = await adapter.discover_accounts(resolved, start, block, on_progress=on_progress)
+    return {("", account): first for account, first in found.items()}
 
 
 async def _pin_block(rpc: RpcClient, chain: ChainConfig, block: int | None) -> int:
@@ -252,7 +270,7 @@ def compute_snapshot(
     """Liquidation levels of every market, then bins and bands over all of them."""
     require_axes_listed(config.axes, [(market.key, read.assets) for market, _, read in reads])
     per_market = [resolve_axes(config.axes, read.assets) for _, _, read in reads]
-    axes = snapshot_axes(per_market)
+    axes = snapshot_axes(per_market, config.axes, [market.key for market, _, _ in reads])
     axis_price_8dec = {axis.name: axis.reference_price_8dec for axis in axes}
     markets = []
     for (market, discovery, read), market_axes in zip(reads, per_market, strict=True):

@@ -52,6 +52,25 @@ class ProtocolAdapter(Protocol):
         ...
 
 
+Borrower = tuple[str, Address]  # (submarket, account); "" = every submarket of the entry
+
+
+class SubmarketAdapter(ProtocolAdapter, Protocol):
+    """An adapter whose entry spans many submarkets, discovered and read per submarket."""
+
+    async def discover_borrowers(
+        self, resolved: Any, from_block: int, to_block: int,
+        on_progress: ProgressCallback | None = None,
+    ) -> dict[Borrower, int]:
+        """Every (submarket, account) that may hold debt -> first block seen."""
+        ...
+
+    async def read_borrowers(self, resolved: Any, borrowers: Sequence[Borrower], block: int
+                             ) -> MarketRead:
+        """Each borrower in its own submarket, at exactly `block`."""
+        ...
+
+
 @dataclass(frozen=True)
 class ProtocolSpec:
     """A protocol package's registry entry (its `SPEC`)."""
@@ -61,3 +80,7 @@ class ProtocolSpec:
     list_keys: tuple[str, ...] = ()  # optional [[markets]] keys holding lists of 0x-hex strings
     flag_keys: tuple[str, ...] = ()  # optional [[markets]] keys holding true/false (default false)
     optional_address_keys: tuple[str, ...] = ()  # optional [[markets]] keys holding an address
+    # One entry spans many submarkets (Morpho markets): the adapter also has
+    # `discover_borrowers` -> {(submarket, account): block} and `read_borrowers(resolved,
+    # [(submarket, account)], block)`, so each borrower is read in its own submarket only.
+    per_submarket_discovery: bool = False

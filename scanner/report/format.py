@@ -18,6 +18,13 @@ def usd_price(value_8dec: int) -> str:
     return f"${usd_8dec_to_decimal(value_8dec):,.2f}"
 
 
+def axis_price(value_8dec: int, unit: str = "USD") -> str:
+    """A price on an axis: $1,781.09 in USD; `0.9731 WETH` on a ratio axis (quote units)."""
+    if unit == "USD":
+        return usd_price(value_8dec)
+    return f"{usd_8dec_to_decimal(value_8dec):,.4f} {unit}"
+
+
 def usd_compact(value_8dec: int) -> str:
     """$412.3M, $1.2B, $950.0K, $12.34."""
     value = usd_8dec_to_decimal(value_8dec)
@@ -31,11 +38,12 @@ def pct_bps(value_bps: int) -> str:
     return f"{value_bps / 100:+.1f}%"
 
 
-def band_line(band: Band) -> str:
+def band_line(band: Band, unit: str = "USD") -> str:
     """`ETH  $1,781.09 - $1,862.02   $412.3M collateral   1,204 positions   -8.2% to -4.1%`,
-    ending in `   wall` for a wall."""
+    ending in `   wall` for a wall (a ratio axis: `0.9731 WETH - 0.9802 WETH`)."""
     return (
-        f"{band.axis:<5}{usd_price(band.low_8dec)} - {usd_price(band.high_8dec)}   "
+        f"{band.axis + ' ':<5}{axis_price(band.low_8dec, unit)} - "
+        f"{axis_price(band.high_8dec, unit)}   "
         f"{usd_compact(band.collateral_usd_8dec)} collateral   "
         f"{band.positions:,} positions   "
         f"{pct_bps(band.distance_low_bps)} to {pct_bps(band.distance_high_bps)}"

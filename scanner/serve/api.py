@@ -8,7 +8,7 @@ head while a page of positions is read).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TypeVar
 
 from aiohttp import web
@@ -43,9 +43,10 @@ def json_response(body: Json, status: int = 200) -> web.Response:
 class Api:
     """The /api handlers over one repository."""
 
-    def __init__(self, repo: Repository) -> None:
+    def __init__(self, repo: Repository, axis_units: Mapping[str, str] | None = None) -> None:
         self.repo = repo
         self.reads = ApiReads(repo)
+        self.units = dict(axis_units or {})  # a ratio axis's prices count its quote asset
 
     def add_routes(self, app: web.Application) -> None:
         for path, handler in (("/api/snapshots", self.snapshots), ("/api/axes", self.axes),
@@ -113,7 +114,7 @@ class Api:
                      if direction in (None, str(b.direction))
                      and (market is None or any(s.market_key == market for s in b.shares))]
             return {"snapshot": snapshot_json(stored),
-                    "bands": band_records(stored.record, bands)}
+                    "bands": band_records(stored.record, bands, self.units)}
 
         return json_response(await self._run(read))
 
@@ -127,7 +128,8 @@ class Api:
             stored = self.repo.get_snapshot(snapshot_id)
             bins = [b for b in self.repo.load_bins(snapshot_id, axis)
                     if direction in (None, str(b.direction))]
-            return {"snapshot": snapshot_json(stored), "bins": bin_records(stored.record, bins)}
+            return {"snapshot": snapshot_json(stored),
+                    "bins": bin_records(stored.record, bins, self.units)}
 
         return json_response(await self._run(read))
 
@@ -149,7 +151,7 @@ class Api:
             last = page.positions[-1][0] if len(page.positions) == limit else None
             return {"snapshot": snapshot_json(stored), "total": page.total,
                     "positions": position_records(stored.record,
-                                                  [p for _, p in page.positions]),
+                                                  [p for _, p in page.positions], self.units),
                     "next_cursor": None if last is None else str(last)}
 
         return json_response(await self._run(read))

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 
 from aiohttp import web
@@ -45,12 +45,14 @@ _PAGE_HEADERS = {
 
 def build_app(engine: Engine, live: LiveStatus | None = None, *,
               stale_after_s: float = DEFAULT_STALE_AFTER_S,
-              clock: Callable[[], float] = time.time) -> web.Application:
-    """The app over `engine` (must be migrated: raises DatabaseError otherwise)."""
+              clock: Callable[[], float] = time.time,
+              axis_units: Mapping[str, str] | None = None) -> web.Application:
+    """The app over `engine` (must be migrated: raises DatabaseError otherwise).
+    `axis_units`: axis name -> what its prices count (config AxisConfig.unit; USD if absent)."""
     repo = Repository(engine)
     app = web.Application(middlewares=[_headers, _guard, _errors],
                           client_max_size=CLIENT_MAX_BODY_BYTES)
-    api = Api(repo)
+    api = Api(repo, axis_units)
     api.add_routes(app)
     checks = health.Health(repo, api.reads, live, stale_after_s, clock)
     app.router.add_get("/healthz", checks.healthz)

@@ -48,6 +48,11 @@ def _health() -> Json:
     return health
 
 
+# a ratio axis's prices (liquidation_price_*, axis_price_now_*, low_*, high_*) count its quote
+_AXIS_UNIT = {"type": "string",
+              "description": "what the axis prices count: USD, or a ratio axis's quote (WETH)"}
+
+
 def _schemas() -> Json:
     share = _object(market=_STR, protocol=_STR, **_amounts())
     protocol_share = _object(protocol=_STR, **_amounts())
@@ -65,18 +70,21 @@ def _schemas() -> Json:
             liquidatable_now_positions=_INT, liquidatable_now_collateral_usd=_USD,
             liquidatable_now_debt_usd=_USD, liquidatable_now_collateral_usd_8dec=_RAW),
         "Band": _object(
-            **header, axis=_STR, direction={"enum": list(DIRECTION_VALUES)}, rank=_INT,
+            **header, axis=_STR, axis_unit=_AXIS_UNIT, direction={"enum": list(DIRECTION_VALUES)},
+            rank=_INT,
             kind={"enum": ["band", "wall"]}, low_usd=_USD, high_usd=_USD, **_amounts(),
             share_of_at_risk_bps=_INT, distance_low_bps=_INT, distance_high_bps=_INT,
             top_accounts=_array(_STR), low_8dec=_RAW, high_8dec=_RAW,
             collateral_usd_8dec=_RAW, debt_usd_8dec=_RAW, seizable_usd_8dec=_RAW, **breakdown),
         "Bin": _object(
-            **header, axis=_STR, direction={"enum": list(DIRECTION_VALUES)}, bin_index=_INT,
+            **header, axis=_STR, axis_unit=_AXIS_UNIT, direction={"enum": list(DIRECTION_VALUES)},
+            bin_index=_INT,
             low_usd=_USD, high_usd=_USD, **_amounts(), cumulative_collateral_usd=_USD,
             low_8dec=_RAW, high_8dec=_RAW, collateral_usd_8dec=_RAW, debt_usd_8dec=_RAW,
             seizable_usd_8dec=_RAW, cumulative_collateral_usd_8dec=_RAW, **breakdown),
         "Position": _object(
             **header, market=_STR, protocol=_STR, submarket=_STR, account=_STR, axis=_STR,
+            axis_unit=_AXIS_UNIT,
             status={"enum": list(STATUS_VALUES)},
             direction={"enum": [*DIRECTION_VALUES, None]},
             liquidation_price_usd=_USD, liquidation_price_native={"type": ["string", "null"]},

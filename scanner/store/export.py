@@ -5,6 +5,9 @@ shares (the CLI's `--json` prints the same dicts). Amounts appear twice: a reada
 decimal string (`liquidation_price_usd` "1781.09234567", from the 8-decimal integer, no float
 on the way) and the raw integer (`liquidation_price_8dec`). A position also carries its level
 in its protocol oracle's own terms (`liquidation_price_native` + `_unit`, raw in `_raw`).
+On a ratio axis (README "Ratio axes") the axis prices -- `liquidation_price_*`,
+`axis_price_now_*`, `low_*`, `high_*` -- count `axis_unit` (the quote asset, e.g. WETH) with
+8 decimals, not USD; every amount stays USD.
 Bins and bands are sums over the snapshot's markets; `by_market` / `by_protocol` break them
 down (JSON text in CSV and Parquet).
 
@@ -57,8 +60,13 @@ def _header(snapshot: SnapshotRecord) -> Record:
     return {"chain": snapshot.chain, "block": snapshot.block}
 
 
-def position_records(snapshot: SnapshotRecord, positions: Iterable[PositionResult]
-                     ) -> list[Record]:
+def _unit(units: Mapping[str, str] | None, axis: str) -> str:
+    return (units or {}).get(axis, "USD")
+
+
+def position_records(snapshot: SnapshotRecord, positions: Iterable[PositionResult],
+                     units: Mapping[str, str] | None = None) -> list[Record]:
+    """`units`: axis name -> its unit (config AxisConfig.unit); USD when absent."""
     return [
         {"market": p.market_key}
         | _header(snapshot)
@@ -67,6 +75,7 @@ def position_records(snapshot: SnapshotRecord, positions: Iterable[PositionResul
             "submarket": p.submarket,
             "account": p.account,
             "axis": p.axis,
+            "axis_unit": _unit(units, p.axis),
             "status": str(p.status),
             "direction": None if p.direction is None else str(p.direction),
             "liquidation_price_usd": _usd(p.liquidation_price_8dec),
@@ -118,7 +127,8 @@ def breakdown(shares: Sequence[Share]) -> Record:
 _AMOUNTS = ("collateral_usd", "debt_usd", "seizable_usd")
 
 
-def bin_records(snapshot: SnapshotRecord, bins: Iterable[HistogramBin]) -> list[Record]:
+def bin_records(snapshot: SnapshotRecord, bins: Iterable[HistogramBin],
+                units: Mapping[str, str] | None = None) -> list[Record]:
     records = []
     for b in bins:
         raw = {
@@ -127,7 +137,8 @@ def bin_records(snapshot: SnapshotRecord, bins: Iterable[HistogramBin]) -> list[
         }
         records.append(
             _header(snapshot)
-            | {"axis": b.axis, "direction": str(b.direction), "bin_index": b.bin_index}
+            | {"axis": b.axis, "axis_unit": _unit(units, b.axis), "direction": str(b.direction),
+               "bin_index": b.bin_index}
             | {"low_usd": _usd(b.low_8dec), "high_usd": _usd(b.high_8dec), "positions": b.positions}
             | {name.removesuffix("_8dec"): _usd(value) for name, value in raw.items()}
             | {"low_8dec": b.low_8dec, "high_8dec": b.high_8dec}
@@ -137,13 +148,15 @@ def bin_records(snapshot: SnapshotRecord, bins: Iterable[HistogramBin]) -> list[
     return records
 
 
-def band_records(snapshot: SnapshotRecord, bands: Iterable[Band]) -> list[Record]:
+def band_records(snapshot: SnapshotRecord, bands: Iterable[Band],
+                 units: Mapping[str, str] | None = None) -> list[Record]:
     records = []
     for b in bands:
         raw = {f"{name}_8dec": getattr(b, f"{name}_8dec") for name in _AMOUNTS}
         records.append(
             _header(snapshot)
-            | {"axis": b.axis, "direction": str(b.direction), "rank": b.rank, "kind": b.kind}
+            | {"axis": b.axis, "axis_unit": _unit(units, b.axis), "direction": str(b.direction),
+               "rank": b.rank, "kind": b.kind}
             | {"low_usd": _usd(b.low_8dec), "high_usd": _usd(b.high_8dec), "positions": b.positions}
             | {name.removesuffix("_8dec"): _usd(value) for name, value in raw.items()}
             | {

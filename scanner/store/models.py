@@ -265,11 +265,14 @@ class DiscoveryCursor(Base):
 
 
 class DiscoveredAccount(Base):
-    """Every account ever seen on a market, with the first block it appeared in."""
+    """Every account ever seen on a market, with the first block it appeared in, per submarket
+    where the protocol discovers per submarket (a Morpho market id; "" elsewhere, and for
+    Morpho rows written before migration 0011: read in every chosen market)."""
 
     __tablename__ = "discovered_accounts"
 
     market_key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    submarket: Mapped[str] = mapped_column(String(128), primary_key=True, server_default="")
     account: Mapped[str] = mapped_column(String(42), primary_key=True)
     first_seen_block: Mapped[int] = mapped_column(BigInteger)
 

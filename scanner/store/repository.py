@@ -81,7 +81,8 @@ class MarketScan:
 
     record: ScanRecord
     positions: Sequence[PositionResult]
-    discovered: Mapping[str, int] = field(default_factory=dict)
+    # account -> first block, or (submarket, account) -> first block (see DiscoveredAccount)
+    discovered: Mapping[Any, int] = field(default_factory=dict)
     cursor_block: int | None = None  # advance the market's discovery cursor to this block
     identity: MarketIdentity | None = None  # store as the market's identity (None: leave it)
     block_hash: str | None = None  # hash of the scan's block (and of cursor_block, if equal)
@@ -282,13 +283,15 @@ class Repository:
             conn.execute(insert(table), values)
 
     def _add_accounts(
-        self, conn: Connection, market_key: str, discovered: Mapping[str, int]
+        self, conn: Connection, market_key: str, discovered: Mapping[Any, int]
     ) -> None:
-        known = self._known_accounts(conn, market_key)
+        """`discovered`: account -> block, or (submarket, account) -> block."""
+        known = self._known_borrowers(conn, market_key)
         new = [
-            {"market_key": market_key, "account": account, "first_seen_block": block}
-            for account, block in discovered.items()
-            if account not in known
+            {"market_key": market_key, "submarket": submarket, "account": account,
+             "first_seen_block": block}
+            for (submarket, account), block in _borrowers(discovered).items()
+            if (submarket, account) not in known
         ]
         self._insert_many(conn, ACCOUNTS, new)
 
@@ -516,13 +519,30 @@ class Repository:
 
     @staticmethod
     def _known_accounts(conn: Connection, market_key: str) -> dict[str, int]:
-        query = select(ACCOUNTS.c.account, ACCOUNTS.c.first_seen_block).where(
-            ACCOUNTS.c.market_key == market_key
-        )
-        return {account: block for account, block in conn.execute(query)}
+        found: dict[str, int] = {}
+        for (_submarket, account), block in Repository._known_borrowers(conn, market_key).items():
+            found[account] = min(block, found.get(account, block))
+        return found
+
+    def known_borrowers(self, market_key: str) -> dict[tuple[str, str], int]:
+        """(submarket, account) -> first block seen; submarket "" means every submarket."""
+        with self.engine.connect() as conn:
+            return self._known_borrowers(conn, market_key)
+
+    @staticmethod
+    def _known_borrowers(conn: Connection, market_key: str) -> dict[tuple[str, str], int]:
+        query = select(ACCOUNTS.c.submarket, ACCOUNTS.c.account,
+                       ACCOUNTS.c.first_seen_block).where(ACCOUNTS.c.market_key == market_key)
+        return {(submarket, account): block for submarket, account, block in conn.execute(query)}
 
     def _where(self) -> str:
         return safe_url(self.engine.url.render_as_string(hide_password=False))
+
+
+def _borrowers(discovered: Mapping[Any, int]) -> dict[tuple[str, str], int]:
+    """Keys as (submarket, account): a bare account is ("", account)."""
+    return {(key if isinstance(key, tuple) else ("", key)): block
+            for key, block in discovered.items()}
 
 
 def stored_scan_count(engine: Engine) -> int:

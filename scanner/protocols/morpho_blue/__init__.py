@@ -12,6 +12,6 @@ from scanner.protocols.base import ProtocolSpec
 from scanner.protocols.morpho_blue.adapter import MorphoBlueAdapter
 
 SPEC = ProtocolSpec(adapter=MorphoBlueAdapter, address_keys=("morpho", "usd_price_oracle"),
-                    list_keys=("market_ids",))
+                    list_keys=("market_ids",), per_submarket_discovery=True)
 
 __all__ = ["SPEC", "MorphoBlueAdapter"]

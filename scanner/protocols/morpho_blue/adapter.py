@@ -6,8 +6,11 @@ Keys: `morpho` (the Morpho Blue contract), `usd_price_oracle` (an AaveOracle-lik
 of the chosen markets: USD values and axis membership come from it, liquidation prices from
 each market's own oracle), optional `market_ids`.
 
-Accounts are discovered per configured entry, not per market, so every account is read in
-every chosen market (`position()` is cheap in aggregate3); on mainnet choose `market_ids`.
+Borrowers are discovered per (market id, account) -- `discover_borrowers`, stored with the
+market id as the submarket -- and each is read in its own market only, so a mainnet entry
+costs one `position()` per real position, not accounts x markets. A borrower stored without a
+submarket (before migration 0011), or passed to `read` as a bare account, is read in every
+chosen market.
 """
 
 from __future__ import annotations
@@ -125,13 +128,28 @@ class MorphoBlueAdapter:
             first_seen.setdefault(account, block)
         return first_seen
 
+    async def discover_borrowers(
+        self, resolved: MorphoResolved, from_block: int, to_block: int,
+        on_progress: ProgressCallback | None = None,
+    ) -> dict[tuple[MarketId, Address], int]:
+        """(market id, account) of every Borrow / SupplyCollateral -> first block seen."""
+        return await discover_positions(self.rpc, self.chain, resolved.morpho,
+                                        resolved.market_ids, from_block, to_block, on_progress)
+
     async def read(self, resolved: MorphoResolved, accounts: Sequence[Address], block: int
                    ) -> MarketRead:
+        """Every account in every chosen market."""
+        return await self.read_borrowers(resolved, [("", a) for a in accounts], block)
+
+    async def read_borrowers(self, resolved: MorphoResolved,
+                             borrowers: Sequence[tuple[str, Address]], block: int) -> MarketRead:
+        """Each (market id, account) in its market when that market is chosen; a bare
+        ("", account) in every chosen market."""
         markets = await read_markets(self.rpc, self.chain, resolved.morpho,
                                      resolved.market_ids, block)
         timestamp = int((await self.rpc.get_block(block))["timestamp"])
         tokens = await self._tokens(resolved, markets, block)
-        keys = [(m.market_id, a) for m in markets for a in sorted(accounts)]
+        keys = _position_keys([m.market_id for m in markets], borrowers)
         found = await read_positions(self.rpc, self.chain, resolved.morpho, keys, block)
         by_id = {m.market_id: m for m in markets}
         accrued = {m.market_id: accrue_interest(m.stored, m.borrow_rate_wad, timestamp,
@@ -180,6 +198,19 @@ class MorphoBlueAdapter:
                     "it prices, or another usd_price_oracle")
             tokens[token] = Token(str(symbol), int(decimals), int(usd))
         return tokens
+
+
+def _position_keys(market_ids: Sequence[MarketId], borrowers: Sequence[tuple[str, Address]]
+                   ) -> list[tuple[MarketId, Address]]:
+    """The (market id, account) pairs to read, sorted, each once."""
+    chosen = set(market_ids)
+    keys: set[tuple[MarketId, Address]] = set()
+    for submarket, account in borrowers:
+        if not submarket:
+            keys.update((market_id, account) for market_id in market_ids)
+        elif submarket.lower() in chosen:
+            keys.add((submarket.lower(), account))
+    return sorted(keys)
 
 
 def morpho_domain_separator(chain_id: int, morpho: Address) -> bytes:
