@@ -136,13 +136,35 @@ def _at_risk(scanned: Scanned, axis: str) -> list[PositionResult]:
     return [r for r in scanned.results if r.axis == axis and r.status == PositionStatus.AT_RISK]
 
 
-def test_every_position_has_a_level_or_is_liquidatable(scanned: Scanned) -> None:
+def test_every_position_is_checked(scanned: Scanned) -> None:
+    """Each position has a level on some axis (checked below), or none on either: those are
+    checked to stay healthy across the whole range (test_not_sensitive_positions_stay_healthy)."""
     assert len(scanned.read.positions) >= 200
     assert scanned.read.mirror_mismatches == ()
-    covered = {r.account for r in scanned.results if r.status in (
-        PositionStatus.AT_RISK, PositionStatus.LIQUIDATABLE_NOW)}
-    assert covered == {p.account for p in scanned.read.positions}
+    by_account: dict[str, set[PositionStatus]] = {}
+    for r in scanned.results:
+        by_account.setdefault(r.account, set()).add(r.status)
+    assert set(by_account) == {p.account for p in scanned.read.positions}
+    for statuses in by_account.values():
+        assert statuses & {PositionStatus.AT_RISK, PositionStatus.LIQUIDATABLE_NOW} or (
+            statuses == {PositionStatus.NOT_SENSITIVE})
+    assert PositionStatus.UNVERIFIED not in {r.status for r in scanned.results}
     assert {r.direction for r in _at_risk(scanned, "ETH")} == {Direction.DOWN, Direction.UP}
+
+
+@pytest.mark.parametrize("axis", ["ETH", "BTC"])
+def test_not_sensitive_positions_stay_healthy(devnet: Devnet, scanned: Scanned,
+                                              axis: str) -> None:
+    """At 1/100 and 100x the axis price (the solver's range) the pool still says healthy."""
+    answers = _feed_answers(devnet, scanned, axis)
+    reference = scanned.axes[axis].reference_price_8dec
+    hedged = [r for r in scanned.results
+              if r.axis == axis and r.status == PositionStatus.NOT_SENSITIVE]
+    assert hedged
+    checks = [(r.account, _overrides(answers, devnet, reference, x))
+              for r in hedged for x in (reference // 100, reference * 100)]
+    hfs = _health_factors(DevnetRpc(devnet.rpc_url), deployment(devnet), scanned.block, checks)
+    assert all(hf >= WAD for hf in hfs)
 
 
 @pytest.mark.parametrize("axis", ["ETH", "BTC"])
