@@ -70,7 +70,7 @@ def test_stable_debt_uses_the_users_own_rate_and_timestamp() -> None:
 
 def _leg(asset: str, unit: int, collateral_raw: int, debt_raw: int, lt_bps: int,
          bonus_bps: int = 10_500) -> Leg:
-    return Leg(asset, unit, collateral_raw, debt_raw, 0, lt_bps, bonus_bps)
+    return Leg(asset, unit, collateral_raw, debt_raw, lt_bps, bonus_bps)
 
 
 def test_health_factor_is_generic_logic_rounding() -> None:

@@ -19,6 +19,7 @@ from eth_utils.address import is_checksum_address
 from scanner.chain.abi import encode_call, signature
 from scanner.config import load_config
 from scanner.devnet.toolchain import project_root
+from scanner.errors import ConfigError
 from scanner.protocols.aave_v2 import discover, read
 from scripts.extract_abis import ABIS, render
 
@@ -83,3 +84,54 @@ def test_topics_and_selectors_are_the_real_ones() -> None:
             args = [["0x" + "00" * 20] if "[]" in i["type"] else
                     "0x" + "00" * 20 for i in entry["inputs"]]
             assert encode_call(abi, name, args)[:4] == function_signature_to_4byte_selector(wanted)
+
+
+V2_MARKET = """
+[database]
+url = "sqlite:///x.db"
+
+[chains.ethereum]
+rpc_url = "http://127.0.0.1:1"
+chain_id = 1
+
+[[markets]]
+key = "aave-v2-ethereum"
+chain = "ethereum"
+protocol = "aave-v2"
+lending_pool_addresses_provider = "0xB53C1a33016B2DC2fF3653530bfF1848a515c8c5"
+start_block = 11362579
+
+[axes.ETH]
+members = ["WETH"]
+reference = "WETH"
+"""
+
+
+def test_eth_usd_feed_is_required(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(V2_MARKET)
+    with pytest.raises(ConfigError, match=r"markets\[0\]\.eth_usd_feed"):
+        load_config(path, ENV)
+    feed = '"0x5f4ec3df9cbd43714fe2740f5e3616155c5b8419"'  # lowercase: checksummed on load
+    path.write_text(V2_MARKET.replace("start_block =", f"eth_usd_feed = {feed}\nstart_block ="))
+    (market,) = load_config(path, ENV).markets
+    assert market.address("eth_usd_feed") == "0x5f4eC3Df9cbd43714FE2740f5E3616155c5b8419"
+
+
+def test_reserve_configuration_bitmap() -> None:
+    """ReserveConfiguration.sol: LTV 0-15, LT 16-31, bonus 32-47, decimals 48-55, active 56,
+    frozen 57, borrowing 58, stable 59."""
+    config = 8_000 | 8_250 << 16 | 10_500 << 32 | 6 << 48 | 1 << 56 | 1 << 58 | 1 << 59
+    zero = "0x" + "00" * 20
+    data = ((config,), 2 * 10**27, 3 * 10**27, 4, 5, 6, 1_700_000_000,
+            "0x" + "aa" * 20, "0x" + "bb" * 20, "0x" + "cc" * 20, zero, 7)
+    r = read.reserve_from(zero, data, "USDC", 123)
+    assert (r.ltv_bps, r.lt_bps, r.bonus_bps, r.decimals, r.reserve_id) == (
+        8_000, 8_250, 10_500, 6, 7)
+    assert (r.active, r.frozen, r.borrowing_enabled, r.stable_borrowing_enabled) == (
+        True, False, True, True)
+    assert (r.liquidity_index_ray, r.variable_borrow_index_ray, r.liquidity_rate_ray,
+            r.variable_borrow_rate_ray, r.last_update_timestamp) == (
+        2 * 10**27, 3 * 10**27, 4, 5, 1_700_000_000)
+    assert (r.a_token.lower(), r.stable_debt_token.lower(), r.variable_debt_token.lower()) == (
+        "0x" + "aa" * 20, "0x" + "bb" * 20, "0x" + "cc" * 20)

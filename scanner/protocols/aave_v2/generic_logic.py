@@ -48,7 +48,6 @@ class Leg:
     unit: int  # 10**decimals
     collateral_raw: int  # 0 when it does not count as collateral (not enabled, or LT 0)
     debt_raw: int  # stable + variable, accrued to the block
-    stable_debt_raw: int
     lt_bps: int
     bonus_bps: int
 

@@ -158,7 +158,6 @@ def account_legs(account: V2Account, market: V2MarketState) -> tuple[Leg, ...]:
             asset=reserve.asset, unit=10**reserve.decimals,
             collateral_raw=user_reserve.supplied_raw if counts else 0,
             debt_raw=user_reserve.debt_raw if user_reserve.borrowing else 0,
-            stable_debt_raw=user_reserve.stable_debt_raw if user_reserve.borrowing else 0,
             lt_bps=reserve.lt_bps, bonus_bps=reserve.bonus_bps,
         ))
     return tuple(sorted(legs, key=lambda leg: market.reserves[leg.asset].reserve_id))
