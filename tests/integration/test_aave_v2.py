@@ -4,16 +4,22 @@ tokens do, stable loans with their own rates, a deposit enabled as collateral wi
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
 
 import pytest
 
-from scanner.devnet.network import Devnet
+from scanner.cli import main
+from scanner.devnet.network import AAVE2_MARKET_KEY, Devnet, write_config
 from scanner.devnet.prices import get_price_usd_8dec, set_prices
 from scanner.devnet.rpc import DevnetRpc
 from scanner.domain import MarketRead
 from scanner.protocols.aave_v2.rule import V2Position, account_legs, account_totals
-from tests.integration.aave_v2_env import v2_env
+from scanner.store import db
+from scanner.store.repository import stored_scan_count
+from tests.integration.aave_v2_env import deployment, v2_env
 from tests.integration.adapter_contract import AdapterContract, AdapterEnv, read_all, run
 
 pytestmark = pytest.mark.integration
@@ -89,3 +95,37 @@ class TestAaveV2Adapter(AdapterContract):
             totals = account_totals(state.account, state.market)
             assert totals.collateral_eth_wei == state.account.reported_collateral_eth_wei
         assert holders >= 5
+
+
+@pytest.mark.parametrize(("key", "other"), [
+    ("lending_pool_addresses_provider", "token"),  # an ERC-20: getLendingPool() reverts
+    ("lending_pool_addresses_provider", "pool"),  # the LendingPool itself
+    ("eth_usd_feed", "token"),  # no latestAnswer()
+])
+def test_another_contract_is_refused_naming_its_key(
+    devnet: Devnet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, key: str, other: str
+) -> None:
+    """One line, exit 78, the key and the address named, nothing stored."""
+    monkeypatch.setenv("LIQSCAN_NO_PROGRESS", "1")
+    v2 = deployment(devnet)
+    wrong = devnet.aave.tokens["WETH"] if other == "token" else v2.pool
+    real = v2.provider if key == "lending_pool_addresses_provider" else v2.eth_usd_feed
+    path, url = tmp_path / "config.toml", f"sqlite:///{tmp_path / 'liqscan.db'}"
+    write_config(devnet, path, database_url=url)
+    db.upgrade(url)
+    text = path.read_text()
+    line = f'{key} = "{real}"'
+    assert text.count(line) == 1
+    path.write_text(text.replace(line, f'{key} = "{wrong}"'))
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = main(["--config", str(path), "scan", "--market", AAVE2_MARKET_KEY])
+    lines = err.getvalue().strip().splitlines()
+    assert code == 78 and len(lines) == 1, err.getvalue()
+    assert f".{key} {wrong} (market '{AAVE2_MARKET_KEY}') is a contract but not a aave-v2" in (
+        lines[0]), lines[0]
+    engine = db.make_engine(url)
+    try:
+        assert stored_scan_count(engine) == 0
+    finally:
+        engine.dispose()

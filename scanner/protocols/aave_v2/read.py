@@ -30,6 +30,7 @@ from scanner.protocols.aave_v2.state import (
     V2StableDebt,
     V2UserReserve,
 )
+from scanner.protocols.base import NotTheProtocolError
 
 LENDING_POOL = load_abi("aave-v2", "LendingPool")
 PROVIDER = load_abi("aave-v2", "LendingPoolAddressesProvider")
@@ -77,13 +78,23 @@ class AaveV2Adapter:
     # --- 1. addresses --------------------------------------------------------------------
 
     async def resolve(self, block: int) -> V2Addresses:
+        """Pool and oracle from the provider at `block`. A provider or feed address holding
+        some other contract is refused naming its key (NotTheProtocolError)."""
         where = f"markets.{self.market.key}"
         provider = self.market.address("lending_pool_addresses_provider")
         feed = self.market.address("eth_usd_feed")
         await self.rpc.require_code({f"{where}.lending_pool_addresses_provider": provider,
                                      f"{where}.eth_usd_feed": feed}, block)
-        (pool,) = await self._read(provider, PROVIDER, "getLendingPool", [], block)
-        (oracle,) = await self._read(provider, PROVIDER, "getPriceOracle", [], block)
+        try:
+            (pool,) = await self._read(provider, PROVIDER, "getLendingPool", [], block)
+            (oracle,) = await self._read(provider, PROVIDER, "getPriceOracle", [], block)
+        except InconsistentDataError as exc:
+            raise NotTheProtocolError("lending_pool_addresses_provider",
+                                      "getLendingPool() failed") from exc
+        try:
+            await self._read(feed, AGGREGATOR, "latestAnswer", [], block)
+        except InconsistentDataError as exc:
+            raise NotTheProtocolError("eth_usd_feed", "latestAnswer() failed") from exc
         addresses = V2Addresses(provider, to_checksum_address(pool),
                                 to_checksum_address(oracle), feed)
         await self.rpc.require_code({"LendingPool (from the provider)": addresses.pool,
