@@ -83,6 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--aave-positions", type=int, default=2000)
     demo.add_argument("--aave36-positions", type=int, default=400, metavar="N",
                       help="borrowers of the Aave v3.6 market")
+    demo.add_argument("--aave2-positions", type=int, default=240, metavar="N",
+                      help="borrowers of the Aave v2 market")
     demo.add_argument("--compound-positions", type=int, default=220, metavar="C",
                       help="borrowers of each of the two Comets")
     demo.add_argument("--seed", type=int, default=1)

@@ -90,7 +90,7 @@ def test_presets_are_used_when_there_is_no_config(
     config = load_config(None, ENV)
     assert config.source == Path("presets")
     assert set(preset_names()) == {"aave-v3-ethereum", "spark-ethereum", "compound-v3-ethereum",
-                                   "morpho-blue-ethereum"}
+                                   "morpho-blue-ethereum", "aave-v2-ethereum"}
     assert {"aave-v3-ethereum", "spark-ethereum"} <= {m.key for m in config.markets}
     assert config.market("aave-v3-ethereum").start_block == 16291127
     assert config.market("spark-ethereum").start_block == 16776401
@@ -188,9 +188,9 @@ BAD_ADDRESS = "0x2f39d218133AFaB8F2B819B1066c7E434Ad94E9e"
         ),
         pytest.param(
             'protocol = "aave-v3"',
-            'protocol = "aave-v2"',
-            "markets[0].protocol 'aave-v2' is not supported: use one of aave-v3, compound-v3, "
-            "morpho-blue, "
+            'protocol = "aave-v1"',
+            "markets[0].protocol 'aave-v1' is not supported: use one of aave-v2, aave-v3, "
+            "compound-v3, morpho-blue, "
             "spark",
             id="protocol",
         ),
