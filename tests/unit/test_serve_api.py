@@ -204,6 +204,7 @@ async def test_history_moves_oldest_first(repo: Repository) -> None:
     pytest.param("/api/positions", {"min_price": "3", "max_price": "2"}, "above", id="min>max"),
     pytest.param("/api/positions", {"status": "dead"}, "not one of", id="status"),
     pytest.param("/api/positions", {"cursor": "3", "offset": "4"}, "not both", id="paging"),
+    pytest.param("/api/positions", {"offset": "10001"}, "page on with cursor", id="deep"),
     pytest.param("/api/positions", {"axis": "ETH' OR '1'='1"}, "is not a name", id="quote"),
     pytest.param("/api/history", {}, "axis is required", id="history-axis"),
     pytest.param("/api/bands", {"direction": "sideways"}, "not one of", id="direction"),
