@@ -69,11 +69,17 @@ class Api:
         if chosen is not None:
             return chosen
         chain = query.name("chain")
-        latest = self.repo.latest_snapshot_id(chain)
+        latest = self._latest(chain)
         if latest is None:
             where = f" of chain {chain}" if chain else ""
             raise NoSnapshotError(f"no complete snapshot{where} in the database yet")
         return latest
+
+    def _latest(self, chain: str | None) -> int | None:
+        if chain is None and len(chains := self.repo.chains()) > 1:
+            raise BadQuery(f"the database holds snapshots of several chains "
+                           f"({', '.join(chains)}): add chain=NAME")
+        return self.repo.latest_snapshot_id(chain)
 
     # --- routes ------------------------------------------------------------------------------
 
@@ -86,7 +92,7 @@ class Api:
         def read() -> Json:
             ids = self.reads.snapshot_ids(chain, limit or 20, after)
             stored = [self.repo.get_snapshot(i) for i in ids]
-            latest = self.repo.latest_snapshot_id(chain)
+            latest = self._latest(chain)
             return {"latest_id": latest, "snapshots": [snapshot_json(s) for s in stored]}
 
         return json_response(await self._run(read))

@@ -327,3 +327,20 @@ async def test_openapi_describes_every_route_and_answer(repo: Repository) -> Non
         assert set(body) - {"message"} == set(schemas["Health"]["required"])
         _, body = await get("/api/openapi.json")
         assert body == json.loads(json.dumps(document))
+
+
+async def test_several_chains_need_chain(repo: Repository) -> None:
+    _store(repo, 100)
+    other = make_sample_scan(block=7, market_key="base-aave-v3")
+    base_id = repo.save_scan(dataclasses.replace(other.record, chain="base", chain_id=8453),
+                             other.positions, other.bins, other.bands, other.discovered, 7)
+    async with served(repo) as get:
+        status, body = await get("/api/bands")
+        assert status == 400 and body["error"].endswith("add chain=NAME")
+        assert "base, devnet" in body["error"]
+        status, body = await get("/api/bands", chain="base")
+        assert status == 200 and body["snapshot"]["id"] == base_id
+        _, body = await get("/api/snapshots", chain="base")
+        assert body["latest_id"] == base_id and len(body["snapshots"]) == 1
+        status, body = await get("/healthz")
+        assert {c["chain"] for c in body["chains"]} == {"base", "devnet"}
