@@ -228,6 +228,8 @@ async def test_refusals(repo: Repository) -> None:
         assert status == 414 and "query string" in body["error"]
         status, body = await get("/api/positions", snapshot="999")
         assert status == 404 and "no snapshot with id 999" in body["error"]
+        status, body = await get("/api/bands?axis=ETH&axis=BTC")
+        assert status == 400 and "axis given more than once" in body["error"]
         status, body = await get("/nothing-here")
         assert status == 404 and body["error"]
         status, body = await get("/api/bands", limit="1", axis="ETH", direction="up",
