@@ -16,6 +16,7 @@ from aiohttp.test_utils import TestServer
 from prometheus_client.parser import text_string_to_metric_families
 
 from scanner.domain import Direction, PositionResult, PositionStatus, Share, SnapshotRecord
+from scanner.redact import MASK, register_url
 from scanner.serve.app import build_app
 from scanner.serve.openapi import openapi_document
 from scanner.serve.status import HeadStatus
@@ -346,3 +347,18 @@ async def test_several_chains_need_chain(repo: Repository) -> None:
         assert body["latest_id"] == base_id and len(body["snapshots"]) == 1
         status, body = await get("/healthz")
         assert {c["chain"] for c in body["chains"]} == {"base", "devnet"}
+
+
+async def test_no_secret_leaves_the_app(repo: Repository) -> None:
+    """Defence in depth: a key the daemon let slip into its metrics, or one a client echoes
+    back in a parameter, is masked in the answer (scanner/redact.py)."""
+    _store(repo, 100)
+    key, query_key = "pathKeyOfTheNode4242", "queryKeyOfTheNode77"
+    url = f"https://node.example/v3/{key}?apikey={query_key}"
+    register_url(url)
+    live_text = f'liqscan_rpc_endpoint_up{{url="{url}"}} 1.0\n'
+    async with served(repo, live=Live(HeadStatus(None, None, None), live_text)) as get:
+        _, metrics = await get("/metrics")
+        status, body = await get("/api/positions", limit=key)
+    assert key not in metrics and query_key not in metrics and MASK in metrics
+    assert status == 400 and key not in body["error"] and MASK in body["error"]
