@@ -136,6 +136,10 @@ class Config:
         available = ", ".join(m.key for m in self.markets) or "none"
         raise ConfigError(f"{self.source.name}: no market {key!r}; available: {available}")
 
+    def axis_units(self) -> dict[str, str]:
+        """Axis name -> what its prices count (USD, or a ratio axis's quote asset)."""
+        return {name: axis.unit for name, axis in self.axes.items()}
+
     def chain_of(self, market: MarketConfig) -> ChainConfig:
         return self.chains[market.chain]
 
