@@ -50,3 +50,4 @@ class ProtocolSpec:
     list_keys: tuple[str, ...] = ()  # optional [[markets]] keys holding lists of 0x-hex strings
     flag_keys: tuple[str, ...] = ()  # optional [[markets]] keys holding true/false (default false)
     optional_address_keys: tuple[str, ...] = ()  # optional [[markets]] keys holding an address
+    text_list_keys: tuple[str, ...] = ()  # optional [[markets]] keys holding lists of names
