@@ -1,29 +1,31 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 pragma solidity 0.8.19;
 
-interface IDevnetMakerAggregator {
-    function latestAnswer() external view returns (int256);
-}
-
 interface IDevnetMakerValue {
     function peek() external view returns (bytes32, bool);
 }
 
 /// @title DevnetMakerMedian
 /// @notice Written by liqscan for its local devnet (not Maker's code): the OSM's source, standing
-/// in for Maker's Median. `peek()` answers the devnet's Chainlink-style 8-decimal aggregator as a
-/// wad (x 1e10), `has` = answer > 0, so the Maker prices follow the devnet's other markets.
+/// in for Maker's Median (a DSValue-style `peek()` of a wad price and `has`). The deployer sets
+/// the value with `poke(wad)`; Maker's prices are their own on the devnet, so moving them never
+/// touches the other markets' feeds.
 contract DevnetMakerMedian {
-    IDevnetMakerAggregator public immutable aggregator;
+    mapping(address => uint256) public wards;
+    uint256 public val;
 
-    constructor(address aggregator_) {
-        aggregator = IDevnetMakerAggregator(aggregator_);
+    constructor(uint256 val_) {
+        wards[msg.sender] = 1;
+        val = val_;
+    }
+
+    function poke(uint256 val_) external {
+        require(wards[msg.sender] == 1, "Median/not-authorized");
+        val = val_;
     }
 
     function peek() external view returns (bytes32, bool) {
-        int256 answer = aggregator.latestAnswer();
-        if (answer <= 0) return (bytes32(0), false);
-        return (bytes32(uint256(answer) * 10 ** 10), true);
+        return (bytes32(val), val > 0);
     }
 }
 
