@@ -68,7 +68,7 @@ def _sources_digest() -> str:
 
 
 def cache_key(seed: int, n_aave: int, n_morpho: int, clusters: Sequence[str],
-              n_aave36: int = 0, n_compound_per_comet: int = 0) -> str:
+              n_aave36: int = 0, n_compound_per_comet: int = 0, n_maker_per_ilk: int = 0) -> str:
     material: dict[str, object] = {
         "format": CACHE_FORMAT,
         "npm": _npm_versions(),
@@ -82,6 +82,8 @@ def cache_key(seed: int, n_aave: int, n_morpho: int, clusters: Sequence[str],
         material["n_aave36"] = n_aave36
     if n_compound_per_comet:  # likewise for devnets without Comets
         material["n_compound_per_comet"] = n_compound_per_comet
+    if n_maker_per_ilk:  # likewise for devnets without Maker
+        material["n_maker_per_ilk"] = n_maker_per_ilk
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()[:24]
 
 

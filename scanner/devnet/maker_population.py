@@ -54,7 +54,7 @@ def generate_maker_population(seed: int, n_per_ilk: int) -> list[MakerUrnPlan]:
     rng = random.Random(seed + _PLAN_SEED_OFFSET)
     buckets = list(RATIO_BUCKETS)
     weights = [RATIO_BUCKETS[b][0] for b in buckets]
-    plans = []
+    plans: list[MakerUrnPlan] = []
     for ilk in ILK_SYMBOLS:
         for i in range(n_per_ilk):
             index = len(plans)

@@ -26,6 +26,8 @@ from scanner.devnet.anvil import CHAIN_ID, Anvil
 from scanner.devnet.cache import CacheEntry, cache_entry, cache_key
 from scanner.devnet.compound import CompoundDeployment, deploy_compound
 from scanner.devnet.compound_population import CometPositionPlan, generate_compound_population
+from scanner.devnet.maker import MakerDeployment, deploy_and_seed_maker
+from scanner.devnet.maker_population import MakerUrnPlan, generate_maker_population
 from scanner.devnet.morpho import (
     MorphoDeployment,
     MorphoPositionPlan,
@@ -46,6 +48,7 @@ AAVE_MARKET_KEY = "aave-v3-devnet"
 AAVE36_MARKET_KEY = "aave-v36-devnet"
 MORPHO_MARKET_KEY = "morpho-blue-devnet"
 COMPOUND_MARKET_PREFIX = "compound-v3-"  # + the devnet Comet's key: compound-v3-usdc, -weth
+MAKER_MARKET_KEY = "maker-devnet"
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,8 @@ class Devnet:
     aave36_plans: tuple[AavePositionPlan, ...] = ()
     compound: CompoundDeployment | None = None  # deployed only when Comet positions were asked for
     compound_plans: tuple[CometPositionPlan, ...] = ()
+    maker: MakerDeployment | None = None  # deployed only when Maker urns were asked for
+    maker_plans: tuple[MakerUrnPlan, ...] = ()
 
     @property
     def port(self) -> int:
@@ -83,16 +88,21 @@ def _plans36(seed: int, aave36_positions: int) -> list[AavePositionPlan]:
 
 def build_devnet(node: Anvil | DevnetRpc, seed: int, aave_positions: int,
                  morpho_positions: int = 0, clusters: Sequence[ClusterSpec] = (),
-                 aave36_positions: int = 0, compound_positions: int = 0) -> Devnet:
+                 aave36_positions: int = 0, compound_positions: int = 0,
+                 maker_positions: int = 0) -> Devnet:
     """Deploy everything on a fresh node and open every planned position
-    (`compound_positions` per Comet)."""
+    (`compound_positions` per Comet, `maker_positions` per Maker ilk)."""
     rpc = node if isinstance(node, DevnetRpc) else DevnetRpc(node.url)
     aave_plans = _plans(seed, aave_positions, morpho_positions, clusters)
     aave36_plans = _plans36(seed, aave36_positions)
     compound_plans = generate_compound_population(seed, compound_positions)
+    maker_plans = generate_maker_population(seed, maker_positions)
     # 1. infrastructure and markets (v3.6 lists the v3.0 tokens and reads the same feeds)
     install_multicall(rpc)
     aave = deploy_aave(rpc)
+    # Maker first: its seeding moves the clock 35 days (stale rates), before any other
+    # market has a borrower whose interest that would change
+    maker = deploy_and_seed_maker(rpc, aave, maker_plans) if maker_positions else None
     aave36 = deploy_aave36(rpc, aave) if aave36_positions else None
     morpho = None
     if morpho_positions:
@@ -113,7 +123,8 @@ def build_devnet(node: Anvil | DevnetRpc, seed: int, aave_positions: int,
     return Devnet(rpc.url, seed, aave, tuple(aave_plans), tuple(clusters), morpho,
                   tuple(morpho_plans), rpc.block_number(), from_cache=False, aave36=aave36,
                   aave36_plans=tuple(aave36_plans), compound=compound,
-                  compound_plans=tuple(compound_plans))
+                  compound_plans=tuple(compound_plans), maker=maker,
+                  maker_plans=tuple(maker_plans))
 
 
 def _meta(devnet: Devnet, rpc: DevnetRpc) -> dict[str, Any]:
@@ -131,7 +142,14 @@ def _meta(devnet: Devnet, rpc: DevnetRpc) -> dict[str, Any]:
         "clusters": [c.key() for c in devnet.clusters],
         "compound": devnet.compound.to_dict() if devnet.compound else None,
         "compound_positions_per_comet": _per_comet(devnet),
+        "maker": devnet.maker.to_dict() if devnet.maker else None,
+        "maker_positions_per_ilk": _per_ilk(devnet),
     }
+
+
+def _per_ilk(devnet: Devnet) -> int:
+    ilks = len(devnet.maker.ilks) if devnet.maker else 0
+    return len(devnet.maker_plans) // ilks if ilks else 0
 
 
 def _per_comet(devnet: Devnet) -> int:
@@ -141,10 +159,11 @@ def _per_comet(devnet: Devnet) -> int:
 
 def _entry(seed: int, aave_positions: int, morpho_positions: int,
            clusters: Sequence[ClusterSpec], aave36_positions: int,
-           compound_positions: int = 0) -> CacheEntry:
+           compound_positions: int = 0, maker_positions: int = 0) -> CacheEntry:
     return cache_entry(cache_key(seed, aave_positions, morpho_positions,
                                  [c.key() for c in clusters], aave36_positions,
-                                 n_compound_per_comet=compound_positions))
+                                 n_compound_per_comet=compound_positions,
+                                 n_maker_per_ilk=maker_positions))
 
 
 def save_to_cache(devnet: Devnet) -> CacheEntry:
@@ -152,7 +171,7 @@ def save_to_cache(devnet: Devnet) -> CacheEntry:
     rpc = DevnetRpc(devnet.rpc_url)
     n_background = sum(p.cluster is None for p in devnet.aave_plans)
     entry = _entry(devnet.seed, n_background, len(devnet.morpho_plans), devnet.clusters,
-                   len(devnet.aave36_plans), _per_comet(devnet))
+                   len(devnet.aave36_plans), _per_comet(devnet), _per_ilk(devnet))
     entry.write(str(rpc.call("anvil_dumpState")), _meta(devnet, rpc))
     return entry
 
@@ -174,31 +193,36 @@ def _load(node: Anvil, entry: CacheEntry, seed: int, aave_plans: list[AavePositi
     compound = CompoundDeployment.from_dict(meta["compound"]) if meta.get("compound") else None
     compound_plans = generate_compound_population(
         seed, meta["compound_positions_per_comet"]) if compound else []
+    maker = MakerDeployment.from_dict(meta["maker"]) if meta.get("maker") else None
+    maker_plans = generate_maker_population(
+        seed, meta["maker_positions_per_ilk"]) if maker else []
     return Devnet(node.url, seed, AaveDeployment.from_dict(meta["aave"]), tuple(aave_plans),
                   tuple(clusters), morpho, tuple(morpho_plans), meta["head_block"],
                   from_cache=True, aave36=aave36, aave36_plans=tuple(aave36_plans),
-                  compound=compound, compound_plans=tuple(compound_plans))
+                  compound=compound, compound_plans=tuple(compound_plans), maker=maker,
+                  maker_plans=tuple(maker_plans))
 
 
 @contextlib.contextmanager
 def seeded_devnet(seed: int = 7, aave_positions: int = 600, morpho_positions: int = 0,
                   clusters: Sequence[ClusterSpec] = (), port: int = 0,
                   use_cache: bool = True, aave36_positions: int = 0,
-                  compound_positions: int = 0) -> Iterator[Devnet]:
+                  compound_positions: int = 0, maker_positions: int = 0) -> Iterator[Devnet]:
     """Start anvil with the seeded devnet (from the cache when possible); stop it on exit.
     `compound_positions` is per Comet (the devnet has a USDC and a WETH Comet)."""
     aave_plans = _plans(seed, aave_positions, morpho_positions, clusters)
     aave36_plans = _plans36(seed, aave36_positions)
     generate_compound_population(seed, compound_positions)  # refuse bad sizes before starting
+    generate_maker_population(seed, maker_positions)
     entry = _entry(seed, aave_positions, morpho_positions, clusters, aave36_positions,
-                   compound_positions)
+                   compound_positions, maker_positions)
     if use_cache and entry.exists():
         with Anvil.start(port=port, state_file=entry.state_file) as node:
             yield _load(node, entry, seed, aave_plans, morpho_positions, clusters, aave36_plans)
         return
     with Anvil.start(port=port) as node:
         devnet = build_devnet(node, seed, aave_positions, morpho_positions, clusters,
-                              aave36_positions, compound_positions)
+                              aave36_positions, compound_positions, maker_positions)
         if use_cache:
             save_to_cache(devnet)
         yield devnet
@@ -247,6 +271,18 @@ comet = "{comet.comet}"
     return text
 
 
+def _maker_section(maker: MakerDeployment) -> str:
+    # everything through the ChainLog, as on mainnet
+    return f"""
+[[markets]]
+key = "{MAKER_MARKET_KEY}"
+chain = "devnet"
+protocol = "maker"
+chainlog = "{maker.chainlog}"
+start_block = {maker.deploy_block}
+"""
+
+
 def write_config(devnet: Devnet, path: Path, database_url: str = "sqlite:///liqscan.db") -> None:
     """A ready liqscan config.toml that scans this devnet's markets: Aave v3.0, and v3.6,
     Morpho and the Comets when the devnet has them."""
@@ -263,6 +299,8 @@ def write_config(devnet: Devnet, path: Path, database_url: str = "sqlite:///liqs
         markets += _morpho_section(devnet.morpho, devnet.aave)
     if devnet.compound is not None:
         markets += _comet_sections(devnet.compound)
+    if devnet.maker is not None:
+        markets += _maker_section(devnet.maker)
     text = f"""# liqscan config for the local devnet (seed {devnet.seed}), by `liqscan devnet up`.
 [database]
 url = "{database_url}"
