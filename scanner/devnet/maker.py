@@ -279,7 +279,9 @@ def seed_maker(rpc: DevnetRpc, maker: MakerDeployment, plans: Sequence[MakerUrnP
             half = p.route == "vat_fork_half"
             moves.append(Tx(p.owner, maker.vat, calldata(
                 "fork(bytes32,address,address,int256,int256)", b32(p.ilk), p.owner, p.other,
-                s.ink_wad // 2 if half else s.ink_wad, s.art_wad // 2 if half else s.art_wad)))
+                # half of the token units: an 8-decimal gem's ink stays a multiple of 1e10
+                s.amount_raw // 2 * (s.ink_wad // s.amount_raw) if half else s.ink_wad,
+                s.art_wad // 2 if half else s.art_wad)))
     rpc.send_many(moves)
     _age(rpc, maker)
     return MakerDeployment(**{**asdict(maker), "ilks": maker.ilks,

@@ -97,6 +97,16 @@ class MakerPosition:
         return self.urn.art_wad > 0
 
     @property
+    def owner(self) -> Address | None:
+        """The CdpManager's `owns(cdp)` when the urn is a vault's UrnHandler."""
+        return self.urn.owner
+
+    @property
+    def vault_id(self) -> int | None:
+        """The CdpManager's cdp id when the urn is a vault's UrnHandler."""
+        return self.urn.cdp
+
+    @property
     def liquidatable_next(self) -> bool | None:
         """Does the OSM's NEXT price (peep) make the urn unsafe, with the rate accrued to when
         that price can become current? None when the pip has no next price."""
