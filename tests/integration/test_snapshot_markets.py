@@ -12,7 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from scanner.devnet.network import AAVE36_MARKET_KEY, AAVE_MARKET_KEY, MORPHO_MARKET_KEY, Devnet
+from scanner.devnet.network import (
+    AAVE36_MARKET_KEY,
+    AAVE_MARKET_KEY,
+    MAKER_MARKET_KEY,
+    MORPHO_MARKET_KEY,
+    Devnet,
+)
 from scanner.domain import PositionResult
 from scanner.pipeline.scan import scan_market
 from tests.integration.scan_helpers import devnet_config, fresh_repo, scan
@@ -27,7 +33,7 @@ def _by_key(results: tuple[PositionResult, ...], market: str
 
 
 ALL_MARKETS = (AAVE_MARKET_KEY, AAVE36_MARKET_KEY, MORPHO_MARKET_KEY, "compound-v3-usdc",
-               "compound-v3-weth")
+               "compound-v3-weth", MAKER_MARKET_KEY)
 
 
 def test_every_market_at_one_block_is_one_snapshot(devnet: Devnet, tmp_path: Path) -> None:
@@ -66,6 +72,6 @@ def test_every_market_at_one_block_is_one_snapshot(devnet: Devnet, tmp_path: Pat
     binned_markets = {s.market_key for b in both.bins for s in b.shares}
     assert binned_markets == set(ALL_MARKETS)  # Morpho's and the Comets' are summed in
     assert {s.protocol for b in both.bins for s in b.shares} == {
-        "aave-v3", "morpho-blue", "compound-v3"}
+        "aave-v3", "morpho-blue", "compound-v3", "maker"}
     binned = sum(b.positions for b in both.bins)
     assert binned == sum(s.positions for b in both.bins for s in b.shares)
