@@ -90,8 +90,8 @@ def test_vat_note_topics_are_the_selectors_left_aligned() -> None:
     frob = function_signature_to_4byte_selector(
         "frob(bytes32,address,address,address,int256,int256)")
     assert discover.FROB_TOPIC.startswith("0x" + frob.hex())
-    assert discover.NEW_CDP_TOPIC == "0x" + event_signature_to_log_topic(
-        "NewCdp(address,address,uint256)").hex()
+    assert "0x" + event_signature_to_log_topic(
+        "NewCdp(address,address,uint256)").hex() == discover.NEW_CDP_TOPIC
     assert discover.NEW_CDP_TOPIC == (
         "0xd6be0bc178658a382ff4f91c8c68b542aa6b71685b8fe427966b87745c3ea7a2")
     (note,) = [e for e in load_abi("maker", "Vat") if e["type"] == "event"]
