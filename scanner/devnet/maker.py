@@ -31,12 +31,13 @@ from scanner.devnet.rpc import DevnetRpc, Tx, calldata
 from scanner.devnet.solc import CompiledContract, compile_sources
 from scanner.devnet.toolchain import project_root
 from scanner.errors import ConfigError
-from scanner.protocols.maker.rule import RAY, WAD, spot_ray
 
 SOURCES = ("DevnetMakerVat.sol", "DevnetMakerJug.sol", "DevnetMakerSpotter.sol",
            "DevnetMakerDog.sol", "DevnetMakerOsm.sol", "DevnetMakerCdpManager.sol",
            "DevnetMakerJoin.sol", "DevnetMakerRegistry.sol")
 MAX_UINT256 = 2**256 - 1
+WAD = 10**18
+RAY = 10**27
 RAD = 10**45
 SECONDS_PER_YEAR = 31_536_000
 HOP_SECONDS = 3600
@@ -222,6 +223,10 @@ class _Sized:
 
 
 def _size(rpc: DevnetRpc, maker: MakerDeployment, plan: MakerUrnPlan) -> _Sized:
+    # imported here: the protocol package loads its ABIs, which `devnet up` must not need
+    # before it has checked the toolchain
+    from scanner.protocols.maker.rule import spot_ray
+
     ilk = maker.ilk(plan.ilk)
     val = _uint(rpc, ilk.median, "val()")
     scale = 10 ** (18 - ilk.decimals)

@@ -101,3 +101,41 @@ def test_vat_note_topics_are_the_selectors_left_aligned() -> None:
 
 def test_ilk_names_are_the_bytes32_the_vat_notes() -> None:
     assert discover.ilk_topic("ETH-A") == "0x" + b"ETH-A".hex() + "00" * 27
+
+
+MAKER_CONFIG = """
+[chains.ethereum]
+rpc_url = "http://127.0.0.1:1"
+chain_id = 1
+
+[[markets]]
+key = "maker"
+chain = "ethereum"
+protocol = "maker"
+chainlog = "0xdA0Ab1e0017DEbCd72Be8599041a2aa3bA7e740F"
+start_block = 1
+"""
+
+
+@pytest.mark.parametrize("ilks, message", [
+    ('["ETH-A", 7]', "ilks must be a non-empty list of names of at most 32 bytes"),
+    ("[]", "ilks must be a non-empty list"),
+    ('["' + "X" * 33 + '"]', "at most 32 bytes"),
+    ('["ETH-A", "ETH-A"]', "ilks lists a name twice"),
+])
+def test_bad_ilks_are_refused_naming_the_key(tmp_path: Path, ilks: str, message: str) -> None:
+    from scanner.errors import ConfigError
+
+    path = tmp_path / "config.toml"
+    path.write_text(MAKER_CONFIG.replace("start_block = 1", f"ilks = {ilks}\nstart_block = 1"))
+    with pytest.raises(ConfigError, match=r"markets\[0\]\.ilks") as info:
+        load_config(path, {})
+    assert message in str(info.value)
+
+
+def test_ilk_names_are_kept_as_written(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(MAKER_CONFIG.replace("start_block = 1", 'ilks = ["ETH-A", "WBTC-C"]\n'
+                                         "start_block = 1"))
+    (market,) = load_config(path, {}).markets
+    assert market.texts == {"ilks": ("ETH-A", "WBTC-C")}
