@@ -46,6 +46,16 @@ def test_every_market_at_one_block_is_one_snapshot(devnet: Devnet, tmp_path: Pat
     assert repo.latest_snapshot_id() == both.snapshot_id
     assert repo.get_snapshot(both.snapshot_id).record == both.record
     assert {r.market_key for r in repo.load_positions(both.snapshot_id)} == set(ALL_MARKETS)
+    # Maker rows carry the OSM's next-price verdict and the CdpManager vault, stored and read back
+    stored = repo.load_positions(both.snapshot_id)
+    maker_rows = [r for r in stored if r.market_key == MAKER_MARKET_KEY]
+    assert maker_rows and all(r.liquidatable_next is not None for r in maker_rows)
+    assert any(r.liquidatable_next for r in maker_rows)
+    assert any(r.vault_id is not None and r.owner for r in maker_rows)
+    assert all(r.liquidatable_next is None and r.vault_id is None for r in stored
+               if r.market_key != MAKER_MARKET_KEY)
+    assert sorted(maker_rows, key=str) == sorted(
+        (r for r in both.results if r.market_key == MAKER_MARKET_KEY), key=str)
 
     # each market's part is what a snapshot of that market alone says at the same block
     for market in ALL_MARKETS:
