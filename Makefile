@@ -5,9 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test bench lint clean postgres-bin
+.PHONY: setup demo test bench lint clean postgres-bin chromium-bin
 
-setup: $(STAMP) node_modules/.installed postgres-bin
+setup: $(STAMP) node_modules/.installed postgres-bin chromium-bin
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -27,6 +27,16 @@ postgres-bin:
 	  echo "installing PostgreSQL (apt)"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; \
+	fi
+
+# Headless Chromium for the web page test (Debian package); skipped when already installed.
+chromium-bin:
+	@if command -v chromium >/dev/null 2>&1; then \
+	  echo "Chromium present"; \
+	else \
+	  echo "installing Chromium (apt)"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
 	fi
 
 demo: setup

@@ -77,8 +77,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", type=Path, default=Path("out/demo"))
 
     from scanner.devnet.cli import register as register_devnet
+    from scanner.serve.cli import register as register_serve
 
     register_devnet(sub)
+    register_serve(sub)
     return parser
 
 
