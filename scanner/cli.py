@@ -2,8 +2,8 @@
 
 Exit codes: 0 ok; 1 unexpected bug; 2 bad usage; 3 some chains failed (others stored);
 65 inconsistent data from the node or database; 69 local toolchain missing (run `make setup`);
-75 RPC unavailable (retry later); 76 database unreachable or not migrated; 78 bad config;
-130 interrupted.
+73 cannot create an output file; 75 RPC unavailable (retry later); 76 database unreachable or
+not migrated; 78 bad config; 130 interrupted.
 """
 
 from __future__ import annotations
@@ -12,22 +12,34 @@ import argparse
 import json
 import logging
 import os
-import signal
 import sys
+import traceback
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import NoReturn
 
+from scanner import interrupts
 from scanner.errors import ScannerError, UsageError
+from scanner.pipe import protect_stdout
+from scanner.redact import ScrubFilter, scrub
 
+EXIT_BUG = 1
 EXIT_INTERRUPTED = 130
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors in one line, like every other error (exit 2); `--help` shows the rest."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"liqscan: error: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="liqscan", description="Find where lending-protocol collateral gets liquidated.",
         epilog="Exit codes: 0 ok, 2 usage, 3 partial scan, 65 inconsistent data, 69 toolchain, "
-        "75 RPC unavailable, 76 database, 78 config.",
+        "73 cannot create output, 75 RPC unavailable, 76 database, 78 config, 130 interrupted.",
     )
     parser.add_argument("--config", type=Path, default=None,
                         help="config file (default: $LIQSCAN_CONFIG or ./config.toml)")
@@ -62,8 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database schema")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_sub.add_parser("upgrade", help="migrate the database to the latest schema")
-    down = db_sub.add_parser("downgrade", help="migrate the database down")
-    down.add_argument("--revision", default="base")
+    down = db_sub.add_parser("downgrade", help="migrate the database down (drops data)")
+    down.add_argument("--revision", required=True,
+                      help="target: -1 (one step back), a revision id, or base (drops every "
+                           "table and every stored scan)")
 
     demo = sub.add_parser("demo", help="devnet with real Aave + scan + bands + chart")
     demo.add_argument("--aave-positions", type=int, default=2000)
@@ -74,7 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--maker-positions", type=int, default=80, metavar="K",
                       help="urns of each Maker ilk (ETH-A, WSTETH-A, WBTC-A)")
     demo.add_argument("--seed", type=int, default=1)
-    demo.add_argument("--out", type=Path, default=Path("out/demo"))
+    demo.add_argument("--out", type=Path, default=Path("out/demo"),
+                      help="new or empty directory, or a previous demo output (default out/demo)")
 
     from scanner.devnet.cli import register as register_devnet
     from scanner.serve.cli import register as register_serve
@@ -93,34 +108,54 @@ def _add_scan_selectors(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--market", help="only this market of the snapshot")
 
 
+# Prices are stored as 8-decimal integers below 2**256; far above any real asset price.
+MAX_PRICE_USD = Decimal(10) ** 60
+
+
 def _decimal_arg(text: str) -> Decimal:
     try:
         value = Decimal(text.replace(",", "").removeprefix("$"))
     except InvalidOperation:
         raise argparse.ArgumentTypeError(f"not a price: {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"price must be positive: {text!r}")
+    if not value.is_finite():
+        raise argparse.ArgumentTypeError(f"price must be a finite number: {text!r}")
+    if value <= 0 or value >= MAX_PRICE_USD:
+        raise argparse.ArgumentTypeError(f"price must be positive and below 1e60: {text!r}")
     return value
 
 
-def _terminate(signum: int, frame: object) -> None:
-    # SIGTERM unwinds like Ctrl-C, so context managers stop anvil and roll back transactions
-    raise KeyboardInterrupt
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    signal.signal(signal.SIGTERM, _terminate)
-    args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+    protect_stdout()
+    with interrupts.handled():
+        try:
+            args = build_parser().parse_args(argv)
+        except KeyboardInterrupt:
+            return _interrupted()
+        _setup_logging(args.verbose)
+        try:
+            return run(args)
+        except ScannerError as exc:
+            print(f"liqscan: error: {scrub(exc.message)}", file=sys.stderr)
+            return exc.exit_code
+        except KeyboardInterrupt:
+            return _interrupted()
+        except Exception:
+            # A bug: the traceback helps, but not with an API key in it.
+            print(scrub(traceback.format_exc()), file=sys.stderr, end="")
+            return EXIT_BUG
+
+
+def _interrupted() -> int:
+    print("liqscan: interrupted", file=sys.stderr)
+    return EXIT_INTERRUPTED
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="liqscan: %(message)s", stream=sys.stderr)
-    try:
-        return run(args)
-    except ScannerError as exc:
-        print(f"liqscan: error: {exc.message}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print("liqscan: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # its INFO is migration chatter
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(ScrubFilter())  # API keys never reach the log, whoever logs
 
 
 def run(args: argparse.Namespace) -> int:

@@ -10,18 +10,21 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
+from scanner import interrupts
 from scanner.cli import dump_json, wants_progress
 from scanner.config import Config, MarketConfig, load_config
 from scanner.domain import Band, HistogramBin, PositionResult, PositionStatus, SnapshotRecord
-from scanner.errors import PartialScanError, ScannerError, UsageError
+from scanner.errors import ConfigError, PartialScanError, ScannerError, UsageError
 from scanner.pipeline.scan import Progress, SnapshotOutcome, scan_chain
+from scanner.redact import scrub
 from scanner.report.format import band_line, share_lines, usd_compact, usd_price
 from scanner.store import db, export
-from scanner.store.repository import Repository, market_of
+from scanner.store.repository import Repository, market_of, stored_scan_count
 
 
 def _repo(config: Config) -> Repository:
-    return Repository(db.make_engine(config.database_url))
+    # create=False: no command but `db upgrade` (and the demo) creates a SQLite file
+    return Repository(db.make_engine(config.database_url, create=False))
 
 
 def _snapshot(repo: Repository, args: argparse.Namespace) -> tuple[int, SnapshotRecord]:
@@ -38,6 +41,12 @@ def _snapshot(repo: Repository, args: argparse.Namespace) -> tuple[int, Snapshot
     record = repo.get_snapshot(snapshot_id).record  # raises a clear error when it does not exist
     if args.market:
         record = market_of(record, args.market)
+    axis = getattr(args, "axis", None)
+    if axis is not None:
+        axes = repo.stored_axes(snapshot_id)
+        if axis not in axes:
+            raise UsageError(f"--axis {axis}: snapshot {snapshot_id} has no such axis; its "
+                             f"axes are {', '.join(axes) or 'none'}")
     return snapshot_id, record
 
 
@@ -58,36 +67,57 @@ def cmd_scan(args: argparse.Namespace) -> int:
     for market in markets:
         by_chain.setdefault(market.chain, []).append(market)
     if not by_chain:
-        raise UsageError(f"{config.source.name} configures no market: add a [[markets]] table")
+        raise ConfigError(f"{config.source.name} defines no markets: add a [[markets]] table "
+                          "(see the README's configuration reference)")
     if args.block is not None and len(by_chain) > 1:
         raise UsageError("--block names a block of one chain: add --market KEY")
     repo = _repo(config)
-    outcomes = []
+    outcomes: list[SnapshotOutcome] = []
     failures: list[tuple[str, ScannerError]] = []
-    for chain, chain_markets in by_chain.items():
+    for index, (chain, chain_markets) in enumerate(by_chain.items()):
+        # Ctrl-C while the previous chain's snapshot was being stored was deferred
+        # (interrupts.py): that snapshot is stored and reported; stop before the next one.
+        if index and interrupts.release():
+            raise KeyboardInterrupt
         try:
-            with _progress(enabled=wants_progress() and not args.json) as progress:
-                outcome = asyncio.run(scan_chain(config, chain_markets, repo, args.block,
-                                                 progress, store_unverified=args.store_unverified))
+            outcomes.append(_scan_one(config, chain_markets, repo, args))
         except ScannerError as exc:
             if len(by_chain) == 1:
                 raise
             # each chain's snapshot is atomic on its own: keep going, report at the end
-            print(f"liqscan: chain {chain}: {exc.message}", file=sys.stderr)
+            print(f"liqscan: chain {chain}: {scrub(exc.message)}", file=sys.stderr)
             failures.append((chain, exc))
-            continue
-        outcomes.append(outcome)
-        if not args.json:
-            _print_scan(outcome)
     if args.json:
         dump_json([_scan_summary(o) for o in outcomes])
+    interrupts.release()  # everything stored is reported: an interrupt now changes nothing
     if failures:
-        names = ", ".join(key for key, _ in failures)
-        raise PartialScanError(
-            f"{len(outcomes)} of {len(by_chain)} chains scanned; failed: {names} "
-            "(their snapshots were not written; see the messages above)"
-        )
+        _raise_failures(failures, len(outcomes), len(by_chain))
     return 0
+
+
+def _scan_one(config: Config, markets: list[MarketConfig], repo: Repository,
+              args: argparse.Namespace) -> SnapshotOutcome:
+    with _progress(enabled=wants_progress() and not args.json) as progress:
+        outcome = asyncio.run(scan_chain(config, markets, repo, args.block, progress,
+                                         store_unverified=args.store_unverified))
+    if not args.json:
+        _print_scan(outcome)
+    return outcome
+
+
+def _raise_failures(failures: list[tuple[str, ScannerError]], scanned: int, total: int) -> None:
+    names = ", ".join(key for key, _ in failures)
+    if scanned == 0:
+        # nothing was stored: not "partial", but the failure itself (its code, e.g. 75)
+        first = failures[0][1]
+        error = ScannerError(f"no chain scanned ({len(failures)} failed: {names}); first: "
+                             f"{first.message}")
+        error.exit_code = first.exit_code
+        raise error
+    raise PartialScanError(
+        f"{scanned} of {total} chains scanned; failed: {names} "
+        "(their snapshots were not written; see the messages above)"
+    )
 
 
 def retries_line(retries_by_kind: dict[str, int]) -> str:
@@ -251,12 +281,27 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_db(args: argparse.Namespace) -> int:
     config = load_config(args.config)
+    where = db.safe_url(config.database_url)
     if args.db_command == "upgrade":
         db.upgrade(config.database_url)
-        print(f"database {db.safe_url(config.database_url)} is at the latest schema")
-    else:
-        db.downgrade(config.database_url, args.revision)
-        print(f"database {db.safe_url(config.database_url)} downgraded to {args.revision}")
+        print(f"database {where} is at the latest schema")
+        return 0
+    steps = db.downgrade_steps(config.database_url, args.revision)
+    if not steps:
+        print(f"database {where} is already at {args.revision}: nothing to drop")
+        return 0
+    print(f"downgrading {where} drops what {len(steps)} migration(s) created:", file=sys.stderr)
+    for revision, created in steps:
+        print(f"  {revision}: {created}", file=sys.stderr)
+    if steps[-1][0] == "0001":
+        engine = db.make_engine(config.database_url, create=False)
+        try:
+            scans = stored_scan_count(engine)
+        finally:
+            engine.dispose()
+        print(f"  including every table, with all {scans:,} stored scans", file=sys.stderr)
+    db.downgrade(config.database_url, args.revision)
+    print(f"database {where} downgraded to {args.revision}")
     return 0
 
 

@@ -18,11 +18,15 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any, NoReturn
+from urllib.parse import urlsplit
 
 from eth_utils.address import is_checksum_address, to_checksum_address
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from scanner.errors import ConfigError
 from scanner.pipeline.bands import BandParams
+from scanner.redact import register_url
 
 MULTICALL3_ADDRESS = "0xcA11bde05977b3631167028862bE2a173976CA11"
 GAS_CAP_PER_CALL = 2**24  # EIP-7825 (Osaka) per-transaction cap, applied to eth_call too
@@ -137,7 +141,24 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) 
         return _load_presets(env)
     if not path.is_file():
         raise ConfigError(f"config file {path} not found: check the path or LIQSCAN_CONFIG")
-    return parse_config(_read_toml(path, path.read_text()), path, env)
+    data = _read_toml(path, _read_text(path))
+    if not data:
+        raise ConfigError(f"{path.name} is empty: add [database], [chains.*] and [[markets]] "
+                          "tables (see the README's configuration reference)")
+    return parse_config(data, path, env)
+
+
+def _read_text(path: Path) -> str:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from exc
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ConfigError(f"{path.name}: line {line} is not UTF-8 text (byte "
+                          f"0x{raw[exc.start]:02x}): save the file as UTF-8") from exc
 
 
 def preset_names() -> list[str]:
@@ -254,7 +275,7 @@ def parse_config(data: Mapping[str, Any], source: Path, env: Mapping[str, str]) 
     top.check_keys(_TOP_KEYS)
     database = _Reader(source, "database", data.get("database", {}), env)
     database.check_keys(("url",))
-    database_url = database.expanded("url", "sqlite:///liqscan.db")
+    database_url = _database_url(database)
     chains = _parse_chains(source, data.get("chains", {}), env)
     markets = _parse_markets(source, data.get("markets", []), chains, env)
     axes = {
@@ -270,6 +291,41 @@ def parse_config(data: Mapping[str, Any], source: Path, env: Mapping[str, str]) 
         bands=_parse_bands(_Reader(source, "bands", data.get("bands", {}), env)),
         source=source,
     )
+
+
+def _database_url(r: _Reader) -> str:
+    url = r.expanded("url", "sqlite:///liqscan.db")
+    register_url(url, path_is_secret=False)  # its password never reaches a message
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError) as exc:
+        # the text of these errors may quote the URL (and its password): never show it
+        problem = "has a port that is not a number" if isinstance(exc, ValueError) else (
+            "is not a database URL")
+        r.fail(r.path("url"), f"{problem}: use e.g. \"sqlite:///liqscan.db\" or "
+                              "\"postgresql+psycopg://user:password@host:5432/liqscan\"")
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        r.fail(r.path("url"), f"uses {parsed.get_backend_name()!r}: liqscan supports sqlite "
+                              "and postgresql")
+    return url
+
+
+def _check_rpc_url(r: _Reader, url: str) -> None:
+    """The URL is usable by the HTTP client: scheme, host and a numeric port. Messages never
+    quote it: it may carry an API key."""
+    register_url(url)
+    key = r.path("rpc_url")
+    if not url.startswith(("http://", "https://")):
+        r.fail(key, "must be an http(s):// URL (websockets are not supported)")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 -- parsing the port is the check
+    except ValueError:
+        r.fail(key, "has a port that is not a number between 0 and 65535: fix the URL")
+    if not parts.hostname:
+        r.fail(key, "has no host name: fix the URL")
+    if any(c.isspace() for c in url):
+        r.fail(key, "contains white space: fix the URL")
 
 
 def _table(source: Path, key: str, value: Any) -> dict[str, Any]:
@@ -290,8 +346,8 @@ def _parse_chains(source: Path, tables: Any, env: Mapping[str, str]) -> dict[str
             if not _ENV_RE.search(r.str_("rpc_url")):
                 raise
             problem = exc.message  # an unset ${VAR}: only fatal once the node is needed
-        if problem is None and not rpc_url.startswith(("http://", "https://")):
-            r.fail(r.path("rpc_url"), "must be an http(s):// URL (websockets are not supported)")
+        if problem is None:
+            _check_rpc_url(r, rpc_url)
         chains[name] = ChainConfig(
             name=name,
             rpc_url=rpc_url,

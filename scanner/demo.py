@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import shutil
 from pathlib import Path
 
+from scanner import interrupts
 from scanner.config import load_config
 from scanner.devnet.network import seeded_devnet, write_config
 from scanner.devnet.population import ClusterSpec
 from scanner.domain import Direction
+from scanner.errors import OutputError
 from scanner.pipeline.scan import SnapshotOutcome, scan_chain
 from scanner.report.chart import render_histogram_png
 from scanner.report.format import band_line, share_lines, usd_compact, usd_price
@@ -30,11 +31,33 @@ from scanner.store.repository import Repository
 DEMO_CLUSTERS = (ClusterSpec(asset="WETH", total_usd=25_000_000, low_usd=2_480, high_usd=2_560),)
 
 
+# Marks a directory as the demo's own: a later demo may replace the files it wrote there.
+MARKER = ".liqscan-demo"
+OWN_FILES = ("config.toml", "liqscan.db", "liqscan.db-journal")
+
+
+def prepare_out_dir(out: Path) -> None:
+    """A new or empty directory, or one a previous demo wrote (then only its own files are
+    removed). Anything else is refused: the demo never deletes what it did not write."""
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"--out {out} is a file: give a new or empty directory")
+    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).is_file():
+        raise OutputError(f"--out {out} is not empty and is not a previous demo output: give a "
+                          "new or empty directory (nothing was changed)")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for name in OWN_FILES:
+            (out / name).unlink(missing_ok=True)
+        for chart in out.glob("histogram-*.png"):
+            chart.unlink()
+        (out / MARKER).write_text("written by `liqscan demo`; a later demo replaces its files\n")
+    except OSError as exc:
+        raise OutputError(f"cannot write to {out}: {exc.strerror}: choose another --out") from exc
+
+
 def run_demo(args: argparse.Namespace) -> int:
     out: Path = args.out
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
+    prepare_out_dir(out)
     print(f"starting a devnet with the real Aave v3.0 ({args.aave_positions:,} borrowers) and "
           f"v3.6 ({args.aave36_positions:,} borrowers) markets and two Comets "
           f"({args.compound_positions:,} borrowers each) (the first run seeds it; later "
@@ -51,6 +74,7 @@ def run_demo(args: argparse.Namespace) -> int:
         repo = Repository(db.make_engine(config.database_url))
         outcome = asyncio.run(scan_chain(config, list(config.markets), repo))
     _print_outcome(outcome, out)
+    interrupts.release()  # Ctrl-C while it was stored: it is, and was reported: success
     print(f"\nconfig: {config_path}   database: {out / 'liqscan.db'}\n"
           f"try: liqscan --config {config_path} bands --axis ETH")
     return 0

@@ -256,6 +256,17 @@ class ScanRecord:
 
 
 @dataclass(frozen=True)
+class MarketIdentity:
+    """What a market key's stored discovery state was searched for: the market, and the first
+    block of the contiguous range whose Borrow logs were searched (it ends at the cursor)."""
+
+    chain_id: int
+    protocol: str
+    pool_addresses_provider: Address
+    searched_from_block: int
+
+
+@dataclass(frozen=True)
 class SnapshotRecord:
     """Every configured market of one chain, read at one pinned block."""
 

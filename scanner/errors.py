@@ -6,6 +6,7 @@
     +-- InconsistentDataError    65  an RPC answer or stored data contradicts itself
     |   +-- MirrorMismatchError  65  the health-factor mirror disagrees with the protocol's view
     +-- ToolchainError           69  anvil / node_modules / solc missing or unusable
+    +-- OutputError              73  an output file or directory cannot be created
     +-- RpcUnavailableError      75  the node cannot be reached or keeps failing: retry later
     +-- DatabaseError            76  the database is unreachable or not migrated
     +-- ConfigError              78  config.toml (or a devnet spec) is invalid
@@ -54,6 +55,12 @@ class ToolchainError(ScannerError):
     """A local tool (anvil, node, npm packages, solc) is missing or failed."""
 
     exit_code = 69
+
+
+class OutputError(ScannerError):
+    """An output path (export --out, demo --out) cannot be written, or would overwrite data."""
+
+    exit_code = 73
 
 
 class RpcUnavailableError(ScannerError):

@@ -17,7 +17,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
-from urllib.parse import urlsplit
 
 import aiohttp
 from eth_utils.address import to_checksum_address
@@ -36,6 +35,7 @@ from scanner.chain.retry import (
 )
 from scanner.config import ChainConfig
 from scanner.errors import ConfigError, InconsistentDataError, RpcUnavailableError
+from scanner.redact import redact_url, register_url, scrub
 
 log = logging.getLogger(__name__)
 # A call whose answer must be checked against the contract's code before it is believed.
@@ -91,13 +91,6 @@ class RpcStats:
         self.retries_by_kind[kind] = self.retries_by_kind.get(kind, 0) + 1
 
 
-def redact_url(url: str) -> str:
-    """scheme://host[:port]/... -- provider URLs often carry an API key in the path."""
-    parts = urlsplit(url)
-    tail = "/..." if parts.path.strip("/") or parts.query else ""
-    return f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}{tail}"
-
-
 def _hex_to_bytes(value: Any, what: str) -> bytes:
     if not isinstance(value, str) or not value.startswith("0x"):
         raise InconsistentDataError(f"{what}: expected 0x-hex, got {value!r}")
@@ -122,6 +115,7 @@ class RpcClient:
         policy: RetryPolicy | None = None,
     ) -> None:
         self.url = url
+        register_url(url)  # whatever message ends up quoting it, its key is scrubbed
         self.max_batch_size = max_batch_size
         self.policy = (policy or RetryPolicy()).with_overrides(
             max_retries, timeout_seconds, backoff_base_seconds)
@@ -201,7 +195,7 @@ class RpcClient:
             await self._backoff(attempt, retry_kind, last_error, None)
         raise RpcUnavailableError(
             f"RPC {redact_url(self.url)} unavailable after {self.policy.max_attempts} attempts: "
-            f"{last_error}; retry later"
+            f"{self._redact(last_error)}; retry later"
         )
 
     async def _sort_answers(
@@ -258,7 +252,7 @@ class RpcClient:
         await asyncio.sleep(delay)
 
     def _redact(self, text: str) -> str:
-        return text.replace(self.url, redact_url(self.url))
+        return scrub(text.replace(self.url, redact_url(self.url)))
 
     async def _post(self, calls: Sequence[tuple[str, Sequence[Any]]]) -> list[RpcOutcome]:
         if self._session is None:
@@ -291,6 +285,12 @@ class RpcClient:
         except TimeoutError as exc:
             raise Transient(TIMEOUT, f"no answer within {self.policy.request_timeout_seconds:g} s"
                             ) from exc
+        except (aiohttp.TooManyRedirects, aiohttp.RedirectClientError) as exc:
+            # a redirect loop (or to a place that is not HTTP) answers the same every time
+            raise RpcUnavailableError(
+                f"RPC {redact_url(self.url)} answers with redirects that lead to no node "
+                f"({type(exc).__name__}): check rpc_url"
+            ) from exc
         except aiohttp.ClientError as exc:
             raise Transient(CONNECTION, f"{type(exc).__name__}: {exc}".rstrip(": ")) from exc
         try:

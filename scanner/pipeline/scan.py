@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from scanner.chain.logs import confirmed_head
-from scanner.chain.pin import PinnedBlock, confirm_pinned, pin_block
+from scanner.chain.pin import confirm_pinned, pin_block
 from scanner.chain.rpc import RpcClient
 from scanner.config import ChainConfig, Config, MarketConfig
 from scanner.domain import (
@@ -33,15 +33,17 @@ from scanner.domain import (
     ScanRecord,
     SnapshotRecord,
 )
-from scanner.errors import InconsistentDataError, MirrorMismatchError, ScannerError, UsageError
-from scanner.pipeline.axes import resolve_axes, snapshot_axes
+from scanner.errors import MirrorMismatchError, ScannerError, UsageError
+from scanner.pipeline.axes import require_axes_listed, resolve_axes, snapshot_axes
 from scanner.pipeline.bands import detect_bands
+from scanner.pipeline.discovery import DiscoveryPlan, plan_discovery
 from scanner.pipeline.histogram import build_histogram
 from scanner.pipeline.liquidation import liquidation_result, unverified_result
-from scanner.pipeline.reorg import discovery_start
+from scanner.pipeline.persist import store_snapshot
+from scanner.pipeline.resolve import resolve_market
 from scanner.protocols import protocol_spec
 from scanner.protocols.base import ProtocolAdapter
-from scanner.store.repository import MarketScan, Repository
+from scanner.store.repository import Repository
 
 log = logging.getLogger(__name__)
 
@@ -55,9 +57,12 @@ class Discovery:
 
     accounts: tuple[Address, ...]  # known + new, sorted
     discovered: dict[Address, int]  # new this scan -> first block seen
-    cursor: int | None  # the stored cursor before this scan
-    from_block: int | None  # first block of this scan's log search (None: none needed)
-    rewound: bool = False  # a reorg below the cursor was found: the cursor moves back
+    plan: DiscoveryPlan  # the blocks searched, and the cursor and identity to store after
+
+    @property
+    def from_block(self) -> int | None:
+        """First block of this scan's log search (None: none needed)."""
+        return self.plan.from_block
 
 
 @dataclass(frozen=True)
@@ -132,14 +137,14 @@ async def scan_chain(
         raise UsageError(f"one snapshot covers one chain; got markets of {sorted(chains)}")
     chain = config.chains[chains.pop()]
     async with RpcClient.for_chain(chain) as rpc:
-        await rpc.check_chain(chain.chain_id, f"chains.{chain.name}")
+        await rpc.check_chain(chain.chain_id, chain.name)
         block = await _pin_block(rpc, chain, block)
         pinned = await pin_block(rpc, block)  # reliability: its hash is checked again at the end
         # 1-2. every market at exactly `block`; one failure leaves the snapshot absent
         reads = []
         for market in markets:
             try:
-                reads.append(await _read_market(rpc, chain, market, repo, block, progress))
+                reads.append(await _read_market(rpc, config, market, repo, block, progress))
                 _require_verified(reads[-1][2], store_unverified)
             except ScannerError as exc:
                 raise _market_failed(market, exc) from exc
@@ -147,8 +152,8 @@ async def scan_chain(
         rpc_retries = dict(rpc.stats.retries_by_kind)
     # 3-5. pure: liquidation prices -> bins -> bands, summed across markets
     outcome = compute_snapshot(config, chain, block, reads)
-    # 6. store: the whole snapshot or nothing
-    return dataclasses.replace(_store(repo, outcome, pinned), rpc_retries=rpc_retries)
+    # 6. store: the whole snapshot or nothing (persist.py)
+    return dataclasses.replace(store_snapshot(repo, outcome, pinned), rpc_retries=rpc_retries)
 
 
 async def scan_market(
@@ -175,14 +180,14 @@ def _market_failed(market: MarketConfig, exc: ScannerError) -> ScannerError:
 
 
 async def _read_market(
-    rpc: RpcClient, chain: ChainConfig, market: MarketConfig, repo: Repository, block: int,
+    rpc: RpcClient, config: Config, market: MarketConfig, repo: Repository, block: int,
     progress: Progress,
 ) -> tuple[MarketConfig, Discovery, MarketRead]:
-    adapter = protocol_spec(market.protocol).adapter(rpc, market, chain)
+    plan = await plan_discovery(rpc, repo, config, market, block)
+    adapter = protocol_spec(market.protocol).adapter(rpc, market, config.chains[market.chain])
     progress(f"{market.key}: resolve", 0, 0)
-    resolved = await adapter.resolve(block)
-    discovery = await discover_market(adapter, resolved, market, chain, repo, block, progress,
-                                      rpc)
+    resolved = await resolve_market(adapter, config, market, block)
+    discovery = await discover_market(adapter, resolved, market, repo, block, plan, progress)
     progress(f"{market.key}: read", 0, len(discovery.accounts))
     read = await adapter.read(resolved, discovery.accounts, block)
     progress(f"{market.key}: read", len(discovery.accounts), len(discovery.accounts))
@@ -207,26 +212,21 @@ def _require_verified(read: MarketRead, store_unverified: bool) -> None:
 
 
 async def discover_market(
-    adapter: ProtocolAdapter, resolved: Any, market: MarketConfig, chain: ChainConfig,
-    repo: Repository, block: int, progress: Progress, rpc: RpcClient,
+    adapter: ProtocolAdapter, resolved: Any, market: MarketConfig, repo: Repository,
+    block: int, plan: DiscoveryPlan, progress: Progress,
 ) -> Discovery:
-    """Every borrower of `market` up to `block`: known accounts + new logs since the cursor."""
+    """Every borrower of `market` up to `block`: known accounts + new logs in the blocks the
+    plan (discovery.py) says were not searched yet, so that no borrower is ever lost."""
     known = {a: b for a, b in repo.known_accounts(market.key).items() if b <= block}
-    # reliability (scanner/pipeline/reorg.py): a reorg below the cursor rewinds discovery
-    begin = await discovery_start(rpc, repo.get_cursor_state(market.key),
-                                  repo.scan_block_hashes(market.key), market.start_block,
-                                  chain.reorg_lookback_blocks)
-    cursor, start = begin.cursor, begin.from_block
     new: dict[Address, int] = {}
-    if start <= block:
+    if plan.from_block is not None:
         new = await adapter.discover_accounts(
-            resolved, start, block,
+            resolved, plan.from_block, block,
             on_progress=lambda done, total: progress(f"{market.key}: discover", done, total),
         )
     discovered = {a: b for a, b in new.items() if a not in known}
     return Discovery(accounts=tuple(sorted(set(known) | set(new))), discovered=discovered,
-                     cursor=cursor, from_block=start if start <= block else None,
-                     rewound=begin.rewound)
+                     plan=plan)
 
 
 async def _pin_block(rpc: RpcClient, chain: ChainConfig, block: int | None) -> int:
@@ -247,6 +247,7 @@ def compute_snapshot(
     reads: Sequence[tuple[MarketConfig, Discovery, MarketRead]],
 ) -> SnapshotOutcome:
     """Liquidation levels of every market, then bins and bands over all of them."""
+    require_axes_listed(config.axes, [(market.key, read.assets) for market, _, read in reads])
     per_market = [resolve_axes(config.axes, read.assets) for _, _, read in reads]
     axes = snapshot_axes(per_market)
     axis_price_8dec = {axis.name: axis.reference_price_8dec for axis in axes}
@@ -307,72 +308,3 @@ def histogram_and_bands(
 
 def _histogram_mode(mode: str) -> Literal["log", "linear"]:
     return "linear" if mode == "linear" else "log"  # config.py accepts only these two
-
-
-# --- store --------------------------------------------------------------------------------
-
-
-def _store(repo: Repository, outcome: SnapshotOutcome, pinned: PinnedBlock) -> SnapshotOutcome:
-    snapshot = outcome.record
-    for market in outcome.markets:  # a block scanned before must read the same today
-        existing = repo.find_scan(market.record.market_key, snapshot.block)
-        if existing is not None:
-            _require_same_positions(repo, existing, market.results, snapshot.block)
-    same = repo.find_snapshot(snapshot.chain, snapshot.block, snapshot.market_keys)
-    if same is not None and _same_bins_and_bands(repo, same, outcome):
-        return _with_ids(repo, outcome, same, already_stored=True)
-    scans = [
-        MarketScan(record=m.record, positions=m.results, discovered=m.discovery.discovered,
-                   cursor_block=_cursor_block(m.discovery, snapshot.block),
-                   block_hash=pinned.hash, rewind_cursor=m.discovery.rewound)
-        for m in outcome.markets
-    ]
-    snapshot_id = repo.save_snapshot(snapshot, scans, outcome.bins, outcome.bands)
-    return _with_ids(repo, outcome, snapshot_id, already_stored=False)
-
-
-def _cursor_block(discovery: Discovery, block: int) -> int:
-    """After a reorg below the cursor, the cursor is where this search ended."""
-    return block if discovery.rewound else max(discovery.cursor or 0, block)
-
-
-def _with_ids(repo: Repository, outcome: SnapshotOutcome, snapshot_id: int,
-              already_stored: bool) -> SnapshotOutcome:
-    ids = repo.scan_ids(snapshot_id)
-    return SnapshotOutcome(
-        snapshot_id=snapshot_id, record=outcome.record, markets=outcome.markets,
-        axes=outcome.axes, results=outcome.results, bins=outcome.bins, bands=outcome.bands,
-        already_stored=already_stored, scan_ids=ids,
-    )
-
-
-def _require_same_positions(
-    repo: Repository, scan_id: int, results: Sequence[PositionResult], block: int
-) -> None:
-    stored = sorted(repo.load_scan_positions(scan_id), key=_position_key)
-    fresh = sorted(results, key=_position_key)
-    if stored != fresh:
-        raise InconsistentDataError(
-            f"block {block} was scanned before (scan {scan_id}) and the chain now answers "
-            "differently (a reorg, or a node without that block's state): nothing was written"
-        )
-
-
-def _same_bins_and_bands(repo: Repository, snapshot_id: int, outcome: SnapshotOutcome) -> bool:
-    """False when the histogram or band settings changed since: then a new snapshot is due."""
-    return (sorted(repo.load_bands(snapshot_id), key=_band_key)
-            == sorted(outcome.bands, key=_band_key)
-            and sorted(repo.load_bins(snapshot_id), key=_bin_key)
-            == sorted(outcome.bins, key=_bin_key))
-
-
-def _bin_key(b: HistogramBin) -> tuple[str, str, int]:
-    return (b.axis, b.direction.value, b.bin_index)
-
-
-def _band_key(band: Band) -> tuple[str, str, int]:
-    return (band.axis, band.direction.value, band.rank)
-
-
-def _position_key(result: PositionResult) -> tuple[str, str, str, str]:
-    return (result.market_key, result.axis, result.submarket, result.account)

@@ -18,15 +18,26 @@ from typing import Any, Protocol
 from scanner.chain.rpc import RpcClient
 from scanner.config import ChainConfig, MarketConfig
 from scanner.domain import Address, MarketRead
+from scanner.errors import InconsistentDataError
 
 ProgressCallback = Callable[[int, int], None]
+
+
+class NotTheProtocolError(InconsistentDataError):
+    """The address under [[markets]] key `key` holds a contract that does not answer as the
+    protocol's does (raised by `resolve`; the scan turns it into a config error naming the key)."""
+
+    def __init__(self, key: str, reason: str) -> None:
+        super().__init__(reason)
+        self.key = key
 
 
 class ProtocolAdapter(Protocol):
     """Reads one configured market of one protocol."""
 
     async def resolve(self, block: int) -> Any:
-        """The market's contracts at `block`; raises when an address has no code."""
+        """The market's contracts at `block`; raises ConfigError when an address has no code,
+        and NotTheProtocolError (or InconsistentDataError) when it is another contract."""
         ...
 
     async def discover_accounts(

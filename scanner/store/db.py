@@ -17,12 +17,13 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from scanner.devnet.toolchain import project_root
-from scanner.errors import DatabaseError
+from scanner.errors import DatabaseError, UsageError
 
 UPGRADE_HINT = "run `liqscan db upgrade`"
 
@@ -49,12 +50,30 @@ def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str, *, check: bool = True) -> Engine:
-    """An Engine for `url`; with `check`, connect once so a bad URL fails here, clearly."""
+def sqlite_file(url: str) -> Path | None:
+    """The file a sqlite URL names; None for other databases and in-memory SQLite."""
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        return None
+    name = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not name or name == ":memory:":
+        return None
+    return None if name.startswith("file:") else Path(name)
+
+
+def make_engine(url: str, *, check: bool = True, create: bool = True) -> Engine:
+    """An Engine for `url`; with `check`, connect once so a bad URL fails here, clearly.
+    Without `create`, a SQLite file that does not exist is an error instead of a new empty
+    database (a read-only command must not leave an empty ./liqscan.db behind)."""
+    path = sqlite_file(url)
+    if not create and path is not None and not path.exists():
+        raise DatabaseError(f"database file {path} does not exist: create it with "
+                            f"`liqscan db upgrade`, or fix database.url")
     try:
         engine = create_engine(url)
-    except (ArgumentError, ImportError) as exc:
-        raise DatabaseError(f"invalid database URL {safe_url(url)}: {exc}") from exc
+    except (ArgumentError, ImportError, ValueError) as exc:
+        raise DatabaseError(f"invalid database URL {safe_url(url)}: fix database.url") from exc
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _enable_sqlite_foreign_keys)
     if check:
@@ -85,7 +104,42 @@ def upgrade(url: str, revision: str = "head") -> None:
 
 
 def downgrade(url: str, revision: str = "base") -> None:
-    _run_alembic(url, lambda config: command.downgrade(config, revision))
+    _run_alembic(url, lambda config: command.downgrade(config, revision), create=False)
+
+
+def downgrade_steps(url: str, revision: str) -> list[tuple[str, str]]:
+    """(revision id, what it created) of each migration a downgrade to `revision` undoes,
+    newest first. `revision`: "-N" (N steps), "base", or a revision id."""
+    script = ScriptDirectory.from_config(alembic_config(url))
+    engine = make_engine(url, create=False)
+    try:
+        current = current_revision(engine)
+    finally:
+        engine.dispose()
+    chain = [(r.revision, (r.doc or "").splitlines()[0]) for r in script.walk_revisions()]
+    ids = [rev for rev, _ in chain]
+    position = ids.index(current) if current in ids else len(ids)
+    steps = _steps_count(revision, ids, position)
+    return chain[position : position + steps]
+
+
+def _steps_count(revision: str, ids: list[str], position: int) -> int:
+    choices = f"use -1 (one step), a revision id ({', '.join(ids)}) or base"
+    if revision == "base":
+        return len(ids) - position
+    if revision.startswith("-") and revision[1:].isdigit() and int(revision[1:]) > 0:
+        steps = int(revision[1:])
+        if steps > len(ids) - position:
+            raise UsageError(f"--revision {revision}: the database is only "
+                             f"{len(ids) - position} steps above base; {choices}")
+        return steps
+    if revision not in ids:
+        raise UsageError(f"--revision {revision!r} is not a migration: {choices}")
+    target = ids.index(revision)
+    if target < position:
+        raise UsageError(f"--revision {revision} is above the database's current revision "
+                         f"({ids[position] if position < len(ids) else 'base'}): {choices}")
+    return target - position
 
 
 def check(url: str) -> None:
@@ -93,8 +147,9 @@ def check(url: str) -> None:
     _run_alembic(url, command.check, wrap_errors=False)
 
 
-def _run_alembic(url: str, action: Any, *, wrap_errors: bool = True) -> None:
-    engine = make_engine(url)
+def _run_alembic(url: str, action: Any, *, wrap_errors: bool = True, create: bool = True
+                 ) -> None:
+    engine = make_engine(url, create=create)
     try:
         with engine.connect() as connection:
             sqlite = engine.dialect.name == "sqlite"
@@ -113,6 +168,10 @@ def _run_alembic(url: str, action: Any, *, wrap_errors: bool = True) -> None:
         if not wrap_errors:
             raise
         raise DatabaseError(f"migration of {safe_url(url)} failed: {exc}".splitlines()[0]) from exc
+    except CommandError as exc:
+        if not wrap_errors:
+            raise
+        raise UsageError(f"migration of {safe_url(url)}: {exc}".splitlines()[0]) from exc
     finally:
         engine.dispose()
 

@@ -9,7 +9,8 @@ Bins and bands are sums over the snapshot's markets; `by_market` / `by_protocol`
 down (JSON text in CSV and Parquet).
 
 Files are written atomically (scanner/store/atomic.py): a reader sees the old file or the
-complete new one, never half of one, and a killed export leaves no temp file (Linux).
+complete new one, never half of one, and a killed export leaves no temp file (Linux). The file
+gets the mode any new file gets under the process umask.
 
 Parquet columns: `*_usd` are decimal128(38, 8) (exact; 30 integer digits, far beyond any real
 amount; a column holding a larger value is written as exact decimal strings instead);
@@ -27,7 +28,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol, TextIO
 
 from scanner.domain import Band, HistogramBin, PositionResult, Share, SnapshotRecord
-from scanner.errors import UsageError
+from scanner.errors import OutputError, UsageError
 from scanner.store.atomic import write_atomically
 
 Format = Literal["csv", "json", "parquet"]
@@ -208,9 +209,19 @@ def write_records(records: Iterable[Mapping[str, Any]], fmt: Format, out: Path) 
 
 
 def _atomically(out: Path, write: Callable[[Path], int]) -> int:
+    _require_writable_target(out)
+    try:
+        return write_atomically(out, write)
+    except OSError as exc:
+        raise OutputError(f"cannot write {out}: {exc.strerror}: choose another --out") from exc
+
+
+def _require_writable_target(out: Path) -> None:
+    if out.is_dir():
+        raise OutputError(f"--out {out} is a directory: give a file name, "
+                          f"e.g. {out / 'export.csv'}")
     if not out.parent.is_dir():
-        raise UsageError(f"cannot write {out}: directory {out.parent} does not exist")
-    return write_atomically(out, write)
+        raise OutputError(f"cannot write {out}: directory {out.parent} does not exist")
 
 
 def _csv_value(value: Any) -> Any:

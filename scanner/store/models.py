@@ -59,7 +59,12 @@ class SnapshotRow(Base):
     "Latest" = per chain, the complete snapshot with the highest block (then highest id)."""
 
     __tablename__ = "snapshots"
-    __table_args__ = (Index("ix_snapshots_chain_block", "chain", "block"),)
+    __table_args__ = (
+        Index("ix_snapshots_chain_block", "chain", "block"),
+        # two runs that computed the same snapshot of a block: exactly one stores it (0008)
+        Index("uq_snapshots_chain_block_content_digest", "chain", "block", "content_digest",
+              unique=True),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     chain: Mapped[str] = mapped_column(String(64))
@@ -72,6 +77,8 @@ class SnapshotRow(Base):
     position_count: Mapped[int] = mapped_column(Integer)
     bin_count: Mapped[int] = mapped_column(Integer)
     band_count: Mapped[int] = mapped_column(Integer)
+    # repository.snapshot_digest; NULL for snapshots stored before migration 0008
+    content_digest: Mapped[str | None] = mapped_column(String(64))
 
 
 class ScanRow(Base):
@@ -251,3 +258,19 @@ class DiscoveredAccount(Base):
     market_key: Mapped[str] = mapped_column(String(128), primary_key=True)
     account: Mapped[str] = mapped_column(String(42), primary_key=True)
     first_seen_block: Mapped[int] = mapped_column(BigInteger)
+
+
+class MarketIdentityRow(Base):
+    """Which market the discovery state of `market_key` belongs to, and the first block of the
+    contiguous range [searched_from_block, discovery_cursors.last_block] searched for it."""
+
+    __tablename__ = "market_identities"
+
+    market_key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    chain_id: Mapped[int] = mapped_column(BigInteger)
+    protocol: Mapped[str] = mapped_column(String(64))
+    pool_addresses_provider: Mapped[str] = mapped_column(String(42))
+    searched_from_block: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=_utc_now, onupdate=_utc_now
+    )

@@ -13,15 +13,24 @@ it describes and a snapshot never lacks a market.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Table, func, insert, select, update
+from sqlalchemy import Connection, Engine, Table, func, insert, inspect, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
 
-from scanner.domain import Band, HistogramBin, PositionResult, ScanRecord, Share, SnapshotRecord
+from scanner.domain import (
+    Band,
+    HistogramBin,
+    MarketIdentity,
+    PositionResult,
+    ScanRecord,
+    Share,
+    SnapshotRecord,
+)
 from scanner.errors import DatabaseError, InconsistentDataError, UsageError
 from scanner.store import rows
 from scanner.store.db import make_engine, require_current, safe_url
@@ -32,6 +41,7 @@ from scanner.store.models import (
     DiscoveredAccount,
     DiscoveryCursor,
     HistogramBinRow,
+    MarketIdentityRow,
     PositionRow,
     ScanBlockHash,
     ScanRow,
@@ -47,6 +57,7 @@ BIN_SHARES = cast(Table, BinShareRow.__table__)
 BAND_SHARES = cast(Table, BandShareRow.__table__)
 CURSORS = cast(Table, DiscoveryCursor.__table__)
 ACCOUNTS = cast(Table, DiscoveredAccount.__table__)
+IDENTITIES = cast(Table, MarketIdentityRow.__table__)
 HASHES = cast(Table, ScanBlockHash.__table__)
 
 COMPLETE = "complete"
@@ -54,6 +65,14 @@ COMPLETE = "complete"
 
 class ScanNotFoundError(UsageError):
     """No snapshot with the requested id."""
+
+
+class SnapshotAlreadyStoredError(InconsistentDataError):
+    """The same snapshot is stored already (perhaps by a concurrent run)."""
+
+    def __init__(self, message: str, snapshot_id: int) -> None:
+        super().__init__(message)
+        self.snapshot_id = snapshot_id
 
 
 @dataclass(frozen=True)
@@ -64,6 +83,7 @@ class MarketScan:
     positions: Sequence[PositionResult]
     discovered: Mapping[str, int] = field(default_factory=dict)
     cursor_block: int | None = None  # advance the market's discovery cursor to this block
+    identity: MarketIdentity | None = None  # store as the market's identity (None: leave it)
     block_hash: str | None = None  # hash of the scan's block (and of cursor_block, if equal)
     rewind_cursor: bool = False  # move the cursor even backwards (after a reorg below it)
 
@@ -100,23 +120,62 @@ class Repository:
         bins: Sequence[HistogramBin],
         bands: Sequence[Band],
     ) -> int:
-        """Write one snapshot and advance the discovery cursors, atomically. Returns its id."""
+        """Write one snapshot, advance the discovery cursors and store the market identities,
+        atomically. Returns its id.
+
+        Raises SnapshotAlreadyStoredError when the same snapshot (chain, block, markets, bins
+        and bands) is stored already, also when a concurrent run stored it between our check
+        and our commit: the unique key on (chain, block, content_digest) decides the race."""
         keys = [s.record.market_key for s in scans]
         where = f"snapshot of {', '.join(keys) or 'no market'} at block {snapshot.block}"
         if snapshot.market_keys != tuple(keys):
             raise InconsistentDataError(f"{where}: the header lists other markets")
+        digest = snapshot_digest(snapshot, bins, bands)
+        write = (snapshot, scans, bins, bands, digest, where)
+        try:
+            return self._save_once(*write)
+        except IntegrityError as exc:
+            self._raise_if_stored(snapshot, digest, where)
+            # A concurrent scan of another block created a cursor or identity row first: our
+            # transaction rolled back whole and now sees that row, so once more.
+            try:
+                return self._save_once(*write)
+            except IntegrityError:
+                self._raise_if_stored(snapshot, digest, where)
+                raise InconsistentDataError(
+                    f"{where} violates a constraint, nothing was written: "
+                    f"{_first_line(exc.orig)}") from exc
+
+    def _raise_if_stored(self, snapshot: SnapshotRecord, digest: str, where: str) -> None:
+        query = select(SNAPSHOTS.c.id).where(
+            SNAPSHOTS.c.chain == snapshot.chain, SNAPSHOTS.c.block == snapshot.block,
+            SNAPSHOTS.c.content_digest == digest)
+        with self.engine.connect() as conn:
+            existing = conn.execute(query).scalar_one_or_none()
+        if existing is not None:
+            raise SnapshotAlreadyStoredError(
+                f"{where} is already stored as snapshot {existing}: nothing was written",
+                int(existing))
+
+    def _save_once(
+        self,
+        snapshot: SnapshotRecord,
+        scans: Sequence[MarketScan],
+        bins: Sequence[HistogramBin],
+        bands: Sequence[Band],
+        digest: str,
+        where: str,
+    ) -> int:
         try:
             with self.engine.begin() as conn:
-                snapshot_id = self._insert_snapshot(conn, snapshot, scans, bins, bands)
+                snapshot_id = self._insert_snapshot(conn, snapshot, scans, bins, bands, digest)
                 for scan in scans:
                     self._insert_scan(conn, snapshot_id, scan)
                 self._insert_bins(conn, snapshot_id, bins)
                 self._insert_bands(conn, snapshot_id, bands)
                 return snapshot_id
-        except IntegrityError as exc:
-            raise InconsistentDataError(
-                f"{where} violates a constraint, nothing was written: {_first_line(exc.orig)}"
-            ) from exc
+        except IntegrityError:
+            raise
         except DBAPIError as exc:
             raise DatabaseError(
                 f"{where} could not be written to {self._where()}: {_first_line(exc.orig)}"
@@ -127,6 +186,19 @@ class Repository:
                 f"{_first_line(exc.orig)}"
             ) from exc
 
+    @staticmethod
+    def _put_identity(conn: Connection, market_key: str, identity: MarketIdentity) -> None:
+        values = {
+            "chain_id": identity.chain_id, "protocol": identity.protocol,
+            "pool_addresses_provider": identity.pool_addresses_provider,
+            "searched_from_block": identity.searched_from_block,
+        }
+        where = IDENTITIES.c.market_key == market_key
+        if conn.execute(select(IDENTITIES.c.market_key).where(where)).first() is None:
+            conn.execute(insert(IDENTITIES).values(market_key=market_key, **values))
+        else:
+            conn.execute(update(IDENTITIES).where(where).values(**values))
+
     def save_scan(
         self,
         scan: ScanRecord,
@@ -134,19 +206,22 @@ class Repository:
         bins: Sequence[HistogramBin],
         bands: Sequence[Band],
         discovered: Mapping[str, int],
-        cursor_block: int,
+        cursor_block: int | None,
+        identity: MarketIdentity | None = None,
     ) -> int:
         """A snapshot of one market (returns the snapshot id)."""
         snapshot = SnapshotRecord(chain=scan.chain, chain_id=scan.chain_id, block=scan.block,
                                   block_timestamp=scan.block_timestamp, markets=(scan,),
                                   status=scan.status)
         return self.save_snapshot(
-            snapshot, [MarketScan(scan, positions, discovered, cursor_block)], bins, bands)
+            snapshot, [MarketScan(scan, positions, discovered, cursor_block, identity)], bins,
+            bands)
 
     def _insert_snapshot(self, conn: Connection, snapshot: SnapshotRecord,
                          scans: Sequence[MarketScan], bins: Sequence[HistogramBin],
-                         bands: Sequence[Band]) -> int:
+                         bands: Sequence[Band], digest: str) -> int:
         values = rows.snapshot_row(snapshot) | {
+            "content_digest": digest,
             "position_count": sum(len(s.positions) for s in scans),
             "bin_count": len(bins),
             "band_count": len(bands),
@@ -165,6 +240,8 @@ class Repository:
             cursor_hash = scan.block_hash if scan.cursor_block == scan.record.block else None
             self._advance_cursor(conn, scan.record.market_key, scan.cursor_block, cursor_hash,
                                  scan.rewind_cursor)
+        if scan.identity is not None:
+            self._put_identity(conn, scan.record.market_key, scan.identity)
 
     def _insert_bins(self, conn: Connection, snapshot_id: int, bins: Sequence[HistogramBin]
                      ) -> None:
@@ -363,6 +440,17 @@ class Repository:
             shares = self._shares(conn, BAND_SHARES, "band_id", [r["id"] for r in found])
         return [rows.band_from(r, shares.get(r["id"], ())) for r in found]
 
+    def stored_axes(self, snapshot_id: int) -> list[str]:
+        """The axes snapshot `snapshot_id` has positions or bins on, sorted."""
+        self.get_snapshot(snapshot_id)
+        scans = select(SCANS.c.id).where(SCANS.c.snapshot_id == snapshot_id)
+        with self.engine.connect() as conn:
+            found = set(conn.execute(select(POSITIONS.c.axis).where(
+                POSITIONS.c.scan_id.in_(scans)).distinct()).scalars())
+            found |= set(conn.execute(select(BINS.c.axis).where(
+                BINS.c.snapshot_id == snapshot_id).distinct()).scalars())
+        return sorted(found)
+
     @staticmethod
     def _shares(conn: Connection, table: Table, parent: str, ids: list[int]
                 ) -> dict[int, tuple[Share, ...]]:
@@ -405,6 +493,18 @@ class Repository:
         with self.engine.connect() as conn:
             return conn.execute(query).scalar_one_or_none()
 
+    def get_identity(self, market_key: str) -> MarketIdentity | None:
+        query = select(IDENTITIES).where(IDENTITIES.c.market_key == market_key)
+        with self.engine.connect() as conn:
+            row = conn.execute(query).mappings().first()
+        if row is None:
+            return None
+        return MarketIdentity(
+            chain_id=row["chain_id"], protocol=row["protocol"],
+            pool_addresses_provider=row["pool_addresses_provider"],
+            searched_from_block=row["searched_from_block"],
+        )
+
     def known_accounts(self, market_key: str) -> dict[str, int]:
         """account -> first block it was seen in."""
         with self.engine.connect() as conn:
@@ -421,6 +521,14 @@ class Repository:
         return safe_url(self.engine.url.render_as_string(hide_password=False))
 
 
+def stored_scan_count(engine: Engine) -> int:
+    """Scans stored in a database at any revision (0 when it has no scans table)."""
+    with engine.connect() as conn:
+        if not inspect(conn).has_table(SCANS.name):
+            return 0
+        return int(conn.execute(select(func.count()).select_from(SCANS)).scalar_one())
+
+
 def market_of(snapshot: SnapshotRecord, market_key: str) -> SnapshotRecord:
     """The snapshot header narrowed to one of its markets (UsageError when it has none)."""
     chosen = tuple(m for m in snapshot.markets if m.market_key == market_key)
@@ -429,6 +537,17 @@ def market_of(snapshot: SnapshotRecord, market_key: str) -> SnapshotRecord:
             f"the snapshot at block {snapshot.block} has no market {market_key!r} (it has "
             f"{', '.join(snapshot.market_keys)}): pass --snapshot ID, or scan that market")
     return replace(snapshot, markets=chosen)
+
+
+def snapshot_digest(
+    snapshot: SnapshotRecord, bins: Sequence[HistogramBin], bands: Sequence[Band]
+) -> str:
+    """What makes two snapshots of one chain and block the same: their markets, status, bins
+    and bands (in a canonical order). Two runs that computed the same snapshot get the same
+    digest, so the database's unique key lets exactly one of them store it."""
+    parts = [sorted(snapshot.market_keys), snapshot.status,
+             sorted(repr(b) for b in bins), sorted(repr(b) for b in bands)]
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
 def _distance_key(position: PositionResult, near_8dec: int) -> tuple[int, int, str]:

@@ -13,7 +13,7 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
-from scanner.errors import UsageError
+from scanner.errors import OutputError, UsageError
 from scanner.store.export import (
     export_bands,
     export_bins,
@@ -165,7 +165,7 @@ def test_failure_mid_write_leaves_no_file(fmt: Any, tmp_path: Path) -> None:
 def test_unknown_format_and_missing_directory(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="unknown export format 'xlsx'"):
         write_records([], "xlsx", tmp_path / "x.xlsx")  # type: ignore[arg-type]
-    with pytest.raises(UsageError, match="does not exist"):
+    with pytest.raises(OutputError, match="does not exist"):
         write_records([], "json", tmp_path / "missing" / "x.json")
     write_records([], "json", tmp_path / "empty.json")
     assert json.loads((tmp_path / "empty.json").read_text()) == []

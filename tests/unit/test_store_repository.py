@@ -18,7 +18,12 @@ from scanner.store.models import (
     ScanRow,
     SnapshotRow,
 )
-from scanner.store.repository import MarketScan, Repository, ScanNotFoundError
+from scanner.store.repository import (
+    MarketScan,
+    Repository,
+    ScanNotFoundError,
+    SnapshotAlreadyStoredError,
+)
 from tests.conftest import USD, SampleScan, make_sample_scan
 
 
@@ -228,3 +233,17 @@ def test_ten_thousand_positions_save_in_bulk(repo: Repository, db_backend: str) 
     loaded_seconds = time.perf_counter() - started
     print(f"{db_backend}: save 10k positions {saved_seconds:.2f}s, load {loaded_seconds:.2f}s")
     assert loaded == sample.positions
+
+
+def test_the_same_snapshot_twice_is_stored_once(repo: Repository, sample_scan: SampleScan
+                                                ) -> None:
+    """The database decides (unique chain, block, content digest): the second save of the
+    same snapshot writes nothing and names the first; other bands at that block are new."""
+    first = _save(repo, sample_scan)
+    with pytest.raises(SnapshotAlreadyStoredError) as raised:
+        _save(repo, sample_scan)
+    assert raised.value.snapshot_id == first
+    assert _count(repo, SnapshotRow) == 1
+    fewer = dataclasses.replace(sample_scan, bands=sample_scan.bands[:-1])
+    assert _save(repo, fewer) != first  # the band settings changed: a new snapshot is due
+    assert _count(repo, SnapshotRow) == 2

@@ -18,6 +18,7 @@ from scanner.chain.rpc import RpcClient
 from scanner.config import ChainConfig, MarketConfig
 from scanner.domain import Address, Asset, MarketRead, Position
 from scanner.errors import InconsistentDataError
+from scanner.protocols.base import NotTheProtocolError
 from scanner.protocols.compound_v3.curve import CometPosition
 from scanner.protocols.compound_v3.discover import ProgressCallback, discover_accounts
 from scanner.protocols.compound_v3.rule import (
@@ -79,7 +80,19 @@ class CompoundV3Adapter:
         await self.rpc.require_code({f"{where}.comet": comet}, block)
         if feed is not None:
             await self.rpc.require_code({f"{where}.quote_usd_feed": feed}, block)
+        await self._require_comet(comet, block)
         return CometAddresses(comet, feed)
+
+    async def _require_comet(self, comet: Address, block: int) -> None:
+        """A Comet's baseScale() is 10**decimals of its base token; another contract reverts,
+        answers nothing (an ERC-20's fallback) or answers something else."""
+        try:
+            answer = await self.rpc.eth_call(comet, encode_call(COMET, "baseScale", []), block)
+            (scale,) = decode_output(COMET, "baseScale", answer)
+        except InconsistentDataError as exc:
+            raise NotTheProtocolError("comet", "baseScale() failed") from exc
+        if not is_power_of_ten(scale):
+            raise NotTheProtocolError("comet", f"baseScale() is {scale}, not a power of ten")
 
     async def discover_accounts(
         self, addresses: CometAddresses, from_block: int, to_block: int,
@@ -245,3 +258,8 @@ def _decode_symbol(result: CallResult, token: Address) -> str:
         return str(symbol)
     except InconsistentDataError:
         return result.data[:32].rstrip(b"\0").decode("utf-8", "replace") or token
+
+
+def is_power_of_ten(value: int) -> bool:
+    """1, 10, ..., 10**36: the scales a Comet can have (token decimals)."""
+    return any(value == 10**decimals for decimals in range(37))

@@ -15,16 +15,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from eth_abi.abi import encode
 from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
 
 from scanner.chain.abi import decode_output, encode_call, load_abi
 from scanner.chain.multicall import Call, aggregate3, require_data
 from scanner.chain.rpc import RpcClient
 from scanner.config import ChainConfig, MarketConfig
 from scanner.domain import Address, Asset, Axis, MarketRead, Position, Valuation
-from scanner.errors import ConfigError
+from scanner.errors import ConfigError, InconsistentDataError
+from scanner.protocols.base import NotTheProtocolError
 from scanner.protocols.morpho_blue.curve import MorphoCurve, Token
 from scanner.protocols.morpho_blue.read import (
+    MORPHO,
     MarketAtBlock,
     MarketId,
     PositionAtBlock,
@@ -39,6 +43,7 @@ from scanner.protocols.morpho_blue.rule import MarketTotals, accrue_interest
 USD_ORACLE = load_abi("aave-v3", "AaveOracle")
 ERC20 = load_abi("erc20", "ERC20")
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+_DOMAIN_TYPEHASH = keccak(text="EIP712Domain(uint256 chainId,address verifyingContract)")
 
 
 @dataclass(frozen=True)
@@ -89,11 +94,25 @@ class MorphoBlueAdapter:
         await self.rpc.require_code({f"markets.{self.market.key}.morpho": morpho,
                                      f"markets.{self.market.key}.usd_price_oracle": usd_oracle},
                                     block)
+        await self._require_morpho(morpho, block)
         ids = self.market.lists.get("market_ids")
         if ids is None:
             ids = tuple(await discover_market_ids(self.rpc, self.chain, morpho,
                                                   self.market.start_block, block))
         return MorphoResolved(morpho, usd_oracle, tuple(i.lower() for i in ids))
+
+    async def _require_morpho(self, morpho: Address, block: int) -> None:
+        """Morpho Blue's DOMAIN_SEPARATOR() is fixed by the chain id and its own address (EIP-712
+        without name or version): no other contract answers it, a Morpho at another address
+        neither."""
+        try:
+            answer = await self.rpc.eth_call(morpho, encode_call(MORPHO, "DOMAIN_SEPARATOR", []),
+                                             block)
+            (separator,) = decode_output(MORPHO, "DOMAIN_SEPARATOR", answer)
+        except InconsistentDataError as exc:
+            raise NotTheProtocolError("morpho", "DOMAIN_SEPARATOR() failed") from exc
+        if separator != morpho_domain_separator(self.chain.chain_id, morpho):
+            raise NotTheProtocolError("morpho", "DOMAIN_SEPARATOR() is not Morpho Blue's")
 
     async def discover_accounts(
         self, resolved: MorphoResolved, from_block: int, to_block: int,
@@ -161,3 +180,8 @@ class MorphoBlueAdapter:
                     "it prices, or another usd_price_oracle")
             tokens[token] = Token(str(symbol), int(decimals), int(usd))
         return tokens
+
+
+def morpho_domain_separator(chain_id: int, morpho: Address) -> bytes:
+    """keccak256(abi.encode(DOMAIN_TYPEHASH, chainid, address(this))), as Morpho Blue sets it."""
+    return keccak(encode(["bytes32", "uint256", "address"], [_DOMAIN_TYPEHASH, chain_id, morpho]))
