@@ -1,7 +1,7 @@
 """positions: liquidatable_next, owner and vault_id (Maker's OSM next price, CdpManager vaults)
 
 Revision ID: 0012
-Revises: 0007
+Revises: 0008
 Create Date: 2026-11-30
 
 `liquidatable_next`: does the oracle's NEXT price (Maker's OSM `peep`, current in at most an
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0012"
-down_revision: str | None = "0007"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
