@@ -139,3 +139,18 @@ def test_ilk_names_are_kept_as_written(tmp_path: Path) -> None:
                                          "start_block = 1"))
     (market,) = load_config(path, {}).markets
     assert market.texts == {"ilks": ("ETH-A", "WBTC-C")}
+
+
+def test_the_market_identity_is_the_chainlog_or_the_vat(tmp_path: Path) -> None:
+    """A Maker market has no required address: its identity (stored, checked on every scan) is
+    the ChainLog when set, else the Vat."""
+    from dataclasses import replace
+
+    from scanner.pipeline.discovery import identity_key
+
+    path = tmp_path / "config.toml"
+    path.write_text(MAKER_CONFIG)
+    (market,) = load_config(path, {}).markets
+    assert identity_key(market) == "chainlog"
+    vat = "0x35D1b3F3D7966A1DFe207aa4514C12a259A0492B"
+    assert identity_key(replace(market, addresses={"vat": vat})) == "vat"
