@@ -91,11 +91,17 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", type=Path, default=Path("out/demo"),
                       help="new or empty directory, or a previous demo output (default out/demo)")
 
+    from scanner.daemon.command import register as register_daemon
     from scanner.devnet.cli import register as register_devnet
     from scanner.serve.cli import register as register_serve
 
     register_devnet(sub)
+    register_daemon(sub)
     register_serve(sub)
+    from scanner.cli_analyst import extend, finish
+
+    extend(parser, sub)
+    finish(parser)  # last: global options after any subcommand, help on every option
     return parser
 
 
@@ -169,9 +175,9 @@ def run(args: argparse.Namespace) -> int:
         "db": commands.cmd_db,
         "demo": commands.cmd_demo,
     }
-    if args.command in handlers:
-        return handlers[args.command](args)
     handler = getattr(args, "handler", None)
+    if handler is None and args.command in handlers:
+        return handlers[args.command](args)
     if handler is None:
         raise UsageError(f"unknown command {args.command}")
     return int(handler(args))

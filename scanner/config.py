@@ -24,6 +24,7 @@ from eth_utils.address import is_checksum_address, to_checksum_address
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from scanner.daemon.settings import DaemonConfig, parse_daemon
 from scanner.errors import ConfigError
 from scanner.pipeline.bands import BandParams
 from scanner.redact import register_url
@@ -35,7 +36,7 @@ _ENV_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _SYMBOL_RE = re.compile(r"^[A-Za-z0-9._+-]{1,32}$")
 
-_TOP_KEYS = ("database", "chains", "markets", "axes", "histogram", "bands")
+_TOP_KEYS = ("database", "chains", "markets", "axes", "histogram", "bands", "daemon")
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class ChainConfig:
     gas_limit_per_batch: int = 15_000_000
     request_timeout_seconds: float = 10.0  # one HTTP post; a held connection is abandoned
     max_retries: int = 8  # attempts per request before exit 75 (backoff capped at 4 s)
+    ws_url: str | None = None  # ws(s):// endpoint the daemon follows new heads on (else polls)
     # Set when rpc_url names an unset ${VAR}: commands that only read the database still
     # work; anything that needs the node raises this message (see require_rpc_url).
     rpc_url_problem: str | None = None
@@ -116,6 +118,7 @@ class Config:
     histogram: HistogramConfig = field(default_factory=HistogramConfig)
     bands: BandsConfig = field(default_factory=BandsConfig)
     source: Path = Path("config.toml")
+    daemon: DaemonConfig = field(default_factory=DaemonConfig)  # `liqscan daemon` only
 
     def market(self, key: str) -> MarketConfig:
         for market in self.markets:
@@ -290,6 +293,8 @@ def parse_config(data: Mapping[str, Any], source: Path, env: Mapping[str, str]) 
         histogram=_parse_histogram(_Reader(source, "histogram", data.get("histogram", {}), env)),
         bands=_parse_bands(_Reader(source, "bands", data.get("bands", {}), env)),
         source=source,
+        daemon=parse_daemon(_Reader(source, "daemon", data.get("daemon", {}), env),
+                            tuple(chains)),
     )
 
 
@@ -363,10 +368,20 @@ def _parse_chains(source: Path, tables: Any, env: Mapping[str, str]) -> dict[str
             gas_limit_per_batch=r.int_("gas_limit_per_batch", 15_000_000, minimum=100_000),
             request_timeout_seconds=r.seconds("request_timeout_seconds", 10.0),
             max_retries=r.int_("max_retries", 8, minimum=1),
+            ws_url=_ws_url(r),
         )
         if chains[name].gas_limit_per_batch > GAS_CAP_PER_CALL:
             r.fail(r.path("gas_limit_per_batch"), f"must be <= {GAS_CAP_PER_CALL} (EIP-7825 cap)")
     return chains
+
+
+def _ws_url(r: _Reader) -> str | None:
+    if "ws_url" not in r.table:
+        return None
+    url = r.expanded("ws_url")
+    if not url.startswith(("ws://", "wss://")):
+        r.fail(r.path("ws_url"), f"{url!r} must be a ws:// or wss:// URL")
+    return url
 
 
 def _parse_markets(
@@ -473,7 +488,7 @@ _BAND_SHARES_BPS = ("min_share_bps", "concentration_share_bps", "wall_share_bps"
 
 def _parse_bands(r: _Reader) -> BandsConfig:
     r.check_keys(("max_bands", "min_positions", "wall_width_bps", *_BAND_FACTORS,
-                  *_BAND_SHARES_BPS))  # fmt: skip
+                  *_BAND_SHARES_BPS, "max_walls", "wall_median_factor"))  # fmt: skip
     defaults = BandParams()
     tuned: dict[str, Any] = {name: _positive_float(r, name, getattr(defaults, name))
                              for name in _BAND_FACTORS}  # fmt: skip
@@ -483,6 +498,9 @@ def _parse_bands(r: _Reader) -> BandsConfig:
             r.fail(r.path(name), f"must be <= 10000 (100%), not {tuned[name]}")
     tuned["min_positions"] = r.int_("min_positions", defaults.min_positions, minimum=2)
     tuned["wall_width_bps"] = r.int_("wall_width_bps", defaults.wall_width_bps, minimum=1)
+    tuned["max_walls"] = r.int_("max_walls", defaults.max_walls, minimum=0)
+    tuned["wall_median_factor"] = r.int_("wall_median_factor", defaults.wall_median_factor,
+                                         minimum=1)
     params = BandParams(**tuned)
     return BandsConfig(max_bands=r.int_("max_bands", 10, minimum=1), params=params)
 

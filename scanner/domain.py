@@ -226,6 +226,10 @@ class Band:
     top_accounts: tuple[Address, ...]
     kind: str = "band"  # "band": a dense run of many positions; "wall": one or a tight few
     shares: tuple[Share, ...] = ()  # per market, market key order
+    # identity over snapshots (scanner.pipeline.band_tracks), set when stored; not part of
+    # what was found, so a re-scan of the same block compares equal
+    track_id: int = field(default=0, compare=False, repr=False)
+    split_from: int | None = field(default=None, compare=False, repr=False)
 
 
 def shares_of(results: list[PositionResult] | tuple[PositionResult, ...]) -> tuple[Share, ...]:

@@ -26,7 +26,8 @@ Per axis and direction, on the AT_RISK positions (distance d = |ln(price / now)|
    chance clumps of a heavy-tailed background out. Overlapping runs merge.
 6. Walls (scanner.pipeline.walls): outside the bands, single positions or tight groups
    within `wall_width_bps` holding at least `wall_share_bps` of the axis's at-risk
-   collateral (both directions).
+   collateral (both directions) and `wall_median_factor` x the direction's median position.
+   Walls fill the slots the bands leave, at most `max_walls` of them.
 
 Bands and walls are ranked together by collateral across both directions (ties: direction,
 low price, top accounts); top_accounts: largest collateral first, ties by account. low/high are
@@ -66,6 +67,8 @@ class BandParams:
     flank_bins: int = 8  # refinement looks this many fine bins (or the region width) beyond
     wall_share_bps: int = 300  # a wall holds this share of the axis's at-risk collateral
     wall_width_bps: int = 50  # ... within this width
+    wall_median_factor: int = 5  # ... and at least this x the direction's median position
+    max_walls: int = 5  # walls kept per axis, after the bands (see detect_bands)
 
 
 class _Background:
@@ -234,7 +237,10 @@ def _direction_bands(
                 and band.positions >= params.min_positions
                 and _significant(run, background, total_8dec, params)):  # fmt: skip
             bands.append(band)
-    walls = find_walls(points, bands, wall_min_8dec, params.wall_width_bps)
+    # In a small market every position is a few % of the whole: a wall must also stand out
+    # against the typical position, or all of them would be walls.
+    walls = find_walls(points, bands, wall_min_8dec, params.wall_width_bps,
+                       params.wall_median_factor)
     return bands + [band_of(w, axis, direction, price_now_8dec, total_8dec, "wall")
                     for w in walls]  # fmt: skip
 
@@ -264,7 +270,11 @@ def detect_bands(
             results, axis, direction, price_now_8dec, wall_min_8dec, params
         )
     ]
-    found.sort(
-        key=lambda b: (-b.collateral_usd_8dec, b.direction.value, b.low_8dec, b.top_accounts)
-    )
-    return [replace(band, rank=rank) for rank, band in enumerate(found[:max_bands], start=1)]
+    def order(b: Band) -> tuple[int, str, int, tuple[str, ...]]:
+        return (-b.collateral_usd_8dec, b.direction.value, b.low_8dec, b.top_accounts)
+
+    # Walls never push a band out of the kept slots, and take at most `max_walls` of them.
+    bands = sorted((b for b in found if b.kind == "band"), key=order)[:max_bands]
+    walls = sorted((b for b in found if b.kind == "wall"), key=order)
+    kept = sorted(bands + walls[:min(params.max_walls, max_bands - len(bands))], key=order)
+    return [replace(band, rank=rank) for rank, band in enumerate(kept, start=1)]

@@ -6,8 +6,10 @@ Bins grow away from the current price, one series per direction:
 * UP   (bin k, log mode):  edge_k = floor(now * (1 + step)^k); bin k = [edge_k, edge_{k+1})
 * linear mode: edge_k = now -/+ k * width.
 
-Edges are exact integers (powers computed in int), so output is deterministic. Bins stop
-once they cover `range_bps` of the price on that side; positions beyond are left out.
+Edges are exact integers (powers computed in int), so output is deterministic. Regular bins
+stop once they cover `range_bps` of the price on that side; when at-risk positions lie beyond,
+one last, wider bin reaches the farthest of them (DOWN: down to price 0; UP: one unit past the
+highest), so every at-risk position is in a bin and the cumulative curve ends at the total.
 Only AT_RISK positions are binned; the cumulative curve therefore reads "if the price
 reaches this bin's far edge, this much more collateral becomes liquidatable".
 A direction with no at-risk positions yields no bins.
@@ -57,6 +59,13 @@ def _edges(
         if past or edge == 0:
             break
     return edges
+
+
+def _overflow_edge(edges: list[int], direction: Direction, prices: list[int]) -> list[int]:
+    """[the far edge of one last bin] when some price lies beyond `edges`, else []."""
+    if direction is Direction.DOWN:
+        return [0] if edges[-1] > 0 and min(prices) <= edges[-1] else []
+    return [max(prices) + 1] if max(prices) >= edges[-1] else []
 
 
 def _bin_index(price_8dec: int, edges: list[int], direction: Direction) -> int | None:
@@ -141,5 +150,6 @@ def build_histogram(
             continue
         range_side = min(range_bps, BPS) if direction is Direction.DOWN else range_bps
         edges = _edges(price_now_8dec, direction, mode, bin_bps, width_8dec, range_side)
+        edges += _overflow_edge(edges, direction, [price for price, _ in members])
         bins.extend(_direction_bins(axis, direction, edges, members))
     return bins

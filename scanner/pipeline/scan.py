@@ -100,6 +100,7 @@ class SnapshotOutcome:
     already_stored: bool = False  # the same block was scanned before; the snapshot matched
     scan_ids: dict[str, int] = field(default_factory=dict)  # market key -> stored scan id
     rpc_retries: dict[str, int] = field(default_factory=dict)  # retry kind -> count
+    rpc_requests: int = 0  # JSON-RPC requests the snapshot took (the daemon's metrics)
 
     @property
     def accounts_known(self) -> int:
@@ -150,10 +151,12 @@ async def scan_chain(
                 raise _market_failed(market, exc) from exc
         await confirm_pinned(rpc, pinned)  # reliability: every read saw the same block
         rpc_retries = dict(rpc.stats.retries_by_kind)
+        rpc_requests = rpc.stats.requests
     # 3-5. pure: liquidation prices -> bins -> bands, summed across markets
     outcome = compute_snapshot(config, chain, block, reads)
     # 6. store: the whole snapshot or nothing (persist.py)
-    return dataclasses.replace(store_snapshot(repo, outcome, pinned), rpc_retries=rpc_retries)
+    return dataclasses.replace(store_snapshot(repo, outcome, pinned), rpc_retries=rpc_retries,
+                               rpc_requests=rpc_requests)
 
 
 async def scan_market(

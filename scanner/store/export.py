@@ -31,8 +31,8 @@ from scanner.domain import Band, HistogramBin, PositionResult, Share, SnapshotRe
 from scanner.errors import OutputError, UsageError
 from scanner.store.atomic import write_atomically
 
-Format = Literal["csv", "json", "parquet"]
-FORMATS: tuple[Format, ...] = ("csv", "json", "parquet")
+Format = Literal["csv", "json", "ndjson", "parquet"]
+FORMATS: tuple[Format, ...] = ("csv", "json", "ndjson", "parquet")
 Record = dict[str, Any]
 
 USD_DECIMALS = 8
@@ -201,6 +201,7 @@ def write_records(records: Iterable[Mapping[str, Any]], fmt: Format, out: Path) 
     writers: dict[str, Callable[[Iterable[Mapping[str, Any]], Path], int]] = {
         "csv": _write_csv,
         "json": _write_json,
+        "ndjson": _write_ndjson,
         "parquet": _write_parquet,
     }
     if fmt not in writers:
@@ -254,6 +255,42 @@ def _write_json(records: Iterable[Mapping[str, Any]], path: Path) -> int:
             count += 1
         handle.write("\n]\n" if count else "]\n")
     return count
+
+
+def _write_ndjson(records: Iterable[Mapping[str, Any]], path: Path) -> int:
+    with path.open("w") as handle:
+        return write_ndjson_to(records, handle)
+
+
+def write_ndjson_to(records: Iterable[Mapping[str, Any]], handle: TextIO) -> int:
+    """One JSON object per line (NDJSON / JSON Lines)."""
+    count = 0
+    for record in records:
+        handle.write(json.dumps(record) + "\n")
+        count += 1
+    return count
+
+
+def write_records_to(records: Iterable[Mapping[str, Any]], fmt: Format, handle: TextIO) -> int:
+    """Write `records` to an open text stream (stdout): csv, json or ndjson."""
+    if fmt == "ndjson":
+        return write_ndjson_to(records, handle)
+    if fmt == "json":
+        rows = [dict(r) for r in records]
+        handle.write("[" + "".join(("\n  " if i == 0 else ",\n  ") + json.dumps(r)
+                                   for i, r in enumerate(rows)) + ("\n]\n" if rows else "]\n"))
+        return len(rows)
+    if fmt == "csv":
+        count = 0
+        writer: csv.DictWriter[str] | None = None
+        for record in records:
+            if writer is None:
+                writer = csv.DictWriter(handle, fieldnames=list(record))
+                writer.writeheader()
+            writer.writerow({key: _csv_value(value) for key, value in record.items()})
+            count += 1
+        return count
+    raise UsageError(f"--format {fmt} cannot be written to stdout: give --out FILE")
 
 
 def _json_item(handle: TextIO, record: Mapping[str, Any], *, first: bool) -> None:

@@ -203,6 +203,26 @@ class BandRow(Base):
     distance_low_bps: Mapped[int] = mapped_column(BigInteger)  # signed
     distance_high_bps: Mapped[int] = mapped_column(BigInteger)
     top_accounts: Mapped[str] = mapped_column(Text)
+    # identity over snapshots (migration 0010, scanner.pipeline.band_tracks): the id of the
+    # first band row of its track; split_from: the track this band split off from
+    track_id: Mapped[int] = mapped_column(Integer, index=True)
+    split_from: Mapped[int | None] = mapped_column(Integer)
+
+
+class SnapshotAxisRow(Base):
+    """One price axis of a snapshot: its price and the totals a risk desk reads first."""
+
+    __tablename__ = "snapshot_axes"
+
+    snapshot_id: Mapped[int] = mapped_column(
+        ForeignKey("snapshots.id", ondelete="CASCADE"), primary_key=True
+    )
+    axis: Mapped[str] = mapped_column(String(32), primary_key=True)
+    price_now_8dec: Mapped[int] = mapped_column(Uint256)
+    at_risk_positions: Mapped[int] = mapped_column(Integer)
+    at_risk_collateral_usd_8dec: Mapped[int] = mapped_column(Uint256)
+    liquidatable_now_positions: Mapped[int] = mapped_column(Integer)
+    liquidatable_now_collateral_usd_8dec: Mapped[int] = mapped_column(Uint256)
 
 
 class _ShareColumns:
@@ -274,3 +294,40 @@ class MarketIdentityRow(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=_utc_now, onupdate=_utc_now
     )
+
+
+# --- The daemon's alert state (migration 0009) -------------------------------------------
+
+
+class AlertEvent(Base):
+    """An alert condition of a chain that fired or cleared at a snapshot. A condition is active
+    while its newest event is `fired`: it fires once, until it clears, across restarts."""
+
+    __tablename__ = "alert_events"
+    __table_args__ = (
+        Index("ix_alert_events_chain_condition", "chain", "condition_key", "id"),
+        CheckConstraint("kind IN ('fired', 'cleared')", name="kind"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    chain: Mapped[str] = mapped_column(String(64))
+    condition_key: Mapped[str] = mapped_column(String(200))  # rule:axis[:direction]
+    kind: Mapped[str] = mapped_column(String(8))
+    block: Mapped[int] = mapped_column(BigInteger)
+    snapshot_id: Mapped[int] = mapped_column(Integer)  # no FK: retention may prune it
+    payload: Mapped[str] = mapped_column(Text)  # the JSON message posted to the webhooks
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_utc_now)
+
+
+class AlertDelivery(Base):
+    """One fired alert to one webhook; written with the event, marked when a POST succeeded,
+    so a restart resends only what no webhook acknowledged."""
+
+    __tablename__ = "alert_deliveries"
+
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("alert_events.id", ondelete="CASCADE"), primary_key=True)
+    webhook: Mapped[str] = mapped_column(String(2000), primary_key=True)
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)

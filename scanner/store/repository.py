@@ -32,7 +32,7 @@ from scanner.domain import (
     SnapshotRecord,
 )
 from scanner.errors import DatabaseError, InconsistentDataError, UsageError
-from scanner.store import rows
+from scanner.store import rows, tracks
 from scanner.store.db import make_engine, require_current, safe_url
 from scanner.store.models import (
     BandRow,
@@ -171,8 +171,11 @@ class Repository:
                 snapshot_id = self._insert_snapshot(conn, snapshot, scans, bins, bands, digest)
                 for scan in scans:
                     self._insert_scan(conn, snapshot_id, scan)
+                tracks.insert_axes(conn, tracks.axis_rows(
+                    snapshot_id, [p for s in scans for p in s.positions]))
                 self._insert_bins(conn, snapshot_id, bins)
-                self._insert_bands(conn, snapshot_id, bands)
+                self._insert_bands(conn, snapshot_id,
+                                   tracks.linked_bands(conn, snapshot_id, snapshot, bands))
                 return snapshot_id
         except IntegrityError:
             raise
@@ -253,6 +256,7 @@ class Repository:
     def _insert_bands(self, conn: Connection, snapshot_id: int, bands: Sequence[Band]) -> None:
         ids = self._insert_returning_ids(conn, BANDS,
                                          [rows.band_row(snapshot_id, b) for b in bands])
+        tracks.start_new_tracks(conn, ids, bands)
         self._insert_many(conn, BAND_SHARES, [rows.share_row("band_id", band_id, s)
                                               for band_id, b in zip(ids, bands, strict=True)
                                               for s in b.shares])

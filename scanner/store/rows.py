@@ -184,6 +184,8 @@ def band_row(snapshot_id: int, b: Band) -> dict[str, Any]:
         "snapshot_id": snapshot_id,
         "direction": str(b.direction),
         "top_accounts": json.dumps(list(b.top_accounts)),
+        "track_id": b.track_id,
+        "split_from": b.split_from,
         **fields,
     }
 
@@ -192,4 +194,4 @@ def band_from(row: Row, shares: tuple[Share, ...] = ()) -> Band:
     fields = {name: row[name] for name in _BAND_FIELDS}
     top = json.loads(row["top_accounts"])
     return Band(direction=Direction(row["direction"]), top_accounts=tuple(top), shares=shares,
-                **fields)
+                track_id=row["track_id"], split_from=row["split_from"], **fields)

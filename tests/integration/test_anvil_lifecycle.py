@@ -56,15 +56,25 @@ def _children(pid: int) -> list[int]:
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_devnet_up_leaves_no_orphan(signum: int, tmp_path: Path) -> None:
     config = tmp_path / "devnet.toml"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "scanner.cli", "devnet", "up", "--aave-positions", "20",
-         "--seed", "3", "--write-config", str(config)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
-    deadline = time.monotonic() + 120
+    log_path = tmp_path / "devnet-up.log"
+    # Output goes to a file, not a pipe: a full pipe would block the child, and reading a pipe
+    # of a child still running would block the test. Building an uncached devnet on a loaded
+    # 2-core machine can take minutes, hence the generous deadline (never a timing assertion).
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "scanner.cli", "devnet", "up", "--aave-positions", "20",
+             "--seed", "3", "--write-config", str(config)],
+            stdout=log, stderr=subprocess.STDOUT, text=True,
+        )
+    deadline = time.monotonic() + 900
     while not config.exists() and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.1)
-    assert config.exists(), proc.stderr.read() if proc.stderr else ""
+    if not config.exists():
+        for pid in _children(proc.pid):
+            os.kill(pid, signal.SIGKILL)
+        proc.kill()
+        proc.wait(timeout=30)
+        pytest.fail(f"devnet up wrote no config: {log_path.read_text()[-2000:]}")
     anvils = _children(proc.pid)
     assert anvils, "devnet up runs anvil as its child"
     os.kill(proc.pid, signum)

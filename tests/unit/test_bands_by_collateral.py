@@ -112,8 +112,11 @@ def test_walls_are_configurable_and_never_inside_a_band() -> None:
     bands = detect_bands(planted, "ETH", NOW, params=BandParams(wall_share_bps=1))
     assert [b.kind for b in bands] == ["band"]  # its whales belong to the band
     lone = result(9, 2_000 * USD, big)
-    bands = detect_bands([*planted, lone], "ETH", NOW, params=BandParams(wall_share_bps=1))
+    alike = BandParams(wall_share_bps=1, wall_median_factor=1)  # a wall as large as a member
+    bands = detect_bands([*planted, lone], "ETH", NOW, params=alike)
     assert sorted(b.kind for b in bands) == ["band", "wall"]
+    assert [b.kind for b in detect_bands([*planted, lone], "ETH", NOW,
+                                         params=BandParams(wall_share_bps=1))] == ["band"]
     assert not [b for b in detect_bands([*planted, lone], "ETH", NOW) if b.kind == "wall"]
 
 
@@ -154,3 +157,27 @@ def test_wall_share_counts_the_whole_axis() -> None:
     assert not [b for b in small if b.direction is Direction.UP]
     large = detect_bands([*noise, short(1, total // 20)], "ETH", NOW)
     assert [(b.kind, b.positions) for b in large if b.direction is Direction.UP] == [("wall", 1)]
+
+
+def test_a_small_market_of_alike_positions_has_no_walls() -> None:
+    # issue 12: in a small market every position holds a few % of the whole, and walls
+    # filled every slot; a wall must also stand out against the median position
+    rnd = random.Random(12)
+    small = [result(i, int(NOW * rnd.uniform(0.2, 0.95)), int(rnd.uniform(40_000, 60_000) * USD))
+             for i in range(30)]  # fmt: skip
+    assert [b for b in detect_bands(small, "ETH", NOW) if b.kind == "wall"] == []
+    whale = result(99, int(NOW * 0.6), 2_000_000 * USD)
+    walls = [b for b in detect_bands([*small, whale], "ETH", NOW) if b.kind == "wall"]
+    assert [w.top_accounts for w in walls] == [(whale.account,)]
+
+
+def test_walls_never_push_a_band_out_and_take_at_most_max_walls() -> None:
+    rnd = random.Random(13)
+    population = background(rnd) + demo_cluster(rnd, first_id=50_000)
+    whales = [result(90_000 + i, int(NOW * (0.3 + 0.05 * i)), 30_000_000 * USD)
+              for i in range(9)]  # fmt: skip
+    found = detect_bands(population + whales, "ETH", NOW, max_bands=6)
+    assert len(dense(found)) >= 1 and len(found) == 6
+    assert sum(b.kind == "wall" for b in found) == 5  # max_walls
+    assert [b.rank for b in found] == [1, 2, 3, 4, 5, 6]
+    assert found == sorted(found, key=lambda b: -b.collateral_usd_8dec)

@@ -96,10 +96,26 @@ def test_only_at_risk_positions_on_the_axis_are_binned() -> None:
     assert {b.direction for b in bins} == {Direction.DOWN}
 
 
-def test_positions_beyond_the_range_are_left_out() -> None:
-    bins = build_histogram([result("0x1", 100 * USD, 100)], "ETH", NOW, range_bps=5000)
-    assert sum(b.positions for b in bins) == 0
-    assert bins[-1].low_8dec <= NOW // 2
+def test_positions_beyond_the_range_fall_in_one_last_bin() -> None:
+    # issue 12: the histogram stopped at +/-90% while bands beyond were drawn
+    results = [result("0x1", 100 * USD, 100), result("0x2", 1990 * USD, 7),
+               result("0x3", 9_000 * USD, 40, direction=Direction.UP),
+               result("0x4", 2_010 * USD, 2, direction=Direction.UP)]
+    bins = build_histogram(results, "ETH", NOW, range_bps=5000)
+    down = [b for b in bins if b.direction is Direction.DOWN]
+    up = [b for b in bins if b.direction is Direction.UP]
+    assert sum(b.positions for b in bins) == 4
+    last = down[-1]
+    assert (last.low_8dec, last.positions, last.collateral_usd_8dec) == (0, 1, 100 * USD)
+    assert last.high_8dec == down[-2].low_8dec <= NOW // 2
+    assert (up[-1].high_8dec, up[-1].positions) == (9_000 * USD + 1, 1)
+    assert up[-1].low_8dec == up[-2].high_8dec >= NOW * 3 // 2
+    assert [b.cumulative_collateral_usd_8dec for b in (down[-1], up[-1])] == [107 * USD, 42 * USD]
+
+
+def test_no_extra_bin_when_nothing_lies_beyond() -> None:
+    bins = build_histogram([result("0x1", 1990 * USD, 1)], "ETH", NOW, range_bps=5000)
+    assert bins[-1].low_8dec > 0 and bins[-1].low_8dec <= NOW // 2
 
 
 def test_linear_bins() -> None:
