@@ -1,14 +1,14 @@
 """positions: liquidatable_next, owner and vault_id (Maker's OSM next price, CdpManager vaults)
 
 Revision ID: 0012
-Revises: 0008
+Revises: 0010
 Create Date: 2026-11-30
 
 `liquidatable_next`: does the oracle's NEXT price (Maker's OSM `peep`, current in at most an
 hour) make the position liquidatable; NULL where the protocol has no delayed oracle.
 `owner` / `vault_id`: the owner and id of a vault whose account is a contract holding it
 (Maker's CdpManager: the account is the UrnHandler urn); NULL elsewhere.
-v_latest_positions gains the three columns (recreated; its other columns are unchanged).
+v_latest_positions (as 0010 defines it) gains the three columns; its other columns are unchanged.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0012"
-down_revision: str | None = "0008"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -39,10 +39,10 @@ def _migration(name: str) -> Any:
 
 
 def _positions_view(with_new_columns: bool) -> str:
-    view: str = _migration("0006_snapshots")._positions_view()
+    view: str = _migration("0010_band_tracks")._positions_view()
     anchor = "p.emode_category,"
     if anchor not in view:
-        raise RuntimeError("v_latest_positions of 0006 changed: update 0012")
+        raise RuntimeError("v_latest_positions of 0010 changed: update 0012")
     return view.replace(anchor, anchor + " " + NEW_COLUMNS.rstrip(", ") + ",", 1) if (
         with_new_columns) else view
 
