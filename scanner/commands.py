@@ -252,7 +252,14 @@ def _position_line(p: PositionResult, unit: str) -> str:
     return (f"{p.axis + ' ':<5}{p.market_key:<18}{p.account}  {p.status.value:<17}{direction:<5}"
             f"{price:>16}  HF {_hf(p.health_factor_wad):>8}  "
             f"coll {usd_compact(p.collateral_usd_8dec):>9}  "
-            f"debt {usd_compact(p.debt_usd_8dec):>9}")
+            f"debt {usd_compact(p.debt_usd_8dec):>9}{_next_oracle(p)}")
+
+
+def _next_oracle(p: PositionResult) -> str:
+    """Maker: what the OSM's next price (current within the hour) does to the position."""
+    if p.liquidatable_next is None:
+        return ""
+    return "  next price: " + ("LIQUIDATABLE" if p.liquidatable_next else "safe")
 
 
 def _hf(health_factor_wad: int) -> str:

@@ -68,7 +68,8 @@ def run_demo(args: argparse.Namespace) -> int:
     with seeded_devnet(seed=args.seed, aave_positions=args.aave_positions, morpho_positions=200,
                        clusters=DEMO_CLUSTERS, aave36_positions=args.aave36_positions,
                        compound_positions=args.compound_positions,
-                       aave2_positions=args.aave2_positions) as devnet:
+                       aave2_positions=args.aave2_positions,
+                       maker_positions=args.maker_positions) as devnet:
         config_path = out / "config.toml"
         database_url = f"sqlite:///{(out / 'liqscan.db').resolve()}"
         write_config(devnet, config_path, database_url=database_url)

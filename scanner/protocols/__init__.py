@@ -20,6 +20,7 @@ PROTOCOLS: dict[str, str] = {
     "spark": "scanner.protocols.aave_v3",
     "compound-v3": "scanner.protocols.compound_v3",
     "morpho-blue": "scanner.protocols.morpho_blue",
+    "maker": "scanner.protocols.maker",
 }
 
 

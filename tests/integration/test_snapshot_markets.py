@@ -16,6 +16,7 @@ from scanner.devnet.network import (
     AAVE2_MARKET_KEY,
     AAVE36_MARKET_KEY,
     AAVE_MARKET_KEY,
+    MAKER_MARKET_KEY,
     MORPHO_MARKET_KEY,
     Devnet,
 )
@@ -33,7 +34,8 @@ def _by_key(results: tuple[PositionResult, ...], market: str
 
 
 ALL_MARKETS = (AAVE_MARKET_KEY, AAVE36_MARKET_KEY, MORPHO_MARKET_KEY, "compound-v3-usdc",
-               "compound-v3-weth", AAVE2_MARKET_KEY)
+               "compound-v3-weth", AAVE2_MARKET_KEY,
+               MAKER_MARKET_KEY)
 
 
 def test_every_market_at_one_block_is_one_snapshot(devnet: Devnet, tmp_path: Path) -> None:
@@ -46,6 +48,16 @@ def test_every_market_at_one_block_is_one_snapshot(devnet: Devnet, tmp_path: Pat
     assert repo.latest_snapshot_id() == both.snapshot_id
     assert repo.get_snapshot(both.snapshot_id).record == both.record
     assert {r.market_key for r in repo.load_positions(both.snapshot_id)} == set(ALL_MARKETS)
+    # Maker rows carry the OSM's next-price verdict and the CdpManager vault, stored and read back
+    stored = repo.load_positions(both.snapshot_id)
+    maker_rows = [r for r in stored if r.market_key == MAKER_MARKET_KEY]
+    assert maker_rows and all(r.liquidatable_next is not None for r in maker_rows)
+    assert any(r.liquidatable_next for r in maker_rows)
+    assert any(r.vault_id is not None and r.owner for r in maker_rows)
+    assert all(r.liquidatable_next is None and r.vault_id is None for r in stored
+               if r.market_key != MAKER_MARKET_KEY)
+    assert sorted(maker_rows, key=str) == sorted(
+        (r for r in both.results if r.market_key == MAKER_MARKET_KEY), key=str)
 
     # each market's part is what a snapshot of that market alone says at the same block
     for market in ALL_MARKETS:
@@ -72,6 +84,6 @@ def test_every_market_at_one_block_is_one_snapshot(devnet: Devnet, tmp_path: Pat
     binned_markets = {s.market_key for b in both.bins for s in b.shares}
     assert binned_markets == set(ALL_MARKETS)  # Morpho's and the Comets' are summed in
     assert {s.protocol for b in both.bins for s in b.shares} == {
-        "aave-v3", "morpho-blue", "compound-v3", "aave-v2"}
+        "aave-v3", "morpho-blue", "compound-v3", "aave-v2", "maker"}
     binned = sum(b.positions for b in both.bins)
     assert binned == sum(s.positions for b in both.bins for s in b.shares)
