@@ -21,6 +21,7 @@ from scanner.chain.rpc import RpcClient, RpcOutcome
 from scanner.config import ChainConfig, MarketConfig
 from scanner.domain import Address, Asset, MarketRead, Position
 from scanner.errors import ConfigError, InconsistentDataError
+from scanner.protocols.base import NotTheProtocolError
 from scanner.protocols.maker.curve import MakerPosition
 from scanner.protocols.maker.discover import (
     ProgressCallback,
@@ -116,12 +117,11 @@ class MakerAdapter:
         found: dict[str, Address] = {}
         for (name, key), result in zip(CHAINLOG_KEYS.items(), await self._calls(calls, block),
                                        strict=True):
-            if result.success and result.data:
+            if result.success and len(result.data) == 32:
                 found[name] = _address(result.data, CHAINLOG, "getAddress")
             elif name in (*CORE_KEYS, "ilk_registry"):
-                raise InconsistentDataError(
-                    f"{self._where}.chainlog {chainlog} has no {key} at block {block}: "
-                    "is it Maker's ChainLog?")
+                # another contract reverts or answers something else
+                raise NotTheProtocolError("chainlog", f"getAddress({key}) failed")
         return found
 
     # --- discover --------------------------------------------------------------------------
