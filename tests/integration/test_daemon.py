@@ -4,6 +4,7 @@ a restart sends no duplicate, SIGTERM mid-snapshot leaves nothing partial."""
 
 from __future__ import annotations
 
+import re
 import signal
 from pathlib import Path
 
@@ -68,6 +69,10 @@ def _check_http(port: int, head: int) -> None:
     assert "liqscan_snapshot_stage_seconds_count" in metrics and "liqscan_db_" in metrics
     status, snapshots = http_get(port, "/api/snapshots")
     assert status == 200 and head in [s["block"] for s in snapshots["snapshots"]]
+    status, page = http_get(port, "/")  # the web page, and the chart library it loads
+    assert status == 200 and "<title>liqscan: liquidation map</title>" in page
+    for asset in re.findall(r'src="([^"]+\.js)"', page):
+        assert http_get(port, asset if asset.startswith("/") else f"/{asset}")[0] == 200, asset
     # the daemon's app knows the config's axis units: a ratio axis's prices count its quote
     status, ratio = http_get(port, "/api/histogram?axis=wstETH-ETH")
     assert status == 200 and ratio["bins"]
