@@ -106,13 +106,15 @@ def build_devnet(node: Anvil | DevnetRpc, seed: int, aave_positions: int,
     # 1. infrastructure and markets (v3.6 lists the v3.0 tokens and reads the same feeds)
     install_multicall(rpc)
     aave = deploy_aave(rpc)
-    # Maker, then Aave v2, before any other market has a borrower: Maker's seeding moves the
-    # clock 35 days (stale rates), v2's 51 days (30+ days of interest); neither moves a feed
-    maker = deploy_and_seed_maker(rpc, aave, maker_plans) if maker_positions else None
+    # Aave v2, then Maker, before any other market has a borrower: v2's seeding moves the
+    # clock 51 days (30+ days of interest), Maker's 35 (stale rates; it ends with the OSMs
+    # poked, so the next price is an hop away at the scan block, as keepers keep it on
+    # mainnet); neither moves a feed
     aave2_plans = generate_aave2_population(seed, aave2_positions)
     aave2 = deploy_aave2(rpc, aave) if aave2_positions else None
     if aave2 is not None:
         seed_aave2(rpc, aave2, aave2_plans)
+    maker = deploy_and_seed_maker(rpc, aave, maker_plans) if maker_positions else None
     aave36 = deploy_aave36(rpc, aave) if aave36_positions else None
     morpho = None
     if morpho_positions:
