@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from scanner.cli import dump_json
-from scanner.commands import _of_market, _repo, _snapshot, _units
+from scanner.commands import _of_market, _repo, _snapshot
 from scanner.config import load_config
 from scanner.domain import Band, Direction, PositionResult, PositionStatus, SnapshotRecord
 from scanner.errors import UsageError
@@ -61,7 +61,7 @@ def _side_totals(bands_or_bins: Sequence[Any], direction: Direction) -> int:
 
 def cmd_bands(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    repo, units = _repo(config), _units(config)
+    repo, units = _repo(config), config.axis_units()
     snapshot_id, record = _snapshot(repo, args)
     if getattr(args, "history", False):
         return _bands_history(repo, snapshot_id, args, units)
@@ -165,7 +165,7 @@ def _moved(before: dict[str, Any], after: dict[str, Any]) -> str:
 
 def cmd_positions(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    repo, units = _repo(config), _units(config)
+    repo, units = _repo(config), config.axis_units()
     snapshot_id, record = _snapshot(repo, args)
     if args.near is not None:  # the older ordering: nearest to a given price
         near_8dec = int(args.near * Decimal(10**8))
@@ -207,7 +207,7 @@ def _usd_8dec(value: Decimal | None) -> int:
 
 def cmd_summary(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    repo, units = _repo(config), _units(config)
+    repo, units = _repo(config), config.axis_units()
     snapshot_id, record = _snapshot(repo, args)
     stored = repo.get_snapshot(snapshot_id)
     report = [_axis_summary(repo, snapshot_id, totals, args.market, args.top,
@@ -293,7 +293,7 @@ def cmd_chart(args: argparse.Namespace) -> int:
     out: Path = args.out
     data = ChartInput(axis, totals.price_now_8dec, bins, bands, _chart_title(record, axis,
                       snapshot_id, args.market), log_y=not args.linear,
-                      unit=_unit(_units(config), axis))  # fmt: skip
+                      unit=_unit(config.axis_units(), axis))  # fmt: skip
     save_chart(data, out)
     print(f"wrote {out}: {axis} liquidation map of snapshot {snapshot_id} "
           f"({len(bins)} bins, {len(bands)} bands and walls)", file=sys.stderr)
@@ -332,7 +332,7 @@ def _chart_title(record: SnapshotRecord, axis: str, snapshot_id: int, market: st
 
 def cmd_export(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    repo, units = _repo(config), _units(config)
+    repo, units = _repo(config), config.axis_units()
     snapshot_id, record = _snapshot(repo, args)
     if args.axis is not None:
         _axes(repo, snapshot_id, args.axis)  # an axis the snapshot lacks is an error

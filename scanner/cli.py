@@ -83,8 +83,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--aave-positions", type=int, default=2000)
     demo.add_argument("--aave36-positions", type=int, default=400, metavar="N",
                       help="borrowers of the Aave v3.6 market")
+    demo.add_argument("--aave2-positions", type=int, default=240, metavar="N",
+                      help="borrowers of the Aave v2 market")
     demo.add_argument("--compound-positions", type=int, default=220, metavar="C",
                       help="borrowers of each of the two Comets")
+    demo.add_argument("--maker-positions", type=int, default=80, metavar="K",
+                      help="urns of each Maker ilk (ETH-A, WSTETH-A, WBTC-A)")
     demo.add_argument("--seed", type=int, default=1)
     demo.add_argument("--out", type=Path, default=Path("out/demo"),
                       help="new or empty directory, or a previous demo output (default out/demo)")

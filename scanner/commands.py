@@ -49,11 +49,6 @@ def _snapshot(repo: Repository, args: argparse.Namespace) -> tuple[int, Snapshot
     return snapshot_id, record
 
 
-def _units(config: Config) -> dict[str, str]:
-    """Axis name -> the unit its prices count (USD; a ratio axis: its quote asset)."""
-    return {name: axis.unit for name, axis in config.axes.items()}
-
-
 def _of_market(rows: list[Any], market: str | None) -> list[Any]:
     """Bins or bands in which `market` has positions (all when None)."""
     if market is None:

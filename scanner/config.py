@@ -79,6 +79,8 @@ class MarketConfig:
     # ... and true/false options (e.g. Aave's allow_unreviewed_revision: scan a pool whose
     # POOL_REVISION is newer than any liqscan was checked on, with the newest rule)
     flags: Mapping[str, bool] = field(default_factory=dict)
+    # ... and lists of plain strings (e.g. Maker ilk names "ETH-A")
+    texts: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def address(self, name: str) -> str:
         if name not in self.addresses:
@@ -135,6 +137,10 @@ class Config:
                 return market
         available = ", ".join(m.key for m in self.markets) or "none"
         raise ConfigError(f"{self.source.name}: no market {key!r}; available: {available}")
+
+    def axis_units(self) -> dict[str, str]:
+        """Axis name -> what its prices count (USD, or a ratio axis's quote asset)."""
+        return {name: axis.unit for name, axis in self.axes.items()}
 
     def chain_of(self, market: MarketConfig) -> ChainConfig:
         return self.chains[market.chain]
@@ -409,7 +415,8 @@ def _parse_markets(
                                        f"{', '.join(sorted(PROTOCOLS))}")
         spec = protocol_spec(protocol)
         r.check_keys(("key", "chain", "protocol", "start_block", *spec.address_keys,
-                      *spec.optional_address_keys, *spec.list_keys, *spec.flag_keys))
+                      *spec.optional_address_keys, *spec.list_keys, *spec.flag_keys,
+                      *spec.text_list_keys))
         key = r.str_("key")
         if not _KEY_RE.match(key):
             r.fail(r.path("key"), f"{key!r} must be lowercase letters, digits, '-' or '_'")
@@ -427,6 +434,7 @@ def _parse_markets(
                 *spec.address_keys, *(k for k in spec.optional_address_keys if k in r.table))},
             lists={name: _hex_list(r, name) for name in spec.list_keys if name in r.table},
             flags={name: r.bool_(name, False) for name in spec.flag_keys},
+            texts={name: _text_list(r, name) for name in spec.text_list_keys if name in r.table},
         ))
     return tuple(markets)
 
@@ -437,6 +445,16 @@ def _hex_list(r: _Reader, key: str) -> tuple[str, ...]:
             isinstance(v, str) and re.fullmatch(r"0x[0-9a-fA-F]+", v) for v in values):
         r.fail(r.path(key), "must be a list of 0x-prefixed hex strings")
     return tuple(str(v).lower() for v in values)
+
+
+def _text_list(r: _Reader, key: str) -> tuple[str, ...]:
+    values = r.table[key]
+    if not isinstance(values, list) or not values or not all(
+            isinstance(v, str) and 0 < len(v.encode()) <= 32 for v in values):
+        r.fail(r.path(key), "must be a non-empty list of names of at most 32 bytes")
+    if len(set(values)) != len(values):
+        r.fail(r.path(key), "lists a name twice")
+    return tuple(str(v) for v in values)
 
 
 def _parse_axis(r: _Reader, name: str, markets: tuple[MarketConfig, ...]) -> AxisConfig:

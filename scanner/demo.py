@@ -62,11 +62,14 @@ def run_demo(args: argparse.Namespace) -> int:
     prepare_out_dir(out)
     print(f"starting a devnet with the real Aave v3.0 ({args.aave_positions:,} borrowers) and "
           f"v3.6 ({args.aave36_positions:,} borrowers) markets and two Comets "
-          f"({args.compound_positions:,} borrowers each) (the first run seeds it; later "
+          f"({args.compound_positions:,} borrowers each) and Aave v2 ({args.aave2_positions:,} "
+          "borrowers) (the first run seeds it; later "
           "runs load a cached state)...")
     with seeded_devnet(seed=args.seed, aave_positions=args.aave_positions, morpho_positions=200,
                        clusters=DEMO_CLUSTERS, aave36_positions=args.aave36_positions,
-                       compound_positions=args.compound_positions) as devnet:
+                       compound_positions=args.compound_positions,
+                       aave2_positions=args.aave2_positions,
+                       maker_positions=args.maker_positions) as devnet:
         config_path = out / "config.toml"
         database_url = f"sqlite:///{(out / 'liqscan.db').resolve()}"
         write_config(devnet, config_path, database_url=database_url)

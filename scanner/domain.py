@@ -180,6 +180,11 @@ class PositionResult:
     liquidation_price_native: int | None = None
     native_price_unit: str = "USD"
     native_price_decimals: int = 8
+    # does the oracle's NEXT price liquidate it (Maker's OSM `peep`)? None: no delayed oracle
+    liquidatable_next: bool | None = None
+    # a vault held through a contract (Maker's CdpManager: `account` is its urn)
+    owner: Address | None = None
+    vault_id: int | None = None
 
 
 @dataclass(frozen=True)

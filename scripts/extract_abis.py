@@ -1,4 +1,4 @@
-"""Regenerate contracts/abi/{aave-v3,erc20}/*.json from the pinned npm artifacts.
+"""Regenerate contracts/abi/{aave-v3,aave-v2,erc20}/*.json from the pinned npm artifacts.
 
     .venv/bin/python scripts/extract_abis.py           # write the files
     .venv/bin/python scripts/extract_abis.py --check   # exit 1 if any file differs
@@ -18,6 +18,7 @@ from scanner.devnet.toolchain import load_artifact, project_root
 
 CORE = "@aave/core-v3"
 PERIPHERY = "@aave/periphery-v3"
+V2 = "@aave/protocol-v2"
 # (npm package, artifact name, output protocol dir, output contract name)
 ABIS = (
     (CORE, "Pool", "aave-v3", "Pool"),
@@ -30,6 +31,14 @@ ABIS = (
     (CORE, "StableDebtToken", "aave-v3", "StableDebtToken"),
     (CORE, "PoolConfigurator", "aave-v3", "PoolConfigurator"),
     (CORE, "IERC20Detailed", "erc20", "ERC20"),
+    # Aave v2: the contracts scanner/protocols/aave_v2 reads, as npm @aave/protocol-v2 built them
+    (V2, "LendingPool", "aave-v2", "LendingPool"),
+    (V2, "LendingPoolAddressesProvider", "aave-v2", "LendingPoolAddressesProvider"),
+    (V2, "AaveOracle", "aave-v2", "AaveOracle"),
+    (V2, "AToken", "aave-v2", "AToken"),
+    (V2, "StableDebtToken", "aave-v2", "StableDebtToken"),
+    (V2, "VariableDebtToken", "aave-v2", "VariableDebtToken"),
+    (V2, "IChainlinkAggregator", "aave-v2", "IChainlinkAggregator"),
 )
 
 

@@ -85,13 +85,11 @@ class Daemon:
     async def _start_http(self) -> web.AppRunner | None:
         if self.http is None:
             return None
-        try:
-            from scanner.serve.app import build_app
-        except ImportError as exc:
-            raise ConfigError(f"the HTTP API is not part of this build ({exc}): run the daemon "
-                              "without --http / [daemon] http") from exc
+        from scanner.serve.app import build_app  # imported only when serving: start-up time
+
         runner = web.AppRunner(build_app(self.repo.engine, live=self,
-                                         stale_after_s=self.config.daemon.stale_after_seconds))
+                                         stale_after_s=self.config.daemon.stale_after_seconds,
+                                         axis_units=self.config.axis_units()))
         await runner.setup()
         host, port = self.http
         try:

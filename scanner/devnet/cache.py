@@ -38,6 +38,7 @@ NPM_PACKAGES = (
     "@aave/core-v3", "@aave/periphery-v3", "@foundry-rs/anvil-linux-amd64",
     "@morpho-org/morpho-blue", "solc", "@aave-dao/aave-v3-origin", "@bgd-labs/solidity-utils",
     "@openzeppelin/contracts", "@openzeppelin/contracts-upgradeable", "solc-0827",
+    "@aave/protocol-v2",
 )
 
 
@@ -68,7 +69,8 @@ def _sources_digest() -> str:
 
 
 def cache_key(seed: int, n_aave: int, n_morpho: int, clusters: Sequence[str],
-              n_aave36: int = 0, n_compound_per_comet: int = 0) -> str:
+              n_aave36: int = 0, n_compound_per_comet: int = 0, n_aave2: int = 0,
+              n_maker_per_ilk: int = 0) -> str:
     material: dict[str, object] = {
         "format": CACHE_FORMAT,
         "npm": _npm_versions(),
@@ -82,6 +84,10 @@ def cache_key(seed: int, n_aave: int, n_morpho: int, clusters: Sequence[str],
         material["n_aave36"] = n_aave36
     if n_compound_per_comet:  # likewise for devnets without Comets
         material["n_compound_per_comet"] = n_compound_per_comet
+    if n_aave2:  # likewise for devnets without the Aave v2 market
+        material["n_aave2"] = n_aave2
+    if n_maker_per_ilk:  # likewise for devnets without Maker
+        material["n_maker_per_ilk"] = n_maker_per_ilk
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()[:24]
 
 

@@ -32,6 +32,10 @@ def register(subparsers: Any) -> None:
     up.add_argument("--morpho-positions", type=int, default=0, metavar="M")
     up.add_argument("--compound-positions", type=int, default=220, metavar="C",
                     help="borrowers per Comet (a USDC and a WETH Comet; 0: no Comets)")
+    up.add_argument("--aave2-positions", type=int, default=240, metavar="N",
+                    help="borrowers of the Aave v2 market (0: no such market)")
+    up.add_argument("--maker-positions", type=int, default=80, metavar="K",
+                    help="urns per Maker ilk (ETH-A, WSTETH-A, WBTC-A; 0: no Maker)")
     up.add_argument("--seed", type=int, default=7, metavar="S")
     up.add_argument("--port", type=int, default=0, metavar="P", help="0 = any free port")
     up.add_argument("--write-config", type=Path, metavar="PATH",
@@ -53,7 +57,9 @@ def cmd_devnet_up(args: argparse.Namespace) -> int:
                        morpho_positions=args.morpho_positions, clusters=clusters,
                        port=args.port, use_cache=not args.no_cache,
                        aave36_positions=args.aave36_positions,
-                       compound_positions=args.compound_positions) as devnet:
+                       compound_positions=args.compound_positions,
+                       aave2_positions=args.aave2_positions,
+                       maker_positions=args.maker_positions) as devnet:
         source = "loaded from cache" if devnet.from_cache else "built"
         aave = devnet.aave
         print(f"devnet {source}: {devnet.rpc_url} (chain id 31337, head block "
@@ -68,9 +74,15 @@ def cmd_devnet_up(args: argparse.Namespace) -> int:
               f"Aave v3.6, {len(devnet.morpho_plans)} Morpho")
         if devnet.morpho is not None:
             print(f"  Morpho {devnet.morpho.morpho}")
+        if devnet.aave2 is not None:
+            print(f"  Aave v2 LendingPoolAddressesProvider {devnet.aave2.provider}  LendingPool "
+                  f"{devnet.aave2.pool}  {len(devnet.aave2_plans)} positions")
         for comet in devnet.compound.comets if devnet.compound else ():
             print(f"  Comet {comet.key} ({comet.base_symbol} base) {comet.comet}  "
                   f"{len([p for p in devnet.compound_plans if p.comet == comet.key])} positions")
+        if devnet.maker is not None:
+            print(f"  Maker ChainLog {devnet.maker.chainlog}  Vat {devnet.maker.vat}  "
+                  f"{len(devnet.maker.borrowers)} urns with debt")
         if args.write_config:
             write_config(devnet, args.write_config)
             print(f"  config written to {args.write_config}")

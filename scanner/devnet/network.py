@@ -20,12 +20,15 @@ from pathlib import Path
 from typing import Any
 
 from scanner.devnet.aave import AaveDeployment, deploy_aave
+from scanner.devnet.aave2 import AaveV2Deployment, deploy_aave2
 from scanner.devnet.aave36 import deploy_aave36
 from scanner.devnet.aave_spec import load_market_spec
 from scanner.devnet.anvil import CHAIN_ID, Anvil
 from scanner.devnet.cache import CacheEntry, cache_entry, cache_key
 from scanner.devnet.compound import CompoundDeployment, deploy_compound
 from scanner.devnet.compound_population import CometPositionPlan, generate_compound_population
+from scanner.devnet.maker import MakerDeployment, deploy_and_seed_maker
+from scanner.devnet.maker_population import MakerUrnPlan, generate_maker_population
 from scanner.devnet.morpho import (
     MorphoDeployment,
     MorphoPositionPlan,
@@ -35,17 +38,21 @@ from scanner.devnet.morpho import (
 )
 from scanner.devnet.multicall import install_multicall
 from scanner.devnet.population import AavePositionPlan, ClusterSpec, generate_aave_population
+from scanner.devnet.population2 import V2PositionPlan, generate_aave2_population
 from scanner.devnet.population36 import generate_aave36_population
 from scanner.devnet.rpc import DevnetRpc
 from scanner.devnet.seed_aave import seed_aave
+from scanner.devnet.seed_aave2 import seed_aave2
 from scanner.devnet.seed_aave36 import seed_aave36
 from scanner.devnet.seed_compound import seed_compound
 from scanner.errors import ConfigError, InconsistentDataError
 
 AAVE_MARKET_KEY = "aave-v3-devnet"
 AAVE36_MARKET_KEY = "aave-v36-devnet"
+AAVE2_MARKET_KEY = "aave-v2-devnet"
 MORPHO_MARKET_KEY = "morpho-blue-devnet"
 COMPOUND_MARKET_PREFIX = "compound-v3-"  # + the devnet Comet's key: compound-v3-usdc, -weth
+MAKER_MARKET_KEY = "maker-devnet"
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,10 @@ class Devnet:
     aave36_plans: tuple[AavePositionPlan, ...] = ()
     compound: CompoundDeployment | None = None  # deployed only when Comet positions were asked for
     compound_plans: tuple[CometPositionPlan, ...] = ()
+    aave2: AaveV2Deployment | None = None  # the Aave v2 market, when v2 positions were asked for
+    aave2_plans: tuple[V2PositionPlan, ...] = ()
+    maker: MakerDeployment | None = None  # deployed only when Maker urns were asked for
+    maker_plans: tuple[MakerUrnPlan, ...] = ()
 
     @property
     def port(self) -> int:
@@ -83,16 +94,25 @@ def _plans36(seed: int, aave36_positions: int) -> list[AavePositionPlan]:
 
 def build_devnet(node: Anvil | DevnetRpc, seed: int, aave_positions: int,
                  morpho_positions: int = 0, clusters: Sequence[ClusterSpec] = (),
-                 aave36_positions: int = 0, compound_positions: int = 0) -> Devnet:
+                 aave36_positions: int = 0, compound_positions: int = 0,
+                 aave2_positions: int = 0, maker_positions: int = 0) -> Devnet:
     """Deploy everything on a fresh node and open every planned position
-    (`compound_positions` per Comet)."""
+    (`compound_positions` per Comet, `maker_positions` per Maker ilk)."""
     rpc = node if isinstance(node, DevnetRpc) else DevnetRpc(node.url)
     aave_plans = _plans(seed, aave_positions, morpho_positions, clusters)
     aave36_plans = _plans36(seed, aave36_positions)
     compound_plans = generate_compound_population(seed, compound_positions)
+    maker_plans = generate_maker_population(seed, maker_positions)
     # 1. infrastructure and markets (v3.6 lists the v3.0 tokens and reads the same feeds)
     install_multicall(rpc)
     aave = deploy_aave(rpc)
+    # Maker, then Aave v2, before any other market has a borrower: Maker's seeding moves the
+    # clock 35 days (stale rates), v2's 51 days (30+ days of interest); neither moves a feed
+    maker = deploy_and_seed_maker(rpc, aave, maker_plans) if maker_positions else None
+    aave2_plans = generate_aave2_population(seed, aave2_positions)
+    aave2 = deploy_aave2(rpc, aave) if aave2_positions else None
+    if aave2 is not None:
+        seed_aave2(rpc, aave2, aave2_plans)
     aave36 = deploy_aave36(rpc, aave) if aave36_positions else None
     morpho = None
     if morpho_positions:
@@ -113,7 +133,9 @@ def build_devnet(node: Anvil | DevnetRpc, seed: int, aave_positions: int,
     return Devnet(rpc.url, seed, aave, tuple(aave_plans), tuple(clusters), morpho,
                   tuple(morpho_plans), rpc.block_number(), from_cache=False, aave36=aave36,
                   aave36_plans=tuple(aave36_plans), compound=compound,
-                  compound_plans=tuple(compound_plans))
+                  compound_plans=tuple(compound_plans), aave2=aave2,
+                  aave2_plans=tuple(aave2_plans),
+                  maker=maker, maker_plans=tuple(maker_plans))
 
 
 def _meta(devnet: Devnet, rpc: DevnetRpc) -> dict[str, Any]:
@@ -131,7 +153,16 @@ def _meta(devnet: Devnet, rpc: DevnetRpc) -> dict[str, Any]:
         "clusters": [c.key() for c in devnet.clusters],
         "compound": devnet.compound.to_dict() if devnet.compound else None,
         "compound_positions_per_comet": _per_comet(devnet),
+        "aave2": devnet.aave2.to_dict() if devnet.aave2 else None,
+        "aave2_positions": len(devnet.aave2_plans),
+        "maker": devnet.maker.to_dict() if devnet.maker else None,
+        "maker_positions_per_ilk": _per_ilk(devnet),
     }
+
+
+def _per_ilk(devnet: Devnet) -> int:
+    ilks = len(devnet.maker.ilks) if devnet.maker else 0
+    return len(devnet.maker_plans) // ilks if ilks else 0
 
 
 def _per_comet(devnet: Devnet) -> int:
@@ -141,10 +172,13 @@ def _per_comet(devnet: Devnet) -> int:
 
 def _entry(seed: int, aave_positions: int, morpho_positions: int,
            clusters: Sequence[ClusterSpec], aave36_positions: int,
-           compound_positions: int = 0) -> CacheEntry:
+           compound_positions: int = 0, aave2_positions: int = 0,
+           maker_positions: int = 0) -> CacheEntry:
     return cache_entry(cache_key(seed, aave_positions, morpho_positions,
                                  [c.key() for c in clusters], aave36_positions,
-                                 n_compound_per_comet=compound_positions))
+                                 n_compound_per_comet=compound_positions,
+                                 n_aave2=aave2_positions,
+                                 n_maker_per_ilk=maker_positions))
 
 
 def save_to_cache(devnet: Devnet) -> CacheEntry:
@@ -152,7 +186,8 @@ def save_to_cache(devnet: Devnet) -> CacheEntry:
     rpc = DevnetRpc(devnet.rpc_url)
     n_background = sum(p.cluster is None for p in devnet.aave_plans)
     entry = _entry(devnet.seed, n_background, len(devnet.morpho_plans), devnet.clusters,
-                   len(devnet.aave36_plans), _per_comet(devnet))
+                   len(devnet.aave36_plans), _per_comet(devnet), len(devnet.aave2_plans),
+                   _per_ilk(devnet))
     entry.write(str(rpc.call("anvil_dumpState")), _meta(devnet, rpc))
     return entry
 
@@ -174,31 +209,42 @@ def _load(node: Anvil, entry: CacheEntry, seed: int, aave_plans: list[AavePositi
     compound = CompoundDeployment.from_dict(meta["compound"]) if meta.get("compound") else None
     compound_plans = generate_compound_population(
         seed, meta["compound_positions_per_comet"]) if compound else []
+    aave2 = AaveV2Deployment.from_dict(meta["aave2"]) if meta.get("aave2") else None
+    aave2_plans = generate_aave2_population(seed, meta["aave2_positions"]) if aave2 else []
+    maker = MakerDeployment.from_dict(meta["maker"]) if meta.get("maker") else None
+    maker_plans = generate_maker_population(
+        seed, meta["maker_positions_per_ilk"]) if maker else []
     return Devnet(node.url, seed, AaveDeployment.from_dict(meta["aave"]), tuple(aave_plans),
                   tuple(clusters), morpho, tuple(morpho_plans), meta["head_block"],
                   from_cache=True, aave36=aave36, aave36_plans=tuple(aave36_plans),
-                  compound=compound, compound_plans=tuple(compound_plans))
+                  compound=compound, compound_plans=tuple(compound_plans), aave2=aave2,
+                  aave2_plans=tuple(aave2_plans),
+                  maker=maker, maker_plans=tuple(maker_plans))
 
 
 @contextlib.contextmanager
 def seeded_devnet(seed: int = 7, aave_positions: int = 600, morpho_positions: int = 0,
                   clusters: Sequence[ClusterSpec] = (), port: int = 0,
                   use_cache: bool = True, aave36_positions: int = 0,
-                  compound_positions: int = 0) -> Iterator[Devnet]:
+                  compound_positions: int = 0, aave2_positions: int = 0,
+                  maker_positions: int = 0) -> Iterator[Devnet]:
     """Start anvil with the seeded devnet (from the cache when possible); stop it on exit.
     `compound_positions` is per Comet (the devnet has a USDC and a WETH Comet)."""
     aave_plans = _plans(seed, aave_positions, morpho_positions, clusters)
     aave36_plans = _plans36(seed, aave36_positions)
     generate_compound_population(seed, compound_positions)  # refuse bad sizes before starting
+    generate_aave2_population(seed, aave2_positions)
+    generate_maker_population(seed, maker_positions)
     entry = _entry(seed, aave_positions, morpho_positions, clusters, aave36_positions,
-                   compound_positions)
+                   compound_positions, aave2_positions, maker_positions)
     if use_cache and entry.exists():
         with Anvil.start(port=port, state_file=entry.state_file) as node:
             yield _load(node, entry, seed, aave_plans, morpho_positions, clusters, aave36_plans)
         return
     with Anvil.start(port=port) as node:
         devnet = build_devnet(node, seed, aave_positions, morpho_positions, clusters,
-                              aave36_positions, compound_positions)
+                              aave36_positions, compound_positions, aave2_positions,
+                              maker_positions)
         if use_cache:
             save_to_cache(devnet)
         yield devnet
@@ -247,9 +293,34 @@ comet = "{comet.comet}"
     return text
 
 
+def _aave2_section(aave2: AaveV2Deployment) -> str:
+    # v2 prices in ETH; the shared WETH/USD feed maps them onto the USD axes
+    return f"""
+[[markets]]
+key = "{AAVE2_MARKET_KEY}"
+chain = "devnet"
+protocol = "aave-v2"
+lending_pool_addresses_provider = "{aave2.provider}"
+eth_usd_feed = "{aave2.eth_usd_feed}"
+start_block = {aave2.deploy_block}
+"""
+
+
+def _maker_section(maker: MakerDeployment) -> str:
+    # everything through the ChainLog, as on mainnet
+    return f"""
+[[markets]]
+key = "{MAKER_MARKET_KEY}"
+chain = "devnet"
+protocol = "maker"
+chainlog = "{maker.chainlog}"
+start_block = {maker.deploy_block}
+"""
+
+
 def write_config(devnet: Devnet, path: Path, database_url: str = "sqlite:///liqscan.db") -> None:
     """A ready liqscan config.toml that scans this devnet's markets: Aave v3.0, and v3.6,
-    Morpho and the Comets when the devnet has them."""
+    Morpho, the Comets, Aave v2 and Maker when the devnet has them."""
     spec = load_market_spec()
     axes = "".join(
         f"\n[axes.{axis}]\nmembers = [{', '.join(repr(s) for s in spec.axis_members(axis))}]\n"
@@ -263,6 +334,10 @@ def write_config(devnet: Devnet, path: Path, database_url: str = "sqlite:///liqs
         markets += _morpho_section(devnet.morpho, devnet.aave)
     if devnet.compound is not None:
         markets += _comet_sections(devnet.compound)
+    if devnet.aave2 is not None:
+        markets += _aave2_section(devnet.aave2)
+    if devnet.maker is not None:
+        markets += _maker_section(devnet.maker)
     text = f"""# liqscan config for the local devnet (seed {devnet.seed}), by `liqscan devnet up`.
 [database]
 url = "{database_url}"

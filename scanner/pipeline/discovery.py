@@ -54,8 +54,13 @@ def market_path(config: Config, market: MarketConfig) -> str:
 
 
 def identity_key(market: MarketConfig) -> str:
-    """The [[markets]] key whose address identifies the market (its protocol's first)."""
-    return protocol_spec(market.protocol).address_keys[0]
+    """The [[markets]] key whose address identifies the market: its protocol's first required
+    address key, or for a protocol with none (Maker: `chainlog`, else `vat`) its first optional
+    one the market sets."""
+    spec = protocol_spec(market.protocol)
+    keys = spec.address_keys or tuple(
+        k for k in spec.optional_address_keys if k in market.addresses)
+    return keys[0]
 
 
 async def plan_discovery(

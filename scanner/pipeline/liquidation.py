@@ -15,6 +15,8 @@ not monotone (crossing.py) the price is the FIRST crossing met moving away from 
 
 from __future__ import annotations
 
+from typing import Any
+
 from scanner.domain import (
     Axis,
     Direction,
@@ -157,7 +159,17 @@ def liquidation_result(
         liquidation_price_native=native,
         native_price_unit=curve.price_unit,
         native_price_decimals=curve.price_decimals,
+        **vault_fields(position),
     )
+
+
+def vault_fields(position: Position) -> dict[str, Any]:
+    """What a protocol's state may add beside the rule (PositionResult's optional fields):
+    `liquidatable_next` (Maker's OSM next price), `owner` and `vault_id` (a vault held through
+    a contract, e.g. a CdpManager UrnHandler). Absent attributes stay None."""
+    state = position.state
+    return {name: getattr(state, name, None)
+            for name in ("liquidatable_next", "owner", "vault_id")}
 
 
 def unverified_result(
@@ -174,5 +186,5 @@ def unverified_result(
         health_factor_wad=reported.health_factor_wad,
         collateral_usd_8dec=reported.collateral_usd_8dec, debt_usd_8dec=reported.debt_usd_8dec,
         axis_collateral_usd_8dec=0, seizable_usd_8dec=0, emode_category=position.emode_category,
-        submarket=position.submarket,
+        submarket=position.submarket, **vault_fields(position),
     )

@@ -15,10 +15,12 @@ if TYPE_CHECKING:
 
 # config `protocol` value -> package (Spark is an Aave v3 fork with the same ABI)
 PROTOCOLS: dict[str, str] = {
+    "aave-v2": "scanner.protocols.aave_v2",
     "aave-v3": "scanner.protocols.aave_v3",
     "spark": "scanner.protocols.aave_v3",
     "compound-v3": "scanner.protocols.compound_v3",
     "morpho-blue": "scanner.protocols.morpho_blue",
+    "maker": "scanner.protocols.maker",
 }
 
 

@@ -84,3 +84,4 @@ class ProtocolSpec:
     # `discover_borrowers` -> {(submarket, account): block} and `read_borrowers(resolved,
     # [(submarket, account)], block)`, so each borrower is read in its own submarket only.
     per_submarket_discovery: bool = False
+    text_list_keys: tuple[str, ...] = ()  # optional [[markets]] keys holding lists of names

@@ -103,16 +103,20 @@ def hf(health_factor_wad: int) -> str:
 
 
 def positions_table(positions: Sequence[PositionResult], units: Mapping[str, str]) -> Any:
-    """`units`: axis name -> what its prices count (USD when absent); amounts are USD."""
+    """`units`: axis name -> what its prices count (USD when absent); amounts are USD. A
+    `next price` column (Maker: does the OSM's next price liquidate?) when any has one."""
     from rich import box
     from rich.table import Table
 
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    with_next = any(p.liquidatable_next is not None for p in positions)
     for name, justify in (("axis", "left"), ("market", "left"), ("account", "left"),
                           ("status", "left"), ("side", "left"), ("liq. price", "right"),
                           ("move", "right"), ("HF", "right"), ("collateral", "right"),
                           ("debt", "right")):
         table.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+    if with_next:
+        table.add_column("next price", no_wrap=True)
     for p in positions:
         move = distance_bps(p)
         table.add_row(p.axis, p.market_key, p.account, str(p.status),
@@ -121,5 +125,11 @@ def positions_table(positions: Sequence[PositionResult], units: Mapping[str, str
                       axis_price(p.liquidation_price_8dec, units.get(p.axis, "USD"))
                       if p.liquidation_price_8dec else "-",
                       "-" if move is None else pct_bps(move), hf(p.health_factor_wad),
-                      usd_compact(p.collateral_usd_8dec), usd_compact(p.debt_usd_8dec))
+                      usd_compact(p.collateral_usd_8dec), usd_compact(p.debt_usd_8dec),
+                      *((_next_price(p.liquidatable_next),) if with_next else ()))
     return table
+
+
+def _next_price(liquidatable_next: bool | None) -> str:
+    return "-" if liquidatable_next is None else (
+        "LIQUIDATABLE" if liquidatable_next else "safe")

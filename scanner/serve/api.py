@@ -21,6 +21,7 @@ from scanner.serve.shapes import (
     liquidatable_json,
     snapshot_json,
 )
+from scanner.serve.summaries import Summaries
 from scanner.store.export import band_records, bin_records, position_records
 from scanner.store.models import DIRECTION_VALUES, STATUS_VALUES
 from scanner.store.reads import ApiReads, PositionFilter
@@ -28,6 +29,7 @@ from scanner.store.repository import Repository, ScanNotFoundError
 
 T = TypeVar("T")
 MAX_PAGE = 1000
+MAX_OFFSET = 10_000  # deeper pages: the keyset cursor (an OFFSET walks every skipped row)
 MAX_HISTORY_SNAPSHOTS = 500
 _SELECT = {"snapshot", "chain"}
 
@@ -47,6 +49,7 @@ class Api:
         self.repo = repo
         self.reads = ApiReads(repo)
         self.units = dict(axis_units or {})  # a ratio axis's prices count its quote asset
+        self.summaries = Summaries(self.reads)
 
     def add_routes(self, app: web.Application) -> None:
         for path, handler in (("/api/snapshots", self.snapshots), ("/api/axes", self.axes),
@@ -67,11 +70,17 @@ class Api:
         if chosen is not None:
             return chosen
         chain = query.name("chain")
-        latest = self.repo.latest_snapshot_id(chain)
+        latest = self._latest(chain)
         if latest is None:
             where = f" of chain {chain}" if chain else ""
             raise NoSnapshotError(f"no complete snapshot{where} in the database yet")
         return latest
+
+    def _latest(self, chain: str | None) -> int | None:
+        if chain is None and len(chains := self.repo.chains()) > 1:
+            raise BadQuery(f"the database holds snapshots of several chains "
+                           f"({', '.join(chains)}): add chain=NAME")
+        return self.repo.latest_snapshot_id(chain)
 
     # --- routes ------------------------------------------------------------------------------
 
@@ -84,7 +93,7 @@ class Api:
         def read() -> Json:
             ids = self.reads.snapshot_ids(chain, limit or 20, after)
             stored = [self.repo.get_snapshot(i) for i in ids]
-            latest = self.repo.latest_snapshot_id(chain)
+            latest = self._latest(chain)
             return {"latest_id": latest, "snapshots": [snapshot_json(s) for s in stored]}
 
         return json_response(await self._run(read))
@@ -93,12 +102,10 @@ class Api:
         query = Query(request.query, _SELECT)
 
         def read() -> Json:
-            snapshot_id = self._snapshot_id(query)
-            stored = self.repo.get_snapshot(snapshot_id)
-            summaries = self.reads.axis_summaries(snapshot_id)
-            return {"snapshot": snapshot_json(stored),
-                    "liquidatable_now": liquidatable_json(self.reads.liquidatable_now(snapshot_id)),
-                    "axes": [axis_json(a) for a in summaries]}
+            summary = self.summaries.of(self._snapshot_id(query))
+            return {"snapshot": snapshot_json(summary.snapshot),
+                    "liquidatable_now": liquidatable_json(summary.liquidatable),
+                    "axes": [axis_json(a) for a in summary.axes]}
 
         return json_response(await self._run(read))
 
@@ -140,7 +147,10 @@ class Api:
         where = _position_filter(query)
         limit = query.integer("limit", default=100, low=1, high=MAX_PAGE) or 100
         cursor = query.integer("cursor", low=0)
-        offset = query.integer("offset", default=0, low=0, high=10**9) or 0
+        offset = query.integer("offset", default=0, low=0) or 0
+        if offset > MAX_OFFSET:
+            raise BadQuery(f"offset={offset} is above {MAX_OFFSET}: page on with "
+                           "cursor=<next_cursor of the previous page>")
         if cursor is not None and offset:
             raise BadQuery("give either cursor or offset, not both")
 

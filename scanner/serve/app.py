@@ -54,7 +54,7 @@ def build_app(engine: Engine, live: LiveStatus | None = None, *,
                           client_max_size=CLIENT_MAX_BODY_BYTES)
     api = Api(repo, axis_units)
     api.add_routes(app)
-    checks = health.Health(repo, api.reads, live, stale_after_s, clock)
+    checks = health.Health(repo, api.summaries, live, stale_after_s, clock)
     app.router.add_get("/healthz", checks.healthz)
     app.router.add_get("/metrics", checks.metrics)
     app.router.add_get("/api/openapi.json", _openapi)

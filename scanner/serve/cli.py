@@ -63,7 +63,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     engine = db.make_engine(config.database_url)
     try:
         app = build_app(engine, stale_after_s=args.stale_after,
-                        axis_units={name: a.unit for name, a in config.axes.items()})
+                        axis_units=config.axis_units())
         if not is_loopback(host):
             print(f"liqscan: warning: serving on {host}, beyond this machine (read-only API)",
                   file=sys.stderr)

@@ -1,7 +1,7 @@
 """What the database tells /metrics and /healthz: the latest complete snapshot of each chain.
 
-    state = read_state(repo, reads)             # one pass over the database (worker thread)
-    text = metrics_text(state, now_unix)        # Prometheus text, prometheus_client's encoder
+    states = read_state(repo, summaries)        # the latest snapshot of each chain (worker thread)
+    text = metrics_text(states, now_unix)       # Prometheus text, prometheus_client's encoder
 
 The daemon's own counters (scan durations, RPC requests, retries) come from its LiveStatus;
 these gauges are what any reader of the database can know, so `liqscan serve` has them too.
@@ -18,7 +18,8 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from scanner.domain import Band
-from scanner.store.reads import ApiReads, AxisSummary, LiquidatableNow
+from scanner.serve.summaries import Summaries
+from scanner.store.reads import AxisSummary, LiquidatableNow
 from scanner.store.repository import Repository, StoredSnapshot
 
 USD_PER_8DEC = 1e-8  # display only: a gauge is a float
@@ -34,16 +35,18 @@ class ChainState:
     liquidatable: LiquidatableNow
 
 
-def read_state(repo: Repository, reads: ApiReads) -> list[ChainState]:
+def latest_snapshots(repo: Repository) -> list[StoredSnapshot]:
+    """The latest complete snapshot of each chain (headers only: what /healthz needs)."""
+    ids = [repo.latest_snapshot_id(chain) for chain in repo.chains()]
+    return [repo.get_snapshot(i) for i in ids if i is not None]  # None: deleted meanwhile
+
+
+def read_state(repo: Repository, summaries: Summaries) -> list[ChainState]:
     states = []
-    for chain in repo.chains():
-        snapshot_id = repo.latest_snapshot_id(chain)
-        if snapshot_id is None:  # deleted between the two reads
-            continue
-        bands = [b for b in repo.load_bands(snapshot_id) if b.rank == 1]
-        states.append(ChainState(repo.get_snapshot(snapshot_id),
-                                 reads.axis_summaries(snapshot_id), bands,
-                                 reads.liquidatable_now(snapshot_id)))
+    for snapshot in latest_snapshots(repo):
+        summary = summaries.of(snapshot.snapshot_id)
+        bands = [b for b in repo.load_bands(snapshot.snapshot_id) if b.rank == 1]
+        states.append(ChainState(snapshot, summary.axes, bands, summary.liquidatable))
     return states
 
 

@@ -15,8 +15,8 @@ from aiohttp import web
 from scanner.serve import dbmetrics
 from scanner.serve.shapes import Json
 from scanner.serve.status import HeadStatus, LiveStatus
-from scanner.store.reads import ApiReads
-from scanner.store.repository import Repository
+from scanner.serve.summaries import Summaries
+from scanner.store.repository import Repository, StoredSnapshot
 
 PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -33,27 +33,25 @@ def lag_blocks(head: HeadStatus, stored_block: int | None) -> int | None:
 class Health:
     """Handlers of /healthz and /metrics."""
 
-    def __init__(self, repo: Repository, reads: ApiReads, live: LiveStatus | None,
+    def __init__(self, repo: Repository, summaries: Summaries, live: LiveStatus | None,
                  stale_after_s: float, clock: Callable[[], float]) -> None:
-        self.repo, self.reads, self.live = repo, reads, live
+        self.repo, self.summaries, self.live = repo, summaries, live
         self.stale_after_s = stale_after_s
         self.clock = clock
 
     async def healthz(self, request: web.Request) -> web.Response:
-        states = await asyncio.to_thread(dbmetrics.read_state, self.repo, self.reads)
-        body = self._report(states, self.clock())
+        latest = await asyncio.to_thread(dbmetrics.latest_snapshots, self.repo)
+        body = self._report(latest, self.clock())
         return web.json_response(body, status=200 if body["status"] == "ok" else 503)
 
-    def _report(self, states: list[dbmetrics.ChainState], now_unix: float) -> Json:
-        ages = [dbmetrics.age_seconds(s.snapshot, now_unix) for s in states]
+    def _report(self, latest: list[StoredSnapshot], now_unix: float) -> Json:
+        ages = [dbmetrics.age_seconds(s, now_unix) for s in latest]
         chains: list[Json] = [{
-            "chain": s.snapshot.record.chain, "snapshot_id": s.snapshot.snapshot_id,
-            "block": s.snapshot.record.block,
-            "block_timestamp": s.snapshot.record.block_timestamp,
-            "created_at": s.snapshot.created_at.isoformat(),
+            "chain": s.record.chain, "snapshot_id": s.snapshot_id, "block": s.record.block,
+            "block_timestamp": s.record.block_timestamp, "created_at": s.created_at.isoformat(),
             "age_s": round(age, 3),
-        } for s, age in zip(states, ages, strict=True)]
-        stale = [s.snapshot.record.chain for s, age in zip(states, ages, strict=True)
+        } for s, age in zip(latest, ages, strict=True)]
+        stale = [s.record.chain for s, age in zip(latest, ages, strict=True)
                  if age > self.stale_after_s]
         status = "empty" if not chains else "stale" if stale else "ok"
         body: Json = {"status": status, "stale_after_s": self.stale_after_s, "chains": chains}
@@ -62,12 +60,12 @@ class Health:
         elif stale:
             body["message"] = (f"latest snapshot older than {self.stale_after_s:g} s on "
                                f"{', '.join(stale)}")
-        body["head"] = None if self.live is None else _head(self.live.head_status(), states)
+        body["head"] = None if self.live is None else _head(self.live.head_status(), latest)
         return body
 
 
     async def metrics(self, request: web.Request) -> web.Response:
-        states = await asyncio.to_thread(dbmetrics.read_state, self.repo, self.reads)
+        states = await asyncio.to_thread(dbmetrics.read_state, self.repo, self.summaries)
         text = dbmetrics.metrics_text(states, self.clock())
         if self.live is not None:
             live_text = self.live.metrics_text()
@@ -79,8 +77,8 @@ class Health:
         return response
 
 
-def _head(head: HeadStatus, states: list[dbmetrics.ChainState]) -> Json:
-    stored = max((s.snapshot.record.block for s in states), default=None)
+def _head(head: HeadStatus, latest: list[StoredSnapshot]) -> Json:
+    stored = max((s.record.block for s in latest), default=None)
     return {"head_block": head.head_block, "head_seen_unix": head.head_seen_unix,
             "last_snapshot_block": head.last_snapshot_block,
             "lag_blocks": lag_blocks(head, stored)}

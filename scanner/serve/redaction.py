@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-
-def scrub_text(text: str) -> str:
-    return text  # replaced by scanner.redact.scrub when main provides it
+from scanner.redact import scrub
 
 
 def scrub_response(response: web.StreamResponse) -> web.StreamResponse:
@@ -19,7 +17,7 @@ def scrub_response(response: web.StreamResponse) -> web.StreamResponse:
     if not isinstance(response, web.Response) or not isinstance(response.body, bytes):
         return response
     text = response.body.decode(response.charset or "utf-8", errors="replace")
-    clean = scrub_text(text)
+    clean = scrub(text)
     if clean != text:
         response.body = clean.encode(response.charset or "utf-8")
     return response

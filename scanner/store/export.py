@@ -89,6 +89,9 @@ def position_records(snapshot: SnapshotRecord, positions: Iterable[PositionResul
             "axis_collateral_usd": _usd(p.axis_collateral_usd_8dec),
             "seizable_usd": _usd(p.seizable_usd_8dec),
             "emode_category": p.emode_category,
+            "liquidatable_next": p.liquidatable_next,
+            "owner": p.owner,
+            "vault_id": p.vault_id,
             "liquidation_price_8dec": p.liquidation_price_8dec,
             "liquidation_price_native_raw": p.liquidation_price_native,
             "axis_price_now_8dec": p.axis_price_now_8dec,
@@ -330,7 +333,10 @@ def _parquet_column(pa: Any, name: str, values: Sequence[Any]) -> Any:
         return pa.array([json.dumps(v) for v in values], pa.string())
     if name == "liquidation_price_native_raw":
         return pa.array([None if v is None else str(v) for v in values], pa.string())
-    integers = ("block", "positions", "emode_category", "rank", "bin_index", "snapshot_id")
+    if name == "liquidatable_next":
+        return pa.array(values, pa.bool_())
+    integers = ("block", "positions", "emode_category", "rank", "bin_index", "snapshot_id",
+                "vault_id")
     if name in integers or name.endswith("_bps"):
         return pa.array(values, pa.int64())
     return pa.array(values, pa.string())

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     DateTime,
     ForeignKey,
@@ -146,6 +147,11 @@ class PositionRow(Base):
     liquidation_price_native: Mapped[int | None] = mapped_column(Uint256)
     native_price_unit: Mapped[str] = mapped_column(String(64), server_default="USD")
     native_price_decimals: Mapped[int] = mapped_column(Integer, server_default="8")
+    # migration 0012: the oracle's NEXT price liquidates (Maker's OSM); NULL: no such oracle
+    liquidatable_next: Mapped[bool | None] = mapped_column(Boolean)
+    # migration 0012: a vault held through a contract (Maker CdpManager): its owner and id
+    owner: Mapped[str | None] = mapped_column(String(42))
+    vault_id: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class HistogramBinRow(Base):

@@ -110,6 +110,9 @@ def position_row(scan_id: int, p: PositionResult) -> dict[str, Any]:
         "liquidation_price_native": p.liquidation_price_native,
         "native_price_unit": p.native_price_unit,
         "native_price_decimals": p.native_price_decimals,
+        "liquidatable_next": p.liquidatable_next,
+        "owner": p.owner,
+        "vault_id": p.vault_id,
     }
 
 
@@ -134,6 +137,9 @@ def position_from(row: Row) -> PositionResult:
         liquidation_price_native=row["liquidation_price_native"],
         native_price_unit=row["native_price_unit"],
         native_price_decimals=row["native_price_decimals"],
+        liquidatable_next=row["liquidatable_next"],
+        owner=row["owner"],
+        vault_id=row["vault_id"],
     )
 
 

@@ -2,7 +2,9 @@
 
 - `devnet`           (session) seed 7: 600 Aave v3.0 positions + 100 Morpho positions + one
                      planted WETH cluster, the Aave v3.6 market with 300 positions, and 220
-                     borrowers on each of the two Comets. Built once, then reloaded from the
+                     borrowers on each of the two Comets, 240 Aave v2 borrowers over
+                     51 days of interest, and 80 Maker urns per ilk (ETH-A, WSTETH-A,
+                     WBTC-A). Built once, then reloaded from the
                      cache (.cache/devnet/ or LIQSCAN_CACHE_DIR) on later runs.
 - `devnet_rpc`       (session) a DevnetRpc on it.
 - `devnet_snapshot`  (function) the same rpc, with evm_snapshot before the test and evm_revert
@@ -24,6 +26,8 @@ DEVNET_AAVE_POSITIONS = 600
 DEVNET_MORPHO_POSITIONS = 100
 DEVNET_AAVE36_POSITIONS = 300
 DEVNET_COMPOUND_POSITIONS_PER_COMET = 220
+DEVNET_AAVE2_POSITIONS = 240
+DEVNET_MAKER_URNS_PER_ILK = 80
 DEVNET_CLUSTER = ClusterSpec(asset="WETH", total_usd=3_000_000, low_usd=2_300, high_usd=2_400)
 
 
@@ -33,7 +37,9 @@ def devnet() -> Iterator[Devnet]:
                        morpho_positions=DEVNET_MORPHO_POSITIONS,
                        clusters=(DEVNET_CLUSTER,),
                        aave36_positions=DEVNET_AAVE36_POSITIONS,
-                       compound_positions=DEVNET_COMPOUND_POSITIONS_PER_COMET) as net:
+                       compound_positions=DEVNET_COMPOUND_POSITIONS_PER_COMET,
+                       aave2_positions=DEVNET_AAVE2_POSITIONS,
+                       maker_positions=DEVNET_MAKER_URNS_PER_ILK) as net:
         yield net
 
 

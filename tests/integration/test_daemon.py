@@ -4,6 +4,7 @@ a restart sends no duplicate, SIGTERM mid-snapshot leaves nothing partial."""
 
 from __future__ import annotations
 
+import re
 import signal
 from pathlib import Path
 
@@ -34,6 +35,11 @@ from tests.integration.scan_helpers import fresh_repo
 __all__ = ["reap_daemons"]  # the autouse fixture, imported to apply here
 pytestmark = pytest.mark.integration
 # The devnet's planted WETH cluster is a ~$4.6M band at $2,287-$2,395; ETH is at $3,000.
+RATIO_AXIS = """
+[axes.wstETH-ETH]
+members = ["wstETH"]
+quote = ["WETH"]
+"""
 ALERTS = """
 [daemon.alerts]
 webhooks = ["{url}"]
@@ -63,6 +69,14 @@ def _check_http(port: int, head: int) -> None:
     assert "liqscan_snapshot_stage_seconds_count" in metrics and "liqscan_db_" in metrics
     status, snapshots = http_get(port, "/api/snapshots")
     assert status == 200 and head in [s["block"] for s in snapshots["snapshots"]]
+    status, page = http_get(port, "/")  # the web page, and the chart library it loads
+    assert status == 200 and "<title>liqscan: liquidation map</title>" in page
+    for asset in re.findall(r'src="([^"]+\.js)"', page):
+        assert http_get(port, asset if asset.startswith("/") else f"/{asset}")[0] == 200, asset
+    # the daemon's app knows the config's axis units: a ratio axis's prices count its quote
+    status, ratio = http_get(port, "/api/histogram?axis=wstETH-ETH")
+    assert status == 200 and ratio["bins"]
+    assert {b["axis_unit"] for b in ratio["bins"]} == {"WETH"}
 
 
 def test_daemon_follows_heads_and_alerts_once_across_a_restart(
@@ -72,6 +86,8 @@ def test_daemon_follows_heads_and_alerts_once_across_a_restart(
     with WebhookReceiver(fail_first=1).running() as hook:
         config = daemon_config(devnet, tmp_path, fresh_sqlite(tmp_path, "daemon"),
                                ALERTS.format(url=hook.url))
+        text = config.read_text()
+        config.write_text(text.replace("\n[daemon]\n", f"{RATIO_AXIS}\n[daemon]\n", 1))
         repo = fresh_repo(load_config(config))
         port = free_port()
         daemon = DaemonProcess(config, tmp_path / "daemon.log", "--http", f"127.0.0.1:{port}")

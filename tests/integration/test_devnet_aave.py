@@ -137,7 +137,7 @@ def test_written_config_is_valid(devnet: Devnet, tmp_path: Path) -> None:
 
     write_config(devnet, tmp_path / "config.toml")
     config = load_config(tmp_path / "config.toml")
-    [market, market36, morpho, usdc, weth] = config.markets
+    [market, market36, morpho, usdc, weth, aave2, maker] = config.markets
     assert (market.key, market36.key) == ("aave-v3-devnet", "aave-v36-devnet")
     assert devnet.morpho is not None and morpho.protocol == "morpho-blue"
     assert morpho.address("morpho") == devnet.morpho.morpho
@@ -151,6 +151,11 @@ def test_written_config_is_valid(devnet: Devnet, tmp_path: Path) -> None:
     assert devnet.aave36 is not None
     assert market36.address("pool_addresses_provider") == devnet.aave36.provider
     assert market36.start_block == devnet.aave36.deploy_block
+    assert devnet.aave2 is not None and aave2.protocol == "aave-v2"
+    assert aave2.address("lending_pool_addresses_provider") == devnet.aave2.provider
+    assert aave2.address("eth_usd_feed") == devnet.aave.aggregators["WETH"]
+    assert devnet.maker is not None and maker.key == "maker-devnet"
+    assert maker.addresses == {"chainlog": devnet.maker.chainlog}
     assert config.chains["devnet"].rpc_url == devnet.rpc_url
     assert config.axes["ETH"].members == ("WETH", "wstETH", "rETH")
 

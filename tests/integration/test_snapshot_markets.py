@@ -1,5 +1,5 @@
 """One snapshot across markets and protocols, on the session devnet's Aave v3.0 and v3.6
-markets, Morpho Blue and its two Comets (USDC and WETH base).
+markets, Morpho Blue, its two Comets (USDC and WETH base) and Aave v2.
 
 Every market is read at one block and stored as one snapshot; each market's part equals a
 snapshot of that market alone at the same block, and the bands sum them with a breakdown.
@@ -12,7 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from scanner.devnet.network import AAVE36_MARKET_KEY, AAVE_MARKET_KEY, MORPHO_MARKET_KEY, Devnet
+from scanner.devnet.network import (
+    AAVE2_MARKET_KEY,
+    AAVE36_MARKET_KEY,
+    AAVE_MARKET_KEY,
+    MAKER_MARKET_KEY,
+    MORPHO_MARKET_KEY,
+    Devnet,
+)
 from scanner.domain import PositionResult
 from scanner.pipeline.scan import scan_market
 from tests.integration.scan_helpers import devnet_config, fresh_repo, scan
@@ -27,7 +34,8 @@ def _by_key(results: tuple[PositionResult, ...], market: str
 
 
 ALL_MARKETS = (AAVE_MARKET_KEY, AAVE36_MARKET_KEY, MORPHO_MARKET_KEY, "compound-v3-usdc",
-               "compound-v3-weth")
+               "compound-v3-weth", AAVE2_MARKET_KEY,
+               MAKER_MARKET_KEY)
 
 
 def test_every_market_at_one_block_is_one_snapshot(devnet: Devnet, tmp_path: Path) -> None:
@@ -40,6 +48,16 @@ def test_every_market_at_one_block_is_one_snapshot(devnet: Devnet, tmp_path: Pat
     assert repo.latest_snapshot_id() == both.snapshot_id
     assert repo.get_snapshot(both.snapshot_id).record == both.record
     assert {r.market_key for r in repo.load_positions(both.snapshot_id)} == set(ALL_MARKETS)
+    # Maker rows carry the OSM's next-price verdict and the CdpManager vault, stored and read back
+    stored = repo.load_positions(both.snapshot_id)
+    maker_rows = [r for r in stored if r.market_key == MAKER_MARKET_KEY]
+    assert maker_rows and all(r.liquidatable_next is not None for r in maker_rows)
+    assert any(r.liquidatable_next for r in maker_rows)
+    assert any(r.vault_id is not None and r.owner for r in maker_rows)
+    assert all(r.liquidatable_next is None and r.vault_id is None for r in stored
+               if r.market_key != MAKER_MARKET_KEY)
+    assert sorted(maker_rows, key=str) == sorted(
+        (r for r in both.results if r.market_key == MAKER_MARKET_KEY), key=str)
 
     # each market's part is what a snapshot of that market alone says at the same block
     for market in ALL_MARKETS:
@@ -66,6 +84,6 @@ def test_every_market_at_one_block_is_one_snapshot(devnet: Devnet, tmp_path: Pat
     binned_markets = {s.market_key for b in both.bins for s in b.shares}
     assert binned_markets == set(ALL_MARKETS)  # Morpho's and the Comets' are summed in
     assert {s.protocol for b in both.bins for s in b.shares} == {
-        "aave-v3", "morpho-blue", "compound-v3"}
+        "aave-v3", "morpho-blue", "compound-v3", "aave-v2", "maker"}
     binned = sum(b.positions for b in both.bins)
     assert binned == sum(s.positions for b in both.bins for s in b.shares)

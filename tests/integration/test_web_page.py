@@ -8,19 +8,23 @@ $LIQSCAN_SCREENSHOT as well when set: `docs/img/web.png` in the README comes fro
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
 from collections.abc import Iterator
+from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
+from scanner.config import Config
 from scanner.devnet.network import Devnet
 from scanner.devnet.prices import get_price_usd_8dec, set_price_usd_8dec
 from scanner.devnet.rpc import DevnetRpc
-from tests.integration.browser import dump_dom, screenshot
+from scanner.store.repository import Repository
+from tests.integration.browser import devtools_page, dump_dom, screenshot
 from tests.integration.scan_helpers import devnet_config, fresh_repo, scan
 from tests.unit.test_serve_cli import fetch, liqscan_serve
 
@@ -29,9 +33,16 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 HISTORY_MOVES_PERCENT = (3, 6)
 
 
+@dataclass(frozen=True)
+class Served:
+    base: str  # URL of the running `liqscan serve`
+    config: Config
+    weth_8dec: int  # the devnet's WETH price before the test moved it
+
+
 @pytest.fixture(scope="module")
 def served_devnet(devnet: Devnet, devnet_rpc: DevnetRpc,
-                  tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+                  tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """Snapshots of the devnet at its prices, then with ETH 3% and 6% lower (the bands move),
     in SQLite, served by `liqscan serve`. The devnet's state is restored afterwards."""
     folder = tmp_path_factory.mktemp("web")
@@ -42,15 +53,21 @@ def served_devnet(devnet: Devnet, devnet_rpc: DevnetRpc,
         weth_8dec = get_price_usd_8dec(devnet_rpc, devnet.aave, "WETH")
         scan(config, repo)
         for percent_off in HISTORY_MOVES_PERCENT:
-            moved = weth_8dec * (100 - percent_off) // 100
-            scan(config, repo, set_price_usd_8dec(devnet_rpc, devnet.aave, "WETH", moved))
+            _scan_at(devnet, devnet_rpc, config, repo, weth_8dec * (100 - percent_off) // 100)
+        repo.engine.dispose()
+        with liqscan_serve("--config", str(config.source),
+                           serve_args=("--stale-after", "1e9")) as base:
+            yield Served(base, config, weth_8dec)
     finally:
         if devnet_rpc.call("evm_revert", [before]) is not True:
             raise AssertionError("evm_revert failed: later tests see moved prices")
-    repo.engine.dispose()
-    with liqscan_serve("--config", str(config.source),
-                       serve_args=("--stale-after", "1e9")) as base:
-        yield base
+
+
+def _scan_at(devnet: Devnet, rpc: DevnetRpc, config: Config, repo: Repository,
+             weth_8dec: int) -> int:
+    """Move WETH to `weth_8dec`, store a snapshot at the first block with that price."""
+    return scan(config, repo, set_price_usd_8dec(rpc, devnet.aave, "WETH", weth_8dec)
+                ).snapshot_id
 
 
 class _Elements(HTMLParser):
@@ -88,9 +105,9 @@ def _api(base: str, path: str) -> dict[str, object]:
     return parsed
 
 
-def test_page_shows_maps_bands_and_liquidatable_now(served_devnet: str, tmp_path: Path
+def test_page_shows_maps_bands_and_liquidatable_now(served_devnet: Served, tmp_path: Path
                                                     ) -> None:
-    base = served_devnet
+    base = served_devnet.base
     dom = _Elements()
     dom.feed(dump_dom(base + "/", tmp_path / "profile"))
     axes = _api(base, "/api/axes")
@@ -119,11 +136,34 @@ def test_page_shows_maps_bands_and_liquidatable_now(served_devnet: str, tmp_path
                            for h in history)
 
 
-def test_page_screenshot(served_devnet: str, tmp_path: Path) -> None:
+def test_page_screenshot(served_devnet: Served, tmp_path: Path) -> None:
     out = tmp_path / "web.png"
-    screenshot(served_devnet + "/", out, tmp_path / "profile")
+    screenshot(served_devnet.base + "/", out, tmp_path / "profile")
     png = out.read_bytes()
     assert png.startswith(PNG_MAGIC) and len(png) > 20_000  # a blank page is ~5 KB
     wanted = os.environ.get("LIQSCAN_SCREENSHOT")
     if wanted:
         shutil.copyfile(out, wanted)
+
+
+SHOWN_SNAPSHOT = "document.getElementById('status').dataset.snapshot"
+PRICE_HEADING = "document.querySelector('section[data-axis=\"ETH\"] h2').firstChild.textContent"
+
+
+async def test_page_redraws_when_a_snapshot_lands(served_devnet: Served, devnet: Devnet,
+                                                  devnet_rpc: DevnetRpc, tmp_path: Path) -> None:
+    async with devtools_page(served_devnet.base + "/", tmp_path / "profile") as page:
+        shown = await page.wait_for(SHOWN_SNAPSHOT, lambda v: bool(v))
+        heading = await page.evaluate(PRICE_HEADING)
+        # the daemon's part, done here by hand: a real scan at a new block and a new price
+        repo = fresh_repo(served_devnet.config)
+        try:
+            newest = await asyncio.to_thread(_scan_at, devnet, devnet_rpc, served_devnet.config,
+                                             repo, served_devnet.weth_8dec * 90 // 100)
+        finally:
+            repo.engine.dispose()
+        assert str(newest) != shown
+        await page.wait_for(SHOWN_SNAPSHOT, lambda v: v == str(newest))
+        assert await page.evaluate(PRICE_HEADING) != heading  # ETH moved: the page shows it
+        rows = await page.evaluate("document.querySelectorAll('tr.band-row').length")
+    assert rows == len(json.loads(fetch(served_devnet.base + "/api/bands")[1])["bands"])

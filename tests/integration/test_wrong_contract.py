@@ -1,8 +1,9 @@
 """A market address that holds a contract, but not the protocol's (issue 8): the scan refuses
 with exit 78 in one line naming the [[markets]] key, the market and the address, and writes
-nothing -- for every protocol's identifying key (Aave's is in test_bad_inputs.py).
+nothing -- for every protocol's identifying key (Aave's is in test_bad_inputs.py), and for the
+keys beside it (Morpho's usd_price_oracle, a Comet's quote_usd_feed, Maker's chainlog).
 
-On the session devnet: the real Comets and Morpho Blue pass the same check (a probe that
+On the session devnet: the real Comets, Morpho Blue and Maker pass the same check (a probe that
 refused the real protocol would be worse than none).
 """
 
@@ -18,7 +19,13 @@ import pytest
 from scanner.chain.rpc import RpcClient
 from scanner.cli import main
 from scanner.config import load_config
-from scanner.devnet.network import COMPOUND_MARKET_PREFIX, MORPHO_MARKET_KEY, Devnet, write_config
+from scanner.devnet.network import (
+    COMPOUND_MARKET_PREFIX,
+    MAKER_MARKET_KEY,
+    MORPHO_MARKET_KEY,
+    Devnet,
+    write_config,
+)
 from scanner.protocols import protocol_spec
 from scanner.protocols.base import NotTheProtocolError
 from scanner.store import db
@@ -58,7 +65,10 @@ def _stored_scans(folder: Path) -> int:
 def _cases(devnet: Devnet) -> dict[str, tuple[str, str, str, str]]:
     """case -> (market key, config key, real address, the other contract put there)."""
     assert devnet.compound is not None and devnet.morpho is not None
-    usdc = devnet.compound.comet("usdc")
+    assert devnet.maker is not None
+    usdc, weth = devnet.compound.comet("usdc"), devnet.aave.tokens["WETH"]
+    # cWETHv3 prices in ETH: its quote_usd_feed is the USDC Comet's WETH/USD feed
+    quote_feed = usdc.feeds["WETH"]
     return {
         "comet-is-a-token": (USDC_COMET, "comet", usdc.comet, devnet.aave.tokens["WETH"]),
         "comet-is-an-aave-pool": (USDC_COMET, "comet", usdc.comet, devnet.aave.pool),
@@ -69,11 +79,23 @@ def _cases(devnet: Devnet) -> dict[str, tuple[str, str, str, str]]:
         # an aToken has an EIP-712 DOMAIN_SEPARATOR() too, but not Morpho Blue's
         "morpho-is-an-atoken": (MORPHO_MARKET_KEY, "morpho", devnet.morpho.morpho,
                                 devnet.aave.a_tokens["WETH"]),
+        # the keys beside the protocol's own: its price source and its address book
+        "usd-oracle-is-a-token": (MORPHO_MARKET_KEY, "usd_price_oracle", devnet.aave.oracle,
+                                  weth),
+        "usd-oracle-is-a-price-feed": (MORPHO_MARKET_KEY, "usd_price_oracle",
+                                       devnet.aave.oracle, usdc.base_feed),
+        "quote-feed-is-a-token": (COMPOUND_MARKET_PREFIX + "weth", "quote_usd_feed", quote_feed,
+                                  weth),
+        "chainlog-is-a-token": (MAKER_MARKET_KEY, "chainlog", devnet.maker.chainlog, weth),
+        "chainlog-is-a-comet": (MAKER_MARKET_KEY, "chainlog", devnet.maker.chainlog,
+                                usdc.comet),
     }
 
 
 CASES = ["comet-is-a-token", "comet-is-an-aave-pool", "comet-is-a-price-feed",
-         "morpho-is-a-token", "morpho-is-a-comet", "morpho-is-an-atoken"]
+         "morpho-is-a-token", "morpho-is-a-comet", "morpho-is-an-atoken",
+         "usd-oracle-is-a-token", "usd-oracle-is-a-price-feed", "quote-feed-is-a-token",
+         "chainlog-is-a-token", "chainlog-is-a-comet"]
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -97,7 +119,7 @@ def test_another_contract_is_named_by_key_and_address(
 
 
 @pytest.mark.parametrize("market_key", [USDC_COMET, COMPOUND_MARKET_PREFIX + "weth",
-                                        MORPHO_MARKET_KEY])
+                                        MORPHO_MARKET_KEY, MAKER_MARKET_KEY])
 async def test_the_real_protocol_passes_the_check(devnet: Devnet, tmp_path: Path,
                                                   market_key: str) -> None:
     config = load_config(_config(devnet, tmp_path))

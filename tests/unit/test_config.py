@@ -10,6 +10,7 @@ from scanner.config import Config, load_config, preset_names
 from scanner.devnet.toolchain import project_root
 from scanner.errors import ConfigError
 from scanner.pipeline.bands import BandParams
+from scanner.protocols import PROTOCOLS
 
 ENV = {"LIQSCAN_RPC_URL": "https://eth-mainnet.example/v2/key"}
 
@@ -90,7 +91,8 @@ def test_presets_are_used_when_there_is_no_config(
     config = load_config(None, ENV)
     assert config.source == Path("presets")
     assert set(preset_names()) == {"aave-v3-ethereum", "spark-ethereum", "compound-v3-ethereum",
-                                   "morpho-blue-ethereum"}
+                                   "morpho-blue-ethereum", "aave-v2-ethereum",
+                                   "maker-ethereum"}
     assert {"aave-v3-ethereum", "spark-ethereum"} <= {m.key for m in config.markets}
     assert config.market("aave-v3-ethereum").start_block == 16291127
     assert config.market("spark-ethereum").start_block == 16776401
@@ -188,10 +190,9 @@ BAD_ADDRESS = "0x2f39d218133AFaB8F2B819B1066c7E434Ad94E9e"
         ),
         pytest.param(
             'protocol = "aave-v3"',
-            'protocol = "aave-v2"',
-            "markets[0].protocol 'aave-v2' is not supported: use one of aave-v3, compound-v3, "
-            "morpho-blue, "
-            "spark",
+            'protocol = "aave-v9"',
+            "markets[0].protocol 'aave-v9' is not supported: use one of "
+            + ", ".join(sorted(PROTOCOLS)),
             id="protocol",
         ),
         pytest.param(
@@ -340,7 +341,7 @@ def test_every_registered_protocol_has_an_adapter_and_config_keys() -> None:
     assert {"aave-v3", "spark"} <= set(PROTOCOLS)
     for key in PROTOCOLS:
         spec = protocol_spec(key)
-        assert callable(spec.adapter) and spec.address_keys, key
+        assert callable(spec.adapter) and (spec.address_keys or spec.optional_address_keys), key
 
 
 def test_a_key_of_another_protocol_is_refused(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 
 from scanner.serve import dbmetrics
+from scanner.serve.summaries import Summaries
 from scanner.store.reads import ApiReads
 from scanner.store.repository import Repository
 from tests.unit.test_serve_api import _store
@@ -55,7 +56,7 @@ def test_sql_panels_and_variables_run_on_postgresql(repo: Repository) -> None:
 
 def test_prometheus_panels_name_exported_metrics(repo: Repository) -> None:
     _store(repo, 100)
-    states = dbmetrics.read_state(repo, ApiReads(repo))
+    states = dbmetrics.read_state(repo, Summaries(ApiReads(repo)))
     served = {family.name for family in text_string_to_metric_families(
         dbmetrics.metrics_text(states, 0.0))}
     targets = _targets("${DS_PROMETHEUS}")

@@ -16,6 +16,7 @@ from aiohttp.test_utils import TestServer
 from prometheus_client.parser import text_string_to_metric_families
 
 from scanner.domain import Direction, PositionResult, PositionStatus, Share, SnapshotRecord
+from scanner.redact import MASK, register_url
 from scanner.serve.app import build_app
 from scanner.serve.openapi import openapi_document
 from scanner.serve.status import HeadStatus
@@ -204,6 +205,7 @@ async def test_history_moves_oldest_first(repo: Repository) -> None:
     pytest.param("/api/positions", {"min_price": "3", "max_price": "2"}, "above", id="min>max"),
     pytest.param("/api/positions", {"status": "dead"}, "not one of", id="status"),
     pytest.param("/api/positions", {"cursor": "3", "offset": "4"}, "not both", id="paging"),
+    pytest.param("/api/positions", {"offset": "10001"}, "page on with cursor", id="deep"),
     pytest.param("/api/positions", {"axis": "ETH' OR '1'='1"}, "is not a name", id="quote"),
     pytest.param("/api/history", {}, "axis is required", id="history-axis"),
     pytest.param("/api/bands", {"direction": "sideways"}, "not one of", id="direction"),
@@ -227,6 +229,8 @@ async def test_refusals(repo: Repository) -> None:
         assert status == 414 and "query string" in body["error"]
         status, body = await get("/api/positions", snapshot="999")
         assert status == 404 and "no snapshot with id 999" in body["error"]
+        status, body = await get("/api/bands?axis=ETH&axis=BTC")
+        assert status == 400 and "axis given more than once" in body["error"]
         status, body = await get("/nothing-here")
         assert status == 404 and body["error"]
         status, body = await get("/api/bands", limit="1", axis="ETH", direction="up",
@@ -326,3 +330,35 @@ async def test_openapi_describes_every_route_and_answer(repo: Repository) -> Non
         assert set(body) - {"message"} == set(schemas["Health"]["required"])
         _, body = await get("/api/openapi.json")
         assert body == json.loads(json.dumps(document))
+
+
+async def test_several_chains_need_chain(repo: Repository) -> None:
+    _store(repo, 100)
+    other = make_sample_scan(block=7, market_key="base-aave-v3")
+    base_id = repo.save_scan(dataclasses.replace(other.record, chain="base", chain_id=8453),
+                             other.positions, other.bins, other.bands, other.discovered, 7)
+    async with served(repo) as get:
+        status, body = await get("/api/bands")
+        assert status == 400 and body["error"].endswith("add chain=NAME")
+        assert "base, devnet" in body["error"]
+        status, body = await get("/api/bands", chain="base")
+        assert status == 200 and body["snapshot"]["id"] == base_id
+        _, body = await get("/api/snapshots", chain="base")
+        assert body["latest_id"] == base_id and len(body["snapshots"]) == 1
+        status, body = await get("/healthz")
+        assert {c["chain"] for c in body["chains"]} == {"base", "devnet"}
+
+
+async def test_no_secret_leaves_the_app(repo: Repository) -> None:
+    """Defence in depth: a key the daemon let slip into its metrics, or one a client echoes
+    back in a parameter, is masked in the answer (scanner/redact.py)."""
+    _store(repo, 100)
+    key, query_key = "pathKeyOfTheNode4242", "queryKeyOfTheNode77"
+    url = f"https://node.example/v3/{key}?apikey={query_key}"
+    register_url(url)
+    live_text = f'liqscan_rpc_endpoint_up{{url="{url}"}} 1.0\n'
+    async with served(repo, live=Live(HeadStatus(None, None, None), live_text)) as get:
+        _, metrics = await get("/metrics")
+        status, body = await get("/api/positions", limit=key)
+    assert key not in metrics and query_key not in metrics and MASK in metrics
+    assert status == 400 and key not in body["error"] and MASK in body["error"]

@@ -24,7 +24,7 @@ QUERY_KEY = "queryApiKey987654321"
 RPC_URL = f"https://eth-mainnet.example.com/v2/{RPC_KEY}?apikey={QUERY_KEY}"
 ROUTES = ["/", "/healthz", "/metrics", "/api/openapi.json", "/api/snapshots", "/api/axes",
           "/api/bands", "/api/histogram", "/api/positions", "/api/history?axis=ETH",
-          "/static/app.js", f"/{RPC_KEY}"]
+          "/static/app.js", f"/api/positions?limit={RPC_KEY}", f"/{RPC_KEY}"]
 
 
 def write_config(path: Path, database_url: str) -> Path:

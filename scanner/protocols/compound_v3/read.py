@@ -81,7 +81,21 @@ class CompoundV3Adapter:
         if feed is not None:
             await self.rpc.require_code({f"{where}.quote_usd_feed": feed}, block)
         await self._require_comet(comet, block)
+        if feed is not None:
+            await self._require_feed(comet, feed, block)
         return CometAddresses(comet, feed)
+
+    async def _require_feed(self, comet: Address, feed: Address, block: int) -> None:
+        """The Comet reads `quote_usd_feed` as it reads its own feeds (getPrice: the feed's
+        latestRoundData, positive): another contract makes it revert or answer nothing."""
+        try:
+            answer = await self.rpc.eth_call(comet, encode_call(COMET, "getPrice", [feed]), block)
+            (price,) = decode_output(COMET, "getPrice", answer)
+        except InconsistentDataError as exc:
+            raise NotTheProtocolError("quote_usd_feed",
+                                      "the Comet's getPrice(feed) failed") from exc
+        if price <= 0:
+            raise NotTheProtocolError("quote_usd_feed", "the Comet's getPrice(feed) is 0")
 
     async def _require_comet(self, comet: Address, block: int) -> None:
         """A Comet's baseScale() is 10**decimals of its base token; another contract reverts,

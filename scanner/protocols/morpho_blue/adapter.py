@@ -98,6 +98,7 @@ class MorphoBlueAdapter:
                                      f"markets.{self.market.key}.usd_price_oracle": usd_oracle},
                                     block)
         await self._require_morpho(morpho, block)
+        await self._require_usd_oracle(usd_oracle, block)
         ids = self.market.lists.get("market_ids")
         if ids is None:
             ids = tuple(await discover_market_ids(self.rpc, self.chain, morpho,
@@ -116,6 +117,19 @@ class MorphoBlueAdapter:
             raise NotTheProtocolError("morpho", "DOMAIN_SEPARATOR() failed") from exc
         if separator != morpho_domain_separator(self.chain.chain_id, morpho):
             raise NotTheProtocolError("morpho", "DOMAIN_SEPARATOR() is not Morpho Blue's")
+
+    async def _require_usd_oracle(self, oracle: Address, block: int) -> None:
+        """Prices are read as USD with 8 decimals: an AaveOracle answers BASE_CURRENCY_UNIT()
+        = 1e8; another contract reverts or answers something else."""
+        try:
+            answer = await self.rpc.eth_call(oracle, encode_call(USD_ORACLE, "BASE_CURRENCY_UNIT",
+                                                                 []), block)
+            (unit,) = decode_output(USD_ORACLE, "BASE_CURRENCY_UNIT", answer)
+        except InconsistentDataError as exc:
+            raise NotTheProtocolError("usd_price_oracle", "BASE_CURRENCY_UNIT() failed") from exc
+        if unit != 10**8:
+            raise NotTheProtocolError("usd_price_oracle",
+                                      f"BASE_CURRENCY_UNIT() is {unit}, not 1e8 (USD)")
 
     async def discover_accounts(
         self, resolved: MorphoResolved, from_block: int, to_block: int,

@@ -1,0 +1,203 @@
+"""Aave v2's liquidation rule for one position on one USD price axis, as pure integer math.
+
+The v2 oracle prices in ETH (wei per whole token; WETH is exactly 1e18), the axes in USD. USD
+prices come through the market's ETH/USD feed: usd_8dec = price_eth_wei * eth_usd_8dec // 1e18.
+Moving the axis to x (USD, 8 dec) scales the USD price of every axis member by x / ref_now and
+keeps the others' USD prices, which in the oracle's ETH terms is:
+
+* the ETH axis (the oracle's WETH is a member, so the ETH unit itself moves): members keep
+  their ETH prices; every other asset's ETH price becomes `price * ref_now // x`;
+* any other axis: members' ETH prices become `price * x // ref_now`, the rest stay.
+
+The health factor at x is then `generic_logic.calculate_totals`, bit-exact with
+`LendingPool.getUserAccountData`. The floored average LT makes HF non-monotone in x when the
+collateral mixes moving and fixed assets of different LTs: `piece` is that average and
+`surely_healthy` a floor-free bound (pipeline/crossing.py), as for Aave v3.0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+from scanner.domain import HEALTH_FACTOR_ONE_WAD, WAD, Address, Axis, Valuation
+from scanner.protocols.aave_v2.generic_logic import (
+    PERCENTAGE_FACTOR,
+    Leg,
+    Totals,
+    calculate_totals,
+)
+from scanner.protocols.aave_v2.liquidation import LiquidationOutcome, liquidation_call
+from scanner.protocols.aave_v2.state import V2Account, V2MarketState
+
+
+@dataclass(frozen=True)
+class V2Curve:
+    """An account against its market and one axis: HF as a function of x (USD, 8 dec)."""
+
+    legs: tuple[Leg, ...]
+    prices_now_eth_wei: dict[Address, int]
+    axis_members: frozenset[Address]
+    ref_now_8dec: int
+    eth_moves: bool  # the axis holds the oracle's WETH: the ETH unit moves with it
+    eth_usd_now_8dec: int
+
+    price_unit = "USD"  # the ETH/USD feed turns the oracle's ETH into USD
+    price_decimals = 8
+
+    @property
+    def price_now(self) -> int:
+        return self.ref_now_8dec
+
+    def prices_at(self, x_8dec: int) -> dict[Address, int]:
+        prices = dict(self.prices_now_eth_wei)
+        for asset, price in prices.items():
+            if self.eth_moves and asset not in self.axis_members:
+                prices[asset] = price * self.ref_now_8dec // x_8dec
+            elif not self.eth_moves and asset in self.axis_members:
+                prices[asset] = price * x_8dec // self.ref_now_8dec
+        return prices
+
+    def eth_usd_at(self, x_8dec: int) -> int:
+        return self.eth_usd_now_8dec * x_8dec // self.ref_now_8dec if self.eth_moves else (
+            self.eth_usd_now_8dec)
+
+    def totals(self, x_8dec: int) -> Totals:
+        return calculate_totals(self.legs, self.prices_at(x_8dec))
+
+    def healthy(self, x: int) -> bool:
+        return self.totals(x).health_factor_wad >= HEALTH_FACTOR_ONE_WAD
+
+    def value(self, x: int) -> Valuation:
+        t = self.totals(x)
+        eth_usd_8dec = self.eth_usd_at(x)
+        return Valuation(t.collateral_eth_wei * eth_usd_8dec // WAD,
+                         t.debt_eth_wei * eth_usd_8dec // WAD, t.health_factor_wad)
+
+    def piece(self, x: int) -> int:
+        return self.totals(x).avg_lt_bps
+
+    @property
+    def can_dip(self) -> bool:
+        """Only a floored average LT over collateral mixing LTs across the axis (some legs move
+        with it, some do not) makes HF non-monotone in the axis price."""
+        lts = {(leg.asset in self.axis_members, leg.lt_bps)
+               for leg in self.legs if leg.collateral_raw}
+        return {moves for moves, _ in lts} == {True, False} and len({lt for _, lt in lts}) > 1
+
+    def surely_healthy(self, x: int) -> bool:
+        """HF >= 1 by the floor-free bound of crossing.py; always true without flooring."""
+        if not self.can_dip:
+            return True
+        t = self.totals(x)
+        if t.debt_eth_wei == 0:
+            return True
+        margin = (t.weighted_collateral - t.collateral_eth_wei - PERCENTAGE_FACTOR) * WAD
+        return margin >= PERCENTAGE_FACTOR * t.debt_eth_wei * (WAD + 1)
+
+    def closed_form(self) -> int | None:
+        """s* = (D_fix - C_fix) / (C_axis - D_axis) times ref_now: exact LTs, no rounding."""
+        c_fix = c_axis = d_fix = d_axis = Fraction(0)
+        for leg in self.legs:
+            price = Fraction(self.prices_now_eth_wei[leg.asset], leg.unit)
+            weighted = price * leg.collateral_raw * leg.lt_bps / PERCENTAGE_FACTOR
+            debt = price * leg.debt_raw
+            if leg.asset in self.axis_members:
+                c_axis, d_axis = c_axis + weighted, d_axis + debt
+            else:
+                c_fix, d_fix = c_fix + weighted, d_fix + debt
+        if c_axis == d_axis:
+            return None
+        scale = (d_fix - c_fix) / (c_axis - d_axis)
+        return int(scale * self.ref_now_8dec) if scale > 0 else None
+
+    def _largest(self, prices: dict[Address, int], collateral: bool) -> Leg | None:
+        """The leg of greatest ETH value on one side (ties: the legs' reserve-id order)."""
+        best, best_value = None, 0
+        for leg in self.legs:
+            amount = leg.collateral_raw if collateral else leg.debt_raw
+            value = amount * prices[leg.asset] // leg.unit
+            if amount and (best is None or value > best_value):
+                best, best_value = leg, value
+        return best
+
+    def liquidation_call_at(self, x_8dec: int) -> LiquidationOutcome | None:
+        """liquidationCall(largest collateral, largest debt, user, max) at axis price x."""
+        prices = self.prices_at(x_8dec)
+        collateral = self._largest(prices, collateral=True)
+        debt = self._largest(prices, collateral=False)
+        if collateral is None or debt is None:
+            return None
+        return liquidation_call(collateral, debt, prices[collateral.asset], prices[debt.asset])
+
+    def seizable_usd_8dec(self, x: int) -> int:
+        """Collateral that ONE liquidationCall of the largest debt against the largest
+        collateral takes at axis price x (v2's close factor is 50%), in USD."""
+        outcome = self.liquidation_call_at(x)
+        if outcome is None:
+            return 0
+        (leg,) = [leg for leg in self.legs if leg.asset == outcome.collateral_asset]
+        seized_eth_wei = outcome.collateral_seized_raw * self.prices_at(x)[leg.asset] // leg.unit
+        return seized_eth_wei * self.eth_usd_at(x) // WAD
+
+    def axis_collateral_usd_8dec(self) -> int:
+        """Collateral whose USD price moves with the axis, at today's prices."""
+        total_eth_wei = sum(leg.collateral_raw * self.prices_now_eth_wei[leg.asset] // leg.unit
+                            for leg in self.legs
+                            if leg.collateral_raw and leg.asset in self.axis_members)
+        return total_eth_wei * self.eth_usd_now_8dec // WAD
+
+
+def account_legs(account: V2Account, market: V2MarketState) -> tuple[Leg, ...]:
+    """Price-independent view of an account, in reserve-id order."""
+    legs = []
+    for user_reserve in account.reserves:
+        reserve = market.reserves[user_reserve.asset]
+        counts = user_reserve.used_as_collateral and reserve.lt_bps != 0
+        legs.append(Leg(
+            asset=reserve.asset, unit=10**reserve.decimals,
+            collateral_raw=user_reserve.supplied_raw if counts else 0,
+            debt_raw=user_reserve.debt_raw if user_reserve.borrowing else 0,
+            lt_bps=reserve.lt_bps, bonus_bps=reserve.bonus_bps,
+        ))
+    return tuple(sorted(legs, key=lambda leg: market.reserves[leg.asset].reserve_id))
+
+
+def oracle_prices_eth_wei(market: V2MarketState) -> dict[Address, int]:
+    return {asset: reserve.price_eth_wei for asset, reserve in market.reserves.items()}
+
+
+def account_totals(account: V2Account, market: V2MarketState) -> Totals:
+    """Mirror of LendingPool.getUserAccountData at the scan block."""
+    return calculate_totals(account_legs(account, market), oracle_prices_eth_wei(market))
+
+
+def v2_curve(account: V2Account, market: V2MarketState, axis: Axis) -> V2Curve:
+    legs = account_legs(account, market)
+    needed = {leg.asset for leg in legs}
+    prices = {a: p for a, p in oracle_prices_eth_wei(market).items() if a in needed}
+    return V2Curve(legs=legs, prices_now_eth_wei=prices, axis_members=axis.members,
+                   ref_now_8dec=axis.reference_price_8dec,
+                   eth_moves=market.weth in axis.members, eth_usd_now_8dec=market.eth_usd_8dec)
+
+
+@dataclass(frozen=True)
+class V2Position:
+    """The neutral pipeline's handle on one Aave v2 account (scanner.domain.PositionState)."""
+
+    account: V2Account
+    market: V2MarketState
+
+    @property
+    def has_debt(self) -> bool:
+        return any(r.borrowing and r.debt_raw for r in self.account.reserves)
+
+    def curve(self, axis: Axis) -> V2Curve:
+        return v2_curve(self.account, self.market, axis)
+
+    def reported(self) -> Valuation:
+        """The pool's own getUserAccountData at the block, in USD through the ETH/USD feed."""
+        a, eth_usd_8dec = self.account, self.market.eth_usd_8dec
+        return Valuation(a.reported_collateral_eth_wei * eth_usd_8dec // WAD,
+                         a.reported_debt_eth_wei * eth_usd_8dec // WAD,
+                         a.reported_health_factor_wad)

@@ -1,0 +1,328 @@
+"""Maker (dss): resolve, discover and read every urn of the configured ilks at one block.
+
+No math and no SQL here: every read names its block and a failed read raises. The rule is
+`rule.py` (integers, as the contracts compute) on the axis through `curve.py`.
+
+The pips (OSMs) answer `peek`/`peep` only to whitelisted callers; the Spotter is one of them
+(it must be, to poke), so both are read with an `eth_call` from the Spotter's address.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from eth_utils.address import to_checksum_address
+
+from scanner.chain.abi import decode_output, encode_call, load_abi
+from scanner.chain.multicall import Call, CallResult, aggregate3, require_data
+from scanner.chain.rpc import RpcClient, RpcOutcome
+from scanner.config import ChainConfig, MarketConfig
+from scanner.domain import Address, Asset, MarketRead, Position
+from scanner.errors import ConfigError, InconsistentDataError
+from scanner.protocols.base import NotTheProtocolError
+from scanner.protocols.maker.curve import MakerPosition
+from scanner.protocols.maker.discover import (
+    ProgressCallback,
+    cdp_urn_calls,
+    decode_addresses,
+    discover_urns,
+    ilk_topic,
+)
+from scanner.protocols.maker.rule import DogIlk, drip_rate, spot_ray
+from scanner.protocols.maker.state import MakerIlk, MakerUrn, PipValue
+
+VAT = load_abi("maker", "Vat")
+JUG = load_abi("maker", "Jug")
+SPOTTER = load_abi("maker", "Spotter")
+DOG = load_abi("maker", "Dog")
+CDP_MANAGER = load_abi("maker", "CdpManager")
+OSM = load_abi("maker", "OSM")
+CHAINLOG = load_abi("maker", "Chainlog")
+ILK_REGISTRY = load_abi("maker", "IlkRegistry")
+ERC20 = load_abi("erc20", "ERC20")
+
+# config key -> Chainlog key
+CHAINLOG_KEYS = {"vat": "MCD_VAT", "spotter": "MCD_SPOT", "jug": "MCD_JUG", "dog": "MCD_DOG",
+                 "cdp_manager": "CDP_MANAGER", "ilk_registry": "ILK_REGISTRY"}
+CORE_KEYS = ("vat", "spotter", "jug", "dog")
+_GAS = 40_000
+
+
+@dataclass(frozen=True)
+class MakerAddresses:
+    vat: Address
+    spotter: Address
+    jug: Address
+    dog: Address
+    cdp_manager: Address | None
+    ilk_registry: Address | None
+
+
+def _address(data: bytes, abi: Any, name: str) -> Address:
+    return str(to_checksum_address(decode_output(abi, name, data)[0]))
+
+
+def ilk_name(raw: bytes) -> str:
+    return raw.rstrip(b"\0").decode("utf-8", "replace")
+
+
+class MakerAdapter:
+    """Reads the urns of a Maker deployment. No math, no SQL; every read names its block."""
+
+    key: ClassVar[str] = "maker"
+
+    def __init__(self, rpc: RpcClient, market: MarketConfig, chain: ChainConfig) -> None:
+        self.rpc = rpc
+        self.market = market
+        self.chain = chain
+
+    @property
+    def _where(self) -> str:
+        return f"markets.{self.market.key}"
+
+    async def _calls(self, calls: Sequence[Call], block: int) -> list[CallResult]:
+        return await aggregate3(self.rpc, calls, block,
+                                gas_limit_per_batch=self.chain.gas_limit_per_batch,
+                                multicall_address=self.chain.multicall_address)
+
+    async def _one(self, target: Address, abi: Any, name: str, args: Sequence[Any],
+                   block: int, what: str) -> bytes:
+        (result,) = await self._calls([Call(target, encode_call(abi, name, args), False, _GAS)],
+                                      block)
+        return require_data(result, what)
+
+    # --- resolve ---------------------------------------------------------------------------
+
+    async def resolve(self, block: int) -> MakerAddresses:
+        given = dict(self.market.addresses)
+        chainlog = given.pop("chainlog", None)
+        if chainlog is not None:
+            await self.rpc.require_code({f"{self._where}.chainlog": chainlog}, block)
+            given = {**await self._from_chainlog(chainlog, block), **given}
+        missing = [k for k in (*CORE_KEYS, "ilk_registry") if k not in given]
+        if missing:
+            raise ConfigError(
+                f"{self._where}: set `chainlog`, or all of vat, spotter, jug, dog and "
+                f"ilk_registry (missing: {', '.join(missing)})")
+        await self.rpc.require_code({f"{self._where}.{k}": v for k, v in given.items()}, block)
+        return MakerAddresses(given["vat"], given["spotter"], given["jug"], given["dog"],
+                              given.get("cdp_manager"), given["ilk_registry"])
+
+    async def _from_chainlog(self, chainlog: Address, block: int) -> dict[str, Address]:
+        calls = [Call(chainlog, encode_call(CHAINLOG, "getAddress",
+                                            [key.encode().ljust(32, b"\0")]), True, _GAS)
+                 for key in CHAINLOG_KEYS.values()]
+        found: dict[str, Address] = {}
+        for (name, key), result in zip(CHAINLOG_KEYS.items(), await self._calls(calls, block),
+                                       strict=True):
+            if result.success and len(result.data) == 32:
+                found[name] = _address(result.data, CHAINLOG, "getAddress")
+            elif name in (*CORE_KEYS, "ilk_registry"):
+                # another contract reverts or answers something else
+                raise NotTheProtocolError("chainlog", f"getAddress({key}) failed")
+        return found
+
+    # --- discover --------------------------------------------------------------------------
+
+    async def discover_accounts(
+        self, addresses: MakerAddresses, from_block: int, to_block: int,
+        on_progress: ProgressCallback | None = None,
+    ) -> dict[Address, int]:
+        ilks = self.market.texts.get("ilks")
+        urns, cdps = await discover_urns(self.rpc, self.chain, addresses.vat,
+                                         addresses.cdp_manager, ilks, from_block, to_block,
+                                         on_progress)
+        if cdps and addresses.cdp_manager is not None:
+            handlers = decode_addresses(
+                await self._calls(cdp_urn_calls(addresses.cdp_manager, cdps), to_block),
+                "CdpManager.urns")
+            for handler in handlers:
+                urns.setdefault(handler, to_block)
+        return urns
+
+    # --- read ------------------------------------------------------------------------------
+
+    async def read(self, addresses: MakerAddresses, accounts: Sequence[Address], block: int
+                   ) -> MarketRead:
+        timestamp = int((await self.rpc.get_block(block))["timestamp"])
+        ilks = await self.read_ilks(addresses, block, timestamp)
+        urns = await self.read_urns(addresses, ilks, accounts, block)
+        prices = tuple(sorted({(i.gem, i.current.val_wad) for i in ilks}))
+        positions = tuple(
+            Position(self.market.key, self.market.protocol, ilk.name, urn.urn,
+                     MakerPosition(urn, ilk, prices))
+            for ilk, urn in urns)
+        assets = tuple(sorted({Asset(i.gem, i.symbol, i.current.val_wad // 10**10)
+                               for i in ilks}, key=lambda a: a.address))
+        return MarketRead(self.market.key, self.market.protocol, block, timestamp, 0, assets,
+                          positions, mirror_mismatches(urns))
+
+    async def _ilk_names(self, addresses: MakerAddresses, block: int) -> list[str]:
+        configured = self.market.texts.get("ilks")
+        if configured:
+            return list(configured)
+        assert addresses.ilk_registry is not None
+        data = await self._one(addresses.ilk_registry, ILK_REGISTRY, "list", [], block,
+                               "IlkRegistry.list")
+        return [ilk_name(bytes(raw)) for raw in decode_output(ILK_REGISTRY, "list", data)[0]]
+
+    async def read_ilks(self, addresses: MakerAddresses, block: int, timestamp: int
+                        ) -> list[MakerIlk]:
+        names = await self._ilk_names(addresses, block)
+        a = addresses
+        head = [Call(a.jug, encode_call(JUG, "base", []), False, _GAS),
+                Call(a.spotter, encode_call(SPOTTER, "par", []), False, _GAS),
+                Call(a.dog, encode_call(DOG, "Hole", []), False, _GAS),
+                Call(a.dog, encode_call(DOG, "Dirt", []), False, _GAS)]
+        per_ilk: list[Call] = []
+        for name in names:
+            key = bytes.fromhex(ilk_topic(name)[2:])
+            assert a.ilk_registry is not None
+            per_ilk += [Call(a.vat, encode_call(VAT, "ilks", [key]), False, _GAS),
+                        Call(a.jug, encode_call(JUG, "ilks", [key]), False, _GAS),
+                        Call(a.spotter, encode_call(SPOTTER, "ilks", [key]), False, _GAS),
+                        Call(a.dog, encode_call(DOG, "ilks", [key]), False, _GAS),
+                        Call(a.ilk_registry, encode_call(ILK_REGISTRY, "gem", [key]), False, _GAS)]
+        results = [require_data(r, f"Maker read at block {block}")
+                   for r in await self._calls(head + per_ilk, block)]
+        base = int(decode_output(JUG, "base", results[0])[0])
+        par = int(decode_output(SPOTTER, "par", results[1])[0])
+        hole_total = int(decode_output(DOG, "Hole", results[2])[0])
+        dirt_total = int(decode_output(DOG, "Dirt", results[3])[0])
+        raw: list[dict[str, Any]] = []
+        for n, name in enumerate(names):
+            vat_r, jug_r, spot_r, dog_r, gem_r = results[4 + 5 * n: 9 + 5 * n]
+            art_total, rate, spot, line, dust = decode_output(VAT, "ilks", vat_r)
+            if int(rate) == 0:
+                raise ConfigError(f"{self._where}.ilks: {name!r} is not an ilk of the Vat "
+                                  f"{a.vat} at block {block}")
+            duty, rho = decode_output(JUG, "ilks", jug_r)
+            pip, mat = decode_output(SPOTTER, "ilks", spot_r)
+            _clip, chop, hole, dirt = decode_output(DOG, "ilks", dog_r)
+            raw.append(dict(name=name, gem=_address(gem_r, ILK_REGISTRY, "gem"),
+                            Art_wad=int(art_total), stored_rate_ray=int(rate),
+                            stored_spot_ray=int(spot), line_rad=int(line), dust_rad=int(dust),
+                            duty_ray=int(duty), base_ray=base, rho=int(rho), mat_ray=int(mat),
+                            par_ray=par, pip=str(to_checksum_address(pip)),
+                            dog=DogIlk(int(chop), int(hole), int(dirt), hole_total, dirt_total)))
+        symbols = await self._symbols([r["gem"] for r in raw], block)
+        pips = await self._pips(a.spotter, [r["pip"] for r in raw], block, timestamp)
+        ilks = []
+        for r in raw:
+            current, nxt, next_time = pips[r["pip"]]
+            rate_now = drip_rate(r["stored_rate_ray"], base, r["duty_ray"], r["rho"], timestamp)
+            rate_next = drip_rate(r["stored_rate_ray"], base, r["duty_ray"], r["rho"],
+                                  max(next_time, timestamp))
+            ilks.append(MakerIlk(
+                **r, symbol=symbols[r["gem"]], current=current, next=nxt,
+                next_time=max(next_time, timestamp), timestamp=timestamp, rate_ray=rate_now,
+                rate_next_ray=rate_next,
+                spot_ray=spot_ray(current.val_wad, current.has, par, r["mat_ray"])))
+        return ilks
+
+    async def _symbols(self, tokens: Sequence[Address], block: int) -> dict[Address, str]:
+        calls = [Call(t, encode_call(ERC20, "symbol", []), True, _GAS) for t in tokens]
+        out = {}
+        for token, result in zip(tokens, await self._calls(calls, block), strict=True):
+            symbol = token
+            if result.success and result.data:
+                try:
+                    symbol = str(decode_output(ERC20, "symbol", result.data)[0])
+                except InconsistentDataError:  # bytes32 symbols (MKR-style)
+                    symbol = result.data[:32].rstrip(b"\0").decode("utf-8", "replace") or token
+            out[token] = symbol
+        return out
+
+    async def _pips(self, spotter: Address, pips: Sequence[Address], block: int, timestamp: int
+                    ) -> dict[Address, tuple[PipValue, PipValue | None, int]]:
+        """peek (must answer), peep, zzz + hop (absent on a pip that is no OSM) of each pip,
+        called from the Spotter, which every pip of the system whitelists."""
+        unique = sorted(set(pips))
+        calls = []
+        for pip in unique:
+            for name in ("peek", "peep", "zzz", "hop"):
+                call = {"from": spotter, "to": pip,
+                        "data": "0x" + encode_call(OSM, name, []).hex()}
+                calls.append(("eth_call", [call, hex(block)]))
+        outcomes = await self.rpc.batch_outcomes(calls)
+        out = {}
+        for n, pip in enumerate(unique):
+            peek, peep, zzz, hop = outcomes[4 * n: 4 * n + 4]
+            current = _pip_value(peek.unwrap("eth_call"), f"pip {pip}.peek() at block {block}")
+            nxt = (_pip_value(peep.result, f"pip {pip}.peep()") if _answered(peep) else None)
+            next_time = timestamp
+            if _answered(zzz) and _answered(hop):
+                next_time = (int(decode_output(OSM, "zzz", _hex(zzz.result))[0])
+                             + int(decode_output(OSM, "hop", _hex(hop.result))[0]))
+            out[pip] = (current, nxt, next_time)
+        return out
+
+    async def read_urns(self, addresses: MakerAddresses, ilks: Sequence[MakerIlk],
+                        accounts: Sequence[Address], block: int
+                        ) -> list[tuple[MakerIlk, MakerUrn]]:
+        """Every (ilk, account) with debt at `block`; the others are dropped."""
+        calls = [Call(addresses.vat, encode_call(VAT, "urns", [bytes.fromhex(ilk_topic(
+            i.name)[2:]), account]), False, _GAS) for account in accounts for i in ilks]
+        results = await self._calls(calls, block)
+        owners = await self._cdp_owners(addresses, block)
+        found = []
+        for n, result in enumerate(results):
+            account, ilk = accounts[n // len(ilks)], ilks[n % len(ilks)]
+            ink, art = decode_output(VAT, "urns", require_data(result, f"Vat.urns({account})"))
+            if int(art) == 0:
+                continue
+            urn = str(to_checksum_address(account))
+            cdp, owner = owners.get(urn, (None, None))
+            found.append((ilk, MakerUrn(urn, int(ink), int(art), cdp, owner)))
+        return found
+
+    async def _cdp_owners(self, addresses: MakerAddresses, block: int
+                          ) -> dict[Address, tuple[int, Address]]:
+        """UrnHandler -> (cdp id, owns(cdp)) for every vault of the CdpManager at `block`."""
+        manager = addresses.cdp_manager
+        if manager is None:
+            return {}
+        data = await self._one(manager, CDP_MANAGER, "cdpi", [], block, "CdpManager.cdpi")
+        count = int(decode_output(CDP_MANAGER, "cdpi", data)[0])
+        calls = [Call(manager, encode_call(CDP_MANAGER, name, [cdp]), False, _GAS)
+                 for cdp in range(1, count + 1) for name in ("urns", "owns")]
+        results = await self._calls(calls, block)
+        out = {}
+        for cdp in range(1, count + 1):
+            urn_r, own_r = results[2 * (cdp - 1): 2 * cdp]
+            urn = _address(require_data(urn_r, f"CdpManager.urns({cdp})"), CDP_MANAGER, "urns")
+            out[urn] = (cdp, _address(require_data(own_r, f"CdpManager.owns({cdp})"),
+                                      CDP_MANAGER, "owns"))
+        return out
+
+
+def _answered(outcome: RpcOutcome) -> bool:
+    """A revert means the pip has no such function (no OSM); other errors raise."""
+    if outcome.ok:
+        return bool(outcome.result) and outcome.result != "0x"
+    error = outcome.error or {}
+    if error.get("code") == 3 or "revert" in str(error.get("message", "")).lower():
+        return False
+    outcome.unwrap("eth_call")
+    return False
+
+
+def _hex(value: Any) -> bytes:
+    return bytes.fromhex(str(value).removeprefix("0x"))
+
+
+def _pip_value(result: Any, what: str) -> PipValue:
+    data = _hex(result)
+    if len(data) != 64:
+        raise InconsistentDataError(f"{what} answered {len(data)} bytes, not (bytes32, bool)")
+    val, has = decode_output(OSM, "peek", data)
+    return PipValue(int.from_bytes(bytes(val), "big"), bool(has))
+
+
+def mirror_mismatches(found: Sequence[tuple[MakerIlk, MakerUrn]]) -> tuple[Address, ...]:
+    """Urns of an ilk dripped at this very block (rho == now) whose stored rate differs from
+    the rule's accrual: there the Vat's own rate is the truth and the rule contradicts it."""
+    return tuple(urn.urn for ilk, urn in found
+                 if ilk.rho == ilk.timestamp and ilk.stored_rate_ray != ilk.rate_ray)
