@@ -16,7 +16,7 @@ from scanner.config import load_config
 from scanner.domain import Band, Direction, PositionResult, PositionStatus, SnapshotRecord
 from scanner.errors import UsageError
 from scanner.report import tables
-from scanner.report.format import band_line, usd_compact, usd_price
+from scanner.report.format import axis_price, band_line, usd_compact
 from scanner.store import export
 from scanner.store.queries import (
     AxisTotals,
@@ -42,6 +42,16 @@ def _axes(repo: Repository, snapshot_id: int, axis: str | None) -> dict[str, Axi
     return {axis: found[axis]}
 
 
+def _unit(units: dict[str, str], axis: str) -> str:
+    """What `axis`'s prices count: USD, or a ratio axis's quote asset (never shown as `$`)."""
+    return units.get(axis, "USD")
+
+
+def _price_text(text: str | None, unit: str) -> str:
+    """An exact 8-decimal string of an axis price, for people (`-` when absent)."""
+    return axis_price(int(Decimal(text) * 10**8), unit) if text else "-"
+
+
 def _side_totals(bands_or_bins: Sequence[Any], direction: Direction) -> int:
     return sum(b.collateral_usd_8dec for b in bands_or_bins if b.direction is direction)
 
@@ -50,14 +60,15 @@ def _side_totals(bands_or_bins: Sequence[Any], direction: Direction) -> int:
 
 
 def cmd_bands(args: argparse.Namespace) -> int:
-    repo = _repo(load_config(args.config))
+    config = load_config(args.config)
+    repo, units = _repo(config), config.axis_units()
     snapshot_id, record = _snapshot(repo, args)
     if getattr(args, "history", False):
-        return _bands_history(repo, snapshot_id, args)
+        return _bands_history(repo, snapshot_id, args, units)
     axes = _axes(repo, snapshot_id, args.axis)
     bands = _of_market(repo.load_bands(snapshot_id, args.axis), args.market)
     if args.json:
-        dump_json(export.band_records(record, bands))
+        dump_json(export.band_records(record, bands, units))
         return 0
     out = tables.console()
     stored = repo.get_snapshot(snapshot_id)
@@ -67,19 +78,22 @@ def cmd_bands(args: argparse.Namespace) -> int:
     for name, totals in axes.items():
         on_axis = [b for b in bins if b.axis == name]
         out.print("\n" + tables.axis_line(totals, _side_totals(on_axis, Direction.DOWN),
-                                          _side_totals(on_axis, Direction.UP)))
+                                          _side_totals(on_axis, Direction.UP),
+                                          _unit(units, name)))
         for direction in Direction:
             chosen = [b for b in bands if b.axis == name and b.direction is direction]
             if chosen:
-                out.print(tables.bands_table(chosen, tables.direction_title(name, direction)))
+                out.print(tables.bands_table(chosen, tables.direction_title(name, direction),
+                                             _unit(units, name)))
             else:
                 out.print(f"{tables.direction_title(name, direction)}: no band or wall")
     return 0
 
 
-def _bands_history(repo: Repository, snapshot_id: int, args: argparse.Namespace) -> int:
+def _bands_history(repo: Repository, snapshot_id: int, args: argparse.Namespace,
+                   units: dict[str, str]) -> int:
     points = band_history(repo, snapshot_id, args.axis, args.snapshots)
-    rows = [_history_record(p.snapshot, p.price_now_8dec, band)
+    rows = [_history_record(p.snapshot, p.price_now_8dec, band, _unit(units, band.axis))
             for p in points for band in p.bands
             if args.market is None or any(s.market_key == args.market for s in band.shares)]
     order = {track: i for i, track in enumerate(track_ids(points))}
@@ -96,11 +110,13 @@ def _bands_history(repo: Repository, snapshot_id: int, args: argparse.Namespace)
     return 0
 
 
-def _history_record(stored: StoredSnapshot, price_8dec: int | None, band: Band
+def _history_record(stored: StoredSnapshot, price_8dec: int | None, band: Band, unit: str
                     ) -> dict[str, Any]:
+    """Like the export records: on a ratio axis the `_usd` prices count `axis_unit`."""
     return {"track_id": band.track_id, "split_from": band.split_from,
             "snapshot_id": stored.snapshot_id, "block": stored.record.block,
             "block_timestamp": stored.record.block_timestamp, "axis": band.axis,
+            "axis_unit": unit,
             "axis_price_usd": export.format_units(price_8dec, 8),
             "direction": str(band.direction), "kind": band.kind, "rank": band.rank,
             "low_usd": export.format_units(band.low_8dec, 8),
@@ -125,12 +141,10 @@ def _history_table(rows: list[dict[str, Any]]) -> Any:
         if r["track_id"] in previous:
             note = _moved(previous[r["track_id"]], r)
         previous[r["track_id"]] = r
-        price = r["axis_price_usd"]
-        table.add_row(str(r["track_id"]), f"{r['block']:,}",
-                      usd_price(int(Decimal(price) * 10**8)) if price else "-",
+        unit = r["axis_unit"]
+        table.add_row(str(r["track_id"]), f"{r['block']:,}", _price_text(r["axis_price_usd"], unit),
                       "long" if r["direction"] == "down" else "short", r["kind"], str(r["rank"]),
-                      usd_price(int(Decimal(r["low_usd"]) * 10**8)),
-                      usd_price(int(Decimal(r["high_usd"]) * 10**8)),
+                      _price_text(r["low_usd"], unit), _price_text(r["high_usd"], unit),
                       f"{r['distance_low_bps'] / 100:+.1f}%..{r['distance_high_bps'] / 100:+.1f}%",
                       usd_compact(int(Decimal(r["collateral_usd"]) * 10**8)),
                       f"{r['positions']:,}", note)
@@ -141,7 +155,8 @@ def _moved(before: dict[str, Any], after: dict[str, Any]) -> str:
     low = Decimal(after["low_usd"]) - Decimal(before["low_usd"])
     collateral = Decimal(after["collateral_usd"]) - Decimal(before["collateral_usd"])
     sign = "+" if collateral >= 0 else "-"
-    return (f"low {'+' if low >= 0 else '-'}${abs(low):,.2f}, collateral {sign}"
+    low_text = axis_price(int(abs(low) * 10**8), after["axis_unit"])
+    return (f"low {'+' if low >= 0 else '-'}{low_text}, collateral {sign}"
             f"{usd_compact(int(abs(collateral) * 10**8))}")
 
 
@@ -149,7 +164,8 @@ def _moved(before: dict[str, Any], after: dict[str, Any]) -> str:
 
 
 def cmd_positions(args: argparse.Namespace) -> int:
-    repo = _repo(load_config(args.config))
+    config = load_config(args.config)
+    repo, units = _repo(config), config.axis_units()
     snapshot_id, record = _snapshot(repo, args)
     if args.near is not None:  # the older ordering: nearest to a given price
         near_8dec = int(args.near * Decimal(10**8))
@@ -161,12 +177,12 @@ def cmd_positions(args: argparse.Namespace) -> int:
             protocol=args.protocol, min_collateral_8dec=_usd_8dec(args.min_collateral),
             sort=args.sort, limit=args.limit))
     if args.json:
-        dump_json(export.position_records(record, found))
+        dump_json(export.position_records(record, found, units))
         return 0
     out = tables.console()
     for line in tables.snapshot_lines(repo.get_snapshot(snapshot_id)):
         out.print(line)
-    out.print(tables.positions_table(found))
+    out.print(tables.positions_table(found, units))
     hidden = "" if args.status or args.near is not None else (
         "; not_sensitive and unverified positions are left out: --status all shows them")
     out.print(f"{len(found):,} positions" + (f" (--limit {args.limit})"
@@ -190,10 +206,12 @@ def _usd_8dec(value: Decimal | None) -> int:
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
-    repo = _repo(load_config(args.config))
+    config = load_config(args.config)
+    repo, units = _repo(config), config.axis_units()
     snapshot_id, record = _snapshot(repo, args)
     stored = repo.get_snapshot(snapshot_id)
-    report = [_axis_summary(repo, snapshot_id, totals, args.market, args.top)
+    report = [_axis_summary(repo, snapshot_id, totals, args.market, args.top,
+                            _unit(units, totals.axis))
               for totals in _axes(repo, snapshot_id, args.axis).values()]
     if args.json:
         dump_json({"snapshot_id": snapshot_id, "chain": record.chain, "block": record.block,
@@ -209,7 +227,8 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
 
 def _axis_summary(repo: Repository, snapshot_id: int, totals: AxisTotals, market: str | None,
-                  top: int) -> dict[str, Any]:
+                  top: int, unit: str) -> dict[str, Any]:
+    """`price_usd` counts `axis_unit` (a ratio axis: its quote asset); amounts are USD."""
     at_risk = find_positions(repo, snapshot_id, PositionQuery(
         axis=totals.axis, market_key=market, statuses=(PositionStatus.AT_RISK,), limit=None))
     now = find_positions(repo, snapshot_id, PositionQuery(
@@ -218,13 +237,13 @@ def _axis_summary(repo: Repository, snapshot_id: int, totals: AxisTotals, market
     moves = [_within(at_risk, sign * bps) for bps in SUMMARY_MOVES_BPS for sign in (-1, 1)]
     bands = _of_market(repo.load_bands(snapshot_id, totals.axis), market)
     usd = export.format_units
-    return {"axis": totals.axis, "price_usd": usd(totals.price_now_8dec, 8),
+    return {"axis": totals.axis, "axis_unit": unit, "price_usd": usd(totals.price_now_8dec, 8),
             "liquidatable_now": {"positions": len(now), "collateral_usd": usd(
                 sum(p.collateral_usd_8dec for p in now), 8)},
             "at_risk": {"positions": len(at_risk), "collateral_usd": usd(
                 sum(p.collateral_usd_8dec for p in at_risk), 8)},
             "within": moves,
-            "top_bands": [band_line(b) for b in sorted(bands, key=lambda b: b.rank)[:top]]}
+            "top_bands": [band_line(b, unit) for b in sorted(bands, key=lambda b: b.rank)[:top]]}
 
 
 def _within(at_risk: Sequence[PositionResult], move_bps: int) -> dict[str, Any]:
@@ -240,7 +259,7 @@ def _print_axis_summary(out: Any, axis: dict[str, Any]) -> None:
         return usd_compact(int(Decimal(text) * 10**8))
 
     now = axis["liquidatable_now"]
-    out.print(f"{axis['axis']} {usd_price(int(Decimal(axis['price_usd']) * 10**8))}   "
+    out.print(f"{axis['axis']} {_price_text(axis['price_usd'], axis['axis_unit'])}   "
               f"liquidatable now: {usd(now['collateral_usd'])} ({now['positions']:,} positions)"
               f"   at risk: {usd(axis['at_risk']['collateral_usd'])} "
               f"({axis['at_risk']['positions']:,} positions)")
@@ -261,7 +280,8 @@ def _print_axis_summary(out: Any, axis: dict[str, Any]) -> None:
 def cmd_chart(args: argparse.Namespace) -> int:
     from scanner.report.chart import ChartInput, save_chart
 
-    repo = _repo(load_config(args.config))
+    config = load_config(args.config)
+    repo = _repo(config)
     snapshot_id, record = _snapshot(repo, args)
     axes = load_axes(repo, snapshot_id)
     axis = args.axis or (next(iter(axes)) if len(axes) == 1 else None)
@@ -272,7 +292,8 @@ def cmd_chart(args: argparse.Namespace) -> int:
     bands = _of_market(repo.load_bands(snapshot_id, axis), args.market)
     out: Path = args.out
     data = ChartInput(axis, totals.price_now_8dec, bins, bands, _chart_title(record, axis,
-                      snapshot_id, args.market), log_y=not args.linear)  # fmt: skip
+                      snapshot_id, args.market), log_y=not args.linear,
+                      unit=_unit(config.axis_units(), axis))  # fmt: skip
     save_chart(data, out)
     print(f"wrote {out}: {axis} liquidation map of snapshot {snapshot_id} "
           f"({len(bins)} bins, {len(bands)} bands and walls)", file=sys.stderr)
@@ -310,20 +331,21 @@ def _chart_title(record: SnapshotRecord, axis: str, snapshot_id: int, market: st
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    repo = _repo(load_config(args.config))
+    config = load_config(args.config)
+    repo, units = _repo(config), config.axis_units()
     snapshot_id, record = _snapshot(repo, args)
     if args.axis is not None:
         _axes(repo, snapshot_id, args.axis)  # an axis the snapshot lacks is an error
     records: list[dict[str, Any]]
     if args.what == "positions":
         records = export.position_records(record, repo.load_positions(
-            snapshot_id, axis=args.axis, market_key=args.market))
+            snapshot_id, axis=args.axis, market_key=args.market), units)
     elif args.what == "bins":
         records = export.bin_records(record, _of_market(repo.load_bins(snapshot_id, args.axis),
-                                                        args.market))
+                                                        args.market), units)
     else:
         records = export.band_records(record, _of_market(
-            repo.load_bands(snapshot_id, args.axis), args.market))
+            repo.load_bands(snapshot_id, args.axis), args.market), units)
     if str(args.out) == "-":
         rows = export.write_records_to(records, args.format, sys.stdout)
         sys.stdout.flush()

@@ -171,9 +171,6 @@ def run(args: argparse.Namespace) -> int:
 
     handlers = {
         "scan": commands.cmd_scan,
-        "bands": commands.cmd_bands,
-        "positions": commands.cmd_positions,
-        "export": commands.cmd_export,
         "db": commands.cmd_db,
         "demo": commands.cmd_demo,
     }

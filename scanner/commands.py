@@ -7,13 +7,12 @@ import asyncio
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from decimal import Decimal
 from typing import Any
 
 from scanner import interrupts
 from scanner.cli import dump_json, wants_progress
 from scanner.config import Config, MarketConfig, load_config
-from scanner.domain import Band, HistogramBin, PositionResult, PositionStatus, SnapshotRecord
+from scanner.domain import Band, PositionStatus, SnapshotRecord
 from scanner.errors import ConfigError, PartialScanError, ScannerError, UsageError
 from scanner.pipeline.scan import Progress, SnapshotOutcome, scan_chain
 from scanner.redact import scrub
@@ -48,11 +47,6 @@ def _snapshot(repo: Repository, args: argparse.Namespace) -> tuple[int, Snapshot
             raise UsageError(f"--axis {axis}: snapshot {snapshot_id} has no such axis; its "
                              f"axes are {', '.join(axes) or 'none'}")
     return snapshot_id, record
-
-
-def _units(config: Config) -> dict[str, str]:
-    """Axis name -> the unit its prices count (USD; a ratio axis: its quote asset)."""
-    return {name: axis.unit for name, axis in config.axes.items()}
 
 
 def _of_market(rows: list[Any], market: str | None) -> list[Any]:
@@ -211,80 +205,6 @@ def _print_bands(bands: list[Band], breakdown: bool, units: dict[str, str]) -> N
         if breakdown:
             for line in share_lines(band.shares):
                 print("      " + line)
-
-
-def _describe(snapshot_id: int, record: SnapshotRecord) -> str:
-    markets = ", ".join(f"{m.market_key} ({m.protocol})" for m in record.markets)
-    return f"snapshot {snapshot_id}: {record.chain} at block {record.block:,}; {markets}"
-
-
-def cmd_bands(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
-    repo = _repo(config)
-    snapshot_id, record = _snapshot(repo, args)
-    bands = _of_market(repo.load_bands(snapshot_id, args.axis), args.market)
-    if args.json:
-        dump_json(export.band_records(record, bands, _units(config)))
-        return 0
-    print(_describe(snapshot_id, record))
-    _print_bands(bands, breakdown=True, units=_units(config))
-    return 0
-
-
-def cmd_positions(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
-    repo = _repo(config)
-    snapshot_id, record = _snapshot(repo, args)
-    near_8dec = int(args.near * Decimal(10**8)) if args.near is not None else None
-    positions = repo.load_positions(snapshot_id, axis=args.axis, near_8dec=near_8dec,
-                                    limit=args.limit, market_key=args.market)
-    if args.json:
-        dump_json(export.position_records(record, positions, _units(config)))
-        return 0
-    for p in positions:
-        print(_position_line(p, _units(config).get(p.axis, "USD")))
-    return 0
-
-
-def _position_line(p: PositionResult, unit: str) -> str:
-    price = axis_price(p.liquidation_price_8dec, unit) if p.liquidation_price_8dec else "-"
-    direction = p.direction.value if p.direction else "-"
-    return (f"{p.axis + ' ':<5}{p.market_key:<18}{p.account}  {p.status.value:<17}{direction:<5}"
-            f"{price:>16}  HF {_hf(p.health_factor_wad):>8}  "
-            f"coll {usd_compact(p.collateral_usd_8dec):>9}  "
-            f"debt {usd_compact(p.debt_usd_8dec):>9}{_next_oracle(p)}")
-
-
-def _next_oracle(p: PositionResult) -> str:
-    """Maker: what the OSM's next price (current within the hour) does to the position."""
-    if p.liquidatable_next is None:
-        return ""
-    return "  next price: " + ("LIQUIDATABLE" if p.liquidatable_next else "safe")
-
-
-def _hf(health_factor_wad: int) -> str:
-    if health_factor_wad >= 2**255:
-        return "inf"
-    return f"{health_factor_wad / 10**18:.4f}"
-
-
-def cmd_export(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
-    repo = _repo(config)
-    snapshot_id, record = _snapshot(repo, args)
-    records: list[dict[str, Any]]
-    if args.what == "positions":
-        records = export.position_records(
-            record, repo.load_positions(snapshot_id, market_key=args.market), _units(config))
-    elif args.what == "bins":
-        bins: list[HistogramBin] = _of_market(repo.load_bins(snapshot_id), args.market)
-        records = export.bin_records(record, bins, _units(config))
-    else:
-        records = export.band_records(record, _of_market(repo.load_bands(snapshot_id),
-                                                         args.market), _units(config))
-    rows = export.write_records(records, args.format, args.out)
-    print(f"wrote {rows:,} {args.what} of snapshot {snapshot_id} to {args.out}", file=sys.stderr)
-    return 0
 
 
 def cmd_db(args: argparse.Namespace) -> int:

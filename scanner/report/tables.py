@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from scanner.domain import Band, Direction, PositionResult, Share
-from scanner.report.format import pct_bps, usd_compact, usd_price
+from scanner.report.format import axis_price, pct_bps, usd_compact
 from scanner.store.queries import AxisTotals, distance_bps
 from scanner.store.repository import StoredSnapshot
 
@@ -47,8 +47,9 @@ def snapshot_lines(stored: StoredSnapshot, now_seconds: int | None = None) -> li
             f"markets: {markets}"]
 
 
-def axis_line(totals: AxisTotals, longs_8dec: int, shorts_8dec: int) -> str:
-    return (f"{totals.axis} {usd_price(totals.price_now_8dec)}   at risk "
+def axis_line(totals: AxisTotals, longs_8dec: int, shorts_8dec: int, unit: str) -> str:
+    """`unit`: what the axis price counts (USD, or a ratio axis's quote); amounts are USD."""
+    return (f"{totals.axis} {axis_price(totals.price_now_8dec, unit)}   at risk "
             f"{usd_compact(totals.at_risk_collateral_usd_8dec)} in "
             f"{totals.at_risk_positions:,} positions (longs {usd_compact(longs_8dec)}, shorts "
             f"{usd_compact(shorts_8dec)})   liquidatable now "
@@ -74,7 +75,8 @@ def direction_title(axis: str, direction: Direction) -> str:
             else f"shorts: liquidated as {axis} rises")
 
 
-def bands_table(bands: Sequence[Band], title: str) -> Any:
+def bands_table(bands: Sequence[Band], title: str, unit: str) -> Any:
+    """`unit`: what the band edges count (USD, or a ratio axis's quote)."""
     from rich import box
     from rich.table import Table
 
@@ -85,7 +87,8 @@ def bands_table(bands: Sequence[Band], title: str) -> Any:
                           ("by protocol", "left"), ("by market (positions)", "left")):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     for b in sorted(bands, key=lambda b: b.rank):
-        table.add_row(str(b.rank), b.kind, usd_price(b.low_8dec), usd_price(b.high_8dec),
+        table.add_row(str(b.rank), b.kind, axis_price(b.low_8dec, unit),
+                      axis_price(b.high_8dec, unit),
                       f"{pct_bps(b.distance_high_bps)} to {pct_bps(b.distance_low_bps)}"
                       if b.direction is Direction.DOWN else
                       f"{pct_bps(b.distance_low_bps)} to {pct_bps(b.distance_high_bps)}",
@@ -99,22 +102,34 @@ def hf(health_factor_wad: int) -> str:
     return "inf" if health_factor_wad >= 2**255 else f"{health_factor_wad / 10**18:.4f}"
 
 
-def positions_table(positions: Sequence[PositionResult]) -> Any:
+def positions_table(positions: Sequence[PositionResult], units: Mapping[str, str]) -> Any:
+    """`units`: axis name -> what its prices count (USD when absent); amounts are USD. A
+    `next price` column (Maker: does the OSM's next price liquidate?) when any has one."""
     from rich import box
     from rich.table import Table
 
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    with_next = any(p.liquidatable_next is not None for p in positions)
     for name, justify in (("axis", "left"), ("market", "left"), ("account", "left"),
                           ("status", "left"), ("side", "left"), ("liq. price", "right"),
                           ("move", "right"), ("HF", "right"), ("collateral", "right"),
                           ("debt", "right")):
         table.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+    if with_next:
+        table.add_column("next price", no_wrap=True)
     for p in positions:
         move = distance_bps(p)
         table.add_row(p.axis, p.market_key, p.account, str(p.status),
                       "-" if p.direction is None else
                       ("long" if p.direction is Direction.DOWN else "short"),
-                      usd_price(p.liquidation_price_8dec) if p.liquidation_price_8dec else "-",
+                      axis_price(p.liquidation_price_8dec, units.get(p.axis, "USD"))
+                      if p.liquidation_price_8dec else "-",
                       "-" if move is None else pct_bps(move), hf(p.health_factor_wad),
-                      usd_compact(p.collateral_usd_8dec), usd_compact(p.debt_usd_8dec))
+                      usd_compact(p.collateral_usd_8dec), usd_compact(p.debt_usd_8dec),
+                      *((_next_price(p.liquidatable_next),) if with_next else ()))
     return table
+
+
+def _next_price(liquidatable_next: bool | None) -> str:
+    return "-" if liquidatable_next is None else (
+        "LIQUIDATABLE" if liquidatable_next else "safe")

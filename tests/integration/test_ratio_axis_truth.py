@@ -19,8 +19,11 @@ narrower than 1e-4 (see test_scan_truth.py); only such positions, and few, may.
 from __future__ import annotations
 
 import json
+import re
+import subprocess
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +31,6 @@ import pytest
 import requests
 from eth_abi.abi import decode
 
-from scanner.cli import main
 from scanner.config import load_config
 from scanner.devnet.aave_spec import load_market_spec
 from scanner.devnet.morpho import MARKET_PARAMS, MorphoMarket
@@ -45,6 +47,7 @@ from scanner.domain import Direction, PositionResult, PositionStatus
 from scanner.pipeline.scan import SnapshotOutcome
 from tests.integration.compound_reads import NOT_LIQUIDATABLE
 from tests.integration.scan_helpers import fresh_repo, scan
+from tests.integration.test_cli import liqscan
 
 pytestmark = pytest.mark.integration
 
@@ -252,24 +255,84 @@ def test_comet_absorb_agrees_with_every_ratio_level(devnet: Devnet, aged: Aged) 
     assert f"{COMPOUND_MARKET_PREFIX}weth" in {r.market_key for r in positions}
 
 
-def test_bands_and_positions_show_the_ratio_axis_in_weth(
-        aged: Aged, capsys: pytest.CaptureFixture[str]) -> None:
-    config = ["--config", str(aged.config_path)]
-    assert main([*config, "bands", "--axis", AXIS]) == 0
-    lines = [line for line in capsys.readouterr().out.splitlines() if line.strip()]
-    bands = [line for line in lines if line.strip().startswith(AXIS)]
-    assert bands, lines
-    assert all(" WETH - " in line and "$" not in line.split(" - ")[0] for line in bands), bands
-    assert main([*config, "bands", "--axis", AXIS, "--json"]) == 0
-    records = json.loads(capsys.readouterr().out)
-    assert records and {r["axis"] for r in records} == {AXIS}
-    assert {r["axis_unit"] for r in records} == {"WETH"}
-    assert main([*config, "positions", "--axis", AXIS, "--json", "--limit", "5000"]) == 0
-    positions = json.loads(capsys.readouterr().out)
+# --- the analyst commands, as a user runs them -------------------------------------------
+
+
+def _weth(value_8dec: int | None) -> str:
+    """How a ratio-axis price must read: quote units to 4 places, never `$`."""
+    assert value_8dec is not None
+    return f"{Decimal(value_8dec).scaleb(-8):,.4f} WETH"
+
+
+def _no_dollar_price(text: str) -> list[str]:
+    """The lines that show a WETH price; in none is a `$` amount left of the last one (the
+    columns and fields to the right are USD amounts: collateral, debt)."""
+    lines = [x for x in text.splitlines() if " WETH" in x]
+    assert lines and all("$" not in x[:x.rindex(" WETH")] for x in lines), lines
+    return lines
+
+
+def _ratio_cli(aged: Aged, *args: str) -> subprocess.CompletedProcess[str]:
+    done = liqscan("--config", str(aged.config_path), *args)
+    assert done.returncode == 0, done.stderr
+    return done
+
+
+def test_bands_summary_and_history_show_the_ratio_axis_in_weth(aged: Aged) -> None:
+    (axis,) = [a for a in aged.outcome.axes if a.name == AXIS]
+    price = _weth(axis.reference_price_8dec)
+    text = _ratio_cli(aged, "bands", "--axis", AXIS).stdout
+    _no_dollar_price(text)
+    assert f"\n{AXIS} {price}   at risk $" in text, text
+    bands = [b for b in aged.outcome.bands if b.axis == AXIS]
+    assert bands
+    for b in bands:
+        assert re.search(rf"\s{b.rank}\s+{b.kind}\s+{re.escape(_weth(b.low_8dec))}\s+"
+                         rf"{re.escape(_weth(b.high_8dec))}\s", text), (b, text)
+    records = json.loads(_ratio_cli(aged, "bands", "--axis", AXIS, "--json").stdout)
+    assert len(records) == len(bands) and {r["axis_unit"] for r in records} == {"WETH"}
+    history = _ratio_cli(aged, "bands", "--history", "--axis", AXIS).stdout
+    assert len(_no_dollar_price(history)) == len(bands) and price in history
+    rows = json.loads(_ratio_cli(aged, "bands", "--history", "--axis", AXIS, "--json").stdout)
+    assert rows and {r["axis_unit"] for r in rows} == {"WETH"}
+    summary = _ratio_cli(aged, "summary").stdout
+    lines = _no_dollar_price(summary)
+    assert any(x.startswith(f"{AXIS} {price}   liquidatable now: $") for x in lines), lines
+    assert any(x.strip().startswith(f"{AXIS} {_weth(bands[0].low_8dec)} - ") for x in lines)
+    assert "ETH $3,000.00" in summary  # a USD axis keeps its $
+    report = json.loads(_ratio_cli(aged, "summary", "--json").stdout)
+    units = {a["axis"]: (a["axis_unit"], a["price_usd"]) for a in report["axes"]}
+    assert units[AXIS] == ("WETH", str(Decimal(axis.reference_price_8dec).scaleb(-8)))
+    assert units["ETH"][0] == "USD"
+
+
+def test_positions_chart_and_export_show_the_ratio_axis_in_weth(
+        aged: Aged, tmp_path: Path) -> None:
     stored = [r for r in aged.outcome.results if r.axis == AXIS]
-    assert len(positions) == len(stored)
-    by_key = {(p["market"], p["submarket"], p["account"]): p for p in positions}
+    levels: dict[tuple[str, str], set[str]] = {}
     for r in stored:
-        row = by_key[(r.market_key, r.submarket, r.account)]
-        assert row["axis_unit"] == "WETH"
-        assert row["liquidation_price_8dec"] == r.liquidation_price_8dec
+        if r.liquidation_price_8dec is not None:
+            levels.setdefault((r.market_key, r.account), set()).add(_weth(r.liquidation_price_8dec))
+    table = _ratio_cli(aged, "positions", "--axis", AXIS, "--status", "at_risk",
+                       "--limit", "30").stdout
+    rows = [x.split() for x in _no_dollar_price(table)]
+    assert len(rows) == 30
+    for row in rows:  # axis, market, account, status, side, price (2 words), move, ...
+        assert " ".join(row[5:7]) in levels[(row[1], row[2])], row
+    positions = json.loads(_ratio_cli(aged, "positions", "--axis", AXIS, "--status", "all",
+                                      "--json", "--limit", "100000").stdout)
+    assert len(positions) == len(stored) and {p["axis_unit"] for p in positions} == {"WETH"}
+    for out in (tmp_path / "x.png", tmp_path / "x.svg"):
+        _ratio_cli(aged, "chart", "--axis", AXIS, "--out", str(out))
+    assert (tmp_path / "x.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    svg = (tmp_path / "x.svg").read_text()
+    assert "liquidated (WETH)" in svg and re.search(rf"{AXIS} now [0-9.]+ WETH", svg)
+    assert f"{AXIS} now $" not in svg
+    for what in ("positions", "bins", "bands"):
+        done = _ratio_cli(aged, "export", "--what", what, "--axis", AXIS, "--format", "ndjson",
+                          "--out", "-")
+        records = [json.loads(x) for x in done.stdout.splitlines()]
+        assert records and {(r["axis"], r["axis_unit"]) for r in records} == {(AXIS, "WETH")}
+        if what == "positions":
+            assert sorted(r["liquidation_price_8dec"] or 0 for r in records) == sorted(
+                r.liquidation_price_8dec or 0 for r in stored)
