@@ -321,7 +321,9 @@ def test_the_planted_cluster_is_one_band_at_its_edges(scanned: Scanned, devnet: 
     assert isinstance(bands, list)
     (band,) = [b for b in bands if _usd(b["low_usd"]) <= max(prices)
                and _usd(b["high_usd"]) >= min(prices)]
-    assert band["kind"] == "band" and band["rank"] == 1
+    # a dense band, not a wall (its rank depends on the other markets' bands: Maker's and
+    # Aave v2's can be larger)
+    assert band["kind"] == "band"
     assert _usd(band["low_usd"]) <= min(prices) and _usd(band["high_usd"]) >= max(prices)
     assert _usd(band["low_usd"]) / min(prices) > Decimal("0.99")
     assert _usd(band["high_usd"]) / max(prices) < Decimal("1.01")

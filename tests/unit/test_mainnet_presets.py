@@ -43,6 +43,12 @@ MAINNET: dict[str, dict[str, str]] = {
     "morpho-blue-ethereum": {"morpho": "0xBBBBBbbBBb9cC5e90e3b3Af64bdAF62C37EEFFCb",
                              "usd_price_oracle": AAVE_ORACLE},
     **{key: {"comet": comet} for key, comet in MAINNET_COMETS.items()},
+    # bgd-labs/aave-address-book AaveV2Ethereum.POOL_ADDRESSES_PROVIDER; Chainlink ETH / USD
+    "aave-v2-ethereum": {
+        "lending_pool_addresses_provider": "0xB53C1a33016B2DC2fF3653530bfF1848a515c8c5",
+        "eth_usd_feed": "0x5f4eC3Df9cbd43714FE2740f5E3616155c5b8419"},
+    # Maker's ChainLog (chainlog.makerdao.com): every other address is resolved through it
+    "maker-ethereum": {"chainlog": "0xdA0Ab1e0017DEbCd72Be8599041a2aa3bA7e740F"},
 }
 MAINNET["compound-v3-weth-ethereum"]["quote_usd_feed"] = (
     "0x5f4eC3Df9cbd43714FE2740f5E3616155c5b8419")  # Chainlink ETH / USD
