@@ -52,15 +52,21 @@ def test_sigkill_at_random_points_never_leaves_a_partial_snapshot(
 
     rng = random.Random(20261130)
     killed_heads = []
-    for _ in range(KILLS):
+    for kill in range(KILLS):
         rpc.mine()  # a new head: each daemon has a snapshot to take as soon as it runs
-        killed_heads.append(rpc.block_number())
+        head = rpc.block_number()
+        killed_heads.append(head)
         daemon = DaemonProcess(config, log)
-        time.sleep(rng.uniform(0.0, start_to_snapshot_seconds))
+        # a third at once (before any write), a third at a random moment of start-up and
+        # snapshot, a third once its snapshot is stored: the kills cover every phase whatever
+        # the machine's speed
+        if kill % 3 == 1:
+            time.sleep(rng.uniform(0.0, start_to_snapshot_seconds))
+        elif kill % 3 == 2:
+            daemon.wait_for_snapshot(head)
+            time.sleep(rng.uniform(0.0, 0.5))
         daemon.stop(signal.SIGKILL)
         assert_every_snapshot_whole(repo)  # none partial, whatever the moment
-    # the kills fell both before and after a snapshot was stored (the test would prove
-    # nothing if every daemon died before its first write, or after it)
     stored = set(assert_every_snapshot_whole(repo))
     assert 0 < len(stored & set(killed_heads)) < KILLS, (stored, killed_heads)
 
