@@ -25,11 +25,12 @@ ProgressCallback = Callable[[int, int], None]
 
 async def discover_borrowers(
     rpc: RpcClient, chain: ChainConfig, pool: Address, from_block: int, to_block: int,
-    on_progress: ProgressCallback | None = None,
+    on_progress: ProgressCallback | None = None, borrow_topic: str = BORROW_TOPIC,
 ) -> dict[Address, int]:
-    """Every `onBehalfOf` of a Borrow in [from_block, to_block] -> first block seen."""
+    """Every `onBehalfOf` of a Borrow in [from_block, to_block] -> first block seen.
+    `borrow_topic`: Aave v2's Borrow has another signature, with onBehalfOf in topic 2 too."""
     logs = await fetch_logs(
-        rpc, [pool], [[BORROW_TOPIC]], from_block, to_block,
+        rpc, [pool], [[borrow_topic]], from_block, to_block,
         initial_window=chain.logs_initial_window,
         max_window=chain.logs_max_window,
         on_progress=on_progress,
