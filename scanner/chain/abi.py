@@ -20,6 +20,7 @@ from eth_abi.abi import decode, encode
 from eth_abi.exceptions import DecodingError, EncodingError
 from eth_utils.crypto import keccak
 
+from scanner.chain.fastabi import decode_static, encode_static
 from scanner.devnet.toolchain import project_root
 from scanner.errors import InconsistentDataError, ToolchainError
 
@@ -107,6 +108,9 @@ def function_selector(abi: Abi, name: str) -> bytes:
 
 def encode_call(abi: Abi, name: str, args: Sequence[Any]) -> bytes:
     function = _function(abi, name)
+    fast = encode_static(function.input_types, args)
+    if fast is not None:  # the usual static arguments: built directly (fastabi.py)
+        return function.selector + fast
     try:
         encoded = encode(function.input_types, list(args))
     except EncodingError as exc:
@@ -122,6 +126,9 @@ def decode_output(abi: Abi, name: str, data: bytes) -> tuple[Any, ...]:
         raise InconsistentDataError(
             f"{function.signature} returned no data: is there a contract at that address?"
         )
+    fast = decode_static(types, data)
+    if fast is not None:  # the usual word answers: sliced directly (fastabi.py)
+        return fast
     try:
         return tuple(decode(types, data))
     except DecodingError as exc:

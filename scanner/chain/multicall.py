@@ -16,6 +16,7 @@ from typing import Any
 from eth_abi.abi import decode, encode
 from eth_abi.exceptions import DecodingError
 
+from scanner.chain.fastabi import decode_aggregate3_items, encode_aggregate3_items
 from scanner.chain.rpc import RpcClient, RpcOutcome
 from scanner.errors import InconsistentDataError
 
@@ -81,16 +82,21 @@ def plan_batches(
 
 def encode_aggregate3(calls: Sequence[Call]) -> bytes:
     items = [(call.target, call.allow_failure, call.data) for call in calls]
+    fast = encode_aggregate3_items(items)  # the usual case, built directly (fastabi.py)
+    if fast is not None:
+        return AGGREGATE3_SELECTOR + fast
     return AGGREGATE3_SELECTOR + encode(["(address,bool,bytes)[]"], [items])
 
 
 def decode_aggregate3(data: bytes, expected: int) -> list[CallResult]:
-    try:
-        (items,) = decode(["(bool,bytes)[]"], data)
-    except DecodingError as exc:
-        raise InconsistentDataError(
-            f"aggregate3 returned undecodable data ({len(data)} bytes)"
-        ) from exc
+    items: list[tuple[bool, bytes]] | None = decode_aggregate3_items(data)  # sliced directly
+    if items is None:  # short, odd or non-canonical: eth_abi decides
+        try:
+            (items,) = decode(["(bool,bytes)[]"], data)
+        except DecodingError as exc:
+            raise InconsistentDataError(
+                f"aggregate3 returned undecodable data ({len(data)} bytes)"
+            ) from exc
     if len(items) != expected:
         raise InconsistentDataError(
             f"aggregate3 returned {len(items)} results for {expected} calls"

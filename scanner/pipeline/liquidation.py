@@ -9,15 +9,19 @@ rounding (Aave v3.0-3.4's truncated average LT is off by up to several percent):
 * UP (net short the axis):  the largest x with healthy(x), so not healthy(x+1).
 
 Direction and existence come from evaluating the rule at x = now/100 and x = now*100; the
-curve's closed form only seeds the bisection bracket, which is verified. Where the rule is
+curve's closed form, moved by one secant step, only seeds the search: galloping evaluations
+around it bracket the boundary, and the bracket is bisected (solve cost: ~10 evaluations
+instead of ~35). Where the rule is
 not monotone (crossing.py) the price is the FIRST crossing met moving away from today's.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from scanner.domain import (
+    HEALTH_FACTOR_ONE_WAD,
     Axis,
     Direction,
     HealthCurve,
@@ -38,30 +42,64 @@ from scanner.pipeline.crossing import (
 SENSITIVITY_RANGE = 100
 
 
-def _bracket(curve: HealthCurve, lo: int, hi: int, want_healthy_at_hi: bool) -> tuple[int, int]:
-    """Narrow [lo, hi] around the closed form when that still brackets the boundary."""
+# Galloping steps from the seed before the rest of the bracket is bisected: the seed is
+# usually within a few units of the boundary, and a bad seed costs at most this many extra
+# evaluations over a plain bisection.
+MAX_GALLOP_STEPS = 12
+# The secant step's span, as a right shift of the seed: small enough that the health factor is
+# linear across it, large enough that its integer rounding does not matter.
+SECANT_SPAN_SHIFT = 20
+
+
+def _secant_seed(curve: HealthCurve, guess: int, lo: int, hi: int) -> int:
+    """The closed form moved by one secant step on the integer health factor (which is linear
+    in x between rounding-floor changes), inside (lo, hi). Only a seed: never trusted."""
+    x0 = min(max(guess, lo + 1), hi - 1)
+    span = max(1, x0 >> SECANT_SPAN_SHIFT)
+    x1 = x0 + span if x0 + span < hi else x0 - span
+    h0 = curve.value(x0).health_factor_wad
+    h1 = curve.value(x1).health_factor_wad
+    if h1 == h0:
+        return x0
+    x2 = x0 + (HEALTH_FACTOR_ONE_WAD - h0) * (x1 - x0) // (h1 - h0)
+    return min(max(x2, lo + 1), hi - 1)
+
+
+def _gallop(lo: int, hi: int, seed: int, is_right: Callable[[int], bool]) -> tuple[int, int]:
+    """Narrow (lo, hi) -- not is_right(lo), is_right(hi) -- to a bracket around `seed` by
+    evaluating seed, seed -+ 1, 3, 7, ... (each evaluation keeps the invariant)."""
+    right = is_right(seed)
+    lo, hi = (lo, seed) if right else (seed, hi)
+    step, x = 1, seed
+    for _ in range(MAX_GALLOP_STEPS):
+        x = x - step if right else x + step
+        if not lo < x < hi:
+            break
+        if is_right(x) != right:  # crossed: the boundary is between x and the last point
+            return (x, hi) if right else (lo, x)
+        lo, hi = (lo, x) if right else (x, hi)
+        step *= 2
+    return lo, hi
+
+
+def _boundary(curve: HealthCurve, lo: int, hi: int, is_right: Callable[[int], bool]) -> int:
+    """Smallest x in (lo, hi] with is_right(x), given not is_right(lo) and is_right(hi):
+    bisection of the bracket the closed form and a few evaluations narrowed (or of all of it
+    when there is no closed form). Every point it keeps was evaluated: the answer is exact."""
     guess = curve.closed_form()
-    if guess is None:
-        return lo, hi
-    near_lo, near_hi = max(lo, guess * 9 // 10), min(hi, guess * 11 // 10 + 1)
-    brackets = (
-        near_lo < near_hi
-        and curve.healthy(near_lo) != want_healthy_at_hi
-        and curve.healthy(near_hi) == want_healthy_at_hi
-    )
-    return (near_lo, near_hi) if brackets else (lo, hi)
+    if guess is not None and hi - lo > 2:
+        lo, hi = _gallop(lo, hi, _secant_seed(curve, guess, lo, hi), is_right)
+    return first_bisect(lo, hi, is_right)
 
 
 def _down_boundary(curve: HealthCurve, lo: int, hi: int) -> int:
     """Smallest healthy x in (lo, hi]: unhealthy at lo, healthy at hi."""
-    lo, hi = _bracket(curve, lo, hi, want_healthy_at_hi=True)
-    return first_bisect(lo, hi, curve.healthy)
+    return _boundary(curve, lo, hi, curve.healthy)
 
 
 def _up_boundary(curve: HealthCurve, lo: int, hi: int) -> int:
     """Largest healthy x in [lo, hi): healthy at lo, unhealthy at hi."""
-    lo, hi = _bracket(curve, lo, hi, want_healthy_at_hi=False)
-    return first_bisect(lo, hi, lambda x: not curve.healthy(x)) - 1
+    return _boundary(curve, lo, hi, lambda x: not curve.healthy(x)) - 1
 
 
 def _first_down_crossing(curve: HealthCurve, x_low: int, now: int) -> int:

@@ -291,3 +291,38 @@ def test_level_on_a_shared_axis_is_the_relative_move_from_its_own_oracle() -> No
     assert shared.axis_price_now_8dec == 2040 * USD
     assert shared.liquidation_price_8dec == own.liquidation_price_8dec * 2040 // 2000
     assert (shared.status, shared.seizable_usd_8dec) == (own.status, own.seizable_usd_8dec)
+
+
+class _Unseeded:
+    """A curve with its closed form hidden: the solver falls back to a plain bisection of the
+    whole sensitivity range (the reference the seeded search must reproduce)."""
+
+    def __init__(self, curve: object) -> None:
+        self._curve = curve
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._curve, name)
+
+    def closed_form(self) -> None:
+        return None
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(account=st.one_of(positions(), mixed_longs()), revision=st.sampled_from([1, 5, 9]),
+       axis=st.sampled_from([ETH_AXIS, BTC_AXIS]))
+def test_seeded_solver_equals_plain_bisection(account: AaveAccount, revision: int,
+                                              axis: Axis) -> None:
+    # The closed form + secant + galloping seed only narrows the bracket: the price of a
+    # position that is healthy now (the first crossing from today) is the one a full
+    # bisection finds, and every boundary the solver reports is a crossing of the rule.
+    state = make_market(revision)
+    if all(r.debt_raw == 0 for r in account.reserves):
+        return
+    curve = AavePosition(account, state).curve(axis)
+    seeded = liquidation.find_boundary(curve)
+    if curve.healthy(curve.price_now):
+        assert seeded == liquidation.find_boundary(_Unseeded(curve))  # type: ignore[arg-type]
+    direction, x = seeded
+    if x is not None:
+        step = -1 if direction is Direction.DOWN else 1
+        assert curve.healthy(x) and not curve.healthy(x + step)

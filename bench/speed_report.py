@@ -1,0 +1,114 @@
+"""Print bench_speed.py's figures, each beside the issue-11 target it answers to."""
+
+from __future__ import annotations
+
+from typing import Any
+
+RSS_TARGET_MB = 1024
+
+
+def _line(what: str, value: str, target: str, holds: bool | None) -> None:
+    verdict = "" if holds is None else ("holds" if holds else "MISSED")
+    print(f"  {what:<46} {value:>26}   {target:<30} {verdict}")
+
+
+def report(figures: dict[str, Any]) -> None:
+    print("\nfigure                                                            value"
+          "   target")
+    if "snapshot" in figures:
+        _snapshot(figures["snapshot"])
+    if {"scale_1k", "scale_10k", "scale_100k"} & figures.keys():
+        _scaling(figures)
+    if "scale_100k" in figures:
+        _math(figures["scale_100k"])
+    if "storage" in figures:
+        _storage(figures["storage"], figures.get("scale_100k"))
+
+
+def _snapshot(s: dict[str, Any]) -> None:
+    n = s["positions"]
+    per_k = 1000 / n
+    markets = ", ".join(f"{k} {v}" for k, v in s["markets"].items())
+    print(f"end-to-end snapshot: {n:,} positions with debt ({markets})")
+    _line("wall time", f"{s['wall_s']:.2f} s", "", None)
+    _line("positions/s", f"{n / s['wall_s']:,.0f}", "", None)
+    _line("HTTP posts per 1,000 positions", f"{s['posts'] * per_k:.2f}", "<= 20",
+          s["posts"] * per_k <= 20)
+    _line("JSON-RPC calls per 1,000 positions", f"{s['calls'] * per_k:.1f}", "", None)
+    _line("bytes sent / received", f"{s['bytes_sent'] / 1e6:.1f} / "
+          f"{s['bytes_received'] / 1e6:.1f} MB", "", None)
+    _line("peak RSS", f"{s['peak_rss_mb']:.0f} MB", "", None)
+    ratio = s["wall_s"] / s["floor_s"]
+    _line(f"floor: replay of its {s['posts']} posts, {s['concurrency']} in flight",
+          f"{s['floor_s']:.2f} s", "", None)
+    _line("snapshot / floor", f"{ratio:.2f}x", "<= 1.5x", ratio <= 1.5)
+    naive_total = s["naive_s_per_position"] * n
+    _line(f"naive web3.py: {s['naive_sample']} borrowers, {s['naive_calls']} calls",
+          f"{s['naive_sample_s']:.2f} s", "", None)
+    _line(f"naive, extrapolated to {n:,} positions", f"{naive_total:.0f} s (estimate)", "",
+          None)
+    faster = naive_total / s["wall_s"]
+    _line("snapshot vs naive (extrapolated)", f"{faster:.0f}x faster", ">= 30x", faster >= 30)
+    if s.get("incremental") == "built":
+        share = s["incremental_s"] / s["wall_s"]
+        how = "incremental" if s["incremental_was_incremental"] else (
+            f"full ({s['incremental_reason']})")
+        _line(f"next block, nothing touched ({how})", f"{s['incremental_s']:.2f} s "
+              f"({100 * share:.0f}%)", "< 10% of a full one (1% touched)", None)
+    else:
+        _line("incremental per-block cost", "not built", "< 10% of a full one", None)
+
+
+def _scaling(figures: dict[str, Any]) -> None:
+    print("scaling (Aave v3 market alone):")
+    rates = []
+    for name, label in (("scale_1k", "1k devnet, end to end"),
+                        ("scale_10k", "10k devnet, end to end"),
+                        ("scale_100k", "100k: 10k borrowers read 10x, real path")):
+        s = figures.get(name)
+        if s is None:
+            continue
+        per_k = 1000 * s["wall_s"] / s["positions"]
+        rates.append((name, per_k))
+        _line(f"{label} ({s['positions']:,})", f"{s['wall_s']:.2f} s, {per_k:.3f} s/1k", "",
+              None)
+        rss_ok = s["peak_rss_mb"] < RSS_TARGET_MB if name == "scale_100k" else None
+        _line("  peak RSS", f"{s['peak_rss_mb']:.0f} MB", "< 1 GB at 100k" if rss_ok is not None
+              else "", rss_ok)
+    big = figures.get("scale_100k")
+    if big is not None:
+        for stage, seconds in big["seconds"].items():
+            _line(f"  100k stage: {stage}", f"{seconds:.2f} s", "", None)
+    by_name = dict(rates)
+    if "scale_10k" in by_name and "scale_100k" in by_name:
+        drift = by_name["scale_100k"] / by_name["scale_10k"] - 1
+        _line("time per position, 100k vs 10k", f"{100 * drift:+.0f}%", "within +-20%",
+              abs(drift) <= 0.2)
+
+
+def _math(s: dict[str, Any]) -> None:
+    rate = s["math_positions"] / s["math_s"]
+    print("pure math:")
+    _line(f"exact liquidation prices, axis {s['math_axis']}, one core",
+          f"{rate:,.0f} positions/s", ">= 50,000 positions/s", rate >= 50_000)
+
+
+def _storage(s: dict[str, Any], big: dict[str, Any] | None) -> None:
+    print("storage:")
+    if big is not None:
+        store = big["seconds"]["store"]
+        _line(f"write the 100k-position snapshot ({big['results']:,} rows), SQLite",
+              f"{store:.2f} s", "< 5 s", store < 5)
+    for kind in ("sqlite", "postgresql"):
+        db = s[kind]
+        if "error" in db:
+            _line(kind, "not measured", db["error"][:30], None)
+            continue
+        _line(f"{kind}: write 100,000 rows (10th snapshot)", f"{db['write_last_s']:.2f} s", "",
+              None)
+        _line(f"{kind}: `liqscan bands` on {db['rows']:,} rows", f"{1000 * db['bands_s']:.0f} ms",
+              "< 200 ms", db["bands_s"] < 0.2)
+        _line(f"{kind}: `liqscan positions` on {db['rows']:,} rows",
+              f"{1000 * db['positions_s']:.0f} ms", "< 200 ms", db["positions_s"] < 0.2)
+    _line("`liqscan bands` start-up to answer (new process)", f"{s['cli_bands_s']:.2f} s",
+          "< 0.5 s", s["cli_bands_s"] < 0.5)

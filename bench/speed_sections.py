@@ -1,0 +1,277 @@
+"""The measurements of bench_speed.py, one function per section. Each section runs in its own
+interpreter (bench_speed.py starts them), so its peak RSS is its own; it returns a dict of
+figures that the parent prints beside the issue's targets."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import importlib.util
+import io
+import pickle
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from bench_scan import fresh_config
+from speed_naive import naive_read
+from speed_traffic import recording, replay
+
+from scanner.chain.pin import pin_block
+from scanner.chain.rpc import RpcClient
+from scanner.config import Config, MarketConfig
+from scanner.devnet.network import AAVE_MARKET_KEY, Devnet, seeded_devnet
+from scanner.domain import MarketRead, Position, PositionResult, ScanRecord
+from scanner.pipeline.axes import resolve_axes
+from scanner.pipeline.liquidation import liquidation_result
+from scanner.pipeline.persist import store_snapshot
+from scanner.pipeline.scan import Discovery, _read_market, compute_snapshot, scan_chain
+from scanner.protocols import protocol_spec
+from scanner.store import db
+from scanner.store.repository import Repository
+
+SEED = 7
+BIG = {"aave_positions": 10_000, "morpho_positions": 1_000, "compound_positions": 500}
+NAIVE_SAMPLE = 100
+SCALE_COPIES = 10  # 10k borrowers read 10 times: 100k positions
+DB_SNAPSHOTS = 10
+ROWS_PER_SNAPSHOT = 100_000  # x 10 snapshots: 1M position rows
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _markets(config: Config, only: str | None = None) -> list[MarketConfig]:
+    return [m for m in config.markets if only is None or m.key == only]
+
+
+# --- snapshot: end to end, its floor, the naive baseline, incremental -------------------
+
+
+def snapshot(folder: Path) -> dict[str, Any]:
+    with seeded_devnet(seed=SEED, **BIG) as devnet:
+        config, repo = fresh_config(devnet, folder)
+        with recording() as traffic:
+            start = time.perf_counter()
+            outcome = asyncio.run(scan_chain(config, _markets(config), repo))
+            wall = time.perf_counter() - start
+        figures: dict[str, Any] = {
+            "wall_s": wall, "positions": outcome.accounts_with_debt,
+            "posts": traffic.posts, "calls": traffic.calls, "bytes_sent": traffic.bytes_sent,
+            "peak_rss_mb": peak_rss_mb(),
+            "markets": {m.record.market_key: m.accounts_with_debt for m in outcome.markets},
+        }
+        chain = config.chains[config.markets[0].chain]
+        floor = replay(devnet.rpc_url, traffic.bodies, chain.max_concurrency)
+        figures |= {"floor_s": floor.seconds, "bytes_received": floor.bytes_received,
+                    "concurrency": chain.max_concurrency}
+        figures |= _naive(devnet, outcome.record.block, outcome.markets)
+        figures |= incremental_per_block(config, repo, devnet)
+        repo.engine.dispose()
+    return figures
+
+
+def _naive(devnet: Devnet, block: int, markets: Sequence[Any]) -> dict[str, Any]:
+    aave = next(m for m in markets if m.record.market_key == AAVE_MARKET_KEY)
+    users = [p.account for p in aave.read.positions[:NAIVE_SAMPLE]]
+    found = naive_read(devnet.rpc_url, devnet.aave.pool, devnet.aave.data_provider,
+                       devnet.aave.oracle, users, block)
+    return {"naive_sample": found.sample, "naive_sample_s": found.seconds,
+            "naive_calls": found.calls, "naive_s_per_position": found.seconds_per_position}
+
+
+def incremental_per_block(config: Config, repo: Repository, devnet: Devnet) -> dict[str, Any]:
+    """Issue 11 point 3 is built elsewhere: time it when scanner.pipeline.incremental exists.
+    One block is mined (nothing touched), and the incremental snapshot of it is timed."""
+    if importlib.util.find_spec("scanner.pipeline.incremental") is None:
+        return {"incremental": "not built"}
+    from scanner.devnet.rpc import DevnetRpc
+    from scanner.pipeline import incremental
+
+    markets = _markets(config)
+    asyncio.run(incremental.scan_incremental(config, markets, repo))  # bases (full)
+    DevnetRpc(devnet.rpc_url).call("anvil_mine", [hex(1 + config.chains[
+        markets[0].chain].confirmations)])
+    start = time.perf_counter()
+    done = asyncio.run(incremental.scan_incremental(config, markets, repo))
+    return {"incremental": "built", "incremental_s": time.perf_counter() - start,
+            "incremental_was_incremental": done.incremental,
+            "incremental_reason": done.reason}
+
+
+# --- scaling: 1k and 10k Aave snapshots, 100k through the real read path -----------------
+
+
+def scale_1k(folder: Path) -> dict[str, Any]:
+    with seeded_devnet(seed=SEED, aave_positions=1_000) as devnet:
+        config, repo = fresh_config(devnet, folder)
+        start = time.perf_counter()
+        outcome = asyncio.run(scan_chain(config, _markets(config, AAVE_MARKET_KEY), repo))
+        wall = time.perf_counter() - start
+        repo.engine.dispose()
+    return {"wall_s": wall, "positions": outcome.accounts_with_debt, "peak_rss_mb": peak_rss_mb()}
+
+
+def scale_10k(folder: Path) -> dict[str, Any]:
+    with seeded_devnet(seed=SEED, **BIG) as devnet:
+        config, repo = fresh_config(devnet, folder)
+        start = time.perf_counter()
+        outcome = asyncio.run(scan_chain(config, _markets(config, AAVE_MARKET_KEY), repo))
+        wall = time.perf_counter() - start
+        repo.engine.dispose()
+    return {"wall_s": wall, "positions": outcome.accounts_with_debt, "peak_rss_mb": peak_rss_mb()}
+
+
+def _copy_address(account: str, copy: int) -> str:
+    """A distinct stand-in address for copy `copy` (> 0) of a real borrower."""
+    return "0x" + f"{int(account, 16) ^ (copy << 150):040x}"
+
+
+def _copies(read: MarketRead, copy: int) -> list[Position]:
+    if copy == 0:
+        return list(read.positions)
+    return [dataclasses.replace(p, account=_copy_address(p.account, copy))
+            for p in read.positions]
+
+
+async def _read_100k(config: Config, market: MarketConfig, repo: Repository
+                     ) -> tuple[int, Discovery, MarketRead, Any, dict[str, float]]:
+    seconds: dict[str, float] = {}
+    chain = config.chains[market.chain]
+    async with RpcClient.for_chain(chain) as rpc:
+        block = await rpc.block_number() - chain.confirmations
+        pinned = await pin_block(rpc, block)
+        start = time.perf_counter()
+        _, discovery, first = await _read_market(rpc, config, market, repo, block,
+                                                 lambda *_: None)
+        adapter = protocol_spec(market.protocol).adapter(rpc, market, chain)
+        from scanner.pipeline.resolve import resolve_market
+        resolved = await resolve_market(adapter, config, market, block)
+        positions = _copies(first, 0)
+        for copy in range(1, SCALE_COPIES):
+            again = await adapter.read(resolved, discovery.accounts, block)
+            positions += _copies(again, copy)
+        seconds["read"] = time.perf_counter() - start
+    read = dataclasses.replace(first, positions=tuple(positions))
+    return block, discovery, read, pinned, seconds
+
+
+def scale_100k(folder: Path, results_file: Path) -> dict[str, Any]:
+    """10 reads of the 10k devnet's Aave borrowers through the adapter's real read path (the
+    copies get stand-in addresses), then the pipeline's own math, bins, bands and store."""
+    with seeded_devnet(seed=SEED, **BIG) as devnet:
+        config, repo = fresh_config(devnet, folder)
+        market = _markets(config, AAVE_MARKET_KEY)[0]
+        block, discovery, read, pinned, seconds = asyncio.run(_read_100k(config, market, repo))
+    chain = config.chains[market.chain]
+    start = time.perf_counter()
+    outcome = compute_snapshot(config, chain, block, [(market, discovery, read)])
+    seconds["math + bins + bands"] = time.perf_counter() - start
+    start = time.perf_counter()
+    store_snapshot(repo, outcome, pinned)
+    seconds["store"] = time.perf_counter() - start
+    repo.engine.dispose()
+    figures = {"positions": len(read.positions), "seconds": seconds,
+               "wall_s": sum(seconds.values()), "peak_rss_mb": peak_rss_mb(),
+               "results": len(outcome.results)}
+    figures |= pure_math(read, config)
+    config_text = (folder / "config.toml").read_text()
+    with results_file.open("wb") as out:
+        pickle.dump((outcome.markets[0].record, list(outcome.results), config_text), out)
+    return figures
+
+
+def pure_math(read: MarketRead, config: Config) -> dict[str, Any]:
+    """Exact liquidation prices on one axis (the first configured), one core."""
+    axis = resolve_axes(config.axes, read.assets)[0]
+    start = time.perf_counter()
+    done = sum(liquidation_result(p, axis) is not None for p in read.positions)
+    seconds = time.perf_counter() - start
+    return {"math_positions": len(read.positions), "math_results": done, "math_s": seconds,
+            "math_axis": axis.name}
+
+
+# --- storage and queries: 100k writes, 1M rows, CLI start-up ----------------------------
+
+
+def storage(folder: Path, results_file: Path) -> dict[str, Any]:
+    with results_file.open("rb") as source:
+        record, results, config_text = pickle.load(source)
+    results = results[:ROWS_PER_SNAPSHOT]
+    figures: dict[str, Any] = {"rows_per_snapshot": len(results)}
+    sqlite_url = f"sqlite:///{folder / 'million.db'}"
+    figures["sqlite"] = _fill_and_query(sqlite_url, record, results, folder, config_text)
+    figures["cli_bands_s"] = _cli_startup(folder / "config-sqlite.toml")
+    sys.path.insert(0, str(ROOT))
+    from tests.pg_server import PostgresUnavailable, running_postgres
+    try:
+        with running_postgres() as pg_url:
+            figures["postgresql"] = _fill_and_query(pg_url, record, results, folder,
+                                                    config_text)
+    except PostgresUnavailable as exc:
+        figures["postgresql"] = {"error": str(exc)}
+    return figures
+
+
+def _fill_and_query(url: str, record: ScanRecord, results: Sequence[PositionResult],
+                    folder: Path, config_text: str) -> dict[str, Any]:
+    db.upgrade(url)
+    repo = Repository(db.make_engine(url))
+    writes = []
+    for index in range(DB_SNAPSHOTS):
+        scan = dataclasses.replace(record, block=record.block + index)
+        start = time.perf_counter()
+        repo.save_scan(scan, results, (), (), {}, None)
+        writes.append(time.perf_counter() - start)
+    repo.engine.dispose()
+    kind = "sqlite" if url.startswith("sqlite") else "pg"
+    config_path = folder / f"config-{kind}.toml"
+    config_path.write_text(re.sub(r'(?m)^url = ".*"$', f'url = "{url}"', config_text, count=1))
+    return {"rows": DB_SNAPSHOTS * len(results), "write_first_s": writes[0],
+            "write_last_s": writes[-1],
+            "bands_s": _command_seconds(config_path, ["bands"]),
+            "positions_s": _command_seconds(config_path, ["positions"])}
+
+
+def _command_seconds(config_path: Path, argv: list[str], repeat: int = 3) -> float:
+    """The command in this process, start-up excluded (median of `repeat`)."""
+    from scanner.cli import build_parser, run
+
+    args = build_parser().parse_args(["--config", str(config_path), *argv])
+    seconds = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        with contextlib.redirect_stdout(io.StringIO()):
+            run(args)
+        seconds.append(time.perf_counter() - start)
+    return statistics.median(seconds)
+
+
+def _cli_startup(config_path: Path, repeat: int = 3) -> float:
+    """`liqscan bands` as a user runs it: a new interpreter, start to answer (median)."""
+    liqscan = Path(sys.executable).parent / "liqscan"
+    seconds = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        subprocess.run([str(liqscan), "--config", str(config_path), "bands"], check=True,
+                       stdout=subprocess.DEVNULL)
+        seconds.append(time.perf_counter() - start)
+    return statistics.median(seconds)
+
+
+@contextlib.contextmanager
+def scratch() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="liqscan-bench-") as folder:
+        yield Path(folder)
+
+

@@ -1,0 +1,173 @@
+"""Fixed-layout ABI encoding and decoding by direct slicing, for the read hot path.
+
+A 10k-position snapshot encodes and decodes ~66,000 sub-calls; eth_abi's generic codec spends
+~100 us on each. Almost all of them have static arguments (addresses, uints, bytes32) and
+static answers (words), and aggregate3's own (address,bool,bytes)[] / (bool,bytes)[] layout
+is fixed: these are built and sliced directly here.
+
+Every function here either returns exactly what eth_abi would, or returns None and leaves the
+case to eth_abi (which then encodes, decodes or raises as before): an unusual type, a value
+out of range, a non-canonical or short answer. Nothing here raises on bad data by itself.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from eth_utils.address import is_address
+
+WORD = 32
+_ZERO_WORD = bytes(WORD)
+_UINT = re.compile(r"uint(\d+)$")
+_INT = re.compile(r"int(\d+)$")
+
+# validated 0x-addresses -> their 20 bytes (eth_abi checks the EIP-55 checksum of a
+# mixed-case address; that check runs once per address here)
+_ADDRESS_BYTES: dict[str, bytes] = {}
+
+
+def address_bytes(address: object) -> bytes | None:
+    """The 20 bytes of a valid 0x-address string (as eth_abi accepts it), else None."""
+    if type(address) is not str:
+        return None
+    found = _ADDRESS_BYTES.get(address)
+    if found is None:
+        if len(address) != 42 or not is_address(address):
+            return None
+        found = bytes.fromhex(address[2:])
+        _ADDRESS_BYTES[address] = found
+    return found
+
+
+def _bits(pattern: re.Pattern[str], type_: str) -> int | None:
+    match = pattern.match(type_)
+    if match is None:
+        return None
+    bits = int(match.group(1))
+    return bits if 8 <= bits <= 256 and bits % 8 == 0 else None
+
+
+def _encode_word(type_: str, value: Any) -> bytes | None:
+    if type_ == "address":
+        raw = address_bytes(value)
+        return None if raw is None else b"\0" * 12 + raw
+    if type_ == "bool":
+        return None if type(value) is not bool else int(value).to_bytes(WORD, "big")
+    if type_ == "bytes32":
+        return value if type(value) is bytes and len(value) == WORD else None
+    bits = _bits(_UINT, type_)
+    if bits is not None and type(value) is int and 0 <= value < 1 << bits:
+        return value.to_bytes(WORD, "big")
+    return None
+
+
+def encode_static(types: Sequence[str], values: Sequence[Any]) -> bytes | None:
+    """eth_abi.encode(types, values) for address/bool/bytes32/uintN arguments; None for
+    anything else (another type, a value eth_abi would refuse)."""
+    if len(types) != len(values):
+        return None
+    words = []
+    for type_, value in zip(types, values, strict=True):
+        word = _encode_word(type_, value)
+        if word is None:
+            return None
+        words.append(word)
+    return b"".join(words)
+
+
+def _decode_word(type_: str, word: bytes) -> tuple[bool, Any]:
+    if type_ == "bool":
+        return (True, word[-1] == 1) if word[:-1] == _ZERO_WORD[:-1] and word[-1] < 2 else (
+            False, None)
+    if type_ == "bytes32":
+        return True, word
+    bits = _bits(_UINT, type_)
+    if bits is not None:
+        value = int.from_bytes(word, "big")
+        return (True, value) if value < 1 << bits else (False, None)
+    bits = _bits(_INT, type_)
+    if bits is not None:
+        value = int.from_bytes(word, "big", signed=True)
+        limit = 1 << (bits - 1)
+        return (True, value) if -limit <= value < limit else (False, None)
+    return False, None
+
+
+def decode_static(types: Sequence[str], data: bytes) -> tuple[Any, ...] | None:
+    """eth_abi.decode(types, data) for bool/bytes32/intN/uintN answers; None for anything
+    else (another type, short data, a word eth_abi would refuse)."""
+    if len(data) < WORD * len(types):
+        return None
+    values = []
+    for index, type_ in enumerate(types):
+        ok, value = _decode_word(type_, data[index * WORD:(index + 1) * WORD])
+        if not ok:
+            return None
+        values.append(value)
+    return tuple(values)
+
+
+def _padded(data: bytes) -> bytes:
+    return data + bytes(-len(data) % WORD)
+
+
+def encode_aggregate3_items(items: Sequence[tuple[str, bool, bytes]]) -> bytes | None:
+    """eth_abi.encode(["(address,bool,bytes)[]"], [items]); None when an item is unusual."""
+    heads: list[bytes] = []
+    tails: list[bytes] = []
+    offset = WORD * len(items)
+    for target, allow_failure, data in items:
+        raw = address_bytes(target)
+        if raw is None or type(allow_failure) is not bool or type(data) is not bytes:
+            return None
+        heads.append(offset.to_bytes(WORD, "big"))
+        tail = b"".join((b"\0" * 12, raw, int(allow_failure).to_bytes(WORD, "big"),
+                         (3 * WORD).to_bytes(WORD, "big"), len(data).to_bytes(WORD, "big"),
+                         _padded(data)))
+        tails.append(tail)
+        offset += len(tail)
+    return b"".join((WORD.to_bytes(WORD, "big"), len(items).to_bytes(WORD, "big"), *heads,
+                     *tails))
+
+
+def _uint_at(data: bytes, at: int) -> int | None:
+    if at < 0 or at + WORD > len(data):
+        return None
+    return int.from_bytes(data[at:at + WORD], "big")
+
+
+def _result_at(data: bytes, at: int) -> tuple[bool, bytes] | None:
+    """One (bool,bytes) tuple starting at `at`."""
+    flag = _uint_at(data, at)
+    relative = _uint_at(data, at + WORD)
+    if flag is None or flag > 1 or relative is None:
+        return None
+    start = at + relative
+    length = _uint_at(data, start)
+    if length is None:
+        return None
+    end = start + WORD + length
+    padded_end = end + (-length % WORD)
+    if padded_end > len(data) or any(data[end:padded_end]):
+        return None
+    return flag == 1, data[start + WORD:end]
+
+
+def decode_aggregate3_items(data: bytes) -> list[tuple[bool, bytes]] | None:
+    """eth_abi.decode(["(bool,bytes)[]"], data)[0] as (success, bytes) pairs; None when the
+    answer is short, odd or not canonical (eth_abi then decides)."""
+    array = _uint_at(data, 0)
+    count = None if array is None else _uint_at(data, array)
+    if array is None or count is None or count > len(data) // WORD:
+        return None
+    base = array + WORD
+    results = []
+    for index in range(count):
+        relative = _uint_at(data, base + index * WORD)
+        found = None if relative is None else _result_at(data, base + relative)
+        if found is None:
+            return None
+        results.append(found)
+    return results

@@ -1,0 +1,128 @@
+"""The direct codecs of scanner/chain/fastabi.py give exactly what eth_abi gives, or None
+(eth_abi then decides). Real node answers are compared in
+tests/integration/test_fastabi_real.py."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from eth_abi.abi import decode, encode
+from eth_utils.address import to_checksum_address
+from hypothesis import given
+from hypothesis import strategies as st
+
+from scanner.chain import fastabi
+from scanner.chain.abi import decode_output, encode_call, load_abi
+from scanner.chain.multicall import Call, decode_aggregate3, encode_aggregate3
+from scanner.errors import InconsistentDataError
+
+ADDRESS = "0x" + "3f9c07ab" * 5
+CHECKSUMMED = to_checksum_address(ADDRESS)
+
+
+def _bad_checksum(address: str) -> str:
+    """`address` with the case of its first letter flipped: an invalid EIP-55 checksum."""
+    at = next(i for i, c in enumerate(address) if i > 1 and c.isalpha())
+    return address[:at] + address[at].swapcase() + address[at + 1:]
+
+
+@given(st.lists(st.tuples(st.binary(min_size=20, max_size=20), st.booleans(),
+                          st.binary(max_size=200)), max_size=12))
+def test_aggregate3_items_encode_like_eth_abi(raw: list[tuple[bytes, bool, bytes]]) -> None:
+    items = [(to_checksum_address(a), flag, data) for a, flag, data in raw]
+    assert fastabi.encode_aggregate3_items(items) == encode(["(address,bool,bytes)[]"], [items])
+
+
+@given(st.lists(st.tuples(st.booleans(), st.binary(max_size=300)), max_size=12))
+def test_aggregate3_answers_decode_like_eth_abi(items: list[tuple[bool, bytes]]) -> None:
+    data = encode(["(bool,bytes)[]"], [items])
+    assert fastabi.decode_aggregate3_items(data) == list(decode(["(bool,bytes)[]"], data)[0])
+
+
+def test_aggregate3_odd_answers_go_to_eth_abi() -> None:
+    good = encode(["(bool,bytes)[]"], [[(True, b"\x01" * 33), (False, b"")]])
+    assert fastabi.decode_aggregate3_items(good[:-1]) is None  # cut short
+    dirty = bytearray(good)
+    dirty[-1] = 7  # padding after the 33-byte answer is not zero
+    assert fastabi.decode_aggregate3_items(bytes(dirty)) is None
+    flag = bytearray(good)
+    flag[32 * 5 - 1] = 2  # first tuple's bool word is 2
+    assert fastabi.decode_aggregate3_items(bytes(flag)) is None
+    huge = (32).to_bytes(32, "big") + (10**6).to_bytes(32, "big")  # count beyond the data
+    assert fastabi.decode_aggregate3_items(huge) is None
+    with pytest.raises(InconsistentDataError):  # and eth_abi still refuses them
+        decode_aggregate3(good[:-1], 2)
+
+
+def _agrees(types: list[str], values: list[object], fast: bytes | None) -> bool:
+    """fast is what eth_abi encodes, or None where eth_abi refuses (None is always allowed)."""
+    try:
+        expected = encode(types, values)
+    except Exception:  # eth_abi refuses: the fast path must have left it alone
+        return fast is None
+    return fast is None or fast == expected
+
+
+def test_unusual_items_are_left_to_eth_abi() -> None:
+    for target in (_bad_checksum(CHECKSUMMED), CHECKSUMMED.upper(), ADDRESS + "00", "0x12"):
+        items = [(target, True, b"")]
+        assert _agrees(["(address,bool,bytes)[]"], [items],
+                       fastabi.encode_aggregate3_items(items))
+    assert fastabi.encode_aggregate3_items([(ADDRESS, 1, b"")]) is None  # type: ignore[list-item]
+    assert fastabi.encode_aggregate3_items([(ADDRESS[:-2], True, b"")]) is None
+    call = Call(ADDRESS, b"\x12\x34", allow_failure=True)
+    assert encode_aggregate3([call]) == bytes.fromhex("82ad56cb") + encode(
+        ["(address,bool,bytes)[]"], [[(ADDRESS, True, b"\x12\x34")]])
+
+
+@given(st.integers(0, 2**256 - 1), st.integers(0, 2**64 - 1), st.booleans(),
+       st.binary(min_size=32, max_size=32), st.binary(min_size=20, max_size=20))
+def test_static_arguments_encode_like_eth_abi(big: int, small: int, flag: bool, word: bytes,
+                                              raw: bytes) -> None:
+    types = ["uint256", "uint64", "bool", "bytes32", "address"]
+    values = [big, small, flag, word, to_checksum_address(raw)]
+    assert fastabi.encode_static(types, values) == encode(types, values)
+    lower = [big, small, flag, word, "0x" + raw.hex()]
+    assert fastabi.encode_static(types, lower) == encode(types, lower)
+
+
+def test_values_eth_abi_refuses_are_left_to_it() -> None:
+    assert fastabi.encode_static(["uint8"], [256]) is None
+    assert fastabi.encode_static(["uint256"], [-1]) is None
+    assert fastabi.encode_static(["uint256"], [True]) is None  # eth_abi refuses a bool
+    assert fastabi.encode_static(["bool"], [1]) is None
+    for address in (_bad_checksum(CHECKSUMMED), CHECKSUMMED.upper(), "0x12", 12):
+        assert _agrees(["address"], [address], fastabi.encode_static(["address"], [address]))
+    assert fastabi.encode_static(["string"], ["x"]) is None
+    assert fastabi.encode_static(["uint256"], [1, 2]) is None
+
+
+@given(st.integers(0, 2**256 - 1), st.integers(-(2**127), 2**127 - 1), st.booleans(),
+       st.binary(min_size=32, max_size=32), st.integers(0, 2**40 - 1))
+def test_word_answers_decode_like_eth_abi(big: int, signed: int, flag: bool, word: bytes,
+                                          small: int) -> None:
+    types = ["uint256", "int128", "bool", "bytes32", "uint40"]
+    data = encode(types, [big, signed, flag, word, small])
+    assert fastabi.decode_static(types, data) == decode(types, data)
+    assert fastabi.decode_static(types, data + b"\0" * 32) == decode(types, data + b"\0" * 32)
+
+
+def test_odd_words_are_left_to_eth_abi() -> None:
+    assert fastabi.decode_static(["uint8"], (256).to_bytes(32, "big")) is None
+    assert fastabi.decode_static(["bool"], (2).to_bytes(32, "big")) is None
+    assert fastabi.decode_static(["int8"], (128).to_bytes(32, "big")) is None
+    assert fastabi.decode_static(["uint256", "uint256"], bytes(63)) is None
+    assert fastabi.decode_static(["address"], bytes(32)) is None
+    assert fastabi.decode_static(["string"], bytes(64)) is None
+
+
+def test_encode_call_and_decode_output_keep_their_answers() -> None:
+    pool = load_abi("aave-v3", "Pool")
+    assert encode_call(pool, "getUserAccountData", [CHECKSUMMED]) == (
+        bytes.fromhex("bf92857c") + encode(["address"], [CHECKSUMMED]))
+    values = [random.Random(3).randrange(2**200) for _ in range(6)]
+    data = encode(["uint256"] * 6, values)
+    assert decode_output(pool, "getUserAccountData", data) == tuple(values)
+    with pytest.raises(InconsistentDataError):
+        decode_output(pool, "getUserAccountData", data[:-1])
