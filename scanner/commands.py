@@ -7,18 +7,20 @@ import asyncio
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scanner import interrupts
 from scanner.cli import dump_json, wants_progress
 from scanner.config import Config, MarketConfig, load_config
 from scanner.domain import Band, PositionStatus, SnapshotRecord
 from scanner.errors import ConfigError, PartialScanError, ScannerError, UsageError
-from scanner.pipeline.scan import Progress, SnapshotOutcome, scan_chain
 from scanner.redact import scrub
 from scanner.report.format import axis_price, band_line, share_lines, usd_compact
 from scanner.store import db, export
 from scanner.store.repository import Repository, market_of, stored_scan_count
+
+if TYPE_CHECKING:  # the scan pipeline (eth_abi, the chain client) loads only for `scan`
+    from scanner.pipeline.scan import Progress, SnapshotOutcome
 
 
 def _repo(config: Config) -> Repository:
@@ -97,6 +99,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
 def _scan_one(config: Config, markets: list[MarketConfig], repo: Repository,
               args: argparse.Namespace) -> SnapshotOutcome:
     with _progress(enabled=wants_progress() and not args.json) as progress:
+        from scanner.pipeline.scan import scan_chain
+
         outcome = asyncio.run(scan_chain(config, markets, repo, args.block, progress,
                                          store_unverified=args.store_unverified))
     if not args.json:

@@ -20,11 +20,11 @@ from pathlib import Path
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
-from eth_utils.address import is_checksum_address, to_checksum_address
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from scanner.daemon.settings import DaemonConfig, parse_daemon
+from scanner.eip55 import is_checksum_address, to_checksum_address
 from scanner.errors import ConfigError
 from scanner.pipeline.bands import BandParams
 from scanner.redact import register_url

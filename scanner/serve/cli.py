@@ -12,11 +12,12 @@ import argparse
 import asyncio
 import ipaddress
 import sys
-from typing import Any
-
-from aiohttp import web
+from typing import TYPE_CHECKING, Any
 
 from scanner.errors import UsageError
+
+if TYPE_CHECKING:  # aiohttp is imported when serving, not when the parser is built
+    from aiohttp import web
 
 DEFAULT_HTTP = "127.0.0.1:8787"
 
@@ -76,6 +77,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 async def start_site(app: web.Application, host: str, port: int) -> web.AppRunner:
     """Listen on host:port (0: any free port); prints `liqscan: serving on URL` to stderr.
     The caller ends it with `await runner.cleanup()`."""
+    from aiohttp import web
+
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     try:

@@ -119,3 +119,32 @@ def test_band_kind_migration_keeps_bands_and_drops_only_walls(db_url: str) -> No
         assert [tuple(r) for r in rows] == [("down", "band")]  # old rows are dense bands
     finally:
         engine.dispose()
+
+
+def test_linear_head_is_alembics_head() -> None:
+    # Read-only commands check the schema without importing alembic (start-up time); the head
+    # they expect must be the one alembic computes from the same files.
+    assert db.linear_head_revision() == db.head_revision()
+
+
+def test_current_revision_without_alembic_matches_alembic(db_url: str) -> None:
+    from alembic.runtime.migration import MigrationContext
+
+    engine = db.make_engine(db_url)
+    try:
+        with engine.connect() as connection:
+            expected = MigrationContext.configure(connection).get_current_revision()
+        assert db.current_revision(engine) == expected == db.head_revision()
+    finally:
+        engine.dispose()
+
+
+def test_bands_starts_without_alembic_web3_or_matplotlib() -> None:
+    # `liqscan bands` answers in well under a second only if it imports what it needs.
+    code = ("import sys; from scanner.cli import build_parser; build_parser(); "
+            "import scanner.analyst; "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & "
+            "{'alembic', 'web3', 'matplotlib', 'eth_abi', 'aiohttp'}))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "[]"
