@@ -95,17 +95,52 @@ def _decode_word(type_: str, word: bytes) -> tuple[bool, Any]:
     return False, None
 
 
-def decode_static(types: Sequence[str], data: bytes) -> tuple[Any, ...] | None:
-    """eth_abi.decode(types, data) for bool/bytes32/intN/uintN answers; None for anything
-    else (another type, short data, a word eth_abi would refuse)."""
-    if len(data) < WORD * len(types):
-        return None
+def _flat(types: Sequence[str]) -> list[str | list[str]] | None:
+    """Each type, or the member types of a tuple of words, e.g. "(uint256)"; None when a
+    type nests deeper (eth_abi decides those)."""
+    flat: list[str | list[str]] = []
+    for type_ in types:
+        if type_.startswith("(") and type_.endswith(")"):
+            inner = type_[1:-1]
+            if "(" in inner or ")" in inner or "[" in inner or not inner:
+                return None
+            flat.append(inner.split(","))
+        elif "(" in type_ or "[" in type_:
+            return None
+        else:
+            flat.append(type_)
+    return flat
+
+
+def _decode_words(types: Sequence[str], data: bytes, first: int) -> list[Any] | None:
     values = []
-    for index, type_ in enumerate(types):
+    for index, type_ in enumerate(types, start=first):
         ok, value = _decode_word(type_, data[index * WORD:(index + 1) * WORD])
         if not ok:
             return None
         values.append(value)
+    return values
+
+
+def decode_static(types: Sequence[str], data: bytes) -> tuple[Any, ...] | None:
+    """eth_abi.decode(types, data) for bool/bytes32/intN/uintN answers and tuples of them
+    (static tuples are laid out inline); None for anything else (another type, short data,
+    a word eth_abi would refuse)."""
+    flat = _flat(types)
+    if flat is None:
+        return None
+    words = sum(len(t) if isinstance(t, list) else 1 for t in flat)
+    if len(data) < WORD * words:
+        return None
+    values: list[Any] = []
+    at = 0
+    for type_ in flat:
+        members = type_ if isinstance(type_, list) else [type_]
+        decoded = _decode_words(members, data, at)
+        if decoded is None:
+            return None
+        values.append(tuple(decoded) if isinstance(type_, list) else decoded[0])
+        at += len(members)
     return tuple(values)
 
 

@@ -108,7 +108,18 @@ def test_word_answers_decode_like_eth_abi(big: int, signed: int, flag: bool, wor
     assert fastabi.decode_static(types, data + b"\0" * 32) == decode(types, data + b"\0" * 32)
 
 
+@given(st.integers(0, 2**256 - 1), st.integers(0, 2**8 - 1), st.booleans())
+def test_tuples_of_words_decode_like_eth_abi(big: int, small: int, flag: bool) -> None:
+    types = ["(uint256)", "uint8", "(bool,uint256,uint8)"]
+    data = encode(types, [(big,), small, (flag, big, small)])
+    assert fastabi.decode_static(types, data) == decode(types, data)
+
+
 def test_odd_words_are_left_to_eth_abi() -> None:
+    assert fastabi.decode_static(["((uint256))"], bytes(32)) is None
+    assert fastabi.decode_static(["(uint256)[]"], bytes(64)) is None
+    assert fastabi.decode_static(["(uint256,uint256)"], bytes(63)) is None
+    assert fastabi.decode_static(["(uint8)"], (256).to_bytes(32, "big")) is None
     assert fastabi.decode_static(["uint8"], (256).to_bytes(32, "big")) is None
     assert fastabi.decode_static(["bool"], (2).to_bytes(32, "big")) is None
     assert fastabi.decode_static(["int8"], (128).to_bytes(32, "big")) is None

@@ -36,10 +36,14 @@ async def discover_borrowers(
         on_progress=on_progress,
     )
     first_seen: dict[Address, int] = {}
+    checksummed: dict[str, Address] = {}  # a borrower borrows many times: hash it once
     for log in logs:
         topics = log["topics"]
         if len(topics) < 3:
             raise InconsistentDataError(f"Borrow log without onBehalfOf topic: {log}")
-        account = to_checksum_address("0x" + str(topics[2])[-40:])
+        raw = str(topics[2])[-40:].lower()
+        account = checksummed.get(raw)
+        if account is None:
+            account = checksummed[raw] = to_checksum_address("0x" + raw)
         first_seen.setdefault(account, int(log["blockNumber"], 16))
     return first_seen

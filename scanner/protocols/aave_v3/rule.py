@@ -13,7 +13,7 @@ bound of pipeline/crossing.py.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from fractions import Fraction
+from functools import cached_property
 
 from scanner.domain import HEALTH_FACTOR_ONE_WAD, WAD, Address, Axis, Valuation
 from scanner.protocols.aave_v3.generic_logic import (
@@ -79,7 +79,7 @@ class AaveCurve:
     def piece(self, x: int) -> int:
         return self.totals(x).avg_lt_bps
 
-    @property
+    @cached_property  # asked at every step of the dip search
     def can_dip(self) -> bool:
         """Only a floored average LT over collateral that mixes thresholds across the axis
         (some legs move with it, some do not) makes HF non-monotone in the axis price."""
@@ -104,7 +104,7 @@ class AaveCurve:
         if c_axis == d_axis:
             return None
         scale = (d_fix - c_fix) / (c_axis - d_axis)
-        if scale <= 0:
+        if not 0 < scale < 1e30:  # no price, or none in any range the solver looks at
             return None
         return int(scale * self.ref_now_8dec)
 
@@ -151,14 +151,16 @@ class AaveCurve:
         return total
 
 
-def _closed_form_sums(curve: AaveCurve) -> tuple[Fraction, Fraction, Fraction, Fraction]:
-    """(C_fix, C_G, D_fix, D_G) in base units, collateral weighted by LT, at current prices."""
-    c_fix = c_axis = d_fix = d_axis = Fraction(0)
+def _closed_form_sums(curve: AaveCurve) -> tuple[float, float, float, float]:
+    """(C_fix, C_G, D_fix, D_G) in base units, collateral weighted by LT, at current prices.
+    Floats: the closed form only seeds the exact solver (and float division of Python ints is
+    correctly rounded), and Fractions cost more than the rest of the solve."""
+    c_fix = c_axis = d_fix = d_axis = 0.0
     for leg in curve.legs:
-        price = Fraction(leg_price_8dec(leg, curve.prices_now_8dec))
+        price = leg_price_8dec(leg, curve.prices_now_8dec)
         moves = leg.price_asset in curve.axis_members
-        weighted = Fraction(leg.collateral_raw * leg.lt_bps, leg.unit * 10_000) * price
-        debt = Fraction(leg.debt_raw, leg.unit) * price
+        weighted = leg.collateral_raw * leg.lt_bps * price / (leg.unit * 10_000)
+        debt = leg.debt_raw * price / leg.unit
         if moves:
             c_axis, d_axis = c_axis + weighted, d_axis + debt
         else:
