@@ -61,6 +61,7 @@ class SnapshotRow(Base):
     __tablename__ = "snapshots"
     __table_args__ = (
         Index("ix_snapshots_chain_block", "chain", "block"),
+        Index("ix_snapshots_chain_status_block", "chain", "status", "block", "id"),  # 0015
         # two runs that computed the same snapshot of a block: exactly one stores it (0008)
         Index("uq_snapshots_chain_block_content_digest", "chain", "block", "content_digest",
               unique=True),
@@ -122,6 +123,7 @@ class PositionRow(Base):
     __table_args__ = (
         UniqueConstraint("scan_id", "axis", "submarket", "account"),
         Index("ix_positions_scan_axis_price", "scan_id", "axis", "liquidation_price_8dec"),
+        Index("ix_positions_scan_status", "scan_id", "status"),  # 0015
         CheckConstraint(f"status IN {STATUS_VALUES!r}", name="status"),
         CheckConstraint(f"direction IS NULL OR {_DIRECTION_SQL}", name="direction"),
     )
