@@ -7,12 +7,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Literal, cast
+from typing import Any, Literal, NamedTuple, cast
 
-from sqlalchemy import Table, and_, or_, select
+from sqlalchemy import ColumnElement, Table, and_, or_, select
 
 from scanner.domain import Band, PositionResult, PositionStatus
 from scanner.store import rows
@@ -73,8 +73,8 @@ def distance_bps(p: PositionResult) -> int | None:
     return (p.liquidation_price_8dec - p.axis_price_now_8dec) * 10_000 // p.axis_price_now_8dec
 
 
-def _sort_key(sort: Sort) -> object:
-    def by_distance(p: PositionResult) -> tuple[int, Fraction, str, str]:
+def _sort_key(sort: Sort) -> Callable[[_SortFields], Any]:
+    def by_distance(p: _SortFields) -> tuple[int, Fraction, str, str]:
         # liquidatable now first (largest collateral first), then the smallest move of the
         # axis price in % (exact), then positions without a price
         now = p.status is PositionStatus.LIQUIDATABLE_NOW
@@ -86,35 +86,58 @@ def _sort_key(sort: Sort) -> object:
         move = Fraction(abs(price - p.axis_price_now_8dec), p.axis_price_now_8dec)
         return (1, move, p.market_key, p.account)
 
-    def by_size(p: PositionResult) -> tuple[int, str, str]:
+    def by_size(p: _SortFields) -> tuple[int, str, str]:
         return (-p.collateral_usd_8dec, p.market_key, p.account)
 
-    def by_health(p: PositionResult) -> tuple[int, str, str]:
+    def by_health(p: _SortFields) -> tuple[int, str, str]:
         return (p.health_factor_wad, p.market_key, p.account)
 
     return {"distance": by_distance, "size": by_size, "health": by_health}[sort]
 
 
+class _SortFields(NamedTuple):
+    """The columns the sort keys read (same names as PositionResult's): a page of 50 out of
+    100,000 rows is chosen on these, and only those 50 rows are read whole."""
+
+    id: int
+    status: PositionStatus
+    liquidation_price_8dec: int | None
+    axis_price_now_8dec: int
+    collateral_usd_8dec: int
+    health_factor_wad: int
+    market_key: str
+    account: str
+
+
+_SORT_COLUMNS = tuple(POSITIONS.c[name] for name in _SortFields._fields)
+
+
 def find_positions(repo: Repository, snapshot_id: int, q: PositionQuery) -> list[PositionResult]:
     """Positions of the snapshot matching `q`, sorted, at most `q.limit`. Filters run in SQL;
-    the sort in Python (a distance needs each row's axis price)."""
+    the sort in Python (a distance needs each row's axis price), on the sort columns alone."""
     repo.get_snapshot(snapshot_id)  # a clear error when it does not exist
     scans = select(SCANS.c.id).where(SCANS.c.snapshot_id == snapshot_id)
     if q.market_key is not None:
         scans = scans.where(SCANS.c.market_key == q.market_key)
-    query = select(POSITIONS).where(POSITIONS.c.scan_id.in_(scans))
+    conditions: list[ColumnElement[bool]] = [POSITIONS.c.scan_id.in_(scans)]
     if q.axis is not None:
-        query = query.where(POSITIONS.c.axis == q.axis)
+        conditions.append(POSITIONS.c.axis == q.axis)
     if q.protocol is not None:
-        query = query.where(POSITIONS.c.protocol == q.protocol)
+        conditions.append(POSITIONS.c.protocol == q.protocol)
     if q.statuses:
-        query = query.where(POSITIONS.c.status.in_([str(s) for s in q.statuses]))
+        conditions.append(POSITIONS.c.status.in_([str(s) for s in q.statuses]))
     if q.min_collateral_8dec > 0:  # fixed-width strings compare like the numbers
-        query = query.where(POSITIONS.c.collateral_usd_8dec >= q.min_collateral_8dec)
+        conditions.append(POSITIONS.c.collateral_usd_8dec >= q.min_collateral_8dec)
     with repo.engine.connect() as conn:
-        found = [rows.position_from(r) for r in conn.execute(query).mappings()]
-    found.sort(key=_sort_key(q.sort))  # type: ignore[arg-type]
-    return found if q.limit is None else found[:q.limit]
+        keys = [_SortFields(r[0], PositionStatus(r[1]), *r[2:])
+                for r in conn.execute(select(*_SORT_COLUMNS).where(*conditions))]
+        keys.sort(key=_sort_key(q.sort))
+        chosen = [k.id for k in (keys if q.limit is None else keys[:q.limit])]
+        by_id: dict[int, PositionResult] = {}
+        for start in range(0, len(chosen), 500):  # bounded IN lists
+            query = select(POSITIONS).where(POSITIONS.c.id.in_(chosen[start:start + 500]))
+            by_id |= {r["id"]: rows.position_from(r) for r in conn.execute(query).mappings()}
+    return [by_id[i] for i in chosen]
 
 
 @dataclass(frozen=True)
