@@ -361,7 +361,7 @@ start_block = {liquity.deploy_block}
 """
 
 
-def _axis_members(spec_members: list[str], axis: str, devnet: Devnet) -> list[str]:
+def _axis_members(spec_members: Sequence[str], axis: str, devnet: Devnet) -> list[str]:
     """Liquity v1's collateral is native ether, listed as "ETH": on the ETH axis."""
     extra = ["ETH"] if axis == "ETH" and devnet.liquity1 is not None else []
     return [*spec_members, *extra]
@@ -373,7 +373,7 @@ def write_config(devnet: Devnet, path: Path, database_url: str = "sqlite:///liqs
     spec = load_market_spec()
     axes = "".join(
         f"\n[axes.{axis}]\nmembers = "
-        f"[{', '.join(repr(s) for s in _axis_members(list(spec.axis_members(axis)), axis, devnet))}]\n"
+        f"[{', '.join(repr(s) for s in _axis_members(spec.axis_members(axis), axis, devnet))}]\n"
         .replace("'", '"')
         for axis in ("ETH", "BTC")
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from scanner.domain import Address, Axis, Valuation
+from scanner.domain import Axis, Valuation
 from scanner.protocols.liquity_v1.rule import (
     CCR,
     MCR,
