@@ -121,10 +121,6 @@ class LiquityPosition:
         debt, coll = self.entire()
         return LiquityCurve(debt, coll, self.system, ETH_ADDRESS in axis.members)
 
-    def liquidation_mode_now(self) -> LiquidationMode | None:
-        debt, coll = self.entire()
-        return LiquityCurve(debt, coll, self.system, True).mode(self.system.price_wad)
-
     def reported(self) -> Valuation:
         """The TroveManager's own getEntireDebtAndColl at the feed's price (ICR / MCR)."""
         price, t = self.system.price_wad, self.trove
