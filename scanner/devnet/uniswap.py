@@ -37,7 +37,8 @@ TICK_BASE = 1.0001
 
 @dataclass(frozen=True)
 class RangeSpec:
-    """Liquidity worth `value_usd` (at the opening price) between price * (1 -/+ width_bps)."""
+    """A position between price * (1 -/+ width_bps) funded with `value_usd` of each token;
+    the manager takes what the range's shape needs: about `value_usd` in all, half each side."""
 
     width_bps: int
     value_usd: int
@@ -56,7 +57,7 @@ DEFAULT_POOLS: tuple[PoolSpec, ...] = (
     PoolSpec("WETH", "USDC", 500, (RangeSpec(50, 4_000_000), RangeSpec(300, 8_000_000),
                                    RangeSpec(1500, 10_000_000), RangeSpec(6000, 6_000_000))),
     PoolSpec("wstETH", "WETH", 100, (RangeSpec(20, 3_000_000), RangeSpec(200, 4_000_000),
-                                     RangeSpec(2000, 2_000_000))),
+                                     RangeSpec(2000, 6_000_000))),
     PoolSpec("WBTC", "USDC", 3000, (RangeSpec(100, 3_000_000), RangeSpec(800, 5_000_000),
                                     RangeSpec(5000, 3_000_000))),
 )
@@ -113,9 +114,8 @@ def _mint_txs(aave: AaveDeployment, manager: str, spec: PoolSpec, sqrt_x96: int,
     for r in spec.ranges:
         lower = _tick_near(sqrt_x96, 1 - r.width_bps / 10_000, spacing, up=False)
         upper = _tick_near(sqrt_x96, 1 + r.width_bps / 10_000, spacing, up=True)
-        # half the value in each token; the manager takes what the range needs of each
-        amount0 = r.value_usd * 10**8 * 10**aave.decimals[sym0] // prices_8dec[sym0] // 2
-        amount1 = r.value_usd * 10**8 * 10**aave.decimals[sym1] // prices_8dec[sym1] // 2
+        amount0 = r.value_usd * 10**8 * 10**aave.decimals[sym0] // prices_8dec[sym0]
+        amount1 = r.value_usd * 10**8 * 10**aave.decimals[sym1] // prices_8dec[sym1]
         params = (aave.tokens[sym0], aave.tokens[sym1], spec.fee_pips, lower, upper,
                   amount0, amount1, 0, 0, LP, FAR_DEADLINE)
         txs += [Tx(LP, aave.tokens[sym0], calldata("mint(uint256)", amount0)),
