@@ -42,9 +42,11 @@ async def read_pools(rpc: RpcClient, pools: Sequence[Address], block: int,
         return await aggregate3(rpc, calls, block, multicall_address=multicall_address)
 
     # 1. pool headers
-    header_calls = [Call(p, encode_call(POOL, name, [])) for p in pools for name in HEADER_FUNCTIONS]
-    header_results = await run(header_calls)
-    headers = [_decode_header(p, header_results[i * 6:(i + 1) * 6]) for i, p in enumerate(pools)]
+    header_results = await run([Call(p, encode_call(POOL, name, []))
+                                for p in pools for name in HEADER_FUNCTIONS])
+    size = len(HEADER_FUNCTIONS)
+    headers = [_decode_header(p, header_results[i * size:(i + 1) * size])
+               for i, p in enumerate(pools)]
     # 2. decimals and bitmap words
     span = window_ticks(window_price_factor)
     words = [_words(h["tick"], h["spacing"], span) for h in headers]
