@@ -45,7 +45,7 @@ from scanner.devnet.seed_aave import seed_aave
 from scanner.devnet.seed_aave2 import seed_aave2
 from scanner.devnet.seed_aave36 import seed_aave36
 from scanner.devnet.seed_compound import seed_compound
-from scanner.devnet.uniswap import UniswapDeployment, deploy_uniswap
+from scanner.devnet.uniswap import UniswapDeployment, depth_config_section, deploy_uniswap
 from scanner.errors import ConfigError, InconsistentDataError
 
 AAVE_MARKET_KEY = "aave-v3-devnet"
@@ -357,5 +357,7 @@ rpc_url = "{devnet.rpc_url}"
 chain_id = {CHAIN_ID}
 confirmations = 0
 {markets}{axes}"""
+    if devnet.uniswap is not None:
+        text += depth_config_section(devnet.uniswap, devnet.aave, "devnet")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)

@@ -163,3 +163,22 @@ def deploy_uniswap(rpc: DevnetRpc, aave: AaveDeployment,
 
 def _tick_spacing(rpc: DevnetRpc, pool: str) -> int:
     return int.from_bytes(rpc.eth_call(pool, calldata("tickSpacing()")), "big", signed=True)
+
+
+# Routes into USDC per axis asset, and the external (CEX) depth the devnet config assumes:
+# the USD notional that moves each asset's price 1% off-chain.
+DEVNET_ROUTES: dict[str, tuple[str, ...]] = {
+    "WETH": ("WETH/USDC",), "wstETH": ("wstETH/WETH", "WETH/USDC"), "WBTC": ("WBTC/USDC",),
+}
+DEVNET_EXTERNAL_DEPTH_USD = {"WETH": 20_000_000, "wstETH": 5_000_000, "WBTC": 10_000_000}
+
+
+def depth_config_section(uniswap: UniswapDeployment, aave: AaveDeployment, chain: str) -> str:
+    """The [cascade.depth] tables of config.toml for this devnet's pools."""
+    text = f'\n[cascade.depth]\nmodel = "combined"\nchain = "{chain}"\n'
+    for symbol, route in DEVNET_ROUTES.items():
+        pools = ", ".join(f'"{uniswap.pools[name]}"' for name in route)
+        text += (f"\n[cascade.depth.assets.{symbol}]\ntoken = \"{aave.tokens[symbol]}\"\n"
+                 f"decimals = {aave.decimals[symbol]}\npools = [{pools}]\n"
+                 f"external_depth_usd = {DEVNET_EXTERNAL_DEPTH_USD[symbol]}\n")
+    return text

@@ -9,15 +9,20 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from eth_abi.abi import decode
 
+from scanner.cascade.depth import DepthModel
+from scanner.cascade.depth_build import build_depth_model
+from scanner.cascade.depth_models import CombinedDepth, human_price
 from scanner.cascade.uniswap_read import read_pools
 from scanner.cascade.uniswap_v3 import PoolState, SwapResult, moved_to, swap_exact_input
 from scanner.cascade.v3math import sqrt_x96_at_tick
 from scanner.chain.rpc import RpcClient
-from scanner.devnet.network import Devnet, seeded_devnet
+from scanner.config import Config, load_config
+from scanner.devnet.network import Devnet, seeded_devnet, write_config
 from scanner.devnet.rpc import DevnetRpc, Tx, calldata
 from scanner.devnet.uniswap import FAR_DEADLINE
 
@@ -122,3 +127,78 @@ def test_moved_pool_walks_from_the_new_price(pools: dict[str, PoolState]) -> Non
     assert moved.liquidity < pool.liquidity
     back = moved_to(moved, pool.sqrt_x96)
     assert back.liquidity == pool.liquidity and back.tick == pool.tick
+
+
+def _depth_model(net: Devnet, tmp_path: Path) -> tuple[DepthModel, Config]:
+    path = tmp_path / "config.toml"
+    write_config(net, path)
+    config = load_config(path)
+    assert config.cascade_depth is not None
+    block = DevnetRpc(net.rpc_url).block_number()
+
+    async def build() -> DepthModel:
+        assert config.cascade_depth is not None
+        async with RpcClient(net.rpc_url) as rpc:
+            return await build_depth_model(config.cascade_depth, rpc, block)
+
+    return asyncio.run(build()), config
+
+
+def test_configured_model_sells_like_the_router(small_devnet: Devnet, tmp_path: Path) -> None:
+    """write_config's [cascade.depth] builds a combined model; its pool leg, asked at the
+    pools' own price, gets what the real router pays (two hops for wstETH)."""
+    model, _config = _depth_model(small_devnet, tmp_path)
+    assert isinstance(model, CombinedDepth)
+    tokens = small_devnet.aave.tokens
+    weth_usd = 1 / human_price(_pool(model, tokens["WETH"])[0], tokens["USDC"],
+                               _pool(model, tokens["WETH"])[0].sqrt_x96)
+    amount_raw = 400 * 10**18
+    sold = model.pools.sell(tokens["WETH"], amount_raw, weth_usd)
+    real_usdc = _router_exact_input(small_devnet, [tokens["WETH"], tokens["USDC"]], [500],
+                                    amount_raw)
+    assert sold.proceeds_usd == pytest.approx(real_usdc / 1e6, rel=1e-9)
+    wsteth_route = _pool(model, tokens["wstETH"])
+    wsteth_usd = human_price(wsteth_route[0], tokens["wstETH"], wsteth_route[0].sqrt_x96) * weth_usd
+    sold = model.pools.sell(tokens["wstETH"], amount_raw, wsteth_usd)
+    real_usdc = _router_exact_input(small_devnet, [tokens["wstETH"], tokens["WETH"],
+                                                   tokens["USDC"]], [100, 500], amount_raw)
+    assert sold.proceeds_usd == pytest.approx(real_usdc / 1e6, rel=1e-9)
+    assert sold.price_after_usd < wsteth_usd
+
+
+def _pool(model: CombinedDepth, token: str) -> tuple[PoolState, ...]:
+    return model.pools.routes[token]
+
+
+def test_combined_model_splits_to_one_price(small_devnet: Devnet, tmp_path: Path) -> None:
+    model, config = _depth_model(small_devnet, tmp_path)
+    assert isinstance(model, CombinedDepth)
+    weth = small_devnet.aave.tokens["WETH"]
+    amount_raw = 5_000 * 10**18  # $15M: more than the pools alone take without a deep fall
+    combined = model.sell(weth, amount_raw, 3000.0)
+    pools_only = model.pools.sell(weth, amount_raw, 3000.0)
+    external_only = model.external.sell(weth, amount_raw, 3000.0)
+    assert combined.proceeds_usd > max(pools_only.proceeds_usd, external_only.proceeds_usd)
+    assert pools_only.price_after_usd < combined.price_after_usd < 3000.0
+    assert external_only.price_after_usd < combined.price_after_usd
+
+
+def _router_exact_input(net: Devnet, path: list[str], fees: list[int], amount_in: int) -> int:
+    """eth_call of SwapRouter.exactInput along `path` from a trader holding the input."""
+    assert net.uniswap is not None
+    rpc = DevnetRpc(net.rpc_url)
+    router = net.uniswap.swap_router
+    encoded = bytes.fromhex(path[0][2:])
+    for fee, token in zip(fees, path[1:], strict=True):
+        encoded += fee.to_bytes(3, "big") + bytes.fromhex(token[2:])
+    snapshot = rpc.call("evm_snapshot")
+    try:
+        rpc.send_many([
+            Tx(TRADER, path[0], calldata("mint(uint256)", amount_in)),
+            Tx(TRADER, path[0], calldata("approve(address,uint256)", router, amount_in))])
+        raw = rpc.call("eth_call", [{"from": TRADER, "to": router, "data": calldata(
+            "exactInput((bytes,address,uint256,uint256,uint256))",
+            (encoded, TRADER, FAR_DEADLINE, amount_in, 0))}, "latest"])
+    finally:
+        assert rpc.call("evm_revert", [snapshot]) is True
+    return int(str(raw), 16)
