@@ -45,7 +45,7 @@ from scanner.devnet.seed_aave import seed_aave
 from scanner.devnet.seed_aave2 import seed_aave2
 from scanner.devnet.seed_aave36 import seed_aave36
 from scanner.devnet.seed_compound import seed_compound
-from scanner.devnet.uniswap import UniswapDeployment, depth_config_section, deploy_uniswap
+from scanner.devnet.uniswap import UniswapDeployment, deploy_uniswap, depth_config_section
 from scanner.errors import ConfigError, InconsistentDataError
 
 AAVE_MARKET_KEY = "aave-v3-devnet"

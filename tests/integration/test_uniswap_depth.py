@@ -171,7 +171,7 @@ def _pool(model: CombinedDepth, token: str) -> tuple[PoolState, ...]:
 
 
 def test_combined_model_splits_to_one_price(small_devnet: Devnet, tmp_path: Path) -> None:
-    model, config = _depth_model(small_devnet, tmp_path)
+    model, _config = _depth_model(small_devnet, tmp_path)
     assert isinstance(model, CombinedDepth)
     weth = small_devnet.aave.tokens["WETH"]
     amount_raw = 5_000 * 10**18  # $15M: more than the pools alone take without a deep fall
