@@ -202,3 +202,20 @@ def _router_exact_input(net: Devnet, path: list[str], fees: list[int], amount_in
     finally:
         assert rpc.call("evm_revert", [snapshot]) is True
     return int(str(raw), 16)
+
+
+@pytest.mark.parametrize("zero_for_one", [True, False])
+def test_walker_on_the_full_devnet(devnet: Devnet, zero_for_one: bool) -> None:
+    """The session devnet's pools (deployed after every market's seeding) walk exactly too."""
+    assert devnet.uniswap is not None
+    block = DevnetRpc(devnet.rpc_url).block_number()
+
+    async def read() -> list[PoolState]:
+        async with RpcClient(devnet.rpc_url) as rpc:
+            return await read_pools(rpc, list(devnet.uniswap.pools.values()), block)
+
+    for pool in asyncio.run(read()):
+        amount_in = _amount_in(devnet, pool, zero_for_one, 6_000_000)
+        predicted = swap_exact_input(pool, zero_for_one, amount_in)
+        assert predicted == _real_swap(devnet, pool, zero_for_one, amount_in)
+        assert _ticks_crossed(pool, predicted.tick_after) >= 1
