@@ -56,7 +56,8 @@ def _snapshot(s: dict[str, Any]) -> None:
         _line(f"next block, nothing touched ({how})", f"{s['incremental_s']:.2f} s "
               f"({100 * share:.0f}%)", "< 10% of a full one (1% touched)", None)
     else:
-        _line("incremental per-block cost", "not built", "< 10% of a full one", None)
+        _line("incremental per-block cost", s.get("incremental", "not built")[:26],
+              "< 10% of a full one", None)
 
 
 def _scaling(figures: dict[str, Any]) -> None:
