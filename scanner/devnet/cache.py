@@ -70,7 +70,7 @@ def _sources_digest() -> str:
 
 def cache_key(seed: int, n_aave: int, n_morpho: int, clusters: Sequence[str],
               n_aave36: int = 0, n_compound_per_comet: int = 0, n_aave2: int = 0,
-              n_maker_per_ilk: int = 0) -> str:
+              n_maker_per_ilk: int = 0, n_liquity2_per_branch: int = 0) -> str:
     material: dict[str, object] = {
         "format": CACHE_FORMAT,
         "npm": _npm_versions(),
@@ -88,6 +88,8 @@ def cache_key(seed: int, n_aave: int, n_morpho: int, clusters: Sequence[str],
         material["n_aave2"] = n_aave2
     if n_maker_per_ilk:  # likewise for devnets without Maker
         material["n_maker_per_ilk"] = n_maker_per_ilk
+    if n_liquity2_per_branch:  # likewise for devnets without Liquity v2
+        material["n_liquity2_per_branch"] = n_liquity2_per_branch
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()[:24]
 
 
