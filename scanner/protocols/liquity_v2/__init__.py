@@ -2,7 +2,7 @@
 CollateralRegistry lists.
 
     read.py   the adapter: CollateralRegistry -> per branch TroveManager, BorrowerOperations
-              (MCR/SCR), PriceFeed (lastGoodPrice), TroveNFT; troves from TroveIds
+              (MCR/SCR), PriceFeed (fetchPrice, lastGoodPrice), TroveNFT; troves from TroveIds
     state.py  what is read (per branch, batch, trove)
     rule.py   TroveManager's integer rules (interest to the block, batch shares, ICR < MCR)
     curve.py  the rule on a price axis

@@ -1,7 +1,7 @@
 """A Liquity v2 trove on a price axis: batchLiquidateTroves' test as a function of x.
 
 `x` is the axis reference asset's price (18 decimals, USD) in this deployment's feeds (each
-branch's `lastGoodPrice`; BOLD counts as one dollar). Moving the axis to x scales the price of
+branch's `fetchPrice()` at the block; BOLD counts as one dollar). Moving the axis to x scales the price of
 every branch whose collateral is on the axis by x / now (floored; the reference itself is then
 exactly x). Health is `not liquidatable(entireColl, entireDebt, price(x), MCR)` with the debt
 accrued to the scan block (interest, batch interest and fee, pending redistribution). A branch
@@ -87,7 +87,7 @@ class Liquity2Position:
     trove: Liquity2Trove
     debt: TroveDebt  # accrued to the scan block by the rule
     branch: Liquity2Branch
-    branch_prices: tuple[tuple[Address, int], ...]  # every branch token's lastGoodPrice
+    branch_prices: tuple[tuple[Address, int], ...]  # every branch token's price (fetchPrice)
 
     @property
     def has_debt(self) -> bool:
@@ -110,7 +110,7 @@ class Liquity2Position:
                              ref_now if on_axis else max(axis.reference_price_8dec, 1))
 
     def reported(self) -> Valuation:
-        """The TroveManager's own getLatestTroveData at the block, at lastGoodPrice."""
+        """The TroveManager's own getLatestTroveData at the block, at the branch's price."""
         debt = TroveDebt(self.trove.reported_entire_debt, self.trove.reported_entire_coll,
                          0, 0, 0)
         return trove_valuation(debt, self.branch, self.branch.price)

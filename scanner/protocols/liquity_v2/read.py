@@ -49,6 +49,7 @@ PRICE_FEED_SLOT = 2
 MAX_BRANCHES = 10  # the real CollateralRegistry's token0..token9
 _GAS = 60_000
 _TROVE_GAS = 200_000
+_FETCH_PRICE_GAS = 1_000_000  # the real feeds refuse to run short of gas
 
 
 def trove_key(trove_id: int) -> Address:
@@ -195,6 +196,9 @@ class Liquity2Adapter:
 
     async def read_branch(self, b: Liquity2BranchAddresses, block: int, timestamp: int
                           ) -> Liquity2Branch:
+        """Ratios, shutdown time, the stored lastGoodPrice and, last in the same call, the
+        price `fetchPrice()` returns at the block (non-view: simulated, nothing is sent), which
+        is the price batchLiquidateTroves would use; lastGoodPrice alone can lag the oracle."""
         calls = [Call(b.borrower_operations, encode_call(BORROWER_OPERATIONS, n, []), False,
                       _GAS) for n in ("MCR", "SCR")]
         calls += [Call(b.trove_manager, encode_call(TROVE_MANAGER, n, []), False, _GAS)
@@ -202,13 +206,17 @@ class Liquity2Adapter:
         calls += [Call(b.price_feed, encode_call(PRICE_FEED, n, []), False, _GAS)
                   for n in ("lastGoodPrice", "priceSource")]
         calls.append(Call(b.token, encode_call(ERC20, "symbol", []), False, _GAS))
-        mcr, scr, ccr, shutdown, price, source, symbol = await self._data(
+        calls.append(Call(b.price_feed, encode_call(PRICE_FEED, "fetchPrice", []), False,
+                          _FETCH_PRICE_GAS))
+        mcr, scr, ccr, shutdown, last_good, source, symbol, fetched = await self._data(
             calls, block, f"Liquity v2 branch {b.index}")
+        price, failure = decode_output(PRICE_FEED, "fetchPrice", fetched)
         branch = Liquity2Branch(
             b, str(decode_output(ERC20, "symbol", symbol)[0]),
             _uint(mcr, BORROWER_OPERATIONS, "MCR"), _uint(ccr, TROVE_MANAGER, "CCR"),
-            _uint(scr, BORROWER_OPERATIONS, "SCR"), _uint(price, PRICE_FEED, "lastGoodPrice"),
-            _uint(source, PRICE_FEED, "priceSource"),
+            _uint(scr, BORROWER_OPERATIONS, "SCR"), int(price),
+            _uint(last_good, PRICE_FEED, "lastGoodPrice"),
+            _uint(source, PRICE_FEED, "priceSource"), bool(failure),
             _uint(shutdown, TROVE_MANAGER, "shutdownTime"), timestamp)
         if branch.mcr == 0 or branch.price == 0:
             raise InconsistentDataError(

@@ -33,8 +33,10 @@ class Liquity2Branch:
     mcr: int
     ccr: int
     scr: int
-    price: int  # PriceFeed.lastGoodPrice()
+    price: int  # PriceFeed.fetchPrice() simulated at the block: what a liquidation uses
+    last_good_price: int  # PriceFeed.lastGoodPrice() stored at the block (before that call)
     price_source: int  # PriceFeed.priceSource(): 2 = frozen at lastGoodPrice
+    oracle_failure: bool  # fetchPrice found a new oracle failure: it would shut the branch
     shutdown_time: int
     timestamp: int  # the scan block's
 
@@ -50,7 +52,7 @@ class Liquity2Branch:
     def price_frozen(self) -> bool:
         """After an oracle failure the feed answers lastGoodPrice forever: no market move
         changes the price the TroveManager liquidates at."""
-        return self.price_source == PRICE_SOURCE_LAST_GOOD_PRICE
+        return self.price_source == PRICE_SOURCE_LAST_GOOD_PRICE or self.oracle_failure
 
     @property
     def submarket(self) -> str:
