@@ -1,12 +1,12 @@
 """A Liquity v2 trove on a price axis: batchLiquidateTroves' test as a function of x.
 
 `x` is the axis reference asset's price (18 decimals, USD) in this deployment's feeds (each
-branch's `fetchPrice()` at the block; BOLD counts as one dollar). Moving the axis to x scales the price of
-every branch whose collateral is on the axis by x / now (floored; the reference itself is then
-exactly x). Health is `not liquidatable(entireColl, entireDebt, price(x), MCR)` with the debt
-accrued to the scan block (interest, batch interest and fee, pending redistribution). A branch
-whose feed fell back to lastGoodPrice after an oracle failure liquidates at that frozen price
-whatever the market does, so no x moves it. Monotone in x.
+branch's `fetchPrice()` at the block; BOLD counts as one dollar). Moving the axis to x scales
+the price of every branch whose collateral is on the axis by x / now (floored; the reference
+itself is then exactly x). Health is `not liquidatable(entireColl, entireDebt, price(x),
+MCR)` with the debt accrued to the scan block (interest, batch interest and fee, pending
+redistribution). A branch whose feed fell back to lastGoodPrice after an oracle failure
+liquidates at that frozen price whatever the market does, so no x moves it. Monotone in x.
 """
 
 from __future__ import annotations
