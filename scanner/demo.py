@@ -70,6 +70,7 @@ def run_demo(args: argparse.Namespace) -> int:
                        compound_positions=args.compound_positions,
                        aave2_positions=args.aave2_positions,
                        maker_positions=args.maker_positions, uniswap=True,
+                       liquity1_troves=args.liquity1_troves,
                        liquity2_positions=args.liquity2_positions) as devnet:
         config_path = out / "config.toml"
         database_url = f"sqlite:///{(out / 'liqscan.db').resolve()}"
