@@ -42,6 +42,9 @@ class LiquidationSale:
     bad_debt_usd_8dec: int  # debt left behind with no collateral to cover it
     calls: int  # liquidation transactions (Aave: one per collateral/debt pair per call)
     after: Any | None  # the protocol's curve of what is left; None: closed or nothing to seize
+    # the debt assets the liquidator bought to repay (a short's debt on the axis: buying it
+    # moves the axis up)
+    repaid: tuple[SoldCollateral, ...] = ()
 
     @property
     def sold_usd_8dec(self) -> int:

@@ -18,7 +18,8 @@ from scanner.protocols.aave_v2.rule import V2Curve
 def liquidation_sale(curve: V2Curve, x_8dec: int) -> LiquidationSale | None:
     """Every call a liquidator makes at axis price x; None when the pool refuses the first."""
     sold: list[SoldCollateral] = []
-    repaid_8dec = calls = 0
+    repaid: list[SoldCollateral] = []
+    calls = 0
     eth_usd_8dec = curve.eth_usd_at(x_8dec)
     while calls < MAX_CALLS_PER_PRICE and not curve.healthy(x_8dec):
         outcome = curve.liquidation_call_at(x_8dec)
@@ -32,16 +33,20 @@ def liquidation_sale(curve: V2Curve, x_8dec: int) -> LiquidationSale | None:
         sold.append(SoldCollateral(outcome.collateral_asset, "",
                                    len(str(unit[outcome.collateral_asset])) - 1, seized, usd,
                                    outcome.collateral_asset in curve.axis_members))
-        repaid_8dec += outcome.debt_repaid_raw * prices[outcome.debt_asset] // unit[
-            outcome.debt_asset] * eth_usd_8dec // WAD
+        debt_asset = outcome.debt_asset
+        repaid.append(SoldCollateral(
+            debt_asset, "", len(str(unit[debt_asset])) - 1, outcome.debt_repaid_raw,
+            outcome.debt_repaid_raw * prices[debt_asset] // unit[debt_asset] * eth_usd_8dec // WAD,
+            debt_asset in curve.axis_members))
         curve = after_call(curve, outcome)
         calls += 1
     if calls == 0:
         return None
     closed = not any(leg.debt_raw for leg in curve.legs) or not any(
         leg.collateral_raw for leg in curve.legs)
-    return LiquidationSale(merge_sold(sold), repaid_8dec, _bad_debt_8dec(curve, x_8dec), calls,
-                           None if closed else curve)
+    return LiquidationSale(merge_sold(sold), sum(r.usd_8dec for r in repaid),
+                           _bad_debt_8dec(curve, x_8dec), calls, None if closed else curve,
+                           merge_sold(repaid))
 
 
 def after_call(curve: V2Curve, outcome: LiquidationOutcome) -> V2Curve:

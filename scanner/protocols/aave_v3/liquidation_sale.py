@@ -21,7 +21,8 @@ from scanner.protocols.aave_v3.rule import AaveCurve
 def liquidation_sale(curve: AaveCurve, x_8dec: int) -> LiquidationSale | None:
     """Every call a liquidator makes at axis price x; None when the pool refuses the first."""
     sold: list[SoldCollateral] = []
-    repaid_8dec = calls = 0
+    repaid: list[SoldCollateral] = []
+    calls = 0
     while calls < MAX_CALLS_PER_PRICE and not curve.healthy(x_8dec):
         outcome = curve.liquidation_call_at(x_8dec)
         if outcome is None or outcome.debt_repaid_raw == 0:
@@ -33,13 +34,17 @@ def liquidation_sale(curve: AaveCurve, x_8dec: int) -> LiquidationSale | None:
             collateral.asset, "", _decimals(collateral.unit), outcome.collateral_to_liquidator_raw,
             outcome.collateral_to_liquidator_raw * price_8dec // collateral.unit,
             collateral.price_asset in curve.axis_members))
-        repaid_8dec += outcome.debt_repaid_raw * leg_price_8dec(debt, prices) // debt.unit
+        repaid.append(SoldCollateral(
+            debt.asset, "", _decimals(debt.unit), outcome.debt_repaid_raw,
+            outcome.debt_repaid_raw * leg_price_8dec(debt, prices) // debt.unit,
+            debt.price_asset in curve.axis_members))
         curve = after_call(curve, outcome)
         calls += 1
     if calls == 0:
         return None
-    return LiquidationSale(merge_sold(sold), repaid_8dec, _bad_debt_8dec(curve, x_8dec), calls,
-                           None if _closed(curve) else curve)
+    return LiquidationSale(merge_sold(sold), sum(r.usd_8dec for r in repaid),
+                           _bad_debt_8dec(curve, x_8dec), calls,
+                           None if _closed(curve) else curve, merge_sold(repaid))
 
 
 def after_call(curve: AaveCurve, outcome: LiquidationCallOutcome) -> AaveCurve:

@@ -34,5 +34,7 @@ def liquidation_sale(curve: MorphoCurve, x: int) -> LiquidationSale | None:
     bad_debt_8dec = 0
     if seized.seized_collateral_raw == curve.collateral_raw and left_shares > 0:
         bad_debt_8dec = borrowed_assets(left_shares, curve.totals) * loan_usd_8dec // loan_unit
-    return LiquidationSale((sold,), seized.repaid_assets_raw * loan_usd_8dec // loan_unit,
-                           bad_debt_8dec, 1, None)
+    repaid_usd_8dec = seized.repaid_assets_raw * loan_usd_8dec // loan_unit
+    repaid = SoldCollateral("", curve.loan.symbol, curve.loan.decimals, seized.repaid_assets_raw,
+                            repaid_usd_8dec, curve.moves < 0)
+    return LiquidationSale((sold,), repaid_usd_8dec, bad_debt_8dec, 1, None, (repaid,))
