@@ -80,7 +80,8 @@ def test_aave_underwater_position_is_seized_whole_and_leaves_bad_debt() -> None:
     sale = v3_sale(aave_curve(1, ETH, 1_400 * 10**6), 1_700 * USD)
     assert sale is not None and sale.calls == 1 and sale.after is not None
     # at $1,300 HF = 1040/1400 = 0.743 < 0.95: whole debt, 1400 x 1.05 / 1300 = 1.1308 WETH,
-    # more than the 1 WETH there is: every WETH seized, debt needed 1 x 1300 / 1.05 = 1238.09 USDC; 161.90 USDC is bad debt
+    # more than the 1 WETH there is: every WETH seized for 1 x 1300 / 1.05 = 1238.09 USDC;
+    # 161.90 USDC is bad debt
     sale = v3_sale(aave_curve(1, ETH, 1_400 * 10**6), 1_300 * USD)
     assert sale is not None and sale.after is None
     assert sale.sold[0].amount_raw == ETH
