@@ -149,7 +149,7 @@ def run_cascade(
         raise ValueError("the shocked price must be positive")
     direction = Direction.DOWN if shock_price_8dec <= price_now_8dec else Direction.UP
     buys = isinstance(depth, BuyingDepthModel)
-    book = _Book(list(exposures))
+    book = _Book([replace(e) for e in exposures])  # the caller's exposures stay as they were
     rounds: list[CascadeRound] = []
     price = shock_price_8dec
     by_shock = _crossed(bands, axis, direction, price_now_8dec, shock_price_8dec)
