@@ -13,7 +13,9 @@
 A falling axis liquidates longs (DOWN positions) and their axis collateral is sold; a rising
 axis liquidates shorts, whose liquidators buy the axis debt they repay -- moved through the
 model's `buy` when it has one, else the price stays where the shock put it (`buy_modelled`
-False). A partly liquidated position (Aave's close factor, Maker's hole) stays in play with
+False). Positions liquidatable now count when the axis moves them (a direction); one the axis
+does not move is liquidated at any price and is no part of this axis's spiral.
+A partly liquidated position (Aave's close factor, Maker's hole) stays in play with
 what is left and is liquidated again in a later round if the price keeps moving.
 
 Pure: no I/O. Prices are the snapshot's axis price (USD, 8 dec); each position's own curve
@@ -183,7 +185,7 @@ class _Book:
         still_open = []
         for exposure in self.open:
             sale = None
-            if exposure.direction in (direction, None) and exposure.reached(
+            if exposure.direction is direction and exposure.reached(
                     x_8dec, id(exposure) in self.touched):
                 sale = exposure.sale(exposure.curve, exposure.native(x_8dec))
             if sale is not None:
