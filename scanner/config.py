@@ -24,6 +24,7 @@ from eth_utils.address import is_checksum_address, to_checksum_address
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from scanner.cascade.depth_config import DepthConfig, parse_depth_config
 from scanner.daemon.settings import DaemonConfig, parse_daemon
 from scanner.errors import ConfigError
 from scanner.pipeline.bands import BandParams
@@ -37,7 +38,8 @@ _KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _SYMBOL_RE = re.compile(r"^[A-Za-z0-9._+-]{1,32}$")
 _AXIS_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,31}$")  # stored in String(32) columns
 
-_TOP_KEYS = ("database", "chains", "markets", "axes", "histogram", "bands", "daemon")
+_TOP_KEYS = ("database", "chains", "markets", "axes", "histogram", "bands", "daemon",
+             "cascade")
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,7 @@ class Config:
     bands: BandsConfig = field(default_factory=BandsConfig)
     source: Path = Path("config.toml")
     daemon: DaemonConfig = field(default_factory=DaemonConfig)  # `liqscan daemon` only
+    cascade_depth: DepthConfig | None = None  # [cascade.depth]: `liqscan cascade` only
 
     def market(self, key: str) -> MarketConfig:
         for market in self.markets:
@@ -310,7 +313,18 @@ def parse_config(data: Mapping[str, Any], source: Path, env: Mapping[str, str]) 
         source=source,
         daemon=parse_daemon(_Reader(source, "daemon", data.get("daemon", {}), env),
                             tuple(chains)),
+        cascade_depth=_cascade_depth(source, data.get("cascade", {}), chains),
     )
+
+
+def _cascade_depth(source: Path, cascade: Any, chains: Mapping[str, ChainConfig]
+                   ) -> DepthConfig | None:
+    # only [cascade.depth] is read here; the rest of [cascade] belongs to the cascade engine
+    if not isinstance(cascade, dict):
+        raise ConfigError(f"{source.name}: cascade must be a table")
+    if "depth" not in cascade:
+        return None
+    return parse_depth_config(source, cascade["depth"], chains)
 
 
 def _database_url(r: _Reader) -> str:
