@@ -21,7 +21,7 @@ from scanner.cascade.live import DepthFactory, reread_snapshot
 from scanner.cascade.report import curve_lines, path_lines
 from scanner.cascade.run import cascade_curve, cascade_to
 from scanner.cascade.shock import parse_shock_bps, parse_to_price_8dec, shocked_price_8dec
-from scanner.config import load_config
+from scanner.config import Config, load_config
 from scanner.errors import UsageError
 from scanner.store import db
 from scanner.store.cascades import CascadeRun, cascade_json, save_cascades
@@ -73,7 +73,7 @@ def run_command(args: argparse.Namespace, depth_factory: DepthFactory) -> int:
     book = axis_book(outcome.markets, outcome.axes, args.axis)
     bands = [b for b in outcome.bands if b.axis == args.axis]
     now = book.axis.reference_price_8dec
-    name = _depth_name(depth)
+    name = _depth_name(config, depth)
     header = (f"cascade on snapshot {snapshot_id} ({record.chain}, block {record.block}); "
               f"depth: {name}")
     if args.curve:
@@ -104,9 +104,10 @@ def _snapshot_id(repo: Repository, args: argparse.Namespace) -> int:
     return found
 
 
-def _depth_name(depth: object) -> str:
-    describe = getattr(depth, "describe", None)
-    return str(describe()) if callable(describe) else type(depth).__name__
+def _depth_name(config: Config, depth: object) -> str:
+    from scanner.cascade.depth_source import describe_depth
+
+    return describe_depth(config) if config.cascade_depth is not None else type(depth).__name__
 
 
 def _print(args: argparse.Namespace, as_json: Any, lines: list[str]) -> None:

@@ -19,16 +19,21 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from scanner.cascade import depth_source
+from scanner.cascade.depth import DepthModel
 from scanner.cascade.exposures import axis_book
 from scanner.cascade.live import reread_snapshot
 from scanner.cascade.run import cascade_to
+from scanner.cascade.sale import SoldCollateral
 from scanner.cascade.shock import shocked_price_8dec
+from scanner.chain.rpc import RpcClient
 from scanner.cli import main
 from scanner.config import ChainConfig, Config
 from scanner.devnet.network import Devnet
@@ -63,27 +68,84 @@ async def _linear_factory(config: Config, chain: ChainConfig, rpc: object, block
     return _linear(config, chain, rpc, block)
 
 
+def _run_cli(config_path: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+    assert main(["--config", str(config_path), "cascade", "--axis", "ETH", "--shock", SHOCK,
+                 "--json"]) == 0
+    printed: dict[str, Any] = json.loads(capsys.readouterr().out)
+    return printed
+
+
 def test_cascade_rounds_match_a_recomputation_from_the_stored_snapshot(
         scanned: tuple[Config, Repository, int, Path], monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
+    """With a linear market: the rounds and the price steps, redone exactly."""
     config, repo, snapshot_id, config_path = scanned
     monkeypatch.setattr(depth_source, "build_depth", _linear_factory)
-    assert main(["--config", str(config_path), "cascade", "--axis", "ETH", "--shock", SHOCK,
-                 "--json"]) == 0
-    printed = json.loads(capsys.readouterr().out)
-    (stored,) = load_cascades(repo, snapshot_id, "ETH")
+    printed = _run_cli(config_path, capsys)
+    stored = load_cascades(repo, snapshot_id, "ETH")[0]
     assert {k: v for k, v in stored.items() if k != "id"} == printed
 
+    def linear_after(price_8dec: int, sold: Sequence[SoldCollateral], members: set[str]
+                     ) -> Fraction:
+        after = Fraction(price_8dec)
+        for s in sold:
+            if s.asset in members:
+                after *= 1 - Fraction(IMPACT_PER_TOKEN) * Fraction(s.amount_raw, 10**s.decimals)
+        return after
+
+    _check_rounds(config, repo, snapshot_id, printed, _linear_factory, linear_after)
+
+
+def test_cascade_through_the_configured_uniswap_and_external_depth(
+        scanned: tuple[Config, Repository, int, Path],
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """With the devnet's [cascade.depth] (its Uniswap v3 pools and the external model): the
+    rounds, and each price step as the model itself prices the round's sales."""
+    config, repo, snapshot_id, config_path = scanned
+    printed = _run_cli(config_path, capsys)
+    assert printed["depth_model"].startswith(config.cascade_depth.model)  # type: ignore[union-attr]
     record = repo.get_snapshot(snapshot_id).record
-    outcome, depth = asyncio.run(reread_snapshot(config, repo, snapshot_id, record,
-                                                 _linear_factory))
+    model = asyncio.run(_built(config, record.block))
+
+    def model_after(price_8dec: int, sold: Sequence[SoldCollateral], members: set[str]
+                    ) -> Fraction:
+        after = Fraction(price_8dec)
+        for s in sold:
+            if s.asset in members:
+                start = members_usd[s.asset] * price_8dec / now_8dec / 10**8
+                result = model.sell(s.asset, s.amount_raw, start)
+                after *= Fraction(result.price_after_usd) / Fraction(start)
+        return after
+
+    outcome, _ = asyncio.run(reread_snapshot(config, repo, snapshot_id, record, _built_factory))
+    book = axis_book(outcome.markets, outcome.axes, "ETH")
+    members_usd, now_8dec = book.member_usd_now_8dec, book.axis.reference_price_8dec
+    _check_rounds(config, repo, snapshot_id, printed, _built_factory, model_after)
+
+
+async def _built(config: Config, block: int) -> DepthModel:
+    assert config.cascade_depth is not None
+    async with RpcClient.for_chain(next(iter(config.chains.values()))) as rpc:
+        return await depth_source.build_depth(config, next(iter(config.chains.values())),
+                                              rpc, block)
+
+
+async def _built_factory(config: Config, chain: ChainConfig, rpc: RpcClient, block: int
+                         ) -> DepthModel:
+    return await depth_source.build_depth(config, chain, rpc, block)
+
+
+def _check_rounds(config: Config, repo: Repository, snapshot_id: int, printed: dict[str, Any],
+                  factory: Any, price_after: Any) -> None:
+    record = repo.get_snapshot(snapshot_id).record
+    outcome, depth = asyncio.run(reread_snapshot(config, repo, snapshot_id, record, factory))
     book = axis_book(outcome.markets, outcome.axes, "ETH")
     bands = repo.load_bands(snapshot_id, axis="ETH")
     now = book.axis.reference_price_8dec
     result = cascade_to(book, depth, shocked_price_8dec(now, -1_200), bands)
     assert printed["final_price_8dec"] == result.final_price_8dec
     assert len(result.rounds) >= 2, "the devnet's book and this market make a spiral"
-
+    members = set(book.member_usd_now_8dec)
     rows = [r for r in repo.load_positions(snapshot_id, axis="ETH")
             if r.direction is Direction.DOWN
             and r.status in (PositionStatus.AT_RISK, PositionStatus.LIQUIDATABLE_NOW)]
@@ -98,22 +160,20 @@ def test_cascade_rounds_match_a_recomputation_from_the_stored_snapshot(
         assert first_time <= expected, f"round {r.index}: liquidated above its stored level"
         refused += sorted(expected - first_time)
         seen |= first_time
-        # the linear market, redone exactly: each axis asset's sale moves the price by its ratio
-        after = Fraction(r.price_8dec)
-        for s in r.sold:
-            if s.asset in book.member_usd_now_8dec:
-                after *= 1 - Fraction(IMPACT_PER_TOKEN) * Fraction(s.amount_raw, 10**s.decimals)
-        assert abs(Fraction(r.price_after_8dec) - after) <= 2 + after / 10**12
+        after = price_after(r.price_8dec, r.sold, members)
+        assert abs(Fraction(r.price_after_8dec) - after) <= 2 + after / 10**9, r.index
         crossed = sorted(b.rank for b in bands if b.direction is Direction.DOWN
                          and b.low_8dec <= r.price_8dec and b.high_8dec >= r.price_after_8dec)
         assert list(r.bands_crossed) == crossed
         previous = r.price_8dec
     # a protocol may refuse a liquidation the level allows: only these rules do
-    protocols = {market: p.protocol for p in rows for market in [p.market_key]}
+    protocols = {p.market_key: p.protocol for p in rows}
     assert all(protocols[m] in ("aave-v3", "maker") for m, _ in refused), refused
     assert len(refused) <= len(seen) // 20
     assert printed["positions_liquidated"] == len(seen) == result.positions_liquidated
     assert printed["sold_usd_8dec"] == sum(x["sold_usd_8dec"] for x in printed["path"])
+    assert [x["price_after_8dec"] for x in printed["path"]] == [
+        r.price_after_8dec for r in result.rounds]
 
 
 def _reached(p: object, price_8dec: int, previous: int | None) -> bool:
