@@ -204,3 +204,31 @@ def test_cascade_bad_inputs_are_one_line_errors(
         assert main(args) == code, argv
         err = capsys.readouterr().err
         assert fix in err and err.count("\n") == 1 and "Traceback" not in err, err
+
+
+def test_cascade_curve_stored_served_and_charted(
+        scanned: tuple[Config, Repository, int, Path], monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    _, repo, snapshot_id, config_path = scanned
+    monkeypatch.setattr(depth_source, "build_depth", _linear_factory)
+    assert main(["--config", str(config_path), "cascade", "--axis", "ETH", "--curve",
+                 "--json"]) == 0
+    points = json.loads(capsys.readouterr().out)
+    falls = [p for p in points if p["direction"] == "down"]
+    assert [p["shock_bps"] for p in falls] == [-100 * pct for pct in range(1, 41)]
+    assert all(p["final_price_8dec"] <= p["shock_price_8dec"] for p in falls)
+    # the deeper the shock, the lower the spiral ends on this book
+    finals = [p["final_price_8dec"] for p in falls]
+    assert finals == sorted(finals, reverse=True)
+    stored = load_cascades(repo, snapshot_id, "ETH", curve=True)[:len(points)]
+    assert sorted(({k: v for k, v in s.items() if k != "id"} for s in stored),
+                  key=lambda p: p["shock_bps"]) == sorted(points, key=lambda p: p["shock_bps"])
+    out = tmp_path / "cascade.png"
+    assert main(["--config", str(config_path), "chart", "--cascade", "--axis", "ETH",
+                 "--out", str(out)]) == 0
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 20_000
+    capsys.readouterr()
+    assert main(["--config", str(config_path), "chart", "--cascade", "--axis", "BTC",
+                 "--out", str(tmp_path / "btc.png")]) == 2
+    err = capsys.readouterr().err
+    assert "no stored cascade of BTC" in err and err.count("\n") == 1
