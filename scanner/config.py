@@ -14,7 +14,7 @@ import os
 import re
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any, NoReturn
@@ -83,6 +83,9 @@ class MarketConfig:
     flags: Mapping[str, bool] = field(default_factory=dict)
     # ... and lists of plain strings (e.g. Maker ilk names "ETH-A")
     texts: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # every configured axis's members and quotes (symbols or addresses), for protocols that
+    # choose their submarkets by collateral (Maker's default ilks); empty: no axis configured
+    axis_assets: tuple[str, ...] = ()
 
     def address(self, name: str) -> str:
         if name not in self.addresses:
@@ -303,10 +306,12 @@ def parse_config(data: Mapping[str, Any], source: Path, env: Mapping[str, str]) 
         name: _parse_axis(_Reader(source, f"axes.{name}", table, env), name, markets)
         for name, table in _table(source, "axes", data.get("axes", {})).items()
     }
+    axis_assets = tuple(sorted({a for axis in axes.values() for a in (*axis.members,
+                                                                       *axis.quote)}))
     return Config(
         database_url=database_url,
         chains=chains,
-        markets=markets,
+        markets=tuple(replace(m, axis_assets=axis_assets) for m in markets),
         axes=axes,
         histogram=_parse_histogram(_Reader(source, "histogram", data.get("histogram", {}), env)),
         bands=_parse_bands(_Reader(source, "bands", data.get("bands", {}), env)),

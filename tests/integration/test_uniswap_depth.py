@@ -55,21 +55,29 @@ def pools(small_devnet: Devnet) -> dict[str, PoolState]:
     return dict(zip(names, asyncio.run(read()), strict=True))
 
 
-def _real_swap(net: Devnet, pool: PoolState, zero_for_one: bool, amount_in: int) -> SwapResult:
-    """Send the swap through the real router, read its Swap event, revert the chain."""
+def _swap_txs(net: Devnet, pool: PoolState, zero_for_one: bool, amount_in: int,
+              limit_x96: int = 0) -> list[Tx]:
     assert net.uniswap is not None
-    rpc = DevnetRpc(net.rpc_url)
+    router = net.uniswap.swap_router
     token_in, token_out = ((pool.token0, pool.token1) if zero_for_one
                            else (pool.token1, pool.token0))
+    return [
+        Tx(TRADER, token_in, calldata("mint(uint256)", amount_in)),
+        Tx(TRADER, token_in, calldata("approve(address,uint256)", router, amount_in)),
+        Tx(TRADER, router, calldata(EXACT_INPUT_SINGLE, (
+            token_in, token_out, pool.fee_pips, TRADER, FAR_DEADLINE, amount_in, 0, limit_x96))),
+    ]
+
+
+def _real_swap(net: Devnet, pool: PoolState, zero_for_one: bool, amount_in: int,
+               before: list[Tx] | None = None) -> SwapResult:
+    """Send the swap through the real router (after `before`), read its Swap event, revert."""
+    rpc = DevnetRpc(net.rpc_url)
     snapshot = rpc.call("evm_snapshot")
     try:
-        router = net.uniswap.swap_router
-        receipts = rpc.send_many([
-            Tx(TRADER, token_in, calldata("mint(uint256)", amount_in)),
-            Tx(TRADER, token_in, calldata("approve(address,uint256)", router, amount_in)),
-            Tx(TRADER, router, calldata(EXACT_INPUT_SINGLE, (
-                token_in, token_out, pool.fee_pips, TRADER, FAR_DEADLINE, amount_in, 0, 0))),
-        ])
+        if before:
+            rpc.send_many(before)
+        receipts = rpc.send_many(_swap_txs(net, pool, zero_for_one, amount_in))
     finally:
         assert rpc.call("evm_revert", [snapshot]) is True
     (log,) = [lg for lg in receipts[2]["logs"] if lg["topics"][0] == SWAP_TOPIC]
@@ -202,3 +210,39 @@ def _router_exact_input(net: Devnet, path: list[str], fees: list[int], amount_in
     finally:
         assert rpc.call("evm_revert", [snapshot]) is True
     return int(str(raw), 16)
+
+
+@pytest.mark.parametrize("zero_for_one", [True, False])
+def test_walker_on_the_full_devnet(devnet: Devnet, zero_for_one: bool) -> None:
+    """The session devnet's pools (deployed after every market's seeding) walk exactly too."""
+    assert devnet.uniswap is not None
+    block = DevnetRpc(devnet.rpc_url).block_number()
+
+    async def read() -> list[PoolState]:
+        async with RpcClient(devnet.rpc_url) as rpc:
+            return await read_pools(rpc, list(devnet.uniswap.pools.values()), block)
+
+    for pool in asyncio.run(read()):
+        amount_in = _amount_in(devnet, pool, zero_for_one, 6_000_000)
+        predicted = swap_exact_input(pool, zero_for_one, amount_in)
+        assert predicted == _real_swap(devnet, pool, zero_for_one, amount_in)
+        assert _ticks_crossed(pool, predicted.tick_after) >= 1
+
+
+@pytest.mark.parametrize("name", ["WETH/USDC", "wstETH/WETH"])
+@pytest.mark.parametrize("ticks_down", [600, -900])
+def test_moved_pool_equals_the_arbitraged_pool(small_devnet: Devnet, pools: dict[str, PoolState],
+                                               name: str, ticks_down: int) -> None:
+    """moved_to (how a depth model starts from a shocked price) is exactly the pool that a
+    swap stopped at that price leaves: a sale from there returns the same, to the unit."""
+    pool = pools[name]
+    target_x96 = sqrt_x96_at_tick(pool.tick - ticks_down) + 12_345  # off any tick boundary
+    arbitrage_zero_for_one = target_x96 < pool.sqrt_x96
+    huge_raw = 10**30  # stopped by the price limit long before it is used up
+    arbitrage = _swap_txs(small_devnet, pool, arbitrage_zero_for_one, huge_raw, target_x96)
+    moved = moved_to(pool, target_x96)
+    for zero_for_one in (True, False):
+        # $1M: inside what the wide ranges still hold 9% away from the opening price
+        amount_in = _amount_in(small_devnet, pool, zero_for_one, 1_000_000)
+        expected = _real_swap(small_devnet, pool, zero_for_one, amount_in, before=arbitrage)
+        assert swap_exact_input(moved, zero_for_one, amount_in) == expected

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from scanner.cascade.depth_models import CombinedDepth, SqrtImpactDepth, UniswapDepth
-from scanner.cascade.uniswap_v3 import PoolState
+from scanner.cascade.uniswap_v3 import OutsideReadWindowError, PoolState
 from scanner.cascade.v3math import sqrt_x96_at_tick
 from scanner.errors import ConfigError
 from tests.unit.test_config import VALID, load_text
@@ -111,3 +111,14 @@ def test_uniswap_model_needs_pools(tmp_path: Path) -> None:
         f'pools = ["{POOL}"]', "")
     with pytest.raises(ConfigError, match='pools is required with model = "uniswap"'):
         load_text(tmp_path, text)
+
+
+def test_sale_beyond_the_read_window_raises_alone_and_spills_over_when_combined() -> None:
+    pools = UniswapDepth({WETH: (_one_range_pool(),)}, {USDC: 6})
+    huge_raw = 10**6 * 10**18  # far more WETH than the one range holds in USDC
+    with pytest.raises(OutsideReadWindowError, match="widen the read window"):
+        pools.sell(WETH, huge_raw, 2000.0)
+    combined = CombinedDepth(pools, SqrtImpactDepth({WETH: 1e9}, {WETH: 18}))
+    sale = combined.sell(WETH, huge_raw, 2000.0)
+    assert 0 < combined._pool_share(WETH, huge_raw, 2000.0) < huge_raw
+    assert 0 < sale.price_after_usd < 2000.0
