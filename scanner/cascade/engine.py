@@ -219,8 +219,8 @@ class _Mover:
             start = usd_now * self.price_8dec / self.axis_now_8dec / USD_8DEC
             if direction is Direction.DOWN:
                 result = self.depth.sell(item.asset, item.amount_raw, start)
-            elif buys:
-                result = self.depth.buy(item.asset, item.amount_raw, start)  # type: ignore[attr-defined]
+            elif buys and isinstance(self.depth, BuyingDepthModel):
+                result = self.depth.buy(item.asset, item.amount_raw, start)
             else:
                 continue
             ratio *= result.price_after_usd / start

@@ -28,19 +28,33 @@ import pytest
 
 from scanner.cascade import depth_source
 from scanner.cascade.depth import DepthModel
+from scanner.cascade.engine import Exposure
 from scanner.cascade.exposures import axis_book
 from scanner.cascade.live import reread_snapshot
 from scanner.cascade.run import cascade_to
-from scanner.cascade.sale import SoldCollateral
+from scanner.cascade.sale import LiquidationSale, SoldCollateral
 from scanner.cascade.shock import shocked_price_8dec
 from scanner.chain.rpc import RpcClient
 from scanner.cli import main
 from scanner.config import ChainConfig, Config
-from scanner.devnet.network import Devnet
+from scanner.devnet.aave import AaveDeployment
+from scanner.devnet.network import AAVE36_MARKET_KEY, AAVE_MARKET_KEY, Devnet
+from scanner.devnet.rpc import DevnetRpc, Tx, calldata
 from scanner.domain import Direction, PositionStatus
+from scanner.pipeline.axes import resolve_axes
+from scanner.protocols.aave_v3.generic_logic import account_totals
+from scanner.protocols.aave_v3.rule import liquidation_call_at
 from scanner.store.cascades import load_cascades
 from scanner.store.repository import Repository
 from tests.integration.scan_helpers import devnet_config, fresh_repo, scan
+from tests.integration.test_liquidation_call import (
+    LIQUIDATOR,
+    _assets,
+    _executed,
+    _fund_liquidator,
+    _move_axis,
+    _read,
+)
 from tests.unit.cascade_fixtures import LinearDepth
 
 pytestmark = pytest.mark.integration
@@ -232,3 +246,80 @@ def test_cascade_curve_stored_served_and_charted(
                  "--out", str(tmp_path / "btc.png")]) == 2
     err = capsys.readouterr().err
     assert "no stored cascade of BTC" in err and err.count("\n") == 1
+
+
+EXECUTED_PER_MARKET = 4
+
+
+def test_aave_liquidations_of_the_first_round_executed_for_real(
+        devnet: Devnet, devnet_snapshot: DevnetRpc,
+        scanned: tuple[Config, Repository, int, Path]) -> None:
+    """The first round's Aave liquidations, executed by the real Pools: the oracle moved to the
+    round's price, then `liquidationCall`s of the largest debt against the largest collateral
+    until the Pool says HF >= 1 (or refuses). The calls and the collateral the liquidator gets,
+    by asset, are what the cascade predicted (to 1e-6: interest accrues over the few seconds
+    between the snapshot and the calls)."""
+    config, repo, snapshot_id, _ = scanned
+    record = repo.get_snapshot(snapshot_id).record
+    outcome, _ = asyncio.run(reread_snapshot(config, repo, snapshot_id, record, _linear_factory))
+    book = axis_book(outcome.markets, outcome.axes, "ETH")
+    shock_8dec = shocked_price_8dec(book.axis.reference_price_8dec, -1_200)
+    checked = repeated = 0
+    for key, aave in ((AAVE_MARKET_KEY, devnet.aave), (AAVE36_MARKET_KEY, devnet.aave36)):
+        assert aave is not None
+        picks = _picks([e for e in book.exposures if e.market_key == key], shock_8dec)
+        assert picks, key
+        snapshot = devnet_snapshot.call("evm_snapshot")
+        try:
+            _fund_liquidator(devnet_snapshot, aave)
+            state, _ = asyncio.run(_read(config, key, devnet_snapshot.block_number(), []))
+            (axis,) = [a for a in resolve_axes(config.axes, _assets(state)) if a.name == "ETH"]
+            _move_axis(devnet_snapshot, aave, axis, state, picks[0][0].native(shock_8dec))
+            for exposure, sale in picks:
+                calls, received = _liquidate_until_healthy(devnet_snapshot, config, key, aave,
+                                                           exposure.account)
+                assert calls == sale.calls, exposure.account
+                predicted = {s.asset: s.amount_raw for s in sale.sold}
+                assert set(received) == set(predicted), exposure.account
+                for asset, amount in predicted.items():
+                    assert abs(received[asset] - amount) <= 1 + amount // 10**6, (
+                        exposure.account, asset, received[asset], amount)
+                checked += 1
+                repeated += calls > 1
+        finally:
+            assert devnet_snapshot.call("evm_revert", [snapshot]) is True
+    assert checked == 2 * EXECUTED_PER_MARKET and repeated >= 1
+
+
+def _picks(exposures: Sequence[Exposure], shock_8dec: int
+           ) -> list[tuple[Exposure, LiquidationSale]]:
+    """Positions the first round liquidates, those needing several calls first."""
+    sales = [(e, s) for e in exposures
+             if (s := e.sale(e.curve, e.native(shock_8dec))) is not None]
+    sales.sort(key=lambda pair: (-pair[1].calls, pair[0].account))
+    return sales[:EXECUTED_PER_MARKET]
+
+
+def _liquidate_until_healthy(rpc: DevnetRpc, config: Config, key: str, aave: AaveDeployment,
+                             account: str) -> tuple[int, dict[str, int]]:
+    received: dict[str, int] = {}
+    calls = 0
+    for _ in range(64):
+        state, read = asyncio.run(_read(config, key, rpc.block_number(), [account]))
+        if not read:  # no debt left: closed
+            break
+        (position,) = read
+        if account_totals(position, state).health_factor_wad >= 10**18:
+            break
+        (moved,) = [a for a in resolve_axes(config.axes, _assets(state)) if a.name == "ETH"]
+        model = liquidation_call_at(position, state, moved, moved.reference_price_8dec)
+        if model is None:
+            break
+        receipt = rpc.send(Tx(LIQUIDATOR, aave.pool, calldata(
+            "liquidationCall(address,address,address,uint256,bool)",
+            model.collateral_asset, model.debt_asset, account, 2**256 - 1, False)))
+        _, collateral_raw, _ = _executed(receipt, aave, model, account)
+        received[model.collateral_asset] = received.get(model.collateral_asset, 0) + (
+            collateral_raw)
+        calls += 1
+    return calls, received
