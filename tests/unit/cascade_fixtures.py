@@ -22,3 +22,13 @@ class LinearDepth:
         tokens = amount_raw / 10**self.decimals
         drop = min(self.impact_per_token * tokens, 1.0)
         return SaleResult(price_usd * tokens * (1 - drop / 2), price_usd * (1 - drop))
+
+
+@dataclass
+class LinearBuyingDepth(LinearDepth):
+    """The same market, which also prices buys: buying q tokens moves p to p (1 + k q)."""
+
+    def buy(self, asset: str, amount_raw: int, price_usd: float) -> SaleResult:
+        tokens = amount_raw / 10**self.decimals
+        rise = self.impact_per_token * tokens
+        return SaleResult(price_usd * tokens * (1 + rise / 2), price_usd * (1 + rise))

@@ -11,7 +11,7 @@ from scanner.domain import Band, Direction
 from scanner.protocols.morpho_blue.curve import MorphoCurve, Token
 from scanner.protocols.morpho_blue.liquidation_sale import liquidation_sale
 from scanner.protocols.morpho_blue.rule import MarketTotals
-from tests.unit.cascade_fixtures import LinearDepth
+from tests.unit.cascade_fixtures import LinearBuyingDepth, LinearDepth
 
 WETH = "0x00000000000000000000000000000000000000E1"
 USD, ETH = 10**8, 10**18
@@ -87,3 +87,38 @@ def test_bands_crossed_by_the_shock_and_by_each_round() -> None:
 def test_an_unpriced_axis_member_is_an_error_not_a_free_sale() -> None:
     with pytest.raises(ValueError, match="no USD price"):
         run_cascade("ETH", NOW, 1_725 * USD, [position("0xA", 900)], LinearDepth(0.02), {})
+
+
+def short(account: str, collateral_usdc: int) -> Exposure:
+    """`collateral_usdc` USDC against 1 WETH of debt (Morpho, LLTV 50%): the loan token is on
+    the axis, so a rise liquidates it once 0.5 x collateral < the ETH price."""
+    oracle_now = 10**72 // (NOW * 10**6 * 10**36 // USD // ETH)  # WETH per USDC, 1e36 scaled
+    curve = MorphoCurve(collateral_usdc * 10**6, ETH * 10**6, TOTALS_ETH, 5 * 10**17,
+                        oracle_now, Token("USDC", 6, USD), Token("WETH", 18, NOW), -1)
+    return Exposure("morpho", "morpho-blue", account, curve, liquidation_sale, Direction.UP,
+                    collateral_usdc * USD // 2, NOW, {WETH: "WETH"})
+
+
+TOTALS_ETH = MarketTotals(10 * ETH, 10 * ETH * 10**6, 10 * ETH, 10 * ETH * 10**6, 0, 0)
+
+
+def test_a_short_squeeze_buys_the_debt_through_a_buying_model() -> None:
+    # A: 5,000 USDC / 1 WETH (liquidated above $2,500); B: 5,200 USDC (above $2,600).
+    # Shock to $2,550: A alone; its liquidator buys 1 WETH: +2% -> $2,601 > $2,600: B goes,
+    # buying 1 WETH more: $2,653.02; nobody is left.
+    result = run_cascade("ETH", NOW, 2_550 * USD, [short("0xA", 5_000), short("0xB", 5_200)],
+                         LinearBuyingDepth(0.02), {WETH: NOW})
+    assert result.direction is Direction.UP and result.buy_modelled
+    assert [r.positions for r in result.rounds] == [1, 1]
+    assert result.rounds[0].price_after_8dec == 2_601 * USD
+    assert result.final_price_8dec == 265_302 * 10**6
+    # the USDC collateral is sold (off the axis), 1.15 x 1 WETH at the round's price each
+    assert result.rounds[0].sold[0].symbol == "USDC"
+    assert abs(result.rounds[0].sold[0].amount_raw - 2_550 * 115 * 10**4) <= 1
+
+
+def test_a_rise_without_a_buying_model_stays_at_the_shock() -> None:
+    result = run_cascade("ETH", NOW, 2_550 * USD, [short("0xA", 5_000), short("0xB", 5_200)],
+                         LinearDepth(0.02), {WETH: NOW})
+    assert not result.buy_modelled and result.final_price_8dec == 2_550 * USD
+    assert [r.positions for r in result.rounds] == [1]
