@@ -18,6 +18,7 @@ of a market, not a stand-in for the node.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from collections.abc import Sequence
 from fractions import Fraction
@@ -25,21 +26,26 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from eth_abi.abi import decode
 
 from scanner.cascade import depth_source
-from scanner.cascade.depth import DepthModel
+from scanner.cascade.depth import DepthModel, SaleResult
+from scanner.cascade.depth_build import build_depth_model
+from scanner.cascade.depth_models import UniswapDepth, human_price, sqrt_x96_for
 from scanner.cascade.engine import Exposure
 from scanner.cascade.exposures import axis_book
 from scanner.cascade.live import reread_snapshot
 from scanner.cascade.run import cascade_to
 from scanner.cascade.sale import LiquidationSale, SoldCollateral
 from scanner.cascade.shock import shocked_price_8dec
+from scanner.cascade.uniswap_v3 import OutsideReadWindowError
 from scanner.chain.rpc import RpcClient
 from scanner.cli import main
 from scanner.config import ChainConfig, Config
 from scanner.devnet.aave import AaveDeployment
 from scanner.devnet.network import AAVE36_MARKET_KEY, AAVE_MARKET_KEY, Devnet
 from scanner.devnet.rpc import DevnetRpc, Tx, calldata
+from scanner.devnet.uniswap import FAR_DEADLINE
 from scanner.domain import Direction, PositionStatus
 from scanner.pipeline.axes import resolve_axes
 from scanner.protocols.aave_v3.generic_logic import account_totals
@@ -55,6 +61,7 @@ from tests.integration.test_liquidation_call import (
     _move_axis,
     _read,
 )
+from tests.integration.test_uniswap_depth import EXACT_INPUT_SINGLE, SWAP_TOPIC, TRADER
 from tests.unit.cascade_fixtures import LinearDepth
 
 pytestmark = pytest.mark.integration
@@ -323,3 +330,74 @@ def _liquidate_until_healthy(rpc: DevnetRpc, config: Config, key: str, aave: Aav
             collateral_raw)
         calls += 1
     return calls, received
+
+
+def test_first_round_weth_sale_through_the_real_pool(
+        devnet: Devnet, devnet_snapshot: DevnetRpc,
+        scanned: tuple[Config, Repository, int, Path]) -> None:
+    """WETH a first-round liquidation sells, swapped for real through the devnet's Uniswap v3
+    WETH/USDC pool: the pool first arbitraged to the shocked price (a price-limited swap),
+    then that WETH sold through the SwapRouter. The price it leaves is the one the cascade's
+    pool model predicts for that sale (to 1e-9). The devnet's pools are thin next to its book:
+    the whole round's WETH walks past the ticks read (the pools-only model refuses it, exit
+    65), so the largest single liquidation's sale the pool holds is the one swapped."""
+    config, repo, snapshot_id, _ = scanned
+    assert config.cascade_depth is not None and devnet.uniswap is not None
+    pools_only = dataclasses.replace(config.cascade_depth, model="uniswap")
+    record = repo.get_snapshot(snapshot_id).record
+
+    async def build(config: Config, chain: ChainConfig, rpc: RpcClient, block: int
+                    ) -> DepthModel:
+        return await build_depth_model(pools_only, rpc, block, chain.multicall_address)
+
+    outcome, depth = asyncio.run(reread_snapshot(config, repo, snapshot_id, record, build))
+    assert isinstance(depth, UniswapDepth)
+    book = axis_book(outcome.markets, outcome.axes, "ETH")
+    now = book.axis.reference_price_8dec
+    weth = devnet.aave.tokens["WETH"]
+    shock_8dec = shocked_price_8dec(now, -500)
+    start_usd = book.member_usd_now_8dec[weth] * shock_8dec / now / 10**8
+    amount_raw, predicted = _largest_weth_sale_the_pool_takes(book.exposures, shock_8dec, weth,
+                                                              depth, start_usd)
+    (pool,) = depth.routes[weth]
+    weth_is_0 = pool.token0 == weth
+    usdc = pool.token1 if weth_is_0 else pool.token0
+    # 1. arbitrage to the shocked price: sell WETH into the pool until it stops there
+    target_x96 = sqrt_x96_for(pool, weth, start_usd)
+    huge = 10**30
+    _send_swap(devnet_snapshot, devnet.uniswap.swap_router, weth, usdc, pool.fee_pips, huge,
+               target_x96)
+    # 2. the round's WETH, sold for real
+    receipt = _send_swap(devnet_snapshot, devnet.uniswap.swap_router, weth, usdc,
+                         pool.fee_pips, amount_raw, 0)
+    (log,) = [lg for lg in receipt["logs"] if lg["topics"][0] == SWAP_TOPIC]
+    sqrt_after_x96 = decode(["int256", "int256", "uint160", "uint128", "int24"],
+                           bytes.fromhex(log["data"][2:]))[2]
+    executed_usd = human_price(pool, weth, sqrt_after_x96)
+    assert executed_usd < start_usd
+    assert abs(executed_usd - predicted.price_after_usd) <= predicted.price_after_usd * 1e-9
+
+
+def _largest_weth_sale_the_pool_takes(
+        exposures: Sequence[Exposure], shock_8dec: int, weth: str, depth: UniswapDepth,
+        start_usd: float) -> tuple[int, SaleResult]:
+    amounts = sorted((s.amount_raw for e in exposures
+                      if (sale := e.sale(e.curve, e.native(shock_8dec))) is not None
+                      for s in e.named(sale.sold) if s.asset == weth), reverse=True)
+    for amount_raw in amounts:
+        try:
+            return amount_raw, depth.sell(weth, amount_raw, start_usd)
+        except OutsideReadWindowError:
+            continue
+    raise AssertionError("no first-round WETH sale fits the pool")
+
+
+def _send_swap(rpc: DevnetRpc, router: str, token_in: str, token_out: str, fee_pips: int,
+               amount_in: int, limit_x96: int) -> dict[str, Any]:
+    receipts = rpc.send_many([
+        Tx(TRADER, token_in, calldata("mint(uint256)", amount_in)),
+        Tx(TRADER, token_in, calldata("approve(address,uint256)", router, amount_in)),
+        Tx(TRADER, router, calldata(EXACT_INPUT_SINGLE, (
+            token_in, token_out, fee_pips, TRADER, FAR_DEADLINE, amount_in, 0, limit_x96)))])
+    receipt: dict[str, Any] = receipts[-1]
+    return receipt
