@@ -89,6 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="borrowers of each of the two Comets")
     demo.add_argument("--maker-positions", type=int, default=80, metavar="K",
                       help="urns of each Maker ilk (ETH-A, WSTETH-A, WBTC-A)")
+    demo.add_argument("--liquity1-troves", type=int, default=240, metavar="T",
+                      help="Liquity v1 troves (0: no Liquity v1)")
     demo.add_argument("--seed", type=int, default=1)
     demo.add_argument("--out", type=Path, default=Path("out/demo"),
                       help="new or empty directory, or a previous demo output (default out/demo)")

@@ -21,6 +21,7 @@ from scanner.cli import main
 from scanner.config import load_config
 from scanner.devnet.network import (
     COMPOUND_MARKET_PREFIX,
+    LIQUITY1_MARKET_KEY,
     MAKER_MARKET_KEY,
     MORPHO_MARKET_KEY,
     Devnet,
@@ -89,13 +90,23 @@ def _cases(devnet: Devnet) -> dict[str, tuple[str, str, str, str]]:
         "chainlog-is-a-token": (MAKER_MARKET_KEY, "chainlog", devnet.maker.chainlog, weth),
         "chainlog-is-a-comet": (MAKER_MARKET_KEY, "chainlog", devnet.maker.chainlog,
                                 usdc.comet),
+        **_liquity1_cases(devnet, weth, usdc.comet),
     }
+
+
+def _liquity1_cases(devnet: Devnet, weth: str, comet: str
+                    ) -> dict[str, tuple[str, str, str, str]]:
+    assert devnet.liquity1 is not None
+    tm = devnet.liquity1.trove_manager
+    return {"trove-manager-is-a-token": (LIQUITY1_MARKET_KEY, "trove_manager", tm, weth),
+            "trove-manager-is-a-comet": (LIQUITY1_MARKET_KEY, "trove_manager", tm, comet)}
 
 
 CASES = ["comet-is-a-token", "comet-is-an-aave-pool", "comet-is-a-price-feed",
          "morpho-is-a-token", "morpho-is-a-comet", "morpho-is-an-atoken",
          "usd-oracle-is-a-token", "usd-oracle-is-a-price-feed", "quote-feed-is-a-token",
-         "chainlog-is-a-token", "chainlog-is-a-comet"]
+         "chainlog-is-a-token", "chainlog-is-a-comet", "trove-manager-is-a-token",
+         "trove-manager-is-a-comet"]
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -119,7 +130,8 @@ def test_another_contract_is_named_by_key_and_address(
 
 
 @pytest.mark.parametrize("market_key", [USDC_COMET, COMPOUND_MARKET_PREFIX + "weth",
-                                        MORPHO_MARKET_KEY, MAKER_MARKET_KEY])
+                                        MORPHO_MARKET_KEY, MAKER_MARKET_KEY,
+                                        LIQUITY1_MARKET_KEY])
 async def test_the_real_protocol_passes_the_check(devnet: Devnet, tmp_path: Path,
                                                   market_key: str) -> None:
     config = load_config(_config(devnet, tmp_path))
