@@ -11,6 +11,9 @@ from scanner.protocols.aave_v3.generic_logic import AccountLeg, arithmetic_for_r
 from scanner.protocols.aave_v3.liquidation_call import LiquidationRule
 from scanner.protocols.aave_v3.liquidation_sale import liquidation_sale as v3_sale
 from scanner.protocols.aave_v3.rule import AaveCurve
+from scanner.protocols.liquity_v1.curve import LiquityCurve
+from scanner.protocols.liquity_v1.liquidation_sale import liquidation_sale as liquity_sale
+from scanner.protocols.liquity_v1.state import LiquitySystem
 from scanner.protocols.morpho_blue.curve import MorphoCurve, Token
 from scanner.protocols.morpho_blue.liquidation_sale import liquidation_sale as morpho_sale
 from scanner.protocols.morpho_blue.rule import MarketTotals
@@ -137,3 +140,25 @@ def test_morpho_underwater_position_leaves_bad_debt() -> None:
     repaid = Fraction(1_000, 1) / Fraction(115, 100)
     assert abs(sale.debt_repaid_usd_8dec - repaid * USD) < USD // 10**4
     assert abs(sale.bad_debt_usd_8dec - (900 - repaid) * USD) < USD // 10**4
+
+
+def test_liquity_moves_collateral_to_depositors_not_to_the_market() -> None:
+    # a trove of 1 ETH / 1,800 LUSD at $1,900: ICR 105.6% < 110% in normal mode (the system is
+    # at 1000 ETH / 1M LUSD: TCR 190%): liquidated; the Stability Pool's 1,000 LUSD offsets
+    # 1,000 of the debt, the other 800 is redistributed; nothing is sold on the market
+    system = LiquitySystem("0xTM", 1_900 * ETH, 1_000 * ETH, 1_000_000 * ETH, 1_000 * ETH, 50,
+                           0, 0)
+    curve = LiquityCurve(1_800 * ETH, ETH, system, True)
+    sale = liquity_sale(curve, 1_900 * ETH)
+    assert sale is not None and sale.sold == () and sale.after is None
+    assert sale.debt_repaid_usd_8dec == 1_000 * USD and sale.bad_debt_usd_8dec == 0
+    assert liquity_sale(curve, 2_000 * ETH) is None  # ICR 111%: healthy
+
+
+def test_every_registered_protocol_says_what_its_liquidations_sell() -> None:
+    """A protocol added to the registry without a liquidation_sale would crash `cascade`."""
+    from scanner.cascade.sale import sale_function
+    from scanner.protocols import PROTOCOLS
+
+    for key in PROTOCOLS:
+        assert callable(sale_function(key)), key
