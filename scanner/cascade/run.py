@@ -9,7 +9,7 @@ from scanner.cascade.depth import DepthModel
 from scanner.cascade.engine import CascadeResult, run_cascade
 from scanner.cascade.exposures import AxisBook
 from scanner.cascade.shock import CURVE_STEPS_PCT, shocked_price_8dec
-from scanner.domain import Band
+from scanner.domain import Band, Direction
 
 
 @dataclass(frozen=True)
@@ -28,8 +28,7 @@ def cascade_curve(book: AxisBook, depth: DepthModel, bands: Sequence[Band],
                   steps_pct: Sequence[int] = CURVE_STEPS_PCT) -> list[CurvePoint]:
     """Falls of 1% .. 40% (longs), then rises of 1% .. 40% when the axis has shorts."""
     now = book.axis.reference_price_8dec
-    signs = [-1] + ([1] if any(e.direction is not None and e.direction.value == "up"
-                               for e in book.exposures) else [])
+    signs = [-1] + ([1] if any(e.direction is Direction.UP for e in book.exposures) else [])
     points = []
     for sign in signs:
         for pct in steps_pct:
