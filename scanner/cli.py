@@ -97,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", type=Path, default=Path("out/demo"),
                       help="new or empty directory, or a previous demo output (default out/demo)")
 
+    from scanner.cascade.command import register as register_cascade
     from scanner.daemon.command import register as register_daemon
     from scanner.devnet.cli import register as register_devnet
     from scanner.serve.cli import register as register_serve
@@ -104,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_devnet(sub)
     register_daemon(sub)
     register_serve(sub)
+    register_cascade(sub)
     from scanner.cli_analyst import extend, finish
 
     extend(parser, sub)
