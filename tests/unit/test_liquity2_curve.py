@@ -72,3 +72,13 @@ def test_a_frozen_feed_is_not_moved_by_the_axis() -> None:
     now = liquidation_result(Position("m", "liquity-v2", frozen.submarket, "0x" + "11" * 20,
                                       deep), AXIS)
     assert now is not None and now.status is PositionStatus.LIQUIDATABLE_NOW
+
+
+def test_a_liquidation_sells_nothing_on_the_market() -> None:
+    from scanner.protocols.liquity_v2.liquidation_sale import liquidation_sale
+
+    curve = _position(_branch(WETH, 3_000 * E18, 110 * PCT), 10 * E18, 20_000 * E18).curve(AXIS)
+    assert liquidation_sale(curve, 3_000 * E18) is None  # ICR 150%: healthy
+    sale = liquidation_sale(curve, 2_000 * E18)  # ICR 100% < 110%
+    assert sale is not None and sale.sold == () and sale.after is None
+    assert sale.bad_debt_usd_8dec == 0
