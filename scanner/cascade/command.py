@@ -6,7 +6,7 @@ market's depth to where the spiral stops.
     liqscan cascade ... --json                   # the same as JSON
 
 Reads the snapshot's markets again at its block (live.py), runs the engine, stores the result
-with the snapshot (migration 0017) and prints it.
+with the snapshot (migration 0013) and prints it.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Cascades in SQL (migration 0017): one `cascades` row per run, `cascade_rounds` per round.
+"""Cascades in SQL (migration 0013): one `cascades` row per run, `cascade_rounds` per round.
 
 The JSON shape of a cascade is defined once, here: `cascade_json` of a computed result (the
 CLI's `--json`) and `load_cascades` of stored rows (the HTTP API) give the same objects.

@@ -336,7 +336,7 @@ class AlertDelivery(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
 
 
-# --- Cascades (migration 0017) -----------------------------------------------------------
+# --- Cascades (migration 0013) -----------------------------------------------------------
 
 
 class CascadeRow(Base):

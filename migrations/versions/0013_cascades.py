@@ -1,6 +1,6 @@
 """cascades and cascade_rounds: liquidation spirals run on a snapshot, and v_cascade_path
 
-Revision ID: 0017
+Revision ID: 0013
 Revises: 0012
 Create Date: 2026-11-30
 
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0017"
+revision: str = "0013"
 down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
