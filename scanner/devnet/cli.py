@@ -38,6 +38,8 @@ def register(subparsers: Any) -> None:
                     help="urns per Maker ilk (ETH-A, WSTETH-A, WBTC-A; 0: no Maker)")
     up.add_argument("--liquity1-troves", type=int, default=240, metavar="T",
                     help="Liquity v1 troves (0: no Liquity v1)")
+    up.add_argument("--liquity2-positions", type=int, default=100, metavar="T",
+                    help="troves per live Liquity v2 branch (WETH, wstETH; 0: no Liquity v2)")
     up.add_argument("--seed", type=int, default=7, metavar="S")
     up.add_argument("--port", type=int, default=0, metavar="P", help="0 = any free port")
     up.add_argument("--write-config", type=Path, metavar="PATH",
@@ -62,7 +64,8 @@ def cmd_devnet_up(args: argparse.Namespace) -> int:
                        compound_positions=args.compound_positions,
                        aave2_positions=args.aave2_positions,
                        maker_positions=args.maker_positions, uniswap=True,
-                       liquity1_troves=args.liquity1_troves) as devnet:
+                       liquity1_troves=args.liquity1_troves,
+                       liquity2_positions=args.liquity2_positions) as devnet:
         source = "loaded from cache" if devnet.from_cache else "built"
         aave = devnet.aave
         print(f"devnet {source}: {devnet.rpc_url} (chain id 31337, head block "
@@ -89,6 +92,9 @@ def cmd_devnet_up(args: argparse.Namespace) -> int:
         if devnet.liquity1 is not None:
             print(f"  Liquity v1 TroveManager {devnet.liquity1.trove_manager}  "
                   f"{len(devnet.liquity1.borrowers)} troves")
+        if devnet.liquity2 is not None:
+            print(f"  Liquity v2 CollateralRegistry {devnet.liquity2.collateral_registry}  "
+                  f"{len(devnet.liquity2.borrowers)} troves")
         if args.write_config:
             write_config(devnet, args.write_config)
             print(f"  config written to {args.write_config}")

@@ -22,6 +22,7 @@ PROTOCOLS: dict[str, str] = {
     "morpho-blue": "scanner.protocols.morpho_blue",
     "maker": "scanner.protocols.maker",
     "liquity-v1": "scanner.protocols.liquity_v1",
+    "liquity-v2": "scanner.protocols.liquity_v2",
 }
 
 
