@@ -14,18 +14,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from scanner.cascade.exposures import axis_book
-from scanner.cascade.live import DepthFactory, reread_snapshot
-from scanner.cascade.report import curve_lines, path_lines
-from scanner.cascade.run import cascade_curve, cascade_to
 from scanner.cascade.shock import parse_shock_bps, parse_to_price_8dec, shocked_price_8dec
 from scanner.config import Config, load_config
 from scanner.errors import UsageError
 from scanner.store import db
 from scanner.store.cascades import CascadeRun, cascade_json, save_cascades
 from scanner.store.repository import Repository
+
+if TYPE_CHECKING:  # the scan pipeline and chain client load when the command runs, not at start-up
+    from scanner.cascade.live import DepthFactory
 
 # `--shock -5%` must reach the option as a value, not as an unknown flag
 _SIGNED_VALUE = re.compile(r"^-\d+(\.\d+)?%?$|^-\.\d+%?$")
@@ -58,6 +57,11 @@ def cmd_cascade(args: argparse.Namespace) -> int:
 
 
 def run_command(args: argparse.Namespace, depth_factory: DepthFactory) -> int:
+    from scanner.cascade.exposures import axis_book
+    from scanner.cascade.live import reread_snapshot
+    from scanner.cascade.report import curve_lines, path_lines
+    from scanner.cascade.run import cascade_curve, cascade_to
+
     shock_bps = parse_shock_bps(args.shock) if args.shock is not None else None
     target_8dec = parse_to_price_8dec(args.to) if args.to is not None else None
     config = load_config(args.config)
