@@ -334,3 +334,30 @@ class AlertDelivery(Base):
     attempts: Mapped[int] = mapped_column(Integer, server_default="0")
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class DerivationScan(Base):
+    """Migration 0016: a scan whose derivation bases are stored whole (incremental snapshots).
+    `fingerprint` names the market configuration the bases were read under."""
+
+    __tablename__ = "derivation_scans"
+
+    scan_id: Mapped[int] = mapped_column(
+        ForeignKey("scans.id", ondelete="CASCADE"), primary_key=True
+    )
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    full_block: Mapped[int] = mapped_column(BigInteger)  # the full snapshot derived from
+
+
+class DerivationBase(Base):
+    """Migration 0016: what a position's next value is derived from without reading it
+    (scaled balances, shares, principal, ink/art), as the protocol's derive module's JSON."""
+
+    __tablename__ = "derivation_bases"
+
+    scan_id: Mapped[int] = mapped_column(
+        ForeignKey("derivation_scans.scan_id", ondelete="CASCADE"), primary_key=True
+    )
+    submarket: Mapped[str] = mapped_column(String(128), primary_key=True)
+    account: Mapped[str] = mapped_column(String(42), primary_key=True)
+    base: Mapped[str] = mapped_column(Text)
