@@ -66,6 +66,10 @@ log = logging.getLogger(__name__)
 DERIVERS: dict[str, str] = {
     "aave-v3": "scanner.protocols.aave_v3.derive",
     "spark": "scanner.protocols.aave_v3.derive",
+    "aave-v2": "scanner.protocols.aave_v2.derive",
+    "morpho-blue": "scanner.protocols.morpho_blue.derive",
+    "compound-v3": "scanner.protocols.compound_v3.derive",
+    "maker": "scanner.protocols.maker.derive",
 }
 ALWAYS_READ = "null"  # a base that cannot be derived from: its account is read every block
 _FORMAT = "1"  # part of the fingerprint: bases of another format are never derived from
@@ -113,6 +117,8 @@ class IncrementalOutcome:
     reread: int = 0  # positions read from the chain (incremental)
     derived: int = 0  # positions derived from their bases (incremental)
     bases_stored: bool = False
+    by_market: dict[str, tuple[int, int]] = dataclasses.field(default_factory=dict)
+    # market key -> (positions read, positions derived)
 
 
 def deriver_of(protocol: str) -> Deriver | None:
@@ -230,7 +236,7 @@ async def _incremental(
             raise DerivationUnavailable(reason)
         pinned = await pin_block(rpc, block)
         await _require_prior_on_chain(rpc, prior)
-        reads, counts, bases = [], [0, 0], {}
+        reads, by_market, bases = [], {}, {}
         for market in markets:
             try:
                 step = await _read_market(rpc, config, market, repo, prior, block, progress)
@@ -239,8 +245,8 @@ async def _incremental(
                 raise _market_failed(market, exc) from exc
             reads.append((market, step.discovery, step.derived.read))
             bases[market.key] = step.derived.bases
-            counts[0] += step.reread
-            counts[1] += len(step.derived.read.positions) - step.reread
+            by_market[market.key] = (step.reread,
+                                     len(step.derived.read.positions) - step.reread)
         await confirm_pinned(rpc, pinned)
         await _require_prior_on_chain(rpc, prior)
         retries, requests = dict(rpc.stats.retries_by_kind), rpc.stats.requests
@@ -250,8 +256,10 @@ async def _incremental(
     save_bases(repo.engine, {stored.scan_ids[m.key]: MarketBases(fingerprint(m), bases[m.key],
                                                                  _full_block(prior))
                              for m in markets})
-    return IncrementalOutcome(stored, incremental=True, reason="", reread=counts[0],
-                              derived=counts[1], bases_stored=True)
+    return IncrementalOutcome(stored, incremental=True, reason="",
+                              reread=sum(r for r, _d in by_market.values()),
+                              derived=sum(d for _r, d in by_market.values()),
+                              bases_stored=True, by_market=by_market)
 
 
 @dataclass(frozen=True)

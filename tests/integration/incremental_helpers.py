@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from eth_abi.abi import decode
+
 from scanner.devnet.aave import AaveDeployment
+from scanner.devnet.compound import CompoundDeployment
+from scanner.devnet.compound_population import CometPositionPlan
+from scanner.devnet.morpho import MARKET_PARAMS, MorphoDeployment, MorphoPositionPlan
 from scanner.devnet.population import AavePositionPlan, account_address
 from scanner.devnet.rpc import DevnetRpc, Tx, calldata
 from scanner.domain import Direction, PositionResult
@@ -76,3 +81,36 @@ def liquidatable_after_drop(results: tuple[PositionResult, ...], market_key: str
              > r.axis_price_now_8dec * (10_000 - drop_bps + 200) // 10_000
              and r.liquidation_price_8dec < r.axis_price_now_8dec]
     return [r.account for r in sorted(longs, key=lambda r: -(r.liquidation_price_8dec or 0))]
+
+
+def morpho_repay_half(rpc: DevnetRpc, morpho: MorphoDeployment, plan: MorphoPositionPlan
+                      ) -> str:
+    """The borrower repays half of its borrow shares, from freshly minted loan tokens."""
+    market = morpho.market(plan.market_id)
+    raw_id = bytes.fromhex(plan.market_id[2:])
+    (_supply, shares, _collateral) = decode(["uint256", "uint128", "uint128"], rpc.eth_call(
+        morpho.morpho, calldata("position(bytes32,address)", raw_id, plan.borrower)))
+    who = plan.borrower
+    rpc.send_many([
+        Tx(who, market.loan_token, calldata("mint(address,uint256)", who, BIG_RAW)),
+        Tx(who, market.loan_token, calldata("approve(address,uint256)", morpho.morpho,
+                                            BIG_RAW)),
+        Tx(who, morpho.morpho, calldata(f"repay({MARKET_PARAMS},uint256,uint256,address,bytes)",
+                                        market.params, 0, shares // 2, who, b"")),
+    ])
+    return who
+
+
+def comet_repay_part(rpc: DevnetRpc, compound: CompoundDeployment, plan: CometPositionPlan
+                     ) -> str:
+    """The borrower supplies a third of its borrow in the base token (a partial repay)."""
+    comet = compound.comet(plan.comet)
+    amount = plan.borrow_raw // 3
+    rpc.send_many([
+        Tx(plan.account, comet.base_token, calldata("mint(uint256)", amount)),
+        Tx(plan.account, comet.base_token, calldata("approve(address,uint256)", comet.comet,
+                                                    amount)),
+        Tx(plan.account, comet.comet, calldata("supply(address,uint256)", comet.base_token,
+                                               amount)),
+    ])
+    return plan.account

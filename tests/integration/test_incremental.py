@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from scanner.config import Config
-from scanner.devnet.network import AAVE36_MARKET_KEY, AAVE_MARKET_KEY, Devnet
+from scanner.devnet.network import AAVE_MARKET_KEY, Devnet
 from scanner.devnet.prices import get_price_usd_8dec, set_prices
 from scanner.devnet.rpc import DevnetRpc
 from scanner.pipeline.incremental import IncrementalOutcome, scan_full, scan_incremental
@@ -60,7 +60,8 @@ def test_incremental_equals_full_after_real_transactions(
     devnet: Devnet, devnet_snapshot: DevnetRpc, db_url: str, tmp_path: Path
 ) -> None:
     rpc = devnet_snapshot
-    config = _config(devnet, tmp_path, db_url, (AAVE_MARKET_KEY, AAVE36_MARKET_KEY))
+    config = devnet_config(devnet, tmp_path, db_url)  # every protocol of the devnet
+    assert len({m.protocol for m in config.markets}) == 5
     repo = Repository.from_url(db_url)
     first = _full(config, repo)
     assert first.bases_stored and not first.incremental
@@ -74,12 +75,19 @@ def test_incremental_equals_full_after_real_transactions(
     weth_8dec = get_price_usd_8dec(rpc, devnet.aave, "WETH")
     set_prices(rpc, devnet.aave, {"WETH": weth_8dec * (10_000 - DROP_BPS) // 10_000})
     touched.add(tx.liquidate(rpc, devnet.aave, plans[doomed[0]]))
+    assert devnet.morpho is not None and devnet.compound is not None
+    touched.add(tx.morpho_repay_half(rpc, devnet.morpho, devnet.morpho_plans[0]))
+    comet_plan = next(p for p in devnet.compound_plans if p.borrow_raw)
+    touched.add(tx.comet_repay_part(rpc, devnet.compound, comet_plan))
     rpc.call("evm_increaseTime", [DAYS_3])
     rpc.mine()
 
     inc = _incremental(config, repo)
     assert inc.incremental, inc.reason
     assert inc.derived > 10 * inc.reread > 0
+    for market in config.markets:  # every protocol derives most of its positions
+        reread, derived = inc.by_market[market.key]
+        assert derived > reread, (market.key, reread, derived)
     assert inc.outcome.record.block > first.outcome.record.block
     _require_same_as_full(config, repo, inc)
     accounts = {r.account for r in inc.outcome.results}
