@@ -12,18 +12,30 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import re
 from pathlib import Path
 
 import pytest
 
-from scanner.config import Config
+from scanner.config import Config, load_config
 from scanner.devnet.network import AAVE_MARKET_KEY, Devnet
 from scanner.devnet.prices import get_price_usd_8dec, set_prices
 from scanner.devnet.rpc import DevnetRpc
 from scanner.pipeline.incremental import IncrementalOutcome, scan_full, scan_incremental
 from scanner.store.repository import Repository
 from tests.integration import incremental_helpers as tx
-from tests.integration.scan_helpers import devnet_config, scan
+from tests.integration.daemon_helpers import (
+    DaemonProcess,
+    assert_every_snapshot_whole,
+    daemon_config,
+    free_port,
+    http_get,
+    reap_daemons,
+)
+from tests.integration.fault_helpers import fresh_sqlite
+from tests.integration.scan_helpers import devnet_config, fresh_repo, scan
+
+__all__ = ["reap_daemons"]  # the autouse fixture, imported to apply here
 
 pytestmark = pytest.mark.integration
 DAYS_3 = 3 * 86_400
@@ -136,3 +148,31 @@ def test_periodic_and_configuration_fallbacks(
     rpc.mine()
     changed = _incremental(moved, repo)
     assert not changed.incremental and "configuration changed" in changed.reason
+
+
+def test_daemon_snapshots_incrementally_and_each_equals_a_full_scan(
+    devnet: Devnet, devnet_snapshot: DevnetRpc, tmp_path: Path
+) -> None:
+    rpc = devnet_snapshot
+    path = daemon_config(devnet, tmp_path, fresh_sqlite(tmp_path, "daemon"),
+                         "full_snapshot_every_blocks = 4\n")
+    config = load_config(path)
+    repo = fresh_repo(config)
+    port = free_port()
+    daemon = DaemonProcess(path, tmp_path / "daemon.log", "--http", f"127.0.0.1:{port}")
+    daemon.wait_for_snapshot(rpc.block_number())
+    plans = [p for p in devnet.aave_plans if p.borrows]
+    for n in range(5):  # a touched account in some blocks, time passing in all
+        if n % 2:
+            tx.supply_more(rpc, devnet.aave, plans[n])
+        rpc.call("evm_increaseTime", [3_600])
+        rpc.mine()
+        daemon.wait_for_snapshot(rpc.block_number())
+    _status, metrics = http_get(port, "/metrics")
+    assert daemon.stop() == 0
+    modes = dict(re.findall(r'liqscan_snapshots_by_mode_total\{chain="devnet",mode="(\w+)"\} '
+                            r"(\d+)", metrics))
+    assert int(modes["incremental"]) >= 3 and int(modes["full"]) >= 2, modes
+    for block in assert_every_snapshot_whole(repo):  # each equals a full scan of its block
+        again = scan(config, repo, block=block)
+        assert again.already_stored, block
