@@ -164,7 +164,12 @@ async def scan_full(
 ) -> IncrementalOutcome:
     """A full snapshot (scan.py), then its derivation bases."""
     outcome = await scan_chain(config, markets, repo, block, progress, store_unverified)
-    stored = await capture_bases(config, markets, repo, outcome)
+    try:
+        stored = await capture_bases(config, markets, repo, outcome)
+    except ScannerError as exc:  # the snapshot is stored: only the next one is full again
+        log.warning("chain %s: derivation bases of block %d not stored: %s",
+                    outcome.record.chain, outcome.record.block, exc.message)
+        stored = False
     return IncrementalOutcome(outcome, incremental=False, reason=reason, bases_stored=stored)
 
 

@@ -34,6 +34,7 @@ from tests.integration.daemon_helpers import (
 )
 from tests.integration.fault_helpers import fresh_sqlite
 from tests.integration.scan_helpers import devnet_config, fresh_repo, scan
+from tests.integration.test_cli import liqscan
 
 __all__ = ["reap_daemons"]  # the autouse fixture, imported to apply here
 
@@ -176,3 +177,16 @@ def test_daemon_snapshots_incrementally_and_each_equals_a_full_scan(
     for block in assert_every_snapshot_whole(repo):  # each equals a full scan of its block
         again = scan(config, repo, block=block)
         assert again.already_stored, block
+
+
+def test_cli_scan_incremental(devnet: Devnet, devnet_snapshot: DevnetRpc, tmp_path: Path
+                              ) -> None:
+    path = daemon_config(devnet, tmp_path, fresh_sqlite(tmp_path, "cli"))
+    fresh_repo(load_config(path))
+    first = liqscan("--config", str(path), "scan", "--incremental")
+    assert first.returncode == 0, first.stderr
+    assert "full snapshot: no stored derivation bases" in first.stdout
+    devnet_snapshot.mine()
+    second = liqscan("--config", str(path), "scan", "--incremental")
+    assert second.returncode == 0, second.stderr
+    assert re.search(r"incremental: 0 positions read, [1-9][\d,]* derived", second.stdout)

@@ -118,14 +118,16 @@ async def _capture(adapter: AaveV3Adapter, resolved: AaveAddresses,
     reserves = await _reserves(adapter, resolved.pool, block)
     calls: list[Call] = []
     layout: list[int] = []
-    for account in accounts:
+    for account in accounts:  # only what the full read read: a zero balance stays zero
         for entry in account.reserves:
             a_token, stable, variable = reserves[entry.asset].tokens
             layout.append(len(calls))
-            calls += [_call(a_token, A_TOKEN, "scaledBalanceOf", account.account),
-                      _call(variable, A_TOKEN, "scaledBalanceOf", account.account)]
-            if stable != ZERO_ADDRESS:
-                calls.append(_call(stable, ERC20, "balanceOf", account.account))
+            if entry.used_as_collateral:
+                calls.append(_call(a_token, A_TOKEN, "scaledBalanceOf", account.account))
+            if entry.debt_raw:
+                calls.append(_call(variable, A_TOKEN, "scaledBalanceOf", account.account))
+                if stable != ZERO_ADDRESS:
+                    calls.append(_call(stable, ERC20, "balanceOf", account.account))
     results = await aggregate3(adapter.rpc, calls, block,
                                gas_limit_per_batch=adapter.chain.gas_limit_per_batch,
                                multicall_address=adapter.chain.multicall_address)
@@ -137,9 +139,11 @@ async def _capture(adapter: AaveV3Adapter, resolved: AaveAddresses,
     for account in accounts:
         entries, stable_debt = [], False
         for entry in account.reserves:
-            start, reserve = next(starts), reserves[entry.asset]
-            scaled_supply, scaled_debt = values[start], values[start + 1]
-            stable_debt |= reserve.tokens[1] != ZERO_ADDRESS and values[start + 2] > 0
+            at, reserve = iter(values[next(starts):]), reserves[entry.asset]
+            scaled_supply = next(at) if entry.used_as_collateral else 0
+            scaled_debt = next(at) if entry.debt_raw else 0
+            if entry.debt_raw and reserve.tokens[1] != ZERO_ADDRESS:
+                stable_debt |= next(at) > 0
             entries.append([entry.asset, int(entry.used_as_collateral), scaled_supply,
                             scaled_debt])
             if not stable_debt and _balances(entries[-1], reserve, rounding) != (
