@@ -40,15 +40,17 @@ def _config(devnet: Devnet, folder: Path, name: str) -> tuple[Config, Repository
 
 def _touch(rpc: DevnetRpc, devnet: Devnet, plans: list[AavePositionPlan]) -> None:
     """Each account supplies its first collateral again: one Supply, one aToken Transfer."""
-    txs = []
+    rounds: list[list[Tx]] = [[], [], []]  # one transaction per sender in each batch
     for plan in plans:
         symbol, amount = plan.supplies[0]
         token, pool = devnet.aave.tokens[symbol], devnet.aave.pool
-        txs += [Tx(plan.account, token, calldata("mint(uint256)", amount)),
-                Tx(plan.account, token, calldata("approve(address,uint256)", pool, amount)),
-                Tx(plan.account, pool, calldata("supply(address,uint256,address,uint16)",
-                                                token, amount, plan.account, 0))]
-    rpc.send_many(txs)
+        rounds[0].append(Tx(plan.account, token, calldata("mint(uint256)", amount)))
+        rounds[1].append(Tx(plan.account, token, calldata("approve(address,uint256)", pool,
+                                                          amount)))
+        rounds[2].append(Tx(plan.account, pool, calldata(
+            "supply(address,uint256,address,uint16)", token, amount, plan.account, 0)))
+    for txs in rounds:
+        rpc.send_many(txs)
     rpc.call("evm_increaseTime", [3_600])
     rpc.mine()
 
