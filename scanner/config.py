@@ -14,7 +14,7 @@ import os
 import re
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any, NoReturn
@@ -24,6 +24,7 @@ from eth_utils.address import is_checksum_address, to_checksum_address
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from scanner.cascade.depth_config import DepthConfig, parse_depth_config
 from scanner.daemon.settings import DaemonConfig, parse_daemon
 from scanner.errors import ConfigError
 from scanner.pipeline.bands import BandParams
@@ -37,7 +38,8 @@ _KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _SYMBOL_RE = re.compile(r"^[A-Za-z0-9._+-]{1,32}$")
 _AXIS_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,31}$")  # stored in String(32) columns
 
-_TOP_KEYS = ("database", "chains", "markets", "axes", "histogram", "bands", "daemon")
+_TOP_KEYS = ("database", "chains", "markets", "axes", "histogram", "bands", "daemon",
+             "cascade")
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,9 @@ class MarketConfig:
     flags: Mapping[str, bool] = field(default_factory=dict)
     # ... and lists of plain strings (e.g. Maker ilk names "ETH-A")
     texts: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # every configured axis's members and quotes (symbols or addresses), for protocols that
+    # choose their submarkets by collateral (Maker's default ilks); empty: no axis configured
+    axis_assets: tuple[str, ...] = ()
 
     def address(self, name: str) -> str:
         if name not in self.addresses:
@@ -130,6 +135,7 @@ class Config:
     bands: BandsConfig = field(default_factory=BandsConfig)
     source: Path = Path("config.toml")
     daemon: DaemonConfig = field(default_factory=DaemonConfig)  # `liqscan daemon` only
+    cascade_depth: DepthConfig | None = None  # [cascade.depth]: `liqscan cascade` only
 
     def market(self, key: str) -> MarketConfig:
         for market in self.markets:
@@ -300,17 +306,30 @@ def parse_config(data: Mapping[str, Any], source: Path, env: Mapping[str, str]) 
         name: _parse_axis(_Reader(source, f"axes.{name}", table, env), name, markets)
         for name, table in _table(source, "axes", data.get("axes", {})).items()
     }
+    axis_assets = tuple(sorted({a for axis in axes.values() for a in (*axis.members,
+                                                                       *axis.quote)}))
     return Config(
         database_url=database_url,
         chains=chains,
-        markets=markets,
+        markets=tuple(replace(m, axis_assets=axis_assets) for m in markets),
         axes=axes,
         histogram=_parse_histogram(_Reader(source, "histogram", data.get("histogram", {}), env)),
         bands=_parse_bands(_Reader(source, "bands", data.get("bands", {}), env)),
         source=source,
         daemon=parse_daemon(_Reader(source, "daemon", data.get("daemon", {}), env),
                             tuple(chains)),
+        cascade_depth=_cascade_depth(source, data.get("cascade", {}), chains),
     )
+
+
+def _cascade_depth(source: Path, cascade: Any, chains: Mapping[str, ChainConfig]
+                   ) -> DepthConfig | None:
+    # only [cascade.depth] is read here; the rest of [cascade] belongs to the cascade engine
+    if not isinstance(cascade, dict):
+        raise ConfigError(f"{source.name}: cascade must be a table")
+    if "depth" not in cascade:
+        return None
+    return parse_depth_config(source, cascade["depth"], chains)
 
 
 def _database_url(r: _Reader) -> str:

@@ -69,7 +69,7 @@ def run_demo(args: argparse.Namespace) -> int:
                        clusters=DEMO_CLUSTERS, aave36_positions=args.aave36_positions,
                        compound_positions=args.compound_positions,
                        aave2_positions=args.aave2_positions,
-                       maker_positions=args.maker_positions) as devnet:
+                       maker_positions=args.maker_positions, uniswap=True) as devnet:
         config_path = out / "config.toml"
         database_url = f"sqlite:///{(out / 'liqscan.db').resolve()}"
         write_config(devnet, config_path, database_url=database_url)

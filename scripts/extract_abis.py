@@ -1,4 +1,4 @@
-"""Regenerate contracts/abi/{aave-v3,aave-v2,erc20}/*.json from the pinned npm artifacts.
+"""Regenerate contracts/abi/{aave-v3,aave-v2,erc20,uniswap-v3}/*.json from the pinned npm artifacts.
 
     .venv/bin/python scripts/extract_abis.py           # write the files
     .venv/bin/python scripts/extract_abis.py --check   # exit 1 if any file differs
@@ -39,6 +39,8 @@ ABIS = (
     (V2, "StableDebtToken", "aave-v2", "StableDebtToken"),
     (V2, "VariableDebtToken", "aave-v2", "VariableDebtToken"),
     (V2, "IChainlinkAggregator", "aave-v2", "IChainlinkAggregator"),
+    # Uniswap v3: the pool scanner/cascade/uniswap_v3 reads for market depth
+    ("@uniswap/v3-core", "UniswapV3Pool", "uniswap-v3", "UniswapV3Pool"),
 )
 
 

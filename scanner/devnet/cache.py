@@ -57,6 +57,13 @@ def _npm_versions() -> dict[str, str]:
     return versions
 
 
+def _npm_version_or_absent(package: str) -> str:
+    try:
+        return npm_package_version(package)
+    except ToolchainError:
+        return "absent"
+
+
 def _sources_digest() -> str:
     """Hash of the files whose change alters what a seeded devnet contains."""
     devnet = Path(__file__).parent
@@ -70,7 +77,7 @@ def _sources_digest() -> str:
 
 def cache_key(seed: int, n_aave: int, n_morpho: int, clusters: Sequence[str],
               n_aave36: int = 0, n_compound_per_comet: int = 0, n_aave2: int = 0,
-              n_maker_per_ilk: int = 0) -> str:
+              n_maker_per_ilk: int = 0, uniswap: bool = False) -> str:
     material: dict[str, object] = {
         "format": CACHE_FORMAT,
         "npm": _npm_versions(),
@@ -88,6 +95,9 @@ def cache_key(seed: int, n_aave: int, n_morpho: int, clusters: Sequence[str],
         material["n_aave2"] = n_aave2
     if n_maker_per_ilk:  # likewise for devnets without Maker
         material["n_maker_per_ilk"] = n_maker_per_ilk
+    if uniswap:  # likewise for devnets without the Uniswap v3 pools
+        material["uniswap"] = {p: _npm_version_or_absent(p)
+                               for p in ("@uniswap/v3-core", "@uniswap/v3-periphery")}
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()[:24]
 
 

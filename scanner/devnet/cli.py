@@ -59,7 +59,7 @@ def cmd_devnet_up(args: argparse.Namespace) -> int:
                        aave36_positions=args.aave36_positions,
                        compound_positions=args.compound_positions,
                        aave2_positions=args.aave2_positions,
-                       maker_positions=args.maker_positions) as devnet:
+                       maker_positions=args.maker_positions, uniswap=True) as devnet:
         source = "loaded from cache" if devnet.from_cache else "built"
         aave = devnet.aave
         print(f"devnet {source}: {devnet.rpc_url} (chain id 31337, head block "

@@ -45,6 +45,7 @@ from scanner.devnet.seed_aave import seed_aave
 from scanner.devnet.seed_aave2 import seed_aave2
 from scanner.devnet.seed_aave36 import seed_aave36
 from scanner.devnet.seed_compound import seed_compound
+from scanner.devnet.uniswap import UniswapDeployment, deploy_uniswap, depth_config_section
 from scanner.errors import ConfigError, InconsistentDataError
 
 AAVE_MARKET_KEY = "aave-v3-devnet"
@@ -74,6 +75,7 @@ class Devnet:
     aave2_plans: tuple[V2PositionPlan, ...] = ()
     maker: MakerDeployment | None = None  # deployed only when Maker urns were asked for
     maker_plans: tuple[MakerUrnPlan, ...] = ()
+    uniswap: UniswapDeployment | None = None  # Uniswap v3 pools, when asked for
 
     @property
     def port(self) -> int:
@@ -95,9 +97,11 @@ def _plans36(seed: int, aave36_positions: int) -> list[AavePositionPlan]:
 def build_devnet(node: Anvil | DevnetRpc, seed: int, aave_positions: int,
                  morpho_positions: int = 0, clusters: Sequence[ClusterSpec] = (),
                  aave36_positions: int = 0, compound_positions: int = 0,
-                 aave2_positions: int = 0, maker_positions: int = 0) -> Devnet:
+                 aave2_positions: int = 0, maker_positions: int = 0,
+                 uniswap: bool = False) -> Devnet:
     """Deploy everything on a fresh node and open every planned position
-    (`compound_positions` per Comet, `maker_positions` per Maker ilk)."""
+    (`compound_positions` per Comet, `maker_positions` per Maker ilk); with `uniswap`, the
+    Uniswap v3 pools last, at the oracle prices the seeding left."""
     rpc = node if isinstance(node, DevnetRpc) else DevnetRpc(node.url)
     aave_plans = _plans(seed, aave_positions, morpho_positions, clusters)
     aave36_plans = _plans36(seed, aave36_positions)
@@ -132,12 +136,14 @@ def build_devnet(node: Anvil | DevnetRpc, seed: int, aave_positions: int,
     compound = deploy_compound(rpc, aave) if compound_positions else None
     if compound is not None:
         seed_compound(rpc, aave, compound, compound_plans)
+    # 4. DEX depth at the final prices
+    pools = deploy_uniswap(rpc, aave) if uniswap else None
     return Devnet(rpc.url, seed, aave, tuple(aave_plans), tuple(clusters), morpho,
                   tuple(morpho_plans), rpc.block_number(), from_cache=False, aave36=aave36,
                   aave36_plans=tuple(aave36_plans), compound=compound,
                   compound_plans=tuple(compound_plans), aave2=aave2,
                   aave2_plans=tuple(aave2_plans),
-                  maker=maker, maker_plans=tuple(maker_plans))
+                  maker=maker, maker_plans=tuple(maker_plans), uniswap=pools)
 
 
 def _meta(devnet: Devnet, rpc: DevnetRpc) -> dict[str, Any]:
@@ -159,6 +165,7 @@ def _meta(devnet: Devnet, rpc: DevnetRpc) -> dict[str, Any]:
         "aave2_positions": len(devnet.aave2_plans),
         "maker": devnet.maker.to_dict() if devnet.maker else None,
         "maker_positions_per_ilk": _per_ilk(devnet),
+        "uniswap": devnet.uniswap.to_dict() if devnet.uniswap else None,
     }
 
 
@@ -175,12 +182,12 @@ def _per_comet(devnet: Devnet) -> int:
 def _entry(seed: int, aave_positions: int, morpho_positions: int,
            clusters: Sequence[ClusterSpec], aave36_positions: int,
            compound_positions: int = 0, aave2_positions: int = 0,
-           maker_positions: int = 0) -> CacheEntry:
+           maker_positions: int = 0, uniswap: bool = False) -> CacheEntry:
     return cache_entry(cache_key(seed, aave_positions, morpho_positions,
                                  [c.key() for c in clusters], aave36_positions,
                                  n_compound_per_comet=compound_positions,
                                  n_aave2=aave2_positions,
-                                 n_maker_per_ilk=maker_positions))
+                                 n_maker_per_ilk=maker_positions, uniswap=uniswap))
 
 
 def save_to_cache(devnet: Devnet) -> CacheEntry:
@@ -189,7 +196,7 @@ def save_to_cache(devnet: Devnet) -> CacheEntry:
     n_background = sum(p.cluster is None for p in devnet.aave_plans)
     entry = _entry(devnet.seed, n_background, len(devnet.morpho_plans), devnet.clusters,
                    len(devnet.aave36_plans), _per_comet(devnet), len(devnet.aave2_plans),
-                   _per_ilk(devnet))
+                   _per_ilk(devnet), devnet.uniswap is not None)
     entry.write(str(rpc.call("anvil_dumpState")), _meta(devnet, rpc))
     return entry
 
@@ -216,12 +223,13 @@ def _load(node: Anvil, entry: CacheEntry, seed: int, aave_plans: list[AavePositi
     maker = MakerDeployment.from_dict(meta["maker"]) if meta.get("maker") else None
     maker_plans = generate_maker_population(
         seed, meta["maker_positions_per_ilk"]) if maker else []
+    uniswap = UniswapDeployment.from_dict(meta["uniswap"]) if meta.get("uniswap") else None
     return Devnet(node.url, seed, AaveDeployment.from_dict(meta["aave"]), tuple(aave_plans),
                   tuple(clusters), morpho, tuple(morpho_plans), meta["head_block"],
                   from_cache=True, aave36=aave36, aave36_plans=tuple(aave36_plans),
                   compound=compound, compound_plans=tuple(compound_plans), aave2=aave2,
                   aave2_plans=tuple(aave2_plans),
-                  maker=maker, maker_plans=tuple(maker_plans))
+                  maker=maker, maker_plans=tuple(maker_plans), uniswap=uniswap)
 
 
 @contextlib.contextmanager
@@ -229,7 +237,7 @@ def seeded_devnet(seed: int = 7, aave_positions: int = 600, morpho_positions: in
                   clusters: Sequence[ClusterSpec] = (), port: int = 0,
                   use_cache: bool = True, aave36_positions: int = 0,
                   compound_positions: int = 0, aave2_positions: int = 0,
-                  maker_positions: int = 0) -> Iterator[Devnet]:
+                  maker_positions: int = 0, uniswap: bool = False) -> Iterator[Devnet]:
     """Start anvil with the seeded devnet (from the cache when possible); stop it on exit.
     `compound_positions` is per Comet (the devnet has a USDC and a WETH Comet)."""
     aave_plans = _plans(seed, aave_positions, morpho_positions, clusters)
@@ -238,7 +246,7 @@ def seeded_devnet(seed: int = 7, aave_positions: int = 600, morpho_positions: in
     generate_aave2_population(seed, aave2_positions)
     generate_maker_population(seed, maker_positions)
     entry = _entry(seed, aave_positions, morpho_positions, clusters, aave36_positions,
-                   compound_positions, aave2_positions, maker_positions)
+                   compound_positions, aave2_positions, maker_positions, uniswap)
     if use_cache and entry.exists():
         with Anvil.start(port=port, state_file=entry.state_file) as node:
             yield _load(node, entry, seed, aave_plans, morpho_positions, clusters, aave36_plans)
@@ -246,7 +254,7 @@ def seeded_devnet(seed: int = 7, aave_positions: int = 600, morpho_positions: in
     with Anvil.start(port=port) as node:
         devnet = build_devnet(node, seed, aave_positions, morpho_positions, clusters,
                               aave36_positions, compound_positions, aave2_positions,
-                              maker_positions)
+                              maker_positions, uniswap)
         if use_cache:
             save_to_cache(devnet)
         yield devnet
@@ -349,5 +357,7 @@ rpc_url = "{devnet.rpc_url}"
 chain_id = {CHAIN_ID}
 confirmations = 0
 {markets}{axes}"""
+    if devnet.uniswap is not None:
+        text += depth_config_section(devnet.uniswap, devnet.aave, "devnet")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)

@@ -4,7 +4,8 @@
                      planted WETH cluster, the Aave v3.6 market with 300 positions, and 220
                      borrowers on each of the two Comets, 240 Aave v2 borrowers over
                      51 days of interest, and 80 Maker urns per ilk (ETH-A, WSTETH-A,
-                     WBTC-A). Built once, then reloaded from the
+                     WBTC-A), and Uniswap v3 pools (WETH/USDC, wstETH/WETH, WBTC/USDC)
+                     at the final oracle prices. Built once, then reloaded from the
                      cache (.cache/devnet/ or LIQSCAN_CACHE_DIR) on later runs.
 - `devnet_rpc`       (session) a DevnetRpc on it.
 - `devnet_snapshot`  (function) the same rpc, with evm_snapshot before the test and evm_revert
@@ -39,7 +40,7 @@ def devnet() -> Iterator[Devnet]:
                        aave36_positions=DEVNET_AAVE36_POSITIONS,
                        compound_positions=DEVNET_COMPOUND_POSITIONS_PER_COMET,
                        aave2_positions=DEVNET_AAVE2_POSITIONS,
-                       maker_positions=DEVNET_MAKER_URNS_PER_ILK) as net:
+                       maker_positions=DEVNET_MAKER_URNS_PER_ILK, uniswap=True) as net:
         yield net
 
 

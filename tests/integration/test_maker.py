@@ -4,6 +4,7 @@ addresses giving the same read, and the stale-rate trap."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 import pytest
@@ -87,3 +88,16 @@ def test_stale_rate_is_accrued_as_drip_would(devnet: Devnet) -> None:
                              ilk.stored_rate_ray)
                and unsafe(s.urn.ink_wad, s.urn.art_wad, ilk.spot_ray, ilk.rate_ray)]
     assert trapped
+
+
+def test_default_ilks_are_those_whose_gem_is_on_a_configured_axis(devnet: Devnet) -> None:
+    """Without `ilks`, only ilks whose gem an axis moves are read: with the ETH axis alone,
+    WBTC-A is left out; named in `ilks`, it is read again."""
+    env = maker_env(devnet)
+    eth_only = dataclasses.replace(env.market, axis_assets=("WETH", "wstETH", "rETH"))
+    read = run(env, lambda a: read_all(a, sorted(env.borrowers), env.head_block), eth_only)
+    assert {p.submarket for p in read.positions} == {"ETH-A", "WSTETH-A"}
+    assert "WBTC" not in {asset.symbol for asset in read.assets}
+    named = dataclasses.replace(eth_only, texts={"ilks": ("WBTC-A",)})
+    read = run(env, lambda a: read_all(a, sorted(env.borrowers), env.head_block), named)
+    assert {p.submarket for p in read.positions} == {"WBTC-A"}

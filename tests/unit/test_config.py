@@ -82,6 +82,9 @@ def test_shipped_config_toml_loads() -> None:
         "0x02C3eA4e34C0cBd694D2adFa2c690EECbC1793eE"
     )
     assert config.database_url == "sqlite:///liqscan.db"
+    # every market sees every axis's members and quotes (Maker picks its default ilks by them)
+    members = {a for axis in config.axes.values() for a in (*axis.members, *axis.quote)}
+    assert members and all(set(m.axis_assets) == members for m in config.markets)
 
 
 def test_presets_are_used_when_there_is_no_config(

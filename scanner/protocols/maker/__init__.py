@@ -9,7 +9,8 @@
 [[markets]] keys: `chainlog` (resolved on chain to MCD_VAT, MCD_SPOT, MCD_JUG, MCD_DOG,
 CDP_MANAGER and ILK_REGISTRY), or `vat`, `spotter`, `jug`, `dog`, `ilk_registry` and optional
 `cdp_manager`; any of them given beside `chainlog` overrides it. Optional `ilks = ["ETH-A",
-...]` (default: every ilk the IlkRegistry lists), `start_block`.
+...]` (default: every ilk the IlkRegistry lists whose gem is on a configured axis),
+`start_block`.
 """
 
 from scanner.protocols.base import ProtocolSpec

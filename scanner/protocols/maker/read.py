@@ -208,6 +208,8 @@ class MakerAdapter:
                             par_ray=par, pip=str(to_checksum_address(pip)),
                             dog=DogIlk(int(chop), int(hole), int(dirt), hole_total, dirt_total)))
         symbols = await self._symbols([r["gem"] for r in raw], block)
+        if not self.market.texts.get("ilks"):
+            raw = [r for r in raw if self._on_an_axis(r["gem"], symbols[r["gem"]])]
         pips = await self._pips(a.spotter, [r["pip"] for r in raw], block, timestamp)
         ilks = []
         for r in raw:
@@ -221,6 +223,13 @@ class MakerAdapter:
                 rate_next_ray=rate_next,
                 spot_ray=spot_ray(current.val_wad, current.has, par, r["mat_ray"])))
         return ilks
+
+    def _on_an_axis(self, gem: Address, symbol: str) -> bool:
+        """Without `ilks`, an ilk is scanned when its gem is a configured axis's member or
+        quote (by symbol or address): a registry also lists RWA, PSM and other ilks no axis
+        moves, whose pips need not even answer. No axis configured: every ilk."""
+        wanted = {a.lower() for a in self.market.axis_assets}
+        return not wanted or gem.lower() in wanted or symbol.lower() in wanted
 
     async def _symbols(self, tokens: Sequence[Address], block: int) -> dict[Address, str]:
         calls = [Call(t, encode_call(ERC20, "symbol", []), True, _GAS) for t in tokens]

@@ -2,9 +2,13 @@
 markets (`market_ids`, default every market created since `start_block`).
 
 Keys: `morpho` (the Morpho Blue contract), `usd_price_oracle` (an AaveOracle-like
-`getAssetPrice(address)` in USD with 8 decimals that prices every loan and collateral token
-of the chosen markets: USD values and axis membership come from it, liquidation prices from
-each market's own oracle), optional `market_ids`.
+`getAssetPrice(address)` in USD with 8 decimals: USD values and axis membership come from it,
+liquidation prices from each market's own oracle), optional `market_ids`.
+
+A market one of whose tokens the USD source cannot price stays in its own terms: that token's
+USD price is the one the market's own oracle implies from the other token's
+(`market_tokens`), so its positions keep their exact level and USD values, and the token is no
+axis asset. A market neither of whose tokens is priced has no USD terms at all: ConfigError.
 
 Borrowers are discovered per (market id, account) -- `discover_borrowers`, stored with the
 market id as the submarket -- and each is read in its own market only, so a mainnet entry
@@ -16,7 +20,7 @@ chosen market.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from eth_abi.abi import encode
 from eth_utils.address import to_checksum_address
@@ -41,7 +45,11 @@ from scanner.protocols.morpho_blue.read import (
     read_markets,
     read_positions,
 )
-from scanner.protocols.morpho_blue.rule import MarketTotals, accrue_interest
+from scanner.protocols.morpho_blue.rule import (
+    ORACLE_PRICE_SCALE,
+    MarketTotals,
+    accrue_interest,
+)
 
 USD_ORACLE = load_abi("aave-v3", "AaveOracle")
 ERC20 = load_abi("erc20", "ERC20")
@@ -169,23 +177,26 @@ class MorphoBlueAdapter:
         accrued = {m.market_id: accrue_interest(m.stored, m.borrow_rate_wad, timestamp,
                                                 has_irm=m.params.irm != ZERO_ADDRESS)
                    for m in markets}
+        pairs = {m.market_id: market_tokens(m, tokens, self.market.key) for m in markets}
         positions = []
         for p in found:
             market = by_id[p.market_id]
-            state = MorphoPosition(
-                p, market, accrued[p.market_id],
-                tokens[market.params.collateral_token], tokens[market.params.loan_token],
-                market.params.collateral_token, market.params.loan_token)
+            collateral, loan = pairs[p.market_id]
+            state = MorphoPosition(p, market, accrued[p.market_id], collateral, loan,
+                                   market.params.collateral_token, market.params.loan_token)
             positions.append(Position(market_key=self.market.key, protocol=self.market.protocol,
                                       submarket=p.market_id, account=p.account, state=state))
-        assets = tuple(Asset(address, t.symbol, t.usd_8dec) for address, t in tokens.items())
+        # a token the USD source cannot price is no axis asset: its implied price is per market
+        assets = tuple(Asset(address, t.symbol, t.usd_8dec) for address, t in tokens.items()
+                       if t.usd_8dec)
         return MarketRead(market_key=self.market.key, protocol=self.market.protocol,
                           block=block, block_timestamp=timestamp, revision=0, assets=assets,
                           positions=tuple(positions))
 
     async def _tokens(self, resolved: MorphoResolved, markets: Sequence[MarketAtBlock],
                       block: int) -> dict[Address, Token]:
-        """Symbol, decimals and USD price of every loan and collateral token."""
+        """Symbol, decimals and USD price of every loan and collateral token (0: the USD
+        source has no price for it)."""
         addresses = sorted({a for m in markets
                             for a in (m.params.collateral_token, m.params.loan_token)})
         calls = []
@@ -205,13 +216,36 @@ class MorphoBlueAdapter:
             price = results[3 * n + 2]
             usd = (decode_output(USD_ORACLE, "getAssetPrice", price.data)[0]
                    if price.success and price.data else 0)
-            if not usd:
-                raise ConfigError(
-                    f"markets.{self.market.key}.usd_price_oracle has no USD price for "
-                    f"{symbol} ({to_checksum_address(token)}): choose market_ids whose tokens "
-                    "it prices, or another usd_price_oracle")
             tokens[token] = Token(str(symbol), int(decimals), int(usd))
         return tokens
+
+
+def market_tokens(market: MarketAtBlock, tokens: dict[Address, Token], market_key: str
+                  ) -> tuple[Token, Token]:
+    """The market's (collateral, loan) tokens, a token the USD source cannot price valued in
+    the market's own terms: the USD price its oracle implies from the other token's.
+
+    The oracle gives loan base units per collateral base unit x 1e36 (P), so one whole
+    collateral token is worth P * 10^cd / (1e36 * 10^ld) whole loan tokens."""
+    collateral = tokens[market.params.collateral_token]
+    loan = tokens[market.params.loan_token]
+    if collateral.usd_8dec and loan.usd_8dec:
+        return collateral, loan
+    price, cd, ld = market.oracle_price_1e36, collateral.decimals, loan.decimals
+    if not (collateral.usd_8dec or loan.usd_8dec) or not price:
+        unpriced = collateral if not collateral.usd_8dec else loan
+        token = (market.params.collateral_token if unpriced is collateral
+                 else market.params.loan_token)
+        raise ConfigError(
+            f"markets.{market_key}.usd_price_oracle has no USD price for {unpriced.symbol} "
+            f"({to_checksum_address(token)}) and market {market.market_id} gives it none "
+            "through its other token: choose market_ids with a token it prices, or another "
+            "usd_price_oracle")
+    if not loan.usd_8dec:
+        implied = collateral.usd_8dec * ORACLE_PRICE_SCALE * 10**ld // (price * 10**cd)
+        return collateral, replace(loan, usd_8dec=implied)
+    implied = loan.usd_8dec * price * 10**cd // (ORACLE_PRICE_SCALE * 10**ld)
+    return replace(collateral, usd_8dec=implied), loan
 
 
 def _position_keys(market_ids: Sequence[MarketId], borrowers: Sequence[tuple[str, Address]]

@@ -1,0 +1,35 @@
+"""The market-depth interface the cascade engine sells seized collateral through.
+
+A `DepthModel` answers one question: if `amount_raw` of `asset` is sold for USD into the market
+when that asset trades at `price_usd`, what does the seller receive and where is the price after?
+
+Contract every implementation keeps:
+- stateless: each call starts from the market as read at the scan block, moved to `price_usd`
+  (an axis move scales every member of the axis alike, so ratio pools such as wstETH/WETH keep
+  their scan-block price and only the hop into a stablecoin is moved);
+  selling 2x in one call is not selling x twice -- the engine passes a round's cumulative amount;
+- `asset` is the token's checksummed address, `amount_raw` its base units (wei for 18 decimals);
+- `price_after_usd <= price_usd` and `0 <= proceeds_usd <= amount * price_usd`;
+- an asset the model has no market for raises ConfigError (exit 78), never a zero-impact sale.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from scanner.domain import Address
+
+
+@dataclass(frozen=True)
+class SaleResult:
+    """What one sale returned: USD received, and the asset's USD price after the sale."""
+
+    proceeds_usd: float
+    price_after_usd: float
+
+
+class DepthModel(Protocol):
+    """Sells an amount of one asset for USD at a given starting price."""
+
+    def sell(self, asset: Address, amount_raw: int, price_usd: float) -> SaleResult: ...

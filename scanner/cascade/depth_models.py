@@ -1,0 +1,153 @@
+"""The three DepthModels: on-chain Uniswap v3 pools, an external square-root market, both.
+
+- `UniswapDepth` sells along a configured route of pools ending in a USD stablecoin (valued at
+  $1), walking each pool's ticks exactly as its swap would. The hop into the stablecoin is first
+  moved to the asked price (arbitrage would take it there); earlier hops, ratio pools such as
+  wstETH/WETH, keep their scan-block price, since an axis move scales its members alike.
+- `SqrtImpactDepth` is the volume on-chain pools do not show (CEX books): the square-root law
+      price_after = price * (1 - 1% * sqrt(notional_usd / depth_usd))
+  where `depth_usd` is the notional that moves the price 1%. The seller receives the integral
+  of that marginal price: proceeds = notional * (1 - 2/3 * impact). At impact 100% the book
+  is empty: price 0, and nothing more is received.
+- `CombinedDepth` splits each sale between the two so that both venues end at the same price
+  (arbitrage would equalize them anyway): bisection on the share sold through the pools.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from scanner.cascade.depth import DepthModel, SaleResult
+from scanner.cascade.uniswap_v3 import (
+    OutsideReadWindowError,
+    PoolState,
+    moved_to,
+    swap_exact_input,
+)
+from scanner.cascade.v3math import MAX_SQRT_X96, MIN_SQRT_X96, Q96
+from scanner.domain import Address
+from scanner.errors import ConfigError
+
+ONE_PERCENT = 0.01
+SPLIT_ITERATIONS = 40
+
+
+def _unknown(asset: Address, model: str) -> ConfigError:
+    return ConfigError(f"no {model} depth for asset {asset}: add it to [cascade.depth.assets]")
+
+
+@dataclass(frozen=True)
+class SqrtImpactDepth:
+    depth_usd: Mapping[Address, float]  # notional that moves the price 1%
+    decimals: Mapping[Address, int]
+
+    def sell(self, asset: Address, amount_raw: int, price_usd: float) -> SaleResult:
+        if asset not in self.depth_usd:
+            raise _unknown(asset, "external")
+        notional_usd = amount_raw / 10 ** self.decimals[asset] * price_usd
+        saturation_usd = self.depth_usd[asset] / ONE_PERCENT**2  # where impact reaches 100%
+        if notional_usd >= saturation_usd:
+            return SaleResult(saturation_usd / 3, 0.0)
+        impact = ONE_PERCENT * math.sqrt(notional_usd / self.depth_usd[asset])
+        return SaleResult(notional_usd * (1 - 2 / 3 * impact), price_usd * (1 - impact))
+
+
+def human_price(pool: PoolState, token_in: Address, sqrt_x96: int) -> float:
+    """Units of the other token one whole `token_in` buys at `sqrt_x96`."""
+    raw = (sqrt_x96 / Q96) ** 2  # token1 base units per token0 base unit
+    if token_in == pool.token0:
+        return raw * 10.0 ** (pool.decimals0 - pool.decimals1)
+    return 10.0 ** (pool.decimals1 - pool.decimals0) / raw
+
+
+def sqrt_x96_for(pool: PoolState, token_in: Address, price: float) -> int:
+    """The sqrt price at which one whole `token_in` buys `price` of the other token."""
+    if token_in == pool.token0:
+        raw = price * 10.0 ** (pool.decimals1 - pool.decimals0)
+    else:
+        raw = 10.0 ** (pool.decimals1 - pool.decimals0) / price
+    return max(MIN_SQRT_X96 + 1, min(MAX_SQRT_X96 - 1, int(math.sqrt(raw) * Q96)))
+
+
+@dataclass(frozen=True)
+class UniswapDepth:
+    routes: Mapping[Address, tuple[PoolState, ...]]
+    stable_decimals: Mapping[Address, int]  # the route's last token, valued at $1
+
+    def sell(self, asset: Address, amount_raw: int, price_usd: float) -> SaleResult:
+        route = self.routes.get(asset)
+        if not route:
+            raise _unknown(asset, "Uniswap v3")
+        pools, token = self._positioned(route, asset, price_usd), asset
+        price_after_usd, amount = 1.0, amount_raw
+        for pool in pools:
+            zero_for_one = token == pool.token0
+            if amount > 0:
+                result = swap_exact_input(pool, zero_for_one, amount)
+                amount, sqrt_after = result.amount_out_raw, result.sqrt_after_x96
+            else:
+                sqrt_after = pool.sqrt_x96
+            price_after_usd *= human_price(pool, token, sqrt_after)
+            token = pool.token1 if zero_for_one else pool.token0
+        return SaleResult(amount / 10 ** self.stable_decimals[token], price_after_usd)
+
+    def _positioned(self, route: tuple[PoolState, ...], asset: Address,
+                    price_usd: float) -> list[PoolState]:
+        """The route with its last hop moved so that `asset` is worth `price_usd`."""
+        token, ratio = asset, 1.0
+        for pool in route[:-1]:
+            ratio *= human_price(pool, token, pool.sqrt_x96)
+            token = pool.token1 if token == pool.token0 else pool.token0
+        last = route[-1]
+        return [*route[:-1], moved_to(last, sqrt_x96_for(last, token, price_usd / ratio))]
+
+
+@dataclass(frozen=True)
+class CombinedDepth:
+    pools: UniswapDepth
+    external: SqrtImpactDepth
+
+    def sell(self, asset: Address, amount_raw: int, price_usd: float) -> SaleResult:
+        has_pools = asset in self.pools.routes
+        has_external = asset in self.external.depth_usd
+        if not has_pools and not has_external:
+            raise _unknown(asset, "pool or external")
+        if not has_external:
+            return self.pools.sell(asset, amount_raw, price_usd)
+        if not has_pools or amount_raw == 0:
+            return self.external.sell(asset, amount_raw, price_usd)
+        share_raw = self._pool_share(asset, amount_raw, price_usd)
+        on_pools = self.pools.sell(asset, share_raw, price_usd)
+        outside = self.external.sell(asset, amount_raw - share_raw, price_usd)
+        return SaleResult(on_pools.proceeds_usd + outside.proceeds_usd,
+                          min(on_pools.price_after_usd, outside.price_after_usd))
+
+    def _pool_share(self, asset: Address, amount_raw: int, price_usd: float) -> int:
+        """Largest pool share whose price after stays at or above the external venue's."""
+        low, high = 0, amount_raw
+        for _ in range(SPLIT_ITERATIONS):
+            if high - low <= 1:
+                break
+            middle = (low + high) // 2
+            if self._pools_above(asset, middle, amount_raw - middle, price_usd):
+                low = middle
+            else:
+                high = middle
+        return high if self._pools_above(asset, high, amount_raw - high, price_usd) else low
+
+    def _pools_above(self, asset: Address, on_pools_raw: int, outside_raw: int,
+                     price_usd: float) -> bool:
+        try:
+            pool_price = self.pools.sell(asset, on_pools_raw, price_usd).price_after_usd
+        except OutsideReadWindowError:
+            return False  # more than the pools hold within the window read
+        return pool_price >= self.external.sell(asset, outside_raw, price_usd).price_after_usd
+
+
+if TYPE_CHECKING:  # each model satisfies the interface the cascade engine calls
+    _models: tuple[DepthModel, ...] = (
+        SqrtImpactDepth({}, {}), UniswapDepth({}, {}),
+        CombinedDepth(UniswapDepth({}, {}), SqrtImpactDepth({}, {})))
