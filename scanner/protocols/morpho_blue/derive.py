@@ -23,6 +23,7 @@ from scanner.protocols.morpho_blue.adapter import (
     MorphoPosition,
     MorphoResolved,
     _position_keys,
+    market_tokens,
 )
 from scanner.protocols.morpho_blue.read import (
     MORPHO,
@@ -56,7 +57,8 @@ class MorphoDeriver:
     async def read(self, adapter: MorphoBlueAdapter, resolved: MorphoResolved,
                    reread: Sequence[Borrower], bases: Mapping[BorrowerKey, str], block: int
                    ) -> DerivedRead:
-        """As MorphoBlueAdapter.read_borrowers, with the untouched positions from bases."""
+        """As MorphoBlueAdapter.read_borrowers (keep the two alike: test_incremental.py
+        compares them position by position), with the untouched positions from bases."""
         rpc, chain = adapter.rpc, adapter.chain
         markets = await read_markets(rpc, chain, resolved.morpho, resolved.market_ids, block)
         timestamp = int((await rpc.get_block(block))["timestamp"])
@@ -68,17 +70,18 @@ class MorphoDeriver:
         accrued = {m.market_id: accrue_interest(m.stored, m.borrow_rate_wad, timestamp,
                                                 has_irm=m.params.irm != ZERO_ADDRESS)
                    for m in markets}
+        pairs = {m.market_id: market_tokens(m, tokens, adapter.market.key) for m in markets}
         positions = []
         for p in sorted([*fresh, *derived], key=lambda p: (p.market_id, p.account)):
             market = by_id[p.market_id]
-            state = MorphoPosition(
-                p, market, accrued[p.market_id],
-                tokens[market.params.collateral_token], tokens[market.params.loan_token],
-                market.params.collateral_token, market.params.loan_token)
+            collateral, loan = pairs[p.market_id]
+            state = MorphoPosition(p, market, accrued[p.market_id], collateral, loan,
+                                   market.params.collateral_token, market.params.loan_token)
             positions.append(Position(market_key=adapter.market.key,
                                       protocol=adapter.market.protocol,
                                       submarket=p.market_id, account=p.account, state=state))
-        assets = tuple(Asset(address, t.symbol, t.usd_8dec) for address, t in tokens.items())
+        assets = tuple(Asset(address, t.symbol, t.usd_8dec) for address, t in tokens.items()
+                       if t.usd_8dec)
         read = MarketRead(market_key=adapter.market.key, protocol=adapter.market.protocol,
                           block=block, block_timestamp=timestamp, revision=0, assets=assets,
                           positions=tuple(positions))
