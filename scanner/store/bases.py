@@ -4,7 +4,8 @@
     prior = latest_bases(engine, chain, market_keys)   # the newest snapshot with bases
 
 Bases of one snapshot are written in one transaction after the snapshot itself: a snapshot
-without bases is whole and merely cannot be derived from (the next one is full).
+without bases is whole and merely cannot be derived from (the next one is full). Writing them
+drops the bases of older scans of the same markets (only the newest are derived from).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import cast
 
-from sqlalchemy import Engine, Table, insert, select
+from sqlalchemy import Connection, Engine, Table, delete, insert, select
 
 from scanner.store.models import (
     DerivationBase,
@@ -69,6 +70,18 @@ def save_bases(engine: Engine, by_scan: Mapping[int, MarketBases]) -> None:
                      "base": base} for (submarket, account), base in market.bases.items()]
             if rows:
                 conn.execute(insert(DERIVATION_BASES), rows)
+        _drop_older(conn, list(by_scan))
+
+
+def _drop_older(conn: Connection, scan_ids: list[int]) -> None:
+    """Only the newest snapshot's bases are ever derived from: those of older scans of the
+    same markets are a cache nobody reads, dropped so that bases never pile up."""
+    for market_key, block in conn.execute(select(SCANS.c.market_key, SCANS.c.block).where(
+            SCANS.c.id.in_(scan_ids))).all():
+        older = select(SCANS.c.id).where(SCANS.c.market_key == market_key,
+                                          SCANS.c.block < block)
+        conn.execute(delete(DERIVATION_BASES).where(DERIVATION_BASES.c.scan_id.in_(older)))
+        conn.execute(delete(DERIVATION_SCANS).where(DERIVATION_SCANS.c.scan_id.in_(older)))
 
 
 def latest_bases(engine: Engine, chain: str, market_keys: Sequence[str]

@@ -1,21 +1,27 @@
 """Derivation bases (migration 0016) and the incremental path's pure decisions.
 
 - bases are stored whole per snapshot, found for the newest snapshot of exactly its markets,
-  go with their snapshot when it is deleted, and a newer snapshot without bases hides older
-  ones (derivation always starts from the newest snapshot);
+  go with their snapshot when it is deleted, a newer snapshot without bases hides older ones
+  (derivation always starts from the newest snapshot), and storing newer ones drops older;
 - `_why_full` names each reason to take a full snapshot;
 - Aave v3 balances are rayMul half up before v3.5, floor (supply) / ceil (debt) after.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import delete
+from sqlalchemy import delete, func, select
 
 from scanner.config import MarketConfig
 from scanner.domain import RAY, SnapshotRecord
 from scanner.pipeline.incremental import _why_full, fingerprint
 from scanner.protocols.aave_v3.derive import _balances, _Reserve, _rounding
-from scanner.store.bases import MarketBases, PriorSnapshot, latest_bases, save_bases
+from scanner.store.bases import (
+    DERIVATION_BASES,
+    MarketBases,
+    PriorSnapshot,
+    latest_bases,
+    save_bases,
+)
 from scanner.store.repository import SNAPSHOTS, MarketScan, Repository
 from tests.conftest import make_sample_scan
 
@@ -47,6 +53,13 @@ def test_bases_round_trip_and_follow_their_snapshot(repo: Repository) -> None:
     assert latest_bases(repo.engine, "devnet", [MARKET.key, "another"]) is None
     second = _store(repo, 101)  # newer, without bases: nothing to derive from
     assert latest_bases(repo.engine, "devnet", [MARKET.key]) is None
+    newer = {("0xpool", "0x" + "03" * 20): '{"e":1}'}
+    save_bases(repo.engine, {repo.scan_ids(second)[MARKET.key]: MarketBases("f", newer, 100)})
+    assert latest_bases(repo.engine, "devnet", [MARKET.key]) == PriorSnapshot(
+        second, 101, HASH, {MARKET.key: MarketBases("f", newer, 100)})
+    with repo.engine.connect() as conn:  # the older scan's bases are gone, its snapshot kept
+        assert conn.execute(select(func.count()).select_from(DERIVATION_BASES)).scalar() == 1
+        assert conn.execute(select(func.count()).select_from(SNAPSHOTS)).scalar() == 2
     with repo.engine.begin() as conn:
         conn.execute(delete(SNAPSHOTS).where(SNAPSHOTS.c.id.in_([first, second])))
     assert latest_bases(repo.engine, "devnet", [MARKET.key]) is None
