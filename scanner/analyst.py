@@ -287,6 +287,8 @@ def cmd_chart(args: argparse.Namespace) -> int:
     axis = args.axis or (next(iter(axes)) if len(axes) == 1 else None)
     if axis is None:
         raise UsageError(f"the snapshot has several axes ({', '.join(axes)}): pass --axis")
+    if getattr(args, "cascade", False):
+        return _cascade_chart(repo, snapshot_id, record, axis, args.out)
     totals = _axes(repo, snapshot_id, axis)[axis]
     bins = _market_part(repo.load_bins(snapshot_id, axis), args.market)
     bands = _of_market(repo.load_bands(snapshot_id, axis), args.market)
@@ -297,6 +299,23 @@ def cmd_chart(args: argparse.Namespace) -> int:
     save_chart(data, out)
     print(f"wrote {out}: {axis} liquidation map of snapshot {snapshot_id} "
           f"({len(bins)} bins, {len(bands)} bands and walls)", file=sys.stderr)
+    return 0
+
+
+def _cascade_chart(repo: Repository, snapshot_id: int, record: Any, axis: str, out: Path
+                   ) -> int:
+    from scanner.report.cascade_chart import save_cascade_chart
+    from scanner.store.cascades import latest_curve, load_cascades
+
+    curve = latest_curve(repo, snapshot_id, axis)
+    singles = load_cascades(repo, snapshot_id, axis, curve=False)
+    if not curve and not singles:
+        raise UsageError(f"snapshot {snapshot_id} has no stored cascade of {axis}: run "
+                         f"`liqscan cascade --axis {axis} --curve` first")
+    title = f"{record.chain} block {record.block}, snapshot {snapshot_id}: {axis} cascades"
+    save_cascade_chart(curve, singles[0] if singles else None, axis, title, out)
+    print(f"wrote {out}: {axis} cascade curve ({len(curve)} shocks) of snapshot {snapshot_id}",
+          file=sys.stderr)
     return 0
 
 

@@ -92,10 +92,15 @@ def build_parser() -> argparse.ArgumentParser:
                       help="borrowers of each of the two Comets")
     demo.add_argument("--maker-positions", type=int, default=80, metavar="K",
                       help="urns of each Maker ilk (ETH-A, WSTETH-A, WBTC-A)")
+    demo.add_argument("--liquity1-troves", type=int, default=240, metavar="T",
+                      help="Liquity v1 troves (0: no Liquity v1)")
+    demo.add_argument("--liquity2-positions", type=int, default=100, metavar="T",
+                      help="troves of each live Liquity v2 branch (WETH, wstETH)")
     demo.add_argument("--seed", type=int, default=1)
     demo.add_argument("--out", type=Path, default=Path("out/demo"),
                       help="new or empty directory, or a previous demo output (default out/demo)")
 
+    from scanner.cascade.command import register as register_cascade
     from scanner.daemon.command import register as register_daemon
     from scanner.devnet.cli import register as register_devnet
     from scanner.serve.cli import register as register_serve
@@ -103,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_devnet(sub)
     register_daemon(sub)
     register_serve(sub)
+    register_cascade(sub)
     from scanner.cli_analyst import extend, finish
 
     extend(parser, sub)

@@ -145,6 +145,9 @@ def _add_chart(sub: Any) -> None:
     chart.add_argument("--linear", action="store_true",
                        help="linear y axis (default: log, so one band does not flatten the "
                        "rest)")
+    chart.add_argument("--cascade", action="store_true",
+                       help="draw the stored cascade curve and newest cascade of the axis "
+                            "instead (liqscan cascade)")
     chart.set_defaults(handler=_handler("cmd_chart"))
 
 

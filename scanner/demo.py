@@ -15,7 +15,7 @@ import asyncio
 from pathlib import Path
 
 from scanner import interrupts
-from scanner.config import load_config
+from scanner.config import Config, load_config
 from scanner.devnet.network import seeded_devnet, write_config
 from scanner.devnet.population import ClusterSpec
 from scanner.domain import Direction
@@ -50,7 +50,7 @@ def prepare_out_dir(out: Path) -> None:
         out.mkdir(parents=True, exist_ok=True)
         for name in OWN_FILES:
             (out / name).unlink(missing_ok=True)
-        for chart in out.glob("histogram-*.png"):
+        for chart in [*out.glob("histogram-*.png"), *out.glob("cascade-*.png")]:
             chart.unlink()
         (out / MARKER).write_text("written by `liqscan demo`; a later demo replaces its files\n")
     except OSError as exc:
@@ -69,7 +69,9 @@ def run_demo(args: argparse.Namespace) -> int:
                        clusters=DEMO_CLUSTERS, aave36_positions=args.aave36_positions,
                        compound_positions=args.compound_positions,
                        aave2_positions=args.aave2_positions,
-                       maker_positions=args.maker_positions, uniswap=True) as devnet:
+                       maker_positions=args.maker_positions, uniswap=True,
+                       liquity1_troves=args.liquity1_troves,
+                       liquity2_positions=args.liquity2_positions) as devnet:
         config_path = out / "config.toml"
         database_url = f"sqlite:///{(out / 'liqscan.db').resolve()}"
         write_config(devnet, config_path, database_url=database_url)
@@ -78,11 +80,39 @@ def run_demo(args: argparse.Namespace) -> int:
         db.upgrade(config.database_url)
         repo = Repository(db.make_engine(config.database_url))
         outcome = asyncio.run(scan_chain(config, list(config.markets), repo))
-    _print_outcome(outcome, out)
-    interrupts.release()  # Ctrl-C while it was stored: it is, and was reported: success
+        _print_outcome(outcome, out)
+        interrupts.release()  # Ctrl-C while it was stored: it is, and was reported: success
+        demo_cascade_curve(config, repo, outcome.snapshot_id, out)
     print(f"\nconfig: {config_path}   database: {out / 'liqscan.db'}\n"
           f"try: liqscan --config {config_path} bands --axis ETH  (or --axis wstETH-ETH)")
     return 0
+
+
+def demo_cascade_curve(config: Config, repo: Repository, snapshot_id: int, out: Path) -> None:
+    """The ETH cascade curve through the devnet's Uniswap pools and external depth: printed
+    every 5%, stored with the snapshot, charted."""
+    from scanner.cascade.depth_source import build_depth, describe_depth
+    from scanner.cascade.exposures import axis_book
+    from scanner.cascade.live import reread_snapshot
+    from scanner.cascade.report import curve_lines
+    from scanner.cascade.run import cascade_curve
+    from scanner.report.cascade_chart import save_cascade_chart
+    from scanner.store.cascades import CascadeRun, latest_curve, save_cascades
+
+    record = repo.get_snapshot(snapshot_id).record
+    snapshot, depth = asyncio.run(reread_snapshot(config, repo, snapshot_id, record, build_depth))
+    book = axis_book(snapshot.markets, snapshot.axes, "ETH")
+    bands = [b for b in snapshot.bands if b.axis == "ETH"]
+    points = cascade_curve(book, depth, bands)
+    name = describe_depth(config)
+    save_cascades(repo, snapshot_id, [CascadeRun(p.result, p.shock_bps, name, curve=True)
+                                      for p in points])
+    shown = [p for p in points if abs(p.shock_bps) in (100, 200, 500, 1000, 2000, 3000, 4000)]
+    print("\n" + "\n".join(curve_lines(shown, f"ETH cascade curve (depth: {name})")))
+    chart = save_cascade_chart(latest_curve(repo, snapshot_id, "ETH"), None, "ETH",
+                               f"snapshot {snapshot_id}, block {record.block:,}: ETH cascade curve",
+                               out / "cascade-ETH.png")
+    print(f"  chart: {chart}   (all 1% steps: liqscan cascade --axis ETH --curve)")
 
 
 def _print_outcome(outcome: SnapshotOutcome, out: Path) -> None:

@@ -1,7 +1,7 @@
 """derivation bases: what incremental snapshots derive untouched positions from
 
 Revision ID: 0016
-Revises: 0012
+Revises: 0013
 Create Date: 2026-11-30
 
 `derivation_scans` marks a scan whose bases are stored whole; `derivation_bases` holds one
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0016"
-down_revision: str | None = "0012"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -77,7 +77,8 @@ def _sources_digest() -> str:
 
 def cache_key(seed: int, n_aave: int, n_morpho: int, clusters: Sequence[str],
               n_aave36: int = 0, n_compound_per_comet: int = 0, n_aave2: int = 0,
-              n_maker_per_ilk: int = 0, uniswap: bool = False) -> str:
+              n_maker_per_ilk: int = 0, uniswap: bool = False, n_liquity1: int = 0,
+              n_liquity2_per_branch: int = 0) -> str:
     material: dict[str, object] = {
         "format": CACHE_FORMAT,
         "npm": _npm_versions(),
@@ -98,6 +99,10 @@ def cache_key(seed: int, n_aave: int, n_morpho: int, clusters: Sequence[str],
     if uniswap:  # likewise for devnets without the Uniswap v3 pools
         material["uniswap"] = {p: _npm_version_or_absent(p)
                                for p in ("@uniswap/v3-core", "@uniswap/v3-periphery")}
+    if n_liquity1:  # likewise for devnets without Liquity v1
+        material["n_liquity1"] = n_liquity1
+    if n_liquity2_per_branch:  # likewise for devnets without Liquity v2
+        material["n_liquity2_per_branch"] = n_liquity2_per_branch
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()[:24]
 
 

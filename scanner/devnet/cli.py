@@ -36,6 +36,10 @@ def register(subparsers: Any) -> None:
                     help="borrowers of the Aave v2 market (0: no such market)")
     up.add_argument("--maker-positions", type=int, default=80, metavar="K",
                     help="urns per Maker ilk (ETH-A, WSTETH-A, WBTC-A; 0: no Maker)")
+    up.add_argument("--liquity1-troves", type=int, default=240, metavar="T",
+                    help="Liquity v1 troves (0: no Liquity v1)")
+    up.add_argument("--liquity2-positions", type=int, default=100, metavar="T",
+                    help="troves per live Liquity v2 branch (WETH, wstETH; 0: no Liquity v2)")
     up.add_argument("--seed", type=int, default=7, metavar="S")
     up.add_argument("--port", type=int, default=0, metavar="P", help="0 = any free port")
     up.add_argument("--write-config", type=Path, metavar="PATH",
@@ -59,7 +63,9 @@ def cmd_devnet_up(args: argparse.Namespace) -> int:
                        aave36_positions=args.aave36_positions,
                        compound_positions=args.compound_positions,
                        aave2_positions=args.aave2_positions,
-                       maker_positions=args.maker_positions, uniswap=True) as devnet:
+                       maker_positions=args.maker_positions, uniswap=True,
+                       liquity1_troves=args.liquity1_troves,
+                       liquity2_positions=args.liquity2_positions) as devnet:
         source = "loaded from cache" if devnet.from_cache else "built"
         aave = devnet.aave
         print(f"devnet {source}: {devnet.rpc_url} (chain id 31337, head block "
@@ -83,6 +89,12 @@ def cmd_devnet_up(args: argparse.Namespace) -> int:
         if devnet.maker is not None:
             print(f"  Maker ChainLog {devnet.maker.chainlog}  Vat {devnet.maker.vat}  "
                   f"{len(devnet.maker.borrowers)} urns with debt")
+        if devnet.liquity1 is not None:
+            print(f"  Liquity v1 TroveManager {devnet.liquity1.trove_manager}  "
+                  f"{len(devnet.liquity1.borrowers)} troves")
+        if devnet.liquity2 is not None:
+            print(f"  Liquity v2 CollateralRegistry {devnet.liquity2.collateral_registry}  "
+                  f"{len(devnet.liquity2.borrowers)} troves")
         if args.write_config:
             write_config(devnet, args.write_config)
             print(f"  config written to {args.write_config}")

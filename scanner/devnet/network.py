@@ -27,6 +27,11 @@ from scanner.devnet.anvil import CHAIN_ID, Anvil
 from scanner.devnet.cache import CacheEntry, cache_entry, cache_key
 from scanner.devnet.compound import CompoundDeployment, deploy_compound
 from scanner.devnet.compound_population import CometPositionPlan, generate_compound_population
+from scanner.devnet.liquity1 import Liquity1Deployment, deploy_and_seed_liquity1
+from scanner.devnet.liquity1_population import TrovePlan, generate_liquity1_population
+from scanner.devnet.liquity2 import Liquity2Deployment, deploy_and_seed_liquity2
+from scanner.devnet.liquity2_population import TrovePlan as Liquity2TrovePlan
+from scanner.devnet.liquity2_population import generate_liquity2_population
 from scanner.devnet.maker import MakerDeployment, deploy_and_seed_maker
 from scanner.devnet.maker_population import MakerUrnPlan, generate_maker_population
 from scanner.devnet.morpho import (
@@ -54,6 +59,8 @@ AAVE2_MARKET_KEY = "aave-v2-devnet"
 MORPHO_MARKET_KEY = "morpho-blue-devnet"
 COMPOUND_MARKET_PREFIX = "compound-v3-"  # + the devnet Comet's key: compound-v3-usdc, -weth
 MAKER_MARKET_KEY = "maker-devnet"
+LIQUITY1_MARKET_KEY = "liquity-v1-devnet"
+LIQUITY2_MARKET_KEY = "liquity2-devnet"
 
 
 @dataclass(frozen=True)
@@ -76,6 +83,10 @@ class Devnet:
     maker: MakerDeployment | None = None  # deployed only when Maker urns were asked for
     maker_plans: tuple[MakerUrnPlan, ...] = ()
     uniswap: UniswapDeployment | None = None  # Uniswap v3 pools, when asked for
+    liquity1: Liquity1Deployment | None = None  # deployed only when troves were asked for
+    liquity1_plans: tuple[TrovePlan, ...] = ()
+    liquity2: Liquity2Deployment | None = None  # deployed only when troves were asked for
+    liquity2_plans: tuple[Liquity2TrovePlan, ...] = ()
 
     @property
     def port(self) -> int:
@@ -98,15 +109,19 @@ def build_devnet(node: Anvil | DevnetRpc, seed: int, aave_positions: int,
                  morpho_positions: int = 0, clusters: Sequence[ClusterSpec] = (),
                  aave36_positions: int = 0, compound_positions: int = 0,
                  aave2_positions: int = 0, maker_positions: int = 0,
-                 uniswap: bool = False) -> Devnet:
+                 uniswap: bool = False, liquity1_troves: int = 0,
+                 liquity2_positions: int = 0) -> Devnet:
     """Deploy everything on a fresh node and open every planned position
-    (`compound_positions` per Comet, `maker_positions` per Maker ilk); with `uniswap`, the
-    Uniswap v3 pools last, at the oracle prices the seeding left."""
+    (`compound_positions` per Comet, `maker_positions` per Maker ilk, `liquity2_positions`
+    per live Liquity v2 branch); with `uniswap`, the Uniswap v3 pools last, at the oracle
+    prices the seeding left."""
     rpc = node if isinstance(node, DevnetRpc) else DevnetRpc(node.url)
     aave_plans = _plans(seed, aave_positions, morpho_positions, clusters)
     aave36_plans = _plans36(seed, aave36_positions)
     compound_plans = generate_compound_population(seed, compound_positions)
     maker_plans = generate_maker_population(seed, maker_positions)
+    liquity1_plans = generate_liquity1_population(seed, liquity1_troves)
+    liquity2_plans = generate_liquity2_population(seed, liquity2_positions)
     # 1. infrastructure and markets (v3.6 lists the v3.0 tokens and reads the same feeds)
     install_multicall(rpc)
     aave = deploy_aave(rpc)
@@ -118,6 +133,12 @@ def build_devnet(node: Anvil | DevnetRpc, seed: int, aave_positions: int,
     aave2 = deploy_aave2(rpc, aave) if aave2_positions else None
     if aave2 is not None:
         seed_aave2(rpc, aave2, aave2_plans)
+    # Liquity v1 just before Maker: it has no interest, so Maker's 35 days change nothing
+    liquity1 = (deploy_and_seed_liquity1(rpc, aave, liquity1_plans) if liquity1_troves
+                else None)
+    # Liquity v2 just before Maker: Maker's 35-day warp leaves every recorded debt stale
+    liquity2 = (deploy_and_seed_liquity2(rpc, aave, liquity2_plans) if liquity2_positions
+                else None)
     maker = deploy_and_seed_maker(rpc, aave, maker_plans) if maker_positions else None
     aave36 = deploy_aave36(rpc, aave) if aave36_positions else None
     morpho = None
@@ -143,7 +164,9 @@ def build_devnet(node: Anvil | DevnetRpc, seed: int, aave_positions: int,
                   aave36_plans=tuple(aave36_plans), compound=compound,
                   compound_plans=tuple(compound_plans), aave2=aave2,
                   aave2_plans=tuple(aave2_plans),
-                  maker=maker, maker_plans=tuple(maker_plans), uniswap=pools)
+                  maker=maker, maker_plans=tuple(maker_plans), uniswap=pools,
+                  liquity1=liquity1, liquity1_plans=tuple(liquity1_plans),
+                  liquity2=liquity2, liquity2_plans=tuple(liquity2_plans))
 
 
 def _meta(devnet: Devnet, rpc: DevnetRpc) -> dict[str, Any]:
@@ -166,12 +189,30 @@ def _meta(devnet: Devnet, rpc: DevnetRpc) -> dict[str, Any]:
         "maker": devnet.maker.to_dict() if devnet.maker else None,
         "maker_positions_per_ilk": _per_ilk(devnet),
         "uniswap": devnet.uniswap.to_dict() if devnet.uniswap else None,
+        **_liquity1_meta(devnet),
+        "liquity2": devnet.liquity2.to_dict() if devnet.liquity2 else None,
+        "liquity2_positions_per_branch": _per_branch(devnet),
     }
+
+
+def _liquity1_meta(devnet: Devnet) -> dict[str, Any]:
+    """Absent without Liquity v1, so the other devnets' metadata stays as it was."""
+    if devnet.liquity1 is None:
+        return {}
+    return {"liquity1": devnet.liquity1.to_dict(), "liquity1_troves": _liquity1_n(devnet)}
+
+
+def _liquity1_n(devnet: Devnet) -> int:
+    return sum(p.bucket != "victim" for p in devnet.liquity1_plans)
 
 
 def _per_ilk(devnet: Devnet) -> int:
     ilks = len(devnet.maker.ilks) if devnet.maker else 0
     return len(devnet.maker_plans) // ilks if ilks else 0
+
+
+def _per_branch(devnet: Devnet) -> int:
+    return sum(p.branch == "WETH" for p in devnet.liquity2_plans)
 
 
 def _per_comet(devnet: Devnet) -> int:
@@ -182,12 +223,15 @@ def _per_comet(devnet: Devnet) -> int:
 def _entry(seed: int, aave_positions: int, morpho_positions: int,
            clusters: Sequence[ClusterSpec], aave36_positions: int,
            compound_positions: int = 0, aave2_positions: int = 0,
-           maker_positions: int = 0, uniswap: bool = False) -> CacheEntry:
+           maker_positions: int = 0, uniswap: bool = False,
+           liquity1_troves: int = 0, liquity2_positions: int = 0) -> CacheEntry:
     return cache_entry(cache_key(seed, aave_positions, morpho_positions,
                                  [c.key() for c in clusters], aave36_positions,
                                  n_compound_per_comet=compound_positions,
                                  n_aave2=aave2_positions,
-                                 n_maker_per_ilk=maker_positions, uniswap=uniswap))
+                                 n_maker_per_ilk=maker_positions, uniswap=uniswap,
+                                 n_liquity1=liquity1_troves,
+                                 n_liquity2_per_branch=liquity2_positions))
 
 
 def save_to_cache(devnet: Devnet) -> CacheEntry:
@@ -196,7 +240,8 @@ def save_to_cache(devnet: Devnet) -> CacheEntry:
     n_background = sum(p.cluster is None for p in devnet.aave_plans)
     entry = _entry(devnet.seed, n_background, len(devnet.morpho_plans), devnet.clusters,
                    len(devnet.aave36_plans), _per_comet(devnet), len(devnet.aave2_plans),
-                   _per_ilk(devnet), devnet.uniswap is not None)
+                   _per_ilk(devnet), devnet.uniswap is not None, _liquity1_n(devnet),
+                   _per_branch(devnet))
     entry.write(str(rpc.call("anvil_dumpState")), _meta(devnet, rpc))
     return entry
 
@@ -224,12 +269,22 @@ def _load(node: Anvil, entry: CacheEntry, seed: int, aave_plans: list[AavePositi
     maker_plans = generate_maker_population(
         seed, meta["maker_positions_per_ilk"]) if maker else []
     uniswap = UniswapDeployment.from_dict(meta["uniswap"]) if meta.get("uniswap") else None
+    liquity1 = (Liquity1Deployment.from_dict(meta["liquity1"]) if meta.get("liquity1")
+                else None)
+    liquity1_plans = generate_liquity1_population(
+        seed, meta["liquity1_troves"]) if liquity1 else []
+    liquity2 = (Liquity2Deployment.from_dict(meta["liquity2"]) if meta.get("liquity2")
+                else None)
+    liquity2_plans = generate_liquity2_population(
+        seed, meta["liquity2_positions_per_branch"]) if liquity2 else []
     return Devnet(node.url, seed, AaveDeployment.from_dict(meta["aave"]), tuple(aave_plans),
                   tuple(clusters), morpho, tuple(morpho_plans), meta["head_block"],
                   from_cache=True, aave36=aave36, aave36_plans=tuple(aave36_plans),
                   compound=compound, compound_plans=tuple(compound_plans), aave2=aave2,
                   aave2_plans=tuple(aave2_plans),
-                  maker=maker, maker_plans=tuple(maker_plans), uniswap=uniswap)
+                  maker=maker, maker_plans=tuple(maker_plans), uniswap=uniswap,
+                  liquity1=liquity1, liquity1_plans=tuple(liquity1_plans),
+                  liquity2=liquity2, liquity2_plans=tuple(liquity2_plans))
 
 
 @contextlib.contextmanager
@@ -237,7 +292,9 @@ def seeded_devnet(seed: int = 7, aave_positions: int = 600, morpho_positions: in
                   clusters: Sequence[ClusterSpec] = (), port: int = 0,
                   use_cache: bool = True, aave36_positions: int = 0,
                   compound_positions: int = 0, aave2_positions: int = 0,
-                  maker_positions: int = 0, uniswap: bool = False) -> Iterator[Devnet]:
+                  maker_positions: int = 0, uniswap: bool = False,
+                  liquity1_troves: int = 0, liquity2_positions: int = 0
+                  ) -> Iterator[Devnet]:
     """Start anvil with the seeded devnet (from the cache when possible); stop it on exit.
     `compound_positions` is per Comet (the devnet has a USDC and a WETH Comet)."""
     aave_plans = _plans(seed, aave_positions, morpho_positions, clusters)
@@ -245,8 +302,11 @@ def seeded_devnet(seed: int = 7, aave_positions: int = 600, morpho_positions: in
     generate_compound_population(seed, compound_positions)  # refuse bad sizes before starting
     generate_aave2_population(seed, aave2_positions)
     generate_maker_population(seed, maker_positions)
+    generate_liquity1_population(seed, liquity1_troves)
+    generate_liquity2_population(seed, liquity2_positions)
     entry = _entry(seed, aave_positions, morpho_positions, clusters, aave36_positions,
-                   compound_positions, aave2_positions, maker_positions, uniswap)
+                   compound_positions, aave2_positions, maker_positions, uniswap,
+                   liquity1_troves, liquity2_positions)
     if use_cache and entry.exists():
         with Anvil.start(port=port, state_file=entry.state_file) as node:
             yield _load(node, entry, seed, aave_plans, morpho_positions, clusters, aave36_plans)
@@ -254,7 +314,7 @@ def seeded_devnet(seed: int = 7, aave_positions: int = 600, morpho_positions: in
     with Anvil.start(port=port) as node:
         devnet = build_devnet(node, seed, aave_positions, morpho_positions, clusters,
                               aave36_positions, compound_positions, aave2_positions,
-                              maker_positions, uniswap)
+                              maker_positions, uniswap, liquity1_troves, liquity2_positions)
         if use_cache:
             save_to_cache(devnet)
         yield devnet
@@ -328,12 +388,41 @@ start_block = {maker.deploy_block}
 """
 
 
+def _liquity1_section(liquity: Liquity1Deployment) -> str:
+    return f"""
+[[markets]]
+key = "{LIQUITY1_MARKET_KEY}"
+chain = "devnet"
+protocol = "liquity-v1"
+trove_manager = "{liquity.trove_manager}"
+start_block = {liquity.deploy_block}
+"""
+
+
+def _axis_members(spec_members: Sequence[str], axis: str, devnet: Devnet) -> list[str]:
+    """Liquity v1's collateral is native ether, listed as "ETH": on the ETH axis."""
+    extra = ["ETH"] if axis == "ETH" and devnet.liquity1 is not None else []
+    return [*spec_members, *extra]
+
+
+def _liquity2_section(liquity2: Liquity2Deployment) -> str:
+    return f"""
+[[markets]]
+key = "{LIQUITY2_MARKET_KEY}"
+chain = "devnet"
+protocol = "liquity-v2"
+collateral_registry = "{liquity2.collateral_registry}"
+start_block = {liquity2.deploy_block}
+"""
+
+
 def write_config(devnet: Devnet, path: Path, database_url: str = "sqlite:///liqscan.db") -> None:
     """A ready liqscan config.toml that scans this devnet's markets: Aave v3.0, and v3.6,
     Morpho, the Comets, Aave v2 and Maker when the devnet has them."""
     spec = load_market_spec()
     axes = "".join(
-        f"\n[axes.{axis}]\nmembers = [{', '.join(repr(s) for s in spec.axis_members(axis))}]\n"
+        f"\n[axes.{axis}]\nmembers = "
+        f"[{', '.join(repr(s) for s in _axis_members(spec.axis_members(axis), axis, devnet))}]\n"
         .replace("'", '"')
         for axis in ("ETH", "BTC")
     )
@@ -348,6 +437,10 @@ def write_config(devnet: Devnet, path: Path, database_url: str = "sqlite:///liqs
         markets += _aave2_section(devnet.aave2)
     if devnet.maker is not None:
         markets += _maker_section(devnet.maker)
+    if devnet.liquity1 is not None:
+        markets += _liquity1_section(devnet.liquity1)
+    if devnet.liquity2 is not None:
+        markets += _liquity2_section(devnet.liquity2)
     text = f"""# liqscan config for the local devnet (seed {devnet.seed}), by `liqscan devnet up`.
 [database]
 url = "{database_url}"

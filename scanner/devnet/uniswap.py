@@ -171,6 +171,8 @@ DEVNET_ROUTES: dict[str, tuple[str, ...]] = {
     "WETH": ("WETH/USDC",), "wstETH": ("wstETH/WETH", "WETH/USDC"), "WBTC": ("WBTC/USDC",),
 }
 DEVNET_EXTERNAL_DEPTH_USD = {"WETH": 20_000_000, "wstETH": 5_000_000, "WBTC": 10_000_000}
+# axis members with no devnet pool: off-chain depth only (a cascade sells seized rETH too)
+DEVNET_EXTERNAL_ONLY_DEPTH_USD = {"rETH": 2_000_000}
 
 
 def depth_config_section(uniswap: UniswapDeployment, aave: AaveDeployment, chain: str) -> str:
@@ -181,4 +183,7 @@ def depth_config_section(uniswap: UniswapDeployment, aave: AaveDeployment, chain
         text += (f"\n[cascade.depth.assets.{symbol}]\ntoken = \"{aave.tokens[symbol]}\"\n"
                  f"decimals = {aave.decimals[symbol]}\npools = [{pools}]\n"
                  f"external_depth_usd = {DEVNET_EXTERNAL_DEPTH_USD[symbol]}\n")
+    for symbol, depth_usd in DEVNET_EXTERNAL_ONLY_DEPTH_USD.items():
+        text += (f"\n[cascade.depth.assets.{symbol}]\ntoken = \"{aave.tokens[symbol]}\"\n"
+                 f"decimals = {aave.decimals[symbol]}\nexternal_depth_usd = {depth_usd}\n")
     return text

@@ -21,6 +21,8 @@ PROTOCOLS: dict[str, str] = {
     "compound-v3": "scanner.protocols.compound_v3",
     "morpho-blue": "scanner.protocols.morpho_blue",
     "maker": "scanner.protocols.maker",
+    "liquity-v1": "scanner.protocols.liquity_v1",
+    "liquity-v2": "scanner.protocols.liquity_v2",
 }
 
 

@@ -57,6 +57,7 @@ class Api:
                               ("/api/positions", self.positions),
                               ("/api/history", self.history)):
             app.router.add_get(path, handler)
+        app.router.add_get("/api/cascade", self.cascade)
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -165,6 +166,11 @@ class Api:
                     "next_cursor": None if last is None else str(last)}
 
         return json_response(await self._run(read))
+
+    async def cascade(self, request: web.Request) -> web.Response:
+        from scanner.serve.cascade_api import cascade
+
+        return await cascade(self, request)
 
     async def history(self, request: web.Request) -> web.Response:
         query = Query(request.query, {"chain", "axis", "snapshots", "top"})

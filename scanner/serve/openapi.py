@@ -107,7 +107,33 @@ def _schemas() -> Json:
             high_usd=_USD, collateral_usd=_USD, positions=_INT, share_of_at_risk_bps=_INT,
             distance_low_bps=_INT, distance_high_bps=_INT),
         "Health": _health(),
+        **_cascade_schemas(),
     }
+
+
+def _cascade_schemas() -> Json:
+    """A stored cascade (scanner/store/cascades.py); amounts as `_usd` strings and `_8dec`."""
+    def prices(*names: str) -> Json:  # price_8dec and price_usd
+        return {k: v for n in names for k, v in ((f"{n}_8dec", _RAW), (f"{n}_usd", _USD))}
+
+    def amounts(*names: str) -> Json:  # sold_usd_8dec and sold_usd
+        return {k: v for n in names for k, v in ((f"{n}_usd_8dec", _RAW), (f"{n}_usd", _USD))}
+
+    sold = _object(symbol=_STR, asset=_STR, amount_raw={"type": "string"}, decimals=_INT,
+                   usd=_USD, usd_8dec=_RAW)
+    step = _object(round=_INT, positions=_INT, sold=_array(sold), bands_crossed=_array(_INT),
+                   **prices("price", "price_after"),
+                   **amounts("sold", "debt_repaid", "bad_debt", "proceeds"))
+    point = {"id": _INT, "axis": _STR, "direction": {"enum": list(DIRECTION_VALUES)},
+             "curve": {"type": "boolean"}, "depth_model": _STR,
+             "shock_bps": {"type": "integer", "description": "signed"},
+             "rounds": _INT, "positions_liquidated": _INT, "converged": {"type": "boolean"},
+             "buy_modelled": {"type": "boolean",
+                              "description": "false: a rise's buying was not priced"},
+             "bands_crossed_by_shock": _array(_INT),
+             **prices("price_now", "shock_price", "final_price"),
+             **amounts("sold", "debt_repaid", "bad_debt")}
+    return {"CascadePoint": _object(**point), "Cascade": _object(**point, path=_array(step))}
 
 
 def _param(name: str, description: str, schema: Json | None = None,
@@ -178,6 +204,12 @@ def _paths() -> Json:
             _object(chain=_STR, axis=_STR, points=_array(_object(
                 snapshot_id=_INT, block=_INT, block_timestamp=_INT, price_now_usd=_USD,
                 bands=_array(_ref("HistoryBand")))))),
+        "/api/cascade": _get("stored cascades of an axis: the newest one, and the newest "
+                             "cascade curve (liqscan cascade)", [
+            _SNAPSHOT, _CHAIN, {**_AXIS, "required": True}],
+            _object(**snapshot, axis=_STR,
+                    latest={"oneOf": [{"type": "null"}, _ref("Cascade")]},
+                    curve=_array(_ref("CascadePoint")))),
         "/api/openapi.json": _get("this document", [], {"type": "object"}),
     }
 

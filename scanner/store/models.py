@@ -336,6 +336,60 @@ class AlertDelivery(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
 
 
+# --- Cascades (migration 0013) -----------------------------------------------------------
+
+
+class CascadeRow(Base):
+    """One liquidation cascade run on a snapshot: a shock of one axis followed to its
+    fixpoint through a depth model (scanner/cascade). `curve` marks a point of a cascade curve."""
+
+    __tablename__ = "cascades"
+    __table_args__ = (
+        Index("ix_cascades_snapshot_axis", "snapshot_id", "axis", "id"),
+        CheckConstraint(_DIRECTION_SQL, name="direction"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("snapshots.id", ondelete="CASCADE"))
+    axis: Mapped[str] = mapped_column(String(32))
+    direction: Mapped[str] = mapped_column(String(8))
+    curve: Mapped[bool] = mapped_column(Boolean)
+    depth_model: Mapped[str] = mapped_column(Text)  # which depth, with its parameters
+    shock_bps: Mapped[int] = mapped_column(BigInteger)  # signed; from the --to price when given
+    price_now_8dec: Mapped[int] = mapped_column(Uint256)
+    shock_price_8dec: Mapped[int] = mapped_column(Uint256)
+    final_price_8dec: Mapped[int] = mapped_column(Uint256)
+    rounds: Mapped[int] = mapped_column(Integer)
+    positions_liquidated: Mapped[int] = mapped_column(Integer)
+    sold_usd_8dec: Mapped[int] = mapped_column(Uint256)
+    debt_repaid_usd_8dec: Mapped[int] = mapped_column(Uint256)
+    bad_debt_usd_8dec: Mapped[int] = mapped_column(Uint256)
+    converged: Mapped[bool] = mapped_column(Boolean)
+    buy_modelled: Mapped[bool] = mapped_column(Boolean)
+    bands_crossed_by_shock: Mapped[str] = mapped_column(Text)  # band ranks, comma-separated
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_utc_now)
+
+
+class CascadeRoundRow(Base):
+    """One round of a cascade: the liquidations at one axis price and where their sales
+    (a short squeeze: buys) took the price."""
+
+    __tablename__ = "cascade_rounds"
+
+    cascade_id: Mapped[int] = mapped_column(
+        ForeignKey("cascades.id", ondelete="CASCADE"), primary_key=True)
+    round_index: Mapped[int] = mapped_column(Integer, primary_key=True)
+    price_8dec: Mapped[int] = mapped_column(Uint256)
+    price_after_8dec: Mapped[int] = mapped_column(Uint256)
+    positions: Mapped[int] = mapped_column(Integer)
+    sold_usd_8dec: Mapped[int] = mapped_column(Uint256)
+    debt_repaid_usd_8dec: Mapped[int] = mapped_column(Uint256)
+    bad_debt_usd_8dec: Mapped[int] = mapped_column(Uint256)
+    proceeds_usd_8dec: Mapped[int] = mapped_column(Uint256)
+    sold_assets: Mapped[str] = mapped_column(Text)  # JSON: [{symbol, asset, amount_raw, usd_8dec}]
+    bands_crossed: Mapped[str] = mapped_column(Text)  # band ranks, comma-separated
+
+
 class DerivationScan(Base):
     """Migration 0016: a scan whose derivation bases are stored whole (incremental snapshots).
     `fingerprint` names the market configuration the bases were read under."""

@@ -4,9 +4,11 @@
                      planted WETH cluster, the Aave v3.6 market with 300 positions, and 220
                      borrowers on each of the two Comets, 240 Aave v2 borrowers over
                      51 days of interest, and 80 Maker urns per ilk (ETH-A, WSTETH-A,
-                     WBTC-A), and Uniswap v3 pools (WETH/USDC, wstETH/WETH, WBTC/USDC)
-                     at the final oracle prices. Built once, then reloaded from the
-                     cache (.cache/devnet/ or LIQSCAN_CACHE_DIR) on later runs.
+                     WBTC-A), 240 Liquity v1 troves, Uniswap v3 pools (WETH/USDC,
+                     wstETH/WETH, WBTC/USDC) at the final oracle prices, and 110 Liquity v2
+                     troves per live branch (WETH, wstETH) plus a shut-down rETH branch.
+                     Built once, then reloaded from the cache (.cache/devnet/ or
+                     LIQSCAN_CACHE_DIR) on later runs.
 - `devnet_rpc`       (session) a DevnetRpc on it.
 - `devnet_snapshot`  (function) the same rpc, with evm_snapshot before the test and evm_revert
                      after it: use it in every test that sends transactions or moves prices.
@@ -29,6 +31,8 @@ DEVNET_AAVE36_POSITIONS = 300
 DEVNET_COMPOUND_POSITIONS_PER_COMET = 220
 DEVNET_AAVE2_POSITIONS = 240
 DEVNET_MAKER_URNS_PER_ILK = 80
+DEVNET_LIQUITY1_TROVES = 240
+DEVNET_LIQUITY2_TROVES_PER_BRANCH = 110
 DEVNET_CLUSTER = ClusterSpec(asset="WETH", total_usd=3_000_000, low_usd=2_300, high_usd=2_400)
 
 
@@ -40,7 +44,9 @@ def devnet() -> Iterator[Devnet]:
                        aave36_positions=DEVNET_AAVE36_POSITIONS,
                        compound_positions=DEVNET_COMPOUND_POSITIONS_PER_COMET,
                        aave2_positions=DEVNET_AAVE2_POSITIONS,
-                       maker_positions=DEVNET_MAKER_URNS_PER_ILK, uniswap=True) as net:
+                       maker_positions=DEVNET_MAKER_URNS_PER_ILK, uniswap=True,
+                       liquity1_troves=DEVNET_LIQUITY1_TROVES,
+                       liquity2_positions=DEVNET_LIQUITY2_TROVES_PER_BRANCH) as net:
         yield net
 
 

@@ -137,7 +137,7 @@ def test_written_config_is_valid(devnet: Devnet, tmp_path: Path) -> None:
 
     write_config(devnet, tmp_path / "config.toml")
     config = load_config(tmp_path / "config.toml")
-    [market, market36, morpho, usdc, weth, aave2, maker] = config.markets
+    [market, market36, morpho, usdc, weth, aave2, maker, liquity1, liquity2] = config.markets
     assert (market.key, market36.key) == ("aave-v3-devnet", "aave-v36-devnet")
     assert devnet.morpho is not None and morpho.protocol == "morpho-blue"
     assert morpho.address("morpho") == devnet.morpho.morpho
@@ -156,8 +156,12 @@ def test_written_config_is_valid(devnet: Devnet, tmp_path: Path) -> None:
     assert aave2.address("eth_usd_feed") == devnet.aave.aggregators["WETH"]
     assert devnet.maker is not None and maker.key == "maker-devnet"
     assert maker.addresses == {"chainlog": devnet.maker.chainlog}
+    assert devnet.liquity1 is not None and liquity1.protocol == "liquity-v1"
+    assert liquity1.addresses == {"trove_manager": devnet.liquity1.trove_manager}
+    assert devnet.liquity2 is not None and liquity2.protocol == "liquity-v2"
+    assert liquity2.addresses == {"collateral_registry": devnet.liquity2.collateral_registry}
     assert config.chains["devnet"].rpc_url == devnet.rpc_url
-    assert config.axes["ETH"].members == ("WETH", "wstETH", "rETH")
+    assert config.axes["ETH"].members == ("WETH", "wstETH", "rETH", "ETH")
 
 
 # --- the CLI's errors: one line on stderr, the error's exit code ---------------------------

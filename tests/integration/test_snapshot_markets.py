@@ -8,6 +8,7 @@ snapshot of that market alone at the same block, and the bands sum them with a b
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,8 @@ from scanner.devnet.network import (
     AAVE2_MARKET_KEY,
     AAVE36_MARKET_KEY,
     AAVE_MARKET_KEY,
+    LIQUITY1_MARKET_KEY,
+    LIQUITY2_MARKET_KEY,
     MAKER_MARKET_KEY,
     MORPHO_MARKET_KEY,
     Devnet,
@@ -35,7 +38,7 @@ def _by_key(results: tuple[PositionResult, ...], market: str
 
 ALL_MARKETS = (AAVE_MARKET_KEY, AAVE36_MARKET_KEY, MORPHO_MARKET_KEY, "compound-v3-usdc",
                "compound-v3-weth", AAVE2_MARKET_KEY,
-               MAKER_MARKET_KEY)
+               MAKER_MARKET_KEY, LIQUITY1_MARKET_KEY, LIQUITY2_MARKET_KEY)
 
 
 def test_every_market_at_one_block_is_one_snapshot(devnet: Devnet, tmp_path: Path) -> None:
@@ -58,10 +61,19 @@ def test_every_market_at_one_block_is_one_snapshot(devnet: Devnet, tmp_path: Pat
                if r.market_key != MAKER_MARKET_KEY)
     assert sorted(maker_rows, key=str) == sorted(
         (r for r in both.results if r.market_key == MAKER_MARKET_KEY), key=str)
+    # Liquity v2 rows: one per trove, the branch as submarket, the TroveNFT owner stored
+    liquity2_rows = [r for r in stored if r.market_key == LIQUITY2_MARKET_KEY]
+    assert liquity2_rows and all(r.owner for r in liquity2_rows)
+    assert {r.submarket for r in liquity2_rows} == {"0:WETH", "1:wstETH", "2:rETH:shutdown"}
 
     # each market's part is what a snapshot of that market alone says at the same block
     for market in ALL_MARKETS:
         alone_config = devnet_config(devnet, tmp_path / market, f"sqlite:///{tmp_path}/{market}.db")
+        if market == LIQUITY1_MARKET_KEY:  # alone it lists only ETH: the reference, no BTC
+            alone_config = replace(alone_config, axes={"ETH": replace(
+                alone_config.axes["ETH"], reference="ETH")})
+        if market == LIQUITY2_MARKET_KEY:  # no BTC branch: alone, it cannot price that axis
+            alone_config = replace(alone_config, axes={"ETH": alone_config.axes["ETH"]})
         alone = asyncio.run(scan_market(alone_config, alone_config.market(market),
                                         fresh_repo(alone_config), both.record.block))
         together, single = _by_key(both.results, market), _by_key(alone.results, market)
@@ -84,6 +96,7 @@ def test_every_market_at_one_block_is_one_snapshot(devnet: Devnet, tmp_path: Pat
     binned_markets = {s.market_key for b in both.bins for s in b.shares}
     assert binned_markets == set(ALL_MARKETS)  # Morpho's and the Comets' are summed in
     assert {s.protocol for b in both.bins for s in b.shares} == {
-        "aave-v3", "morpho-blue", "compound-v3", "aave-v2", "maker"}
+        "aave-v3", "morpho-blue", "compound-v3", "aave-v2", "maker", "liquity-v1",
+        "liquity-v2"}
     binned = sum(b.positions for b in both.bins)
     assert binned == sum(s.positions for b in both.bins for s in b.shares)

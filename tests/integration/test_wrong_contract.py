@@ -21,6 +21,8 @@ from scanner.cli import main
 from scanner.config import load_config
 from scanner.devnet.network import (
     COMPOUND_MARKET_PREFIX,
+    LIQUITY1_MARKET_KEY,
+    LIQUITY2_MARKET_KEY,
     MAKER_MARKET_KEY,
     MORPHO_MARKET_KEY,
     Devnet,
@@ -65,7 +67,8 @@ def _stored_scans(folder: Path) -> int:
 def _cases(devnet: Devnet) -> dict[str, tuple[str, str, str, str]]:
     """case -> (market key, config key, real address, the other contract put there)."""
     assert devnet.compound is not None and devnet.morpho is not None
-    assert devnet.maker is not None
+    assert devnet.maker is not None and devnet.liquity2 is not None
+    registry = devnet.liquity2.collateral_registry
     usdc, weth = devnet.compound.comet("usdc"), devnet.aave.tokens["WETH"]
     # cWETHv3 prices in ETH: its quote_usd_feed is the USDC Comet's WETH/USD feed
     quote_feed = usdc.feeds["WETH"]
@@ -89,13 +92,29 @@ def _cases(devnet: Devnet) -> dict[str, tuple[str, str, str, str]]:
         "chainlog-is-a-token": (MAKER_MARKET_KEY, "chainlog", devnet.maker.chainlog, weth),
         "chainlog-is-a-comet": (MAKER_MARKET_KEY, "chainlog", devnet.maker.chainlog,
                                 usdc.comet),
+        **_liquity1_cases(devnet, weth, usdc.comet),
+        "collateral-registry-is-a-token": (LIQUITY2_MARKET_KEY, "collateral_registry",
+                                           registry, weth),
+        "collateral-registry-is-a-trove-manager": (
+            LIQUITY2_MARKET_KEY, "collateral_registry", registry,
+            devnet.liquity2.branch("WETH").trove_manager),
     }
+
+
+def _liquity1_cases(devnet: Devnet, weth: str, comet: str
+                    ) -> dict[str, tuple[str, str, str, str]]:
+    assert devnet.liquity1 is not None
+    tm = devnet.liquity1.trove_manager
+    return {"trove-manager-is-a-token": (LIQUITY1_MARKET_KEY, "trove_manager", tm, weth),
+            "trove-manager-is-a-comet": (LIQUITY1_MARKET_KEY, "trove_manager", tm, comet)}
 
 
 CASES = ["comet-is-a-token", "comet-is-an-aave-pool", "comet-is-a-price-feed",
          "morpho-is-a-token", "morpho-is-a-comet", "morpho-is-an-atoken",
          "usd-oracle-is-a-token", "usd-oracle-is-a-price-feed", "quote-feed-is-a-token",
-         "chainlog-is-a-token", "chainlog-is-a-comet"]
+         "chainlog-is-a-token", "chainlog-is-a-comet", "trove-manager-is-a-token",
+         "trove-manager-is-a-comet", "collateral-registry-is-a-token",
+         "collateral-registry-is-a-trove-manager"]
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -119,7 +138,8 @@ def test_another_contract_is_named_by_key_and_address(
 
 
 @pytest.mark.parametrize("market_key", [USDC_COMET, COMPOUND_MARKET_PREFIX + "weth",
-                                        MORPHO_MARKET_KEY, MAKER_MARKET_KEY])
+                                        MORPHO_MARKET_KEY, MAKER_MARKET_KEY,
+                                        LIQUITY1_MARKET_KEY, LIQUITY2_MARKET_KEY])
 async def test_the_real_protocol_passes_the_check(devnet: Devnet, tmp_path: Path,
                                                   market_key: str) -> None:
     config = load_config(_config(devnet, tmp_path))

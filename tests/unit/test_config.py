@@ -95,7 +95,8 @@ def test_presets_are_used_when_there_is_no_config(
     assert config.source == Path("presets")
     assert set(preset_names()) == {"aave-v3-ethereum", "spark-ethereum", "compound-v3-ethereum",
                                    "morpho-blue-ethereum", "aave-v2-ethereum",
-                                   "maker-ethereum"}
+                                   "maker-ethereum", "liquity-v1-ethereum",
+                                   "liquity-v2-ethereum"}
     assert {"aave-v3-ethereum", "spark-ethereum"} <= {m.key for m in config.markets}
     assert config.market("aave-v3-ethereum").start_block == 16291127
     assert config.market("spark-ethereum").start_block == 16776401

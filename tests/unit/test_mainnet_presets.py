@@ -49,6 +49,10 @@ MAINNET: dict[str, dict[str, str]] = {
         "eth_usd_feed": "0x5f4eC3Df9cbd43714FE2740f5E3616155c5b8419"},
     # Maker's ChainLog (chainlog.makerdao.com): every other address is resolved through it
     "maker-ethereum": {"chainlog": "0xdA0Ab1e0017DEbCd72Be8599041a2aa3bA7e740F"},
+    # liquity/dev packages/lib-ethers/deployments/default/mainnet.json troveManager
+    "liquity-v1-ethereum": {"trove_manager": "0xA39739EF8b0231DbFA0DcdA07d7e29faAbCf4bb2"},
+    # liquity/bold frontend/app/.env: the CollateralRegistry lists every branch
+    "liquity-v2-ethereum": {"collateral_registry": "0xf949982B91C8c61e952B3bA942cbbfaef5386684"},
 }
 MAINNET["compound-v3-weth-ethereum"]["quote_usd_feed"] = (
     "0x5f4eC3Df9cbd43714FE2740f5E3616155c5b8419")  # Chainlink ETH / USD

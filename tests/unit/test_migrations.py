@@ -18,7 +18,7 @@ from scanner.store.repository import Repository
 from tests.conftest import make_sample_scan
 
 VIEWS = {"v_latest_scans", "v_latest_positions", "v_latest_bins", "v_latest_bands",
-         "v_band_history", "v_latest_snapshots", "v_latest_axes"}
+         "v_band_history", "v_latest_snapshots", "v_latest_axes", "v_cascade_path"}
 
 
 def _tables_and_views(url: str) -> tuple[set[str], set[str]]:

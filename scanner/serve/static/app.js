@@ -34,7 +34,9 @@ async function loadSnapshot(snapshot) {
     api("/api/histogram", { snapshot })]);
   const histories = await Promise.all(axes.axes.map((a) => api("/api/history", {
     axis: a.axis, snapshots: HISTORY_SNAPSHOTS, top: HISTORY_TOP })));
-  return { axes, bands: bands.bands, bins: histogram.bins, histories };
+  const cascades = await Promise.all(axes.axes.map((a) => api("/api/cascade", {
+    axis: a.axis, snapshot })));
+  return { axes, bands: bands.bands, bins: histogram.bins, histories, cascades };
 }
 
 async function refresh() {
@@ -101,7 +103,11 @@ function render(data) {
   charts.clear();
   const main = document.getElementById("axes");
   main.replaceChildren();
-  data.axes.axes.forEach((axis, i) => main.append(renderAxis(axis, data, data.histories[i])));
+  data.axes.axes.forEach((axis, i) => {
+    const section = renderAxis(axis, data, data.histories[i]);
+    renderCascade(section, axis, data.cascades[i]);
+    main.append(section);
+  });
 }
 
 function renderAxis(axis, data, history) {
@@ -308,6 +314,45 @@ function historyChart(canvas, history) {
                 // log: a band far above the price must not flatten the ones near it
                 y: { type: "logarithmic", title: { display: true, text: "USD (log)" },
                      ticks: { callback: (v) => price(v) } } } },
+  });
+}
+
+// --- cascades (liqscan cascade): the newest one, and the cascade curve ----------------------
+
+function renderCascade(section, axis, cascade) {
+  const latest = cascade.latest;
+  if (latest) {
+    section.append(element("p", { class: "meta cascade", "data-cascade": latest.id },
+      `cascade ${percent(latest.shock_bps)} to ${price(num(latest.shock_price_usd))}: ` +
+      `${latest.rounds} rounds, final ${price(num(latest.final_price_usd))}, ` +
+      `${latest.positions_liquidated} positions, ${usd(num(latest.sold_usd))} sold, ` +
+      `${usd(num(latest.bad_debt_usd))} bad debt (${latest.depth_model})`));
+  }
+  if (!cascade.curve.length) return;
+  const canvas = element("canvas", { id: `cascade-${axis.axis}`, class: "history-chart",
+    "data-points": cascade.curve.length });
+  section.append(element("div", { class: "history" }, canvas));
+  charts.set(canvas.id, cascadeChart(canvas, cascade.curve));
+}
+
+function cascadeChart(canvas, curve) {
+  const labels = curve.map((p) => percent(p.shock_bps));
+  const move = (p) => (num(p.final_price_usd) / num(p.price_now_usd) - 1) * 100;
+  return new Chart(canvas, {
+    data: { labels, datasets: [
+      { type: "line", label: "final move %", data: curve.map(move), yAxisID: "move",
+        borderColor: "#c62828", pointRadius: 2 },
+      { type: "line", label: "shock %", data: curve.map((p) => p.shock_bps / 100),
+        yAxisID: "move", borderColor: "#1d2330", borderDash: [6, 4], pointRadius: 0 },
+      { type: "bar", label: "collateral sold", data: curve.map((p) => num(p.sold_usd)),
+        yAxisID: "sold", backgroundColor: "rgba(126,87,194,0.35)" }] },
+    options: { animation: false, maintainAspectRatio: false,
+      plugins: { title: { display: true,
+        text: "cascade curve: where each shock ends once forced selling stops" } },
+      scales: { x: { title: { display: true, text: "shock" } },
+                move: { position: "left", title: { display: true, text: "final move (%)" } },
+                sold: { position: "right", grid: { drawOnChartArea: false },
+                        ticks: { callback: (v) => usd(v) } } } },
   });
 }
 

@@ -1,0 +1,409 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.19;
+
+/// Written by liqscan for its local devnet: OUR OWN implementation of one Liquity v2 (BOLD)
+/// collateral branch's TroveManager. No Liquity v2 bytecode is published on a package registry;
+/// this is not Liquity's code. It was written from reading liquity/bold
+/// `contracts/src/TroveManager.sol` and keeps the real external signatures of the functions
+/// liqscan reads and calls, and the real rules:
+///  - interest is simple and floored: weightedDebt * period / ONE_YEAR / 1e18, where the period
+///    ends at the block timestamp, or at `shutdownTime` once the branch is shut down;
+///  - a batch is one "big trove": its debt, interest and management fee accrue on the batch and
+///    each member's part is its debt shares' pro rata, each term floored on its own;
+///  - redistributions: L_coll / L_boldDebt per unit staked with the feedback error correction,
+///    a trove's pending gain is stake * (L - snapshot) / 1e18;
+///  - batchLiquidateTroves liquidates every active or zombie trove whose ICR (entire coll *
+///    price / entire debt, floored) is below the branch's MCR, at the price feed's fetchPrice,
+///    and reverts NothingToLiquidate when none is; the shutdown does not stop liquidations.
+/// What it leaves out: token transfers (collateral is accounting only), the stability pool
+/// (every liquidation is redistributed), redemptions, SortedTroves, the aggregate ActivePool
+/// interest. Troves are opened by the devnet deployer (the real BorrowerOperations' job).
+/// The first three storage slots hold activePool, defaultPool and priceFeed, in the order of
+/// the real LiquityBase, which the adapter relies on to find the branch's price feed.
+
+interface IDevnetBoldPriceFeed {
+    function fetchPrice() external returns (uint256, bool);
+}
+
+interface IDevnetBoldBorrowerOperations {
+    function MCR() external view returns (uint256);
+    function CCR() external view returns (uint256);
+}
+
+interface IDevnetBoldTroveNFT {
+    function mint(address owner, uint256 troveId) external;
+    function burn(uint256 troveId) external;
+}
+
+struct LatestTroveData {
+    uint256 entireDebt;
+    uint256 entireColl;
+    uint256 redistBoldDebtGain;
+    uint256 redistCollGain;
+    uint256 accruedInterest;
+    uint256 recordedDebt;
+    uint256 annualInterestRate;
+    uint256 weightedRecordedDebt;
+    uint256 accruedBatchManagementFee;
+    uint256 lastInterestRateAdjTime;
+}
+
+struct LatestBatchData {
+    uint256 totalDebtShares;
+    uint256 entireDebtWithoutRedistribution;
+    uint256 entireCollWithoutRedistribution;
+    uint256 accruedInterest;
+    uint256 recordedDebt;
+    uint256 annualInterestRate;
+    uint256 weightedRecordedDebt;
+    uint256 annualManagementFee;
+    uint256 accruedManagementFee;
+    uint256 weightedRecordedBatchManagementFee;
+    uint256 lastDebtUpdateTime;
+    uint256 lastInterestRateAdjTime;
+}
+
+contract DevnetBoldTroveManager {
+    enum Status {
+        nonExistent,
+        active,
+        closedByOwner,
+        closedByLiquidation,
+        zombie
+    }
+
+    struct Trove {
+        uint256 debt;
+        uint256 coll;
+        uint256 stake;
+        Status status;
+        uint64 arrayIndex;
+        uint64 lastDebtUpdateTime;
+        uint64 lastInterestRateAdjTime;
+        uint256 annualInterestRate;
+        address interestBatchManager;
+        uint256 batchDebtShares;
+    }
+
+    struct Batch {
+        uint256 debt;
+        uint256 coll;
+        uint64 arrayIndex;
+        uint64 lastDebtUpdateTime;
+        uint64 lastInterestRateAdjTime;
+        uint256 annualInterestRate;
+        uint256 annualManagementFee;
+        uint256 totalDebtShares;
+    }
+
+    struct RewardSnapshot {
+        uint256 coll;
+        uint256 boldDebt;
+    }
+
+    uint256 internal constant DECIMAL_PRECISION = 1e18;
+    uint256 internal constant ONE_YEAR = 365 days;
+
+    // slots 0-2 as the real LiquityBase lays them out
+    address public activePool;
+    address internal defaultPool;
+    address internal priceFeed;
+
+    address public troveNFT;
+    address public borrowerOperations;
+    address public sortedTroves;
+    address internal deployer;
+    uint256 public immutable CCR;
+    uint256 internal immutable MCR;
+    uint256 internal immutable LIQUIDATION_PENALTY_REDISTRIBUTION;
+
+    mapping(uint256 => Trove) public Troves;
+    mapping(address => Batch) internal batches;
+    mapping(uint256 => RewardSnapshot) public rewardSnapshots;
+    uint256 internal totalStakes;
+    uint256 internal totalStakesSnapshot;
+    uint256 internal totalCollateralSnapshot;
+    uint256 internal L_coll;
+    uint256 internal L_boldDebt;
+    uint256 internal lastCollError_Redistribution;
+    uint256 internal lastBoldDebtError_Redistribution;
+    uint256 internal activeColl; // collateral of the troves, without pending redistributions
+    uint256 internal defaultColl; // redistributed collateral not yet applied to a trove
+    uint256[] internal TroveIds;
+    address[] public batchIds;
+    uint256 public shutdownTime;
+
+    error EmptyData();
+    error NothingToLiquidate();
+    error OnlyOneTroveLeft();
+    error NotDeployer();
+
+    event Liquidation(uint256 _debtRedistributed, uint256 _collRedistributed, uint256 _price);
+
+    constructor(
+        address _activePool,
+        address _priceFeed,
+        address _troveNFT,
+        address _borrowerOperations,
+        uint256 _liquidationPenaltyRedistribution
+    ) {
+        activePool = _activePool;
+        defaultPool = _activePool;
+        priceFeed = _priceFeed;
+        troveNFT = _troveNFT;
+        borrowerOperations = _borrowerOperations;
+        sortedTroves = address(0);
+        deployer = msg.sender;
+        MCR = IDevnetBoldBorrowerOperations(_borrowerOperations).MCR();
+        CCR = IDevnetBoldBorrowerOperations(_borrowerOperations).CCR();
+        LIQUIDATION_PENALTY_REDISTRIBUTION = _liquidationPenaltyRedistribution;
+    }
+
+    modifier onlyDeployer() {
+        if (msg.sender != deployer) revert NotDeployer();
+        _;
+    }
+
+    // --- Getters (real signatures) ---
+
+    function getTroveIdsCount() external view returns (uint256) {
+        return TroveIds.length;
+    }
+
+    function getTroveFromTroveIdsArray(uint256 _index) external view returns (uint256) {
+        return TroveIds[_index];
+    }
+
+    function getTroveStatus(uint256 _troveId) external view returns (Status) {
+        return Troves[_troveId].status;
+    }
+
+    function getLatestTroveData(uint256 _troveId) external view returns (LatestTroveData memory trove) {
+        _getLatestTroveData(_troveId, trove);
+    }
+
+    function getLatestBatchData(address _batchAddress) external view returns (LatestBatchData memory batch) {
+        _getLatestBatchData(_batchAddress, batch);
+    }
+
+    function getCurrentICR(uint256 _troveId, uint256 _price) public view returns (uint256) {
+        LatestTroveData memory trove;
+        _getLatestTroveData(_troveId, trove);
+        return _computeCR(trove.entireColl, trove.entireDebt, _price);
+    }
+
+    // --- The rules ---
+
+    function _computeCR(uint256 _coll, uint256 _debt, uint256 _price) internal pure returns (uint256) {
+        if (_debt > 0) return _coll * _price / _debt;
+        return type(uint256).max;
+    }
+
+    function _calcInterest(uint256 _weightedDebt, uint256 _period) internal pure returns (uint256) {
+        return _weightedDebt * _period / ONE_YEAR / DECIMAL_PRECISION;
+    }
+
+    function _getInterestPeriod(uint256 _lastDebtUpdateTime) internal view returns (uint256) {
+        if (shutdownTime == 0) return block.timestamp - _lastDebtUpdateTime;
+        if (_lastDebtUpdateTime < shutdownTime) return shutdownTime - _lastDebtUpdateTime;
+        return 0;
+    }
+
+    function _redistGains(uint256 _troveId, LatestTroveData memory trove) internal view {
+        uint256 stake = Troves[_troveId].stake;
+        trove.redistBoldDebtGain = stake * (L_boldDebt - rewardSnapshots[_troveId].boldDebt) / DECIMAL_PRECISION;
+        trove.redistCollGain = stake * (L_coll - rewardSnapshots[_troveId].coll) / DECIMAL_PRECISION;
+    }
+
+    function _getLatestTroveData(uint256 _troveId, LatestTroveData memory trove) internal view {
+        Trove memory t = Troves[_troveId];
+        _redistGains(_troveId, trove);
+        if (t.interestBatchManager != address(0)) {
+            LatestBatchData memory batch;
+            _getLatestBatchData(t.interestBatchManager, batch);
+            if (batch.totalDebtShares > 0) {
+                trove.recordedDebt = batch.recordedDebt * t.batchDebtShares / batch.totalDebtShares;
+                trove.weightedRecordedDebt = trove.recordedDebt * batch.annualInterestRate;
+                trove.accruedInterest = batch.accruedInterest * t.batchDebtShares / batch.totalDebtShares;
+                trove.accruedBatchManagementFee =
+                    batch.accruedManagementFee * t.batchDebtShares / batch.totalDebtShares;
+            }
+            trove.annualInterestRate = batch.annualInterestRate;
+            trove.entireDebt = trove.recordedDebt + trove.redistBoldDebtGain + trove.accruedInterest
+                + trove.accruedBatchManagementFee;
+            trove.entireColl = t.coll + trove.redistCollGain;
+            trove.lastInterestRateAdjTime = batch.lastInterestRateAdjTime > t.lastInterestRateAdjTime
+                ? batch.lastInterestRateAdjTime
+                : t.lastInterestRateAdjTime;
+            return;
+        }
+        trove.recordedDebt = t.debt;
+        trove.annualInterestRate = t.annualInterestRate;
+        trove.weightedRecordedDebt = t.debt * t.annualInterestRate;
+        trove.accruedInterest = _calcInterest(trove.weightedRecordedDebt, _getInterestPeriod(t.lastDebtUpdateTime));
+        trove.entireDebt = trove.recordedDebt + trove.redistBoldDebtGain + trove.accruedInterest;
+        trove.entireColl = t.coll + trove.redistCollGain;
+        trove.lastInterestRateAdjTime = t.lastInterestRateAdjTime;
+    }
+
+    function _getLatestBatchData(address _batchAddress, LatestBatchData memory b) internal view {
+        Batch memory batch = batches[_batchAddress];
+        b.totalDebtShares = batch.totalDebtShares;
+        b.recordedDebt = batch.debt;
+        b.annualInterestRate = batch.annualInterestRate;
+        b.weightedRecordedDebt = batch.debt * batch.annualInterestRate;
+        uint256 period = _getInterestPeriod(batch.lastDebtUpdateTime);
+        b.accruedInterest = _calcInterest(b.weightedRecordedDebt, period);
+        b.annualManagementFee = batch.annualManagementFee;
+        b.weightedRecordedBatchManagementFee = batch.debt * batch.annualManagementFee;
+        b.accruedManagementFee = _calcInterest(b.weightedRecordedBatchManagementFee, period);
+        b.entireDebtWithoutRedistribution = batch.debt + b.accruedInterest + b.accruedManagementFee;
+        b.entireCollWithoutRedistribution = batch.coll;
+        b.lastDebtUpdateTime = batch.lastDebtUpdateTime;
+        b.lastInterestRateAdjTime = batch.lastInterestRateAdjTime;
+    }
+
+    function _computeNewStake(uint256 _coll) internal view returns (uint256) {
+        if (totalCollateralSnapshot == 0) return _coll;
+        return _coll * totalStakesSnapshot / totalCollateralSnapshot;
+    }
+
+    // --- Opening troves (the real BorrowerOperations' job, done here by the deployer) ---
+
+    function _newTrove(address _owner, uint256 _ownerIndex, uint256 _coll, uint256 _rate)
+        internal
+        returns (uint256 troveId)
+    {
+        troveId = uint256(keccak256(abi.encode(msg.sender, _owner, _ownerIndex)));
+        require(Troves[troveId].status == Status.nonExistent, "trove exists");
+        Trove storage t = Troves[troveId];
+        t.coll = _coll;
+        t.status = Status.active;
+        t.arrayIndex = uint64(TroveIds.length);
+        t.lastDebtUpdateTime = uint64(block.timestamp);
+        t.lastInterestRateAdjTime = uint64(block.timestamp);
+        t.annualInterestRate = _rate;
+        uint256 stake = _computeNewStake(_coll);
+        t.stake = stake;
+        totalStakes += stake;
+        rewardSnapshots[troveId] = RewardSnapshot(L_coll, L_boldDebt);
+        TroveIds.push(troveId);
+        activeColl += _coll;
+        IDevnetBoldTroveNFT(troveNFT).mint(_owner, troveId);
+    }
+
+    function openTrove(address _owner, uint256 _ownerIndex, uint256 _coll, uint256 _debt, uint256 _rate)
+        external
+        onlyDeployer
+        returns (uint256 troveId)
+    {
+        troveId = _newTrove(_owner, _ownerIndex, _coll, _rate);
+        Troves[troveId].debt = _debt;
+    }
+
+    function registerBatchManager(address _batch, uint256 _rate, uint256 _annualManagementFee) external onlyDeployer {
+        Batch storage b = batches[_batch];
+        b.arrayIndex = uint64(batchIds.length);
+        b.lastDebtUpdateTime = uint64(block.timestamp);
+        b.lastInterestRateAdjTime = uint64(block.timestamp);
+        b.annualInterestRate = _rate;
+        b.annualManagementFee = _annualManagementFee;
+        batchIds.push(_batch);
+    }
+
+    /// The real _updateBatchShares for a debt increase: the batch first takes its accrued
+    /// interest and fee into its recorded debt, then the newcomer gets shares pro rata.
+    function openTroveInBatch(address _owner, uint256 _ownerIndex, uint256 _coll, uint256 _debt, address _batch)
+        external
+        onlyDeployer
+        returns (uint256 troveId)
+    {
+        troveId = _newTrove(_owner, _ownerIndex, _coll, 0);
+        LatestBatchData memory b;
+        _getLatestBatchData(_batch, b);
+        Batch storage batch = batches[_batch];
+        uint256 shares = b.entireDebtWithoutRedistribution == 0
+            ? _debt
+            : batch.totalDebtShares * _debt / b.entireDebtWithoutRedistribution;
+        Troves[troveId].interestBatchManager = _batch;
+        Troves[troveId].batchDebtShares = shares;
+        batch.debt = b.entireDebtWithoutRedistribution + _debt;
+        batch.totalDebtShares += shares;
+        batch.coll += _coll;
+        batch.lastDebtUpdateTime = uint64(block.timestamp);
+    }
+
+    function shutdown() external {
+        if (msg.sender != borrowerOperations) revert NotDeployer();
+        shutdownTime = block.timestamp;
+    }
+
+    // --- Liquidation (the real condition) ---
+
+    function batchLiquidateTroves(uint256[] memory _troveArray) public {
+        if (_troveArray.length == 0) revert EmptyData();
+        (uint256 price,) = IDevnetBoldPriceFeed(priceFeed).fetchPrice();
+        uint256 debtToRedistribute;
+        uint256 collToRedistribute;
+        for (uint256 i = 0; i < _troveArray.length; i++) {
+            uint256 troveId = _troveArray[i];
+            Status status = Troves[troveId].status;
+            if (status != Status.active && status != Status.zombie) continue;
+            if (getCurrentICR(troveId, price) < MCR) {
+                (uint256 debt, uint256 coll) = _liquidate(troveId, price);
+                debtToRedistribute += debt;
+                collToRedistribute += coll;
+            }
+        }
+        if (debtToRedistribute == 0) revert NothingToLiquidate();
+        _redistributeDebtAndColl(debtToRedistribute, collToRedistribute);
+        totalStakesSnapshot = totalStakes;
+        totalCollateralSnapshot = activeColl + defaultColl;
+        emit Liquidation(debtToRedistribute, collToRedistribute, price);
+    }
+
+    function _liquidate(uint256 _troveId, uint256 _price) internal returns (uint256 debt, uint256 seized) {
+        LatestTroveData memory trove;
+        _getLatestTroveData(_troveId, trove);
+        if (TroveIds.length <= 1) revert OnlyOneTroveLeft();
+        defaultColl -= trove.redistCollGain;
+        activeColl += trove.redistCollGain;
+        debt = trove.entireDebt;
+        // no stability pool: everything is redistributed, the penalty caps the seized collateral
+        uint256 maxSeized = debt * (DECIMAL_PRECISION + LIQUIDATION_PENALTY_REDISTRIBUTION) / _price;
+        seized = trove.entireColl > maxSeized ? maxSeized : trove.entireColl;
+        activeColl -= trove.entireColl; // the surplus goes back to the owner (off the branch here)
+        Trove memory t = Troves[_troveId];
+        if (t.interestBatchManager != address(0)) {
+            LatestBatchData memory b;
+            _getLatestBatchData(t.interestBatchManager, b);
+            Batch storage batch = batches[t.interestBatchManager];
+            batch.totalDebtShares -= t.batchDebtShares;
+            batch.debt = b.entireDebtWithoutRedistribution - (trove.entireDebt - trove.redistBoldDebtGain);
+            batch.coll = b.entireCollWithoutRedistribution - (trove.entireColl - trove.redistCollGain);
+            batch.lastDebtUpdateTime = uint64(block.timestamp);
+        }
+        uint256 idxLast = TroveIds.length - 1;
+        uint256 idToMove = TroveIds[idxLast];
+        TroveIds[t.arrayIndex] = idToMove;
+        Troves[idToMove].arrayIndex = t.arrayIndex;
+        TroveIds.pop();
+        totalStakes -= t.stake;
+        delete Troves[_troveId];
+        Troves[_troveId].status = Status.closedByLiquidation;
+        delete rewardSnapshots[_troveId];
+        IDevnetBoldTroveNFT(troveNFT).burn(_troveId);
+    }
+
+    function _redistributeDebtAndColl(uint256 _debt, uint256 _coll) internal {
+        uint256 collNumerator = _coll * DECIMAL_PRECISION + lastCollError_Redistribution;
+        uint256 boldDebtNumerator = _debt * DECIMAL_PRECISION + lastBoldDebtError_Redistribution;
+        uint256 collRewardPerUnitStaked = collNumerator / totalStakes;
+        uint256 boldDebtRewardPerUnitStaked = boldDebtNumerator / totalStakes;
+        lastCollError_Redistribution = collNumerator - collRewardPerUnitStaked * totalStakes;
+        lastBoldDebtError_Redistribution = boldDebtNumerator - boldDebtRewardPerUnitStaked * totalStakes;
+        L_coll += collRewardPerUnitStaked;
+        L_boldDebt += boldDebtRewardPerUnitStaked;
+        defaultColl += _coll;
+    }
+}

@@ -1,0 +1,254 @@
+"""The liquidation spiral, round by round, to its fixpoint.
+
+    shock the axis to x0
+    repeat:
+      1. every position the protocol would liquidate at x_k (each protocol's own
+         `liquidation_sale`: close factor, bonus, one collateral per call, partial or whole)
+      2. the collateral sold on the market, summed by asset over the round
+      3. each axis member sold through the DepthModel from its price at x_k (an LST through
+         its own pools -- the model routes it); x_{k+1} = x_k times the product of the
+         members' price ratios after/before
+    until a round liquidates nothing (the fixpoint) or MAX_ROUNDS.
+
+A falling axis liquidates longs (DOWN positions) and their axis collateral is sold; a rising
+axis liquidates shorts, whose liquidators buy the axis debt they repay -- moved through the
+model's `buy` when it has one, else the price stays where the shock put it (`buy_modelled`
+False). Positions liquidatable now count when the axis moves them (a direction); one the axis
+does not move is liquidated at any price and is no part of this axis's spiral.
+A partly liquidated position (Aave's close factor, Maker's hole) stays in play with
+what is left and is liquidated again in a later round if the price keeps moving.
+
+Pure: no I/O. Prices are the snapshot's axis price (USD, 8 dec); each position's own curve
+takes the same relative move in its oracle's terms, as `pipeline/liquidation.py` maps them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol, runtime_checkable
+
+from scanner.cascade.depth import DepthModel, SaleResult
+from scanner.cascade.sale import LiquidationSale, SaleFunction, SoldCollateral, merge_sold
+from scanner.domain import Address, Band, Direction
+
+MAX_ROUNDS = 200  # a spiral still moving after this many rounds is reported unconverged
+USD_8DEC = 10**8
+
+
+@runtime_checkable
+class BuyingDepthModel(Protocol):
+    """A depth model that also prices buys (a short squeeze): price_after >= price."""
+
+    def buy(self, asset: Address, amount_raw: int, price_usd: float) -> SaleResult: ...
+
+
+@dataclass
+class Exposure:
+    """One position on the axis, as the engine follows it through the spiral."""
+
+    market_key: str
+    protocol: str
+    account: Address
+    curve: Any  # the protocol's HealthCurve of what is left of the position
+    sale: SaleFunction  # the protocol's liquidation_sale
+    direction: Direction | None  # from the scan: the side on which the axis liquidates it
+    level_8dec: int | None  # its liquidation price on the axis (None: liquidatable now / none)
+    axis_now_8dec: int  # the snapshot's axis price the level is relative to
+    symbols: Mapping[Address, str] = field(default_factory=dict)  # the market's tokens
+
+    def named(self, items: tuple[SoldCollateral, ...]) -> tuple[SoldCollateral, ...]:
+        """Each item with both its address and its symbol (a protocol may know only one)."""
+        by_symbol = {symbol: address for address, symbol in self.symbols.items()}
+        return tuple(replace(item, asset=item.asset or by_symbol.get(item.symbol, ""),
+                             symbol=item.symbol or self.symbols.get(item.asset, ""))
+                     for item in items)
+
+    def native(self, x_8dec: int) -> int:
+        """The axis at x in the curve's own terms (the same relative move)."""
+        return int(self.curve.price_now * x_8dec // self.axis_now_8dec)
+
+    def reached(self, x_8dec: int, liquidated_before: bool) -> bool:
+        """Worth asking the protocol at x: the level is crossed, or it is already in play."""
+        if liquidated_before or self.level_8dec is None:
+            return True
+        if self.direction is Direction.DOWN:
+            return x_8dec < self.level_8dec
+        return x_8dec > self.level_8dec
+
+
+@dataclass(frozen=True)
+class PositionLiquidation:
+    market_key: str
+    protocol: str
+    account: Address
+    calls: int
+    sold_usd_8dec: int
+    debt_repaid_usd_8dec: int
+    bad_debt_usd_8dec: int
+    closed: bool  # nothing left to liquidate
+
+
+@dataclass(frozen=True)
+class CascadeRound:
+    index: int  # 0 = the shock
+    price_8dec: int  # the axis price these liquidations happen at
+    price_after_8dec: int  # after the round's forced sales (buys for shorts)
+    liquidations: tuple[PositionLiquidation, ...]
+    sold: tuple[SoldCollateral, ...]  # by asset, the round's total
+    sold_usd_8dec: int
+    debt_repaid_usd_8dec: int
+    bad_debt_usd_8dec: int
+    proceeds_usd_8dec: int  # what the axis sales raised through the depth model
+    bands_crossed: tuple[int, ...]  # ranks of the snapshot's bands in [after, price]
+
+    @property
+    def positions(self) -> int:
+        return len(self.liquidations)
+
+
+@dataclass(frozen=True)
+class CascadeResult:
+    axis: str
+    direction: Direction
+    price_now_8dec: int
+    shock_price_8dec: int
+    final_price_8dec: int
+    rounds: tuple[CascadeRound, ...]
+    converged: bool  # False: still liquidating after MAX_ROUNDS
+    buy_modelled: bool = True  # a rise without a buying model keeps the shocked price
+    bands_crossed_by_shock: tuple[int, ...] = ()  # ranks of the bands between now and x0
+
+    @property
+    def positions_liquidated(self) -> int:
+        return len({(liq.market_key, liq.account) for r in self.rounds for liq in r.liquidations})
+
+    @property
+    def sold_usd_8dec(self) -> int:
+        return sum(r.sold_usd_8dec for r in self.rounds)
+
+    @property
+    def debt_repaid_usd_8dec(self) -> int:
+        return sum(r.debt_repaid_usd_8dec for r in self.rounds)
+
+    @property
+    def bad_debt_usd_8dec(self) -> int:
+        return sum(r.bad_debt_usd_8dec for r in self.rounds)
+
+    @property
+    def move_after_shock_bps(self) -> int:
+        """How far the forced selling carried the price beyond the shock (signed bps)."""
+        return (self.final_price_8dec - self.shock_price_8dec) * 10_000 // self.shock_price_8dec
+
+
+def run_cascade(
+    axis: str, price_now_8dec: int, shock_price_8dec: int, exposures: Sequence[Exposure],
+    depth: DepthModel, member_usd_now_8dec: Mapping[Address, int], bands: Sequence[Band] = (),
+) -> CascadeResult:
+    """Follow the spiral from `shock_price_8dec`. `member_usd_now_8dec`: each axis member's USD
+    price at the snapshot (it moves by the axis ratio); `bands`: the snapshot's, for crossings."""
+    if shock_price_8dec <= 0:
+        raise ValueError("the shocked price must be positive")
+    direction = Direction.DOWN if shock_price_8dec <= price_now_8dec else Direction.UP
+    buys = isinstance(depth, BuyingDepthModel)
+    book = _Book([replace(e) for e in exposures])  # the caller's exposures stay as they were
+    rounds: list[CascadeRound] = []
+    price = shock_price_8dec
+    by_shock = _crossed(bands, axis, direction, price_now_8dec, shock_price_8dec)
+    for index in range(MAX_ROUNDS):
+        sales = book.liquidate_at(price, direction)
+        if not sales:
+            return CascadeResult(axis, direction, price_now_8dec, shock_price_8dec, price,
+                                 tuple(rounds), True, buys or direction is Direction.DOWN,
+                                 by_shock)
+        moved = _Mover(depth, member_usd_now_8dec, price_now_8dec, price)
+        pressure = [s for _, sale in sales for s in (
+            sale.sold if direction is Direction.DOWN else sale.repaid)]
+        after, proceeds_8dec = moved.apply(merge_sold([p for p in pressure if p.on_axis]),
+                                           direction, buys)
+        rounds.append(_round(index, price, after, sales, proceeds_8dec, bands, axis, direction))
+        price = after
+    return CascadeResult(axis, direction, price_now_8dec, shock_price_8dec, price,
+                         tuple(rounds), False, buys or direction is Direction.DOWN, by_shock)
+
+
+class _Book:
+    """The positions still in play, and which of them were liquidated before."""
+
+    def __init__(self, exposures: list[Exposure]) -> None:
+        self.open = exposures
+        self.touched: set[int] = set()
+
+    def liquidate_at(self, x_8dec: int, direction: Direction
+                     ) -> list[tuple[Exposure, LiquidationSale]]:
+        sales = []
+        still_open = []
+        for exposure in self.open:
+            sale = None
+            if exposure.direction is direction and exposure.reached(
+                    x_8dec, id(exposure) in self.touched):
+                sale = exposure.sale(exposure.curve, exposure.native(x_8dec))
+            if sale is not None:
+                sales.append((exposure, replace(sale, sold=exposure.named(sale.sold),
+                                                repaid=exposure.named(sale.repaid))))
+                self.touched.add(id(exposure))
+                exposure.curve = sale.after
+            if exposure.curve is not None:
+                still_open.append(exposure)
+        self.open = still_open
+        return sales
+
+
+@dataclass(frozen=True)
+class _Mover:
+    depth: DepthModel
+    member_usd_now_8dec: Mapping[Address, int]
+    axis_now_8dec: int
+    price_8dec: int
+
+    def apply(self, pressure: tuple[SoldCollateral, ...], direction: Direction, buys: bool
+              ) -> tuple[int, int]:
+        """(axis price after, proceeds in USD 8 dec) of this round's sales (or buys)."""
+        ratio, proceeds = 1.0, 0.0
+        for item in pressure:
+            if item.amount_raw == 0:
+                continue
+            usd_now = self.member_usd_now_8dec.get(item.asset)
+            if usd_now is None:  # the protocol says it moves with the axis: it must be priced
+                raise ValueError(f"no USD price for axis member {item.symbol or item.asset}")
+            start = usd_now * self.price_8dec / self.axis_now_8dec / USD_8DEC
+            if direction is Direction.DOWN:
+                result = self.depth.sell(item.asset, item.amount_raw, start)
+            elif buys and isinstance(self.depth, BuyingDepthModel):
+                result = self.depth.buy(item.asset, item.amount_raw, start)
+            else:
+                continue
+            ratio *= result.price_after_usd / start
+            proceeds += result.proceeds_usd
+        return max(int(self.price_8dec * ratio), 1), int(proceeds * USD_8DEC)
+
+
+def _round(index: int, price_8dec: int, after_8dec: int,
+           sales: list[tuple[Exposure, LiquidationSale]], proceeds_8dec: int,
+           bands: Sequence[Band], axis: str, direction: Direction) -> CascadeRound:
+    liquidations = tuple(
+        PositionLiquidation(e.market_key, e.protocol, e.account, s.calls, s.sold_usd_8dec,
+                            s.debt_repaid_usd_8dec, s.bad_debt_usd_8dec, s.after is None)
+        for e, s in sales)
+    sold = merge_sold([item for _, s in sales for item in s.sold])
+    return CascadeRound(index, price_8dec, after_8dec, liquidations, sold,
+                        sum(s.sold_usd_8dec for _, s in sales),
+                        sum(s.debt_repaid_usd_8dec for _, s in sales),
+                        sum(s.bad_debt_usd_8dec for _, s in sales), proceeds_8dec,
+                        _crossed(bands, axis, direction, price_8dec, after_8dec))
+
+
+def _crossed(bands: Sequence[Band], axis: str, direction: Direction, from_8dec: int,
+             to_8dec: int) -> tuple[int, ...]:
+    """Ranks of the bands of `axis` and `direction` that the move from..to enters (rank order);
+    a move that does not change the price crosses nothing."""
+    if from_8dec == to_8dec:
+        return ()
+    low, high = sorted((from_8dec, to_8dec))
+    return tuple(sorted(b.rank for b in bands if b.axis == axis and b.direction is direction
+                        and b.low_8dec <= high and b.high_8dec >= low))

@@ -1,0 +1,18 @@
+"""Liquity v2 (BOLD): one [[markets]] entry per deployment, every collateral branch its
+CollateralRegistry lists.
+
+    read.py   the adapter: CollateralRegistry -> per branch TroveManager, BorrowerOperations
+              (MCR/SCR), PriceFeed (fetchPrice, lastGoodPrice), TroveNFT; troves from TroveIds
+    state.py  what is read (per branch, batch, trove)
+    rule.py   TroveManager's integer rules (interest to the block, batch shares, ICR < MCR)
+    curve.py  the rule on a price axis
+
+[[markets]] keys: `collateral_registry`, optional `start_block`.
+"""
+
+from scanner.protocols.base import ProtocolSpec
+from scanner.protocols.liquity_v2.read import Liquity2Adapter
+
+SPEC = ProtocolSpec(adapter=Liquity2Adapter, address_keys=("collateral_registry",))
+
+__all__ = ["SPEC", "Liquity2Adapter"]
