@@ -209,11 +209,12 @@ async def capture_bases(config: Config, markets: Sequence[MarketConfig], repo: R
 
 def _why_full(prior: PriorSnapshot | None, markets: Sequence[MarketConfig], block: int | None,
               full_every_blocks: int | None) -> str | None:
-    if prior is None:
-        return "no stored derivation bases for the newest snapshot of these markets"
     for market in markets:
         if deriver_of(market.protocol) is None:
             return f"no derivation for protocol {market.protocol}"
+    if prior is None:
+        return "no stored derivation bases for the newest snapshot of these markets"
+    for market in markets:
         if prior.markets[market.key].fingerprint != fingerprint(market):
             return f"market {market.key}: configuration changed since the stored bases"
     if block is not None and block <= prior.block:

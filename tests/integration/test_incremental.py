@@ -21,7 +21,12 @@ from scanner.config import Config, load_config
 from scanner.devnet.network import AAVE_MARKET_KEY, Devnet
 from scanner.devnet.prices import get_price_usd_8dec, set_prices
 from scanner.devnet.rpc import DevnetRpc
-from scanner.pipeline.incremental import IncrementalOutcome, scan_full, scan_incremental
+from scanner.pipeline.incremental import (
+    DERIVERS,
+    IncrementalOutcome,
+    scan_full,
+    scan_incremental,
+)
 from scanner.store.repository import Repository
 from tests.integration import incremental_helpers as tx
 from tests.integration.daemon_helpers import (
@@ -73,7 +78,9 @@ def test_incremental_equals_full_after_real_transactions(
     devnet: Devnet, devnet_snapshot: DevnetRpc, db_url: str, tmp_path: Path
 ) -> None:
     rpc = devnet_snapshot
-    config = devnet_config(devnet, tmp_path, db_url)  # every protocol of the devnet
+    every = devnet_config(devnet, tmp_path, db_url)  # every derivable protocol of the devnet
+    config = _config(devnet, tmp_path, db_url, tuple(
+        m.key for m in every.markets if m.protocol in DERIVERS))
     assert len({m.protocol for m in config.markets}) == 5
     repo = Repository.from_url(db_url)
     first = _full(config, repo)
@@ -190,3 +197,18 @@ def test_cli_scan_incremental(devnet: Devnet, devnet_snapshot: DevnetRpc, tmp_pa
     second = liqscan("--config", str(path), "scan", "--incremental")
     assert second.returncode == 0, second.stderr
     assert re.search(r"incremental: 0 positions read, [1-9][\d,]* derived", second.stdout)
+
+
+def test_a_protocol_without_derivation_takes_full_snapshots(
+    devnet: Devnet, devnet_snapshot: DevnetRpc, db_url: str, tmp_path: Path
+) -> None:
+    config = devnet_config(devnet, tmp_path, db_url)
+    underivable = sorted({m.protocol for m in config.markets} - set(DERIVERS))
+    assert underivable  # Liquity: its troves are read in full every block
+    config = _config(devnet, tmp_path, db_url, (
+        AAVE_MARKET_KEY, next(m.key for m in config.markets if m.protocol == underivable[0])))
+    repo = Repository.from_url(db_url)
+    assert not _full(config, repo).bases_stored
+    devnet_snapshot.mine()
+    again = _incremental(config, repo)
+    assert not again.incremental and f"protocol {underivable[0]}" in again.reason
