@@ -191,8 +191,8 @@ async def capture_bases(config: Config, markets: Sequence[MarketConfig], repo: R
             for market, done in zip(markets, outcome.markets, strict=True):
                 adapter = protocol_spec(market.protocol).adapter(rpc, market, chain)
                 resolved = await resolve_market(adapter, config, market, block)
-                bases = await _deriver(derivers, market).capture(adapter, resolved, done.read,
-                                                                 block)
+                bases = always_read_unverified(await _deriver(derivers, market).capture(
+                    adapter, resolved, done.read, block), done.read)
                 by_scan[outcome.scan_ids[market.key]] = MarketBases(fingerprint(market), bases,
                                                                     block)
         except DerivationUnavailable as exc:
@@ -297,8 +297,17 @@ async def _read_market(
     derive = {k: v for k, v in stored.items() if k[1] not in accounts}
     progress(f"{market.key}: read", 0, len(reread))
     derived = await deriver.read(adapter, resolved, reread, derive, block)
+    derived = DerivedRead(derived.read, always_read_unverified(derived.bases, derived.read))
     progress(f"{market.key}: read", len(reread), len(reread))
     return _MarketStep(discovery, derived, len(derived.read.positions) - len(derive))
+
+
+def always_read_unverified(bases: dict[BorrowerKey, str], read: MarketRead
+                           ) -> dict[BorrowerKey, str]:
+    """An account the protocol's own view contradicts is read every block: its derived
+    position would have no such view to be checked against."""
+    unverified = set(read.mirror_mismatches)
+    return {k: ALWAYS_READ if k[1] in unverified else v for k, v in bases.items()}
 
 
 async def _require_prior_on_chain(rpc: RpcClient, prior: PriorSnapshot) -> None:

@@ -12,8 +12,8 @@ from __future__ import annotations
 from sqlalchemy import delete, func, select
 
 from scanner.config import MarketConfig
-from scanner.domain import RAY, SnapshotRecord
-from scanner.pipeline.incremental import _why_full, fingerprint
+from scanner.domain import RAY, MarketRead, SnapshotRecord
+from scanner.pipeline.incremental import _why_full, always_read_unverified, fingerprint
 from scanner.protocols.aave_v3.derive import _balances, _Reserve, _rounding
 from scanner.store.bases import (
     DERIVATION_BASES,
@@ -91,3 +91,9 @@ def test_aave_balances_round_as_the_tokens_do() -> None:
     assert _balances(entry, reserve, "half") == (7, 7)
     assert _balances(entry, reserve, "exact") == (6, 7)
     assert _balances(["asset", 0, 5, 0], reserve, "half") == (0, 0)  # not collateral
+
+
+def test_unverified_accounts_are_read_every_block() -> None:
+    read = MarketRead("m", "aave-v3", 1, 1, 1, (), (), mirror_mismatches=("0xb",))
+    bases = {("p", "0xa"): "{}", ("p", "0xb"): "{}"}
+    assert always_read_unverified(bases, read) == {("p", "0xa"): "{}", ("p", "0xb"): "null"}
