@@ -17,7 +17,7 @@ from pathlib import Path
 BENCH_DIR = Path(__file__).resolve().parent
 # In this order; a module that does not exist (yet) is skipped with a note.
 MODULES = ("bench_speed.py", "bench_reads.py", "bench_scan.py", "bench_devnet.py",
-           "bench_bands.py", "bench_faults.py")
+           "bench_bands.py", "bench_faults.py", "bench_incremental.py")
 
 
 def run(module: Path) -> int:

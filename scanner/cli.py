@@ -54,6 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--store-unverified", action="store_true",
                       help="store accounts whose health factor liqscan cannot reproduce, "
                            "flagged unverified, without prices (default: fail, exit 65)")
+    scan.add_argument("--incremental", action="store_true",
+                      help="re-read only accounts with events since the newest stored "
+                           "snapshot and derive the others exactly (full scan on any doubt)")
 
     bands = sub.add_parser("bands", help="show the dense liquidation bands of a snapshot")
     _add_scan_selectors(bands)

@@ -98,6 +98,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
 def _scan_one(config: Config, markets: list[MarketConfig], repo: Repository,
               args: argparse.Namespace) -> SnapshotOutcome:
+    if getattr(args, "incremental", False):
+        return _scan_incremental(config, markets, repo, args)
     with _progress(enabled=wants_progress() and not args.json) as progress:
         from scanner.pipeline.scan import scan_chain
 
@@ -106,6 +108,21 @@ def _scan_one(config: Config, markets: list[MarketConfig], repo: Repository,
     if not args.json:
         _print_scan(outcome)
     return outcome
+
+
+def _scan_incremental(config: Config, markets: list[MarketConfig], repo: Repository,
+                      args: argparse.Namespace) -> SnapshotOutcome:
+    """`liqscan scan --incremental` (scanner.pipeline.incremental)."""
+    from scanner.pipeline.incremental import scan_incremental
+
+    with _progress(enabled=wants_progress() and not args.json) as progress:
+        done = asyncio.run(scan_incremental(config, markets, repo, args.block, progress,
+                                            store_unverified=args.store_unverified))
+    if not args.json:
+        _print_scan(done.outcome)
+        print(f"incremental: {done.reread:,} positions read, {done.derived:,} derived"
+              if done.incremental else f"full snapshot: {done.reason}")
+    return done.outcome
 
 
 def _raise_failures(failures: list[tuple[str, ScannerError]], scanned: int, total: int) -> None:

@@ -1,7 +1,7 @@
 """indexes for the reads the CLI, the views and the API make on large databases
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 Create Date: 2026-11-30
 
 `ix_positions_scan_status`: a snapshot's positions by status (the default `liqscan positions`
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0015"
-down_revision: str | None = "0013"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -49,6 +49,9 @@ class DaemonMetrics:
                                 "chain (holds its lock)", ["chain"], registry=r)
         self.pruned = Counter("liqscan_snapshots_pruned", "Snapshots deleted by retention",
                               ["chain"], registry=r)
+        self.snapshots_by_mode = Counter(
+            "liqscan_snapshots_by_mode", "Snapshots taken incrementally or in full",
+            ["chain", "mode"], registry=r)
 
     def text(self) -> str:
         return generate_latest(self.registry).decode()

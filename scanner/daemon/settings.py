@@ -3,6 +3,8 @@
     [daemon]
     http = "127.0.0.1:8080"        # also `liqscan daemon --http HOST:PORT`
     scan_interval_blocks = 1
+    incremental = true             # derive untouched positions (scanner.pipeline.incremental)
+    full_snapshot_every_blocks = 100
     [daemon.retention]             # absent: nothing is ever deleted
     keep_all_hours = 24
     [daemon.alerts]
@@ -26,7 +28,7 @@ if TYPE_CHECKING:
 DEFAULT_HTTP_HOST = "127.0.0.1"
 _DAEMON_KEYS = ("http", "stale_after_seconds", "chains", "scan_interval_blocks",
                 "poll_interval_seconds", "max_backoff_seconds", "takeover_interval_seconds",
-                "retention", "alerts")
+                "retention", "alerts", "incremental", "full_snapshot_every_blocks")
 _RETENTION_KEYS = ("keep_all_hours", "keep_hourly_days", "keep_daily_days")
 _ALERT_KEYS = ("webhooks", "near_band_bps", "near_band_min_usd", "band_growth_bps",
                "band_growth_min_usd", "liquidatable_now_usd", "webhook_timeout_seconds",
@@ -74,6 +76,8 @@ class DaemonConfig:
     takeover_interval_seconds: float = 5.0  # a standby daemon tries to take a chain this often
     retention: RetentionPolicy | None = None  # None: keep every snapshot
     alerts: AlertRules = field(default_factory=AlertRules)
+    incremental: bool = True  # snapshots derive untouched positions from the previous one
+    full_snapshot_every_blocks: int = 100  # ... and a full one at least this often
 
 
 def parse_http(text: str, fail: Any) -> tuple[str, int]:
@@ -104,6 +108,8 @@ def parse_daemon(r: _Reader, chain_names: tuple[str, ...]) -> DaemonConfig:
         takeover_interval_seconds=r.seconds("takeover_interval_seconds", 5.0),
         retention=_retention(_sub(r, "retention")) if "retention" in r.table else None,
         alerts=_alerts(_sub(r, "alerts")) if "alerts" in r.table else AlertRules(),
+        incremental=r.bool_("incremental", True),
+        full_snapshot_every_blocks=r.int_("full_snapshot_every_blocks", 100, minimum=1),
     )
 
 

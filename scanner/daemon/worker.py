@@ -26,6 +26,7 @@ from scanner.daemon.retention import snapshots_to_delete
 from scanner.daemon.stages import StageTimer
 from scanner.daemon.webhooks import WebhookSender
 from scanner.errors import ConfigError, ScannerError, ToolchainError
+from scanner.pipeline.incremental import scan_incremental
 from scanner.pipeline.scan import SnapshotOutcome, scan_chain
 from scanner.store.daemon_state import AlertChange, DaemonState
 from scanner.store.repository import Repository
@@ -173,7 +174,7 @@ class ChainWorker:
     async def _snapshot(self, block: int) -> None:
         previous_id = self.repo.latest_snapshot_id(self.chain.name)
         timer = StageTimer()
-        outcome = await scan_chain(self.config, self.markets, self.repo, block, timer.progress)
+        outcome = await self._scan(block, timer)
         seconds_by_stage = timer.finish()
         log.info("chain %s: block %d stages: %s", self.chain.name, block, ", ".join(
             f"{stage} {seconds:.2f} s" for stage, seconds in seconds_by_stage.items()))
@@ -194,6 +195,20 @@ class ChainWorker:
             self._prune()
         except SQLAlchemyError as exc:
             self._count_error("database", exc)
+
+    async def _scan(self, block: int, timer: StageTimer) -> SnapshotOutcome:
+        """Incremental where exactly possible (scanner.pipeline.incremental), else full."""
+        if not self.settings.incremental:
+            return await scan_chain(self.config, self.markets, self.repo, block, timer.progress)
+        done = await scan_incremental(self.config, self.markets, self.repo, block,
+                                      timer.progress,
+                                      full_every_blocks=self.settings.full_snapshot_every_blocks)
+        mode = "incremental" if done.incremental else f"full ({done.reason})"
+        log.info("chain %s: block %d %s: %d positions read, %d derived", self.chain.name, block,
+                 mode, done.reread, done.derived)
+        self.metrics.snapshots_by_mode.labels(self.chain.name, "incremental" if done.incremental
+                                              else "full").inc()
+        return done.outcome
 
     def _evaluate_alerts(self, outcome: SnapshotOutcome, previous_id: int | None) -> None:
         rules = self.settings.alerts

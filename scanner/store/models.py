@@ -390,3 +390,30 @@ class CascadeRoundRow(Base):
     proceeds_usd_8dec: Mapped[int] = mapped_column(Uint256)
     sold_assets: Mapped[str] = mapped_column(Text)  # JSON: [{symbol, asset, amount_raw, usd_8dec}]
     bands_crossed: Mapped[str] = mapped_column(Text)  # band ranks, comma-separated
+
+
+class DerivationScan(Base):
+    """Migration 0014: a scan whose derivation bases are stored whole (incremental snapshots).
+    `fingerprint` names the market configuration the bases were read under."""
+
+    __tablename__ = "derivation_scans"
+
+    scan_id: Mapped[int] = mapped_column(
+        ForeignKey("scans.id", ondelete="CASCADE"), primary_key=True
+    )
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    full_block: Mapped[int] = mapped_column(BigInteger)  # the full snapshot derived from
+
+
+class DerivationBase(Base):
+    """Migration 0014: what a position's next value is derived from without reading it
+    (scaled balances, shares, principal, ink/art), as the protocol's derive module's JSON."""
+
+    __tablename__ = "derivation_bases"
+
+    scan_id: Mapped[int] = mapped_column(
+        ForeignKey("derivation_scans.scan_id", ondelete="CASCADE"), primary_key=True
+    )
+    submarket: Mapped[str] = mapped_column(String(128), primary_key=True)
+    account: Mapped[str] = mapped_column(String(42), primary_key=True)
+    base: Mapped[str] = mapped_column(Text)

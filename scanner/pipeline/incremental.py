@@ -1,0 +1,339 @@
+"""Incremental snapshots: the daemon's every-block path.
+
+After a full snapshot stored with its derivation bases (each position's stored protocol state:
+Aave scaled balances, Morpho shares, Compound principal, Maker ink/art -- see each protocol's
+`derive.py`), the next snapshot re-reads only
+
+- every market's own state (reserves, indexes, totals, rates, prices) at the new block, and
+- the accounts that the protocol's own events in (previous block, new block] name, the newly
+  discovered borrowers, and the accounts whose base says "always read";
+
+and derives every other position from its base and the new market state, exactly as the
+contracts compute it. The positions then go through the same liquidation / histogram / bands /
+store stages as a full snapshot (scan.py), so the result is the full snapshot's.
+
+Any doubt falls back to a full snapshot (then bases are captured again):
+
+- no stored bases for the newest snapshot of exactly these markets, or another market
+  configuration (fingerprint), or a protocol without a derive module;
+- the previous snapshot's block is no longer on the chain (a reorg), or is not older;
+- discovery rewinds or rediscovers (a reorg below its cursor, a lowered start_block);
+- a protocol's deriver says it cannot derive (DerivationUnavailable: an unknown revision, a
+  reserve list that changed, a base that no longer checks out, ...).
+
+A full snapshot every `full_every_blocks` blocks (the daemon's `incremental_full_every_blocks`)
+bounds what a missed event kind could cost.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import importlib
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from scanner.chain.pin import block_hash, confirm_pinned, pin_block
+from scanner.chain.rpc import RpcClient
+from scanner.config import ChainConfig, Config, MarketConfig
+from scanner.domain import Address, MarketRead
+from scanner.errors import ScannerError, UsageError
+from scanner.pipeline.discovery import plan_discovery
+from scanner.pipeline.persist import store_snapshot
+from scanner.pipeline.resolve import resolve_market
+from scanner.pipeline.scan import (
+    Discovery,
+    Progress,
+    SnapshotOutcome,
+    _market_failed,
+    _no_progress,
+    _pin_block,
+    _require_verified,
+    compute_snapshot,
+    discover_market,
+    scan_chain,
+)
+from scanner.protocols import protocol_spec
+from scanner.protocols.base import Borrower, ProtocolAdapter
+from scanner.store.bases import BorrowerKey, MarketBases, PriorSnapshot, latest_bases, save_bases
+from scanner.store.repository import Repository
+
+log = logging.getLogger(__name__)
+
+# config `protocol` -> module with a `DERIVER` (a Deriver); others always scan in full
+DERIVERS: dict[str, str] = {
+    "aave-v3": "scanner.protocols.aave_v3.derive",
+    "spark": "scanner.protocols.aave_v3.derive",
+    "aave-v2": "scanner.protocols.aave_v2.derive",
+    "morpho-blue": "scanner.protocols.morpho_blue.derive",
+    "compound-v3": "scanner.protocols.compound_v3.derive",
+    "maker": "scanner.protocols.maker.derive",
+}
+ALWAYS_READ = "null"  # a base that cannot be derived from: its account is read every block
+_FORMAT = "1"  # part of the fingerprint: bases of another format are never derived from
+
+
+class DerivationUnavailable(Exception):
+    """This snapshot cannot be derived exactly: take a full one (`reason` says why)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class DerivedRead:
+    read: MarketRead
+    bases: dict[BorrowerKey, str]  # of every position of `read`
+
+
+class Deriver(Protocol):
+    """A protocol's derive module (its `DERIVER`)."""
+
+    async def touched(self, adapter: Any, resolved: Any, from_block: int, to_block: int
+                      ) -> set[Address]:
+        """Every account whose stored state may have changed in [from_block, to_block]."""
+        ...
+
+    async def capture(self, adapter: Any, resolved: Any, read: MarketRead, block: int
+                      ) -> dict[BorrowerKey, str]:
+        """The base of every position of `read` (a full read at `block`)."""
+        ...
+
+    async def read(self, adapter: Any, resolved: Any, reread: Sequence[Borrower],
+                   bases: Mapping[BorrowerKey, str], block: int) -> DerivedRead:
+        """The market at `block`: `reread` read from the chain, every other position derived
+        from its base -- in the order a full read gives them."""
+        ...
+
+
+@dataclass(frozen=True)
+class IncrementalOutcome:
+    outcome: SnapshotOutcome
+    incremental: bool  # False: a full snapshot was taken
+    reason: str  # why full, or "" when incremental
+    reread: int = 0  # positions read from the chain (incremental)
+    derived: int = 0  # positions derived from their bases (incremental)
+    bases_stored: bool = False
+    by_market: dict[str, tuple[int, int]] = dataclasses.field(default_factory=dict)
+    # market key -> (positions read, positions derived)
+
+
+def deriver_of(protocol: str) -> Deriver | None:
+    module = DERIVERS.get(protocol)
+    if module is None:
+        return None
+    deriver: Deriver = importlib.import_module(module).DERIVER
+    return deriver
+
+
+def fingerprint(market: MarketConfig) -> str:
+    """The market configuration the bases were read under (any change: full again)."""
+    return hashlib.sha256(f"{_FORMAT}|{market!r}".encode()).hexdigest()
+
+
+# --- entry points ---------------------------------------------------------------------------
+
+
+async def scan_incremental(
+    config: Config, markets: Sequence[MarketConfig], repo: Repository, block: int | None = None,
+    progress: Progress = _no_progress, store_unverified: bool = False,
+    full_every_blocks: int | None = None,
+) -> IncrementalOutcome:
+    """A snapshot of `markets` at `block`, derived from the newest stored one where exactly
+    possible, else full; either way stored with the bases the next one derives from."""
+    chain = _one_chain(config, markets)
+    prior = latest_bases(repo.engine, chain.name, [m.key for m in markets])
+    reason = _why_full(prior, markets, block, full_every_blocks)
+    if reason is None and prior is not None:
+        try:
+            return await _incremental(config, chain, markets, repo, prior, block, progress,
+                                      store_unverified, full_every_blocks)
+        except DerivationUnavailable as exc:
+            reason = exc.reason
+    log.info("chain %s: full snapshot (%s)", chain.name, reason)
+    return await scan_full(config, markets, repo, block, progress, store_unverified,
+                           reason or "")
+
+
+async def scan_full(
+    config: Config, markets: Sequence[MarketConfig], repo: Repository, block: int | None = None,
+    progress: Progress = _no_progress, store_unverified: bool = False, reason: str = "",
+) -> IncrementalOutcome:
+    """A full snapshot (scan.py), then its derivation bases."""
+    outcome = await scan_chain(config, markets, repo, block, progress, store_unverified)
+    try:
+        stored = await capture_bases(config, markets, repo, outcome)
+    except ScannerError as exc:  # the snapshot is stored: only the next one is full again
+        log.warning("chain %s: derivation bases of block %d not stored: %s",
+                    outcome.record.chain, outcome.record.block, exc.message)
+        stored = False
+    return IncrementalOutcome(outcome, incremental=False, reason=reason, bases_stored=stored)
+
+
+async def capture_bases(config: Config, markets: Sequence[MarketConfig], repo: Repository,
+                        outcome: SnapshotOutcome) -> bool:
+    """Store the bases of a stored full snapshot; False (nothing stored) when a market's
+    protocol cannot be derived or the snapshot's block left the chain meanwhile."""
+    derivers = {m.key: deriver_of(m.protocol) for m in markets}
+    if any(d is None for d in derivers.values()):
+        return False
+    chain = _one_chain(config, markets)
+    block = outcome.record.block
+    by_scan: dict[int, MarketBases] = {}
+    async with RpcClient.for_chain(chain) as rpc:
+        pinned = await pin_block(rpc, block)
+        if pinned.hash != _stored_hash(repo, outcome, markets):
+            return False
+        try:
+            for market, done in zip(markets, outcome.markets, strict=True):
+                adapter = protocol_spec(market.protocol).adapter(rpc, market, chain)
+                resolved = await resolve_market(adapter, config, market, block)
+                bases = always_read_unverified(await _deriver(derivers, market).capture(
+                    adapter, resolved, done.read, block), done.read)
+                by_scan[outcome.scan_ids[market.key]] = MarketBases(fingerprint(market), bases,
+                                                                    block)
+        except DerivationUnavailable as exc:
+            log.info("chain %s: no derivation bases at block %d (%s)", chain.name, block,
+                     exc.reason)
+            return False
+        await confirm_pinned(rpc, pinned)
+    save_bases(repo.engine, by_scan)
+    return True
+
+
+# --- the incremental snapshot ---------------------------------------------------------------
+
+
+def _why_full(prior: PriorSnapshot | None, markets: Sequence[MarketConfig], block: int | None,
+              full_every_blocks: int | None) -> str | None:
+    for market in markets:
+        if deriver_of(market.protocol) is None:
+            return f"no derivation for protocol {market.protocol}"
+    if prior is None:
+        return "no stored derivation bases for the newest snapshot of these markets"
+    for market in markets:
+        if prior.markets[market.key].fingerprint != fingerprint(market):
+            return f"market {market.key}: configuration changed since the stored bases"
+    if block is not None and block <= prior.block:
+        return f"block {block} is not after the stored snapshot's block {prior.block}"
+    if full_every_blocks is not None and block is not None and (
+            block - _full_block(prior) >= full_every_blocks):
+        return f"periodic full snapshot (every {full_every_blocks} blocks)"
+    return None
+
+
+def _full_block(prior: PriorSnapshot) -> int:
+    """Block of the full snapshot the prior one derives from (itself when full)."""
+    return prior.full_block
+
+
+async def _incremental(
+    config: Config, chain: ChainConfig, markets: Sequence[MarketConfig], repo: Repository,
+    prior: PriorSnapshot, block: int | None, progress: Progress, store_unverified: bool,
+    full_every_blocks: int | None,
+) -> IncrementalOutcome:
+    async with RpcClient.for_chain(chain) as rpc:
+        await rpc.check_chain(chain.chain_id, chain.name)
+        block = await _pin_block(rpc, chain, block)
+        if (reason := _why_full(prior, markets, block, full_every_blocks)) is not None:
+            raise DerivationUnavailable(reason)
+        pinned = await pin_block(rpc, block)
+        await _require_prior_on_chain(rpc, prior)
+        reads, by_market, bases = [], {}, {}
+        for market in markets:
+            try:
+                step = await _read_market(rpc, config, market, repo, prior, block, progress)
+                _require_verified(step.derived.read, store_unverified)
+            except ScannerError as exc:
+                raise _market_failed(market, exc) from exc
+            reads.append((market, step.discovery, step.derived.read))
+            bases[market.key] = step.derived.bases
+            by_market[market.key] = (step.reread,
+                                     len(step.derived.read.positions) - step.reread)
+        await confirm_pinned(rpc, pinned)
+        await _require_prior_on_chain(rpc, prior)
+        retries, requests = dict(rpc.stats.retries_by_kind), rpc.stats.requests
+    outcome = compute_snapshot(config, chain, block, reads)
+    stored = dataclasses.replace(store_snapshot(repo, outcome, pinned), rpc_retries=retries,
+                                 rpc_requests=requests)
+    save_bases(repo.engine, {stored.scan_ids[m.key]: MarketBases(fingerprint(m), bases[m.key],
+                                                                 _full_block(prior))
+                             for m in markets})
+    return IncrementalOutcome(stored, incremental=True, reason="",
+                              reread=sum(r for r, _d in by_market.values()),
+                              derived=sum(d for _r, d in by_market.values()),
+                              bases_stored=True, by_market=by_market)
+
+
+@dataclass(frozen=True)
+class _MarketStep:
+    discovery: Discovery
+    derived: DerivedRead
+    reread: int
+
+
+async def _read_market(
+    rpc: RpcClient, config: Config, market: MarketConfig, repo: Repository,
+    prior: PriorSnapshot, block: int, progress: Progress,
+) -> _MarketStep:
+    deriver = _deriver({market.key: deriver_of(market.protocol)}, market)
+    plan = await plan_discovery(rpc, repo, config, market, block)
+    if plan.rewind or plan.rediscover_reason is not None:
+        raise DerivationUnavailable(f"market {market.key}: discovery searches again "
+                                    f"({plan.rediscover_reason or 'a reorg below its cursor'})")
+    adapter: ProtocolAdapter = protocol_spec(market.protocol).adapter(rpc, market,
+                                                                      config.chains[market.chain])
+    resolved = await resolve_market(adapter, config, market, block)
+    discovery = await discover_market(adapter, resolved, market, repo, block, plan, progress)
+    progress(f"{market.key}: events", 0, 0)
+    touched = await deriver.touched(adapter, resolved, prior.block + 1, block)
+    stored = prior.markets[market.key].bases
+    accounts = (touched | {account for _s, account in discovery.discovered}
+                | {account for (_s, account), base in stored.items() if base == ALWAYS_READ})
+    reread = [b for b in discovery.borrowers if b[1] in accounts]
+    derive = {k: v for k, v in stored.items() if k[1] not in accounts}
+    progress(f"{market.key}: read", 0, len(reread))
+    derived = await deriver.read(adapter, resolved, reread, derive, block)
+    derived = DerivedRead(derived.read, always_read_unverified(derived.bases, derived.read))
+    progress(f"{market.key}: read", len(reread), len(reread))
+    return _MarketStep(discovery, derived, len(derived.read.positions) - len(derive))
+
+
+def always_read_unverified(bases: dict[BorrowerKey, str], read: MarketRead
+                           ) -> dict[BorrowerKey, str]:
+    """An account the protocol's own view contradicts is read every block: its derived
+    position would have no such view to be checked against."""
+    unverified = set(read.mirror_mismatches)
+    return {k: ALWAYS_READ if k[1] in unverified else v for k, v in bases.items()}
+
+
+async def _require_prior_on_chain(rpc: RpcClient, prior: PriorSnapshot) -> None:
+    """The stored snapshot's block must still be the chain's: its events lead to this one."""
+    if prior.block_hash is None or await block_hash(rpc, prior.block) != prior.block_hash:
+        raise DerivationUnavailable(f"block {prior.block} of the stored snapshot is no longer "
+                                    "on the chain (a reorg)")
+
+
+def _deriver(derivers: Mapping[str, Deriver | None], market: MarketConfig) -> Deriver:
+    deriver = derivers[market.key]
+    if deriver is None:
+        raise DerivationUnavailable(f"no derivation for protocol {market.protocol}")
+    return deriver
+
+
+def _one_chain(config: Config, markets: Sequence[MarketConfig]) -> ChainConfig:
+    chains = {m.chain for m in markets}
+    if len(chains) != 1:
+        raise UsageError(f"one snapshot covers one chain; got markets of {sorted(chains)}")
+    return config.chains[chains.pop()]
+
+
+def _stored_hash(repo: Repository, outcome: SnapshotOutcome, markets: Sequence[MarketConfig]
+                 ) -> str | None:
+    hashes = {repo.scan_block_hashes(m.key).get(outcome.record.block) for m in markets}
+    return hashes.pop() if len(hashes) == 1 else None
+
+

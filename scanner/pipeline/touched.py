@@ -1,0 +1,42 @@
+"""Accounts named by a protocol's own events in a block range (incremental snapshots).
+
+Each event kind is listed with the topic positions that hold an account; the logs are read
+with the discovery log reader (scanner.chain.logs.fetch_logs: windows split and retried the
+same way). A log of a listed kind without those topics raises: it cannot be attributed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from eth_utils.address import to_checksum_address
+
+from scanner.chain.logs import fetch_logs
+from scanner.chain.rpc import RpcClient
+from scanner.config import ChainConfig
+from scanner.domain import Address
+from scanner.errors import InconsistentDataError
+
+ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+ZERO_WORD = "0x" + "00" * 32
+
+
+async def accounts_in_logs(
+    rpc: RpcClient, chain: ChainConfig, addresses: Sequence[Address],
+    account_topics: Mapping[str, tuple[int, ...]], from_block: int, to_block: int,
+) -> set[Address]:
+    """Every account in the listed topics of the listed events of `addresses`."""
+    if not addresses or from_block > to_block:
+        return set()
+    logs = await fetch_logs(rpc, list(addresses), [sorted(account_topics)], from_block,
+                            to_block, initial_window=chain.logs_initial_window,
+                            max_window=chain.logs_max_window)
+    found: set[Address] = set()
+    for log in logs:
+        topics = [str(t).lower() for t in log["topics"]]
+        positions = account_topics.get(topics[0]) if topics else None
+        if positions is None or max(positions) >= len(topics):
+            raise InconsistentDataError(f"a log that names no account where expected: {log}")
+        found.update(to_checksum_address("0x" + topics[i][-40:]) for i in positions
+                     if topics[i] != ZERO_WORD)
+    return found

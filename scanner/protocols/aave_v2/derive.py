@@ -1,0 +1,114 @@
+"""Aave v2: derive positions from stored scaled balances and stable loans (incremental).
+
+The full read already holds what the tokens store per user: `scaledBalanceOf` of the aToken
+and the variable debt token, and the stable loan (principal, the user's own rate and
+timestamp). They change only with an event naming the user: the tokens' `Transfer` on every
+mint, burn and transfer (deposit, withdraw, borrow, repay, swap, rebalance, liquidation), and
+the pool's `ReserveUsedAsCollateralEnabled/Disabled`, `Swap`, `RebalanceStableBorrowRate`.
+An untouched account's balances at a later block are the accrual mirror (interest.py, the
+same that checks every full read) on the reserves read then.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+from scanner.chain.abi import event_topic, load_abi
+from scanner.domain import Address, MarketRead
+from scanner.pipeline.incremental import DerivationUnavailable, DerivedRead
+from scanner.pipeline.touched import accounts_in_logs
+from scanner.protocols.aave_v2 import interest
+from scanner.protocols.aave_v2.read import AaveV2Adapter, V2Addresses, market_read
+from scanner.protocols.aave_v2.rule import V2Position, account_totals
+from scanner.protocols.aave_v2.state import (
+    V2Account,
+    V2MarketState,
+    V2StableDebt,
+    V2UserReserve,
+)
+from scanner.protocols.base import Borrower
+from scanner.store.bases import BorrowerKey
+
+POOL = load_abi("aave-v2", "LendingPool")
+A_TOKEN = load_abi("aave-v2", "AToken")
+TRANSFER_TOPIC = event_topic(A_TOKEN, "Transfer")
+USER_TOPICS = {name: (2,) for name in (
+    event_topic(POOL, "ReserveUsedAsCollateralEnabled"),
+    event_topic(POOL, "ReserveUsedAsCollateralDisabled"),
+    event_topic(POOL, "Swap"),
+    event_topic(POOL, "RebalanceStableBorrowRate"),
+)}
+ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+
+
+class AaveV2Deriver:
+    async def touched(self, adapter: AaveV2Adapter, resolved: V2Addresses, from_block: int,
+                      to_block: int) -> set[Address]:
+        state = await adapter.read_market(resolved, to_block)
+        tokens = sorted({t for r in state.reserves.values()
+                         for t in (r.a_token, r.stable_debt_token, r.variable_debt_token)
+                         if t != ZERO_ADDRESS})
+        found = await accounts_in_logs(adapter.rpc, adapter.chain, tokens,
+                                       {TRANSFER_TOPIC: (1, 2)}, from_block, to_block)
+        return found | await accounts_in_logs(adapter.rpc, adapter.chain, [resolved.pool],
+                                              USER_TOPICS, from_block, to_block)
+
+    async def capture(self, adapter: AaveV2Adapter, resolved: V2Addresses, read: MarketRead,
+                      block: int) -> dict[BorrowerKey, str]:
+        return {(p.submarket, p.account): _base(p.state.account) for p in read.positions
+                if isinstance(p.state, V2Position)}
+
+    async def read(self, adapter: AaveV2Adapter, resolved: V2Addresses,
+                   reread: Sequence[Borrower], bases: Mapping[BorrowerKey, str], block: int
+                   ) -> DerivedRead:
+        state = await adapter.read_market(resolved, block)
+        fresh = await adapter.read_accounts(state, [a for _s, a in reread], block)
+        derived = [a for a in (_derive(json.loads(base), key[1], state)
+                               for key, base in bases.items()) if a is not None]
+        accounts = sorted([*fresh, *derived], key=lambda a: a.account)
+        new_bases = {(state.pool, a.account): _base(a) for a in fresh}
+        new_bases.update({(state.pool, a.account): bases[(state.pool, a.account)]
+                          for a in derived})
+        return DerivedRead(market_read(adapter.market.protocol, state, accounts), new_bases)
+
+
+DERIVER = AaveV2Deriver()
+
+
+def _base(account: V2Account) -> str:
+    entries = [[r.asset, int(r.used_as_collateral), int(r.borrowing), r.scaled_supply_raw,
+                r.scaled_variable_debt_raw, r.stable.principal_raw, r.stable.rate_ray,
+                r.stable.last_update_timestamp] for r in account.reserves]
+    return json.dumps(entries, separators=(",", ":"))
+
+
+def _derive(entries: list[list[Any]], account: Address, state: V2MarketState
+            ) -> V2Account | None:
+    """The account at the state's block, or None when a full read would skip it (no debt)."""
+    by_asset = {str(e[0]): e for e in entries}
+    if not set(by_asset) <= set(state.reserves):
+        raise DerivationUnavailable(f"market {state.market_key}: a reserve was dropped")
+    t = state.block_timestamp
+    reserves = []
+    # the full read's order: reserves by id
+    for reserve in sorted(state.reserves.values(), key=lambda r: r.reserve_id):
+        if (e := by_asset.get(reserve.asset)) is None:
+            continue
+        stable = V2StableDebt(int(e[5]), int(e[6]), int(e[7]))
+        reserves.append(V2UserReserve(
+            asset=reserve.asset, used_as_collateral=bool(e[1]), borrowing=bool(e[2]),
+            scaled_supply_raw=int(e[3]), scaled_variable_debt_raw=int(e[4]), stable=stable,
+            supplied_raw=interest.supplied_raw(int(e[3]), reserve, t),
+            variable_debt_raw=interest.variable_debt_raw(int(e[4]), reserve, t),
+            stable_debt_raw=interest.stable_debt_raw(stable, t)))
+    draft = V2Account(account, tuple(reserves), 0, 0, 0, 0)
+    totals = account_totals(draft, state)
+    if totals.debt_eth_wei == 0:
+        return None
+    # the pool's own summary is not read for a derived account: the mirror stands in for it
+    return replace(draft, reported_collateral_eth_wei=totals.collateral_eth_wei,
+                   reported_debt_eth_wei=totals.debt_eth_wei, reported_lt_bps=totals.avg_lt_bps,
+                   reported_health_factor_wad=totals.health_factor_wad)

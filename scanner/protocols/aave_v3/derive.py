@@ -1,0 +1,236 @@
+"""Aave v3 family: derive positions from stored scaled balances (incremental snapshots).
+
+An aToken's `balanceOf` is `scaledBalanceOf x Pool.getReserveNormalizedIncome(asset)` and a
+variable debt token's `scaledBalanceOf x getReserveNormalizedVariableDebt(asset)` (rayMul,
+half up; v3.5+ floors the supply and ceils the debt). The scaled balances, the user's eMode
+and collateral flags change only with an event naming the user:
+
+- the three tokens of every reserve emit `Transfer(from, to, value)` on every mint, burn and
+  transfer of a scaled balance (supply, withdraw, borrow, repay, liquidation, aToken
+  transfers, treasury mints);
+- the Pool emits `ReserveUsedAsCollateralEnabled/Disabled(reserve, user)` and
+  `UserEModeSet(user, category)`.
+
+So an account without such an event keeps its scaled balances and flags, and its position at
+a later block is those times the indexes then, under the reserves' configuration and prices
+then (read fresh every block). Stable debt compounds at the user's own rate: an account with
+stable debt is read every block (its base is ALWAYS_READ). A base is stored only when it
+reproduces the full read's balances exactly at the block it was read.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from eth_utils.address import to_checksum_address
+
+from scanner.chain.abi import decode_output, encode_call, event_topic, load_abi
+from scanner.chain.multicall import Call, aggregate3, require_data
+from scanner.domain import RAY, Address, MarketRead
+from scanner.pipeline.incremental import ALWAYS_READ, DerivationUnavailable, DerivedRead
+from scanner.pipeline.touched import accounts_in_logs
+from scanner.protocols.aave_v3.generic_logic import (
+    HealthArithmetic,
+    account_totals,
+    arithmetic_for_revision,
+)
+from scanner.protocols.aave_v3.read import (
+    AaveAddresses,
+    AaveV3Adapter,
+    market_read,
+    require_reviewed_revision,
+)
+from scanner.protocols.aave_v3.rule import AavePosition
+from scanner.protocols.aave_v3.state import AaveAccount, AaveMarketState, AaveUserReserve
+from scanner.protocols.base import Borrower
+from scanner.store.bases import BorrowerKey
+
+POOL = load_abi("aave-v3", "Pool")
+A_TOKEN = load_abi("aave-v3", "AToken")
+ERC20 = load_abi("erc20", "ERC20")
+TRANSFER_TOPIC = event_topic(A_TOKEN, "Transfer")
+USER_TOPICS = {  # pool event -> topic index of the user
+    event_topic(POOL, "ReserveUsedAsCollateralEnabled"): (2,),
+    event_topic(POOL, "ReserveUsedAsCollateralDisabled"): (2,),
+    event_topic(POOL, "UserEModeSet"): (1,),
+}
+ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+_GAS = 60_000
+
+
+@dataclass(frozen=True)
+class _Reserve:
+    """What derivation needs of one reserve at one block."""
+
+    tokens: tuple[Address, Address, Address]  # aToken, stable debt, variable debt
+    income_ray: int  # getReserveNormalizedIncome
+    debt_index_ray: int  # getReserveNormalizedVariableDebt
+
+
+class AaveV3Deriver:
+    async def touched(self, adapter: AaveV3Adapter, resolved: AaveAddresses, from_block: int,
+                      to_block: int) -> set[Address]:
+        reserves = await _reserves(adapter, resolved.pool, to_block)
+        tokens = sorted({t for r in reserves.values() for t in r.tokens if t != ZERO_ADDRESS})
+        found = await accounts_in_logs(adapter.rpc, adapter.chain, tokens,
+                                       {TRANSFER_TOPIC: (1, 2)}, from_block, to_block)
+        return found | await accounts_in_logs(adapter.rpc, adapter.chain, [resolved.pool],
+                                              USER_TOPICS, from_block, to_block)
+
+    async def capture(self, adapter: AaveV3Adapter, resolved: AaveAddresses, read: MarketRead,
+                      block: int) -> dict[BorrowerKey, str]:
+        states = [p.state for p in read.positions]
+        if not all(isinstance(s, AavePosition) for s in states):
+            raise DerivationUnavailable(f"market {read.market_key}: not an Aave v3 read")
+        return await _capture(adapter, resolved, [s.account for s in states
+                                                  if isinstance(s, AavePosition)],
+                              read.revision, block)
+
+    async def read(self, adapter: AaveV3Adapter, resolved: AaveAddresses,
+                   reread: Sequence[Borrower], bases: Mapping[BorrowerKey, str], block: int
+                   ) -> DerivedRead:
+        state = await adapter.read_market(resolved, block)
+        require_reviewed_revision(state)
+        fresh = await adapter.read_accounts(resolved, state, [a for _s, a in reread], block)
+        reserves = await _reserves(adapter, resolved.pool, block)
+        derived = [a for a in (_derive(json.loads(base), key[1], state, reserves)
+                               for key, base in bases.items()) if a is not None]
+        accounts = sorted([*fresh, *derived], key=lambda a: a.account)
+        new_bases = await _capture(adapter, resolved, fresh, state.pool_revision, block)
+        new_bases.update({(state.pool, a.account): bases[(state.pool, a.account)]
+                          for a in derived})
+        return DerivedRead(market_read(adapter.market.protocol, state, accounts), new_bases)
+
+
+DERIVER = AaveV3Deriver()
+
+
+# --- capture ----------------------------------------------------------------------------------
+
+
+async def _capture(adapter: AaveV3Adapter, resolved: AaveAddresses,
+                   accounts: Sequence[AaveAccount], revision: int, block: int
+                   ) -> dict[BorrowerKey, str]:
+    """Each account's scaled balances, checked against its read balances at `block`."""
+    reserves = await _reserves(adapter, resolved.pool, block)
+    calls: list[Call] = []
+    layout: list[int] = []
+    for account in accounts:  # only what the full read read: a zero balance stays zero
+        for entry in account.reserves:
+            a_token, stable, variable = reserves[entry.asset].tokens
+            layout.append(len(calls))
+            if entry.used_as_collateral:
+                calls.append(_call(a_token, A_TOKEN, "scaledBalanceOf", account.account))
+            if entry.debt_raw:
+                calls.append(_call(variable, A_TOKEN, "scaledBalanceOf", account.account))
+                if stable != ZERO_ADDRESS:
+                    calls.append(_call(stable, ERC20, "balanceOf", account.account))
+    results = await aggregate3(adapter.rpc, calls, block,
+                               gas_limit_per_batch=adapter.chain.gas_limit_per_batch,
+                               multicall_address=adapter.chain.multicall_address)
+    values = [int(decode_output(ERC20, "balanceOf", require_data(r, "scaled balance"))[0])
+              for r in results]
+    rounding = _rounding(revision)
+    bases: dict[BorrowerKey, str] = {}
+    starts = iter(layout)
+    for account in accounts:
+        entries, stable_debt = [], False
+        for entry in account.reserves:
+            at, reserve = iter(values[next(starts):]), reserves[entry.asset]
+            scaled_supply = next(at) if entry.used_as_collateral else 0
+            scaled_debt = next(at) if entry.debt_raw else 0
+            if entry.debt_raw and reserve.tokens[1] != ZERO_ADDRESS:
+                stable_debt |= next(at) > 0
+            entries.append([entry.asset, int(entry.used_as_collateral), scaled_supply,
+                            scaled_debt])
+            if not stable_debt and _balances(entries[-1], reserve, rounding) != (
+                    entry.supplied_raw, entry.debt_raw):
+                raise DerivationUnavailable(
+                    f"{account.account}: the scaled balances of {entry.asset} times the "
+                    f"indexes do not give its balances at block {block}")
+        base = {"e": account.emode_category, "r": entries}
+        bases[(resolved.pool, account.account)] = ALWAYS_READ if stable_debt else json.dumps(
+            base, separators=(",", ":"))
+    return bases
+
+
+# --- derive -----------------------------------------------------------------------------------
+
+
+def _derive(base: dict[str, Any], account: Address, state: AaveMarketState,
+            reserves: Mapping[Address, _Reserve]) -> AaveAccount | None:
+    """The account at the state's block, or None when a full read would skip it (no debt)."""
+    by_asset = {str(e[0]): e for e in base["r"]}
+    if not set(by_asset) <= set(state.reserves) or not set(by_asset) <= set(reserves):
+        raise DerivationUnavailable(f"market {state.market_key}: a reserve was dropped")
+    rounding = _rounding(state.pool_revision)
+    entries = []
+    for asset in state.reserves:  # the full read's order: the pool's reserve list
+        if asset in by_asset:
+            supplied, debt = _balances(by_asset[asset], reserves[asset], rounding)
+            entries.append(AaveUserReserve(asset, supplied, debt, bool(by_asset[asset][1])))
+    draft = AaveAccount(account, int(base["e"]), tuple(entries), 0, 0, 0)
+    totals = account_totals(draft, state)
+    if totals.debt_8dec == 0:
+        return None
+    # the pool's own summary is not read for a derived account: the mirror stands in for it
+    return replace(draft, reported_collateral_8dec=totals.collateral_8dec,
+                   reported_debt_8dec=totals.debt_8dec,
+                   reported_health_factor_wad=totals.health_factor_wad)
+
+
+def _balances(entry: Sequence[Any], reserve: _Reserve, rounding: str) -> tuple[int, int]:
+    """(aToken balanceOf if collateral else 0, variable debt balanceOf), as the tokens do."""
+    collateral, scaled_supply, scaled_debt = bool(entry[1]), int(entry[2]), int(entry[3])
+    half = rounding == "half"
+    supplied = _ray_mul(scaled_supply, reserve.income_ray, "half" if half else "floor")
+    debt = _ray_mul(scaled_debt, reserve.debt_index_ray, "half" if half else "ceil")
+    return (supplied if collateral else 0), debt
+
+
+def _rounding(revision: int) -> str:
+    """"half": rayMul half up (v3.0-v3.4); "exact": v3.5+ floors supply, ceils debt."""
+    arithmetic = arithmetic_for_revision(revision, allow_unreviewed=True)
+    return "exact" if arithmetic in (HealthArithmetic.V3_5, HealthArithmetic.V3_6) else "half"
+
+
+def _ray_mul(a: int, b: int, mode: str) -> int:
+    if mode == "floor":
+        return a * b // RAY
+    if mode == "ceil":
+        return -(-a * b // RAY)
+    return (a * b + RAY // 2) // RAY
+
+
+# --- reads ------------------------------------------------------------------------------------
+
+
+async def _reserves(adapter: AaveV3Adapter, pool: Address, block: int) -> dict[Address, _Reserve]:
+    (assets,) = decode_output(POOL, "getReservesList", await adapter.rpc.eth_call(
+        pool, encode_call(POOL, "getReservesList", []), block))
+    assets = [to_checksum_address(a) for a in assets]
+    calls = []
+    for asset in assets:
+        calls += [Call(pool, encode_call(POOL, name, [asset]), False, _GAS) for name in
+                  ("getReserveData", "getReserveNormalizedIncome",
+                   "getReserveNormalizedVariableDebt")]
+    results = await aggregate3(adapter.rpc, calls, block,
+                               gas_limit_per_batch=adapter.chain.gas_limit_per_batch,
+                               multicall_address=adapter.chain.multicall_address)
+    reserves = {}
+    for n, asset in enumerate(assets):
+        (data,) = decode_output(POOL, "getReserveData", require_data(results[3 * n], asset))
+        (income,) = decode_output(POOL, "getReserveNormalizedIncome",
+                                  require_data(results[3 * n + 1], asset))
+        (debt,) = decode_output(POOL, "getReserveNormalizedVariableDebt",
+                                require_data(results[3 * n + 2], asset))
+        a_token, stable, variable = (to_checksum_address(t) for t in data[8:11])
+        reserves[asset] = _Reserve((a_token, stable, variable), int(income), int(debt))
+    return reserves
+
+
+def _call(target: Address, abi: Any, name: str, account: Address) -> Call:
+    return Call(target, encode_call(abi, name, [account]), False, _GAS)
