@@ -16,7 +16,7 @@ from typing import Any, Literal, NamedTuple, cast
 from sqlalchemy import ColumnElement, Table, and_, or_, select
 
 from scanner.domain import Band, PositionResult, PositionStatus
-from scanner.store import rows
+from scanner.store import page, rows
 from scanner.store.models import (
     BandRow,
     PositionRow,
@@ -110,17 +110,18 @@ class _SortFields(NamedTuple):
     account: str
 
 
-_SORT_COLUMNS = tuple(POSITIONS.c[name] for name in _SortFields._fields)
+_SORT_COLUMNS = page.SORT_COLUMNS
 
 
 def find_positions(repo: Repository, snapshot_id: int, q: PositionQuery) -> list[PositionResult]:
     """Positions of the snapshot matching `q`, sorted, at most `q.limit`. Filters run in SQL;
-    the sort in Python (a distance needs each row's axis price), on the sort columns alone."""
+    so does a prefilter that keeps a superset of the page (`scanner.store.page`); the exact
+    sort runs in Python (a distance needs each row's axis price), on the sort columns alone."""
     repo.get_snapshot(snapshot_id)  # a clear error when it does not exist
     scans = select(SCANS.c.id).where(SCANS.c.snapshot_id == snapshot_id)
     if q.market_key is not None:
         scans = scans.where(SCANS.c.market_key == q.market_key)
-    conditions: list[ColumnElement[bool]] = [POSITIONS.c.scan_id.in_(scans)]
+    conditions: list[ColumnElement[bool]] = []
     if q.axis is not None:
         conditions.append(POSITIONS.c.axis == q.axis)
     if q.protocol is not None:
@@ -129,14 +130,22 @@ def find_positions(repo: Repository, snapshot_id: int, q: PositionQuery) -> list
         conditions.append(POSITIONS.c.status.in_([str(s) for s in q.statuses]))
     if q.min_collateral_8dec > 0:  # fixed-width strings compare like the numbers
         conditions.append(POSITIONS.c.collateral_usd_8dec >= q.min_collateral_8dec)
+    prices = {a.axis: a.price_now_8dec for a in load_axes(repo, snapshot_id).values()}
     with repo.engine.connect() as conn:
-        keys = [_SortFields(r[0], PositionStatus(r[1]), *r[2:])
-                for r in conn.execute(select(*_SORT_COLUMNS).where(*conditions))]
+        found: list[Any]
+        if q.limit is None:
+            found = list(conn.execute(select(*_SORT_COLUMNS).where(
+                POSITIONS.c.scan_id.in_(scans), *conditions)))
+        else:
+            scan_ids = list(conn.execute(scans).scalars())
+            found = page.candidates(conn, scan_ids, conditions, q.sort, q.limit,
+                                    q.axis, q.statuses, prices)
+        keys = [_SortFields(r[0], PositionStatus(r[1]), *r[2:]) for r in found]
         by = _sort_key(q.sort)
         # a page: nsmallest is sorted(...)[:limit] with ~1 key comparison per row instead of
         # ~log2(rows) (the exact distance keys are Fractions, each comparison costs)
-        page = sorted(keys, key=by) if q.limit is None else heapq.nsmallest(q.limit, keys, key=by)
-        chosen = [k.id for k in page]
+        chosen = [k.id for k in (sorted(keys, key=by) if q.limit is None
+                                 else heapq.nsmallest(q.limit, keys, key=by))]
         by_id: dict[int, PositionResult] = {}
         for start in range(0, len(chosen), 500):  # bounded IN lists
             query = select(POSITIONS).where(POSITIONS.c.id.in_(chosen[start:start + 500]))

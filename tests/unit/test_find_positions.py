@@ -59,3 +59,50 @@ def test_page_is_the_head_of_the_full_sort(repo: Repository, sort: str) -> None:
         assert [_sort_key(q.sort)(p) for p in found] == [  # type: ignore[arg-type]
             _sort_key(q.sort)(p) for p in expected]  # type: ignore[arg-type]
         assert all(p in stored for p in found)  # whole rows, as stored
+
+
+def _around_axis(base: list[PositionResult], n: int, axis_now_8dec: int | None
+                 ) -> list[PositionResult]:
+    """n positions whose prices sit on both sides of the axis price at equal distances (ties
+    across sides and within one), some without a price; `axis_now_8dec` None: two axes with
+    their own prices (the store keeps one price per axis and snapshot)."""
+    rng = random.Random(16)
+    out = []
+    for i, p in enumerate(_varied(base, n)):
+        axis = p.axis if axis_now_8dec is not None else rng.choice(["ETH", "BTC"])
+        now = axis_now_8dec or {"ETH": 2_000 * 10**8, "BTC": 30_000 * 10**8}[axis]
+        price = p.liquidation_price_8dec
+        if price is not None:
+            price = now + rng.choice([-1, 1]) * rng.randrange(0, 40, 5) * 10**8
+        status = PositionStatus.UNVERIFIED if i % 37 == 0 else p.status
+        out.append(dataclasses.replace(
+            p, status=status, axis=axis, axis_price_now_8dec=now,
+            liquidation_price_8dec=None if status is PositionStatus.UNVERIFIED else price))
+    return out
+
+
+@pytest.mark.parametrize("axis_now_8dec", [2_000 * 10**8, None])
+def test_prefilter_keeps_the_order_with_ties(repo: Repository, axis_now_8dec: int | None
+                                             ) -> None:
+    """The SQL prefilter (scanner/store/page.py) against the full sort of every stored row,
+    on a real database, with ties on every sort column and every status."""
+    sample = make_sample_scan(n_positions=8)
+    positions = _around_axis(sample.positions, 500, axis_now_8dec)
+    snapshot_id = repo.save_scan(sample.record, positions, sample.bins, sample.bands,
+                                 sample.discovered, None)
+    stored = find_positions(repo, snapshot_id, PositionQuery(statuses=(), limit=None))
+    assert len(stored) == len(positions)
+    for sort in SORTS:
+        for limit in (1, 2, 9, 50, 499, 600):
+            for statuses in ((), (PositionStatus.AT_RISK,), (PositionStatus.UNVERIFIED,
+                                                              PositionStatus.AT_RISK)):
+                q = PositionQuery(sort=sort, limit=limit, statuses=statuses)
+                found = find_positions(repo, snapshot_id, q)
+                expected = _reference(stored, q)
+                assert [p.account for p in found] == [p.account for p in expected], (q,)
+        q = PositionQuery(sort=sort, limit=5, protocol="aave-v3", statuses=(),
+                          min_collateral_8dec=10**12)
+        expected = [p for p in _reference(stored, dataclasses.replace(q, limit=None))
+                    if p.collateral_usd_8dec >= 10**12][:5]
+        assert [p.account for p in find_positions(repo, snapshot_id, q)] == [
+            p.account for p in expected]
