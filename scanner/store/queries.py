@@ -140,7 +140,7 @@ def find_positions(repo: Repository, snapshot_id: int, q: PositionQuery) -> list
             scan_ids = list(conn.execute(scans).scalars())
             found = page.candidates(conn, scan_ids, conditions, q.sort, q.limit,
                                     q.axis, q.statuses, prices)
-        keys = [_SortFields(r[0], PositionStatus(r[1]), *r[2:]) for r in found]
+        keys = [_SortFields._make((r[0], PositionStatus(r[1]), *r[2:])) for r in found]
         by = _sort_key(q.sort)
         # a page: nsmallest is sorted(...)[:limit] with ~1 key comparison per row instead of
         # ~log2(rows) (the exact distance keys are Fractions, each comparison costs)
