@@ -113,6 +113,12 @@ class _SortFields(NamedTuple):
 _SORT_COLUMNS = page.SORT_COLUMNS
 
 
+def _sort_fields(row: Sequence[Any]) -> _SortFields:
+    key_id, status, price, axis_now, collateral, health, market_key, account = row
+    return _SortFields(key_id, PositionStatus(status), price, axis_now, collateral, health,
+                       market_key, account)
+
+
 def find_positions(repo: Repository, snapshot_id: int, q: PositionQuery) -> list[PositionResult]:
     """Positions of the snapshot matching `q`, sorted, at most `q.limit`. Filters run in SQL;
     so does a prefilter that keeps a superset of the page (`scanner.store.page`); the exact
@@ -140,7 +146,7 @@ def find_positions(repo: Repository, snapshot_id: int, q: PositionQuery) -> list
             scan_ids = list(conn.execute(scans).scalars())
             found = page.candidates(conn, scan_ids, conditions, q.sort, q.limit,
                                     q.axis, q.statuses, prices)
-        keys = [_SortFields._make((r[0], PositionStatus(r[1]), *r[2:])) for r in found]
+        keys = [_sort_fields(r) for r in found]
         by = _sort_key(q.sort)
         # a page: nsmallest is sorted(...)[:limit] with ~1 key comparison per row instead of
         # ~log2(rows) (the exact distance keys are Fractions, each comparison costs)
