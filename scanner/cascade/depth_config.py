@@ -22,9 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
-from eth_utils.address import is_checksum_address, to_checksum_address
-
 from scanner.domain import Address
+from scanner.eip55 import is_checksum_address, to_checksum_address
 from scanner.errors import ConfigError
 
 MODELS = ("uniswap", "external", "combined")

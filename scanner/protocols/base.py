@@ -12,15 +12,14 @@ The math is each Position's `state.curve(axis)` (scanner.domain.HealthCurve).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any, Protocol
 
-from scanner.chain.rpc import RpcClient
-from scanner.config import ChainConfig, MarketConfig
 from scanner.domain import Address, MarketRead
 from scanner.errors import InconsistentDataError
+from scanner.protocols.spec import ProtocolSpec
 
 ProgressCallback = Callable[[int, int], None]
+__all__ = ["NotTheProtocolError", "ProgressCallback", "ProtocolAdapter", "ProtocolSpec"]
 
 
 class NotTheProtocolError(InconsistentDataError):
@@ -69,19 +68,3 @@ class SubmarketAdapter(ProtocolAdapter, Protocol):
                              ) -> MarketRead:
         """Each borrower in its own submarket, at exactly `block`."""
         ...
-
-
-@dataclass(frozen=True)
-class ProtocolSpec:
-    """A protocol package's registry entry (its `SPEC`)."""
-
-    adapter: Callable[[RpcClient, MarketConfig, ChainConfig], ProtocolAdapter]
-    address_keys: tuple[str, ...]  # required [[markets]] keys holding a contract address
-    list_keys: tuple[str, ...] = ()  # optional [[markets]] keys holding lists of 0x-hex strings
-    flag_keys: tuple[str, ...] = ()  # optional [[markets]] keys holding true/false (default false)
-    optional_address_keys: tuple[str, ...] = ()  # optional [[markets]] keys holding an address
-    # One entry spans many submarkets (Morpho markets): the adapter also has
-    # `discover_borrowers` -> {(submarket, account): block} and `read_borrowers(resolved,
-    # [(submarket, account)], block)`, so each borrower is read in its own submarket only.
-    per_submarket_discovery: bool = False
-    text_list_keys: tuple[str, ...] = ()  # optional [[markets]] keys holding lists of names

@@ -28,9 +28,9 @@ from scanner.domain import Asset, Axis, Direction, PositionStatus
 from scanner.pipeline.axes import resolve_axes
 from scanner.pipeline.scan import SnapshotOutcome as ScanOutcome
 from scanner.pipeline.scan import scan_market
-from scanner.protocols.aave_v3 import AaveV3Adapter
 from scanner.protocols.aave_v3.generic_logic import account_totals
 from scanner.protocols.aave_v3.liquidation_call import LiquidationCallOutcome
+from scanner.protocols.aave_v3.read import AaveV3Adapter
 from scanner.protocols.aave_v3.rule import liquidation_call_at
 from scanner.protocols.aave_v3.state import AaveAccount, AaveMarketState
 from tests.integration.scan_helpers import devnet_config, fresh_repo

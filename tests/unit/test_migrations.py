@@ -148,3 +148,44 @@ def test_bands_starts_without_alembic_web3_or_matplotlib() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)
     assert done.stdout.strip() == "[]"
+
+
+ROOT = Path(__file__).resolve().parents[2]
+HEAVY_FOR_BANDS = ("alembic", "web3", "matplotlib", "eth_abi", "eth_utils", "aiohttp",
+                   "scanner.chain", "scanner.pipeline.scan")
+
+
+def test_bands_on_every_protocol_imports_no_chain_client_or_adapter(tmp_path: Path) -> None:
+    """`liqscan bands` run to its answer with the presets (a market of every protocol) over a
+    stored snapshot: reading the config checks each protocol's [[markets]] keys (its SPEC)
+    without importing its adapter, the chain client, aiohttp, eth_abi or web3."""
+    import dataclasses
+    import json
+
+    url = f"sqlite:///{tmp_path / 'liqscan.db'}"  # the presets' database, in the cwd
+    db.upgrade(url)
+    sample = make_sample_scan(n_positions=4)
+    engine = db.make_engine(url)
+    try:
+        record = dataclasses.replace(sample.record, chain="ethereum", chain_id=1)
+        Repository(engine).save_scan(record, sample.positions, sample.bins, sample.bands,
+                                     sample.discovered, None)
+    finally:
+        engine.dispose()
+    code = ("import json, sys\nfrom scanner.cli import main\ncode = main(['bands'])\n"
+            "print(json.dumps([code, sorted(sys.modules)]))")
+    env = {**os.environ, "LIQSCAN_RPC_URL": "http://127.0.0.1:1", "LIQSCAN_NO_PROGRESS": "1"}
+    env.pop("LIQSCAN_CONFIG", None)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, cwd=tmp_path, env={**env, "PYTHONPATH": str(ROOT)})
+    exit_code, modules = json.loads(done.stdout.strip().splitlines()[-1])
+    assert exit_code == 0, done.stderr
+    protocols = {m for m in modules if m.startswith("scanner.protocols.")}
+    # the config was read: every protocol package's SPEC, and nothing else of them
+    assert {"scanner.protocols.liquity_v2", "scanner.protocols.maker",
+            "scanner.protocols.morpho_blue"} <= protocols
+    assert protocols <= {f"scanner.protocols.{p}" for p in (
+        "spec", "aave_v2", "aave_v3", "compound_v3", "morpho_blue", "maker", "liquity_v1",
+        "liquity_v2")}
+    assert [m for m in modules if m.split(".")[0] in HEAVY_FOR_BANDS
+            or any(m == h or m.startswith(h + ".") for h in HEAVY_FOR_BANDS)] == []

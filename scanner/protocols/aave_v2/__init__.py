@@ -14,10 +14,9 @@ read with `latestAnswer()` at the scan block: v2 prices in ETH, the axes are in 
 `start_block`.
 """
 
-from scanner.protocols.aave_v2.read import AaveV2Adapter
-from scanner.protocols.base import ProtocolSpec
+from scanner.protocols.spec import ProtocolSpec
 
-SPEC = ProtocolSpec(adapter=AaveV2Adapter,
+SPEC = ProtocolSpec(adapter_path="scanner.protocols.aave_v2.read:AaveV2Adapter",
                     address_keys=("lending_pool_addresses_provider", "eth_usd_feed"))
 
-__all__ = ["SPEC", "AaveV2Adapter"]
+__all__ = ["SPEC"]

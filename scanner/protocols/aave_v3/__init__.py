@@ -11,10 +11,10 @@ scan block), `start_block`, optional `allow_unreviewed_revision` (scan a POOL_RE
 than any reviewed, with the newest rule).
 """
 
-from scanner.protocols.aave_v3.read import AaveV3Adapter
-from scanner.protocols.base import ProtocolSpec
+from scanner.protocols.spec import ProtocolSpec
 
-SPEC = ProtocolSpec(adapter=AaveV3Adapter, address_keys=("pool_addresses_provider",),
+SPEC = ProtocolSpec(adapter_path="scanner.protocols.aave_v3.read:AaveV3Adapter",
+                    address_keys=("pool_addresses_provider",),
                     flag_keys=("allow_unreviewed_revision",))
 
-__all__ = ["SPEC", "AaveV3Adapter"]
+__all__ = ["SPEC"]

@@ -11,10 +11,10 @@ Chainlink-style feed of the base token's USD price, for Comets that price in the
 e.g. cWETHv3 in ETH: the Comet's prices are mapped to USD through it).
 """
 
-from scanner.protocols.base import ProtocolSpec
-from scanner.protocols.compound_v3.read import CompoundV3Adapter
+from scanner.protocols.spec import ProtocolSpec
 
-SPEC = ProtocolSpec(adapter=CompoundV3Adapter, address_keys=("comet",),
+SPEC = ProtocolSpec(adapter_path="scanner.protocols.compound_v3.read:CompoundV3Adapter",
+                    address_keys=("comet",),
                     optional_address_keys=("quote_usd_feed",))
 
-__all__ = ["SPEC", "CompoundV3Adapter"]
+__all__ = ["SPEC"]

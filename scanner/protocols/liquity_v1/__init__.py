@@ -10,9 +10,9 @@
 read from it), `start_block`. The collateral is native ether, listed as the asset "ETH".
 """
 
-from scanner.protocols.base import ProtocolSpec
-from scanner.protocols.liquity_v1.read import LiquityV1Adapter
+from scanner.protocols.spec import ProtocolSpec
 
-SPEC = ProtocolSpec(adapter=LiquityV1Adapter, address_keys=("trove_manager",))
+SPEC = ProtocolSpec(adapter_path="scanner.protocols.liquity_v1.read:LiquityV1Adapter",
+                    address_keys=("trove_manager",))
 
-__all__ = ["SPEC", "LiquityV1Adapter"]
+__all__ = ["SPEC"]

@@ -10,9 +10,9 @@ CollateralRegistry lists.
 [[markets]] keys: `collateral_registry`, optional `start_block`.
 """
 
-from scanner.protocols.base import ProtocolSpec
-from scanner.protocols.liquity_v2.read import Liquity2Adapter
+from scanner.protocols.spec import ProtocolSpec
 
-SPEC = ProtocolSpec(adapter=Liquity2Adapter, address_keys=("collateral_registry",))
+SPEC = ProtocolSpec(adapter_path="scanner.protocols.liquity_v2.read:Liquity2Adapter",
+                    address_keys=("collateral_registry",))
 
-__all__ = ["SPEC", "Liquity2Adapter"]
+__all__ = ["SPEC"]

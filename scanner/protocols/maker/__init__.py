@@ -13,12 +13,12 @@ CDP_MANAGER and ILK_REGISTRY), or `vat`, `spotter`, `jug`, `dog`, `ilk_registry`
 `start_block`.
 """
 
-from scanner.protocols.base import ProtocolSpec
-from scanner.protocols.maker.read import MakerAdapter
+from scanner.protocols.spec import ProtocolSpec
 
-SPEC = ProtocolSpec(adapter=MakerAdapter, address_keys=(),
+SPEC = ProtocolSpec(adapter_path="scanner.protocols.maker.read:MakerAdapter",
+                    address_keys=(),
                     optional_address_keys=("chainlog", "vat", "spotter", "jug", "dog",
                                            "cdp_manager", "ilk_registry"),
                     text_list_keys=("ilks",))
 
-__all__ = ["SPEC", "MakerAdapter"]
+__all__ = ["SPEC"]

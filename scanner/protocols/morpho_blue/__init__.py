@@ -8,10 +8,10 @@
 [[markets]] keys: `morpho`, `usd_price_oracle`, `start_block`, optional `market_ids`.
 """
 
-from scanner.protocols.base import ProtocolSpec
-from scanner.protocols.morpho_blue.adapter import MorphoBlueAdapter
+from scanner.protocols.spec import ProtocolSpec
 
-SPEC = ProtocolSpec(adapter=MorphoBlueAdapter, address_keys=("morpho", "usd_price_oracle"),
+SPEC = ProtocolSpec(adapter_path="scanner.protocols.morpho_blue.adapter:MorphoBlueAdapter",
+                    address_keys=("morpho", "usd_price_oracle"),
                     list_keys=("market_ids",), per_submarket_discovery=True)
 
-__all__ = ["SPEC", "MorphoBlueAdapter"]
+__all__ = ["SPEC"]
