@@ -32,7 +32,7 @@ from scanner.domain import (
     SnapshotRecord,
 )
 from scanner.errors import DatabaseError, InconsistentDataError, UsageError
-from scanner.store import rows, tracks
+from scanner.store import bulk, rows, tracks
 from scanner.store.db import make_engine, require_current, safe_url
 from scanner.store.models import (
     BandRow,
@@ -279,8 +279,8 @@ class Repository:
 
     @staticmethod
     def _insert_many(conn: Connection, table: Table, values: list[dict[str, Any]]) -> None:
-        if values:  # executemany: one round of the driver's bulk path, not one INSERT per row
-            conn.execute(insert(table), values)
+        # raw executemany (SQLite) or COPY (PostgreSQL), in this transaction
+        bulk.insert_rows(conn, table, values)
 
     def _add_accounts(
         self, conn: Connection, market_key: str, discovered: Mapping[Any, int]

@@ -1,0 +1,89 @@
+"""Bulk inserts below SQLAlchemy's per-row parameter processing: a 100,000-position snapshot
+spent most of its write in SQLAlchemy building and converting 2.2M bound values one by one.
+
+    insert_rows(conn, POSITIONS, [rows.position_row(scan_id, p) for p in positions])
+
+SQLite: one raw `executemany` of tuples (`exec_driver_sql`, so driver errors still arrive as
+SQLAlchemy's IntegrityError and friends); PostgreSQL with psycopg 3: `COPY ... FROM STDIN`.
+Both run on the caller's connection inside its transaction, so a snapshot stays whole or
+absent. Values are converted exactly as the column types do (Uint256: the 78-digit string);
+a table with a column type or a Python-side default this module does not know goes through
+SQLAlchemy's own executemany instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import BigInteger, Boolean, Connection, Integer, String, Table, insert
+from sqlalchemy.exc import DBAPIError
+
+from scanner.store.types import UINT256_DIGITS, UINT256_MAX, Uint256, encode_uint256
+
+Encoder = Callable[[Any], Any] | None
+_PLAIN = (String, Integer, BigInteger, Boolean)  # the drivers take the Python value as it is
+
+
+def insert_rows(conn: Connection, table: Table, values: Sequence[Mapping[str, Any]]) -> None:
+    """INSERT every row of `values` (dicts with the same keys) into `table`."""
+    if not values:
+        return
+    names = list(values[0])
+    encoders = _encoders(table, names)
+    dialect = conn.dialect
+    if encoders is None or dialect.name not in ("sqlite", "postgresql") or (
+            dialect.name == "postgresql" and dialect.driver != "psycopg"):
+        conn.execute(insert(table), list(values))
+        return
+    # column by column: one map per column instead of a Python call per value
+    columns_values = [[row[n] for row in values] for n in names]
+    tuples = list(zip(*(raw if e is None else list(map(e, raw))
+                        for raw, e in zip(columns_values, encoders, strict=True)),
+                      strict=True))
+    quote = dialect.identifier_preparer.quote
+    columns = ", ".join(quote(n) for n in names)
+    if dialect.name == "sqlite":
+        marks = ", ".join("?" for _ in names)
+        conn.exec_driver_sql(f"INSERT INTO {quote(table.name)} ({columns}) VALUES ({marks})",
+                             tuples)
+    else:
+        _copy(conn, f"COPY {quote(table.name)} ({columns}) FROM STDIN", tuples)
+
+
+def _encoders(table: Table, names: Sequence[str]) -> list[Encoder] | None:
+    """Per column: how its type stores a value (None: as it is); None when one is unknown."""
+    if any(c.default is not None and c.name not in names for c in table.columns):
+        return None
+    found: list[Encoder] = []
+    for name in names:
+        kind = table.c[name].type
+        if isinstance(kind, Uint256):
+            found.append(_uint256)
+        elif isinstance(kind, _PLAIN):
+            found.append(None)
+        else:
+            return None
+    return found
+
+
+def _uint256(value: Any) -> str | None:
+    if value is None:  # NULL stays NULL, as in the column type
+        return None
+    if type(value) is int and 0 <= value <= UINT256_MAX:
+        return f"{value:0{UINT256_DIGITS}d}"
+    return encode_uint256(value)  # raises the column type's own error
+
+
+def _copy(conn: Connection, statement: str, tuples: Sequence[tuple[Any, ...]]) -> None:
+    """COPY on the connection's psycopg connection (the caller's open transaction)."""
+    import psycopg  # only with PostgreSQL
+
+    driver = conn.connection.driver_connection
+    try:
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
+            for row in tuples:
+                copy.write_row(row)
+    except psycopg.Error as exc:  # the same exception classes as every other statement
+        raise DBAPIError.instance(statement, None, exc, psycopg.Error,
+                                  dialect=conn.dialect) from exc

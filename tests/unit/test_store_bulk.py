@@ -1,0 +1,98 @@
+"""The bulk write path (scanner/store/bulk.py: raw executemany on SQLite, COPY on PostgreSQL)
+stores exactly what SQLAlchemy's own executemany stores, and a failing bulk write leaves the
+snapshot absent, on both backends."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, cast
+
+import pytest
+from sqlalchemy import Table, insert, select
+
+from scanner.domain import PositionResult
+from scanner.errors import InconsistentDataError
+from scanner.store import rows
+from scanner.store.bulk import insert_rows
+from scanner.store.models import PositionRow
+from scanner.store.repository import Repository
+from scanner.store.types import UINT256_MAX
+from tests.conftest import make_sample_scan
+
+POSITIONS = cast(Table, PositionRow.__table__)
+
+
+def _edge_positions(n: int) -> list[PositionResult]:
+    """Every optional field set and unset, uint256 extremes, unicode in a text column."""
+    base = make_sample_scan(n_positions=8).positions
+    out = []
+    for i in range(n):
+        p = base[i % len(base)]
+        out.append(dataclasses.replace(
+            p, account="0x" + f"{i:040x}", health_factor_wad=UINT256_MAX if i % 3 == 0 else i,
+            liquidation_price_8dec=None if i % 4 == 0 else 10**30 + i,
+            liquidatable_next=(None, True, False)[i % 3], vault_id=None if i % 2 else 2**40 + i,
+            owner=None if i % 2 else "0x" + f"{i + 7:040X}", seizable_usd_8dec=0,
+            native_price_unit="wstETH/ETH é" if i % 5 == 0 else p.native_price_unit))
+    return out
+
+
+def _stored(repo: Repository, scan_id: int) -> list[dict[str, Any]]:
+    query = select(POSITIONS).where(POSITIONS.c.scan_id == scan_id).order_by(
+        POSITIONS.c.axis, POSITIONS.c.account)
+    with repo.engine.connect() as conn:
+        return [{k: v for k, v in r.items() if k not in ("id", "scan_id")}
+                for r in conn.execute(query).mappings()]
+
+
+def _scan_id(repo: Repository, snapshot_id: int) -> int:
+    with repo.engine.connect() as conn:
+        return int(conn.exec_driver_sql(
+            f"SELECT id FROM scans WHERE snapshot_id = {int(snapshot_id)}").scalar_one())
+
+
+def test_bulk_rows_read_back_as_sqlalchemys(repo: Repository) -> None:
+    sample = make_sample_scan(n_positions=8)
+    positions = _edge_positions(300)
+    bulk_snapshot = repo.save_scan(sample.record, positions, sample.bins, sample.bands,
+                                   sample.discovered, None)
+    plain_snapshot = repo.save_scan(dataclasses.replace(sample.record, block=101), (), (), (),
+                                    {}, None)
+    bulk_scan, plain_scan = _scan_id(repo, bulk_snapshot), _scan_id(repo, plain_snapshot)
+    with repo.engine.begin() as conn:  # the path before bulk.py: SQLAlchemy's executemany
+        conn.execute(insert(POSITIONS), [rows.position_row(plain_scan, p) for p in positions])
+    bulk, plain = _stored(repo, bulk_scan), _stored(repo, plain_scan)
+    assert len(bulk) == len(positions)
+    assert bulk == plain
+    by_account = {p.account: p for p in positions}
+    for row in bulk:  # and equal to what was given, value by value
+        given = rows.position_row(bulk_scan, by_account[row["account"]])
+        assert {k: v for k, v in given.items() if k != "scan_id"} == row
+
+
+def test_bulk_insert_without_rows_or_with_a_bad_value(repo: Repository) -> None:
+    with repo.engine.begin() as conn:
+        insert_rows(conn, POSITIONS, [])  # nothing to do
+    sample = make_sample_scan(n_positions=2)
+    snapshot = repo.save_scan(sample.record, (), (), (), {}, None)
+    bad = dataclasses.replace(_edge_positions(1)[0], collateral_usd_8dec=UINT256_MAX + 1)
+    with pytest.raises(ValueError, match="does not fit in a uint256 column"), \
+            repo.engine.begin() as conn:
+        insert_rows(conn, POSITIONS, [rows.position_row(_scan_id(repo, snapshot), bad)])
+
+
+def test_failing_bulk_write_leaves_no_snapshot(repo: Repository) -> None:
+    """Two rows with the same (axis, submarket, account) break the unique key inside the bulk
+    insert: the driver's error arrives as SQLAlchemy's, and nothing of the snapshot remains."""
+    sample = make_sample_scan(n_positions=8)
+    positions = _edge_positions(50)
+    duplicated = [*positions, positions[7]]
+    with pytest.raises(InconsistentDataError, match="nothing was written"):
+        repo.save_scan(sample.record, duplicated, sample.bins, sample.bands, sample.discovered,
+                       None)
+    with repo.engine.connect() as conn:
+        for table in ("snapshots", "scans", "positions", "histogram_bins", "bands"):
+            assert conn.exec_driver_sql(f"SELECT COUNT(*) FROM {table}").scalar_one() == 0
+    snapshot = repo.save_scan(sample.record, positions, sample.bins, sample.bands,
+                              sample.discovered, None)  # and the whole one goes in after it
+    assert len(_stored(repo, _scan_id(repo, snapshot))) == len(positions)
