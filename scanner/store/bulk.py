@@ -29,9 +29,15 @@ def insert_rows(conn: Connection, table: Table, values: Sequence[Mapping[str, An
     """INSERT every row of `values` (dicts with the same keys) into `table`."""
     if not values:
         return
-    names = list(values[0])
-    encoders = _encoders(table, names)
     dialect = conn.dialect
+    if dialect.name == "sqlite":
+        # SQLAlchemy writes the statement from the schema; its order of the `?` marks decides
+        # the order of each tuple
+        compiled = insert(table).compile(dialect=dialect, column_keys=list(values[0]))
+        names = list(compiled.positiontup or ())
+    else:
+        names = list(values[0])
+    encoders = _encoders(table, names)
     if encoders is None or dialect.name not in ("sqlite", "postgresql") or (
             dialect.name == "postgresql" and dialect.driver != "psycopg"):
         conn.execute(insert(table), list(values))
@@ -41,14 +47,10 @@ def insert_rows(conn: Connection, table: Table, values: Sequence[Mapping[str, An
     tuples = list(zip(*(raw if e is None else list(map(e, raw))
                         for raw, e in zip(columns_values, encoders, strict=True)),
                       strict=True))
-    quote = dialect.identifier_preparer.quote
-    columns = ", ".join(quote(n) for n in names)
     if dialect.name == "sqlite":
-        marks = ", ".join("?" for _ in names)
-        conn.exec_driver_sql(f"INSERT INTO {quote(table.name)} ({columns}) VALUES ({marks})",
-                             tuples)
+        conn.exec_driver_sql(str(compiled), tuples)
     else:
-        _copy(conn, f"COPY {quote(table.name)} ({columns}) FROM STDIN", tuples)
+        _copy(conn, table.name, names, tuples)
 
 
 def _encoders(table: Table, names: Sequence[str]) -> list[Encoder] | None:
@@ -75,15 +77,19 @@ def _uint256(value: Any) -> str | None:
     return encode_uint256(value)  # raises the column type's own error
 
 
-def _copy(conn: Connection, statement: str, tuples: Sequence[tuple[Any, ...]]) -> None:
+def _copy(conn: Connection, table: str, names: Sequence[str],
+          tuples: Sequence[tuple[Any, ...]]) -> None:
     """COPY on the connection's psycopg connection (the caller's open transaction)."""
     import psycopg  # only with PostgreSQL
+    from psycopg import sql
 
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(n) for n in names))
     driver = conn.connection.driver_connection
     try:
         with driver.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
             for row in tuples:
                 copy.write_row(row)
     except psycopg.Error as exc:  # the same exception classes as every other statement
-        raise DBAPIError.instance(statement, None, exc, psycopg.Error,
+        raise DBAPIError.instance(statement.as_string(driver), None, exc, psycopg.Error,
                                   dialect=conn.dialect) from exc
