@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -38,6 +39,7 @@ from typing import Any
 
 import pytest
 from eth_abi.abi import decode
+from eth_utils.crypto import keccak
 
 from scanner.cascade.depth import DepthModel
 from scanner.cascade.depth_build import build_depth_model
@@ -51,10 +53,11 @@ from scanner.cascade.uniswap_v3 import PoolState
 from scanner.chain.rpc import RpcClient
 from scanner.config import ChainConfig, Config
 from scanner.devnet.aave import AaveDeployment
-from scanner.devnet.network import AAVE_MARKET_KEY, Devnet, seeded_devnet
+from scanner.devnet.morpho import MARKET_PARAMS, MorphoMarket
+from scanner.devnet.network import AAVE_MARKET_KEY, MORPHO_MARKET_KEY, Devnet, seeded_devnet
 from scanner.devnet.population import ClusterSpec
-from scanner.devnet.rpc import DevnetRpc, Tx, calldata
-from scanner.domain import Axis, Direction
+from scanner.devnet.rpc import DevnetRpc, RpcCallError, Tx, calldata
+from scanner.domain import Direction
 from scanner.pipeline.axes import resolve_axes
 from scanner.protocols.aave_v3.generic_logic import account_totals
 from scanner.protocols.aave_v3.rule import liquidation_call_at
@@ -69,23 +72,27 @@ from tests.integration.test_liquidation_call import (
     _move_axis,
     _read,
 )
+from tests.integration.test_morpho_rule_truth import HEALTHY
 from tests.integration.test_uniswap_depth import SWAP_TOPIC
 
 pytestmark = pytest.mark.integration
 
 SEED = 13
 POSITIONS = 30
+MORPHO_POSITIONS = 60
 # WETH loans against USDC whose levels lie in [2,450, 2,600] (ETH at 3,000): the spiral's fuel
 CLUSTER = ClusterSpec(asset="WETH", total_usd=2_000_000, low_usd=2_450, high_usd=2_600)
 SHOCK_BPS = -1_500
 TOLERANCE = Fraction(1, 10**7)  # relative, on every compared price and amount
 MAX_EXECUTED_ROUNDS = 50
+MORPHO_LIQUIDATE_TOPIC = "0x" + keccak(
+    b"Liquidate(bytes32,address,address,uint256,uint256,uint256,uint256,uint256)").hex()
 
 
 @dataclass
 class ExecutedRound:
     price_8dec: int
-    accounts: set[str] = field(default_factory=set)
+    accounts: set[tuple[str, str]] = field(default_factory=set)  # (market key, account)
     sold_raw: dict[str, int] = field(default_factory=dict)
     sold_usd_8dec: int = 0
     debt_repaid_usd_8dec: int = 0
@@ -95,7 +102,7 @@ class ExecutedRound:
 @pytest.fixture(scope="module")
 def small() -> Iterator[Devnet]:
     with seeded_devnet(seed=SEED, aave_positions=POSITIONS, clusters=(CLUSTER,),
-                       uniswap=True) as net:
+                       morpho_positions=MORPHO_POSITIONS, uniswap=True) as net:
         yield net
 
 
@@ -124,7 +131,7 @@ def predicted(small: Devnet, tmp_path_factory: pytest.TempPathFactory
 
 
 def _weth_longs(config: Config, whole: AxisBook, aave: AaveDeployment, block: int) -> AxisBook:
-    """The longs whose only axis collateral is WETH."""
+    """The longs whose only axis collateral is WETH: Aave accounts, Morpho WETH/USDC loans."""
     longs = [e for e in whole.exposures
              if e.market_key == AAVE_MARKET_KEY and e.direction is Direction.DOWN]
     _, accounts = asyncio.run(_read(config, AAVE_MARKET_KEY, block, [e.account for e in longs]))
@@ -133,7 +140,10 @@ def _weth_longs(config: Config, whole: AxisBook, aave: AaveDeployment, block: in
     keep = {a.account for a in accounts
             if {r.asset for r in a.reserves if r.used_as_collateral and r.supplied_raw > 0}
             & members == {weth}}
-    return AxisBook(whole.axis, tuple(e for e in longs if e.account in keep),
+    morpho = [e for e in whole.exposures
+              if e.market_key == MORPHO_MARKET_KEY and e.direction is Direction.DOWN
+              and e.curve.collateral.symbol == "WETH" and e.curve.loan.symbol == "USDC"]
+    return AxisBook(whole.axis, (*(e for e in longs if e.account in keep), *morpho),
                     whole.member_usd_now_8dec)
 
 
@@ -143,6 +153,11 @@ def test_cascade_executed_for_real_matches_the_prediction(
     config, book, depth, result, block = predicted
     assert len(book.exposures) >= 10, "the book followed is the devnet's WETH longs"
     assert len(result.rounds) >= 3 and result.converged, "the pools make a spiral"
+    by_protocol = Counter(liq.protocol for r in result.rounds for liq in r.liquidations)
+    assert by_protocol["aave-v3"] >= 10 and by_protocol["morpho-blue"] >= 2, by_protocol
+    rounds_of = Counter((liq.market_key, liq.account) for r in result.rounds
+                        for liq in r.liquidations)
+    assert max(rounds_of.values()) > 1, "Aave's close factor leaves positions in play"
     rpc = DevnetRpc(small.rpc_url)
     assert rpc.block_number() == block, "the scan pinned the devnet's head"
     snapshot = rpc.call("evm_snapshot")
@@ -152,7 +167,8 @@ def test_cascade_executed_for_real_matches_the_prediction(
         assert rpc.call("evm_revert", [snapshot]) is True
     errors = _compare(result, executed, small.aave)
     worst = max(errors)
-    print(f"\nexecuted cascade: {len(executed)} rounds, worst relative error {float(worst):.2e}")
+    print(f"\nexecuted cascade: {len(executed)} rounds, {dict(by_protocol)} liquidations, "
+          f"worst relative error {float(worst):.2e}")
     assert worst <= TOLERANCE, float(worst)
 
 
@@ -169,14 +185,22 @@ def _execute(rpc: DevnetRpc, config: Config, net: Devnet, book: AxisBook, depth:
     _fund_liquidator(rpc, aave)
     _arbitrage_to(rpc, net.uniswap.swap_router, pool, weth, usdc,
                   weth_now_8dec * shock_8dec / axis.reference_price_8dec / 10**8)
-    accounts = sorted(e.account for e in book.exposures)
+    morpho = _morpho_weth_usdc(net)
+    rpc.send(Tx(LIQUIDATOR, aave.tokens["USDC"], calldata(
+        "approve(address,uint256)", morpho.morpho, 2**256 - 1)))
+    aave_accounts = sorted(e.account for e in book.exposures if e.market_key == AAVE_MARKET_KEY)
+    morpho_accounts = sorted(e.account for e in book.exposures
+                             if e.market_key == MORPHO_MARKET_KEY)
     rounds: list[ExecutedRound] = []
     price_8dec = shock_8dec
     for _ in range(MAX_EXECUTED_ROUNDS):
         _move_axis(rpc, aave, axis, state, price_8dec)
         current = ExecutedRound(price_8dec)
-        for account in accounts:
+        for account in aave_accounts:
             _liquidate_until_healthy(rpc, config, aave, account, current)
+        moved, _ = asyncio.run(_read(config, AAVE_MARKET_KEY, rpc.block_number(), []))
+        for account in morpho_accounts:
+            _morpho_liquidate(rpc, moved, morpho, account, current)
         if not current.accounts:
             return rounds
         sold_weth = current.sold_raw.get(weth, 0)
@@ -224,11 +248,57 @@ def _liquidate_until_healthy(rpc: DevnetRpc, config: Config, aave: AaveDeploymen
             "liquidationCall(address,address,address,uint256,bool)",
             model.collateral_asset, model.debt_asset, account, 2**256 - 1, False)))
         debt_raw, collateral_raw, _ = _executed(receipt, aave, model, account)
-        into.accounts.add(account)
+        into.accounts.add((AAVE_MARKET_KEY, account))
         asset = model.collateral_asset
         into.sold_raw[asset] = into.sold_raw.get(asset, 0) + collateral_raw
         into.sold_usd_8dec += _usd_8dec(state, asset, collateral_raw)
         into.debt_repaid_usd_8dec += _usd_8dec(state, model.debt_asset, debt_raw)
+
+
+def _morpho_weth_usdc(net: Devnet) -> _MorphoMarket:
+    assert net.morpho is not None
+    (market,) = [m for m in net.morpho.markets
+                 if m.collateral_symbol == "WETH" and m.loan_symbol == "USDC"]
+    return _MorphoMarket(net.morpho.morpho, market)
+
+
+@dataclass(frozen=True)
+class _MorphoMarket:
+    morpho: str
+    market: MorphoMarket
+
+
+def _morpho_liquidate(rpc: DevnetRpc, state: AaveMarketState, where: _MorphoMarket,
+                      borrower: str, into: ExecutedRound) -> None:
+    """A real `liquidate` of the whole debt (or of all the collateral, when it does not cover
+    the debt with the incentive), if Morpho allows one at the oracle's price."""
+    market = where.market
+    _, borrow_shares, collateral_raw = decode(["uint256", "uint128", "uint128"], rpc.eth_call(
+        where.morpho, calldata("position(bytes32,address)", bytes.fromhex(market.market_id[2:]),
+                               borrower)))
+    if borrow_shares == 0 or collateral_raw == 0:
+        return
+    args: tuple[int, int] = (0, borrow_shares)
+    try:
+        rpc.call("eth_call", [{"from": LIQUIDATOR, "to": where.morpho, "gas": hex(3_000_000),
+                               "data": _liquidate_data(market, borrower, *args)}, "latest"])
+    except RpcCallError as exc:
+        if HEALTHY in str(exc):
+            return
+        args = (collateral_raw, 0)  # the debt is worth more than the collateral can pay for
+    receipt = rpc.send(Tx(LIQUIDATOR, where.morpho, _liquidate_data(market, borrower, *args)))
+    (log,) = [lg for lg in receipt["logs"] if lg["topics"][0] == MORPHO_LIQUIDATE_TOPIC]
+    repaid_raw, _, seized_raw, _, _ = decode(["uint256"] * 5, bytes.fromhex(log["data"][2:]))
+    into.accounts.add((MORPHO_MARKET_KEY, borrower))
+    weth = market.collateral_token
+    into.sold_raw[weth] = into.sold_raw.get(weth, 0) + seized_raw
+    into.sold_usd_8dec += _usd_8dec(state, weth, seized_raw)
+    into.debt_repaid_usd_8dec += _usd_8dec(state, market.loan_token, repaid_raw)
+
+
+def _liquidate_data(market: MorphoMarket, borrower: str, seized_raw: int, shares: int) -> str:
+    return calldata(f"liquidate({MARKET_PARAMS},address,uint256,uint256,bytes)",
+                    market.params, borrower, seized_raw, shares, b"")
 
 
 def _usd_8dec(state: AaveMarketState, asset: str, amount_raw: int) -> int:
@@ -242,7 +312,8 @@ def _compare(result: CascadeResult, executed: Sequence[ExecutedRound], aave: Aav
     assert len(executed) == len(result.rounds)
     errors: list[Fraction] = []
     for want, got in zip(result.rounds, executed, strict=True):
-        assert {liq.account for liq in want.liquidations} == got.accounts, want.index
+        assert {(liq.market_key, liq.account) for liq in want.liquidations} == got.accounts, (
+            want.index)
         predicted_raw = {s.asset: s.amount_raw for s in want.sold}
         assert set(predicted_raw) == set(got.sold_raw), want.index
         pairs = [(want.price_8dec, got.price_8dec), (want.price_after_8dec, got.price_after_8dec),
