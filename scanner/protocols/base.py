@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from scanner.chain.multicall import Call, CallResult, aggregate3
 from scanner.chain.rpc import RpcClient
 from scanner.config import ChainConfig, MarketConfig
 from scanner.domain import Address, MarketRead
@@ -30,6 +31,25 @@ class NotTheProtocolError(InconsistentDataError):
     def __init__(self, key: str, reason: str) -> None:
         super().__init__(reason)
         self.key = key
+
+
+class ChainReader:
+    """What every adapter holds -- its client, market and chain -- and its batched reads:
+    Multicall3 `aggregate3` at one block, split by the chain's gas limit per batch."""
+
+    def __init__(self, rpc: RpcClient, market: MarketConfig, chain: ChainConfig) -> None:
+        self.rpc = rpc
+        self.market = market
+        self.chain = chain
+
+    @property
+    def _where(self) -> str:
+        return f"markets.{self.market.key}"
+
+    async def _calls(self, calls: Sequence[Call], block: int) -> list[CallResult]:
+        return await aggregate3(self.rpc, calls, block,
+                                gas_limit_per_batch=self.chain.gas_limit_per_batch,
+                                multicall_address=self.chain.multicall_address)
 
 
 class ProtocolAdapter(Protocol):

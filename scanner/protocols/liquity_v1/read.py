@@ -14,12 +14,10 @@ from typing import Any, ClassVar
 from eth_utils.address import to_checksum_address
 
 from scanner.chain.abi import decode_output, encode_call, load_abi
-from scanner.chain.multicall import Call, CallResult, aggregate3, require_data
-from scanner.chain.rpc import RpcClient
-from scanner.config import ChainConfig, MarketConfig
+from scanner.chain.multicall import Call, CallResult, require_data
 from scanner.domain import Address, Asset, MarketRead, Position
 from scanner.errors import InconsistentDataError
-from scanner.protocols.base import NotTheProtocolError, ProgressCallback
+from scanner.protocols.base import ChainReader, NotTheProtocolError, ProgressCallback
 from scanner.protocols.liquity_v1.curve import ETH_ADDRESS, ETH_SYMBOL, LiquityPosition
 from scanner.protocols.liquity_v1.rule import compute_cr
 from scanner.protocols.liquity_v1.state import LiquitySystem, LiquityTrove
@@ -52,24 +50,10 @@ def _uint(abi: Any, name: str, result: CallResult, what: str) -> int:
     return int(decode_output(abi, name, require_data(result, what))[0])
 
 
-class LiquityV1Adapter:
+class LiquityV1Adapter(ChainReader):
     """Reads the troves of a Liquity v1 deployment. No math, no SQL; every read names its block."""
 
     key: ClassVar[str] = "liquity-v1"
-
-    def __init__(self, rpc: RpcClient, market: MarketConfig, chain: ChainConfig) -> None:
-        self.rpc = rpc
-        self.market = market
-        self.chain = chain
-
-    @property
-    def _where(self) -> str:
-        return f"markets.{self.market.key}"
-
-    async def _calls(self, calls: Sequence[Call], block: int) -> list[CallResult]:
-        return await aggregate3(self.rpc, calls, block,
-                                gas_limit_per_batch=self.chain.gas_limit_per_batch,
-                                multicall_address=self.chain.multicall_address)
 
     async def resolve(self, block: int) -> LiquityAddresses:
         trove_manager = self.market.address("trove_manager")

@@ -23,12 +23,10 @@ from typing import Any, ClassVar
 from eth_utils.address import to_checksum_address
 
 from scanner.chain.abi import decode_output, encode_call, load_abi
-from scanner.chain.multicall import Call, CallResult, aggregate3, require_data
-from scanner.chain.rpc import RpcClient
-from scanner.config import ChainConfig, MarketConfig
+from scanner.chain.multicall import Call, require_data
 from scanner.domain import Address, Asset, MarketRead, Position
 from scanner.errors import InconsistentDataError
-from scanner.protocols.base import NotTheProtocolError, ProgressCallback
+from scanner.protocols.base import ChainReader, NotTheProtocolError, ProgressCallback
 from scanner.protocols.liquity_v2.curve import Liquity2Position
 from scanner.protocols.liquity_v2.rule import latest_trove_debt
 from scanner.protocols.liquity_v2.state import (
@@ -71,24 +69,10 @@ def _uint(data: bytes, abi: Any, name: str) -> int:
     return int(decode_output(abi, name, data)[0])
 
 
-class Liquity2Adapter:
+class Liquity2Adapter(ChainReader):
     """Reads every trove of every branch of a Liquity v2 deployment at one block."""
 
     key: ClassVar[str] = "liquity-v2"
-
-    def __init__(self, rpc: RpcClient, market: MarketConfig, chain: ChainConfig) -> None:
-        self.rpc = rpc
-        self.market = market
-        self.chain = chain
-
-    @property
-    def _where(self) -> str:
-        return f"markets.{self.market.key}"
-
-    async def _calls(self, calls: Sequence[Call], block: int) -> list[CallResult]:
-        return await aggregate3(self.rpc, calls, block,
-                                gas_limit_per_batch=self.chain.gas_limit_per_batch,
-                                multicall_address=self.chain.multicall_address)
 
     async def _data(self, calls: Sequence[Call], block: int, what: str) -> list[bytes]:
         return [require_data(r, f"{what} at block {block}")

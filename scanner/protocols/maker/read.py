@@ -16,12 +16,11 @@ from typing import Any, ClassVar
 from eth_utils.address import to_checksum_address
 
 from scanner.chain.abi import decode_output, encode_call, load_abi
-from scanner.chain.multicall import Call, CallResult, aggregate3, require_data
-from scanner.chain.rpc import RpcClient, RpcOutcome
-from scanner.config import ChainConfig, MarketConfig
+from scanner.chain.multicall import Call, require_data
+from scanner.chain.rpc import RpcOutcome
 from scanner.domain import Address, Asset, MarketRead, Position
 from scanner.errors import ConfigError, InconsistentDataError
-from scanner.protocols.base import NotTheProtocolError
+from scanner.protocols.base import ChainReader, NotTheProtocolError
 from scanner.protocols.maker.curve import MakerPosition
 from scanner.protocols.maker.discover import (
     ProgressCallback,
@@ -68,24 +67,10 @@ def ilk_name(raw: bytes) -> str:
     return raw.rstrip(b"\0").decode("utf-8", "replace")
 
 
-class MakerAdapter:
+class MakerAdapter(ChainReader):
     """Reads the urns of a Maker deployment. No math, no SQL; every read names its block."""
 
     key: ClassVar[str] = "maker"
-
-    def __init__(self, rpc: RpcClient, market: MarketConfig, chain: ChainConfig) -> None:
-        self.rpc = rpc
-        self.market = market
-        self.chain = chain
-
-    @property
-    def _where(self) -> str:
-        return f"markets.{self.market.key}"
-
-    async def _calls(self, calls: Sequence[Call], block: int) -> list[CallResult]:
-        return await aggregate3(self.rpc, calls, block,
-                                gas_limit_per_batch=self.chain.gas_limit_per_batch,
-                                multicall_address=self.chain.multicall_address)
 
     async def _one(self, target: Address, abi: Any, name: str, args: Sequence[Any],
                    block: int, what: str) -> bytes:
