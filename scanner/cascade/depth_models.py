@@ -2,9 +2,10 @@
 
 - `UniswapDepth` sells along a configured route of pools ending in a USD stablecoin (valued at
   $1), walking each pool's ticks exactly as its swap would; it also buys (the route the other
-  way), so a rise through a pools-only model moves the price as shorts' liquidators buy. The hop into the stablecoin is first
-  moved to the asked price (arbitrage would take it there); earlier hops, ratio pools such as
-  wstETH/WETH, keep their scan-block price, since an axis move scales its members alike.
+  way), so a rise through a pools-only model moves the price as shorts' liquidators buy.
+  The hop into the stablecoin is first moved to the asked price (arbitrage would take it
+  there); earlier hops, ratio pools such as wstETH/WETH, keep their scan-block price, since
+  an axis move scales its members alike.
 - `SqrtImpactDepth` is the volume on-chain pools do not show (CEX books): the square-root law
       price_after = price * (1 - 1% * sqrt(notional_usd / depth_usd))
   where `depth_usd` is the notional that moves the price 1%. The seller receives the integral
@@ -34,6 +35,7 @@ from scanner.errors import ConfigError
 
 ONE_PERCENT = 0.01
 SPLIT_ITERATIONS = 40
+MAX_BUY_INPUT_RAW = 2**200  # more than any token's supply: the buy cannot be filled
 
 
 def _unknown(asset: Address, model: str) -> ConfigError:
@@ -107,6 +109,8 @@ class UniswapDepth:
         pools = self._positioned(route, asset, price_usd)
         low_raw, high_raw = 0, 1
         while self._bought(pools, asset, high_raw)[0] < amount_raw:  # past the window: raises
+            if high_raw > MAX_BUY_INPUT_RAW:  # a window reaching the last tick, still short
+                raise OutsideReadWindowError(f"the pools of {asset} cannot supply {amount_raw}")
             low_raw, high_raw = high_raw, high_raw * 2
         while high_raw - low_raw > 1:
             middle_raw = (low_raw + high_raw) // 2
