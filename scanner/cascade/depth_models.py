@@ -1,9 +1,11 @@
 """The three DepthModels: on-chain Uniswap v3 pools, an external square-root market, both.
 
 - `UniswapDepth` sells along a configured route of pools ending in a USD stablecoin (valued at
-  $1), walking each pool's ticks exactly as its swap would. The hop into the stablecoin is first
-  moved to the asked price (arbitrage would take it there); earlier hops, ratio pools such as
-  wstETH/WETH, keep their scan-block price, since an axis move scales its members alike.
+  $1), walking each pool's ticks exactly as its swap would; it also buys (the route the other
+  way), so a rise through a pools-only model moves the price as shorts' liquidators buy.
+  The hop into the stablecoin is first moved to the asked price (arbitrage would take it
+  there); earlier hops, ratio pools such as wstETH/WETH, keep their scan-block price, since
+  an axis move scales its members alike.
 - `SqrtImpactDepth` is the volume on-chain pools do not show (CEX books): the square-root law
       price_after = price * (1 - 1% * sqrt(notional_usd / depth_usd))
   where `depth_usd` is the notional that moves the price 1%. The seller receives the integral
@@ -33,6 +35,7 @@ from scanner.errors import ConfigError
 
 ONE_PERCENT = 0.01
 SPLIT_ITERATIONS = 40
+MAX_BUY_INPUT_RAW = 2**200  # more than any token's supply: the buy cannot be filled
 
 
 def _unknown(asset: Address, model: str) -> ConfigError:
@@ -94,6 +97,46 @@ class UniswapDepth:
             token = pool.token1 if zero_for_one else pool.token0
         return SaleResult(amount / 10 ** self.stable_decimals[token], price_after_usd)
 
+    def buy(self, asset: Address, amount_raw: int, price_usd: float) -> SaleResult:
+        """Buy exactly `amount_raw` of `asset` with the route's stablecoin (a short's
+        liquidator buying the debt it repays): the route walked the other way, the least
+        stablecoin input that yields `amount_raw` found by bisection (a swap's output grows
+        with its input). `proceeds_usd` is what the buy costs; the price after is the asset's,
+        read as `sell` reads it (>= `price_usd`)."""
+        route = self.routes.get(asset)
+        if not route:
+            raise _unknown(asset, "Uniswap v3")
+        pools = self._positioned(route, asset, price_usd)
+        low_raw, high_raw = 0, 1
+        while self._bought(pools, asset, high_raw)[0] < amount_raw:  # past the window: raises
+            if high_raw > MAX_BUY_INPUT_RAW:  # a window reaching the last tick, still short
+                raise OutsideReadWindowError(f"the pools of {asset} cannot supply {amount_raw}")
+            low_raw, high_raw = high_raw, high_raw * 2
+        while high_raw - low_raw > 1:
+            middle_raw = (low_raw + high_raw) // 2
+            if self._bought(pools, asset, middle_raw)[0] >= amount_raw:
+                high_raw = middle_raw
+            else:
+                low_raw = middle_raw
+        _, price_after_usd = self._bought(pools, asset, high_raw)
+        stable = _route_tokens(pools, asset)[-1]
+        return SaleResult(high_raw / 10 ** self.stable_decimals[stable], price_after_usd)
+
+    @staticmethod
+    def _bought(pools: list[PoolState], asset: Address, stable_in_raw: int
+                ) -> tuple[int, float]:
+        """(`asset` received, its USD price after) for `stable_in_raw` sent up the route."""
+        tokens = _route_tokens(pools, asset)
+        amount, afters = stable_in_raw, [pool.sqrt_x96 for pool in pools]
+        for i in reversed(range(len(pools))):
+            if amount > 0:
+                result = swap_exact_input(pools[i], tokens[i + 1] == pools[i].token0, amount)
+                amount, afters[i] = result.amount_out_raw, result.sqrt_after_x96
+        price_after_usd = 1.0
+        for i, pool in enumerate(pools):
+            price_after_usd *= human_price(pool, tokens[i], afters[i])
+        return amount, price_after_usd
+
     def _positioned(self, route: tuple[PoolState, ...], asset: Address,
                     price_usd: float) -> list[PoolState]:
         """The route with its last hop moved so that `asset` is worth `price_usd`."""
@@ -103,6 +146,14 @@ class UniswapDepth:
             token = pool.token1 if token == pool.token0 else pool.token0
         last = route[-1]
         return [*route[:-1], moved_to(last, sqrt_x96_for(last, token, price_usd / ratio))]
+
+
+def _route_tokens(pools: list[PoolState], asset: Address) -> list[Address]:
+    """The tokens along a route from `asset`: [asset, ..., the stablecoin]."""
+    tokens = [asset]
+    for pool in pools:
+        tokens.append(pool.token1 if tokens[-1] == pool.token0 else pool.token0)
+    return tokens
 
 
 @dataclass(frozen=True)

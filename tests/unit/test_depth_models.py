@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 
 from scanner.cascade.depth_models import CombinedDepth, SqrtImpactDepth, UniswapDepth
+from scanner.cascade.engine import run_cascade
 from scanner.cascade.uniswap_v3 import OutsideReadWindowError, PoolState
 from scanner.cascade.v3math import sqrt_x96_at_tick
+from scanner.domain import Direction
 from scanner.errors import ConfigError
 from tests.unit.test_config import VALID, load_text
 
@@ -122,3 +124,49 @@ def test_sale_beyond_the_read_window_raises_alone_and_spills_over_when_combined(
     sale = combined.sell(WETH, huge_raw, 2000.0)
     assert 0 < combined._pool_share(WETH, huge_raw, 2000.0) < huge_raw
     assert 0 < sale.price_after_usd < 2000.0
+
+
+def test_pool_buy_moves_the_price_up_as_the_range_formula_says() -> None:
+    """One range of liquidity L, no tick crossed: taking dx of token0 out leaves
+    1/sqrtP' = 1/sqrtP - dx/L (the fee is on the input side, so it does not move the price)."""
+    pool = _one_range_pool()
+    pools = UniswapDepth({WETH: (pool,)}, {USDC: 6})
+    amount_raw = 3 * 10**17
+    bought = pools.buy(WETH, amount_raw, 2000.0)
+    sqrt_start = 2000.0 ** 0.5 * 1e-6  # sqrt(USDC raw per WETH raw) at $2000
+    sqrt_after = 1 / (1 / sqrt_start - amount_raw / pool.liquidity)
+    assert bought.price_after_usd == pytest.approx(sqrt_after**2 * 1e12, rel=1e-9)
+    assert bought.price_after_usd > 2000.0
+    # it costs more than the tokens at the start price (impact and the 0.05% fee), and the
+    # least input that buys them: one raw unit less of USDC buys less
+    assert bought.proceeds_usd > 0.3 * 2000.0
+    cost_raw = round(bought.proceeds_usd * 10**6)
+    positioned = pools._positioned((pool,), WETH, 2000.0)
+    assert UniswapDepth._bought(positioned, WETH, cost_raw)[0] >= amount_raw
+    assert UniswapDepth._bought(positioned, WETH, cost_raw - 1)[0] < amount_raw
+
+
+def test_pool_buy_beyond_the_read_window_raises() -> None:
+    pools = UniswapDepth({WETH: (_one_range_pool(),)}, {USDC: 6})
+    with pytest.raises(OutsideReadWindowError):
+        pools.buy(WETH, 10**24, 2000.0)
+
+
+def test_a_short_squeeze_moves_up_through_the_pool() -> None:
+    """The engine's rise through a pools-only model: short A's liquidator buys its 1 WETH of
+    debt through the pool, and the axis follows the pool's price after that buy."""
+    from tests.unit.test_cascade_engine import NOW, USD, short
+    from tests.unit.test_cascade_engine import WETH as AXIS_WETH
+
+    tick = round(math.log(2_550e-12, 1.0001) / 10) * 10  # ~ $2,550 per WETH
+    liquidity = 10**19
+    pool = PoolState(POOL, AXIS_WETH, USDC, 18, 6, 500, 10, sqrt_x96_at_tick(tick), tick,
+                     liquidity, {tick - 500: liquidity, tick + 500: -liquidity}, -100, 100, 1)
+    pools = UniswapDepth({AXIS_WETH: (pool,)}, {USDC: 6})
+    result = run_cascade("ETH", NOW, 2_550 * USD, [short("0xA", 5_000)], pools,
+                         {AXIS_WETH: NOW})
+    assert result.direction is Direction.UP and result.buy_modelled
+    (only,) = result.rounds
+    expected = pools.buy(AXIS_WETH, 10**18, 2_550.0).price_after_usd / 2_550.0
+    assert abs(only.price_after_8dec - int(2_550 * USD * expected)) <= 1
+    assert only.price_after_8dec > 2_550 * USD
