@@ -5,10 +5,16 @@
       1. every position the protocol would liquidate at x_k (each protocol's own
          `liquidation_sale`: close factor, bonus, one collateral per call, partial or whole)
       2. the collateral sold on the market, summed by asset over the round
-      3. each axis member sold through the DepthModel from its price at x_k (an LST through
-         its own pools -- the model routes it); x_{k+1} = x_k times the product of the
-         members' price ratios after/before
+      3. every axis member sold so far, summed since the shock, through the DepthModel from
+         its price at x0 (an LST through its own pools -- the model routes it); x_{k+1} = x0
+         times the product of the members' price ratios after/before
     until a round liquidates nothing (the fixpoint) or MAX_ROUNDS.
+
+The price is a function of everything sold since the shock, not of the rounds it came in:
+for a Uniswap v3 pool the two are the same (a pool's state is a function of its price), but
+an impact model that is concave in the amount (the square-root book) would otherwise charge a
+sale split over rounds more than the same sale at once -- so a smaller shock could end lower
+than a larger one. A round's proceeds are the cumulative proceeds' increase.
 
 A falling axis liquidates longs (DOWN positions) and their axis collateral is sold; a rising
 axis liquidates shorts, whose liquidators buy the axis debt they repay -- moved through the
@@ -155,19 +161,21 @@ def run_cascade(
     rounds: list[CascadeRound] = []
     price = shock_price_8dec
     by_shock = _crossed(bands, axis, direction, price_now_8dec, shock_price_8dec)
+    from_shock = _Mover(depth, member_usd_now_8dec, price_now_8dec, shock_price_8dec)
+    pressed: list[SoldCollateral] = []  # every axis member sold (bought) since the shock
+    proceeds_so_far_8dec = 0
     for index in range(MAX_ROUNDS):
         sales = book.liquidate_at(price, direction)
         if not sales:
             return CascadeResult(axis, direction, price_now_8dec, shock_price_8dec, price,
                                  tuple(rounds), True, buys or direction is Direction.DOWN,
                                  by_shock)
-        moved = _Mover(depth, member_usd_now_8dec, price_now_8dec, price)
-        pressure = [s for _, sale in sales for s in (
-            sale.sold if direction is Direction.DOWN else sale.repaid)]
-        after, proceeds_8dec = moved.apply(merge_sold([p for p in pressure if p.on_axis]),
-                                           direction, buys)
-        rounds.append(_round(index, price, after, sales, proceeds_8dec, bands, axis, direction))
-        price = after
+        pressed += [s for _, sale in sales for s in (
+            sale.sold if direction is Direction.DOWN else sale.repaid) if s.on_axis]
+        after, proceeds_8dec = from_shock.apply(merge_sold(pressed), direction, buys)
+        rounds.append(_round(index, price, after, sales, proceeds_8dec - proceeds_so_far_8dec,
+                             bands, axis, direction))
+        proceeds_so_far_8dec, price = proceeds_8dec, after
     return CascadeResult(axis, direction, price_now_8dec, shock_price_8dec, price,
                          tuple(rounds), False, buys or direction is Direction.DOWN, by_shock)
 

@@ -36,7 +36,7 @@ from scanner.cascade.engine import Exposure
 from scanner.cascade.exposures import axis_book
 from scanner.cascade.live import reread_snapshot
 from scanner.cascade.run import cascade_to
-from scanner.cascade.sale import LiquidationSale, SoldCollateral
+from scanner.cascade.sale import LiquidationSale, SoldCollateral, merge_sold
 from scanner.cascade.shock import shocked_price_8dec
 from scanner.cascade.uniswap_v3 import OutsideReadWindowError
 from scanner.chain.rpc import RpcClient
@@ -173,6 +173,7 @@ def _check_rounds(config: Config, repo: Repository, snapshot_id: int, printed: d
     seen: set[tuple[str, str]] = set()
     refused: list[tuple[str, str]] = []
     previous = None
+    sold_since_shock: list[SoldCollateral] = []  # the price follows everything sold since
     for r in result.rounds:
         first_time = {(x.market_key, x.account) for x in r.liquidations} - seen
         expected = {(p.market_key, p.account) for p in rows
@@ -181,7 +182,8 @@ def _check_rounds(config: Config, repo: Repository, snapshot_id: int, printed: d
         assert first_time <= expected, f"round {r.index}: liquidated above its stored level"
         refused += sorted(expected - first_time)
         seen |= first_time
-        after = price_after(r.price_8dec, r.sold, members)
+        sold_since_shock += r.sold
+        after = price_after(result.shock_price_8dec, merge_sold(sold_since_shock), members)
         assert abs(Fraction(r.price_after_8dec) - after) <= 2 + after / 10**9, r.index
         crossed = sorted(b.rank for b in bands if b.direction is Direction.DOWN
                          and b.low_8dec <= r.price_8dec and b.high_8dec >= r.price_after_8dec)

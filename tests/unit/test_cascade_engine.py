@@ -6,6 +6,7 @@ from fractions import Fraction
 
 import pytest
 
+from scanner.cascade.depth_models import SqrtImpactDepth
 from scanner.cascade.engine import Exposure, run_cascade
 from scanner.domain import Band, Direction
 from scanner.protocols.morpho_blue.curve import MorphoCurve, Token
@@ -37,7 +38,8 @@ def test_a_shock_liquidates_one_whose_sale_liquidates_the_next() -> None:
     # A: 900 USDC (liquidated below $1,800); B: 860 USDC (below $1,720).
     # Shock to $1,725: A alone; it sells 900 x 1.15 / 1725 = 0.6 WETH; at 2% per WETH the price
     # falls 1.2% to $1,704.30 < $1,720: B is liquidated there, selling 860 x 1.15 / 1704.30
-    # WETH; the price falls again and nobody is left: the fixpoint.
+    # WETH; the price is then $1,725 less 2% per WETH of everything sold since the shock, and
+    # nobody is left: the fixpoint.
     depth = LinearDepth(0.02)
     result = run_cascade("ETH", NOW, 1_725 * USD, [position("0xA", 900), position("0xB", 860)],
                          depth, {WETH: NOW})
@@ -51,14 +53,15 @@ def test_a_shock_liquidates_one_whose_sale_liquidates_the_next() -> None:
     assert second.price_8dec == first.price_after_8dec
     b_sold = seized(860, p1)
     assert abs(Fraction(second.sold[0].amount_raw, ETH) - b_sold) < Fraction(1, 10**12)
-    final = p1 * (1 - Fraction(2, 100) * b_sold)
+    final = Fraction(1_725) * (1 - Fraction(2, 100) * (Fraction(6, 10) + b_sold))
     assert abs(Fraction(result.final_price_8dec, USD) - final) < Fraction(1, 10**6)
     assert result.positions_liquidated == 2
     assert result.debt_repaid_usd_8dec == (900 + 860) * USD
     assert result.bad_debt_usd_8dec == 0
-    # the depth model was asked for each round's total, at the round's starting price
-    assert [(a, round(p, 6)) for a, _, p in depth.sales] == [
-        (WETH, 1_725.0), (WETH, round(float(p1), 6))]
+    # the depth model was asked for everything sold since the shock, from the shocked price
+    assert [(a, round(p, 6)) for a, _, p in depth.sales] == [(WETH, 1_725.0), (WETH, 1_725.0)]
+    assert abs(Fraction(depth.sales[1][1], ETH) - (Fraction(6, 10) + b_sold)) < Fraction(
+        1, 10**12)
 
 
 def test_without_impact_the_spiral_stops_after_the_shock() -> None:
@@ -105,13 +108,13 @@ TOTALS_ETH = MarketTotals(10 * ETH, 10 * ETH * 10**6, 10 * ETH, 10 * ETH * 10**6
 def test_a_short_squeeze_buys_the_debt_through_a_buying_model() -> None:
     # A: 5,000 USDC / 1 WETH (liquidated above $2,500); B: 5,200 USDC (above $2,600).
     # Shock to $2,550: A alone; its liquidator buys 1 WETH: +2% -> $2,601 > $2,600: B goes,
-    # buying 1 WETH more: $2,653.02; nobody is left.
+    # buying 1 WETH more: 2 WETH since the shock, +4% of $2,550 = $2,652; nobody is left.
     result = run_cascade("ETH", NOW, 2_550 * USD, [short("0xA", 5_000), short("0xB", 5_200)],
                          LinearBuyingDepth(0.02), {WETH: NOW})
     assert result.direction is Direction.UP and result.buy_modelled
     assert [r.positions for r in result.rounds] == [1, 1]
     assert result.rounds[0].price_after_8dec == 2_601 * USD
-    assert result.final_price_8dec == 265_302 * 10**6
+    assert result.final_price_8dec == 2_652 * USD
     # the USDC collateral is sold (off the axis), 1.15 x 1 WETH at the round's price each
     assert result.rounds[0].sold[0].symbol == "USDC"
     assert abs(result.rounds[0].sold[0].amount_raw - 2_550 * 115 * 10**4) <= 1
@@ -122,3 +125,21 @@ def test_a_rise_without_a_buying_model_stays_at_the_shock() -> None:
                          LinearDepth(0.02), {WETH: NOW})
     assert not result.buy_modelled and result.final_price_8dec == 2_550 * USD
     assert [r.positions for r in result.rounds] == [1]
+
+
+def test_a_concave_book_charges_a_sale_once_whatever_rounds_it_comes_in() -> None:
+    """With a square-root book, selling A then B in two rounds must move the price as selling
+    both at once does: a shock that reaches only A (B follows in round 2) cannot end below a
+    deeper shock that takes both in round 0 -- the non-monotone curve a per-round impact gave."""
+    book = SqrtImpactDepth({WETH: 1_000.0}, {WETH: 18})  # $1,000 moves the price 1%
+    two_rounds = run_cascade("ETH", NOW, 1_725 * USD, [position("0xA", 900),
+                                                       position("0xB", 860)], book, {WETH: NOW})
+    one_round = run_cascade("ETH", NOW, 1_718 * USD, [position("0xA", 900),
+                                                      position("0xB", 860)], book, {WETH: NOW})
+    assert [r.positions for r in two_rounds.rounds] == [1, 1]
+    assert [r.positions for r in one_round.rounds] == [2]
+    assert two_rounds.final_price_8dec > one_round.final_price_8dec
+    # and the final price is the shocked one less the impact of everything sold since
+    sold = sum(r.sold[0].amount_raw for r in two_rounds.rounds)
+    expected = book.sell(WETH, sold, 1_725.0).price_after_usd
+    assert abs(two_rounds.final_price_8dec / USD - expected) < 1e-6
