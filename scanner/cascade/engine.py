@@ -35,7 +35,13 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, runtime_checkable
 
 from scanner.cascade.depth import DepthModel, SaleResult
-from scanner.cascade.sale import LiquidationSale, SaleFunction, SoldCollateral, merge_sold
+from scanner.cascade.sale import (
+    Ledger,
+    LiquidationSale,
+    SaleFunction,
+    SoldCollateral,
+    merge_sold,
+)
 from scanner.domain import Address, Band, Direction
 
 MAX_ROUNDS = 200  # a spiral still moving after this many rounds is reported unconverged
@@ -62,6 +68,8 @@ class Exposure:
     level_8dec: int | None  # its liquidation price on the axis (None: liquidatable now / none)
     axis_now_8dec: int  # the snapshot's axis price the level is relative to
     symbols: Mapping[Address, str] = field(default_factory=dict)  # the market's tokens
+    ledger: Ledger | None = None  # the protocol state its liquidation uses up, if shared
+    liquidatable_now: bool = False  # liquidatable at the snapshot's price, before any shock
 
     def named(self, items: tuple[SoldCollateral, ...]) -> tuple[SoldCollateral, ...]:
         """Each item with both its address and its symbol (a protocol may know only one)."""
@@ -75,8 +83,10 @@ class Exposure:
         return int(self.curve.price_now * x_8dec // self.axis_now_8dec)
 
     def reached(self, x_8dec: int, liquidated_before: bool) -> bool:
-        """Worth asking the protocol at x: the level is crossed, or it is already in play."""
-        if liquidated_before or self.level_8dec is None:
+        """Worth asking the protocol at x: the level is crossed, or it is already in play. A
+        position drawing on a ledger is always asked: what others' liquidations did to the
+        shared state (a Liquity redistribution) moves its level away from the scan's."""
+        if liquidated_before or self.level_8dec is None or self.ledger is not None:
             return True
         if self.direction is Direction.DOWN:
             return x_8dec < self.level_8dec
@@ -186,16 +196,19 @@ class _Book:
     def __init__(self, exposures: list[Exposure]) -> None:
         self.open = exposures
         self.touched: set[int] = set()
+        self.shared: dict[tuple[str, object], Any] = {}  # each ledger's state, as used so far
 
     def liquidate_at(self, x_8dec: int, direction: Direction
                      ) -> list[tuple[Exposure, LiquidationSale]]:
+        """Every position liquidated at x, in the book's order (the order in which keepers
+        reach them is unknown; it matters only where a ledger runs out)."""
         sales = []
         still_open = []
         for exposure in self.open:
             sale = None
             if exposure.direction is direction and exposure.reached(
                     x_8dec, id(exposure) in self.touched):
-                sale = exposure.sale(exposure.curve, exposure.native(x_8dec))
+                sale = self._ask(exposure, exposure.native(x_8dec))
             if sale is not None:
                 sales.append((exposure, replace(sale, sold=exposure.named(sale.sold),
                                                 repaid=exposure.named(sale.repaid))))
@@ -205,6 +218,18 @@ class _Book:
                 still_open.append(exposure)
         self.open = still_open
         return sales
+
+    def _ask(self, exposure: Exposure, x_native: int) -> LiquidationSale | None:
+        """The protocol's sale, on the shared state as earlier liquidations left it."""
+        ledger = exposure.ledger
+        if ledger is None:
+            return exposure.sale(exposure.curve, x_native)
+        key = (exposure.market_key, ledger.key(exposure.curve))
+        state = self.shared.setdefault(key, ledger.read(exposure.curve))
+        sale = exposure.sale(ledger.bind(exposure.curve, state), x_native)
+        if sale is not None and sale.ledger_after is not None:
+            self.shared[key] = sale.ledger_after
+        return sale
 
 
 @dataclass(frozen=True)
