@@ -1,9 +1,15 @@
-"""State that liquidations use up within a cascade, by hand: Maker's Hole/hole room."""
+"""State that liquidations use up within a cascade, by hand: Maker's Hole/hole room,
+Liquity's Stability Pool and redistributions."""
 
 from __future__ import annotations
 
 from scanner.cascade.engine import Exposure, run_cascade
 from scanner.domain import Direction
+from scanner.protocols.liquity_v1.curve import ETH_ADDRESS, LiquityCurve
+from scanner.protocols.liquity_v1.liquidation_sale import LEDGER as LIQUITY_LEDGER
+from scanner.protocols.liquity_v1.liquidation_sale import liquidation_sale as liquity_sale
+from scanner.protocols.liquity_v1.rule import MCR, compute_cr
+from scanner.protocols.liquity_v1.state import LiquitySystem, LiquityTrove
 from scanner.protocols.maker.curve import MakerCurve
 from scanner.protocols.maker.liquidation_sale import LEDGER as MAKER_LEDGER
 from scanner.protocols.maker.liquidation_sale import liquidation_sale as maker_sale
@@ -60,3 +66,61 @@ def test_the_dogs_hole_is_shared_by_every_ilk() -> None:
                          LinearDepth(0.0), {GEM: NOW})
     dart_b_wad = 3_700 * RAD * WAD // RAY // CHOP_WAD
     assert result.debt_repaid_usd_8dec == (10_000 * WAD + dart_b_wad) // 10**10
+
+
+# --- Liquity v1: the Stability Pool used up, the rest redistributed ------------------------
+
+WEI = 10**18
+SYSTEM = LiquitySystem("0xTM", 2_000 * WEI, 100 * WEI, 25_000 * WEI, 2_000 * WEI, 100, 0, 0,
+                       100 * WEI)  # TCR at $1,800: 720% (normal mode); stakes = coll
+
+
+def trove(account: str, debt_lusd: int) -> Exposure:
+    """1 ETH against `debt_lusd`, stake 1 ETH, no pending reward; liquidated below 1.1 x debt."""
+    stored = LiquityTrove(account, debt_lusd * WEI, WEI, WEI, 1, 0, 0, debt_lusd * WEI, WEI)
+    curve = LiquityCurve(debt_lusd * WEI, WEI, SYSTEM, True, stored)
+    return Exposure("liquity", "liquity-v1", account, curve, liquity_sale, Direction.DOWN,
+                    debt_lusd * 11 * USD // 10, NOW, {ETH_ADDRESS: "ETH"}, ledger=LIQUITY_LEDGER)
+
+
+def test_the_stability_pool_is_used_up_and_the_rest_redistributed() -> None:
+    """The pool holds 2,000 LUSD. At $1,800, A (1,700 LUSD, ICR 105.9%) is offset whole: the
+    pool keeps 300. B (the same) is offset 300 and its other 1,400 LUSD, with 1,400/1,700 of
+    its 0.995 ETH, is redistributed over the 98 ETH of stakes left. C (1,636 LUSD, ICR 110.02%,
+    healthy at the shock) gets 1/98 of it: 1,650.29 LUSD against 1.00836 ETH, ICR 109.98% --
+    liquidated in the next round, all redistributed (the pool is empty)."""
+    result = run_cascade("ETH", NOW, 1_800 * USD, [trove("0xC", 1_636), trove("0xA", 1_700),
+                                                   trove("0xB", 1_700)], LinearDepth(0.0), {})
+    assert [[liq.account for liq in r.liquidations] for r in result.rounds] == [
+        ["0xA", "0xB"], ["0xC"]]
+    assert [liq.debt_repaid_usd_8dec for r in result.rounds for liq in r.liquidations] == [
+        1_700 * USD, 300 * USD, 0]
+    assert result.sold_usd_8dec == 0 and result.bad_debt_usd_8dec == 0
+    # B's redistribution, by hand: L grows by amount x 1e18 / 98 ETH of stakes
+    b_coll_redistributed = (WEI - WEI // 200) - (WEI - WEI // 200) * 300 // 1_700
+    l_eth = b_coll_redistributed * WEI // (98 * WEI)
+    l_debt = 1_400 * WEI * WEI // (98 * WEI)
+    c_debt, c_coll = 1_636 * WEI + l_debt, WEI + l_eth  # stake 1 ETH
+    assert compute_cr(c_coll, c_debt, 1_800 * WEI) < MCR <= compute_cr(WEI, 1_636 * WEI,
+                                                                        1_800 * WEI)
+
+
+def test_liquity_split_without_the_ledger_would_offset_twice() -> None:
+    """The pool is taken as the ledger leaves it: B alone, on the scan-block pool, would be
+    offset whole -- after A only 300 is left."""
+    b = trove("0xB", 1_700)
+    alone = liquity_sale(b.curve, 1_800 * WEI)
+    assert alone is not None and alone.debt_repaid_usd_8dec == 1_700 * USD
+    assert alone.ledger_after is not None and alone.ledger_after.lusd_in_sp_wad == 300 * WEI
+
+
+def test_recovery_mode_underwater_trove_is_redistributed_whole() -> None:
+    """TCR < 150% and ICR <= 100%: no offset even with a full pool."""
+    system = LiquitySystem("0xTM", 2_000 * WEI, 10 * WEI, 15_000 * WEI, 10_000 * WEI, 10, 0, 0,
+                           10 * WEI)  # TCR at $1,000: 66.7%
+    curve = LiquityCurve(1_200 * WEI, WEI, system, True)
+    sale = liquity_sale(curve, 1_000 * WEI)
+    assert sale is not None and sale.debt_repaid_usd_8dec == 0
+    after = sale.ledger_after
+    assert after.lusd_in_sp_wad == 10_000 * WEI and after.system_debt_wad == 15_000 * WEI
+    assert after.system_coll_wei == 10 * WEI - WEI // 200  # only the gas compensation leaves
