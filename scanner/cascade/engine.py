@@ -18,9 +18,14 @@ than a larger one. A round's proceeds are the cumulative proceeds' increase.
 
 A falling axis liquidates longs (DOWN positions) and their axis collateral is sold; a rising
 axis liquidates shorts, whose liquidators buy the axis debt they repay -- moved through the
-model's `buy` when it has one, else the price stays where the shock put it (`buy_modelled`
-False). Positions liquidatable now count when the axis moves them (a direction); one the axis
-does not move is liquidated at any price and is no part of this axis's spiral.
+model's `buy` (else the price stays where the shock put it: `buy_modelled` False).
+
+Positions liquidatable now (at the snapshot's price, before any shock) are liquidated whatever
+the shock: by default they are left out of the spiral and reported apart (`NowSummary`:
+what liquidating them at the snapshot's price puts on the market), so that each point of a
+curve is what the shock itself sets off; `include_now` puts them in round 0 of every shock
+(the pessimistic view: nobody has liquidated them yet when the shock comes). One the axis
+does not move is no part of this axis's spiral either way.
 A partly liquidated position (Aave's close factor, Maker's hole) stays in play with
 what is left and is liquidated again in a later round if the price keeps moving.
 
@@ -124,6 +129,17 @@ class CascadeRound:
 
 
 @dataclass(frozen=True)
+class NowSummary:
+    """The positions liquidatable at the snapshot's price, before any shock: one liquidation
+    each at that price (no spiral), both directions."""
+
+    positions: int = 0
+    sold_usd_8dec: int = 0
+    debt_repaid_usd_8dec: int = 0
+    bad_debt_usd_8dec: int = 0
+
+
+@dataclass(frozen=True)
 class CascadeResult:
     axis: str
     direction: Direction
@@ -134,6 +150,8 @@ class CascadeResult:
     converged: bool  # False: still liquidating after MAX_ROUNDS
     buy_modelled: bool = True  # a rise without a buying model keeps the shocked price
     bands_crossed_by_shock: tuple[int, ...] = ()  # ranks of the bands between now and x0
+    includes_now: bool = False  # the positions liquidatable now are in round 0
+    now: NowSummary = NowSummary()  # those positions, apart
 
     @property
     def positions_liquidated(self) -> int:
@@ -160,14 +178,20 @@ class CascadeResult:
 def run_cascade(
     axis: str, price_now_8dec: int, shock_price_8dec: int, exposures: Sequence[Exposure],
     depth: DepthModel, member_usd_now_8dec: Mapping[Address, int], bands: Sequence[Band] = (),
+    include_now: bool = False,
 ) -> CascadeResult:
     """Follow the spiral from `shock_price_8dec`. `member_usd_now_8dec`: each axis member's USD
-    price at the snapshot (it moves by the axis ratio); `bands`: the snapshot's, for crossings."""
+    price at the snapshot (it moves by the axis ratio); `bands`: the snapshot's, for crossings;
+    `include_now`: the positions liquidatable now enter round 0 (else they are reported apart)."""
     if shock_price_8dec <= 0:
         raise ValueError("the shocked price must be positive")
     direction = Direction.DOWN if shock_price_8dec <= price_now_8dec else Direction.UP
     buys = isinstance(depth, BuyingDepthModel)
-    book = _Book([replace(e) for e in exposures])  # the caller's exposures stay as they were
+    now = liquidatable_now(exposures, price_now_8dec)
+    followed = [e for e in exposures if include_now or not e.liquidatable_now]
+    done = _Done(axis, direction, price_now_8dec, shock_price_8dec,
+                 buys or direction is Direction.DOWN, include_now, now)
+    book = _Book([replace(e) for e in followed])  # the caller's exposures stay as they were
     rounds: list[CascadeRound] = []
     price = shock_price_8dec
     by_shock = _crossed(bands, axis, direction, price_now_8dec, shock_price_8dec)
@@ -177,17 +201,46 @@ def run_cascade(
     for index in range(MAX_ROUNDS):
         sales = book.liquidate_at(price, direction)
         if not sales:
-            return CascadeResult(axis, direction, price_now_8dec, shock_price_8dec, price,
-                                 tuple(rounds), True, buys or direction is Direction.DOWN,
-                                 by_shock)
+            return done.result(price, rounds, True, by_shock)
         pressed += [s for _, sale in sales for s in (
             sale.sold if direction is Direction.DOWN else sale.repaid) if s.on_axis]
         after, proceeds_8dec = from_shock.apply(merge_sold(pressed), direction, buys)
         rounds.append(_round(index, price, after, sales, proceeds_8dec - proceeds_so_far_8dec,
                              bands, axis, direction))
         proceeds_so_far_8dec, price = proceeds_8dec, after
-    return CascadeResult(axis, direction, price_now_8dec, shock_price_8dec, price,
-                         tuple(rounds), False, buys or direction is Direction.DOWN, by_shock)
+    return done.result(price, rounds, False, by_shock)
+
+
+@dataclass(frozen=True)
+class _Done:
+    """What a cascade's result holds besides its path."""
+
+    axis: str
+    direction: Direction
+    price_now_8dec: int
+    shock_price_8dec: int
+    buy_modelled: bool
+    includes_now: bool
+    now: NowSummary
+
+    def result(self, final_8dec: int, rounds: list[CascadeRound], converged: bool,
+               by_shock: tuple[int, ...]) -> CascadeResult:
+        return CascadeResult(self.axis, self.direction, self.price_now_8dec,
+                             self.shock_price_8dec, final_8dec, tuple(rounds), converged,
+                             self.buy_modelled, by_shock, self.includes_now, self.now)
+
+
+def liquidatable_now(exposures: Sequence[Exposure], price_now_8dec: int) -> NowSummary:
+    """Every position liquidatable at the snapshot's price, liquidated there once (each
+    direction's book apart, ledgers included): what they put on the market before any shock."""
+    sales = []
+    for direction in Direction:
+        book = _Book([replace(e) for e in exposures
+                      if e.liquidatable_now and e.direction is direction])
+        sales += book.liquidate_at(price_now_8dec, direction)
+    return NowSummary(len(sales), sum(s.sold_usd_8dec for _, s in sales),
+                      sum(s.debt_repaid_usd_8dec for _, s in sales),
+                      sum(s.bad_debt_usd_8dec for _, s in sales))
 
 
 class _Book:

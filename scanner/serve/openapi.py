@@ -131,6 +131,13 @@ def _cascade_schemas() -> Json:
              "buy_modelled": {"type": "boolean",
                               "description": "false: a rise's buying was not priced"},
              "bands_crossed_by_shock": _array(_INT),
+             "includes_now": {"type": "boolean", "description": "the positions liquidatable "
+                              "before any shock were put in round 0 (--include-now)"},
+             "liquidatable_now": {"oneOf": [_object(positions=_INT, **amounts(
+                 "sold", "debt_repaid", "bad_debt")), {"type": "null"}],
+                 "description": "the positions liquidatable at the snapshot's price, "
+                                "liquidated once there; null on a cascade stored before "
+                                "they were computed"},
              **prices("price_now", "shock_price", "final_price"),
              **amounts("sold", "debt_repaid", "bad_debt")}
     return {"CascadePoint": _object(**point), "Cascade": _object(**point, path=_array(step))}
