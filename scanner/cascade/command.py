@@ -4,6 +4,7 @@ market's depth to where the spiral stops.
     liqscan cascade --axis ETH --shock -5%       # one cascade (or --to 2500)
     liqscan cascade --axis ETH --curve           # shocks of 1% .. 40% each way
     liqscan cascade ... --json                   # the same as JSON
+    liqscan cascade ... --include-now            # positions liquidatable now in round 0
 
 Reads the snapshot's markets again at its block (live.py), runs the engine, stores the result
 with the snapshot (migration 0013) and prints it.
