@@ -108,6 +108,7 @@ class PositionLiquidation:
     debt_repaid_usd_8dec: int
     bad_debt_usd_8dec: int
     closed: bool  # nothing left to liquidate
+    debt_redistributed_usd_8dec: int = 0  # moved to other positions (Liquity), not repaid
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,10 @@ class CascadeRound:
     @property
     def positions(self) -> int:
         return len(self.liquidations)
+
+    @property
+    def debt_redistributed_usd_8dec(self) -> int:
+        return sum(liq.debt_redistributed_usd_8dec for liq in self.liquidations)
 
 
 @dataclass(frozen=True)
@@ -319,7 +324,8 @@ def _round(index: int, price_8dec: int, after_8dec: int,
            bands: Sequence[Band], axis: str, direction: Direction) -> CascadeRound:
     liquidations = tuple(
         PositionLiquidation(e.market_key, e.protocol, e.account, s.calls, s.sold_usd_8dec,
-                            s.debt_repaid_usd_8dec, s.bad_debt_usd_8dec, s.after is None)
+                            s.debt_repaid_usd_8dec, s.bad_debt_usd_8dec, s.after is None,
+                            s.debt_redistributed_usd_8dec)
         for e, s in sales)
     sold = merge_sold([item for _, s in sales for item in s.sold])
     return CascadeRound(index, price_8dec, after_8dec, liquidations, sold,

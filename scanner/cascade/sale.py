@@ -48,6 +48,8 @@ class LiquidationSale:
     # the protocol state this liquidation used up (the protocol's `LEDGER`), as it leaves it:
     # None when the protocol shares nothing between positions
     ledger_after: Any | None = None
+    # debt moved to other positions rather than repaid (Liquity's redistribution)
+    debt_redistributed_usd_8dec: int = 0
 
     @property
     def sold_usd_8dec(self) -> int:

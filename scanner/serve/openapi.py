@@ -123,7 +123,8 @@ def _cascade_schemas() -> Json:
                    usd=_USD, usd_8dec=_RAW)
     step = _object(round=_INT, positions=_INT, sold=_array(sold), bands_crossed=_array(_INT),
                    **prices("price", "price_after"),
-                   **amounts("sold", "debt_repaid", "bad_debt", "proceeds"))
+                   **amounts("sold", "debt_repaid", "debt_redistributed", "bad_debt",
+                             "proceeds"))
     point = {"id": _INT, "axis": _STR, "direction": {"enum": list(DIRECTION_VALUES)},
              "curve": {"type": "boolean"}, "depth_model": _STR,
              "shock_bps": {"type": "integer", "description": "signed"},

@@ -42,6 +42,7 @@ def _round_json(r: CascadeRound) -> dict[str, Any]:
         "round": r.index, "price_8dec": r.price_8dec, "price_after_8dec": r.price_after_8dec,
         "positions": r.positions, "sold_usd_8dec": r.sold_usd_8dec,
         "debt_repaid_usd_8dec": r.debt_repaid_usd_8dec,
+        "debt_redistributed_usd_8dec": r.debt_redistributed_usd_8dec,
         "bad_debt_usd_8dec": r.bad_debt_usd_8dec, "proceeds_usd_8dec": r.proceeds_usd_8dec,
         "sold": [{"symbol": s.symbol, "asset": s.asset, "amount_raw": str(s.amount_raw),
                   "decimals": s.decimals, "usd_8dec": s.usd_8dec} for s in r.sold],
@@ -114,6 +115,8 @@ def _round_from_row(r: Any) -> dict[str, Any]:
         "round": r["round_index"], "price_8dec": r["price_8dec"],
         "price_after_8dec": r["price_after_8dec"], "positions": r["positions"],
         **{name: r[name] for name in _AMOUNTS}, "proceeds_usd_8dec": r["proceeds_usd_8dec"],
+        # NULL on a round stored before migration 0020, which did not compute it
+        "debt_redistributed_usd_8dec": r["debt_redistributed_usd_8dec"],
         "sold": json.loads(r["sold_assets"]), "bands_crossed": _ranks(r["bands_crossed"]),
     }
 

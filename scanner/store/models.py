@@ -397,6 +397,8 @@ class CascadeRoundRow(Base):
     proceeds_usd_8dec: Mapped[int] = mapped_column(Uint256)
     sold_assets: Mapped[str] = mapped_column(Text)  # JSON: [{symbol, asset, amount_raw, usd_8dec}]
     bands_crossed: Mapped[str] = mapped_column(Text)  # band ranks, comma-separated
+    # migration 0020: debt moved to other positions (Liquity), not repaid; NULL before
+    debt_redistributed_usd_8dec: Mapped[int | None] = mapped_column(Uint256, nullable=True)
 
 
 class DerivationScan(Base):

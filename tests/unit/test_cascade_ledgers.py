@@ -103,6 +103,9 @@ def test_the_stability_pool_is_used_up_and_the_rest_redistributed() -> None:
     c_debt, c_coll = 1_636 * WEI + l_debt, WEI + l_eth  # stake 1 ETH
     assert compute_cr(c_coll, c_debt, 1_800 * WEI) < MCR <= compute_cr(WEI, 1_636 * WEI,
                                                                         1_800 * WEI)
+    # the split, as reported: B's 1,400 and all of C's debt are redistributed, not repaid
+    assert [r.debt_redistributed_usd_8dec for r in result.rounds] == [1_400 * USD,
+                                                                       c_debt // 10**10]
 
 
 def test_liquity_split_without_the_ledger_would_offset_twice() -> None:

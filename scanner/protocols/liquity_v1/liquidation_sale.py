@@ -107,4 +107,6 @@ def liquidation_sale(curve: LiquityCurve, x: int) -> LiquidationSale | None:
                         mode)
     stake = curve.trove.stake if curve.trove is not None else 0
     return LiquidationSale((), split.debt_offset_wad // _WAD_TO_8DEC, 0, 1, None,
-                           ledger_after=system_after(system, split, stake))
+                           ledger_after=system_after(system, split, stake),
+                           debt_redistributed_usd_8dec=split.debt_redistributed_wad
+                           // _WAD_TO_8DEC)
