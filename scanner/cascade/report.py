@@ -47,6 +47,10 @@ def path_lines(result: CascadeResult, header: str) -> list[str]:
         f"{usd_compact(result.sold_usd_8dec)} collateral sold, "
         f"{usd_compact(result.debt_repaid_usd_8dec)} debt repaid, "
         f"{usd_compact(result.bad_debt_usd_8dec)} bad debt")
+    redistributed = sum(r.debt_redistributed_usd_8dec for r in result.rounds)
+    if redistributed:
+        lines.append(f"{usd_compact(redistributed)} of debt redistributed to other positions "
+                     "(Liquity's Stability Pool could not offset it): moved, not repaid")
     if not result.converged:
         lines.append("warning: still liquidating after the round limit (not a fixpoint)")
     if not result.buy_modelled:
