@@ -28,6 +28,8 @@ curve is what the shock itself sets off; `include_now` puts them in round 0 of e
 does not move is no part of this axis's spiral either way.
 A partly liquidated position (Aave's close factor, Maker's hole) stays in play with
 what is left and is liquidated again in a later round if the price keeps moving.
+Protocol state several positions draw on (a `Ledger`: Maker's Hole/hole room, Liquity's
+Stability Pool and system) is used up across the cascade's liquidations, rounds included.
 
 Pure: no I/O. Prices are the snapshot's axis price (USD, 8 dec); each position's own curve
 takes the same relative move in its oracle's terms, as `pipeline/liquidation.py` maps them.

@@ -127,3 +127,20 @@ def test_recovery_mode_underwater_trove_is_redistributed_whole() -> None:
     after = sale.ledger_after
     assert after.lusd_in_sp_wad == 10_000 * WEI and after.system_debt_wad == 15_000 * WEI
     assert after.system_coll_wei == 10 * WEI - WEI // 200  # only the gas compensation leaves
+
+
+def test_the_text_output_names_the_now_positions_and_the_redistribution() -> None:
+    from scanner.cascade.report import curve_lines, path_lines
+    from scanner.cascade.run import CurvePoint
+
+    result = run_cascade("ETH", NOW, 1_800 * USD, [trove("0xC", 1_636), trove("0xA", 1_700),
+                                                   trove("0xB", 1_700)], LinearDepth(0.0), {})
+    lines = path_lines(result, "header")
+    assert lines[2].startswith("liquidatable now, before any shock: 0 positions")
+    assert "left out of the spiral" in lines[2]
+    assert any(line.endswith("moved, not repaid") and line.startswith("$3.1K of debt")
+               for line in lines), lines
+    curve = curve_lines([CurvePoint(-1_000, result)], "header")
+    assert curve[0] == "header\nliquidatable now, before any shock: 0 positions, $0.00 " \
+                       "collateral sold, $0.00 debt repaid, $0.00 bad debt; left out of the " \
+                       "spiral (--include-now puts them in round 0)"
