@@ -9,6 +9,7 @@ import re
 import shutil
 import sqlite3
 import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -353,3 +354,21 @@ def test_the_planted_cluster_is_one_band_at_its_edges(scanned: Scanned, devnet: 
     assert len(inside) >= 0.9 * len(prices), (len(inside), len(prices))
     assert abs(_usd(band["low_usd"]) / min(prices) - 1) < Decimal("0.01")
     assert abs(_usd(band["high_usd"]) / max(prices) - 1) < Decimal("0.01")
+
+
+# --- no traceback into a closed pipe ----------------------------------------------------------
+
+
+def test_analyst_commands_into_a_closed_pipe(scanned: Scanned) -> None:
+    """`liqscan summary | head -0` and the like: exit 0, no traceback (scan, bands and
+    positions: tests/integration/test_cli_safety.py)."""
+    base = [sys.executable, "-m", "scanner.cli", "--config", str(scanned.config)]
+    for args in (["summary"], ["summary", "--json"], ["bands", "--history"],
+                 ["export", "--what", "positions", "--format", "ndjson", "--out", "-"],
+                 ["positions", "--status", "all", "--limit", "100000"]):
+        run = subprocess.Popen(base + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert run.stdout is not None and run.stderr is not None
+        run.stdout.close()  # the reader is gone before the command writes
+        err = run.stderr.read().decode()
+        assert run.wait(timeout=600) == 0, (args, err)
+        assert "Traceback" not in err and "Exception ignored" not in err, (args, err)
