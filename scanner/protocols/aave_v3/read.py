@@ -269,6 +269,7 @@ class AaveV3Adapter:
         calls: list[Call] = []
         layout: list[list[tuple[AaveReserve, bool, int, int]]] = []
         for account, _data, bitmap, _emode in pending:
+            balance_of = encode_call(ERC20, "balanceOf", [account])  # the same for every token
             entries = []
             for reserve_id, reserve in by_id.items():
                 borrowing = bool(bitmap >> (2 * reserve_id) & 1)
@@ -282,8 +283,7 @@ class AaveV3Adapter:
                                 if t != ZERO_ADDRESS]
                 start = len(calls)
                 for target in targets:
-                    calls.append(Call(target, encode_call(ERC20, "balanceOf", [account]),
-                                      False, _SIMPLE_GAS * 2))
+                    calls.append(Call(target, balance_of, False, _SIMPLE_GAS * 2))
                 entries.append((reserve, collateral, start, len(calls)))
             layout.append(entries)
         results = await self._calls(calls, block)
