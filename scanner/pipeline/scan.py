@@ -22,6 +22,7 @@ from typing import Any, Literal, cast
 from scanner.chain.logs import confirmed_head
 from scanner.chain.pin import confirm_pinned, pin_block
 from scanner.chain.rpc import RpcClient
+from scanner.chain.tasks import gather_or_cancel
 from scanner.config import ChainConfig, Config, MarketConfig
 from scanner.domain import (
     Address,
@@ -153,16 +154,12 @@ async def scan_chain(
             await rpc.check_chain(chain.chain_id, chain.name)
             block = await _pin_block(rpc, chain, block)
             pinned = await pin_block(rpc, block)  # reliability: its hash is checked at the end
-            # 1-2. every market at exactly `block`; one failure leaves the snapshot absent;
-            # a streaming adapter's chunks have their liquidation levels computed meanwhile
-            reads = []
-            for market in markets:
-                try:
-                    reads.append(await _read_market(rpc, config, market, repo, block, progress,
-                                                    stream.sink(market.key)))
-                    _require_verified(reads[-1][2], store_unverified)
-                except ScannerError as exc:
-                    raise _market_failed(market, exc) from exc
+            # 1-2. every market at exactly `block`, all at once; one failure leaves the
+            # snapshot absent; a streaming adapter's chunks have their levels computed meanwhile
+            reads = await gather_or_cancel([
+                _read_verified(rpc, config, market, repo, block, progress, stream.sink(market.key),
+                               store_unverified)
+                for market in markets])
             await confirm_pinned(rpc, pinned)  # reliability: every read saw the same block
             rpc_retries = dict(rpc.stats.retries_by_kind)
             rpc_requests = rpc.stats.requests
@@ -194,6 +191,19 @@ def _market_failed(market: MarketConfig, exc: ScannerError) -> ScannerError:
         return type(exc)(message)
     except TypeError:  # a subclass with another constructor: keep it as it is
         return exc
+
+
+async def _read_verified(
+    rpc: RpcClient, config: Config, market: MarketConfig, repo: Repository, block: int,
+    progress: Progress, sink: ChunkSink, store_unverified: bool,
+) -> tuple[MarketConfig, Discovery, MarketRead]:
+    """One market's read, refused when its mirror is contradicted; errors name the market."""
+    try:
+        read = await _read_market(rpc, config, market, repo, block, progress, sink)
+        _require_verified(read[2], store_unverified)
+    except ScannerError as exc:
+        raise _market_failed(market, exc) from exc
+    return read
 
 
 async def _read_market(
