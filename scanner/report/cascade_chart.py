@@ -36,8 +36,18 @@ def _curve(ax: Any, curve: list[dict[str, Any]], axis: str) -> None:
     ax.patch.set_visible(False)
     ax.set_xlabel(f"shock to {axis} (%)")
     ax.set_ylabel("where the spiral stops (% from today)")
-    ax.set_title("cascade curve", fontsize=10)
+    ax.set_title(f"cascade curve{_now_note(curve[0]) if curve else ''}", fontsize=10)
     ax.legend(loc="upper left", fontsize=8)
+
+
+def _now_note(point: dict[str, Any]) -> str:
+    """The positions liquidatable before any shock, as the curve counts them."""
+    now = point.get("liquidatable_now")
+    if now is None:  # stored before they were computed apart
+        return ""
+    where = "in every shock's round 0" if point["includes_now"] else "not in the curve"
+    return (f"\nliquidatable now: {now['positions']} positions, "
+            f"{usd_compact(now['sold_usd_8dec'])} sold ({where})")
 
 
 def _path(ax: Any, cascade: dict[str, Any]) -> None:
