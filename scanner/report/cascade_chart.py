@@ -13,6 +13,7 @@ from typing import Any
 
 from scanner.errors import UsageError
 from scanner.report.chart import FORMATS
+from scanner.report.figure_file import require_file_target, save_figure
 from scanner.report.format import usd_compact
 
 _UNIT = 10**8
@@ -79,6 +80,7 @@ def save_cascade_chart(curve: list[dict[str, Any]], latest: dict[str, Any] | Non
     if suffix not in FORMATS:
         raise UsageError(f"--out {out}: the chart is written as .png or .svg, not "
                          f"{out.suffix or 'a file without a suffix'}")
+    require_file_target(out, suffix)
     import matplotlib
 
     matplotlib.use("Agg")
@@ -96,8 +98,7 @@ def save_cascade_chart(curve: list[dict[str, Any]], latest: dict[str, Any] | Non
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(out, format=suffix)
+        save_figure(fig, out, suffix)
     finally:
         plt.close(fig)
     return out
