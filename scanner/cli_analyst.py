@@ -29,19 +29,14 @@ def liqscan_version() -> str:
         return "unknown"
 
 
-class _VersionAction(argparse.Action):
-    """argparse's "version" action, but the version is looked up only when asked for: the
-    package metadata scan costs every other command ~0.05 s of start-up."""
-
-    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS,
-                 default: str = argparse.SUPPRESS, help: str | None = None) -> None:
-        super().__init__(option_strings=option_strings, dest=dest, default=default, nargs=0,
-                         help=help)
+class _LazyVersion(argparse._VersionAction):
+    """argparse's version action (shell completion knows it as one), but the version is looked
+    up only when asked for: the package metadata scan cost every command's start-up."""
 
     def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
                  values: Any, option_string: str | None = None) -> None:
-        parser._print_message(f"liqscan {liqscan_version()}\n", sys.stdout)
-        parser.exit()
+        self.version = f"liqscan {liqscan_version()}"
+        super().__call__(parser, namespace, values, option_string)
 
 
 def _usd_amount(text: str) -> Decimal:
@@ -83,7 +78,7 @@ def _handler(name: str) -> Any:
 
 
 def extend(parser: argparse.ArgumentParser, sub: Any) -> None:
-    parser.add_argument("--version", action=_VersionAction, help="print the version and exit")
+    parser.add_argument("--version", action=_LazyVersion, help="print the version and exit")
     _extend_bands(sub.choices["bands"])
     _extend_positions(sub.choices["positions"])
     _extend_export(sub.choices["export"])
