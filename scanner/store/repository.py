@@ -223,7 +223,7 @@ class Repository:
         values = rows.scan_row(scan.record) | {"snapshot_id": snapshot_id,
                                                "position_count": len(scan.positions)}
         scan_id = self._insert_one(conn, SCANS, values)
-        self._insert_many(conn, POSITIONS, [rows.position_row(scan_id, p) for p in scan.positions])
+        bulk.insert_columns(conn, POSITIONS, rows.position_columns(scan_id, scan.positions))
         if scan.block_hash is not None:
             conn.execute(insert(HASHES).values(scan_id=scan_id, block_hash=scan.block_hash))
         self._add_accounts(conn, scan.record.market_key, scan.discovered)
