@@ -34,6 +34,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     text,
+    true,
 )
 
 from scanner.store.types import Uint256
@@ -327,6 +328,12 @@ CASCADES = Table(
     _req("buy_modelled", Boolean),
     _req("bands_crossed_by_shock", Text),  # band ranks, comma-separated
     _created_at(),
+    # migration 0020: the positions liquidatable before any shock (NULL: a row stored before)
+    _req("includes_now", Boolean, server_default=true()),
+    Column("now_positions", Integer),
+    Column("now_sold_usd_8dec", Uint256),
+    Column("now_debt_repaid_usd_8dec", Uint256),
+    Column("now_bad_debt_usd_8dec", Uint256),
     Index("ix_cascades_snapshot_axis", "snapshot_id", "axis", "id"),
     CheckConstraint(_DIRECTION_SQL, name="direction"),
 )
@@ -346,6 +353,8 @@ CASCADE_ROUNDS = Table(
     _req("proceeds_usd_8dec", Uint256),
     _req("sold_assets", Text),  # JSON: [{symbol, asset, amount_raw, usd_8dec}]
     _req("bands_crossed", Text),  # band ranks, comma-separated
+    # migration 0020: debt moved to other positions (Liquity), not repaid; NULL before
+    Column("debt_redistributed_usd_8dec", Uint256),
 )
 
 # Migration 0014: a scan whose derivation bases are stored whole (incremental snapshots).
