@@ -1,26 +1,32 @@
-"""A cascade executed for real on a small dedicated devnet, round by round, against the one
+"""Cascades executed for real on a small dedicated devnet, round by round, against the ones
 the engine predicts from the scan of the same pre-shock block.
 
-The devnet: 30 Aave v3 background positions plus a $2M cluster of WETH loans whose levels lie
-in [2,450, 2,600] (ETH at 3,000), 60 Morpho Blue and 40+40 Comet positions, and the real
-Uniswap v3 pools -- pools only, no external depth, so every price move of the executed path
-happens on chain. The book followed is the ETH longs whose axis collateral is WETH alone (Aave
-accounts, Morpho WETH/USDC loans, USDC-Comet accounts): WETH is what the WETH/USDC pool prices
-directly, so "the axis price" of the executed path is that pool's price, with no modelling
-choice between several pools (LST collateral, sold through wstETH/WETH first, is not part of
-this test). Other positions are left alone by the executing liquidator, and the prediction
-runs on the same book.
+The devnet: 30 Aave v3 background positions plus clusters of USDC loans against one
+collateral each, whose levels lie about $2,450-2,600 in ETH terms (ETH at 3,000): $2M of WETH,
+$1.5M of wstETH, $0.8M of rETH; 60 Morpho Blue and 40+40 Comet positions; the real Uniswap v3
+pools -- pools only, no external depth, so every price move of the executed path happens on
+chain. Each test follows one collateral: the ETH longs whose axis collateral is that asset
+alone (Aave accounts, Morpho <asset>/USDC loans, USDC-Comet accounts), sold along its route
+as the engine routes it: WETH through WETH/USDC; an LST through its own pool first,
+wstETH/WETH or rETH/WETH, then WETH/USDC (two real hops). "The axis price" of the executed
+path is the asset's price along its route, taken back to the axis (price / price at the scan
+x axis at the scan), as the engine moves it. One asset per cascade: the engine prices each
+member's route on its own, so WETH and an LST sold in the same cascade would each be walked
+through the WETH/USDC pool as if the other had not moved it -- executing that would measure
+the model's simplification, not the execution (noted in the README). Other positions are left
+alone by the executing liquidator, and the prediction runs on the same book.
 
 Executed, on the node:
   1. the oracle moved to the shocked price (Aave's oracle: Morpho's and the Comets' feeds read
-     it), the WETH/USDC pool arbitraged to it (a price-limited swap);
+     it), the route's last pool (WETH/USDC) arbitraged to it (a price-limited swap); an LST's
+     own pool keeps its ratio, as the model has it;
   2. every position of the book the protocol lets liquidate: Aave `liquidationCall`s (largest
      debt against largest collateral, repeated until the Pool says HF >= 1 or refuses),
      Morpho `liquidate` of the whole debt (or of all the collateral when it cannot cover the
      debt with the incentive), Comet `absorb` (the DevnetComet has no `buyCollateral` store
      front: the absorbed collateral is sold on by the test, as the store front's buyer would);
-  3. the WETH seized, swapped for USDC through the real SwapRouter;
-  4. the oracle set to the pool's price after the swap (how the model moves the axis);
+  3. the collateral seized, swapped hop by hop to USDC through the real SwapRouter;
+  4. the oracle set to the price the pools leave (how the model moves the axis);
   5. repeat from 2 until a round liquidates nothing.
 
 Compared with the engine's path, every round: the price before and after, the positions
@@ -30,7 +36,8 @@ and each call (blocks are pinned one second apart, so this is deterministic: ~1e
 per block at the devnet's rates, over the few hundred blocks the execution mines; the largest
 relative error is on the last, smallest rounds), the oracle takes 8-decimal prices (1e-11 at
 $2,000) while the model carries the pool price as a float (1e-15), and USD figures floor to
-1e-8 USD. Measured: at most 2.6e-7 over 9 rounds and 135 liquidations (the test prints it).
+1e-8 USD. Measured (the test prints it): WETH 2.6e-7 over 9 rounds and 135 liquidations;
+wstETH 4.5e-8 over 5 rounds and 70 liquidations; rETH RETH_MEASURED.
 """
 
 from __future__ import annotations
