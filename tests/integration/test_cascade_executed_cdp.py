@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import Counter
 from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
@@ -42,7 +43,7 @@ from scanner.cascade.live import reread_snapshot
 from scanner.cascade.run import cascade_to
 from scanner.cascade.shock import shocked_price_8dec
 from scanner.config import ChainConfig, Config
-from scanner.devnet.liquity1 import set_price
+from scanner.devnet.liquity1 import Liquity1Deployment, set_price
 from scanner.devnet.liquity2 import trove_account
 from scanner.devnet.maker import b32
 from scanner.devnet.network import (
@@ -60,6 +61,7 @@ from tests.unit.cascade_fixtures import LinearDepth
 pytestmark = pytest.mark.integration
 
 SHOCK_BPS = -1_200
+TOLERANCE = Fraction(1, 10**6)  # the interest of the seconds between scan and bark
 KEEPER = "0x00000000000000000000000000000000000a11CE"
 BARK_TOPIC = "0x" + keccak(
     b"Bark(bytes32,address,uint256,uint256,uint256,address,uint256)").hex()
@@ -101,17 +103,31 @@ def test_maker_and_liquity_liquidations_of_the_shock_round_executed_for_real(
                **_liquidate_v2(rpc, devnet, by_key[LIQUITY2_MARKET_KEY], shock_8dec)}
     finally:
         rpc.call("anvil_removeBlockTimestampInterval")
-    assert set(got) == set(want)
+    maker_got = {k for k in got if k[0] == MAKER_MARKET_KEY}
+    assert maker_got == {k for k in want if k[0] == MAKER_MARKET_KEY}
+    # Liquity: what the pool does not offset is redistributed to the other troves, which can
+    # push more of them under the MCR at the same price -- the engine does not follow
+    # redistributions, so it may under-count; every trove it names is liquidated for real
+    assert set(want) <= set(got)
+    extra = sorted(set(got) - set(want))
+    print(f"\nshock round: {len(want)} liquidations predicted, all executed; "
+          f"{len(extra)} more troves liquidated for real after redistributions: "
+          f"{Counter(k for k, _ in extra)}")
     maker_sold = {s.asset: s.amount_raw for s in predicted.sold}
+    errors: list[Fraction] = []
     executed_sold: dict[str, int] = {}
     for (key, account), (sold, repaid_usd_8dec) in got.items():
         for asset, raw in sold.items():
             executed_sold[asset] = executed_sold.get(asset, 0) + raw
         if key == MAKER_MARKET_KEY:
-            assert repaid_usd_8dec == want[key, account].debt_repaid_usd_8dec, account
+            predicted_8dec = want[key, account].debt_repaid_usd_8dec
+            errors.append(Fraction(abs(repaid_usd_8dec - predicted_8dec), predicted_8dec))
         if key == LIQUITY2_MARKET_KEY:
             assert not sold and want[key, account].debt_repaid_usd_8dec == 0
-    assert executed_sold == maker_sold, "the gem barked is what the engine sells"
+    assert executed_sold.keys() == maker_sold.keys()
+    errors += [Fraction(abs(executed_sold[a] - raw), raw) for a, raw in maker_sold.items()]
+    print(f"Maker: {len(maker_got)} urns barked, worst relative error {float(max(errors)):.2e}")
+    assert max(errors) <= TOLERANCE, "the gem barked is what the engine sells"
     _check_offsets(predicted, got)
 
 
@@ -142,7 +158,9 @@ def _bark_all(rpc: DevnetRpc, devnet: Devnet, urns: Sequence[Exposure], shock_8d
                                      ).native(shock_8dec))
         rpc.call("anvil_setStorageAt", [maker.ilk(name).pip, OSM_CUR_SLOT,
                                         "0x" + (val_wad | 1 << 128).to_bytes(32, "big").hex()])
-        rpc.send(Tx(maker.deployer, maker.spotter, calldata("poke(bytes32)", b32(name))))
+        # a keeper drips first (the engine takes the rate the Jug would charge at the scan)
+        rpc.send_many([Tx(KEEPER, maker.jug, calldata("drip(bytes32)", b32(name))),
+                       Tx(maker.deployer, maker.spotter, calldata("poke(bytes32)", b32(name)))])
     out: dict[tuple[str, str], tuple[dict[str, int], int]] = {}
     for e in urns:
         ilk = maker.ilk(ilk_of[e.account])
@@ -164,6 +182,16 @@ def _liquidate_v1(rpc: DevnetRpc, devnet: Devnet, troves: Sequence[Exposure], sh
     assert liquity is not None
     set_price(rpc, liquity, troves[0].curve.price(troves[0].native(shock_8dec)))
     out: dict[tuple[str, str], tuple[dict[str, int], int]] = {}
+    # passes until one liquidates nothing: a redistribution can push a trove passed over
+    while passed := [e for e in troves if (LIQUITY1_MARKET_KEY, e.account) not in out]:
+        if not _v1_pass(rpc, liquity, passed, out):
+            break
+    return out
+
+
+def _v1_pass(rpc: DevnetRpc, liquity: Liquity1Deployment, troves: Sequence[Exposure],
+             out: dict[tuple[str, str], tuple[dict[str, int], int]]) -> int:
+    done = 0
     for e in troves:
         before = _deposits(rpc, liquity.stability_pool)
         try:
@@ -173,7 +201,8 @@ def _liquidate_v1(rpc: DevnetRpc, devnet: Devnet, troves: Sequence[Exposure], sh
             continue
         offset_wad = before - _deposits(rpc, liquity.stability_pool)
         out[LIQUITY1_MARKET_KEY, e.account] = ({}, offset_wad // WAD_TO_8DEC)
-    return out
+        done += 1
+    return done
 
 
 def _deposits(rpc: DevnetRpc, pool: str) -> int:
@@ -193,12 +222,18 @@ def _liquidate_v2(rpc: DevnetRpc, devnet: Devnet, troves: Sequence[Exposure], sh
             rpc.send(Tx(net.deployer, net.branch(symbol).price_feed, calldata(
                 "setPrice(uint256)", e.curve.price(e.native(shock_8dec)))))
     out: dict[tuple[str, str], tuple[dict[str, int], int]] = {}
-    for e in troves:
-        symbol, tid = where[e.account]
-        try:
-            rpc.send(Tx(KEEPER, net.branch(symbol).trove_manager, calldata(
-                "batchLiquidateTroves(uint256[])", [tid])))
-        except RpcCallError:
-            continue
-        out[LIQUITY2_MARKET_KEY, e.account] = ({}, 0)
+    progress = True
+    while progress:  # passes: a redistribution can push a trove passed over
+        progress = False
+        for e in troves:
+            symbol, tid = where[e.account]
+            if (LIQUITY2_MARKET_KEY, e.account) in out:
+                continue
+            try:
+                rpc.send(Tx(KEEPER, net.branch(symbol).trove_manager, calldata(
+                    "batchLiquidateTroves(uint256[])", [tid])))
+            except RpcCallError:
+                continue
+            out[LIQUITY2_MARKET_KEY, e.account] = ({}, 0)
+            progress = True
     return out
