@@ -40,8 +40,14 @@ MovingLeg = tuple[int | None, bool, bool, int | None, bool, int, int, int, int]
 class AxisSums:
     """The non-moving legs' sums and the moving legs of one account on one axis."""
 
-    __slots__ = ("collateral_fixed_8dec", "weighted_fixed", "debt_fixed_8dec", "moving",
-                 "ceil_debt", "ref_now_8dec")
+    __slots__ = (
+        "ceil_debt",
+        "collateral_fixed_8dec",
+        "debt_fixed_8dec",
+        "moving",
+        "ref_now_8dec",
+        "weighted_fixed",
+    )
 
     def __init__(self, collateral_fixed_8dec: int, weighted_fixed: int, debt_fixed_8dec: int,
                  moving: tuple[MovingLeg, ...], ceil_debt: bool, ref_now_8dec: int) -> None:
