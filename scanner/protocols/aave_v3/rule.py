@@ -145,25 +145,27 @@ class AaveCurve:
 
     def liquidation_call_at(self, x_8dec: int) -> LiquidationCallOutcome | None:
         """What liquidationCall(largest collateral, largest debt, max) does at axis price x."""
-        prices = self.prices_at(x_8dec)
+        return self._call_at(x_8dec, self.prices_at(x_8dec))[0]
+
+    def _call_at(self, x_8dec: int, prices: dict[Address, int]
+                 ) -> tuple[LiquidationCallOutcome | None, AccountLeg | None]:
+        """The call at x (prices: `prices_at(x)`) and the collateral leg it seizes."""
         collateral = self._largest(prices, collateral=True)
         debt = self._largest(prices, collateral=False)
         if collateral is None or debt is None:
-            return None
-        totals = self.totals(x_8dec)
+            return None, None
         priced = call_prices(collateral, debt, prices, self.emode_price_source)
-        return liquidation_call(collateral, debt, priced, totals, self.rule,
-                                collateral.protocol_fee_bps)
+        return liquidation_call(collateral, debt, priced, self.totals(x_8dec), self.rule,
+                                collateral.protocol_fee_bps), collateral
 
     def seizable_usd_8dec(self, x: int) -> int:
         """Collateral (liquidator's share and protocol fee) that leaves the position in ONE
         liquidationCall of its largest debt against its largest collateral at axis price x --
         the first call a liquidator makes; 0 when that call would revert for dust."""
-        outcome = self.liquidation_call_at(x)
-        if outcome is None:
-            return 0
         prices = self.prices_at(x)
-        (leg,) = [leg for leg in self.legs if leg.asset == outcome.collateral_asset]
+        outcome, leg = self._call_at(x, prices)
+        if outcome is None or leg is None:
+            return 0
         return outcome.collateral_seized_raw * leg_price_8dec(leg, prices) // leg.unit
 
     def axis_collateral_usd_8dec(self) -> int:
@@ -221,7 +223,7 @@ def aave_curve(account: AaveAccount, market: AaveMarketState, axis: Axis) -> Aav
     # Only the prices this account's legs read: keeps each bisection step small.
     source = emode_price_source(account, market, arithmetic)
     needed = {leg.asset for leg in legs} | {leg.price_asset for leg in legs} | {source}
-    prices = {a: p for a, p in oracle_prices.items() if a in needed}
+    prices = {a: oracle_prices[a] for a in needed if a in oracle_prices}
     return AaveCurve(legs=legs, arithmetic=arithmetic, prices_now_8dec=prices,
                      axis_members=axis.members, ref_now_8dec=axis.reference_price_8dec,
                      rule=rule, emode_price_source=source)
