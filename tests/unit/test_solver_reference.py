@@ -219,7 +219,18 @@ def assert_same(make: Callable[[], HealthCurve], axis: Axis = ETH_AXIS) -> None:
     fast = (result.status, result.direction, result.liquidation_price_native,
             result.health_factor_wad, result.collateral_usd_8dec, result.debt_usd_8dec,
             result.seizable_usd_8dec)
-    assert fast == reference_figures(make())
+    reference = reference_figures(make())
+    native = result.liquidation_price_native
+    if result.status is PositionStatus.LIQUIDATABLE_NOW and native != reference[2]:
+        # Unhealthy now, a non-monotone rule can cross HF = 1 more than once on the way back
+        # to health: the solver reports one crossing, which its seed picks (as before this
+        # work), and a plain bisection may meet another. Both must be crossings of the rule.
+        curve = make()
+        c: Any = GenericAave(curve) if isinstance(curve, AaveCurve) else curve
+        step = -1 if result.direction is Direction.DOWN else 1
+        assert native is not None and c.healthy(native) and not c.healthy(native + step)
+        fast, reference = fast[:2] + fast[3:], reference[:2] + reference[3:]
+    assert fast == reference
 
 
 EXAMPLES = settings(max_examples=150, deadline=None,
@@ -255,6 +266,39 @@ def test_aave_v3_emode_price_source_equals_the_reference(
     in_emode = make_account(*((r.asset, r.supplied_raw, r.debt_raw, r.used_as_collateral)
                               for r in account.reserves), emode=1)
     assert_same(lambda: AavePosition(in_emode, market).curve(axis), axis)
+
+
+@EXAMPLES
+@given(account=positions(), revision=st.sampled_from([1, 5, 9, 10]),
+       source_price=st.sampled_from([None, 0, 1_990 * USD]),
+       axis=st.sampled_from([ETH_AXIS, BTC_AXIS]),
+       moves=st.lists(st.integers(1, 10**6), min_size=1, max_size=8))
+def test_aave_v3_compiled_sums_equal_the_generic_mirror(
+        account: AaveAccount, revision: int, source_price: int | None, axis: Axis,
+        moves: list[int]) -> None:
+    # every field of the account data at many axis prices, eMode sources included (a zero
+    # source price is left out of the oracle's prices: the legs fall back to their own)
+    emodes = {} if source_price is None else {
+        1: AaveEMode(1, 9000, 9300, 10_200, "ETH", ETH_SOURCE, source_price,
+                     None if revision < 5 else 0b10001)}
+    market = make_market(revision, emodes, emode_reserves=1 if emodes else 0)
+    if emodes:
+        account = make_account(*((r.asset, r.supplied_raw, r.debt_raw, r.used_as_collateral)
+                                 for r in account.reserves), emode=1)
+    curve = AavePosition(account, market).curve(axis)
+    generic = GenericAave(AavePosition(account, market).curve(axis))
+    now = curve.price_now
+    for x in [1, now // 100, now, now * 100] + [now * m // 10**5 for m in moves]:
+        assert curve.totals(x) == generic._totals(x)
+
+
+def test_aave_v3_market_constants_follow_the_market_object() -> None:
+    # two live markets that differ only in revision: each curve takes its own arithmetic
+    old, new = make_market(1), make_market(9)
+    account = make_account(("0xWETH", 10**18, 0, True), ("0xUSDC", 0, 1_000 * 10**6, False))
+    assert AavePosition(account, old).curve(ETH_AXIS).arithmetic.value == "v3.0"
+    assert AavePosition(account, new).curve(ETH_AXIS).arithmetic.value == "v3.5"
+    assert AavePosition(account, old).curve(ETH_AXIS).arithmetic.value == "v3.0"
 
 
 def test_aave_v3_reference_sees_a_dip() -> None:
