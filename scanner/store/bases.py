@@ -12,23 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import cast
 
-from sqlalchemy import Connection, Engine, Table, delete, insert, select
+from sqlalchemy import Connection, Engine, delete, insert, select
 
-from scanner.store.models import (
-    DerivationBase,
-    DerivationScan,
-    ScanBlockHash,
-    ScanRow,
-    SnapshotRow,
-)
+from scanner.store import tables
 
-DERIVATION_SCANS = cast(Table, DerivationScan.__table__)
-DERIVATION_BASES = cast(Table, DerivationBase.__table__)
-SNAPSHOTS = cast(Table, SnapshotRow.__table__)
-SCANS = cast(Table, ScanRow.__table__)
-HASHES = cast(Table, ScanBlockHash.__table__)
+DERIVATION_SCANS = tables.DERIVATION_SCANS
+DERIVATION_BASES = tables.DERIVATION_BASES
+SNAPSHOTS = tables.SNAPSHOTS
+SCANS = tables.SCANS
+HASHES = tables.SCAN_BLOCK_HASHES
 
 BorrowerKey = tuple[str, str]  # (submarket, account)
 
