@@ -405,15 +405,14 @@ class DerivationScan(Base):
     full_block: Mapped[int] = mapped_column(BigInteger)  # the full snapshot derived from
 
 
-class DerivationBase(Base):
-    """Migration 0014: what a position's next value is derived from without reading it
-    (scaled balances, shares, principal, ink/art), as the protocol's derive module's JSON."""
+class MarketBase(Base):
+    """Migration 0018: what a position's next value is derived from without reading it
+    (scaled balances, shares, principal, ink/art), as the protocol's derive module's JSON.
+    One row per position of the market's newest scan that has bases (`derivation_scans`)."""
 
-    __tablename__ = "derivation_bases"
+    __tablename__ = "market_bases"
 
-    scan_id: Mapped[int] = mapped_column(
-        ForeignKey("derivation_scans.scan_id", ondelete="CASCADE"), primary_key=True
-    )
+    market_key: Mapped[str] = mapped_column(String(128), primary_key=True)
     submarket: Mapped[str] = mapped_column(String(128), primary_key=True)
     account: Mapped[str] = mapped_column(String(42), primary_key=True)
     base: Mapped[str] = mapped_column(Text)
