@@ -27,7 +27,6 @@ Nothing here asserts on time.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import dataclasses
 import tempfile
 import time
@@ -36,6 +35,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from scanner import aio
 from scanner.chain.rpc import RpcClient
 from scanner.config import Config, load_config
 from scanner.devnet.network import Devnet, seeded_devnet, write_config
@@ -157,17 +157,17 @@ def _measure(devnet: Devnet, rpc: DevnetRpc, folder: Path, touched_bps: int,
     config, repo = _config(devnet, folder, "incremental", copies)
     markets = list(config.markets)
     start = time.perf_counter()
-    first = asyncio.run(scan_full(config, markets, repo))
+    first = aio.run(scan_full(config, markets, repo))
     full_with_capture = time.perf_counter() - start
     plans = [p for p in devnet.aave_plans if p.borrows]
     _touch(rpc, devnet, plans[:: max(1, 10_000 // touched_bps)])
     inc_stages, full_stages = Stages(), Stages()
-    inc, incremental_seconds = _timed_run(inc_stages, lambda: asyncio.run(
+    inc, incremental_seconds = _timed_run(inc_stages, lambda: aio.run(
         scan_incremental(config, markets, repo)))
     if not inc.incremental:
         raise SystemExit(f"the snapshot was not incremental: {inc.reason}")
     config2, repo2 = _config(devnet, folder, "full", copies)
-    full, full_seconds = _timed_run(full_stages, lambda: asyncio.run(scan_chain(
+    full, full_seconds = _timed_run(full_stages, lambda: aio.run(scan_chain(
         config2, list(config2.markets), repo2, inc.outcome.record.block)))
     if (sorted(full.results, key=repr) != sorted(inc.outcome.results, key=repr)
             or full.bins != inc.outcome.bins or full.bands != inc.outcome.bands):
