@@ -393,8 +393,9 @@ class CascadeRoundRow(Base):
 
 
 class DerivationScan(Base):
-    """Migration 0014: a scan whose derivation bases are stored whole (incremental snapshots).
-    `fingerprint` names the market configuration the bases were read under."""
+    """Migration 0014: a scan whose derivation bases are stored whole (incremental snapshots);
+    since 0018 one per market, the scan its `market_bases` rows describe. `fingerprint` names
+    the market configuration the bases were read under."""
 
     __tablename__ = "derivation_scans"
 

@@ -1,8 +1,10 @@
-"""Derivation bases (migration 0014) and the incremental path's pure decisions.
+"""Derivation bases (migrations 0014, 0018) and the incremental path's pure decisions.
 
-- bases are stored whole per snapshot, found for the newest snapshot of exactly its markets,
+- bases are stored whole per market, found for the newest snapshot of exactly its markets,
   go with their snapshot when it is deleted, a newer snapshot without bases hides older ones
   (derivation always starts from the newest snapshot), and storing newer ones drops older;
+- a scan derived from the stored one rewrites only the rows that changed, and the stored rows
+  (read back without this process's memory) are the scan's bases;
 - `_why_full` names each reason to take a full snapshot;
 - Aave v3 balances are rayMul half up before v3.5, floor (supply) / ceil (debt) after.
 """
