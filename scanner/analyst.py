@@ -163,11 +163,23 @@ def _moved(before: dict[str, Any], after: dict[str, Any]) -> str:
 # --- positions -----------------------------------------------------------------------------
 
 
+def _near_alone(args: argparse.Namespace) -> None:
+    """--near orders by one price over every status: a filter beside it would be ignored."""
+    given = [flag for flag, value in (("--sort", args.sort != "distance"),
+                                      ("--status", args.status),
+                                      ("--min-collateral", args.min_collateral is not None),
+                                      ("--protocol", args.protocol)) if value]
+    if given:
+        raise UsageError(f"--near cannot be combined with {', '.join(given)}: drop one "
+                         "(--near lists every position by its distance to that price)")
+
+
 def cmd_positions(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     repo, units = _repo(config), config.axis_units()
     snapshot_id, record = _snapshot(repo, args)
     if args.near is not None:  # the older ordering: nearest to a given price
+        _near_alone(args)
         near_8dec = int(args.near * Decimal(10**8))
         found = repo.load_positions(snapshot_id, axis=args.axis, near_8dec=near_8dec,
                                     limit=args.limit, market_key=args.market)

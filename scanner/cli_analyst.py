@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from scanner.domain import PositionStatus
+from scanner.protocols import PROTOCOLS
 
 SORTS = ("distance", "size", "health")
 STATUSES = (*(str(s) for s in PositionStatus), "all")
@@ -109,8 +110,8 @@ def _extend_positions(positions: argparse.ArgumentParser) -> None:
                            "(default: liquidatable_now and at_risk)")
     positions.add_argument("--min-collateral", type=_usd_amount, metavar="USD",
                            help="only positions with at least this collateral (USD)")
-    positions.add_argument("--protocol", help="only this protocol (aave-v3, spark, "
-                           "morpho-blue, compound-v3)")
+    positions.add_argument("--protocol", choices=sorted(PROTOCOLS), metavar="PROTOCOL",
+                           help=f"only this protocol: {', '.join(sorted(PROTOCOLS))}")
     positions.set_defaults(handler=_handler("cmd_positions"))
 
 

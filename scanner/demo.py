@@ -103,7 +103,7 @@ def demo_cascade_curve(config: Config, repo: Repository, snapshot_id: int, out: 
     snapshot, depth = asyncio.run(reread_snapshot(config, repo, snapshot_id, record, build_depth))
     book = axis_book(snapshot.markets, snapshot.axes, "ETH")
     bands = [b for b in snapshot.bands if b.axis == "ETH"]
-    points = cascade_curve(book, depth, bands)
+    points = cascade_curve(book, depth, bands, include_now=False)
     name = describe_depth(config)
     save_cascades(repo, snapshot_id, [CascadeRun(p.result, p.shock_bps, name, curve=True)
                                       for p in points])

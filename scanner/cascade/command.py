@@ -4,6 +4,7 @@ market's depth to where the spiral stops.
     liqscan cascade --axis ETH --shock -5%       # one cascade (or --to 2500)
     liqscan cascade --axis ETH --curve           # shocks of 1% .. 40% each way
     liqscan cascade ... --json                   # the same as JSON
+    liqscan cascade ... --include-now            # positions liquidatable now in round 0
 
 Reads the snapshot's markets again at its block (live.py), runs the engine, stores the result
 with the snapshot (migration 0013) and prints it.
@@ -44,6 +45,9 @@ def register(subparsers: Any) -> None:
     what.add_argument("--curve", action="store_true",
                       help="the cascade curve: shocks of -1%% .. -40%% (and +1%% .. +40%% when "
                            "the axis has shorts)")
+    cascade.add_argument("--include-now", action="store_true",
+                         help="put the positions liquidatable at the snapshot's price in round 0 "
+                              "of every shock (default: reported apart, out of the spiral)")
     cascade.add_argument("--snapshot", type=int, help="snapshot id (default: the latest)")
     cascade.add_argument("--chain", help="chain of the latest snapshot (several chains stored)")
     cascade.add_argument("--json", action="store_true", help="print JSON")
@@ -81,7 +85,7 @@ def run_command(args: argparse.Namespace, depth_factory: DepthFactory) -> int:
     header = (f"cascade on snapshot {snapshot_id} ({record.chain}, block {record.block}); "
               f"depth: {name}")
     if args.curve:
-        points = cascade_curve(book, depth, bands)
+        points = cascade_curve(book, depth, bands, include_now=args.include_now)
         runs = [CascadeRun(p.result, p.shock_bps, name, curve=True) for p in points]
         save_cascades(repo, snapshot_id, runs)
         _print(args, [cascade_json(r) for r in runs], curve_lines(points, header))
@@ -93,7 +97,8 @@ def run_command(args: argparse.Namespace, depth_factory: DepthFactory) -> int:
         shock_bps = (price_8dec - now) * 10_000 // now
     if price_8dec == now:
         raise UsageError(f"--to {args.to}: that is the snapshot's price; choose another")
-    run = CascadeRun(cascade_to(book, depth, price_8dec, bands), shock_bps, name)
+    run = CascadeRun(cascade_to(book, depth, price_8dec, bands, args.include_now), shock_bps,
+                     name)
     save_cascades(repo, snapshot_id, [run])
     _print(args, cascade_json(run), path_lines(run.result, header))
     return 0

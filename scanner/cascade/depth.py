@@ -30,6 +30,10 @@ class SaleResult:
 
 
 class DepthModel(Protocol):
-    """Sells an amount of one asset for USD at a given starting price."""
+    """Sells an amount of one asset for USD at a given starting price; buys it back the other
+    way (a short's liquidator buying the debt it repays): `buy` returns the USD it costs as
+    `proceeds_usd` and a `price_after_usd >= price_usd`."""
 
     def sell(self, asset: Address, amount_raw: int, price_usd: float) -> SaleResult: ...
+
+    def buy(self, asset: Address, amount_raw: int, price_usd: float) -> SaleResult: ...

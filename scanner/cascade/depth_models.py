@@ -10,9 +10,11 @@
       price_after = price * (1 - 1% * sqrt(notional_usd / depth_usd))
   where `depth_usd` is the notional that moves the price 1%. The seller receives the integral
   of that marginal price: proceeds = notional * (1 - 2/3 * impact). At impact 100% the book
-  is empty: price 0, and nothing more is received.
-- `CombinedDepth` splits each sale between the two so that both venues end at the same price
-  (arbitrage would equalize them anyway): bisection on the share sold through the pools.
+  is empty: price 0, and nothing more is received. A buy is the mirror image (the same book
+  depth on the ask side): price_after = price * (1 + impact), and the buyer pays
+  notional * (1 + 2/3 * impact); the ask side never empties (a price can rise without bound).
+- `CombinedDepth` splits each sale (or buy) between the two so that both venues end at the same
+  price (arbitrage would equalize them anyway): bisection on the share sent through the pools.
 """
 
 from __future__ import annotations
@@ -56,6 +58,15 @@ class SqrtImpactDepth:
             return SaleResult(saturation_usd / 3, 0.0)
         impact = ONE_PERCENT * math.sqrt(notional_usd / self.depth_usd[asset])
         return SaleResult(notional_usd * (1 - 2 / 3 * impact), price_usd * (1 - impact))
+
+    def buy(self, asset: Address, amount_raw: int, price_usd: float) -> SaleResult:
+        """The mirror of `sell`: `proceeds_usd` is what the buy costs, the price rises by the
+        same square-root impact."""
+        if asset not in self.depth_usd:
+            raise _unknown(asset, "external")
+        notional_usd = amount_raw / 10 ** self.decimals[asset] * price_usd
+        impact = ONE_PERCENT * math.sqrt(notional_usd / self.depth_usd[asset])
+        return SaleResult(notional_usd * (1 + 2 / 3 * impact), price_usd * (1 + impact))
 
 
 def human_price(pool: PoolState, token_in: Address, sqrt_x96: int) -> float:
@@ -176,22 +187,45 @@ class CombinedDepth:
         return SaleResult(on_pools.proceeds_usd + outside.proceeds_usd,
                           min(on_pools.price_after_usd, outside.price_after_usd))
 
-    def _pool_share(self, asset: Address, amount_raw: int, price_usd: float) -> int:
-        """Largest pool share whose price after stays at or above the external venue's."""
+    def buy(self, asset: Address, amount_raw: int, price_usd: float) -> SaleResult:
+        """The buy split as the sale is: both venues end at one (higher) price."""
+        has_pools = asset in self.pools.routes
+        has_external = asset in self.external.depth_usd
+        if not has_pools and not has_external:
+            raise _unknown(asset, "pool or external")
+        if not has_external:
+            return self.pools.buy(asset, amount_raw, price_usd)
+        if not has_pools or amount_raw == 0:
+            return self.external.buy(asset, amount_raw, price_usd)
+        share_raw = self._pool_share(asset, amount_raw, price_usd, buying=True)
+        on_pools = self.pools.buy(asset, share_raw, price_usd)
+        outside = self.external.buy(asset, amount_raw - share_raw, price_usd)
+        return SaleResult(on_pools.proceeds_usd + outside.proceeds_usd,
+                          max(on_pools.price_after_usd, outside.price_after_usd))
+
+    def _pool_share(self, asset: Address, amount_raw: int, price_usd: float,
+                    buying: bool = False) -> int:
+        """Largest pool share whose price after moves no further than the external venue's
+        (stays at or above it for a sale, at or below it for a buy)."""
         low, high = 0, amount_raw
         for _ in range(SPLIT_ITERATIONS):
             if high - low <= 1:
                 break
             middle = (low + high) // 2
-            if self._pools_above(asset, middle, amount_raw - middle, price_usd):
+            if self._pools_behind(asset, middle, amount_raw - middle, price_usd, buying):
                 low = middle
             else:
                 high = middle
-        return high if self._pools_above(asset, high, amount_raw - high, price_usd) else low
+        return high if self._pools_behind(asset, high, amount_raw - high, price_usd,
+                                          buying) else low
 
-    def _pools_above(self, asset: Address, on_pools_raw: int, outside_raw: int,
-                     price_usd: float) -> bool:
+    def _pools_behind(self, asset: Address, on_pools_raw: int, outside_raw: int,
+                      price_usd: float, buying: bool) -> bool:
         try:
+            if buying:
+                pool_price = self.pools.buy(asset, on_pools_raw, price_usd).price_after_usd
+                return pool_price <= self.external.buy(asset, outside_raw,
+                                                       price_usd).price_after_usd
             pool_price = self.pools.sell(asset, on_pools_raw, price_usd).price_after_usd
         except OutsideReadWindowError:
             return False  # more than the pools hold within the window read

@@ -18,11 +18,18 @@ than a larger one. A round's proceeds are the cumulative proceeds' increase.
 
 A falling axis liquidates longs (DOWN positions) and their axis collateral is sold; a rising
 axis liquidates shorts, whose liquidators buy the axis debt they repay -- moved through the
-model's `buy` when it has one, else the price stays where the shock put it (`buy_modelled`
-False). Positions liquidatable now count when the axis moves them (a direction); one the axis
-does not move is liquidated at any price and is no part of this axis's spiral.
+model's `buy` (else the price stays where the shock put it: `buy_modelled` False).
+
+Positions liquidatable now (at the snapshot's price, before any shock) are liquidated whatever
+the shock: by default they are left out of the spiral and reported apart (`NowSummary`:
+what liquidating them at the snapshot's price puts on the market), so that each point of a
+curve is what the shock itself sets off; `include_now` puts them in round 0 of every shock
+(the pessimistic view: nobody has liquidated them yet when the shock comes). One the axis
+does not move is no part of this axis's spiral either way.
 A partly liquidated position (Aave's close factor, Maker's hole) stays in play with
 what is left and is liquidated again in a later round if the price keeps moving.
+Protocol state several positions draw on (a `Ledger`: Maker's Hole/hole room, Liquity's
+Stability Pool and system) is used up across the cascade's liquidations, rounds included.
 
 Pure: no I/O. Prices are the snapshot's axis price (USD, 8 dec); each position's own curve
 takes the same relative move in its oracle's terms, as `pipeline/liquidation.py` maps them.
@@ -35,7 +42,13 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, runtime_checkable
 
 from scanner.cascade.depth import DepthModel, SaleResult
-from scanner.cascade.sale import LiquidationSale, SaleFunction, SoldCollateral, merge_sold
+from scanner.cascade.sale import (
+    Ledger,
+    LiquidationSale,
+    SaleFunction,
+    SoldCollateral,
+    merge_sold,
+)
 from scanner.domain import Address, Band, Direction
 
 MAX_ROUNDS = 200  # a spiral still moving after this many rounds is reported unconverged
@@ -62,6 +75,8 @@ class Exposure:
     level_8dec: int | None  # its liquidation price on the axis (None: liquidatable now / none)
     axis_now_8dec: int  # the snapshot's axis price the level is relative to
     symbols: Mapping[Address, str] = field(default_factory=dict)  # the market's tokens
+    ledger: Ledger | None = None  # the protocol state its liquidation uses up, if shared
+    liquidatable_now: bool = False  # liquidatable at the snapshot's price, before any shock
 
     def named(self, items: tuple[SoldCollateral, ...]) -> tuple[SoldCollateral, ...]:
         """Each item with both its address and its symbol (a protocol may know only one)."""
@@ -75,8 +90,10 @@ class Exposure:
         return int(self.curve.price_now * x_8dec // self.axis_now_8dec)
 
     def reached(self, x_8dec: int, liquidated_before: bool) -> bool:
-        """Worth asking the protocol at x: the level is crossed, or it is already in play."""
-        if liquidated_before or self.level_8dec is None:
+        """Worth asking the protocol at x: the level is crossed, or it is already in play. A
+        position drawing on a ledger is always asked: what others' liquidations did to the
+        shared state (a Liquity redistribution) moves its level away from the scan's."""
+        if liquidated_before or self.level_8dec is None or self.ledger is not None:
             return True
         if self.direction is Direction.DOWN:
             return x_8dec < self.level_8dec
@@ -93,6 +110,7 @@ class PositionLiquidation:
     debt_repaid_usd_8dec: int
     bad_debt_usd_8dec: int
     closed: bool  # nothing left to liquidate
+    debt_redistributed_usd_8dec: int = 0  # moved to other positions (Liquity), not repaid
 
 
 @dataclass(frozen=True)
@@ -112,6 +130,21 @@ class CascadeRound:
     def positions(self) -> int:
         return len(self.liquidations)
 
+    @property
+    def debt_redistributed_usd_8dec(self) -> int:
+        return sum(liq.debt_redistributed_usd_8dec for liq in self.liquidations)
+
+
+@dataclass(frozen=True)
+class NowSummary:
+    """The positions liquidatable at the snapshot's price, before any shock: one liquidation
+    each at that price (no spiral), both directions."""
+
+    positions: int = 0
+    sold_usd_8dec: int = 0
+    debt_repaid_usd_8dec: int = 0
+    bad_debt_usd_8dec: int = 0
+
 
 @dataclass(frozen=True)
 class CascadeResult:
@@ -124,6 +157,8 @@ class CascadeResult:
     converged: bool  # False: still liquidating after MAX_ROUNDS
     buy_modelled: bool = True  # a rise without a buying model keeps the shocked price
     bands_crossed_by_shock: tuple[int, ...] = ()  # ranks of the bands between now and x0
+    includes_now: bool = False  # the positions liquidatable now are in round 0
+    now: NowSummary = NowSummary()  # those positions, apart
 
     @property
     def positions_liquidated(self) -> int:
@@ -150,14 +185,20 @@ class CascadeResult:
 def run_cascade(
     axis: str, price_now_8dec: int, shock_price_8dec: int, exposures: Sequence[Exposure],
     depth: DepthModel, member_usd_now_8dec: Mapping[Address, int], bands: Sequence[Band] = (),
+    include_now: bool = False,
 ) -> CascadeResult:
     """Follow the spiral from `shock_price_8dec`. `member_usd_now_8dec`: each axis member's USD
-    price at the snapshot (it moves by the axis ratio); `bands`: the snapshot's, for crossings."""
+    price at the snapshot (it moves by the axis ratio); `bands`: the snapshot's, for crossings;
+    `include_now`: the positions liquidatable now enter round 0 (else they are reported apart)."""
     if shock_price_8dec <= 0:
         raise ValueError("the shocked price must be positive")
     direction = Direction.DOWN if shock_price_8dec <= price_now_8dec else Direction.UP
     buys = isinstance(depth, BuyingDepthModel)
-    book = _Book([replace(e) for e in exposures])  # the caller's exposures stay as they were
+    now = liquidatable_now(exposures, price_now_8dec)
+    followed = [e for e in exposures if include_now or not e.liquidatable_now]
+    done = _Done(axis, direction, price_now_8dec, shock_price_8dec,
+                 buys or direction is Direction.DOWN, include_now, now)
+    book = _Book([replace(e) for e in followed])  # the caller's exposures stay as they were
     rounds: list[CascadeRound] = []
     price = shock_price_8dec
     by_shock = _crossed(bands, axis, direction, price_now_8dec, shock_price_8dec)
@@ -167,17 +208,46 @@ def run_cascade(
     for index in range(MAX_ROUNDS):
         sales = book.liquidate_at(price, direction)
         if not sales:
-            return CascadeResult(axis, direction, price_now_8dec, shock_price_8dec, price,
-                                 tuple(rounds), True, buys or direction is Direction.DOWN,
-                                 by_shock)
+            return done.result(price, rounds, True, by_shock)
         pressed += [s for _, sale in sales for s in (
             sale.sold if direction is Direction.DOWN else sale.repaid) if s.on_axis]
         after, proceeds_8dec = from_shock.apply(merge_sold(pressed), direction, buys)
         rounds.append(_round(index, price, after, sales, proceeds_8dec - proceeds_so_far_8dec,
                              bands, axis, direction))
         proceeds_so_far_8dec, price = proceeds_8dec, after
-    return CascadeResult(axis, direction, price_now_8dec, shock_price_8dec, price,
-                         tuple(rounds), False, buys or direction is Direction.DOWN, by_shock)
+    return done.result(price, rounds, False, by_shock)
+
+
+@dataclass(frozen=True)
+class _Done:
+    """What a cascade's result holds besides its path."""
+
+    axis: str
+    direction: Direction
+    price_now_8dec: int
+    shock_price_8dec: int
+    buy_modelled: bool
+    includes_now: bool
+    now: NowSummary
+
+    def result(self, final_8dec: int, rounds: list[CascadeRound], converged: bool,
+               by_shock: tuple[int, ...]) -> CascadeResult:
+        return CascadeResult(self.axis, self.direction, self.price_now_8dec,
+                             self.shock_price_8dec, final_8dec, tuple(rounds), converged,
+                             self.buy_modelled, by_shock, self.includes_now, self.now)
+
+
+def liquidatable_now(exposures: Sequence[Exposure], price_now_8dec: int) -> NowSummary:
+    """Every position liquidatable at the snapshot's price, liquidated there once (each
+    direction's book apart, ledgers included): what they put on the market before any shock."""
+    sales = []
+    for direction in Direction:
+        book = _Book([replace(e) for e in exposures
+                      if e.liquidatable_now and e.direction is direction])
+        sales += book.liquidate_at(price_now_8dec, direction)
+    return NowSummary(len(sales), sum(s.sold_usd_8dec for _, s in sales),
+                      sum(s.debt_repaid_usd_8dec for _, s in sales),
+                      sum(s.bad_debt_usd_8dec for _, s in sales))
 
 
 class _Book:
@@ -186,16 +256,19 @@ class _Book:
     def __init__(self, exposures: list[Exposure]) -> None:
         self.open = exposures
         self.touched: set[int] = set()
+        self.shared: dict[tuple[str, object], Any] = {}  # each ledger's state, as used so far
 
     def liquidate_at(self, x_8dec: int, direction: Direction
                      ) -> list[tuple[Exposure, LiquidationSale]]:
+        """Every position liquidated at x, in the book's order (the order in which keepers
+        reach them is unknown; it matters only where a ledger runs out)."""
         sales = []
         still_open = []
         for exposure in self.open:
             sale = None
             if exposure.direction is direction and exposure.reached(
                     x_8dec, id(exposure) in self.touched):
-                sale = exposure.sale(exposure.curve, exposure.native(x_8dec))
+                sale = self._ask(exposure, exposure.native(x_8dec))
             if sale is not None:
                 sales.append((exposure, replace(sale, sold=exposure.named(sale.sold),
                                                 repaid=exposure.named(sale.repaid))))
@@ -205,6 +278,18 @@ class _Book:
                 still_open.append(exposure)
         self.open = still_open
         return sales
+
+    def _ask(self, exposure: Exposure, x_native: int) -> LiquidationSale | None:
+        """The protocol's sale, on the shared state as earlier liquidations left it."""
+        ledger = exposure.ledger
+        if ledger is None:
+            return exposure.sale(exposure.curve, x_native)
+        key = (exposure.market_key, ledger.key(exposure.curve))
+        state = self.shared.setdefault(key, ledger.read(exposure.curve))
+        sale = exposure.sale(ledger.bind(exposure.curve, state), x_native)
+        if sale is not None and sale.ledger_after is not None:
+            self.shared[key] = sale.ledger_after
+        return sale
 
 
 @dataclass(frozen=True)
@@ -241,7 +326,8 @@ def _round(index: int, price_8dec: int, after_8dec: int,
            bands: Sequence[Band], axis: str, direction: Direction) -> CascadeRound:
     liquidations = tuple(
         PositionLiquidation(e.market_key, e.protocol, e.account, s.calls, s.sold_usd_8dec,
-                            s.debt_repaid_usd_8dec, s.bad_debt_usd_8dec, s.after is None)
+                            s.debt_repaid_usd_8dec, s.bad_debt_usd_8dec, s.after is None,
+                            s.debt_redistributed_usd_8dec)
         for e, s in sales)
     sold = merge_sold([item for _, s in sales for item in s.sold])
     return CascadeRound(index, price_8dec, after_8dec, liquidations, sold,

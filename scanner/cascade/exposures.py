@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from scanner.cascade.engine import Exposure
-from scanner.cascade.sale import sale_function
+from scanner.cascade.sale import ledger_of, sale_function
 from scanner.domain import Address, Axis, PositionResult, PositionStatus
 from scanner.errors import UsageError
 from scanner.pipeline.scan import MarketOutcome
@@ -53,6 +53,7 @@ def _market_exposures(market: MarketOutcome, axis: Axis) -> list[Exposure]:
         (r.submarket, r.account): r for r in market.results if r.axis == axis.name}
     symbols = {asset.address: asset.symbol for asset in market.read.assets}
     sale = sale_function(market.record.protocol)
+    ledger = ledger_of(market.record.protocol)
     out = []
     for position in market.read.positions:
         result = results.get((position.submarket, position.account))
@@ -62,5 +63,6 @@ def _market_exposures(market: MarketOutcome, axis: Axis) -> list[Exposure]:
             market_key=position.market_key, protocol=position.protocol,
             account=position.account, curve=position.state.curve(axis), sale=sale,
             direction=result.direction, level_8dec=result.liquidation_price_8dec,
-            axis_now_8dec=result.axis_price_now_8dec, symbols=symbols))
+            axis_now_8dec=result.axis_price_now_8dec, symbols=symbols, ledger=ledger,
+            liquidatable_now=result.status is PositionStatus.LIQUIDATABLE_NOW))
     return out

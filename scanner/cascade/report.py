@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
-from scanner.cascade.engine import CascadeResult
+from scanner.cascade.engine import CascadeResult, NowSummary
 from scanner.cascade.run import CurvePoint
 from scanner.report.format import pct_bps, usd_compact, usd_price
 
@@ -25,6 +25,7 @@ def path_lines(result: CascadeResult, header: str) -> list[str]:
              f"({pct_bps(_move_bps(result.shock_price_8dec, now))})"
              + (f", crossing band(s) {_ranks(result.bands_crossed_by_shock)}"
                 if result.bands_crossed_by_shock else ""),
+             now_line(result.now, result.includes_now),
              f"{'round':>5}  {'price':>12}  {'positions':>9}  {'sold':>10}  {'debt repaid':>11}  "
              f"{'bad debt':>9}  {'price after':>12}  sold by asset; bands crossed"]
     for r in result.rounds:
@@ -46,6 +47,10 @@ def path_lines(result: CascadeResult, header: str) -> list[str]:
         f"{usd_compact(result.sold_usd_8dec)} collateral sold, "
         f"{usd_compact(result.debt_repaid_usd_8dec)} debt repaid, "
         f"{usd_compact(result.bad_debt_usd_8dec)} bad debt")
+    redistributed = sum(r.debt_redistributed_usd_8dec for r in result.rounds)
+    if redistributed:
+        lines.append(f"{usd_compact(redistributed)} of debt redistributed to other positions "
+                     "(Liquity's Stability Pool could not offset it): moved, not repaid")
     if not result.converged:
         lines.append("warning: still liquidating after the round limit (not a fixpoint)")
     if not result.buy_modelled:
@@ -54,7 +59,20 @@ def path_lines(result: CascadeResult, header: str) -> list[str]:
     return lines
 
 
+def now_line(now: NowSummary, included: bool) -> str:
+    """The positions liquidatable before any shock, and whether the spiral counts them."""
+    where = ("in round 0 of every shock (--include-now)" if included
+             else "left out of the spiral (--include-now puts them in round 0)")
+    return (f"liquidatable now, before any shock: {now.positions} positions, "
+            f"{usd_compact(now.sold_usd_8dec)} collateral sold, "
+            f"{usd_compact(now.debt_repaid_usd_8dec)} debt repaid, "
+            f"{usd_compact(now.bad_debt_usd_8dec)} bad debt; {where}")
+
+
 def curve_lines(points: Sequence[CurvePoint], header: str) -> list[str]:
+    first = points[0].result if points else None
+    if first is not None:
+        header = f"{header}\n{now_line(first.now, first.includes_now)}"
     lines = [header, f"{'shock':>7}  {'final price':>12}  {'final move':>10}  {'rounds':>6}  "
                      f"{'positions':>9}  {'sold':>10}  {'bad debt':>9}"]
     for p in points:

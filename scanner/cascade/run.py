@@ -1,4 +1,9 @@
-"""One cascade, or the cascade curve, from a snapshot's reads and a depth model."""
+"""One cascade, or the cascade curve, from a snapshot's reads and a depth model.
+
+`include_now` defaults to True here, as on chain: every position the protocols let go is
+liquidated, those liquidatable before the shock included (the executed-for-real test plays
+exactly that). `liqscan cascade` and the demo leave them out unless --include-now (the
+engine's `NowSummary` reports them apart)."""
 
 from __future__ import annotations
 
@@ -19,13 +24,14 @@ class CurvePoint:
 
 
 def cascade_to(book: AxisBook, depth: DepthModel, shock_price_8dec: int,
-               bands: Sequence[Band]) -> CascadeResult:
+               bands: Sequence[Band], include_now: bool = True) -> CascadeResult:
     return run_cascade(book.axis.name, book.axis.reference_price_8dec, shock_price_8dec,
-                       book.exposures, depth, book.member_usd_now_8dec, bands)
+                       book.exposures, depth, book.member_usd_now_8dec, bands, include_now)
 
 
 def cascade_curve(book: AxisBook, depth: DepthModel, bands: Sequence[Band],
-                  steps_pct: Sequence[int] = CURVE_STEPS_PCT) -> list[CurvePoint]:
+                  steps_pct: Sequence[int] = CURVE_STEPS_PCT, include_now: bool = True
+                  ) -> list[CurvePoint]:
     """Falls of 1% .. 40% (longs), then rises of 1% .. 40% when the axis has shorts."""
     now = book.axis.reference_price_8dec
     signs = [-1] + ([1] if any(e.direction is Direction.UP for e in book.exposures) else [])
@@ -34,5 +40,5 @@ def cascade_curve(book: AxisBook, depth: DepthModel, bands: Sequence[Band],
         for pct in steps_pct:
             bps = sign * pct * 100
             points.append(CurvePoint(bps, cascade_to(book, depth, shocked_price_8dec(now, bps),
-                                                     bands)))
+                                                     bands, include_now)))
     return points

@@ -12,7 +12,7 @@ curve of the same protocol, None when nothing is left to liquidate).
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,6 +45,11 @@ class LiquidationSale:
     # the debt assets the liquidator bought to repay (a short's debt on the axis: buying it
     # moves the axis up)
     repaid: tuple[SoldCollateral, ...] = ()
+    # the protocol state this liquidation used up (the protocol's `LEDGER`), as it leaves it:
+    # None when the protocol shares nothing between positions
+    ledger_after: Any | None = None
+    # debt moved to other positions rather than repaid (Liquity's redistribution)
+    debt_redistributed_usd_8dec: int = 0
 
     @property
     def sold_usd_8dec(self) -> int:
@@ -52,6 +57,20 @@ class LiquidationSale:
 
 
 SaleFunction = Callable[[Any, int], LiquidationSale | None]
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """Protocol state the positions of one market draw on, used up by each liquidation of a
+    cascade (Maker's Hole/hole room, Liquity's Stability Pool and system totals). A protocol
+    that has one exposes `LEDGER` next to its `liquidation_sale`; the engine keeps one state
+    per (market, `key(curve)`), starts it from the scan block (`read(curve)`), hands every
+    liquidation a curve bound to the current state (`bind(curve, state)`), and keeps the
+    sale's `ledger_after`."""
+
+    key: Callable[[Any], Hashable]
+    read: Callable[[Any], Any]
+    bind: Callable[[Any, Any], Any]
 
 
 def merge_sold(sold: list[SoldCollateral]) -> tuple[SoldCollateral, ...]:
@@ -73,3 +92,12 @@ def sale_function(protocol: str) -> SaleFunction:
     module = importlib.import_module(f"{PROTOCOLS[protocol]}.liquidation_sale")
     function: SaleFunction = module.liquidation_sale
     return function
+
+
+def ledger_of(protocol: str) -> Ledger | None:
+    """The protocol's `LEDGER` when its liquidations use up shared state, else None."""
+    from scanner.protocols import PROTOCOLS
+
+    module = importlib.import_module(f"{PROTOCOLS[protocol]}.liquidation_sale")
+    ledger = getattr(module, "LEDGER", None)
+    return ledger if isinstance(ledger, Ledger) else None

@@ -13,6 +13,7 @@ from typing import Any
 
 from scanner.errors import UsageError
 from scanner.report.chart import FORMATS
+from scanner.report.figure_file import require_file_target, save_figure
 from scanner.report.format import usd_compact
 
 _UNIT = 10**8
@@ -36,8 +37,18 @@ def _curve(ax: Any, curve: list[dict[str, Any]], axis: str) -> None:
     ax.patch.set_visible(False)
     ax.set_xlabel(f"shock to {axis} (%)")
     ax.set_ylabel("where the spiral stops (% from today)")
-    ax.set_title("cascade curve", fontsize=10)
+    ax.set_title(f"cascade curve{_now_note(curve[0]) if curve else ''}", fontsize=10)
     ax.legend(loc="upper left", fontsize=8)
+
+
+def _now_note(point: dict[str, Any]) -> str:
+    """The positions liquidatable before any shock, as the curve counts them."""
+    now = point.get("liquidatable_now")
+    if now is None:  # stored before they were computed apart
+        return ""
+    where = "in every shock's round 0" if point["includes_now"] else "not in the curve"
+    return (f"\nliquidatable now: {now['positions']} positions, "
+            f"{usd_compact(now['sold_usd_8dec'])} sold ({where})")
 
 
 def _path(ax: Any, cascade: dict[str, Any]) -> None:
@@ -69,6 +80,7 @@ def save_cascade_chart(curve: list[dict[str, Any]], latest: dict[str, Any] | Non
     if suffix not in FORMATS:
         raise UsageError(f"--out {out}: the chart is written as .png or .svg, not "
                          f"{out.suffix or 'a file without a suffix'}")
+    require_file_target(out, suffix)
     import matplotlib
 
     matplotlib.use("Agg")
@@ -86,8 +98,7 @@ def save_cascade_chart(curve: list[dict[str, Any]], latest: dict[str, Any] | Non
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(out, format=suffix)
+        save_figure(fig, out, suffix)
     finally:
         plt.close(fig)
     return out

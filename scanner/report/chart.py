@@ -18,6 +18,7 @@ from typing import Any
 
 from scanner.domain import Band, Direction, HistogramBin
 from scanner.errors import UsageError
+from scanner.report.figure_file import require_file_target, save_figure
 from scanner.report.format import usd_compact
 
 _UNIT = 10**8
@@ -244,12 +245,12 @@ def save_chart(data: ChartInput, out: Path) -> Path:
     if suffix not in FORMATS:
         raise UsageError(f"--out {out}: the chart is written as .png or .svg, not "
                          f"{out.suffix or 'a file without a suffix'}")
+    require_file_target(out, suffix)
     import matplotlib.pyplot as plt
 
     fig = build_figure(data)
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(out, format=suffix)
+        save_figure(fig, out, suffix)
     finally:
         plt.close(fig)
     return out

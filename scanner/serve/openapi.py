@@ -123,7 +123,8 @@ def _cascade_schemas() -> Json:
                    usd=_USD, usd_8dec=_RAW)
     step = _object(round=_INT, positions=_INT, sold=_array(sold), bands_crossed=_array(_INT),
                    **prices("price", "price_after"),
-                   **amounts("sold", "debt_repaid", "bad_debt", "proceeds"))
+                   **amounts("sold", "debt_repaid", "debt_redistributed", "bad_debt",
+                             "proceeds"))
     point = {"id": _INT, "axis": _STR, "direction": {"enum": list(DIRECTION_VALUES)},
              "curve": {"type": "boolean"}, "depth_model": _STR,
              "shock_bps": {"type": "integer", "description": "signed"},
@@ -131,6 +132,13 @@ def _cascade_schemas() -> Json:
              "buy_modelled": {"type": "boolean",
                               "description": "false: a rise's buying was not priced"},
              "bands_crossed_by_shock": _array(_INT),
+             "includes_now": {"type": "boolean", "description": "the positions liquidatable "
+                              "before any shock were put in round 0 (--include-now)"},
+             "liquidatable_now": {"oneOf": [_object(positions=_INT, **amounts(
+                 "sold", "debt_repaid", "bad_debt")), {"type": "null"}],
+                 "description": "the positions liquidatable at the snapshot's price, "
+                                "liquidated once there; null on a cascade stored before "
+                                "they were computed"},
              **prices("price_now", "shock_price", "final_price"),
              **amounts("sold", "debt_repaid", "bad_debt")}
     return {"CascadePoint": _object(**point), "Cascade": _object(**point, path=_array(step))}

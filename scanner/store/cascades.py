@@ -20,6 +20,7 @@ from scanner.store.repository import Repository
 CASCADES = cast(Table, CascadeRow.__table__)
 ROUNDS = cast(Table, CascadeRoundRow.__table__)
 _AMOUNTS = ("sold_usd_8dec", "debt_repaid_usd_8dec", "bad_debt_usd_8dec")
+_NOW = ("positions", *_AMOUNTS)  # liquidatable_now's keys; columns now_<key> (0020)
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ def _round_json(r: CascadeRound) -> dict[str, Any]:
         "round": r.index, "price_8dec": r.price_8dec, "price_after_8dec": r.price_after_8dec,
         "positions": r.positions, "sold_usd_8dec": r.sold_usd_8dec,
         "debt_repaid_usd_8dec": r.debt_repaid_usd_8dec,
+        "debt_redistributed_usd_8dec": r.debt_redistributed_usd_8dec,
         "bad_debt_usd_8dec": r.bad_debt_usd_8dec, "proceeds_usd_8dec": r.proceeds_usd_8dec,
         "sold": [{"symbol": s.symbol, "asset": s.asset, "amount_raw": str(s.amount_raw),
                   "decimals": s.decimals, "usd_8dec": s.usd_8dec} for s in r.sold],
@@ -59,6 +61,8 @@ def cascade_json(run: CascadeRun) -> dict[str, Any]:
         "debt_repaid_usd_8dec": r.debt_repaid_usd_8dec, "bad_debt_usd_8dec": r.bad_debt_usd_8dec,
         "converged": r.converged, "buy_modelled": r.buy_modelled,
         "bands_crossed_by_shock": list(r.bands_crossed_by_shock),
+        "includes_now": r.includes_now,
+        "liquidatable_now": {name: getattr(r.now, name) for name in _NOW},
         "path": [_round_json(x) for x in r.rounds],
     }
 
@@ -71,6 +75,7 @@ def save_cascades(repo: Repository, snapshot_id: int, runs: Sequence[CascadeRun]
             row = cascade_json(run)
             path = row.pop("path")
             row["bands_crossed_by_shock"] = ",".join(map(str, row["bands_crossed_by_shock"]))
+            row.update({f"now_{k}": v for k, v in row.pop("liquidatable_now").items()})
             cascade_id = repo._insert_one(conn, CASCADES, dict(row, snapshot_id=snapshot_id))
             if path:
                 conn.execute(ROUNDS.insert(), [_round_row(cascade_id, x) for x in path])
@@ -110,6 +115,8 @@ def _round_from_row(r: Any) -> dict[str, Any]:
         "round": r["round_index"], "price_8dec": r["price_8dec"],
         "price_after_8dec": r["price_after_8dec"], "positions": r["positions"],
         **{name: r[name] for name in _AMOUNTS}, "proceeds_usd_8dec": r["proceeds_usd_8dec"],
+        # NULL on a round stored before migration 0020, which did not compute it
+        "debt_redistributed_usd_8dec": r["debt_redistributed_usd_8dec"],
         "sold": json.loads(r["sold_assets"]), "bands_crossed": _ranks(r["bands_crossed"]),
     }
 
@@ -120,6 +127,10 @@ def _cascade_from_row(row: Any, path: list[dict[str, Any]]) -> dict[str, Any]:
         "shock_price_8dec", "final_price_8dec", "rounds", "positions_liquidated", *_AMOUNTS,
         "converged", "buy_modelled")}
     out["bands_crossed_by_shock"] = _ranks(row["bands_crossed_by_shock"])
+    out["includes_now"] = row["includes_now"]
+    # a row stored before migration 0020 did not compute them: null, not zeros
+    out["liquidatable_now"] = (None if row["now_positions"] is None
+                               else {name: row[f"now_{name}"] for name in _NOW})
     out["path"] = path
     return out
 

@@ -27,6 +27,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     text,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -370,6 +371,12 @@ class CascadeRow(Base):
     buy_modelled: Mapped[bool] = mapped_column(Boolean)
     bands_crossed_by_shock: Mapped[str] = mapped_column(Text)  # band ranks, comma-separated
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_utc_now)
+    # migration 0020: the positions liquidatable before any shock (NULL: a row stored before)
+    includes_now: Mapped[bool] = mapped_column(Boolean, server_default=true())
+    now_positions: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    now_sold_usd_8dec: Mapped[int | None] = mapped_column(Uint256, nullable=True)
+    now_debt_repaid_usd_8dec: Mapped[int | None] = mapped_column(Uint256, nullable=True)
+    now_bad_debt_usd_8dec: Mapped[int | None] = mapped_column(Uint256, nullable=True)
 
 
 class CascadeRoundRow(Base):
@@ -390,6 +397,8 @@ class CascadeRoundRow(Base):
     proceeds_usd_8dec: Mapped[int] = mapped_column(Uint256)
     sold_assets: Mapped[str] = mapped_column(Text)  # JSON: [{symbol, asset, amount_raw, usd_8dec}]
     bands_crossed: Mapped[str] = mapped_column(Text)  # band ranks, comma-separated
+    # migration 0020: debt moved to other positions (Liquity), not repaid; NULL before
+    debt_redistributed_usd_8dec: Mapped[int | None] = mapped_column(Uint256, nullable=True)
 
 
 class DerivationScan(Base):

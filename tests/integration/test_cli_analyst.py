@@ -9,6 +9,7 @@ import re
 import shutil
 import sqlite3
 import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -129,6 +130,13 @@ def test_positions_sort_and_filters(scanned: Scanned) -> None:
     assert "market" in table and "move" in table and "aave-v3-devnet" in table
     bad = scanned.run("positions", "--min-collateral", "lots")
     assert bad.returncode == 2 and "--min-collateral" in bad.stderr
+    # a misspelt protocol used to list 0 positions with exit 0
+    typo = scanned.run("positions", "--protocol", "makerdao")
+    assert typo.returncode == 2 and "liquity-v2" in _error_line(typo)
+    # --near orders every position by one price: a filter beside it used to be ignored
+    ignored = scanned.run("positions", "--near", "2500", "--protocol", "maker")
+    assert ignored.returncode == 2 and "--near cannot be combined with --protocol" in \
+        _error_line(ignored)
 
 
 # --- summary -----------------------------------------------------------------------------
@@ -171,6 +179,12 @@ def test_chart_png_and_svg_and_a_bad_suffix(scanned: Scanned, tmp_path: Path) ->
     bad = scanned.run("chart", "--axis", "ETH", "--out", str(tmp_path / "eth.jpg"))
     assert bad.returncode == 2 and ".png or .svg" in _error_line(bad)
     assert not (tmp_path / "eth.jpg").exists()
+    # an --out that is a directory used to end in matplotlib's IsADirectoryError traceback
+    folder = tmp_path / "map.png"
+    folder.mkdir()
+    into_dir = scanned.run("chart", "--axis", "ETH", "--out", str(folder))
+    assert into_dir.returncode == 73 and "is a directory" in _error_line(into_dir)
+    assert not any(folder.iterdir())
 
 
 # --- export ------------------------------------------------------------------------------
@@ -259,6 +273,16 @@ def test_readme_sql_examples_return_what_they_say(scanned: Scanned) -> None:
         top = conn.execute("SELECT MAX(cumulative_collateral_usd) FROM v_latest_bins"
                            " WHERE axis = 'ETH' GROUP BY direction").fetchall()
     assert sum(t[0] for t in top) == pytest.approx(total, rel=1e-12)  # no truncation
+    # "where is ETH collateral concentrated": ETH only (it used to list every axis)
+    assert {row[0] for row in results[0]} == {"ETH"}
+    # the markets of the largest ETH band: readable amounts, largest first, summing to it
+    (shares,) = [r for q, r in zip(queries, results, strict=True) if "band_shares" in q]
+    amounts = [row[2] for row in shares]
+    assert amounts == sorted(amounts, reverse=True)
+    with sqlite3.connect(scanned.db) as conn:
+        (band_total,) = conn.execute("SELECT collateral_usd FROM v_latest_bands"
+                                     " WHERE axis = 'ETH' AND rank = 1").fetchone()
+    assert sum(amounts) == pytest.approx(band_total, rel=1e-9)
 
 
 # --- item 2: band history ----------------------------------------------------------------
@@ -330,3 +354,21 @@ def test_the_planted_cluster_is_one_band_at_its_edges(scanned: Scanned, devnet: 
     assert len(inside) >= 0.9 * len(prices), (len(inside), len(prices))
     assert abs(_usd(band["low_usd"]) / min(prices) - 1) < Decimal("0.01")
     assert abs(_usd(band["high_usd"]) / max(prices) - 1) < Decimal("0.01")
+
+
+# --- no traceback into a closed pipe ----------------------------------------------------------
+
+
+def test_analyst_commands_into_a_closed_pipe(scanned: Scanned) -> None:
+    """`liqscan summary | head -0` and the like: exit 0, no traceback (scan, bands and
+    positions: tests/integration/test_cli_safety.py)."""
+    base = [sys.executable, "-m", "scanner.cli", "--config", str(scanned.config)]
+    for args in (["summary"], ["summary", "--json"], ["bands", "--history"],
+                 ["export", "--what", "positions", "--format", "ndjson", "--out", "-"],
+                 ["positions", "--status", "all", "--limit", "100000"]):
+        run = subprocess.Popen(base + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert run.stdout is not None and run.stderr is not None
+        run.stdout.close()  # the reader is gone before the command writes
+        err = run.stderr.read().decode()
+        assert run.wait(timeout=600) == 0, (args, err)
+        assert "Traceback" not in err and "Exception ignored" not in err, (args, err)

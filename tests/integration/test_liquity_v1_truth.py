@@ -140,3 +140,13 @@ def test_a_real_liquidator_takes_troves_below_the_reported_price(
         status = decode(["uint256"] * 5, devnet_snapshot.eth_call(
             tm, calldata("Troves(address)", owner)))[3]
         assert status == 3  # closedByLiquidation
+
+
+def test_total_stakes_is_the_sum_of_the_troves_stakes(devnet: Devnet) -> None:
+    """What a cascade shares a redistribution over: the TroveManager's totalStakes, which is
+    the sum of every active trove's stake (the devnet reads all of them)."""
+    found = _results(devnet)
+    system = found[0][0].system
+    assert system.total_stakes > 0
+    assert system.total_stakes == sum(p.trove.stake for p, _, _ in found
+                                       if p.trove.status == 1)

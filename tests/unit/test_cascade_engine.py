@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from fractions import Fraction
 
 import pytest
@@ -143,3 +144,23 @@ def test_a_concave_book_charges_a_sale_once_whatever_rounds_it_comes_in() -> Non
     sold = sum(r.sold[0].amount_raw for r in two_rounds.rounds)
     expected = book.sell(WETH, sold, 1_725.0).price_after_usd
     assert abs(two_rounds.final_price_8dec / USD - expected) < 1e-6
+
+
+def test_positions_liquidatable_now_are_reported_apart_unless_included() -> None:
+    """Z (1,100 USDC against 1 WETH) is liquidatable at $2,000 already (0.5 x 2,000 < 1,100):
+    by default a -1% shock, which reaches nobody else, liquidates nothing and Z is reported
+    apart (at $2,000: repays 1,100, sells 1,100 x 1.15 / 2,000 WETH); with include_now Z is
+    round 0 of the shock, at the shocked price."""
+    z = replace(position("0xZ", 1_100), level_8dec=None, liquidatable_now=True)
+    book = [z, position("0xA", 900)]
+    apart = run_cascade("ETH", NOW, 1_980 * USD, book, LinearDepth(0.02), {WETH: NOW})
+    assert apart.rounds == () and not apart.includes_now
+    assert apart.final_price_8dec == 1_980 * USD
+    assert apart.now.positions == 1 and apart.now.debt_repaid_usd_8dec == 1_100 * USD
+    assert abs(apart.now.sold_usd_8dec - 1_265 * USD) <= 1  # 1,100 x 1.15
+    included = run_cascade("ETH", NOW, 1_980 * USD, book, LinearDepth(0.02), {WETH: NOW},
+                           include_now=True)
+    assert included.includes_now and included.rounds[0].positions == 1
+    assert included.rounds[0].liquidations[0].account == "0xZ"
+    assert included.final_price_8dec < 1_980 * USD
+    assert included.now == apart.now

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from scanner.domain import Band, Direction, HistogramBin, Share
-from scanner.errors import UsageError
+from scanner.errors import OutputError, UsageError
 from scanner.report.chart import ChartInput, build_figure, label_rows, save_chart, visible_range
 
 USD = 10**8
@@ -76,3 +76,24 @@ def test_only_png_and_svg(tmp_path: Path) -> None:
     assert save_chart(data, tmp_path / "x.svg").read_text().lstrip().startswith("<?xml")
     with pytest.raises(UsageError, match=r"\.png or \.svg"):
         save_chart(data, tmp_path / "x.pdf")
+
+
+def test_an_out_that_is_a_directory_is_an_output_error(tmp_path: Path) -> None:
+    """Both chart writers: matplotlib's IsADirectoryError used to escape as a traceback."""
+    from scanner.report.cascade_chart import save_cascade_chart
+
+    folder = tmp_path / "map.png"
+    folder.mkdir()
+    data = ChartInput("ETH", NOW, _bins(), [], "t", log_y=False)
+    with pytest.raises(OutputError, match="is a directory"):
+        save_chart(data, folder)
+    with pytest.raises(OutputError, match="is a directory"):
+        save_cascade_chart([], None, "ETH", "t", folder)
+    assert not any(folder.iterdir())
+
+
+def test_a_chart_lands_whole_in_a_new_folder(tmp_path: Path) -> None:
+    data = ChartInput("ETH", NOW, _bins(), [], "t", log_y=False)
+    out = save_chart(data, tmp_path / "new" / "x.png")
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert [p.name for p in out.parent.iterdir()] == ["x.png"]  # no temp file left

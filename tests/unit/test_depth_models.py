@@ -170,3 +170,48 @@ def test_a_short_squeeze_moves_up_through_the_pool() -> None:
     expected = pools.buy(AXIS_WETH, 10**18, 2_550.0).price_after_usd / 2_550.0
     assert abs(only.price_after_8dec - int(2_550 * USD * expected)) <= 1
     assert only.price_after_8dec > 2_550 * USD
+
+
+def test_square_root_buy_is_the_mirror_of_the_sale() -> None:
+    # buying $1M into a book where $4M moves the price 1%: +0.5%, paying 2/3 of it on average
+    model = SqrtImpactDepth({WETH: 4_000_000.0}, {WETH: 18})
+    bought = model.buy(WETH, 500 * 10**18, 2000.0)
+    assert bought.price_after_usd == pytest.approx(2000.0 * 1.005)
+    assert bought.proceeds_usd == pytest.approx(1_000_000 * (1 + 2 / 3 * 0.005))
+    # the ask side never empties: the $100k that empties a $1-per-1% bid side (impact
+    # 1% x sqrt(100,000) = 316%) lifts the price 4.16x
+    assert SqrtImpactDepth({WETH: 1.0}, {WETH: 18}).buy(
+        WETH, 100 * 10**18, 1000.0).price_after_usd == pytest.approx(
+            1000.0 * (1 + 0.01 * math.sqrt(100_000)))
+
+
+def test_combined_buy_ends_both_venues_at_one_higher_price() -> None:
+    pools = UniswapDepth({WETH: (_one_range_pool(),)}, {USDC: 6})
+    external = SqrtImpactDepth({WETH: 1_000_000.0}, {WETH: 18})
+    combined = CombinedDepth(pools, external)
+    amount_raw = 2 * 10**18
+    bought = combined.buy(WETH, amount_raw, 2000.0)
+    share_raw = combined._pool_share(WETH, amount_raw, 2000.0, buying=True)
+    on_pools = pools.buy(WETH, share_raw, 2000.0)
+    outside = external.buy(WETH, amount_raw - share_raw, 2000.0)
+    assert 0 < share_raw < amount_raw
+    assert on_pools.price_after_usd == pytest.approx(outside.price_after_usd, rel=1e-6)
+    assert bought.price_after_usd > 2000.0
+    assert bought.proceeds_usd == pytest.approx(on_pools.proceeds_usd + outside.proceeds_usd)
+    assert bought.proceeds_usd < pools.buy(WETH, amount_raw, 2000.0).proceeds_usd
+
+
+def test_a_short_squeeze_moves_up_through_the_default_combined_model() -> None:
+    """A rise with the default model moves the price: short A's liquidator buys 1 WETH, and
+    the axis ends where the combined venues' buy leaves it (before the fix it stayed put)."""
+    from tests.unit.test_cascade_engine import NOW, USD, short
+    from tests.unit.test_cascade_engine import WETH as AXIS_WETH
+
+    external = SqrtImpactDepth({AXIS_WETH: 25_500.0}, {AXIS_WETH: 18})  # 1 WETH: +1%/sqrt(10)
+    combined = CombinedDepth(UniswapDepth({}, {}), external)
+    result = run_cascade("ETH", NOW, 2_550 * USD, [short("0xA", 5_000)], combined,
+                         {AXIS_WETH: NOW})
+    assert result.buy_modelled
+    (only,) = result.rounds
+    rise = 0.01 * math.sqrt(2_550.0 / 25_500.0)
+    assert abs(only.price_after_8dec - 2_550 * USD * (1 + rise)) <= 2

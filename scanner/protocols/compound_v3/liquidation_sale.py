@@ -5,6 +5,15 @@ asset's liquidationFactor (`rule.absorb_outcome`); the Comet then sells that col
 through `buyCollateral` at the store-front discount, and the buyers sell it on: the whole
 balance reaches the market. The debt is cleared; what the discounted collateral does not
 cover is paid by the protocol's reserves -- reported as bad debt.
+
+Assumption (known gap): the buyer arbitrages the store front to the market, so the collateral
+is priced by the depth model at the market price, not at `quoteCollateral`'s discounted one
+(oracle x (1 - storeFrontPriceFactor x (1 - liquidationFactor))); a buyer stops once the
+market falls to that price, which is not modelled, nor is `buyCollateral`'s NotForSale (the
+store front is closed while reserves >= targetReserves: the collateral then stays with the
+protocol). The adapter does not read storeFrontPriceFactor, targetReserves or getReserves
+(the devnet's Comet does not expose them), so the protocol's loss on the discount is not in
+the bad debt.
 """
 
 from __future__ import annotations

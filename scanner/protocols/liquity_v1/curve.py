@@ -38,6 +38,8 @@ class LiquityCurve:
     coll_wei: int
     system: LiquitySystem
     on_axis: bool
+    trove: LiquityTrove | None = None  # the stored trove: its entire debt/coll under another
+    # system (a cascade's redistributions raise L_ETH / L_LUSDDebt)
 
     price_unit = "USD"
     price_decimals = 18
@@ -119,7 +121,7 @@ class LiquityPosition:
 
     def curve(self, axis: Axis) -> LiquityCurve:
         debt, coll = self.entire()
-        return LiquityCurve(debt, coll, self.system, ETH_ADDRESS in axis.members)
+        return LiquityCurve(debt, coll, self.system, ETH_ADDRESS in axis.members, self.trove)
 
     def reported(self) -> Valuation:
         """The TroveManager's own getEntireDebtAndColl at the feed's price (ICR / MCR)."""

@@ -120,7 +120,8 @@ class LiquityV1Adapter(ChainReader):
                       False, _GAS),
                  Call(tm, encode_call(TROVE_MANAGER, "getTroveOwnersCount", []), False, _GAS),
                  Call(tm, encode_call(TROVE_MANAGER, "L_ETH", []), False, _GAS),
-                 Call(tm, encode_call(TROVE_MANAGER, "L_LUSDDebt", []), False, _GAS)]
+                 Call(tm, encode_call(TROVE_MANAGER, "L_LUSDDebt", []), False, _GAS),
+                 Call(tm, encode_call(TROVE_MANAGER, "totalStakes", []), False, _GAS)]
         r = await self._calls(calls, block)
         what = f"Liquity read at block {block}"
         price = _uint(PRICE_FEED, "fetchPrice", r[0], what)
@@ -132,7 +133,8 @@ class LiquityV1Adapter(ChainReader):
             _uint(STABILITY_POOL, "getTotalLUSDDeposits", r[5], what),
             _uint(TROVE_MANAGER, "getTroveOwnersCount", r[6], what),
             _uint(TROVE_MANAGER, "L_ETH", r[7], what),
-            _uint(TROVE_MANAGER, "L_LUSDDebt", r[8], what))
+            _uint(TROVE_MANAGER, "L_LUSDDebt", r[8], what),
+            _uint(TROVE_MANAGER, "totalStakes", r[9], what))
         await self._check_tcr(system, block)
         return system
 

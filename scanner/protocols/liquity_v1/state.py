@@ -22,6 +22,7 @@ class LiquitySystem:
     trove_count: int  # getTroveOwnersCount(): active troves
     l_eth: int
     l_lusd_debt: int
+    total_stakes: int = 0  # TroveManager.totalStakes(): what a redistribution is shared over
 
 
 @dataclass(frozen=True)

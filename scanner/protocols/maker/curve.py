@@ -21,11 +21,30 @@ _WAD_TO_8DEC = 10**10
 
 
 @dataclass(frozen=True)
+class DogDirt:
+    """The Dog's `Dirt` and the `dirt` of each ilk as a cascade's barks left them (rad); an
+    ilk not in `ilk_dirt_rad` still has its scan-block dirt."""
+
+    total_rad: int
+    ilk_dirt_rad: tuple[tuple[str, int], ...] = ()
+
+    def of(self, ilk: str, scan_dirt_rad: int) -> int:
+        return dict(self.ilk_dirt_rad).get(ilk, scan_dirt_rad)
+
+    def plus(self, ilk: str, scan_dirt_rad: int, tab_rad: int) -> DogDirt:
+        """After a bark of `ilk` whose auction's tab is `tab_rad`: both grow by it."""
+        by_ilk = dict(self.ilk_dirt_rad)
+        by_ilk[ilk] = self.of(ilk, scan_dirt_rad) + tab_rad
+        return DogDirt(self.total_rad + tab_rad, tuple(sorted(by_ilk.items())))
+
+
+@dataclass(frozen=True)
 class MakerCurve:
     urn: MakerUrn
     ilk: MakerIlk
     on_axis: bool
     ref_now_wad: int  # the axis reference gem's pip price in this market
+    dirt: DogDirt | None = None  # set by a cascade: the Dog's dirt so far (ilk.dog holds it too)
 
     price_unit = "USD"
     price_decimals = 18

@@ -328,6 +328,14 @@ function renderCascade(section, axis, cascade) {
       `${latest.positions_liquidated} positions, ${usd(num(latest.sold_usd))} sold, ` +
       `${usd(num(latest.bad_debt_usd))} bad debt (${latest.depth_model})`));
   }
+  const withNow = latest || cascade.curve[0];
+  if (withNow && withNow.liquidatable_now) {
+    const now = withNow.liquidatable_now;
+    section.append(element("p", { class: "meta cascade-now" },
+      `liquidatable now, before any shock: ${now.positions} positions, ` +
+      `${usd(num(now.sold_usd))} collateral sold, ${usd(num(now.bad_debt_usd))} bad debt; ` +
+      (withNow.includes_now ? "in round 0 of every shock" : "left out of the spiral")));
+  }
   if (!cascade.curve.length) return;
   const canvas = element("canvas", { id: `cascade-${axis.axis}`, class: "history-chart",
     "data-points": cascade.curve.length });
