@@ -21,7 +21,8 @@ Stages (wall seconds, measured by wrapping the pipeline's functions in this proc
 rpc (time with a JSON-RPC post in flight), read+derive (the reading stage without rpc:
 discovery's database reads, decoding, deriving, bases), math (exact liquidation prices),
 bins+bands, store (the snapshot's rows) and bases (reading and writing the derivation bases).
-Nothing here asserts on time.
+A full snapshot whose levels are computed while it reads (stream.py) has that math under
+rpc / read+derive, not under math. Nothing here asserts on time.
 """
 
 from __future__ import annotations

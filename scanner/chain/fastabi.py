@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any
+from functools import cache
+from typing import Any, cast
 
 from eth_utils.address import is_address
 
@@ -49,98 +50,119 @@ def _bits(pattern: re.Pattern[str], type_: str) -> int | None:
     return bits if 8 <= bits <= 256 and bits % 8 == 0 else None
 
 
-def _encode_word(type_: str, value: Any) -> bytes | None:
-    if type_ == "address":
+# A word type parsed once: ("address" | "bool" | "bytes32" | "uint" | "int", bits)
+_Word = tuple[str, int]
+
+
+@cache
+def _word(type_: str) -> _Word | None:
+    if type_ in ("address", "bool", "bytes32"):
+        return type_, 256
+    for kind, pattern in (("uint", _UINT), ("int", _INT)):
+        bits = _bits(pattern, type_)
+        if bits is not None:
+            return kind, bits
+    return None
+
+
+def _encode_word(word: _Word, value: Any) -> bytes | None:
+    kind, bits = word
+    if kind == "address":
         raw = address_bytes(value)
         return None if raw is None else b"\0" * 12 + raw
-    if type_ == "bool":
+    if kind == "bool":
         return None if type(value) is not bool else int(value).to_bytes(WORD, "big")
-    if type_ == "bytes32":
+    if kind == "bytes32":
         return value if type(value) is bytes and len(value) == WORD else None
-    bits = _bits(_UINT, type_)
-    if bits is not None and type(value) is int and 0 <= value < 1 << bits:
+    if kind == "uint" and type(value) is int and 0 <= value < 1 << bits:
         return value.to_bytes(WORD, "big")
     return None
+
+
+@cache
+def _argument_words(types: tuple[str, ...]) -> tuple[_Word, ...] | None:
+    words = tuple(_word(t) for t in types)
+    return None if any(w is None or w[0] == "int" for w in words) else cast(
+        tuple[_Word, ...], words)
 
 
 def encode_static(types: Sequence[str], values: Sequence[Any]) -> bytes | None:
     """eth_abi.encode(types, values) for address/bool/bytes32/uintN arguments; None for
     anything else (another type, a value eth_abi would refuse)."""
-    if len(types) != len(values):
+    words = _argument_words(tuple(types))
+    if words is None or len(words) != len(values):
         return None
-    words = []
-    for type_, value in zip(types, values, strict=True):
-        word = _encode_word(type_, value)
-        if word is None:
+    encoded = []
+    for word, value in zip(words, values, strict=True):
+        one = _encode_word(word, value)
+        if one is None:
             return None
-        words.append(word)
-    return b"".join(words)
+        encoded.append(one)
+    return b"".join(encoded)
 
 
-def _decode_word(type_: str, word: bytes) -> tuple[bool, Any]:
-    if type_ == "bool":
-        return (True, word[-1] == 1) if word[:-1] == _ZERO_WORD[:-1] and word[-1] < 2 else (
-            False, None)
-    if type_ == "bytes32":
-        return True, word
-    bits = _bits(_UINT, type_)
-    if bits is not None:
-        value = int.from_bytes(word, "big")
+def _decode_word(word: _Word, data: bytes) -> tuple[bool, Any]:
+    kind, bits = word
+    if kind == "uint":
+        value = int.from_bytes(data, "big")
         return (True, value) if value < 1 << bits else (False, None)
-    bits = _bits(_INT, type_)
-    if bits is not None:
-        value = int.from_bytes(word, "big", signed=True)
+    if kind == "bool":
+        return (True, data[-1] == 1) if data[:-1] == _ZERO_WORD[:-1] and data[-1] < 2 else (
+            False, None)
+    if kind == "bytes32":
+        return True, data
+    if kind == "int":
+        value = int.from_bytes(data, "big", signed=True)
         limit = 1 << (bits - 1)
         return (True, value) if -limit <= value < limit else (False, None)
-    return False, None
+    return False, None  # an address answer: eth_abi checksums it
 
 
-def _flat(types: Sequence[str]) -> list[str | list[str]] | None:
+# Each answer type as the words it spans, and whether it is a tuple of them; None when a
+# type is none of those (eth_abi decides).
+_Layout = tuple[tuple[bool, tuple[_Word, ...]], ...]
+
+
+@cache
+def _answer_layout(types: tuple[str, ...]) -> _Layout | None:
     """Each type, or the member types of a tuple of words, e.g. "(uint256)"; None when a
-    type nests deeper (eth_abi decides those)."""
-    flat: list[str | list[str]] = []
+    type nests deeper or is not a word eth_abi returns as it is (eth_abi decides those)."""
+    layout = []
     for type_ in types:
-        if type_.startswith("(") and type_.endswith(")"):
-            inner = type_[1:-1]
-            if "(" in inner or ")" in inner or "[" in inner or not inner:
-                return None
-            flat.append(inner.split(","))
-        elif "(" in type_ or "[" in type_:
+        is_tuple = type_.startswith("(") and type_.endswith(")")
+        inner = type_[1:-1] if is_tuple else type_
+        if not inner or "(" in inner or ")" in inner or "[" in inner:
             return None
-        else:
-            flat.append(type_)
-    return flat
+        words = tuple(_word(t) for t in inner.split(","))
+        if any(w is None or w[0] == "address" for w in words):
+            return None
+        layout.append((is_tuple, cast(tuple[_Word, ...], words)))
+    return tuple(layout)
 
 
-def _decode_words(types: Sequence[str], data: bytes, first: int) -> list[Any] | None:
-    values = []
-    for index, type_ in enumerate(types, start=first):
-        ok, value = _decode_word(type_, data[index * WORD:(index + 1) * WORD])
-        if not ok:
-            return None
-        values.append(value)
-    return values
+@cache
+def _layout_words(layout: _Layout) -> int:
+    return sum(len(words) for _, words in layout)
 
 
 def decode_static(types: Sequence[str], data: bytes) -> tuple[Any, ...] | None:
     """eth_abi.decode(types, data) for bool/bytes32/intN/uintN answers and tuples of them
     (static tuples are laid out inline); None for anything else (another type, short data,
     a word eth_abi would refuse)."""
-    flat = _flat(types)
-    if flat is None:
-        return None
-    words = sum(len(t) if isinstance(t, list) else 1 for t in flat)
-    if len(data) < WORD * words:
+    layout = _answer_layout(tuple(types))
+    if layout is None or len(data) < WORD * _layout_words(layout):
         return None
     values: list[Any] = []
     at = 0
-    for type_ in flat:
-        members = type_ if isinstance(type_, list) else [type_]
-        decoded = _decode_words(members, data, at)
-        if decoded is None:
-            return None
-        values.append(tuple(decoded) if isinstance(type_, list) else decoded[0])
-        at += len(members)
+    for is_tuple, words in layout:
+        decoded = []
+        for word in words:
+            ok, value = _decode_word(word, data[at:at + WORD])
+            if not ok:
+                return None
+            decoded.append(value)
+            at += WORD
+        values.append(tuple(decoded) if is_tuple else decoded[0])
     return tuple(values)
 
 

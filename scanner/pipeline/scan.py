@@ -22,6 +22,7 @@ from typing import Any, Literal, cast
 from scanner.chain.logs import confirmed_head
 from scanner.chain.pin import confirm_pinned, pin_block
 from scanner.chain.rpc import RpcClient
+from scanner.chain.tasks import gather_or_cancel
 from scanner.config import ChainConfig, Config, MarketConfig
 from scanner.domain import (
     Address,
@@ -41,8 +42,15 @@ from scanner.pipeline.histogram import build_histogram
 from scanner.pipeline.liquidation import liquidation_result, unverified_result
 from scanner.pipeline.persist import store_snapshot
 from scanner.pipeline.resolve import resolve_market
+from scanner.pipeline.stream import LevelStream, Precomputed
 from scanner.protocols import protocol_spec
-from scanner.protocols.base import Borrower, ProtocolAdapter, SubmarketAdapter
+from scanner.protocols.base import (
+    Borrower,
+    ChunkSink,
+    ProtocolAdapter,
+    StreamingAdapter,
+    SubmarketAdapter,
+)
 from scanner.store.repository import Repository
 
 log = logging.getLogger(__name__)
@@ -141,23 +149,22 @@ async def scan_chain(
     if len(chains) != 1:
         raise UsageError(f"one snapshot covers one chain; got markets of {sorted(chains)}")
     chain = config.chains[chains.pop()]
-    async with RpcClient.for_chain(chain) as rpc:
-        await rpc.check_chain(chain.chain_id, chain.name)
-        block = await _pin_block(rpc, chain, block)
-        pinned = await pin_block(rpc, block)  # reliability: its hash is checked again at the end
-        # 1-2. every market at exactly `block`; one failure leaves the snapshot absent
-        reads = []
-        for market in markets:
-            try:
-                reads.append(await _read_market(rpc, config, market, repo, block, progress))
-                _require_verified(reads[-1][2], store_unverified)
-            except ScannerError as exc:
-                raise _market_failed(market, exc) from exc
-        await confirm_pinned(rpc, pinned)  # reliability: every read saw the same block
-        rpc_retries = dict(rpc.stats.retries_by_kind)
-        rpc_requests = rpc.stats.requests
-    # 3-5. pure: liquidation prices -> bins -> bands, summed across markets
-    outcome = compute_snapshot(config, chain, block, reads)
+    with LevelStream(config.axes) as stream:
+        async with RpcClient.for_chain(chain) as rpc:
+            await rpc.check_chain(chain.chain_id, chain.name)
+            block = await _pin_block(rpc, chain, block)
+            pinned = await pin_block(rpc, block)  # reliability: its hash is checked at the end
+            # 1-2. every market at exactly `block`, all at once; one failure leaves the
+            # snapshot absent; a streaming adapter's chunks have their levels computed meanwhile
+            reads = await gather_or_cancel([
+                _read_verified(rpc, config, market, repo, block, progress, stream.sink(market.key),
+                               store_unverified)
+                for market in markets])
+            await confirm_pinned(rpc, pinned)  # reliability: every read saw the same block
+            rpc_retries = dict(rpc.stats.retries_by_kind)
+            rpc_requests = rpc.stats.requests
+        # 3-5. pure: liquidation prices -> bins -> bands, summed across markets
+        outcome = compute_snapshot(config, chain, block, reads, stream.precomputed)
     # 6. store: the whole snapshot or nothing (persist.py)
     return dataclasses.replace(store_snapshot(repo, outcome, pinned), rpc_retries=rpc_retries,
                                rpc_requests=rpc_requests)
@@ -186,9 +193,22 @@ def _market_failed(market: MarketConfig, exc: ScannerError) -> ScannerError:
         return exc
 
 
+async def _read_verified(
+    rpc: RpcClient, config: Config, market: MarketConfig, repo: Repository, block: int,
+    progress: Progress, sink: ChunkSink, store_unverified: bool,
+) -> tuple[MarketConfig, Discovery, MarketRead]:
+    """One market's read, refused when its mirror is contradicted; errors name the market."""
+    try:
+        read = await _read_market(rpc, config, market, repo, block, progress, sink)
+        _require_verified(read[2], store_unverified)
+    except ScannerError as exc:
+        raise _market_failed(market, exc) from exc
+    return read
+
+
 async def _read_market(
     rpc: RpcClient, config: Config, market: MarketConfig, repo: Repository, block: int,
-    progress: Progress,
+    progress: Progress, sink: ChunkSink | None = None,
 ) -> tuple[MarketConfig, Discovery, MarketRead]:
     plan = await plan_discovery(rpc, repo, config, market, block)
     adapter = protocol_spec(market.protocol).adapter(rpc, market, config.chains[market.chain])
@@ -200,6 +220,9 @@ async def _read_market(
     if protocol_spec(market.protocol).per_submarket_discovery:  # each in its own submarket
         read = await cast(SubmarketAdapter, adapter).read_borrowers(
             resolved, discovery.borrowers, block)
+    elif sink is not None and hasattr(adapter, "read_streaming"):
+        read = await cast(StreamingAdapter, adapter).read_streaming(
+            resolved, discovery.accounts, block, sink)
     else:
         read = await adapter.read(resolved, discovery.accounts, block)
     progress(f"{market.key}: read", total, total)
@@ -266,15 +289,18 @@ async def _pin_block(rpc: RpcClient, chain: ChainConfig, block: int | None) -> i
 def compute_snapshot(
     config: Config, chain: ChainConfig, block: int,
     reads: Sequence[tuple[MarketConfig, Discovery, MarketRead]],
+    precomputed: Callable[[str, int], Precomputed] | None = None,
 ) -> SnapshotOutcome:
-    """Liquidation levels of every market, then bins and bands over all of them."""
+    """Liquidation levels of every market, then bins and bands over all of them.
+    `precomputed(market key, positions)`: levels already computed while reading (stream.py)."""
     require_axes_listed(config.axes, [(market.key, read.assets) for market, _, read in reads])
     per_market = [resolve_axes(config.axes, read.assets) for _, _, read in reads]
     axes = snapshot_axes(per_market, config.axes, [market.key for market, _, _ in reads])
     axis_price_8dec = {axis.name: axis.reference_price_8dec for axis in axes}
     markets = []
     for (market, discovery, read), market_axes in zip(reads, per_market, strict=True):
-        results = liquidation_results(read, market_axes, axis_price_8dec)
+        ready = precomputed(market.key, len(read.positions)) if precomputed else None
+        results = liquidation_results(read, market_axes, axis_price_8dec, ready)
         record = ScanRecord(
             chain=chain.name, chain_id=chain.chain_id, market_key=market.key,
             protocol=market.protocol, block=block, block_timestamp=read.block_timestamp,
@@ -293,14 +319,20 @@ def compute_snapshot(
 
 
 def liquidation_results(
-    read: MarketRead, axes: Sequence[Axis], axis_price_8dec: dict[str, int] | None = None
+    read: MarketRead, axes: Sequence[Axis], axis_price_8dec: dict[str, int] | None = None,
+    precomputed: Precomputed | None = None,
 ) -> list[PositionResult]:
     """Every position of `read` on every axis of its market; a position the protocol's own
-    view contradicts is `unverified` (no price, outside bins and bands)."""
+    view contradicts is `unverified` (no price, outside bins and bands). An axis whose levels
+    `precomputed` holds for the same axis at the same price takes them as they are."""
     unverified = set(read.mirror_mismatches)
-    results = []
+    results: list[PositionResult] = []
     for axis in axes:
         now = (axis_price_8dec or {}).get(axis.name)
+        ready_axis, ready = (precomputed or {}).get(axis.name, (None, None))
+        if ready is not None and ready_axis == axis and now in (None, axis.reference_price_8dec):
+            results += ready
+            continue
         for position in read.positions:
             if position.account in unverified:
                 results.append(unverified_result(position, axis, now))

@@ -17,12 +17,13 @@ from typing import Any, Protocol
 from scanner.chain.multicall import Call, CallResult, aggregate3
 from scanner.chain.rpc import RpcClient
 from scanner.config import ChainConfig, MarketConfig
-from scanner.domain import Address, MarketRead
+from scanner.domain import Address, Asset, MarketRead, Position
 from scanner.errors import InconsistentDataError
 from scanner.protocols.spec import ProtocolSpec
 
 ProgressCallback = Callable[[int, int], None]
-__all__ = ["NotTheProtocolError", "ProgressCallback", "ProtocolAdapter", "ProtocolSpec"]
+__all__ = ["ChunkSink", "NotTheProtocolError", "ProgressCallback", "ProtocolAdapter",
+           "ProtocolSpec", "StreamingAdapter"]
 
 
 class NotTheProtocolError(InconsistentDataError):
@@ -74,6 +75,26 @@ class ProtocolAdapter(Protocol):
 
 
 Borrower = tuple[str, Address]  # (submarket, account); "" = every submarket of the entry
+
+
+class ChunkSink(Protocol):
+    """Receives a read's positions chunk by chunk, while later chunks are still in flight:
+    (chunk index from 0, the market's assets, the chunk's positions in read order, those of
+    its accounts whose mirror the protocol contradicts). The final MarketRead holds the same
+    positions, in chunk order."""
+
+    def __call__(self, index: int, assets: tuple[Asset, ...], positions: Sequence[Position],
+                 mismatches: Sequence[Address]) -> None: ...
+
+
+class StreamingAdapter(ProtocolAdapter, Protocol):
+    """An adapter that can hand its positions over in chunks as they arrive (scan.py computes
+    their liquidation levels meanwhile); `read` is `read_streaming` without a sink."""
+
+    async def read_streaming(self, resolved: Any, accounts: Sequence[Address], block: int,
+                             sink: ChunkSink | None = None) -> MarketRead:
+        """As `read`, calling `sink` with each chunk of positions once it is read."""
+        ...
 
 
 class SubmarketAdapter(ProtocolAdapter, Protocol):

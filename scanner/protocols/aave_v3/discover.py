@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from eth_utils.address import to_checksum_address
-
 from scanner.chain.abi import event_topic, load_abi
+from scanner.chain.checksum import topic_address
 from scanner.chain.logs import fetch_logs
 from scanner.chain.rpc import RpcClient
 from scanner.config import ChainConfig
@@ -36,14 +35,10 @@ async def discover_borrowers(
         on_progress=on_progress,
     )
     first_seen: dict[Address, int] = {}
-    checksummed: dict[str, Address] = {}  # a borrower borrows many times: hash it once
     for log in logs:
         topics = log["topics"]
         if len(topics) < 3:
             raise InconsistentDataError(f"Borrow log without onBehalfOf topic: {log}")
-        raw = str(topics[2])[-40:].lower()
-        account = checksummed.get(raw)
-        if account is None:
-            account = checksummed[raw] = to_checksum_address("0x" + raw)
-        first_seen.setdefault(account, int(log["blockNumber"], 16))
+        # a borrower borrows many times: topic_address hashes each address once
+        first_seen.setdefault(topic_address(topics[2]), int(log["blockNumber"], 16))
     return first_seen

@@ -16,6 +16,7 @@ from eth_utils.address import to_checksum_address
 from scanner.chain.abi import decode_output, encode_call, load_abi
 from scanner.chain.multicall import Call, CallResult, aggregate3, require_data
 from scanner.chain.rpc import RpcClient
+from scanner.chain.tasks import gather_or_cancel
 from scanner.config import ChainConfig, MarketConfig
 from scanner.domain import Address, Asset, MarketRead, Position
 from scanner.errors import InconsistentDataError
@@ -29,6 +30,7 @@ from scanner.protocols.aave_v3.state import (
     AaveReserve,
     AaveUserReserve,
 )
+from scanner.protocols.base import ChunkSink
 
 POOL = load_abi("aave-v3", "Pool")
 POOL_LIQUID_EMODE = load_abi("aave-v3", "PoolLiquidEMode")
@@ -41,6 +43,9 @@ ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 _ACCOUNT_DATA_GAS = 60_000
 _ACCOUNT_DATA_GAS_PER_RESERVE = 40_000
 _SIMPLE_GAS = 30_000
+# Accounts read as one unit (their summaries, then their balances): chunks go out together,
+# so the node answers later chunks while earlier ones are decoded and their math runs.
+ACCOUNTS_PER_CHUNK = 1_000
 
 
 @dataclass(frozen=True)
@@ -114,10 +119,34 @@ class AaveV3Adapter:
     async def read(self, addresses: AaveAddresses, accounts: Sequence[Address], block: int
                    ) -> MarketRead:
         """The market and every position with debt among `accounts`, at `block`."""
+        return await self.read_streaming(addresses, accounts, block)
+
+    async def read_streaming(self, addresses: AaveAddresses, accounts: Sequence[Address],
+                             block: int, sink: ChunkSink | None = None) -> MarketRead:
+        """As `read`; the accounts go out in chunks, all at once, and each chunk's positions
+        go to `sink` as soon as they are read. The read is the chunks joined in order."""
         state = await self.read_market(addresses, block)
         require_reviewed_revision(state)  # before reading every account
-        accounts_read = await self.read_accounts(addresses, state, accounts, block)
-        return market_read(self.market.protocol, state, accounts_read)
+        assets = market_assets(state)
+
+        async def one(index: int, chunk: Sequence[Address]
+                      ) -> tuple[tuple[Position, ...], list[Address]]:
+            accounts_read = await self.read_accounts(addresses, state, chunk, block)
+            positions = market_positions(self.market.protocol, state, accounts_read)
+            mismatches = mirror_mismatches(accounts_read, state)
+            if sink is not None:
+                sink(index, assets, positions, mismatches)
+            return positions, mismatches
+
+        size = ACCOUNTS_PER_CHUNK
+        parts = await gather_or_cancel([one(n, accounts[i:i + size])
+                                        for n, i in enumerate(range(0, len(accounts), size))])
+        return MarketRead(
+            market_key=state.market_key, protocol=self.market.protocol, block=state.block,
+            block_timestamp=state.block_timestamp, revision=state.pool_revision, assets=assets,
+            positions=tuple(p for positions, _ in parts for p in positions),
+            mirror_mismatches=tuple(a for _, mismatches in parts for a in mismatches),
+        )
 
     # --- 4. market state -----------------------------------------------------------------
 
@@ -240,6 +269,7 @@ class AaveV3Adapter:
         calls: list[Call] = []
         layout: list[list[tuple[AaveReserve, bool, int, int]]] = []
         for account, _data, bitmap, _emode in pending:
+            balance_of = encode_call(ERC20, "balanceOf", [account])  # the same for every token
             entries = []
             for reserve_id, reserve in by_id.items():
                 borrowing = bool(bitmap >> (2 * reserve_id) & 1)
@@ -253,8 +283,7 @@ class AaveV3Adapter:
                                 if t != ZERO_ADDRESS]
                 start = len(calls)
                 for target in targets:
-                    calls.append(Call(target, encode_call(ERC20, "balanceOf", [account]),
-                                      False, _SIMPLE_GAS * 2))
+                    calls.append(Call(target, balance_of, False, _SIMPLE_GAS * 2))
                 entries.append((reserve, collateral, start, len(calls)))
             layout.append(entries)
         results = await self._calls(calls, block)
@@ -281,17 +310,25 @@ def market_read(protocol: str, state: AaveMarketState, accounts: Sequence[AaveAc
     `checked`: the accounts whose pool summary was read, to check against the mirror (default
     all; a derived account's summary is the mirror's own, so checking it would only repeat
     the mirror)."""
-    assets = tuple(Asset(r.asset, r.symbol, r.price_8dec) for r in state.reserves.values())
-    positions = tuple(
+    return MarketRead(
+        market_key=state.market_key, protocol=protocol, block=state.block,
+        block_timestamp=state.block_timestamp, revision=state.pool_revision,
+        assets=market_assets(state), positions=market_positions(protocol, state, accounts),
+        mirror_mismatches=tuple(mirror_mismatches(
+            accounts if checked is None else checked, state)),
+    )
+
+
+def market_assets(state: AaveMarketState) -> tuple[Asset, ...]:
+    return tuple(Asset(r.asset, r.symbol, r.price_8dec) for r in state.reserves.values())
+
+
+def market_positions(protocol: str, state: AaveMarketState, accounts: Sequence[AaveAccount]
+                     ) -> tuple[Position, ...]:
+    return tuple(
         Position(market_key=state.market_key, protocol=protocol, submarket=state.pool,
                  account=a.account, state=AavePosition(a, state), emode_category=a.emode_category)
         for a in accounts
-    )
-    return MarketRead(
-        market_key=state.market_key, protocol=protocol, block=state.block,
-        block_timestamp=state.block_timestamp, revision=state.pool_revision, assets=assets,
-        positions=positions, mirror_mismatches=tuple(mirror_mismatches(
-            accounts if checked is None else checked, state)),
     )
 
 

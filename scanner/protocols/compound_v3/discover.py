@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from eth_utils.address import to_checksum_address
-
 from scanner.chain.abi import event_topic, load_abi
+from scanner.chain.checksum import topic_address
 from scanner.chain.logs import fetch_logs
 from scanner.chain.rpc import RpcClient
 from scanner.config import ChainConfig
@@ -46,6 +45,6 @@ async def discover_accounts(
         index = ACCOUNT_TOPIC.get(str(topics[0]).lower()) if topics else None
         if index is None or len(topics) <= index:
             raise InconsistentDataError(f"unexpected Comet log {log}")
-        account = to_checksum_address("0x" + str(topics[index])[-40:])
+        account = topic_address(topics[index])
         first_seen.setdefault(account, int(log["blockNumber"], 16))
     return first_seen

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 from eth_utils.address import to_checksum_address
 
 from scanner.chain.abi import decode_output, encode_call, load_abi
+from scanner.chain.checksum import checksum_address
 from scanner.chain.multicall import Call, CallResult, aggregate3, require_data
 from scanner.chain.rpc import RpcClient
 from scanner.config import ChainConfig, MarketConfig
@@ -222,7 +223,7 @@ class CompoundV3Adapter:
             balances = {a.asset: int(decode_output(COMET, "userCollateral", raw)[0])
                         for a, raw in zip(state.assets, chunk[1:-2], strict=True)}
             users.append(CometUser(
-                account=to_checksum_address(account),
+                account=checksum_address(account),
                 basic=CometAccount(int(principal), int(assets_in), balances),
                 reported_debt_raw=int(decode_output(COMET, "borrowBalanceOf", chunk[-2])[0]),
                 reported_liquidatable=bool(decode_output(COMET, "isLiquidatable", chunk[-1])[0])))

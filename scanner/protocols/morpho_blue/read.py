@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from eth_utils.address import to_checksum_address
 
 from scanner.chain.abi import decode_output, encode_call, event_topic, load_abi
+from scanner.chain.checksum import topic_address
 from scanner.chain.logs import fetch_logs
 from scanner.chain.multicall import Call, CallResult, aggregate3, require_data
 from scanner.chain.rpc import RpcClient
@@ -76,7 +77,7 @@ def _id_topic(market_id: MarketId) -> str:
 
 
 def _account_of(topic: str) -> Address:
-    return to_checksum_address("0x" + topic[-40:])
+    return topic_address(topic)
 
 
 async def discover_market_ids(rpc: RpcClient, chain: ChainConfig, morpho: Address,
