@@ -1,6 +1,6 @@
 """Issue 11 in one run: every speed figure beside its target (prints; asserts nothing).
 
-    .venv/bin/python bench/bench_speed.py [--only snapshot,scale_1k,scale_10k,scale_100k,storage]
+    .venv/bin/python bench/bench_speed.py [--only snapshot,scale_1k,...,storage,math]
 
 Sections (speed_sections.py), each in its own interpreter so that its peak RSS is its own:
   snapshot    10,000 Aave + 1,000 Morpho + 1,000 Compound positions end to end (scan_chain),
@@ -12,6 +12,8 @@ Sections (speed_sections.py), each in its own interpreter so that its peak RSS i
               then the pipeline's math, bins, bands and store; pure math on those positions
   storage     10 snapshots x 100,000 rows (1M position rows) on SQLite and PostgreSQL;
               `liqscan bands` / `positions` on them; `liqscan bands` start-up
+  math        pure math alone on the 10k Aave positions (not in the default run: scale_100k
+              times it too; `--only math` for quick work on the solver)
 The devnets are built once and cached under .cache/devnet (first run: several minutes).
 """
 
@@ -28,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 BENCH_DIR = Path(__file__).resolve().parent
-SECTIONS = ("snapshot", "scale_1k", "scale_10k", "scale_100k", "storage")
+SECTIONS = ("snapshot", "scale_1k", "scale_10k", "scale_100k", "storage", "math")
 RESULTS_FILE = "results-100k.pickle"
 
 
@@ -55,6 +57,7 @@ def child(name: str, work: Path, out: Path) -> None:
             "scale_10k": lambda: s.scale_10k(folder),
             "scale_100k": lambda: s.scale_100k(folder, results),
             "storage": lambda: s.storage(folder, results),
+            "math": lambda: s.math_only(folder),
         }[name]()
     out.write_text(json.dumps(figures))
 
@@ -74,7 +77,7 @@ def machine() -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--only", default=",".join(SECTIONS),
+    parser.add_argument("--only", default=",".join(SECTIONS[:-1]),
                         help="comma-separated sections (default: all)")
     parser.add_argument("--section", help=argparse.SUPPRESS)
     parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)

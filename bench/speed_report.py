@@ -19,8 +19,9 @@ def report(figures: dict[str, Any]) -> None:
         _snapshot(figures["snapshot"])
     if {"scale_1k", "scale_10k", "scale_100k"} & figures.keys():
         _scaling(figures)
-    if "scale_100k" in figures:
-        _math(figures["scale_100k"])
+    for name in ("scale_100k", "math"):
+        if name in figures:
+            _math(figures[name])
     if "storage" in figures:
         _storage(figures["storage"], figures.get("scale_100k"))
 
@@ -92,6 +93,9 @@ def _math(s: dict[str, Any]) -> None:
     print("pure math:")
     _line(f"exact liquidation prices, axis {s['math_axis']}, one core",
           f"{rate:,.0f} positions/s", ">= 50,000 positions/s", rate >= 50_000)
+    if "math_cpu_s" in s:
+        _line(f"  ... of {s['math_positions']:,} positions, by the process's CPU time",
+              f"{s['math_positions'] / s['math_cpu_s']:,.0f} positions/s", "", None)
 
 
 def _storage(s: dict[str, Any], big: dict[str, Any] | None) -> None:

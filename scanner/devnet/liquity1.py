@@ -22,15 +22,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from eth_abi.abi import decode, encode
+from eth_abi.abi import decode
 from eth_utils.address import to_checksum_address
 
 from scanner.devnet.aave import AaveDeployment
 from scanner.devnet.liquity1_population import TrovePlan, account
+from scanner.devnet.own_contracts import compile_own, deploy, read_uint
 from scanner.devnet.prices import get_price_usd_8dec
 from scanner.devnet.rpc import DevnetRpc, Tx, calldata
-from scanner.devnet.solc import CompiledContract, compile_sources
-from scanner.devnet.toolchain import project_root
+from scanner.devnet.solc import CompiledContract
 
 SOURCES = ("DevnetLiquityTroveManager.sol", "DevnetLiquitySortedTroves.sol",
            "DevnetLiquityPools.sol")
@@ -68,31 +68,20 @@ class Liquity1Deployment:
 
 
 def compile_liquity1_contracts() -> dict[str, CompiledContract]:
-    src = project_root() / "contracts" / "src"
-    return compile_sources({name: src / name for name in SOURCES})
-
-
-def _deploy(rpc: DevnetRpc, c: Mapping[str, CompiledContract], deployer: str, name: str,
-            types: Sequence[str] = (), args: Sequence[Any] = ()) -> str:
-    return rpc.deploy(deployer, c[name].bytecode, encode(list(types), list(args)))
-
-
-def _uint(rpc: DevnetRpc, to: str, signature: str, *args: Any) -> int:
-    (value,) = decode(["uint256"], rpc.eth_call(to, calldata(signature, *args)))
-    return int(value)
+    return compile_own(SOURCES)
 
 
 def deploy_liquity1(rpc: DevnetRpc, aave: AaveDeployment) -> Liquity1Deployment:
     c = compile_liquity1_contracts()
     d = aave.deployer
     price_wad = get_price_usd_8dec(rpc, aave, "WETH") * 10**10
-    tm = _deploy(rpc, c, d, "DevnetLiquityTroveManager")
-    sorted_troves = _deploy(rpc, c, d, "DevnetLiquitySortedTroves")
-    feed = _deploy(rpc, c, d, "DevnetLiquityPriceFeed", ["uint256"], [price_wad])
-    sp = _deploy(rpc, c, d, "DevnetLiquityStabilityPool")
-    active = _deploy(rpc, c, d, "DevnetLiquityActivePool")
-    default = _deploy(rpc, c, d, "DevnetLiquityDefaultPool")
-    lusd = _deploy(rpc, c, d, "DevnetLiquityLUSD", ["address", "address"], [tm, sp])
+    tm = deploy(rpc, c, d, "DevnetLiquityTroveManager")
+    sorted_troves = deploy(rpc, c, d, "DevnetLiquitySortedTroves")
+    feed = deploy(rpc, c, d, "DevnetLiquityPriceFeed", ["uint256"], [price_wad])
+    sp = deploy(rpc, c, d, "DevnetLiquityStabilityPool")
+    active = deploy(rpc, c, d, "DevnetLiquityActivePool")
+    default = deploy(rpc, c, d, "DevnetLiquityDefaultPool")
+    lusd = deploy(rpc, c, d, "DevnetLiquityLUSD", ["address", "address"], [tm, sp])
     deploy_block = rpc.block_number()
     rpc.send_many([
         Tx(d, tm, calldata("setAddresses(address,address,address,address,address,address)",
@@ -118,7 +107,7 @@ def set_price(rpc: DevnetRpc, liquity: Liquity1Deployment, price_wad: int) -> No
 
 
 def price_of(rpc: DevnetRpc, liquity: Liquity1Deployment) -> int:
-    return _uint(rpc, liquity.price_feed, "lastGoodPrice()")
+    return read_uint(rpc, liquity.price_feed, "lastGoodPrice()")
 
 
 def _open_txs(rpc: DevnetRpc, liquity: Liquity1Deployment, owner: str, lusd: int,
@@ -154,8 +143,8 @@ def _whale_and_pool(rpc: DevnetRpc, liquity: Liquity1Deployment, owners: Sequenc
     debts = sorted(_entire_debt(rpc, liquity, o) for o in owners)
     deposit_lusd = debts[int(len(debts) * SP_COVER_QUANTILE)] // WAD + 1
     price = price_of(rpc, liquity)
-    coll = _uint(rpc, liquity.trove_manager, "getEntireSystemColl()")
-    debt = _uint(rpc, liquity.trove_manager, "getEntireSystemDebt()")
+    coll = read_uint(rpc, liquity.trove_manager, "getEntireSystemColl()")
+    debt = read_uint(rpc, liquity.trove_manager, "getEntireSystemDebt()")
     whale_lusd = deposit_lusd + 10_000
     whale_debt = whale_lusd * WAD * (10_000 + FEE_BPS) // 10_000 + GAS_RESERVE_LUSD * WAD
     # (coll + whale coll) * price / (debt + whale debt) = target, with the whale over 130%
@@ -183,7 +172,7 @@ def seed_liquity1(rpc: DevnetRpc, liquity: Liquity1Deployment, plans: Sequence[T
 
 
 def _active(rpc: DevnetRpc, liquity: Liquity1Deployment) -> tuple[str, ...]:
-    count = _uint(rpc, liquity.trove_manager, "getTroveOwnersCount()")
+    count = read_uint(rpc, liquity.trove_manager, "getTroveOwnersCount()")
     out = []
     for i in range(count):
         (owner,) = decode(["address"], rpc.eth_call(liquity.trove_manager, calldata(

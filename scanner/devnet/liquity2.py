@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from eth_abi.abi import decode, encode
+from eth_abi.abi import encode
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
@@ -33,10 +33,10 @@ from scanner.devnet.liquity2_population import (
     account,
     batch_manager,
 )
+from scanner.devnet.own_contracts import advance, compile_own, deploy, read_uint, send
 from scanner.devnet.prices import get_price_usd_8dec
 from scanner.devnet.rpc import DevnetRpc, Tx, calldata
-from scanner.devnet.solc import CompiledContract, compile_sources
-from scanner.devnet.toolchain import project_root
+from scanner.devnet.solc import CompiledContract
 from scanner.errors import ConfigError
 
 SOURCES = ("DevnetBoldTroveManager.sol", "DevnetBoldBranch.sol")
@@ -102,41 +102,21 @@ class Liquity2Deployment:
 
 
 def compile_liquity2_contracts() -> dict[str, CompiledContract]:
-    src = project_root() / "contracts" / "src"
-    return compile_sources({name: src / name for name in SOURCES})
-
-
-def _deploy(rpc: DevnetRpc, c: Mapping[str, CompiledContract], deployer: str, name: str,
-            types: Sequence[str] = (), args: Sequence[Any] = ()) -> str:
-    return rpc.deploy(deployer, c[name].bytecode, encode(list(types), list(args)))
-
-
-def _send(rpc: DevnetRpc, sender: str, calls: Sequence[tuple[str, str, tuple[Any, ...]]]) -> None:
-    rpc.send_many([Tx(sender, to, calldata(sig, *args)) for to, sig, args in calls])
-
-
-def advance(rpc: DevnetRpc, seconds: int) -> None:
-    rpc.call("evm_increaseTime", [seconds])
-    rpc.mine()
-
-
-def _uint(rpc: DevnetRpc, to: str, signature: str, *args: Any) -> int:
-    (value,) = decode(["uint256"], rpc.eth_call(to, calldata(signature, *args)))
-    return int(value)
+    return compile_own(SOURCES)
 
 
 def _deploy_branch(rpc: DevnetRpc, c: Mapping[str, CompiledContract], aave: AaveDeployment,
                    symbol: str) -> Liquity2BranchDeployment:
     d, p = aave.deployer, BRANCH_PARAMS[symbol]
     price = get_price_usd_8dec(rpc, aave, symbol) * 10**10
-    bo = _deploy(rpc, c, d, "DevnetBoldBorrowerOperations", ["uint256"] * 3,
+    bo = deploy(rpc, c, d, "DevnetBoldBorrowerOperations", ["uint256"] * 3,
                  [p.ccr_pct * PCT, p.scr_pct * PCT, p.mcr_pct * PCT])
-    nft = _deploy(rpc, c, d, "DevnetBoldTroveNFT")
-    pool = _deploy(rpc, c, d, "DevnetBoldActivePool")
-    feed = _deploy(rpc, c, d, "DevnetBoldPriceFeed", ["uint256", "address"], [price, bo])
-    tm = _deploy(rpc, c, d, "DevnetBoldTroveManager", ["address"] * 4 + ["uint256"],
+    nft = deploy(rpc, c, d, "DevnetBoldTroveNFT")
+    pool = deploy(rpc, c, d, "DevnetBoldActivePool")
+    feed = deploy(rpc, c, d, "DevnetBoldPriceFeed", ["uint256", "address"], [price, bo])
+    tm = deploy(rpc, c, d, "DevnetBoldTroveManager", ["address"] * 4 + ["uint256"],
                  [pool, feed, nft, bo, p.penalty_redistribution_pct * PCT])
-    _send(rpc, d, [(bo, "setAddresses(address,address)", (tm, feed)),
+    send(rpc, d, [(bo, "setAddresses(address,address)", (tm, feed)),
                    (nft, "setTroveManager(address)", (tm,)),
                    (pool, "setTroveManager(address)", (tm,)),
                    *((tm, "registerBatchManager(address,uint256,uint256)",
@@ -149,7 +129,7 @@ def deploy_liquity2(rpc: DevnetRpc, aave: AaveDeployment) -> Liquity2Deployment:
     c = compile_liquity2_contracts()
     deploy_block = rpc.block_number()
     branches = tuple(_deploy_branch(rpc, c, aave, symbol) for symbol in BRANCHES)
-    registry = _deploy(rpc, c, aave.deployer, "DevnetBoldCollateralRegistry",
+    registry = deploy(rpc, c, aave.deployer, "DevnetBoldCollateralRegistry",
                        ["address[]", "address[]"],
                        [[b.token for b in branches], [b.trove_manager for b in branches]])
     return Liquity2Deployment(aave.deployer, registry, branches, (), deploy_block)
@@ -157,7 +137,7 @@ def deploy_liquity2(rpc: DevnetRpc, aave: AaveDeployment) -> Liquity2Deployment:
 
 def _open_tx(rpc: DevnetRpc, net: Liquity2Deployment, plan: TrovePlan) -> Tx:
     branch = net.branch(plan.branch)
-    price = _uint(rpc, branch.price_feed, "lastGoodPrice()")
+    price = read_uint(rpc, branch.price_feed, "lastGoodPrice()")
     coll = plan.collateral_usd * WAD * WAD // price
     debt = plan.collateral_usd * WAD * 100 * 10_000 // (
         BRANCH_PARAMS[plan.branch].mcr_pct * plan.ratio_over_mcr_bps)
@@ -187,10 +167,10 @@ def _redistribute(rpc: DevnetRpc, net: Liquity2Deployment, victims: Sequence[Tro
     """Drop each live feed, liquidate its victims (all redistributed), restore the feed."""
     for symbol in LIVE_BRANCHES:
         branch = net.branch(symbol)
-        price = _uint(rpc, branch.price_feed, "lastGoodPrice()")
+        price = read_uint(rpc, branch.price_feed, "lastGoodPrice()")
         ids = [trove_id(net.deployer, v.owner, v.owner_index) for v in victims
                if v.branch == symbol]
-        _send(rpc, net.deployer, [
+        send(rpc, net.deployer, [
             (branch.price_feed, "setPrice(uint256)",
              (price * (10_000 - LIQUIDATION_DROP_BPS) // 10_000,)),
             (branch.trove_manager, "batchLiquidateTroves(uint256[])", (ids,)),
@@ -205,7 +185,7 @@ def seed_liquity2(rpc: DevnetRpc, net: Liquity2Deployment, plans: Sequence[Trove
     rpc.send_many([_open_tx(rpc, net, p) for p in (*early, *victims)])
     advance(rpc, 10 * DAY)
     _redistribute(rpc, net, victims)
-    _send(rpc, net.deployer, [(net.branch(SHUT_BRANCH).price_feed, "failOracle()", ())])
+    send(rpc, net.deployer, [(net.branch(SHUT_BRANCH).price_feed, "failOracle()", ())])
     advance(rpc, DAY)
     rpc.send_many([_open_tx(rpc, net, p) for p in late])
     return Liquity2Deployment(**{**asdict(net), "branches": net.branches,
@@ -215,8 +195,8 @@ def seed_liquity2(rpc: DevnetRpc, net: Liquity2Deployment, plans: Sequence[Trove
 def _borrowers(rpc: DevnetRpc, net: Liquity2Deployment) -> tuple[tuple[str, str], ...]:
     out = []
     for branch in net.branches:
-        count = _uint(rpc, branch.trove_manager, "getTroveIdsCount()")
-        out += [(branch.symbol, hex(_uint(rpc, branch.trove_manager,
+        count = read_uint(rpc, branch.trove_manager, "getTroveIdsCount()")
+        out += [(branch.symbol, hex(read_uint(rpc, branch.trove_manager,
                                           "getTroveFromTroveIdsArray(uint256)", i)))
                 for i in range(count)]
     return tuple(out)

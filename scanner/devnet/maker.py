@@ -21,15 +21,14 @@ from dataclasses import asdict, dataclass
 from decimal import Decimal, getcontext
 from typing import Any
 
-from eth_abi.abi import decode, encode
-from eth_utils.address import to_checksum_address
+from eth_abi.abi import decode
 
 from scanner.devnet.aave import AaveDeployment
 from scanner.devnet.maker_population import ILK_SYMBOLS, MakerUrnPlan
+from scanner.devnet.own_contracts import advance, compile_own, deploy, read_address, read_uint, send
 from scanner.devnet.prices import get_price_usd_8dec
 from scanner.devnet.rpc import DevnetRpc, Tx, calldata
-from scanner.devnet.solc import CompiledContract, compile_sources
-from scanner.devnet.toolchain import project_root
+from scanner.devnet.solc import CompiledContract
 from scanner.errors import ConfigError
 
 SOURCES = ("DevnetMakerVat.sol", "DevnetMakerJug.sol", "DevnetMakerSpotter.sol",
@@ -114,34 +113,19 @@ def per_second_ray(fee_bps_per_year: int) -> int:
 
 
 def compile_maker_contracts() -> dict[str, CompiledContract]:
-    src = project_root() / "contracts" / "src"
-    return compile_sources({name: src / name for name in SOURCES})
-
-
-def _deploy(rpc: DevnetRpc, c: Mapping[str, CompiledContract], deployer: str, name: str,
-            types: Sequence[str] = (), args: Sequence[Any] = ()) -> str:
-    return rpc.deploy(deployer, c[name].bytecode, encode(list(types), list(args)))
-
-
-def _send(rpc: DevnetRpc, sender: str, calls: Sequence[tuple[str, str, tuple[Any, ...]]]) -> None:
-    rpc.send_many([Tx(sender, to, calldata(sig, *args)) for to, sig, args in calls])
-
-
-def advance(rpc: DevnetRpc, seconds: int) -> None:
-    rpc.call("evm_increaseTime", [seconds])
-    rpc.mine()
+    return compile_own(SOURCES)
 
 
 def _deploy_ilk(rpc: DevnetRpc, c: Mapping[str, CompiledContract], aave: AaveDeployment,
                 core: Mapping[str, str], name: str) -> MakerIlkDeployment:
     d, symbol = aave.deployer, ILK_SYMBOLS[name]
     price_wad = get_price_usd_8dec(rpc, aave, symbol) * 10**10
-    median = _deploy(rpc, c, d, "DevnetMakerMedian", ["uint256"], [price_wad])
-    pip = _deploy(rpc, c, d, "DevnetMakerOsm", ["address"], [median])
-    join = _deploy(rpc, c, d, "DevnetMakerGemJoin", ["address", "bytes32", "address"],
+    median = deploy(rpc, c, d, "DevnetMakerMedian", ["uint256"], [price_wad])
+    pip = deploy(rpc, c, d, "DevnetMakerOsm", ["address"], [median])
+    join = deploy(rpc, c, d, "DevnetMakerGemJoin", ["address", "bytes32", "address"],
                    [core["vat"], b32(name), aave.tokens[symbol]])
     p, ilk = ILK_PARAMS[name], b32(name)
-    _send(rpc, d, [
+    send(rpc, d, [
         (pip, "kiss(address)", (core["spotter"],)),
         (core["vat"], "rely(address)", (join,)),
         (core["vat"], "init(bytes32)", (ilk,)),
@@ -166,15 +150,15 @@ def deploy_maker(rpc: DevnetRpc, aave: AaveDeployment) -> MakerDeployment:
     """Deploy the core and the three ilks; the OSMs hold a current and a next value."""
     c = compile_maker_contracts()
     d = aave.deployer
-    vat = _deploy(rpc, c, d, "DevnetMakerVat")
+    vat = deploy(rpc, c, d, "DevnetMakerVat")
     core = {"vat": vat}
     for key, name in (("jug", "DevnetMakerJug"), ("spotter", "DevnetMakerSpotter"),
                       ("dog", "DevnetMakerDog"), ("cdp_manager", "DevnetMakerCdpManager")):
-        core[key] = _deploy(rpc, c, d, name, ["address"], [vat])
-    core["chainlog"] = _deploy(rpc, c, d, "DevnetMakerChainlog")
-    core["ilk_registry"] = _deploy(rpc, c, d, "DevnetMakerIlkRegistry")
+        core[key] = deploy(rpc, c, d, name, ["address"], [vat])
+    core["chainlog"] = deploy(rpc, c, d, "DevnetMakerChainlog")
+    core["ilk_registry"] = deploy(rpc, c, d, "DevnetMakerIlkRegistry")
     deploy_block = rpc.block_number()
-    _send(rpc, d, [
+    send(rpc, d, [
         (vat, "rely(address)", (core["jug"],)), (vat, "rely(address)", (core["spotter"],)),
         (vat, "rely(address)", (core["dog"],)),
         (vat, "file(bytes32,uint256)", (b32("Line"), LINE_DAI * 10 * RAD)),
@@ -196,22 +180,12 @@ def deploy_maker(rpc: DevnetRpc, aave: AaveDeployment) -> MakerDeployment:
 
 
 def _poke_osms(rpc: DevnetRpc, sender: str, ilks: Sequence[MakerIlkDeployment]) -> None:
-    _send(rpc, sender, [(i.pip, "poke()", ()) for i in ilks])
+    send(rpc, sender, [(i.pip, "poke()", ()) for i in ilks])
 
 
 def _poke_spotter(rpc: DevnetRpc, sender: str, spotter: str,
                   ilks: Sequence[MakerIlkDeployment]) -> None:
-    _send(rpc, sender, [(spotter, "poke(bytes32)", (b32(i.name),)) for i in ilks])
-
-
-def _uint(rpc: DevnetRpc, to: str, signature: str, *args: Any) -> int:
-    (value,) = decode(["uint256"], rpc.eth_call(to, calldata(signature, *args)))
-    return int(value)
-
-
-def _address(rpc: DevnetRpc, to: str, signature: str, *args: Any) -> str:
-    (value,) = decode(["address"], rpc.eth_call(to, calldata(signature, *args)))
-    return str(to_checksum_address(value))
+    send(rpc, sender, [(spotter, "poke(bytes32)", (b32(i.name),)) for i in ilks])
 
 
 @dataclass(frozen=True)
@@ -228,7 +202,7 @@ def _size(rpc: DevnetRpc, maker: MakerDeployment, plan: MakerUrnPlan) -> _Sized:
     from scanner.protocols.maker.rule import spot_ray
 
     ilk = maker.ilk(plan.ilk)
-    val = _uint(rpc, ilk.median, "val()")
+    val = read_uint(rpc, ilk.median, "val()")
     scale = 10 ** (18 - ilk.decimals)
     amount_raw = max(plan.collateral_usd * WAD * WAD // val // scale, 1)
     ink = amount_raw * scale
@@ -262,9 +236,10 @@ def seed_maker(rpc: DevnetRpc, maker: MakerDeployment, plans: Sequence[MakerUrnP
     cdp_plans = [s for s in sized if s.plan.route.startswith("cdp")]
     rpc.send_many([Tx(s.plan.owner, maker.cdp_manager, calldata(
         "open(bytes32,address)", b32(s.plan.ilk), s.plan.owner)) for s in cdp_plans])
-    count = _uint(rpc, maker.cdp_manager, "cdpi()")
-    cdp_of = {_address(rpc, maker.cdp_manager, "owns(uint256)", i): i for i in range(1, count + 1)}
-    handler_of = {i: _address(rpc, maker.cdp_manager, "urns(uint256)", i)
+    count = read_uint(rpc, maker.cdp_manager, "cdpi()")
+    cdp_of = {read_address(rpc, maker.cdp_manager, "owns(uint256)", i): i
+              for i in range(1, count + 1)}
+    handler_of = {i: read_address(rpc, maker.cdp_manager, "urns(uint256)", i)
                   for i in range(1, count + 1)}
     txs: list[Tx] = []
     for s in sized:
@@ -296,15 +271,15 @@ def seed_maker(rpc: DevnetRpc, maker: MakerDeployment, plans: Sequence[MakerUrnP
 def _age(rpc: DevnetRpc, maker: MakerDeployment) -> None:
     d = maker.deployer
     advance(rpc, 20 * DAY)
-    _send(rpc, d, [(maker.jug, "drip(bytes32)", (b32("WSTETH-A"),))])
+    send(rpc, d, [(maker.jug, "drip(bytes32)", (b32("WSTETH-A"),))])
     advance(rpc, 15 * DAY)
-    _send(rpc, d, [(maker.jug, "drip(bytes32)", (b32("ETH-A"),))])
+    send(rpc, d, [(maker.jug, "drip(bytes32)", (b32("ETH-A"),))])
     moves = []
     for ilk in maker.ilks:
-        val = _uint(rpc, ilk.median, "val()")
+        val = read_uint(rpc, ilk.median, "val()")
         moved = val * (10_000 + ILK_PARAMS[ilk.name].next_price_move_bps) // 10_000
         moves.append((ilk.median, "poke(uint256)", (moved,)))
-    _send(rpc, d, moves)
+    send(rpc, d, moves)
     _poke_osms(rpc, d, maker.ilks)  # cur stays, nxt = the moved price
     _poke_spotter(rpc, d, maker.spotter, maker.ilks)
 

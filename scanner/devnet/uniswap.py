@@ -58,6 +58,9 @@ DEFAULT_POOLS: tuple[PoolSpec, ...] = (
                                    RangeSpec(1500, 10_000_000), RangeSpec(6000, 6_000_000))),
     PoolSpec("wstETH", "WETH", 100, (RangeSpec(20, 3_000_000), RangeSpec(200, 4_000_000),
                                      RangeSpec(2000, 6_000_000))),
+    # rETH trades mostly on its 0.01% pool against WETH, thinner than wstETH's
+    PoolSpec("rETH", "WETH", 100, (RangeSpec(20, 1_500_000), RangeSpec(200, 2_500_000),
+                                   RangeSpec(2000, 3_000_000))),
     PoolSpec("WBTC", "USDC", 3000, (RangeSpec(100, 3_000_000), RangeSpec(800, 5_000_000),
                                     RangeSpec(5000, 3_000_000))),
 )
@@ -168,11 +171,11 @@ def _tick_spacing(rpc: DevnetRpc, pool: str) -> int:
 # Routes into USDC per axis asset, and the external (CEX) depth the devnet config assumes:
 # the USD notional that moves each asset's price 1% off-chain.
 DEVNET_ROUTES: dict[str, tuple[str, ...]] = {
-    "WETH": ("WETH/USDC",), "wstETH": ("wstETH/WETH", "WETH/USDC"), "WBTC": ("WBTC/USDC",),
+    "WETH": ("WETH/USDC",), "wstETH": ("wstETH/WETH", "WETH/USDC"),
+    "rETH": ("rETH/WETH", "WETH/USDC"), "WBTC": ("WBTC/USDC",),
 }
-DEVNET_EXTERNAL_DEPTH_USD = {"WETH": 20_000_000, "wstETH": 5_000_000, "WBTC": 10_000_000}
-# axis members with no devnet pool: off-chain depth only (a cascade sells seized rETH too)
-DEVNET_EXTERNAL_ONLY_DEPTH_USD = {"rETH": 2_000_000}
+DEVNET_EXTERNAL_DEPTH_USD = {"WETH": 20_000_000, "wstETH": 5_000_000, "rETH": 2_000_000,
+                             "WBTC": 10_000_000}
 
 
 def depth_config_section(uniswap: UniswapDeployment, aave: AaveDeployment, chain: str) -> str:
@@ -183,7 +186,4 @@ def depth_config_section(uniswap: UniswapDeployment, aave: AaveDeployment, chain
         text += (f"\n[cascade.depth.assets.{symbol}]\ntoken = \"{aave.tokens[symbol]}\"\n"
                  f"decimals = {aave.decimals[symbol]}\npools = [{pools}]\n"
                  f"external_depth_usd = {DEVNET_EXTERNAL_DEPTH_USD[symbol]}\n")
-    for symbol, depth_usd in DEVNET_EXTERNAL_ONLY_DEPTH_USD.items():
-        text += (f"\n[cascade.depth.assets.{symbol}]\ntoken = \"{aave.tokens[symbol]}\"\n"
-                 f"decimals = {aave.decimals[symbol]}\nexternal_depth_usd = {depth_usd}\n")
     return text

@@ -43,21 +43,17 @@ from scanner.cascade.uniswap_v3 import OutsideReadWindowError
 from scanner.chain.rpc import RpcClient
 from scanner.cli import main
 from scanner.config import ChainConfig, Config
-from scanner.devnet.aave import AaveDeployment
 from scanner.devnet.network import AAVE36_MARKET_KEY, AAVE_MARKET_KEY, Devnet
 from scanner.devnet.rpc import DevnetRpc, Tx, calldata
 from scanner.devnet.uniswap import FAR_DEADLINE
 from scanner.domain import Direction, PositionStatus
 from scanner.pipeline.axes import resolve_axes
-from scanner.protocols.aave_v3.generic_logic import account_totals
-from scanner.protocols.aave_v3.rule import liquidation_call_at
 from scanner.store.cascades import load_cascades
 from scanner.store.repository import Repository
+from tests.integration.aave_liquidations import ExecutedCall, liquidate_until_healthy
 from tests.integration.scan_helpers import devnet_config, fresh_repo, scan
 from tests.integration.test_liquidation_call import (
-    LIQUIDATOR,
     _assets,
-    _executed,
     _fund_liquidator,
     _move_axis,
     _read,
@@ -295,8 +291,9 @@ def test_aave_liquidations_of_the_first_round_executed_for_real(
             (axis,) = [a for a in resolve_axes(config.axes, _assets(state)) if a.name == "ETH"]
             _move_axis(devnet_snapshot, aave, axis, state, picks[0][0].native(shock_8dec))
             for exposure, sale in picks:
-                calls, received = _liquidate_until_healthy(devnet_snapshot, config, key, aave,
-                                                           exposure.account)
+                executed = liquidate_until_healthy(devnet_snapshot, config, key, aave,
+                                                   exposure.account)
+                calls, received = len(executed), _received(executed)
                 assert calls == sale.calls, exposure.account
                 predicted = {s.asset: s.amount_raw for s in sale.sold}
                 assert set(received) == set(predicted), exposure.account
@@ -319,29 +316,13 @@ def _picks(exposures: Sequence[Exposure], shock_8dec: int
     return sales[:EXECUTED_PER_MARKET]
 
 
-def _liquidate_until_healthy(rpc: DevnetRpc, config: Config, key: str, aave: AaveDeployment,
-                             account: str) -> tuple[int, dict[str, int]]:
+def _received(calls: Sequence[ExecutedCall]) -> dict[str, int]:
+    """The collateral the liquidator received, by asset."""
     received: dict[str, int] = {}
-    calls = 0
-    for _ in range(64):
-        state, read = asyncio.run(_read(config, key, rpc.block_number(), [account]))
-        if not read:  # no debt left: closed
-            break
-        (position,) = read
-        if account_totals(position, state).health_factor_wad >= 10**18:
-            break
-        (moved,) = [a for a in resolve_axes(config.axes, _assets(state)) if a.name == "ETH"]
-        model = liquidation_call_at(position, state, moved, moved.reference_price_8dec)
-        if model is None:
-            break
-        receipt = rpc.send(Tx(LIQUIDATOR, aave.pool, calldata(
-            "liquidationCall(address,address,address,uint256,bool)",
-            model.collateral_asset, model.debt_asset, account, 2**256 - 1, False)))
-        _, collateral_raw, _ = _executed(receipt, aave, model, account)
-        received[model.collateral_asset] = received.get(model.collateral_asset, 0) + (
-            collateral_raw)
-        calls += 1
-    return calls, received
+    for call in calls:
+        asset = call.collateral_asset
+        received[asset] = received.get(asset, 0) + call.collateral_raw
+    return received
 
 
 def test_first_round_weth_sale_through_the_real_pool(

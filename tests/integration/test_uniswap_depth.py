@@ -33,6 +33,7 @@ EXACT_INPUT_SINGLE = ("exactInputSingle((address,address,uint24,address,uint256,
 # USD notionals sold: inside the first range, across it, across most of one side's depth
 NOTIONALS_USD = {"WETH/USDC": (20_000, 6_000_000, 18_000_000),
                  "wstETH/WETH": (20_000, 6_000_000, 10_000_000),
+                 "rETH/WETH": (20_000, 3_000_000, 5_000_000),
                  "WBTC/USDC": (20_000, 6_000_000, 9_000_000)}
 
 
@@ -90,11 +91,12 @@ def _real_swap(net: Devnet, pool: PoolState, zero_for_one: bool, amount_in: int,
 def _amount_in(net: Devnet, pool: PoolState, zero_for_one: bool, notional_usd: int) -> int:
     token = pool.token0 if zero_for_one else pool.token1
     symbol = net.aave.symbol_of(token)
-    price_usd = {"USDC": 1, "WETH": 3000, "wstETH": 3540, "WBTC": 60000}[symbol]
+    price_usd = {"USDC": 1, "WETH": 3000, "wstETH": 3540, "rETH": 3345,
+                 "WBTC": 60000}[symbol]
     return notional_usd * 10**net.aave.decimals[symbol] // price_usd
 
 
-@pytest.mark.parametrize("name", ["WETH/USDC", "wstETH/WETH", "WBTC/USDC"])
+@pytest.mark.parametrize("name", ["WETH/USDC", "wstETH/WETH", "rETH/WETH", "WBTC/USDC"])
 @pytest.mark.parametrize("zero_for_one", [True, False])
 def test_walker_equals_real_swap(small_devnet: Devnet, pools: dict[str, PoolState], name: str,
                                  zero_for_one: bool) -> None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from scanner.domain import HEALTH_FACTOR_ONE_WAD, WAD, Address, Axis, Valuation
+from scanner.protocols.aave_v3.axis_sums import AxisSums, TotalsTuple, compile_sums
 from scanner.protocols.aave_v3.generic_logic import (
     AccountLeg,
     AccountTotals,
@@ -63,21 +64,45 @@ class AaveCurve:
             prices[asset] = prices[asset] * x_8dec // self.ref_now_8dec
         return prices
 
+    @cached_property
+    def _sums(self) -> AxisSums | None:
+        return compile_sums(self.legs, self.prices_now_8dec, self.axis_members,
+                            self.ref_now_8dec, self.arithmetic)
+
+    @cached_property
+    def _memo(self) -> dict[int, TotalsTuple]:
+        return {}
+
+    def _totals_tuple(self, x_8dec: int) -> TotalsTuple:
+        """The account data at x: from the compiled sums (axis_sums.py), remembered per x
+        (the solver asks some prices twice); the generic mirror when they do not compile."""
+        found = self._memo.get(x_8dec)
+        if found is None:
+            sums = self._sums
+            if sums is None:
+                t = totals_for_legs(self.legs, self.prices_at(x_8dec), self.arithmetic)
+                found = (t.collateral_8dec, t.debt_8dec, t.avg_lt_bps, t.health_factor_wad,
+                         t.weighted_collateral)
+            else:
+                found = sums.totals(x_8dec)
+            self._memo[x_8dec] = found
+        return found
+
     def totals(self, x_8dec: int) -> AccountTotals:
-        return totals_for_legs(self.legs, self.prices_at(x_8dec), self.arithmetic)
+        return AccountTotals(*self._totals_tuple(x_8dec))
 
     def health_factor_wad(self, x_8dec: int) -> int:
-        return self.totals(x_8dec).health_factor_wad
+        return self._totals_tuple(x_8dec)[3]
 
     def healthy(self, x: int) -> bool:
-        return self.health_factor_wad(x) >= HEALTH_FACTOR_ONE_WAD
+        return self._totals_tuple(x)[3] >= HEALTH_FACTOR_ONE_WAD
 
     def value(self, x: int) -> Valuation:
-        t = self.totals(x)
-        return Valuation(t.collateral_8dec, t.debt_8dec, t.health_factor_wad)
+        collateral_8dec, debt_8dec, _, health_factor_wad, _ = self._totals_tuple(x)
+        return Valuation(collateral_8dec, debt_8dec, health_factor_wad)
 
     def piece(self, x: int) -> int:
-        return self.totals(x).avg_lt_bps
+        return self._totals_tuple(x)[2]
 
     @cached_property  # asked at every step of the dip search
     def can_dip(self) -> bool:
@@ -93,11 +118,11 @@ class AaveCurve:
         """HF >= 1 by the floor-free bound of crossing.py; always true without flooring."""
         if not self.can_dip:
             return True  # HF is monotone: no dips to look for
-        t = self.totals(x)
-        if t.debt_8dec == 0:
+        collateral_8dec, debt_8dec, _, _, weighted = self._totals_tuple(x)
+        if debt_8dec == 0:
             return True
-        margin = (t.weighted_collateral - t.collateral_8dec - PERCENT) * WAD
-        return margin >= PERCENT * t.debt_8dec * (WAD + 1)
+        margin = (weighted - collateral_8dec - PERCENT) * WAD
+        return margin >= PERCENT * debt_8dec * (WAD + 1)
 
     def closed_form(self) -> int | None:
         c_fix, c_axis, d_fix, d_axis = _closed_form_sums(self)
@@ -120,25 +145,27 @@ class AaveCurve:
 
     def liquidation_call_at(self, x_8dec: int) -> LiquidationCallOutcome | None:
         """What liquidationCall(largest collateral, largest debt, max) does at axis price x."""
-        prices = self.prices_at(x_8dec)
+        return self._call_at(x_8dec, self.prices_at(x_8dec))[0]
+
+    def _call_at(self, x_8dec: int, prices: dict[Address, int]
+                 ) -> tuple[LiquidationCallOutcome | None, AccountLeg | None]:
+        """The call at x (prices: `prices_at(x)`) and the collateral leg it seizes."""
         collateral = self._largest(prices, collateral=True)
         debt = self._largest(prices, collateral=False)
         if collateral is None or debt is None:
-            return None
-        totals = totals_for_legs(self.legs, prices, self.arithmetic)
+            return None, None
         priced = call_prices(collateral, debt, prices, self.emode_price_source)
-        return liquidation_call(collateral, debt, priced, totals, self.rule,
-                                collateral.protocol_fee_bps)
+        return liquidation_call(collateral, debt, priced, self.totals(x_8dec), self.rule,
+                                collateral.protocol_fee_bps), collateral
 
     def seizable_usd_8dec(self, x: int) -> int:
         """Collateral (liquidator's share and protocol fee) that leaves the position in ONE
         liquidationCall of its largest debt against its largest collateral at axis price x --
         the first call a liquidator makes; 0 when that call would revert for dust."""
-        outcome = self.liquidation_call_at(x)
-        if outcome is None:
-            return 0
         prices = self.prices_at(x)
-        (leg,) = [leg for leg in self.legs if leg.asset == outcome.collateral_asset]
+        outcome, leg = self._call_at(x, prices)
+        if outcome is None or leg is None:
+            return 0
         return outcome.collateral_seized_raw * leg_price_8dec(leg, prices) // leg.unit
 
     def axis_collateral_usd_8dec(self) -> int:
@@ -168,17 +195,38 @@ def _closed_form_sums(curve: AaveCurve) -> tuple[float, float, float, float]:
     return c_fix, c_axis, d_fix, d_axis
 
 
+# What every account of a market shares, derived once per market state (a scan builds a
+# curve per account): id -> (the state itself, to tell a recycled id; its arithmetic, oracle
+# prices and liquidation rule). A few markets per scan; cleared when it grows past that.
+_MARKET_CONSTANTS: dict[
+    int, tuple[AaveMarketState, HealthArithmetic, dict[Address, int], LiquidationRule]] = {}
+_MARKET_CONSTANTS_MAX = 16
+
+
+def _market_constants(
+    market: AaveMarketState,
+) -> tuple[HealthArithmetic, dict[Address, int], LiquidationRule]:
+    entry = _MARKET_CONSTANTS.get(id(market))
+    if entry is None or entry[0] is not market:
+        if len(_MARKET_CONSTANTS) >= _MARKET_CONSTANTS_MAX:
+            _MARKET_CONSTANTS.clear()
+        entry = (market,
+                 arithmetic_for_revision(market.pool_revision, market.allow_unreviewed_revision),
+                 oracle_prices_8dec(market), LiquidationRule.for_revision(market.pool_revision))
+        _MARKET_CONSTANTS[id(market)] = entry
+    return entry[1], entry[2], entry[3]
+
+
 def aave_curve(account: AaveAccount, market: AaveMarketState, axis: Axis) -> AaveCurve:
-    arithmetic = arithmetic_for_revision(market.pool_revision, market.allow_unreviewed_revision)
+    arithmetic, oracle_prices, rule = _market_constants(market)
     legs = account_legs(account, market, arithmetic)
     # Only the prices this account's legs read: keeps each bisection step small.
     source = emode_price_source(account, market, arithmetic)
     needed = {leg.asset for leg in legs} | {leg.price_asset for leg in legs} | {source}
-    prices = {a: p for a, p in oracle_prices_8dec(market).items() if a in needed}
+    prices = {a: oracle_prices[a] for a in needed if a in oracle_prices}
     return AaveCurve(legs=legs, arithmetic=arithmetic, prices_now_8dec=prices,
                      axis_members=axis.members, ref_now_8dec=axis.reference_price_8dec,
-                     rule=LiquidationRule.for_revision(market.pool_revision),
-                     emode_price_source=source)
+                     rule=rule, emode_price_source=source)
 
 
 @dataclass(frozen=True)
