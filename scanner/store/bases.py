@@ -20,24 +20,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, bindparam, delete, insert, select
+from sqlalchemy import Connection, Engine, bindparam, delete, insert, select
 
+from scanner.store import tables
 from scanner.store.bulk import insert_rows
-from scanner.store.models import (
-    DerivationScan,
-    MarketBase,
-    ScanBlockHash,
-    ScanRow,
-    SnapshotRow,
-)
 
-DERIVATION_SCANS = cast(Table, DerivationScan.__table__)
-MARKET_BASES = cast(Table, MarketBase.__table__)
-SNAPSHOTS = cast(Table, SnapshotRow.__table__)
-SCANS = cast(Table, ScanRow.__table__)
-HASHES = cast(Table, ScanBlockHash.__table__)
+DERIVATION_SCANS = tables.DERIVATION_SCANS
+MARKET_BASES = tables.MARKET_BASES
+SNAPSHOTS = tables.SNAPSHOTS
+SCANS = tables.SCANS
+HASHES = tables.SCAN_BLOCK_HASHES
 
 BorrowerKey = tuple[str, str]  # (submarket, account)
 

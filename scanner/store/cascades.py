@@ -9,16 +9,16 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import select
 
 from scanner.cascade.engine import CascadeResult, CascadeRound
-from scanner.store.models import CascadeRoundRow, CascadeRow
+from scanner.store import tables
 from scanner.store.repository import Repository
 
-CASCADES = cast(Table, CascadeRow.__table__)
-ROUNDS = cast(Table, CascadeRoundRow.__table__)
+CASCADES = tables.CASCADES
+ROUNDS = tables.CASCADE_ROUNDS
 _AMOUNTS = ("sold_usd_8dec", "debt_repaid_usd_8dec", "bad_debt_usd_8dec")
 _NOW = ("positions", *_AMOUNTS)  # liquidatable_now's keys; columns now_<key> (0020)
 
