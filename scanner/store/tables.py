@@ -366,12 +366,12 @@ DERIVATION_SCANS = Table(
     _req("full_block", BigInteger),  # the full snapshot derived from
 )
 
-# Migration 0014: what a position's next value is derived from without reading it (scaled
-# balances, shares, principal, ink/art), as the protocol's derive module's JSON.
-DERIVATION_BASES = Table(
-    "derivation_bases", METADATA,
-    Column("scan_id", ForeignKey("derivation_scans.scan_id", ondelete="CASCADE"),
-           primary_key=True),
+# Migration 0018: what a position's next value is derived from without reading it (scaled
+# balances, shares, principal, ink/art), as the protocol's derive module's JSON. One row per
+# position of the market's newest scan that has bases (`derivation_scans`, one per market).
+MARKET_BASES = Table(
+    "market_bases", METADATA,
+    Column("market_key", String(128), primary_key=True),
     Column("submarket", String(128), primary_key=True),
     Column("account", String(42), primary_key=True),
     _req("base", Text),
