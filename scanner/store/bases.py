@@ -1,4 +1,4 @@
-"""Derivation bases of incremental snapshots (migrations 0014, 0018): read and write.
+"""Derivation bases of incremental snapshots (migrations 0014, 0017): read and write.
 
     save_bases(engine, {scan_id: MarketBases(fingerprint, {(submarket, account): json}, ...)},
                prior)                                  # after the snapshot itself

@@ -1,4 +1,4 @@
-"""Derivation bases (migrations 0014, 0018) and the incremental path's pure decisions.
+"""Derivation bases (migrations 0014, 0017) and the incremental path's pure decisions.
 
 - bases are stored whole per market, found for the newest snapshot of exactly its markets,
   go with their snapshot when it is deleted, a newer snapshot without bases hides older ones

@@ -1,7 +1,7 @@
 """derivation bases kept per market, updated in place (incremental snapshots, issue 11)
 
-Revision ID: 0018
-Revises: 0020
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-11-30
 
 0014 stored every base again with every scan: an incremental snapshot of 100,000 positions
@@ -21,8 +21,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0018"
-down_revision: str | None = "0020"
+revision: str = "0017"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
