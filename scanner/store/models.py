@@ -88,5 +88,5 @@ class DerivationScan(Base):
     __table__ = tables.DERIVATION_SCANS
 
 
-class DerivationBase(Base):
-    __table__ = tables.DERIVATION_BASES
+class MarketBase(Base):
+    __table__ = tables.MARKET_BASES

@@ -328,7 +328,7 @@ CASCADES = Table(
     _req("buy_modelled", Boolean),
     _req("bands_crossed_by_shock", Text),  # band ranks, comma-separated
     _created_at(),
-    # migration 0020: the positions liquidatable before any shock (NULL: a row stored before)
+    # migration 0016: the positions liquidatable before any shock (NULL: a row stored before)
     _req("includes_now", Boolean, server_default=true()),
     Column("now_positions", Integer),
     Column("now_sold_usd_8dec", Uint256),
@@ -353,7 +353,7 @@ CASCADE_ROUNDS = Table(
     _req("proceeds_usd_8dec", Uint256),
     _req("sold_assets", Text),  # JSON: [{symbol, asset, amount_raw, usd_8dec}]
     _req("bands_crossed", Text),  # band ranks, comma-separated
-    # migration 0020: debt moved to other positions (Liquity), not repaid; NULL before
+    # migration 0016: debt moved to other positions (Liquity), not repaid; NULL before
     Column("debt_redistributed_usd_8dec", Uint256),
 )
 
@@ -366,12 +366,12 @@ DERIVATION_SCANS = Table(
     _req("full_block", BigInteger),  # the full snapshot derived from
 )
 
-# Migration 0014: what a position's next value is derived from without reading it (scaled
-# balances, shares, principal, ink/art), as the protocol's derive module's JSON.
-DERIVATION_BASES = Table(
-    "derivation_bases", METADATA,
-    Column("scan_id", ForeignKey("derivation_scans.scan_id", ondelete="CASCADE"),
-           primary_key=True),
+# Migration 0017: what a position's next value is derived from without reading it (scaled
+# balances, shares, principal, ink/art), as the protocol's derive module's JSON. One row per
+# position of the market's newest scan that has bases (`derivation_scans`, one per market).
+MARKET_BASES = Table(
+    "market_bases", METADATA,
+    Column("market_key", String(128), primary_key=True),
     Column("submarket", String(128), primary_key=True),
     Column("account", String(42), primary_key=True),
     _req("base", Text),
