@@ -48,7 +48,13 @@ interface IDevnetCometPriceFeed {
 /// Left out (not needed by liqscan; their absence changes no rule above): the proxy and the
 /// CometExt delegate (the ext getters we need live here), reward tracking (tracking indices and
 /// user tracking fields stay 0), pause flags, the reentrancy guard, permissions/allowances and
-/// the *From variants, buyCollateral/quoteCollateral/reserves, liquidator points, governance.
+/// the *From variants, withdrawReserves, liquidator points, governance.
+///
+/// The store front, as the real one: `getReserves` = base balance - supply + borrow at indices
+/// accrued in memory; `getCollateralReserves` = the asset balance not owed to suppliers;
+/// `quoteCollateral` prices the asset at price x (1 - storeFrontPriceFactor x (1 -
+/// liquidationFactor)); `buyCollateral` reverts NotForSale while reserves >= targetReserves,
+/// TooMuchSlippage below minAmount, InsufficientReserves beyond the collateral reserves.
 /// Storage is initialized in the constructor (the real one calls initializeStorage via its proxy).
 contract DevnetComet {
     struct AssetInfo {
@@ -73,7 +79,7 @@ contract DevnetComet {
     }
 
     /// @dev The real Comet constructor's configuration; tracking, pause guardian, extension
-    /// delegate and store-front fields are accepted and kept or ignored as noted above.
+    /// delegate fields are accepted and ignored as noted above.
     struct Configuration {
         address governor;
         address pauseGuardian;
@@ -128,17 +134,21 @@ contract DevnetComet {
     }
 
     error BadAsset();
+    error BadDiscount();
     error BadDecimals();
     error BadPrice();
     error BorrowTooSmall();
     error BorrowCFTooLarge();
     error LiquidateCFTooLarge();
     error NoSelfTransfer();
+    error InsufficientReserves();
     error NotCollateralized();
+    error NotForSale();
     error NotLiquidatable();
     error SupplyCapExceeded();
     error TimestampTooLarge();
     error TooManyAssets();
+    error TooMuchSlippage();
     error TransferInFailed();
     error TransferOutFailed();
     error InvalidUInt64();
@@ -155,6 +165,7 @@ contract DevnetComet {
     event TransferCollateral(address indexed from, address indexed to, address indexed asset, uint amount);
     event WithdrawCollateral(address indexed src, address indexed to, address indexed asset, uint amount);
     event AbsorbDebt(address indexed absorber, address indexed borrower, uint basePaidOut, uint usdValue);
+    event BuyCollateral(address indexed buyer, address indexed asset, uint baseAmount, uint collateralAmount);
     event AbsorbCollateral(
         address indexed absorber, address indexed borrower, address indexed asset, uint collateralAbsorbed, uint usdValue
     );
@@ -182,6 +193,8 @@ contract DevnetComet {
     uint public immutable borrowPerSecondInterestRateBase;
     uint public immutable baseScale;
     uint public immutable baseBorrowMin;
+    uint public immutable storeFrontPriceFactor;
+    uint public immutable targetReserves;
     uint8 public immutable decimals;
     uint8 public immutable numAssets;
 
@@ -211,6 +224,9 @@ contract DevnetComet {
         baseScale = 10 ** decimals_;
         if (baseScale < BASE_ACCRUAL_SCALE) revert BadDecimals();
         baseBorrowMin = config.baseBorrowMin;
+        if (config.storeFrontPriceFactor > FACTOR_SCALE) revert BadDiscount();
+        storeFrontPriceFactor = config.storeFrontPriceFactor;
+        targetReserves = config.targetReserves;
         supplyKink = config.supplyKink;
         supplyPerSecondInterestRateSlopeLow = config.supplyPerYearInterestRateSlopeLow / SECONDS_PER_YEAR;
         supplyPerSecondInterestRateSlopeHigh = config.supplyPerYearInterestRateSlopeHigh / SECONDS_PER_YEAR;
@@ -625,6 +641,39 @@ contract DevnetComet {
             deltaValue += mulFactor(value, info.liquidationFactor);
             emit AbsorbCollateral(absorber, account, info.asset, seizeAmount, value);
         }
+    }
+
+    // --- the store front ---------------------------------------------------------------
+
+    function getReserves() public view returns (int) {
+        (uint64 supplyIndex, uint64 borrowIndex) = accruedInterestIndices(getNowInternal() - lastAccrualTime);
+        uint balance = IDevnetCometToken(baseToken).balanceOf(address(this));
+        return signed256(balance) - signed256(presentValueSupply(supplyIndex, totalSupplyBase))
+            + signed256(presentValueBorrow(borrowIndex, totalBorrowBase));
+    }
+
+    function getCollateralReserves(address asset) public view returns (uint) {
+        return IDevnetCometToken(asset).balanceOf(address(this)) - totalsCollateral[asset].totalSupplyAsset;
+    }
+
+    /// @dev collateral units for `baseAmount` at the discounted price, rounded down
+    function quoteCollateral(address asset, uint baseAmount) public view returns (uint) {
+        AssetInfo memory info = getAssetInfoByAddress(asset);
+        uint discount = mulFactor(storeFrontPriceFactor, FACTOR_SCALE - info.liquidationFactor);
+        uint discountedPrice = mulFactor(getPrice(info.priceFeed), FACTOR_SCALE - discount);
+        return getPrice(baseTokenPriceFeed) * baseAmount * info.scale / discountedPrice / baseScale;
+    }
+
+    /// @dev open only while reserves are below target: selling refills the reserves
+    function buyCollateral(address asset, uint minAmount, uint baseAmount, address recipient) external {
+        int reserves = getReserves();
+        if (reserves >= 0 && uint(reserves) >= targetReserves) revert NotForSale();
+        baseAmount = doTransferIn(baseToken, msg.sender, baseAmount);
+        uint collateralAmount = quoteCollateral(asset, baseAmount);
+        if (collateralAmount < minAmount) revert TooMuchSlippage();
+        if (collateralAmount > getCollateralReserves(asset)) revert InsufficientReserves();
+        doTransferOut(asset, recipient, safe128(collateralAmount));
+        emit BuyCollateral(msg.sender, asset, baseAmount, collateralAmount);
     }
 
     // --- principal bookkeeping -----------------------------------------------------------

@@ -30,7 +30,7 @@ ZERO_ADDRESS = "0x" + "00" * 20
 ASSET_CONFIG = "(address,address,uint8,uint64,uint64,uint64,uint128)"
 CONFIGURATION = ("(address,address,address,address,address,"
                  + ",".join(["uint64"] * 12) + ",uint104,uint104,uint104," + ASSET_CONFIG + "[])")
-STORE_FRONT_PRICE_FACTOR_WAD = 5 * 10**17  # accepted like the real Comet, unused (no buyCollateral)
+STORE_FRONT_PRICE_FACTOR_WAD = 5 * 10**17  # buyCollateral's discount: half the absorb's
 TRACKING_INDEX_SCALE = 10**15  # accepted like the real Comet, unused (no reward tracking)
 _RATE_ORDER = (
     "supplyKink", "supplyPerYearInterestRateSlopeLow", "supplyPerYearInterestRateSlopeHigh",
@@ -99,11 +99,13 @@ def _configuration(spec: CometSpec, deployer: str, aave: AaveDeployment, base_fe
     # governor, pauseGuardian, baseToken, baseTokenPriceFeed, extensionDelegate (none: the
     # ext getters live in DevnetComet), the rate model, storeFrontPriceFactor,
     # trackingIndexScale, tracking speeds 0/0, baseMinForRewards 1 (the real one refuses 0),
-    # baseBorrowMin, targetReserves 0, assetConfigs -- the real Configuration's order.
+    # baseBorrowMin, targetReserves (above the seeded reserves: the store front is open),
+    # assetConfigs -- the real Configuration's order.
     return (deployer, deployer, aave.tokens[spec.base], base_feed, ZERO_ADDRESS,
             *(spec.rates_per_year_wad[name] for name in _RATE_ORDER),
             STORE_FRONT_PRICE_FACTOR_WAD, TRACKING_INDEX_SCALE, 0, 0, 1,
-            int(spec.base_borrow_min * 10**base_decimals), 0, assets)
+            int(spec.base_borrow_min * 10**base_decimals),
+            int(spec.target_reserves * 10**base_decimals), assets)
 
 
 def _deploy_comet(rpc: DevnetRpc, contracts: Mapping[str, CompiledContract], deployer: str,

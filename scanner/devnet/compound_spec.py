@@ -36,6 +36,7 @@ class CometSpec:
     base: str
     quote: str  # "USD" or the symbol whose price is the unit
     base_borrow_min: Decimal  # whole base tokens
+    target_reserves: Decimal  # whole base tokens: the store front sells while reserves are below
     rates_per_year_wad: Mapping[str, int]  # Configuration field name -> value
     assets: tuple[CometAssetSpec, ...]
 
@@ -91,6 +92,7 @@ def _comet(item: Mapping[str, Any]) -> CometSpec:
         base=str(item["base"]),
         quote=str(item["quote"]),
         base_borrow_min=Decimal(str(item["base_borrow_min"])),
+        target_reserves=Decimal(str(item["target_reserves"])),
         rates_per_year_wad={f: _wad(item[k], f"{where}.{k}") for f, k in _RATE_FIELDS.items()},
         assets=tuple(_asset(a, f"{where} asset {a.get('symbol')!r}") for a in item["assets"]),
     )

@@ -27,9 +27,11 @@ REFERENCE_PATH = Path(__file__).parents[1] / "unit" / "data" / "compound_v3_refe
 REAL_SELECTORS = {
     "BadAsset()": "0x36405305",
     "BadDecimals()": "0x8ad8cb20",
+    "BadDiscount()": "0x49b9231e",
     "BadPrice()": "0xfd1ee349",
     "BorrowCFTooLarge()": "0xc9f5d8e4",
     "BorrowTooSmall()": "0xe273b446",
+    "InsufficientReserves()": "0x945e9268",
     "InvalidInt104()": "0x9369ae35",
     "InvalidInt256()": "0xe7e828ad",
     "InvalidUInt104()": "0x1b8f24aa",
@@ -39,10 +41,12 @@ REAL_SELECTORS = {
     "NegativeNumber()": "0x6c76c96e",
     "NoSelfTransfer()": "0xe397a99b",
     "NotCollateralized()": "0x14c5f7b6",
+    "NotForSale()": "0x1d99ddbf",
     "NotLiquidatable()": "0xddeb79ba",
     "SupplyCapExceeded()": "0xf58f733a",
     "TimestampTooLarge()": "0x3d32ffdb",
     "TooManyAssets()": "0xdf8153c7",
+    "TooMuchSlippage()": "0xfa6ad355",
     "TransferInFailed()": "0xe7a3dfa0",
     "TransferOutFailed()": "0xcefaffeb",
     "absorb(address,address[])": "0xc3cecfd2",
@@ -58,13 +62,16 @@ REAL_SELECTORS = {
     "borrowPerSecondInterestRateBase()": "0x7914acc7",
     "borrowPerSecondInterestRateSlopeHigh()": "0x2a48cf12",
     "borrowPerSecondInterestRateSlopeLow()": "0x2d05670b",
+    "buyCollateral(address,uint256,uint256,address)": "0xe4e6e779",
     "collateralBalanceOf(address,address)": "0x5c2549ee",
     "decimals()": "0x313ce567",
     "factorScale()": "0x0f21d96b",
     "getAssetInfo(uint8)": "0xc8c7fe6b",
     "getAssetInfoByAddress(address)": "0x3b3bec2e",
     "getBorrowRate(uint256)": "0x9fa83b5a",
+    "getCollateralReserves(address)": "0x9ff567f8",
     "getPrice(address)": "0x41976e09",
+    "getReserves()": "0x0902f1ac",
     "getSupplyRate(uint256)": "0xd955759d",
     "getUtilization()": "0x7eb71131",
     "governor()": "0x0c340a24",
@@ -72,12 +79,15 @@ REAL_SELECTORS = {
     "isLiquidatable(address)": "0x042e02cf",
     "numAssets()": "0xa46fe83b",
     "priceScale()": "0xa0fbddaf",
+    "quoteCollateral(address,uint256)": "0x7ac88ed1",
+    "storeFrontPriceFactor()": "0x1f5954bd",
     "supply(address,uint256)": "0xf2b9fdb8",
     "supplyKink()": "0xa5b4ff79",
     "supplyPerSecondInterestRateBase()": "0x94920cca",
     "supplyPerSecondInterestRateSlopeHigh()": "0x804de71f",
     "supplyPerSecondInterestRateSlopeLow()": "0x5a94b8d1",
     "supplyTo(address,address,uint256)": "0x4232cd63",
+    "targetReserves()": "0x32176c49",
     "totalBorrow()": "0x8285ef40",
     "totalSupply()": "0x18160ddd",
     "totalsBasic()": "0xb9f0baf7",
@@ -94,6 +104,8 @@ REAL_EVENT_TOPICS = {
         "0x9850ab1af75177e4a9201c65a2cf7976d5d28e40ef63494b44366f86b2f9412e",
     "AbsorbDebt(address,address,uint256,uint256)":
         "0x1547a878dc89ad3c367b6338b4be6a65a5dd74fb77ae044da1e8747ef1f4f62f",
+    "BuyCollateral(address,address,uint256,uint256)":
+        "0xf891b2a411b0e66a5f0a6ff1368670fefa287a13f541eb633a386a1a9cc7046b",
     "Supply(address,address,uint256)":
         "0xd1cf3d156d5f8f0d50f6c122ed609cec09d35c9b9fb3fff6ea0959134dae424e",
     "SupplyCollateral(address,address,address,uint256)":
@@ -107,7 +119,8 @@ REAL_EVENT_TOPICS = {
     "WithdrawCollateral(address,address,address,uint256)":
         "0xd6d480d5b3068db003533b170d67561494d72e3bf9fa40a266471351ebba9e16",
 }
-# What liqscan's Compound adapter and its tests need (discovery logs, pinned reads, absorb).
+# What liqscan's Compound adapter and its tests need (discovery logs, pinned reads, absorb,
+# the store front).
 REQUIRED = (
     "SupplyCollateral", "TransferCollateral", "Withdraw", "WithdrawCollateral", "Supply",
     "Transfer", "AbsorbCollateral", "AbsorbDebt", "userBasic", "userCollateral", "totalsBasic",
@@ -116,6 +129,9 @@ REQUIRED = (
     "getSupplyRate", "getBorrowRate", "getUtilization", "supplyKink", "borrowKink",
     "borrowPerSecondInterestRateBase", "borrowPerSecondInterestRateSlopeLow",
     "borrowPerSecondInterestRateSlopeHigh", "NotLiquidatable",
+    # the store front (the cascade's Comet sale)
+    "storeFrontPriceFactor", "targetReserves", "getReserves", "getCollateralReserves",
+    "quoteCollateral", "buyCollateral", "NotForSale", "BuyCollateral",
 )
 
 

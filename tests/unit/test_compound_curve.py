@@ -15,7 +15,7 @@ from scanner.protocols.compound_v3.rule import (
     CometTotals,
     accrue,
 )
-from scanner.protocols.compound_v3.state import CometMarketState, CometUser
+from scanner.protocols.compound_v3.state import CometMarketState, CometStoreFront, CometUser
 
 WETH, WSTETH, WBTC, USDC = "0xWETH", "0xWSTETH", "0xWBTC", "0xUSDC"
 RATES = CometRates(9 * 10**17, 10**9, 10**10, 0, 9 * 10**17, 2 * 10**9, 10**10, 3 * 10**8)
@@ -32,7 +32,8 @@ def _market(base: str, base_price: int, collateral: dict[str, int], quote_usd: i
         base_token=base, base_symbol="B", base_scale=10**6 if base == USDC else 10**18,
         rates=RATES, stored_totals=TOTALS,
         accrued_totals=accrue(TOTALS, RATES, 1_000 + 40 * 86_400), assets=assets,
-        symbols={}, prices=CometPrices(base_price, collateral), quote_usd_8dec=quote_usd)
+        symbols={}, prices=CometPrices(base_price, collateral), quote_usd_8dec=quote_usd,
+        store_front=CometStoreFront(5 * 10**17, 10**30, 0))
 
 
 def _curve(market: CometMarketState, principal: int, balances: dict[str, int],

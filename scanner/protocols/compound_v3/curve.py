@@ -35,6 +35,9 @@ class CometCurve:
     market: CometMarketState
     axis_members: frozenset[Address]
     ref_now_usd_8dec: int
+    # the Comet's reserves as earlier liquidations of a cascade left them (the sale's LEDGER);
+    # None: as read at the block
+    reserves_raw: int | None = None
 
     price_unit = "USD"
     price_decimals = 8
@@ -42,6 +45,12 @@ class CometCurve:
     @property
     def price_now(self) -> int:
         return self.ref_now_usd_8dec
+
+    @property
+    def reserves_now_raw(self) -> int:
+        if self.reserves_raw is None:
+            return self.market.store_front.reserves_raw
+        return self.reserves_raw
 
     @property
     def _unit_moves(self) -> bool:

@@ -33,7 +33,7 @@ from scanner.protocols.compound_v3.rule import (
     is_liquidatable,
     present_debt_raw,
 )
-from scanner.protocols.compound_v3.state import CometMarketState, CometUser
+from scanner.protocols.compound_v3.state import CometMarketState, CometStoreFront, CometUser
 
 COMET = load_abi("compound-v3", "Comet")
 ERC20 = load_abi("erc20", "ERC20")
@@ -46,6 +46,7 @@ RATE_GETTERS = (
 _SIMPLE_GAS = 30_000
 _PRICE_GAS = 80_000  # getPrice calls the feed (rate-based feeds call a second contract)
 _VIEW_GAS = 150_000  # isLiquidatable / borrowBalanceOf read every asset and its feed
+STORE_FRONT_GETTERS = ("storeFrontPriceFactor", "targetReserves", "getReserves")
 
 
 @dataclass(frozen=True)
@@ -146,12 +147,23 @@ class CompoundV3Adapter:
         assets, feeds = await self._read_assets(n_assets, block)
         prices, quote_usd = await self._read_prices(addresses, base_feed, feeds, block)
         symbols = await self._read_symbols([base_token, *(a.asset for a in assets)], block)
+        store_front = await self._read_store_front(comet, block)
         timestamp = int((await self.rpc.get_block(block))["timestamp"])
         return CometMarketState(
             market_key=self.market.key, comet=comet, block=block, block_timestamp=timestamp,
             base_token=base_token, base_symbol=symbols[base_token], base_scale=base_scale,
             rates=rates, stored_totals=totals, accrued_totals=accrue(totals, rates, timestamp),
-            assets=assets, symbols=symbols, prices=prices, quote_usd_8dec=quote_usd)
+            assets=assets, symbols=symbols, prices=prices, quote_usd_8dec=quote_usd,
+            store_front=store_front)
+
+    async def _read_store_front(self, comet: Address, block: int) -> CometStoreFront:
+        """buyCollateral's terms: the Comet's own getters (getReserves accrues in memory)."""
+        results = await self._calls(
+            [self._call(n, (), _PRICE_GAS) for n in STORE_FRONT_GETTERS], block)
+        factor, target, reserves = (
+            int(decode_output(COMET, n, require_data(r, f"Comet {comet}: {n}"))[0])
+            for n, r in zip(STORE_FRONT_GETTERS, results, strict=True))
+        return CometStoreFront(factor, target, reserves)
 
     async def _read_assets(self, n_assets: int, block: int
                            ) -> tuple[tuple[CometAsset, ...], dict[Address, Address]]:

@@ -17,6 +17,19 @@ from scanner.protocols.compound_v3.rule import (
 
 
 @dataclass(frozen=True)
+class CometStoreFront:
+    """`buyCollateral`'s terms at the block, from the Comet's own views."""
+
+    price_factor_wad: int  # storeFrontPriceFactor
+    target_reserves_raw: int  # targetReserves (base units)
+    reserves_raw: int  # getReserves (base units, signed; accrued to the block in memory)
+
+    def is_open(self, reserves_raw: int) -> bool:
+        """buyCollateral reverts NotForSale while reserves >= targetReserves."""
+        return reserves_raw < 0 or reserves_raw < self.target_reserves_raw
+
+
+@dataclass(frozen=True)
 class CometMarketState:
     """One Comet at one block. Prices are the Comet's `getPrice` (8 decimals, its own unit:
     USD, or its base token when `quote_usd_8dec` is set -- then that is the base token's
@@ -36,6 +49,7 @@ class CometMarketState:
     symbols: Mapping[Address, str]  # asset (and base token) -> ERC-20 symbol
     prices: CometPrices  # native, 8 decimals
     quote_usd_8dec: int | None  # None: the Comet prices in USD
+    store_front: CometStoreFront  # where absorbed collateral is sold
 
 
 @dataclass(frozen=True)
