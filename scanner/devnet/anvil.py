@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import os
 import re
+import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -58,6 +61,10 @@ class Anvil:
 
     process: subprocess.Popen[str]
     port: int
+    # anvil's HOME: it spills old block states to $HOME/.foundry/anvil/tmp and removes them
+    # only on a graceful exit, so a stopped node left gigabytes behind in the user's home
+    # per devnet build; a private HOME is removed with the node.
+    state_home: Path | None = None
     _stopped: bool = field(default=False, repr=False)
 
     @property
@@ -74,10 +81,16 @@ class Anvil:
         if state_file is not None:
             cmd += ["--load-state", str(state_file)]
         cmd += list(extra_args)
-        process = subprocess.Popen(
-            cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
-        )
-        node = cls(process=process, port=port)
+        state_home = Path(tempfile.mkdtemp(prefix="liqscan-anvil-"))
+        try:
+            process = subprocess.Popen(
+                cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
+                env={**os.environ, "HOME": str(state_home)},
+            )
+        except BaseException:
+            shutil.rmtree(state_home, ignore_errors=True)
+            raise
+        node = cls(process=process, port=port, state_home=state_home)
         atexit.register(node.stop)
         try:
             node.port = _read_listen_port(process)
@@ -112,6 +125,8 @@ class Anvil:
                 self.process.wait(timeout=5)
         if self.process.stdout is not None:
             self.process.stdout.close()
+        if self.state_home is not None:
+            shutil.rmtree(self.state_home, ignore_errors=True)
         atexit.unregister(self.stop)
 
     def __enter__(self) -> Anvil:
