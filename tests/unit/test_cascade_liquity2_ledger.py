@@ -40,8 +40,8 @@ def trove(account: str, coll_eth: int, debt_bold: int, on: Liquity2Branch) -> Ex
 def test_a_redistribution_pushes_a_trove_under_in_the_next_round() -> None:
     """At $2,000 A (1 ETH, 1,900 BOLD, ICR 105.3%) is liquidated; no pool: its 1 ETH and 1,900
     BOLD go to B (stake 1) and C (stake 2), a third to B: 1.3333 ETH against 2,433.33 BOLD,
-    ICR 109.6% (111.1% before) -- liquidated after A (asked after it in the round). C (4.6667 ETH against
-    2,266.67 BOLD after both) stays: the last trove of a branch cannot be liquidated anyway."""
+    ICR 109.6% (111.1% before) -- liquidated after A, in the same round. C (4.6667 ETH
+    against 2,266.67 BOLD after both) stays: a branch's last trove cannot be liquidated."""
     on = branch(0, 4 * WEI, 3)
     a, b, c = trove("0xA", 1, 1_900, on), trove("0xB", 1, 1_800, on), trove("0xC", 2, 1_000, on)
     result = run_cascade("ETH", NOW, 2_000 * USD, [a, b, c], LinearDepth(0.0), {})

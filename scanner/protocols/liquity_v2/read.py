@@ -163,6 +163,7 @@ class Liquity2Adapter(ChainReader):
                 branch.addresses, all_ids, block), trove_count=len(all_ids))
             ids = [i for i in all_ids if trove_key(i) in wanted]
             troves = await self.read_troves(branch.addresses, ids, block)
+            _check_stakes(branch, troves, block)
             batches = await self.read_batches(branch.addresses, troves, block)
             for trove in troves:
                 batch = batches.get(trove.batch_manager) if trove.batch_manager else None
@@ -259,3 +260,12 @@ class Liquity2Adapter(ChainReader):
                                                                           batch[:8])
             out[manager] = Liquity2Batch(manager, recorded, rate, fee, shares, int(batch[10]))
         return out
+
+
+def _check_stakes(branch: Liquity2Branch, troves: Sequence[Liquity2Trove], block: int) -> None:
+    """Every trove's stake is part of the summed total a redistribution divides by."""
+    if any(t.stake > branch.total_stakes for t in troves) or (
+            troves and branch.total_stakes == 0):
+        raise InconsistentDataError(
+            f"Liquity v2 branch {branch.index}: a trove's stake exceeds the summed total "
+            f"{branch.total_stakes} at block {block}")
