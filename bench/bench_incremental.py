@@ -1,39 +1,120 @@
 """Per-block cost of an incremental snapshot against a full one (scanner.pipeline.incremental).
 
-    .venv/bin/python bench/bench_incremental.py [--positions 10000] [--touched-bps 100]
+    .venv/bin/python bench/bench_incremental.py [--positions 10000] [--copies 1]
+        [--touched-bps 100]
 
-1. A full snapshot of a seeded Aave v3 devnet with its derivation bases (`scan_full`): the scan
-   and the capture of the bases, timed apart.
+1. A full snapshot of a seeded Aave v3 devnet with its derivation bases (`scan_full`).
 2. Real transactions touch `--touched-bps` of the borrowers (each supplies again), an hour
    passes, one block is mined.
 3. The incremental snapshot of the new head (`scan_incremental`) and, into a second fresh
-   database, a full snapshot of the same block (`scan_chain`): seconds, JSON-RPC requests, and
-   the ratio. The two must hold the same positions, bins and bands, or the bench raises.
-Nothing here asserts on time.
+   database, a full snapshot of the same block (`scan_chain`): seconds, JSON-RPC requests,
+   the ratio, and each one's cost split into stages (below). The two must hold the same
+   positions, bins and bands, or the bench raises.
+
+`--copies N` configures the devnet's Aave pool as N markets (keys `...-copy-K`): one snapshot
+then holds N x the positions and goes through exactly the code of N real markets (N
+discoveries, N reads of the reserves, N x the accounts read, derived, priced and stored) --
+an honest replay of the 10k devnet at 100k, not a 100k-borrower devnet. Touched accounts are
+touched in every copy (the same 1%).
+
+Stages (wall seconds, measured by wrapping the pipeline's functions in this process only):
+rpc (time with a JSON-RPC post in flight), read+derive (the reading stage without rpc:
+discovery's database reads, decoding, deriving, bases), math (exact liquidation prices),
+bins+bands, store (the snapshot's rows) and bases (reading and writing the derivation bases).
+A full snapshot whose levels are computed while it reads (stream.py) has that math under
+rpc / read+derive, not under math. Nothing here asserts on time.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
+import dataclasses
 import tempfile
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+from scanner import aio
+from scanner.chain.rpc import RpcClient
 from scanner.config import Config, load_config
 from scanner.devnet.network import Devnet, seeded_devnet, write_config
 from scanner.devnet.population import AavePositionPlan
 from scanner.devnet.rpc import DevnetRpc, Tx, calldata
+from scanner.pipeline import incremental, scan
 from scanner.pipeline.incremental import scan_full, scan_incremental
 from scanner.pipeline.scan import scan_chain
 from scanner.store import db
 from scanner.store.repository import Repository
 
+STAGES = ("rpc", "read+derive", "math", "bins+bands", "store", "bases")
 
-def _config(devnet: Devnet, folder: Path, name: str) -> tuple[Config, Repository]:
+
+class Stages:
+    """Wall time per stage while installed (`with stages.installed():`)."""
+
+    def __init__(self) -> None:
+        self.seconds = dict.fromkeys(STAGES, 0.0)
+        self.in_flight, self.since = 0, 0.0
+
+    def _timed(self, stage: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.seconds[stage] += time.perf_counter() - start
+        return wrapper
+
+    def _rpc(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        async def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if self.in_flight == 0:
+                self.since = time.perf_counter()
+            self.in_flight += 1
+            try:
+                return await fn(*args, **kwargs)
+            finally:
+                self.in_flight -= 1
+                if self.in_flight == 0:
+                    self.seconds["rpc"] += time.perf_counter() - self.since
+        return wrapper
+
+    @contextmanager
+    def installed(self) -> Iterator[None]:
+        patches = [(RpcClient, "_http_json", self._rpc(RpcClient._http_json)),
+                   (scan, "liquidation_results", self._timed("math", scan.liquidation_results)),
+                   (scan, "histogram_and_bands", self._timed("bins+bands",
+                                                             scan.histogram_and_bands)),
+                   (scan, "store_snapshot", self._timed("store", scan.store_snapshot)),
+                   (incremental, "store_snapshot", self._timed("store",
+                                                               incremental.store_snapshot)),
+                   (incremental, "save_bases", self._timed("bases", incremental.save_bases)),
+                   (incremental, "latest_bases", self._timed("bases",
+                                                             incremental.latest_bases))]
+        saved = [(owner, name, getattr(owner, name)) for owner, name, _ in patches]
+        for owner, name, new in patches:
+            setattr(owner, name, new)
+        try:
+            yield
+        finally:
+            for owner, name, old in saved:
+                setattr(owner, name, old)
+
+    def split(self, total_seconds: float) -> dict[str, float]:
+        """Every stage; read+derive is what is left of the total."""
+        known = sum(v for k, v in self.seconds.items() if k != "read+derive")
+        return {**self.seconds, "read+derive": max(0.0, total_seconds - known)}
+
+
+def _config(devnet: Devnet, folder: Path, name: str, copies: int) -> tuple[Config, Repository]:
     path = folder / f"{name}.toml"
     write_config(devnet, path, database_url=f"sqlite:///{folder / name}.db")
     config = load_config(path)
+    aave = next(m for m in config.markets if m.protocol == "aave-v3")
+    markets = ((aave,) if copies == 1 else
+               tuple(dataclasses.replace(aave, key=f"{aave.key}-copy-{n}") for n in range(copies)))
+    config = dataclasses.replace(config, markets=markets)
     db.upgrade(config.database_url)
     return config, Repository(db.make_engine(config.database_url))
 
@@ -55,59 +136,81 @@ def _touch(rpc: DevnetRpc, devnet: Devnet, plans: list[AavePositionPlan]) -> Non
     rpc.mine()
 
 
-def run(devnet: Devnet, touched_bps: int) -> None:
+def run(devnet: Devnet, touched_bps: int, copies: int) -> None:
     rpc = DevnetRpc(devnet.rpc_url)
     snapshot = rpc.call("evm_snapshot")
     try:
         with tempfile.TemporaryDirectory() as folder:
-            _measure(devnet, rpc, Path(folder), touched_bps)
+            _measure(devnet, rpc, Path(folder), touched_bps, copies)
     finally:
         rpc.call("evm_revert", [snapshot])
 
 
-def _measure(devnet: Devnet, rpc: DevnetRpc, folder: Path, touched_bps: int) -> None:
-    config, repo = _config(devnet, folder, "incremental")
-    markets = [m for m in config.markets if m.protocol == "aave-v3"][:1]
+def _timed_run(stages: Stages, job: Callable[[], Any]) -> tuple[Any, float]:
+    with stages.installed():
+        start = time.perf_counter()
+        result = job()
+        return result, time.perf_counter() - start
+
+
+def _measure(devnet: Devnet, rpc: DevnetRpc, folder: Path, touched_bps: int,
+             copies: int) -> None:
+    config, repo = _config(devnet, folder, "incremental", copies)
+    markets = list(config.markets)
     start = time.perf_counter()
-    first = asyncio.run(scan_full(config, markets, repo))
+    first = aio.run(scan_full(config, markets, repo))
     full_with_capture = time.perf_counter() - start
     plans = [p for p in devnet.aave_plans if p.borrows]
     _touch(rpc, devnet, plans[:: max(1, 10_000 // touched_bps)])
-    start = time.perf_counter()
-    inc = asyncio.run(scan_incremental(config, markets, repo))
-    incremental = time.perf_counter() - start
+    inc_stages, full_stages = Stages(), Stages()
+    inc, incremental_seconds = _timed_run(inc_stages, lambda: aio.run(
+        scan_incremental(config, markets, repo)))
     if not inc.incremental:
         raise SystemExit(f"the snapshot was not incremental: {inc.reason}")
-    config2, repo2 = _config(devnet, folder, "full")
-    start = time.perf_counter()
-    full = asyncio.run(scan_chain(config2, markets, repo2, inc.outcome.record.block))
-    full_seconds = time.perf_counter() - start
+    config2, repo2 = _config(devnet, folder, "full", copies)
+    full, full_seconds = _timed_run(full_stages, lambda: aio.run(scan_chain(
+        config2, list(config2.markets), repo2, inc.outcome.record.block)))
     if (sorted(full.results, key=repr) != sorted(inc.outcome.results, key=repr)
             or full.bins != inc.outcome.bins or full.bands != inc.outcome.bands):
         raise SystemExit("the incremental snapshot differs from the full one")
-    positions = len(inc.outcome.markets[0].read.positions)
-    print(f"{positions:,} positions, {inc.reread:,} read ({inc.reread / positions:.1%}), "
-          f"{inc.derived:,} derived; first full snapshot + bases capture "
-          f"{full_with_capture:.2f} s (bases stored: {first.bases_stored})")
-    print("| snapshot | seconds | JSON-RPC requests |")
-    print("|---|---|---|")
-    print(f"| full (scan_chain) | {full_seconds:.2f} | {full.rpc_requests:,} |")
-    print(f"| incremental (scan_incremental) | {incremental:.2f} | "
-          f"{inc.outcome.rpc_requests:,} |")
-    print(f"incremental / full: {incremental / full_seconds:.1%} of the time, "
-          f"{inc.outcome.rpc_requests / max(1, full.rpc_requests):.1%} of the requests "
+    positions = sum(len(m.read.positions) for m in inc.outcome.markets)
+    _report(positions, copies, inc, first.bases_stored, full_with_capture,
+            (full_seconds, full.rpc_requests, full_stages.split(full_seconds)),
+            (incremental_seconds, inc.outcome.rpc_requests,
+             inc_stages.split(incremental_seconds)))
+
+
+def _report(positions: int, copies: int, inc: Any, bases_stored: bool, first_seconds: float,
+            full: tuple[float, int, dict[str, float]],
+            incr: tuple[float, int, dict[str, float]]) -> None:
+    where = f" ({copies} copies of the pool)" if copies > 1 else ""
+    print(f"{positions:,} positions{where}, {inc.reread:,} read ({inc.reread / positions:.1%}),"
+          f" {inc.derived:,} derived; first full snapshot + bases capture "
+          f"{first_seconds:.2f} s (bases stored: {bases_stored})")
+    print(f"| snapshot | seconds | JSON-RPC requests | {' | '.join(STAGES)} |")
+    print("|---|---|---|" + "---|" * len(STAGES))
+    for name, (seconds, requests, split) in (("full (scan_chain)", full),
+                                              ("incremental (scan_incremental)", incr)):
+        stages = " | ".join(f"{split[s]:.2f}" for s in STAGES)
+        print(f"| {name} | {seconds:.2f} | {requests:,} | {stages} |")
+    ratio = incr[0] / full[0]
+    without_math = (incr[0] - incr[2]["math"]) / full[0]
+    print(f"incremental / full: {ratio:.1%} of the time ({without_math:.1%} without the "
+          f"incremental's math), {incr[1] / max(1, full[1]):.1%} of the requests "
           "(target at 100k positions, 1% touched: < 10%)")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--positions", type=int, default=10_000)
+    parser.add_argument("--copies", type=int, default=1, help="the pool configured as this "
+                        "many markets (10 with 10,000 positions: 100,000 positions)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--touched-bps", type=int, default=100, help="share of the borrowers "
                         "touched between the snapshots, in bps (default 100 = 1%%)")
     args = parser.parse_args()
     with seeded_devnet(seed=args.seed, aave_positions=args.positions) as devnet:
-        run(devnet, args.touched_bps)
+        run(devnet, args.touched_bps, args.copies)
 
 
 if __name__ == "__main__":

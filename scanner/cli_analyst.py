@@ -30,6 +30,16 @@ def liqscan_version() -> str:
         return "unknown"
 
 
+class _LazyVersion(argparse._VersionAction):
+    """argparse's version action (shell completion knows it as one), but the version is looked
+    up only when asked for: the package metadata scan cost every command's start-up."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        self.version = f"liqscan {liqscan_version()}"
+        super().__call__(parser, namespace, values, option_string)
+
+
 def _usd_amount(text: str) -> Decimal:
     try:
         value = Decimal(text.replace(",", "").replace("_", "").removeprefix("$"))
@@ -69,8 +79,7 @@ def _handler(name: str) -> Any:
 
 
 def extend(parser: argparse.ArgumentParser, sub: Any) -> None:
-    parser.add_argument("--version", action="version", version=f"liqscan {liqscan_version()}",
-                        help="print the version and exit")
+    parser.add_argument("--version", action=_LazyVersion, help="print the version and exit")
     _extend_bands(sub.choices["bands"])
     _extend_positions(sub.choices["positions"])
     _extend_export(sub.choices["export"])

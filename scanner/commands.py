@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from scanner import interrupts
+from scanner import aio, interrupts
 from scanner.cli import dump_json, wants_progress
 from scanner.config import Config, MarketConfig, load_config
 from scanner.domain import Band, PositionStatus, SnapshotRecord
@@ -103,8 +102,8 @@ def _scan_one(config: Config, markets: list[MarketConfig], repo: Repository,
     with _progress(enabled=wants_progress() and not args.json) as progress:
         from scanner.pipeline.scan import scan_chain
 
-        outcome = asyncio.run(scan_chain(config, markets, repo, args.block, progress,
-                                         store_unverified=args.store_unverified))
+        outcome = aio.run(scan_chain(config, markets, repo, args.block, progress,
+                                     store_unverified=args.store_unverified))
     if not args.json:
         _print_scan(outcome)
     return outcome
@@ -116,8 +115,8 @@ def _scan_incremental(config: Config, markets: list[MarketConfig], repo: Reposit
     from scanner.pipeline.incremental import scan_incremental
 
     with _progress(enabled=wants_progress() and not args.json) as progress:
-        done = asyncio.run(scan_incremental(config, markets, repo, args.block, progress,
-                                            store_unverified=args.store_unverified))
+        done = aio.run(scan_incremental(config, markets, repo, args.block, progress,
+                                        store_unverified=args.store_unverified))
     if not args.json:
         _print_scan(done.outcome)
         print(f"incremental: {done.reread:,} positions read, {done.derived:,} derived"

@@ -261,7 +261,7 @@ async def _incremental(
                                  rpc_requests=requests)
     save_bases(repo.engine, {stored.scan_ids[m.key]: MarketBases(fingerprint(m), bases[m.key],
                                                                  _full_block(prior))
-                             for m in markets})
+                             for m in markets}, prior)
     return IncrementalOutcome(stored, incremental=True, reason="",
                               reread=sum(r for r, _d in by_market.values()),
                               derived=sum(d for _r, d in by_market.values()),

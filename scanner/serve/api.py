@@ -23,9 +23,9 @@ from scanner.serve.shapes import (
 )
 from scanner.serve.summaries import Summaries
 from scanner.store.export import band_records, bin_records, position_records
-from scanner.store.models import DIRECTION_VALUES, STATUS_VALUES
 from scanner.store.reads import ApiReads, PositionFilter
 from scanner.store.repository import Repository, ScanNotFoundError
+from scanner.store.tables import DIRECTION_VALUES, STATUS_VALUES
 
 T = TypeVar("T")
 MAX_PAGE = 1000

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from scanner.store.models import DIRECTION_VALUES, STATUS_VALUES
+from scanner.store.tables import DIRECTION_VALUES, STATUS_VALUES
 
 Json = dict[str, Any]
 

@@ -9,18 +9,18 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import select
 
 from scanner.cascade.engine import CascadeResult, CascadeRound
-from scanner.store.models import CascadeRoundRow, CascadeRow
+from scanner.store import tables
 from scanner.store.repository import Repository
 
-CASCADES = cast(Table, CascadeRow.__table__)
-ROUNDS = cast(Table, CascadeRoundRow.__table__)
+CASCADES = tables.CASCADES
+ROUNDS = tables.CASCADE_ROUNDS
 _AMOUNTS = ("sold_usd_8dec", "debt_repaid_usd_8dec", "bad_debt_usd_8dec")
-_NOW = ("positions", *_AMOUNTS)  # liquidatable_now's keys; columns now_<key> (0020)
+_NOW = ("positions", *_AMOUNTS)  # liquidatable_now's keys; columns now_<key> (0016)
 
 
 @dataclass(frozen=True)
@@ -115,7 +115,7 @@ def _round_from_row(r: Any) -> dict[str, Any]:
         "round": r["round_index"], "price_8dec": r["price_8dec"],
         "price_after_8dec": r["price_after_8dec"], "positions": r["positions"],
         **{name: r[name] for name in _AMOUNTS}, "proceeds_usd_8dec": r["proceeds_usd_8dec"],
-        # NULL on a round stored before migration 0020, which did not compute it
+        # NULL on a round stored before migration 0016, which did not compute it
         "debt_redistributed_usd_8dec": r["debt_redistributed_usd_8dec"],
         "sold": json.loads(r["sold_assets"]), "bands_crossed": _ranks(r["bands_crossed"]),
     }
@@ -128,7 +128,7 @@ def _cascade_from_row(row: Any, path: list[dict[str, Any]]) -> dict[str, Any]:
         "converged", "buy_modelled")}
     out["bands_crossed_by_shock"] = _ranks(row["bands_crossed_by_shock"])
     out["includes_now"] = row["includes_now"]
-    # a row stored before migration 0020 did not compute them: null, not zeros
+    # a row stored before migration 0016 did not compute them: null, not zeros
     out["liquidatable_now"] = (None if row["now_positions"] is None
                                else {name: row[f"now_{name}"] for name in _NOW})
     out["path"] = path

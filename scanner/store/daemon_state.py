@@ -15,16 +15,16 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Engine, Table, delete, func, insert, select, update
+from sqlalchemy import Engine, delete, func, insert, select, update
 
 from scanner.errors import DatabaseError
-from scanner.store.models import AlertDelivery, AlertEvent, SnapshotRow
+from scanner.store import tables
 
-EVENTS = cast(Table, AlertEvent.__table__)
-DELIVERIES = cast(Table, AlertDelivery.__table__)
-SNAPSHOTS = cast(Table, SnapshotRow.__table__)
+EVENTS = tables.ALERT_EVENTS
+DELIVERIES = tables.ALERT_DELIVERIES
+SNAPSHOTS = tables.SNAPSHOTS
 _DELETE_BATCH = 500
 
 

@@ -42,10 +42,19 @@ def safe_url(url: str) -> str:
         return url
 
 
-def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
-    # SQLite ignores FOREIGN KEY / ON DELETE CASCADE unless asked, per connection.
+# Page cache per SQLite connection, up from SQLite's 2 MiB. A
+# 100,000-position snapshot dirties ~100 MB of table and index pages; a smaller cache spills
+# them mid-transaction, and every spill syncs the rollback journal and rewrites index pages
+# that are touched again later (~25% of the write's CPU, more of its wall time). An upper
+# bound, not an allocation; the journal mode and `synchronous` stay SQLite's safe defaults.
+SQLITE_CACHE_PRAGMA = "PRAGMA cache_size=-131072"  # KiB: 128 MiB
+
+
+def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
+    # SQLite ignores FOREIGN KEY / ON DELETE CASCADE unless asked, per connection.
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(SQLITE_CACHE_PRAGMA)
     cursor.close()
 
 
@@ -74,7 +83,7 @@ def make_engine(url: str, *, check: bool = True, create: bool = True) -> Engine:
     except (ArgumentError, ImportError, ValueError) as exc:
         raise DatabaseError(f"invalid database URL {safe_url(url)}: fix database.url") from exc
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _enable_sqlite_foreign_keys)
+        event.listen(engine, "connect", _configure_sqlite)
     if check:
         try:
             with engine.connect():

@@ -10,14 +10,14 @@ or strings (PostgreSQL collations differ from Python's code-point order).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Column, ColumnElement, Connection, Row, Table, func, or_, select
+from sqlalchemy import Column, ColumnElement, Connection, Row, func, or_, select
 
 from scanner.domain import PositionStatus
-from scanner.store.models import PositionRow
+from scanner.store import tables
 
-POSITIONS = cast(Table, PositionRow.__table__)
+POSITIONS = tables.POSITIONS
 P = POSITIONS.c
 SORT_COLUMNS = (P.id, P.status, P.liquidation_price_8dec, P.axis_price_now_8dec,
                 P.collateral_usd_8dec, P.health_factor_wad, P.market_key, P.account)

@@ -11,26 +11,19 @@ import heapq
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Literal, NamedTuple, cast
+from typing import Any, Literal, NamedTuple
 
-from sqlalchemy import ColumnElement, Table, and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 
 from scanner.domain import Band, PositionResult, PositionStatus
-from scanner.store import page, rows
-from scanner.store.models import (
-    BandRow,
-    PositionRow,
-    ScanRow,
-    SnapshotAxisRow,
-    SnapshotRow,
-)
+from scanner.store import page, rows, tables
 from scanner.store.repository import Repository, StoredSnapshot
 
-POSITIONS = cast(Table, PositionRow.__table__)
-SCANS = cast(Table, ScanRow.__table__)
-AXES = cast(Table, SnapshotAxisRow.__table__)
-BANDS = cast(Table, BandRow.__table__)
-SNAPSHOTS = cast(Table, SnapshotRow.__table__)
+POSITIONS = tables.POSITIONS
+SCANS = tables.SCANS
+AXES = tables.SNAPSHOT_AXES
+BANDS = tables.BANDS
+SNAPSHOTS = tables.SNAPSHOTS
 
 Sort = Literal["distance", "size", "health"]
 SORTS: tuple[Sort, ...] = ("distance", "size", "health")

@@ -17,7 +17,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, func, insert, inspect, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
@@ -32,33 +32,20 @@ from scanner.domain import (
     SnapshotRecord,
 )
 from scanner.errors import DatabaseError, InconsistentDataError, UsageError
-from scanner.store import bulk, rows, tracks
+from scanner.store import bulk, rows, tables, tracks
 from scanner.store.db import make_engine, require_current, safe_url
-from scanner.store.models import (
-    BandRow,
-    BandShareRow,
-    BinShareRow,
-    DiscoveredAccount,
-    DiscoveryCursor,
-    HistogramBinRow,
-    MarketIdentityRow,
-    PositionRow,
-    ScanBlockHash,
-    ScanRow,
-    SnapshotRow,
-)
 
-SNAPSHOTS = cast(Table, SnapshotRow.__table__)
-SCANS = cast(Table, ScanRow.__table__)
-POSITIONS = cast(Table, PositionRow.__table__)
-BINS = cast(Table, HistogramBinRow.__table__)
-BANDS = cast(Table, BandRow.__table__)
-BIN_SHARES = cast(Table, BinShareRow.__table__)
-BAND_SHARES = cast(Table, BandShareRow.__table__)
-CURSORS = cast(Table, DiscoveryCursor.__table__)
-ACCOUNTS = cast(Table, DiscoveredAccount.__table__)
-IDENTITIES = cast(Table, MarketIdentityRow.__table__)
-HASHES = cast(Table, ScanBlockHash.__table__)
+SNAPSHOTS = tables.SNAPSHOTS
+SCANS = tables.SCANS
+POSITIONS = tables.POSITIONS
+BINS = tables.HISTOGRAM_BINS
+BANDS = tables.BANDS
+BIN_SHARES = tables.BIN_SHARES
+BAND_SHARES = tables.BAND_SHARES
+CURSORS = tables.DISCOVERY_CURSORS
+ACCOUNTS = tables.DISCOVERED_ACCOUNTS
+IDENTITIES = tables.MARKET_IDENTITIES
+HASHES = tables.SCAN_BLOCK_HASHES
 
 COMPLETE = "complete"
 
@@ -236,7 +223,7 @@ class Repository:
         values = rows.scan_row(scan.record) | {"snapshot_id": snapshot_id,
                                                "position_count": len(scan.positions)}
         scan_id = self._insert_one(conn, SCANS, values)
-        self._insert_many(conn, POSITIONS, [rows.position_row(scan_id, p) for p in scan.positions])
+        bulk.insert_columns(conn, POSITIONS, rows.position_columns(scan_id, scan.positions))
         if scan.block_hash is not None:
             conn.execute(insert(HASHES).values(scan_id=scan_id, block_hash=scan.block_hash))
         self._add_accounts(conn, scan.record.market_key, scan.discovered)

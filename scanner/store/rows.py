@@ -6,8 +6,9 @@ Kept apart from the repository so the mapping can be read (and tested) without a
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
+from operator import attrgetter
 from typing import Any, TypeVar
 
 from scanner.domain import (
@@ -114,6 +115,29 @@ def position_row(scan_id: int, p: PositionResult) -> dict[str, Any]:
         "owner": p.owner,
         "vault_id": p.vault_id,
     }
+
+
+# position_row's keys after scan_id: each is the PositionResult field of the same name
+_POSITION_FIELDS = (
+    "market_key", "protocol", "account", "axis", "status", "direction",
+    "liquidation_price_8dec", "axis_price_now_8dec", "health_factor_wad", "collateral_usd_8dec",
+    "debt_usd_8dec", "axis_collateral_usd_8dec", "seizable_usd_8dec", "emode_category",
+    "submarket", "liquidation_price_native", "native_price_unit", "native_price_decimals",
+    "liquidatable_next", "owner", "vault_id",
+)
+
+
+def position_columns(scan_id: int, positions: Sequence[PositionResult]
+                     ) -> dict[str, list[Any]]:
+    """`position_row` of every position, column by column (the bulk insert's input)."""
+    columns: dict[str, list[Any]] = {"scan_id": [scan_id] * len(positions)}
+    # one C-level tuple per position, transposed by zip: no Python call per value
+    by_field = list(zip(*map(attrgetter(*_POSITION_FIELDS), positions), strict=True))
+    for index, name in enumerate(_POSITION_FIELDS):
+        columns[name] = list(by_field[index]) if by_field else []
+    columns["status"] = [str(s) for s in columns["status"]]
+    columns["direction"] = [None if d is None else str(d) for d in columns["direction"]]
+    return columns
 
 
 def position_from(row: Row) -> PositionResult:

@@ -8,20 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Connection, Table, and_, insert, or_, select, update
+from sqlalchemy import Connection, and_, insert, or_, select, update
 
 from scanner.domain import Band, PositionResult, PositionStatus, SnapshotRecord
 from scanner.errors import InconsistentDataError
 from scanner.pipeline.band_tracks import NEW_TRACK, link_bands
-from scanner.store import rows
-from scanner.store.models import BandRow, ScanRow, SnapshotAxisRow, SnapshotRow
+from scanner.store import rows, tables
 
-SNAPSHOTS = cast(Table, SnapshotRow.__table__)
-SCANS = cast(Table, ScanRow.__table__)
-BANDS = cast(Table, BandRow.__table__)
-AXES = cast(Table, SnapshotAxisRow.__table__)
+SNAPSHOTS = tables.SNAPSHOTS
+SCANS = tables.SCANS
+BANDS = tables.BANDS
+AXES = tables.SNAPSHOT_AXES
 
 
 def previous_snapshot_id(conn: Connection, snapshot_id: int, snapshot: SnapshotRecord

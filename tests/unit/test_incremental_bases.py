@@ -1,8 +1,10 @@
-"""Derivation bases (migration 0014) and the incremental path's pure decisions.
+"""Derivation bases (migrations 0014, 0017) and the incremental path's pure decisions.
 
-- bases are stored whole per snapshot, found for the newest snapshot of exactly its markets,
+- bases are stored whole per market, found for the newest snapshot of exactly its markets,
   go with their snapshot when it is deleted, a newer snapshot without bases hides older ones
   (derivation always starts from the newest snapshot), and storing newer ones drops older;
+- a scan derived from the stored one rewrites only the rows that changed, and the stored rows
+  (read back without this process's memory) are the scan's bases;
 - `_why_full` names each reason to take a full snapshot;
 - Aave v3 balances are rayMul half up before v3.5, floor (supply) / ceil (debt) after.
 """
@@ -15,8 +17,9 @@ from scanner.config import MarketConfig
 from scanner.domain import RAY, MarketRead, SnapshotRecord
 from scanner.pipeline.incremental import _why_full, always_read_unverified, fingerprint
 from scanner.protocols.aave_v3.derive import _balances, _Reserve, _rounding
+from scanner.store import bases
 from scanner.store.bases import (
-    DERIVATION_BASES,
+    MARKET_BASES,
     MarketBases,
     PriorSnapshot,
     latest_bases,
@@ -58,11 +61,43 @@ def test_bases_round_trip_and_follow_their_snapshot(repo: Repository) -> None:
     assert latest_bases(repo.engine, "devnet", [MARKET.key]) == PriorSnapshot(
         second, 101, HASH, {MARKET.key: MarketBases("f", newer, 100)})
     with repo.engine.connect() as conn:  # the older scan's bases are gone, its snapshot kept
-        assert conn.execute(select(func.count()).select_from(DERIVATION_BASES)).scalar() == 1
+        assert conn.execute(select(func.count()).select_from(MARKET_BASES)).scalar() == 1
         assert conn.execute(select(func.count()).select_from(SNAPSHOTS)).scalar() == 2
     with repo.engine.begin() as conn:
         conn.execute(delete(SNAPSHOTS).where(SNAPSHOTS.c.id.in_([first, second])))
     assert latest_bases(repo.engine, "devnet", [MARKET.key]) is None
+
+
+def _stored_rows(repo: Repository) -> dict[tuple[str, str], str]:
+    with repo.engine.connect() as conn:
+        rows = conn.execute(select(MARKET_BASES.c.market_key, MARKET_BASES.c.submarket,
+                                   MARKET_BASES.c.account, MARKET_BASES.c.base)).all()
+    assert {r[0] for r in rows} <= {MARKET.key}
+    return {(r[1], r[2]): r[3] for r in rows}
+
+
+def test_a_derived_scan_rewrites_only_what_changed(repo: Repository) -> None:
+    keep, touch, gone, new = (("0xpool", "0x" + f"{n:02x}" * 20) for n in range(1, 5))
+    first = repo.scan_ids(_store(repo, 100))[MARKET.key]
+    save_bases(repo.engine, {first: MarketBases("f", {keep: "[1]", touch: "[2]", gone: "[3]"},
+                                                100)})
+    prior = latest_bases(repo.engine, "devnet", [MARKET.key])
+    assert prior is not None and prior.scan_ids == {MARKET.key: first}
+    second = repo.scan_ids(_store(repo, 101))[MARKET.key]
+    with repo.engine.begin() as conn:  # a marker row: a row not rewritten keeps it
+        conn.execute(MARKET_BASES.update().where(MARKET_BASES.c.account == keep[1])
+                     .values(base="[1] "))
+    after = {keep: "[1]", touch: "[20]", new: "[4]"}
+    save_bases(repo.engine, {second: MarketBases("f", after, 100)}, prior)
+    assert _stored_rows(repo) == {keep: "[1] ", touch: "[20]", new: "[4]"}
+    bases._MEMORY.clear()  # read back from the database, not from this process's memory
+    third = repo.scan_ids(_store(repo, 102))[MARKET.key]
+    save_bases(repo.engine, {third: MarketBases("f", after, 100)})  # no prior: all rewritten
+    assert _stored_rows(repo) == after
+    stored = latest_bases(repo.engine, "devnet", [MARKET.key])
+    assert stored is not None and stored.markets[MARKET.key].bases == after
+    save_bases(repo.engine, {second: MarketBases("f", {}, 100)})  # older: left as it is
+    assert _stored_rows(repo) == after
 
 
 def _prior(block: int, full_block: int, market: MarketConfig = MARKET) -> PriorSnapshot:

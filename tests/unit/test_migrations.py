@@ -152,7 +152,10 @@ def test_bands_starts_without_alembic_web3_or_matplotlib() -> None:
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAVY_FOR_BANDS = ("alembic", "web3", "matplotlib", "eth_abi", "eth_utils", "aiohttp",
-                   "scanner.chain", "scanner.pipeline.scan")
+                   "scanner.chain", "scanner.pipeline.scan",
+                   # the store reads and writes Core tables (scanner/store/tables.py): importing
+                   # and configuring the ORM cost `liqscan bands` ~0.4 s of start-up
+                   "sqlalchemy.orm", "scanner.store.models")
 
 
 def test_bands_on_every_protocol_imports_no_chain_client_or_adapter(tmp_path: Path) -> None:

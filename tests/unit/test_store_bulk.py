@@ -96,3 +96,24 @@ def test_failing_bulk_write_leaves_no_snapshot(repo: Repository) -> None:
     snapshot = repo.save_scan(sample.record, positions, sample.bins, sample.bands,
                               sample.discovered, None)  # and the whole one goes in after it
     assert len(_stored(repo, _scan_id(repo, snapshot))) == len(positions)
+
+
+def test_position_columns_are_position_rows_column_by_column() -> None:
+    """The bulk insert's column-wise input (no dict per row) holds what `position_row` does."""
+    positions = _edge_positions(40)
+    columns = rows.position_columns(7, positions)
+    expected = [rows.position_row(7, p) for p in positions]
+    assert list(columns) == list(expected[0])  # the same columns, in the same order
+    assert [dict(zip(columns, values, strict=True))
+            for values in zip(*columns.values(), strict=True)] == expected
+    assert rows.position_columns(7, []) == {name: [] for name in expected[0]}
+
+
+@pytest.mark.parametrize("bad", [-1, True, 1.5])
+def test_uint256_column_refuses_what_the_column_type_refuses(repo: Repository, bad: Any) -> None:
+    """A value the column type would refuse still raises from the fast column encoder."""
+    sample = make_sample_scan(n_positions=2)
+    snapshot = repo.save_scan(sample.record, (), (), (), {}, None)
+    bad_position = dataclasses.replace(_edge_positions(1)[0], debt_usd_8dec=bad)
+    with pytest.raises((ValueError, TypeError)), repo.engine.begin() as conn:
+        insert_rows(conn, POSITIONS, [rows.position_row(_scan_id(repo, snapshot), bad_position)])

@@ -95,14 +95,18 @@ class AaveV3Deriver:
         state = await adapter.read_market(resolved, block)
         require_reviewed_revision(state)
         fresh = await adapter.read_accounts(resolved, state, [a for _s, a in reread], block)
-        reserves = await _reserves(adapter, resolved.pool, block)
-        derived = [a for a in (_derive(json.loads(base), key[1], state, reserves)
+        reserves = {asset: reserve for asset, reserve in
+                    (await _reserves(adapter, resolved.pool, block)).items()
+                    if asset in state.reserves}  # a base naming another one: dropped
+        rounding = _rounding(state.pool_revision)
+        derived = [a for a in (_derive(json.loads(base), key[1], state, reserves, rounding)
                                for key, base in bases.items()) if a is not None]
         accounts = sorted([*fresh, *derived], key=lambda a: a.account)
         new_bases = await _capture(adapter, resolved, fresh, state.pool_revision, block)
         new_bases.update({(state.pool, a.account): bases[(state.pool, a.account)]
                           for a in derived})
-        return DerivedRead(market_read(adapter.market.protocol, state, accounts), new_bases)
+        return DerivedRead(market_read(adapter.market.protocol, state, accounts, fresh),
+                           new_bases)
 
 
 DERIVER = AaveV3Deriver()
@@ -161,12 +165,12 @@ async def _capture(adapter: AaveV3Adapter, resolved: AaveAddresses,
 
 
 def _derive(base: dict[str, Any], account: Address, state: AaveMarketState,
-            reserves: Mapping[Address, _Reserve]) -> AaveAccount | None:
-    """The account at the state's block, or None when a full read would skip it (no debt)."""
+            reserves: Mapping[Address, _Reserve], rounding: str) -> AaveAccount | None:
+    """The account at the state's block, or None when a full read would skip it (no debt).
+    `reserves` lists only reserves of the state; `rounding`: `_rounding` of its revision."""
     by_asset = {str(e[0]): e for e in base["r"]}
-    if not set(by_asset) <= set(state.reserves) or not set(by_asset) <= set(reserves):
+    if not reserves.keys() >= by_asset.keys():
         raise DerivationUnavailable(f"market {state.market_key}: a reserve was dropped")
-    rounding = _rounding(state.pool_revision)
     entries = []
     for asset in state.reserves:  # the full read's order: the pool's reserve list
         if asset in by_asset:

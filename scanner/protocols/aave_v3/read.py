@@ -304,14 +304,18 @@ class AaveV3Adapter:
         return accounts
 
 
-def market_read(protocol: str, state: AaveMarketState, accounts: Sequence[AaveAccount]
-                ) -> MarketRead:
-    """The neutral view of one read: assets with their oracle prices, one Position each."""
+def market_read(protocol: str, state: AaveMarketState, accounts: Sequence[AaveAccount],
+                checked: Sequence[AaveAccount] | None = None) -> MarketRead:
+    """The neutral view of one read: assets with their oracle prices, one Position each.
+    `checked`: the accounts whose pool summary was read, to check against the mirror (default
+    all; a derived account's summary is the mirror's own, so checking it would only repeat
+    the mirror)."""
     return MarketRead(
         market_key=state.market_key, protocol=protocol, block=state.block,
         block_timestamp=state.block_timestamp, revision=state.pool_revision,
         assets=market_assets(state), positions=market_positions(protocol, state, accounts),
-        mirror_mismatches=tuple(mirror_mismatches(accounts, state)),
+        mirror_mismatches=tuple(mirror_mismatches(
+            accounts if checked is None else checked, state)),
     )
 
 

@@ -13,13 +13,20 @@ import json
 from collections.abc import Mapping, Sequence
 
 from scanner.chain.abi import function_selector
-from scanner.domain import Address, Asset, MarketRead, Position
+from scanner.domain import Address, MarketRead
 from scanner.pipeline.incremental import DerivationUnavailable, DerivedRead
 from scanner.pipeline.touched import accounts_in_logs
 from scanner.protocols.base import Borrower
 from scanner.protocols.maker.curve import MakerPosition
 from scanner.protocols.maker.discover import FORK_TOPIC, FROB_TOPIC
-from scanner.protocols.maker.read import VAT, MakerAdapter, MakerAddresses, mirror_mismatches
+from scanner.protocols.maker.read import (
+    VAT,
+    CdpOwner,
+    MakerAdapter,
+    MakerAddresses,
+    assemble_read,
+    make_urn,
+)
 from scanner.protocols.maker.state import MakerIlk, MakerUrn
 from scanner.store.bases import BorrowerKey
 
@@ -41,23 +48,15 @@ class MakerDeriver:
     async def read(self, adapter: MakerAdapter, resolved: MakerAddresses,
                    reread: Sequence[Borrower], bases: Mapping[BorrowerKey, str], block: int
                    ) -> DerivedRead:
-        """As MakerAdapter.read, with the untouched urns from their bases."""
+        """As MakerAdapter.read (the same reads and `assemble_read`), with the untouched urns
+        from their bases."""
         timestamp = int((await adapter.rpc.get_block(block))["timestamp"])
         ilks = await adapter.read_ilks(resolved, block, timestamp)
-        fresh = await adapter.read_urns(resolved, ilks, [a for _s, a in reread], block)
-        owners = await adapter._cdp_owners(resolved, block)
+        owners = await adapter.cdp_owners(resolved, block)
+        fresh = await adapter.read_urns(resolved, ilks, [a for _s, a in reread], owners, block)
         by_name = {ilk.name: ilk for ilk in ilks}
         derived = [_derive(key, base, by_name, owners) for key, base in bases.items()]
-        order = {ilk.name: n for n, ilk in enumerate(ilks)}  # the full read's: urn, then ilk
-        found = sorted([*fresh, *derived], key=lambda f: (f[1].urn, order[f[0].name]))
-        prices = tuple(sorted({(i.gem, i.current.val_wad) for i in ilks}))
-        market = adapter.market
-        positions = tuple(Position(market.key, market.protocol, ilk.name, urn.urn,
-                                   MakerPosition(urn, ilk, prices)) for ilk, urn in found)
-        assets = tuple(sorted({Asset(i.gem, i.symbol, i.current.val_wad // 10**10)
-                               for i in ilks}, key=lambda a: a.address))
-        read = MarketRead(market.key, market.protocol, block, timestamp, 0, assets, positions,
-                          mirror_mismatches(found))
+        read = assemble_read(adapter.market, block, timestamp, ilks, [*fresh, *derived])
         new_bases = {(ilk.name, urn.urn): _base(urn) for ilk, urn in fresh}
         new_bases.update({(ilk.name, urn.urn): bases[(ilk.name, urn.urn)]
                           for ilk, urn in derived})
@@ -72,10 +71,9 @@ def _base(urn: MakerUrn) -> str:
 
 
 def _derive(key: BorrowerKey, base: str, ilks: Mapping[str, MakerIlk],
-            owners: Mapping[Address, tuple[int, Address]]) -> tuple[MakerIlk, MakerUrn]:
+            owners: Mapping[Address, CdpOwner]) -> tuple[MakerIlk, MakerUrn]:
     name, urn = key
     if name not in ilks:
         raise DerivationUnavailable(f"ilk {name} is no longer read")
     ink, art = json.loads(base)
-    cdp, owner = owners.get(urn, (None, None))
-    return ilks[name], MakerUrn(urn, int(ink), int(art), cdp, owner)
+    return ilks[name], make_urn(urn, int(ink), int(art), owners)

@@ -9,7 +9,7 @@ The pips (OSMs) answer `peek`/`peep` only to whitelisted callers; the Spotter is
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -18,6 +18,7 @@ from eth_utils.address import to_checksum_address
 from scanner.chain.abi import decode_output, encode_call, load_abi
 from scanner.chain.multicall import Call, require_data
 from scanner.chain.rpc import RpcOutcome
+from scanner.config import MarketConfig
 from scanner.domain import Address, Asset, MarketRead, Position
 from scanner.errors import ConfigError, InconsistentDataError
 from scanner.protocols.base import ChainReader, NotTheProtocolError
@@ -47,6 +48,7 @@ CHAINLOG_KEYS = {"vat": "MCD_VAT", "spotter": "MCD_SPOT", "jug": "MCD_JUG", "dog
                  "cdp_manager": "CDP_MANAGER", "ilk_registry": "ILK_REGISTRY"}
 CORE_KEYS = ("vat", "spotter", "jug", "dog")
 _GAS = 40_000
+CdpOwner = tuple[int, Address]  # a CdpManager vault: (cdp id, owns(cdp))
 
 
 @dataclass(frozen=True)
@@ -133,16 +135,9 @@ class MakerAdapter(ChainReader):
                    ) -> MarketRead:
         timestamp = int((await self.rpc.get_block(block))["timestamp"])
         ilks = await self.read_ilks(addresses, block, timestamp)
-        urns = await self.read_urns(addresses, ilks, accounts, block)
-        prices = tuple(sorted({(i.gem, i.current.val_wad) for i in ilks}))
-        positions = tuple(
-            Position(self.market.key, self.market.protocol, ilk.name, urn.urn,
-                     MakerPosition(urn, ilk, prices))
-            for ilk, urn in urns)
-        assets = tuple(sorted({Asset(i.gem, i.symbol, i.current.val_wad // 10**10)
-                               for i in ilks}, key=lambda a: a.address))
-        return MarketRead(self.market.key, self.market.protocol, block, timestamp, 0, assets,
-                          positions, mirror_mismatches(urns))
+        owners = await self.cdp_owners(addresses, block)
+        urns = await self.read_urns(addresses, ilks, accounts, owners, block)
+        return assemble_read(self.market, block, timestamp, ilks, urns)
 
     async def _ilk_names(self, addresses: MakerAddresses, block: int) -> list[str]:
         configured = self.market.texts.get("ilks")
@@ -254,26 +249,25 @@ class MakerAdapter(ChainReader):
         return out
 
     async def read_urns(self, addresses: MakerAddresses, ilks: Sequence[MakerIlk],
-                        accounts: Sequence[Address], block: int
-                        ) -> list[tuple[MakerIlk, MakerUrn]]:
-        """Every (ilk, account) with debt at `block`; the others are dropped."""
+                        accounts: Sequence[Address], owners: Mapping[Address, CdpOwner],
+                        block: int) -> list[tuple[MakerIlk, MakerUrn]]:
+        """Every (ilk, account) with debt at `block`; the others are dropped. `owners`:
+        `cdp_owners` at the same block."""
         calls = [Call(addresses.vat, encode_call(VAT, "urns", [bytes.fromhex(ilk_topic(
             i.name)[2:]), account]), False, _GAS) for account in accounts for i in ilks]
         results = await self._calls(calls, block)
-        owners = await self._cdp_owners(addresses, block)
         found = []
         for n, result in enumerate(results):
             account, ilk = accounts[n // len(ilks)], ilks[n % len(ilks)]
             ink, art = decode_output(VAT, "urns", require_data(result, f"Vat.urns({account})"))
             if int(art) == 0:
                 continue
-            urn = str(to_checksum_address(account))
-            cdp, owner = owners.get(urn, (None, None))
-            found.append((ilk, MakerUrn(urn, int(ink), int(art), cdp, owner)))
+            found.append((ilk, make_urn(str(to_checksum_address(account)), int(ink), int(art),
+                                        owners)))
         return found
 
-    async def _cdp_owners(self, addresses: MakerAddresses, block: int
-                          ) -> dict[Address, tuple[int, Address]]:
+    async def cdp_owners(self, addresses: MakerAddresses, block: int
+                         ) -> dict[Address, CdpOwner]:
         """UrnHandler -> (cdp id, owns(cdp)) for every vault of the CdpManager at `block`."""
         manager = addresses.cdp_manager
         if manager is None:
@@ -290,6 +284,28 @@ class MakerAdapter(ChainReader):
             out[urn] = (cdp, _address(require_data(own_r, f"CdpManager.owns({cdp})"),
                                       CDP_MANAGER, "owns"))
         return out
+
+
+def make_urn(urn: Address, ink_wad: int, art_wad: int, owners: Mapping[Address, CdpOwner]
+             ) -> MakerUrn:
+    """The urn with its CdpManager vault (cdp id, owner) when it has one."""
+    cdp, owner = owners.get(urn, (None, None))
+    return MakerUrn(urn, ink_wad, art_wad, cdp, owner)
+
+
+def assemble_read(market: MarketConfig, block: int, timestamp: int, ilks: Sequence[MakerIlk],
+                  urns: Sequence[tuple[MakerIlk, MakerUrn]]) -> MarketRead:
+    """The market's read from its ilks and urns: the one assembly of a full read and an
+    incremental one. Positions in the order urn, then the ilks' order."""
+    order = {ilk.name: n for n, ilk in enumerate(ilks)}
+    found = sorted(urns, key=lambda f: (f[1].urn, order[f[0].name]))
+    prices = tuple(sorted({(i.gem, i.current.val_wad) for i in ilks}))
+    positions = tuple(Position(market.key, market.protocol, ilk.name, urn.urn,
+                               MakerPosition(urn, ilk, prices)) for ilk, urn in found)
+    assets = tuple(sorted({Asset(i.gem, i.symbol, i.current.val_wad // 10**10) for i in ilks},
+                          key=lambda a: a.address))
+    return MarketRead(market.key, market.protocol, block, timestamp, 0, assets, positions,
+                      mirror_mismatches(found))
 
 
 def _answered(outcome: RpcOutcome) -> bool:

@@ -95,6 +95,16 @@ class MorphoPosition:
         return flat.value(flat.price_now)
 
 
+@dataclass(frozen=True)
+class MarketsAtBlock:
+    """The chosen markets' own state at one block: what every position of them is read in."""
+
+    block: int
+    timestamp: int
+    markets: tuple[MarketAtBlock, ...]
+    tokens: dict[Address, Token]
+
+
 class MorphoBlueAdapter:
     def __init__(self, rpc: RpcClient, market: MarketConfig, chain: ChainConfig) -> None:
         self.rpc, self.market, self.chain = rpc, market, chain
@@ -167,31 +177,19 @@ class MorphoBlueAdapter:
                              borrowers: Sequence[tuple[str, Address]], block: int) -> MarketRead:
         """Each (market id, account) in its market when that market is chosen; a bare
         ("", account) in every chosen market."""
+        markets = await self.read_markets_at(resolved, block)
+        keys = position_keys([m.market_id for m in markets.markets], borrowers)
+        found = await read_positions(self.rpc, self.chain, resolved.morpho, keys, block)
+        return assemble_read(self.market, markets, found)
+
+    async def read_markets_at(self, resolved: MorphoResolved, block: int) -> MarketsAtBlock:
+        """The chosen markets, the block's timestamp and the tokens' prices: every read of the
+        markets' own state (a full read and an incremental one alike)."""
         markets = await read_markets(self.rpc, self.chain, resolved.morpho,
                                      resolved.market_ids, block)
         timestamp = int((await self.rpc.get_block(block))["timestamp"])
         tokens = await self._tokens(resolved, markets, block)
-        keys = _position_keys([m.market_id for m in markets], borrowers)
-        found = await read_positions(self.rpc, self.chain, resolved.morpho, keys, block)
-        by_id = {m.market_id: m for m in markets}
-        accrued = {m.market_id: accrue_interest(m.stored, m.borrow_rate_wad, timestamp,
-                                                has_irm=m.params.irm != ZERO_ADDRESS)
-                   for m in markets}
-        pairs = {m.market_id: market_tokens(m, tokens, self.market.key) for m in markets}
-        positions = []
-        for p in found:
-            market = by_id[p.market_id]
-            collateral, loan = pairs[p.market_id]
-            state = MorphoPosition(p, market, accrued[p.market_id], collateral, loan,
-                                   market.params.collateral_token, market.params.loan_token)
-            positions.append(Position(market_key=self.market.key, protocol=self.market.protocol,
-                                      submarket=p.market_id, account=p.account, state=state))
-        # a token the USD source cannot price is no axis asset: its implied price is per market
-        assets = tuple(Asset(address, t.symbol, t.usd_8dec) for address, t in tokens.items()
-                       if t.usd_8dec)
-        return MarketRead(market_key=self.market.key, protocol=self.market.protocol,
-                          block=block, block_timestamp=timestamp, revision=0, assets=assets,
-                          positions=tuple(positions))
+        return MarketsAtBlock(block, timestamp, tuple(markets), tokens)
 
     async def _tokens(self, resolved: MorphoResolved, markets: Sequence[MarketAtBlock],
                       block: int) -> dict[Address, Token]:
@@ -248,7 +246,7 @@ def market_tokens(market: MarketAtBlock, tokens: dict[Address, Token], market_ke
     return replace(collateral, usd_8dec=implied), loan
 
 
-def _position_keys(market_ids: Sequence[MarketId], borrowers: Sequence[tuple[str, Address]]
+def position_keys(market_ids: Sequence[MarketId], borrowers: Sequence[tuple[str, Address]]
                    ) -> list[tuple[MarketId, Address]]:
     """The (market id, account) pairs to read, sorted, each once."""
     chosen = set(market_ids)
@@ -259,6 +257,31 @@ def _position_keys(market_ids: Sequence[MarketId], borrowers: Sequence[tuple[str
         elif submarket.lower() in chosen:
             keys.add((submarket.lower(), account))
     return sorted(keys)
+
+
+def assemble_read(market: MarketConfig, state: MarketsAtBlock,
+                  found: Sequence[PositionAtBlock]) -> MarketRead:
+    """The market's read from its state and its positions (sorted by market id, account, as
+    `read_positions` answers): the one assembly of a full read and an incremental one."""
+    by_id = {m.market_id: m for m in state.markets}
+    accrued = {m.market_id: accrue_interest(m.stored, m.borrow_rate_wad, state.timestamp,
+                                            has_irm=m.params.irm != ZERO_ADDRESS)
+               for m in state.markets}
+    pairs = {m.market_id: market_tokens(m, state.tokens, market.key) for m in state.markets}
+    positions = []
+    for p in found:
+        at = by_id[p.market_id]
+        collateral, loan = pairs[p.market_id]
+        position = MorphoPosition(p, at, accrued[p.market_id], collateral, loan,
+                                  at.params.collateral_token, at.params.loan_token)
+        positions.append(Position(market_key=market.key, protocol=market.protocol,
+                                  submarket=p.market_id, account=p.account, state=position))
+    # a token the USD source cannot price is no axis asset: its implied price is per market
+    assets = tuple(Asset(address, t.symbol, t.usd_8dec) for address, t in state.tokens.items()
+                   if t.usd_8dec)
+    return MarketRead(market_key=market.key, protocol=market.protocol, block=state.block,
+                      block_timestamp=state.timestamp, revision=0, assets=assets,
+                      positions=tuple(positions))
 
 
 def morpho_domain_separator(chain_id: int, morpho: Address) -> bytes:

@@ -13,25 +13,18 @@ import json
 from collections.abc import Mapping, Sequence
 
 from scanner.chain.abi import event_topic
-from scanner.domain import Address, Asset, MarketRead, Position
+from scanner.domain import Address, MarketRead
 from scanner.pipeline.incremental import DerivationUnavailable, DerivedRead
 from scanner.pipeline.touched import accounts_in_logs
 from scanner.protocols.base import Borrower
 from scanner.protocols.morpho_blue.adapter import (
-    ZERO_ADDRESS,
     MorphoBlueAdapter,
     MorphoPosition,
     MorphoResolved,
-    _position_keys,
-    market_tokens,
+    assemble_read,
+    position_keys,
 )
-from scanner.protocols.morpho_blue.read import (
-    MORPHO,
-    PositionAtBlock,
-    read_markets,
-    read_positions,
-)
-from scanner.protocols.morpho_blue.rule import accrue_interest
+from scanner.protocols.morpho_blue.read import MORPHO, PositionAtBlock, read_positions
 from scanner.store.bases import BorrowerKey
 
 USER_TOPICS = {  # event -> topic index of the borrower
@@ -57,38 +50,17 @@ class MorphoDeriver:
     async def read(self, adapter: MorphoBlueAdapter, resolved: MorphoResolved,
                    reread: Sequence[Borrower], bases: Mapping[BorrowerKey, str], block: int
                    ) -> DerivedRead:
-        """As MorphoBlueAdapter.read_borrowers (keep the two alike: test_incremental.py
-        compares them position by position), with the untouched positions from bases."""
-        rpc, chain = adapter.rpc, adapter.chain
-        markets = await read_markets(rpc, chain, resolved.morpho, resolved.market_ids, block)
-        timestamp = int((await rpc.get_block(block))["timestamp"])
-        tokens = await adapter._tokens(resolved, markets, block)
-        keys = _position_keys([m.market_id for m in markets], reread)
-        fresh = await read_positions(rpc, chain, resolved.morpho, keys, block)
+        """As MorphoBlueAdapter.read_borrowers (the same state read and `assemble_read`),
+        with the untouched positions from their bases."""
+        state = await adapter.read_markets_at(resolved, block)
+        keys = position_keys([m.market_id for m in state.markets], reread)
+        fresh = await read_positions(adapter.rpc, adapter.chain, resolved.morpho, keys, block)
         derived = [_derive(key, base, resolved) for key, base in bases.items()]
-        by_id = {m.market_id: m for m in markets}
-        accrued = {m.market_id: accrue_interest(m.stored, m.borrow_rate_wad, timestamp,
-                                                has_irm=m.params.irm != ZERO_ADDRESS)
-                   for m in markets}
-        pairs = {m.market_id: market_tokens(m, tokens, adapter.market.key) for m in markets}
-        positions = []
-        for p in sorted([*fresh, *derived], key=lambda p: (p.market_id, p.account)):
-            market = by_id[p.market_id]
-            collateral, loan = pairs[p.market_id]
-            state = MorphoPosition(p, market, accrued[p.market_id], collateral, loan,
-                                   market.params.collateral_token, market.params.loan_token)
-            positions.append(Position(market_key=adapter.market.key,
-                                      protocol=adapter.market.protocol,
-                                      submarket=p.market_id, account=p.account, state=state))
-        assets = tuple(Asset(address, t.symbol, t.usd_8dec) for address, t in tokens.items()
-                       if t.usd_8dec)
-        read = MarketRead(market_key=adapter.market.key, protocol=adapter.market.protocol,
-                          block=block, block_timestamp=timestamp, revision=0, assets=assets,
-                          positions=tuple(positions))
+        found = sorted([*fresh, *derived], key=lambda p: (p.market_id, p.account))
         new_bases = {(p.market_id, p.account): _base(p) for p in fresh}
         new_bases.update({(p.market_id, p.account): bases[(p.market_id, p.account)]
                           for p in derived})
-        return DerivedRead(read, new_bases)
+        return DerivedRead(assemble_read(adapter.market, state, found), new_bases)
 
 
 DERIVER = MorphoDeriver()
