@@ -75,10 +75,16 @@ def test_a_frozen_feed_is_not_moved_by_the_axis() -> None:
 
 
 def test_a_liquidation_sells_nothing_on_the_market() -> None:
+    from dataclasses import replace
+
     from scanner.protocols.liquity_v2.liquidation_sale import liquidation_sale
 
-    curve = _position(_branch(WETH, 3_000 * E18, 110 * PCT), 10 * E18, 20_000 * E18).curve(AXIS)
+    # two troves of 10 ETH stake each: the other one takes the redistribution
+    branch = replace(_branch(WETH, 3_000 * E18, 110 * PCT), total_stakes=20 * E18, trove_count=2)
+    position = _position(branch, 10 * E18, 20_000 * E18)
+    curve = replace(position, trove=replace(position.trove, stake=10 * E18)).curve(AXIS)
     assert liquidation_sale(curve, 3_000 * E18) is None  # ICR 150%: healthy
     sale = liquidation_sale(curve, 2_000 * E18)  # ICR 100% < 110%
     assert sale is not None and sale.sold == () and sale.after is None
-    assert sale.bad_debt_usd_8dec == 0
+    assert sale.bad_debt_usd_8dec == 0 and sale.debt_repaid_usd_8dec == 0
+    assert sale.debt_redistributed_usd_8dec == curve.debt.entire_debt // 10**10  # all of it

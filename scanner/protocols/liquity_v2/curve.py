@@ -27,6 +27,7 @@ class Liquity2Curve:
     branch: Liquity2Branch
     on_axis: bool
     ref_now: int  # the axis reference's price (18 decimals) in this deployment
+    stake: int = 0  # Troves(id).stake: its share of the branch's redistributions
 
     price_unit = "USD"
     price_decimals = 18
@@ -107,7 +108,8 @@ class Liquity2Position:
         ref_now = dict(self.branch_prices).get(axis.reference, self.branch.price)
         on_axis = token in axis.members and ref_now > 0 and not self.branch.price_frozen
         return Liquity2Curve(self.debt, self.branch, on_axis,
-                             ref_now if on_axis else max(axis.reference_price_8dec, 1))
+                             ref_now if on_axis else max(axis.reference_price_8dec, 1),
+                             self.trove.stake)
 
     def reported(self) -> Valuation:
         """The TroveManager's own getLatestTroveData at the block, at the branch's price."""

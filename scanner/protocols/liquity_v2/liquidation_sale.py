@@ -2,24 +2,103 @@
 
 `batchLiquidateTroves` offsets the trove's debt against the branch's Stability Pool, whose
 depositors receive its collateral (less the gas compensation), and redistributes the rest to
-the branch's other troves, debt and collateral alike; what exceeds the penalty stays claimable
-by the owner. No one has to sell: the collateral goes to depositors and troves, not to the
-market, so it moves no price here.
+the branch's other troves, debt and collateral alike, pro rata of their stakes (L_coll and
+L_boldDebt grow by amount x 1e18 / totalStakes, the trove's own stake removed first); what
+exceeds the penalty stays claimable by the owner. No one has to sell: the collateral goes to
+depositors and troves, not to the market, so it moves no price here.
 
-Known gap: the adapter does not read the Stability Pool's deposits, so the part of the debt it
-would offset (repay) is not known; the debt repaid is reported as 0 rather than guessed (the
-redistributed part is not repaid either: it moves to other troves), and there is no bad debt.
+The branch is used up within a cascade (`LEDGER`, one state per branch): each liquidation
+removes the trove's stake and raises the per-unit-staked rewards, which raise the other
+troves' entire debt and collateral by stake x reward / 1e18 -- their ICR changes, and the
+engine asks them again at every round, so the troves a redistribution pushes under the MCR
+are liquidated in later rounds. The contract refuses to liquidate the last trove of a branch.
+
+Known limits:
+- the pool is taken as empty: the real Stability Pool is not in our ABIs (our devnet branch
+  has none), so everything is redistributed and the debt repaid is 0; on a deployment whose
+  pool holds BOLD this over-states the redistribution (and the troves it pushes under);
+- the seized collateral is the trove's whole collateral: the penalty cap
+  (debt x (1 + penalty) / price) cannot bind below the MCR when the penalty is at least
+  MCR - 100%, as on every real branch (10% / 110%, 20% / 120%); the penalty is not read;
+- the redistribution's rounding remainders the contract carries
+  (`lastCollError_Redistribution`, internal) start at 0 here, and a trove's gain is its
+  scan-block gain plus stake x (reward added) / 1e18: under one wei per trove apart.
 """
 
 from __future__ import annotations
 
-from scanner.cascade.sale import LiquidationSale
+from dataclasses import dataclass, replace
+
+from scanner.cascade.sale import Ledger, LiquidationSale
 from scanner.protocols.liquity_v2.curve import Liquity2Curve
+from scanner.protocols.liquity_v2.rule import DECIMAL_PRECISION
+
+_WAD_TO_8DEC = 10**10
 
 
-def liquidation_sale(curve: Liquity2Curve, x: int) -> LiquidationSale | None:
+@dataclass(frozen=True)
+class BranchRedistribution:
+    """One branch as the cascade's liquidations left it: the stakes still in, the troves
+    left, and the rewards per unit staked (1e18) added since the scan block."""
+
+    total_stakes: int
+    trove_count: int
+    coll_per_stake_added: int = 0
+    debt_per_stake_added: int = 0
+    coll_error: int = 0
+    debt_error: int = 0
+
+
+def bound(curve: Liquity2Curve, branch: BranchRedistribution) -> Liquity2Curve:
+    """The trove with the rewards redistributed to it since the scan block."""
+    debt = curve.debt
+    coll_gain = curve.stake * branch.coll_per_stake_added // DECIMAL_PRECISION
+    debt_gain = curve.stake * branch.debt_per_stake_added // DECIMAL_PRECISION
+    return replace(curve, debt=replace(debt, entire_coll=debt.entire_coll + coll_gain,
+                                       entire_debt=debt.entire_debt + debt_gain))
+
+
+def redistributed(branch: BranchRedistribution, stake: int, debt: int, coll: int
+                  ) -> BranchRedistribution:
+    """`_redistributeDebtAndColl` once the trove's stake has left totalStakes."""
+    stakes = branch.total_stakes - stake
+    coll_numerator = coll * DECIMAL_PRECISION + branch.coll_error
+    debt_numerator = debt * DECIMAL_PRECISION + branch.debt_error
+    coll_reward, debt_reward = coll_numerator // stakes, debt_numerator // stakes
+    return BranchRedistribution(stakes, branch.trove_count - 1,
+                                branch.coll_per_stake_added + coll_reward,
+                                branch.debt_per_stake_added + debt_reward,
+                                coll_numerator - coll_reward * stakes,
+                                debt_numerator - debt_reward * stakes)
+
+
+@dataclass(frozen=True)
+class _Bound:
+    """The curve the engine hands `liquidation_sale`: the trove and its branch's state."""
+
+    curve: Liquity2Curve
+    branch: BranchRedistribution
+
+
+def _read(curve: Liquity2Curve) -> BranchRedistribution:
+    return BranchRedistribution(curve.branch.total_stakes, curve.branch.trove_count)
+
+
+LEDGER = Ledger(key=lambda curve: curve.branch.index, read=_read,
+                bind=lambda curve, branch: _Bound(bound(curve, branch), branch))
+
+
+def liquidation_sale(curve: Liquity2Curve | _Bound, x: int) -> LiquidationSale | None:
     """One `batchLiquidateTroves([id])` with the axis at x (18 decimals, USD); None above the
-    trove's liquidation price (the contract reverts NothingToLiquidate)."""
-    if curve.healthy(x):
+    trove's liquidation price (the contract reverts NothingToLiquidate) or when it is the
+    branch's last trove (OnlyOneTroveLeft)."""
+    if isinstance(curve, _Bound):
+        trove, branch = curve.curve, curve.branch
+    else:  # asked without the ledger: the branch as read at the scan block
+        trove, branch = curve, _read(curve)
+    if trove.healthy(x) or branch.trove_count <= 1 or branch.total_stakes <= trove.stake:
         return None
-    return LiquidationSale((), 0, 0, 1, None)
+    debt = trove.debt
+    return LiquidationSale((), 0, 0, 1, None, ledger_after=redistributed(
+        branch, trove.stake, debt.entire_debt, debt.entire_coll),
+        debt_redistributed_usd_8dec=debt.entire_debt // _WAD_TO_8DEC)

@@ -17,7 +17,7 @@ defaultPool, priceFeed), after checking that slot 0 equals the public `activePoo
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 from eth_utils.address import to_checksum_address
@@ -158,9 +158,12 @@ class Liquity2Adapter(ChainReader):
         mismatches: list[Address] = []
         prices = tuple(sorted({(b.addresses.token, b.price) for b in branches}))
         for branch in branches:
-            ids = [i for i in await self.trove_ids(branch.addresses, block)
-                   if trove_key(i) in wanted]
+            all_ids = await self.trove_ids(branch.addresses, block)
+            branch = replace(branch, total_stakes=await self.total_stakes(
+                branch.addresses, all_ids, block), trove_count=len(all_ids))
+            ids = [i for i in all_ids if trove_key(i) in wanted]
             troves = await self.read_troves(branch.addresses, ids, block)
+            _check_stakes(branch, troves, block)
             batches = await self.read_batches(branch.addresses, troves, block)
             for trove in troves:
                 batch = batches.get(trove.batch_manager) if trove.batch_manager else None
@@ -208,6 +211,15 @@ class Liquity2Adapter(ChainReader):
                 f"at block {block}")
         return branch
 
+    async def total_stakes(self, b: Liquity2BranchAddresses, ids: Sequence[int], block: int
+                           ) -> int:
+        """The branch's totalStakes: every trove id's stake summed (the contract removes a
+        trove's stake when it leaves the id array, and keeps the total itself internal)."""
+        data = await self._data(
+            [Call(b.trove_manager, encode_call(TROVE_MANAGER, "Troves", [i]), False, _GAS)
+             for i in ids], block, f"Liquity v2 branch {b.index} stakes")
+        return sum(int(decode_output(TROVE_MANAGER, "Troves", d)[2]) for d in data)
+
     async def read_troves(self, b: Liquity2BranchAddresses, ids: Sequence[int], block: int
                           ) -> list[Liquity2Trove]:
         tm = b.trove_manager
@@ -222,7 +234,7 @@ class Liquity2Adapter(ChainReader):
         troves = []
         for n, trove_id in enumerate(ids):
             stored, latest, owner = data[3 * n: 3 * n + 3]
-            (debt, coll, _stake, status, _index, last_update, _adj, rate, manager,
+            (debt, coll, stake, status, _index, last_update, _adj, rate, manager,
              shares) = decode_output(TROVE_MANAGER, "Troves", stored)
             (latest_data,) = decode_output(TROVE_MANAGER, "getLatestTroveData", latest)
             entire_debt, entire_coll, redist_debt, redist_coll = (int(v) for v in
@@ -232,7 +244,7 @@ class Liquity2Adapter(ChainReader):
                 trove_id, _address(owner, TROVE_NFT, "ownerOf"), int(status), int(debt),
                 int(coll), int(last_update), int(rate),
                 None if int(manager_address, 16) == 0 else manager_address, int(shares),
-                redist_debt, redist_coll, entire_debt, entire_coll))
+                redist_debt, redist_coll, entire_debt, entire_coll, int(stake)))
         return troves
 
     async def read_batches(self, b: Liquity2BranchAddresses, troves: Sequence[Liquity2Trove],
@@ -248,3 +260,12 @@ class Liquity2Adapter(ChainReader):
                                                                           batch[:8])
             out[manager] = Liquity2Batch(manager, recorded, rate, fee, shares, int(batch[10]))
         return out
+
+
+def _check_stakes(branch: Liquity2Branch, troves: Sequence[Liquity2Trove], block: int) -> None:
+    """Every trove's stake is part of the summed total a redistribution divides by."""
+    if any(t.stake > branch.total_stakes for t in troves) or (
+            troves and branch.total_stakes == 0):
+        raise InconsistentDataError(
+            f"Liquity v2 branch {branch.index}: a trove's stake exceeds the summed total "
+            f"{branch.total_stakes} at block {block}")

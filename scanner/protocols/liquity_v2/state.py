@@ -39,6 +39,10 @@ class Liquity2Branch:
     oracle_failure: bool  # fetchPrice found a new oracle failure: it would shut the branch
     shutdown_time: int
     timestamp: int  # the scan block's
+    # sum of `Troves(id).stake` over the branch's trove ids (the contract's totalStakes, which
+    # the TroveManager keeps internal) and their count: what a redistribution divides by
+    total_stakes: int = 0
+    trove_count: int = 0
 
     @property
     def index(self) -> int:
@@ -91,3 +95,4 @@ class Liquity2Trove:
     redist_coll_gain: int
     reported_entire_debt: int  # getLatestTroveData: what the contract says at the block
     reported_entire_coll: int
+    stake: int = 0  # Troves(id).stake: its share of the branch's redistributions
