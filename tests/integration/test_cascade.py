@@ -153,6 +153,10 @@ async def _built_factory(config: Config, chain: ChainConfig, rpc: RpcClient, blo
     return await depth_source.build_depth(config, chain, rpc, block)
 
 
+# the protocols whose liquidations move other positions' levels within a cascade
+_REDISTRIBUTING = ("liquity-v1", "liquity-v2")
+
+
 def _check_rounds(config: Config, repo: Repository, snapshot_id: int, printed: dict[str, Any],
                   factory: Any, price_after: Any) -> None:
     record = repo.get_snapshot(snapshot_id).record
@@ -176,8 +180,8 @@ def _check_rounds(config: Config, repo: Repository, snapshot_id: int, printed: d
         expected = {(p.market_key, p.account) for p in rows
                     if (p.market_key, p.account) not in seen and _reached(p, r.price_8dec,
                                                                            previous)}
-        # only a redistribution (Liquity) moves a level during the cascade
-        assert all(x.protocol == "liquity-v1" for x in r.liquidations
+        # only a redistribution (Liquity v1 and v2) moves a level during the cascade
+        assert all(x.protocol in _REDISTRIBUTING for x in r.liquidations
                    if (x.market_key, x.account) in first_time - expected), r.index
         refused += sorted(expected - first_time)
         seen |= first_time
