@@ -14,10 +14,15 @@ pragma solidity 0.8.19;
 ///    a trove's pending gain is stake * (L - snapshot) / 1e18;
 ///  - batchLiquidateTroves liquidates every active or zombie trove whose ICR (entire coll *
 ///    price / entire debt, floored) is below the branch's MCR, at the price feed's fetchPrice,
-///    and reverts NothingToLiquidate when none is; the shutdown does not stop liquidations.
-/// What it leaves out: token transfers (collateral is accounting only), the stability pool
-/// (every liquidation is redistributed), redemptions, SortedTroves, the aggregate ActivePool
-/// interest. Troves are opened by the devnet deployer (the real BorrowerOperations' job).
+///    and reverts NothingToLiquidate when none is; the shutdown does not stop liquidations;
+///  - the offset (`_getOffsetAndRedistributionVals`): the branch's StabilityPool deposits less
+///    MIN_BOLD_IN_SP are offset first; the trove's collateral in proportion goes to the pool, less
+///    the collateral gas compensation (1/200, capped at 2 units), capped at debt x (1 +
+///    LIQUIDATION_PENALTY_SP) / price; the rest of the debt and collateral (with the offset's
+///    surplus) is redistributed, capped at debt x (1 + LIQUIDATION_PENALTY_REDISTRIBUTION) /
+///    price; what exceeds the caps is the owner's surplus; the real `Liquidation` event.
+/// What it leaves out: token transfers (collateral is accounting only), the BOLD burn,
+/// redemptions, SortedTroves, the aggregate ActivePool interest. Troves are opened by the devnet deployer (the real BorrowerOperations' job).
 /// The first three storage slots hold activePool, defaultPool and priceFeed, in the order of
 /// the real LiquityBase, which the adapter relies on to find the branch's price feed.
 
@@ -28,6 +33,11 @@ interface IDevnetBoldPriceFeed {
 interface IDevnetBoldBorrowerOperations {
     function MCR() external view returns (uint256);
     function CCR() external view returns (uint256);
+}
+
+interface IDevnetBoldStabilityPool {
+    function getTotalBoldDeposits() external view returns (uint256);
+    function offset(uint256 _debtToOffset, uint256 _collToAdd) external;
 }
 
 interface IDevnetBoldTroveNFT {
@@ -103,6 +113,19 @@ contract DevnetBoldTroveManager {
 
     uint256 internal constant DECIMAL_PRECISION = 1e18;
     uint256 internal constant ONE_YEAR = 365 days;
+    uint256 internal constant MIN_BOLD_IN_SP = 1e18;
+    uint256 internal constant COLL_GAS_COMPENSATION_DIVISOR = 200;
+    uint256 internal constant COLL_GAS_COMPENSATION_CAP = 2 ether;
+    uint256 internal constant ETH_GAS_COMPENSATION = 0.0375 ether;
+
+    struct LiquidationValues {
+        uint256 debtToOffset;
+        uint256 collToSendToSP;
+        uint256 collGasCompensation;
+        uint256 debtToRedistribute;
+        uint256 collToRedistribute;
+        uint256 collSurplus;
+    }
 
     // slots 0-2 as the real LiquityBase lays them out
     address public activePool;
@@ -113,8 +136,10 @@ contract DevnetBoldTroveManager {
     address public borrowerOperations;
     address public sortedTroves;
     address internal deployer;
+    IDevnetBoldStabilityPool public stabilityPool;
     uint256 public immutable CCR;
     uint256 internal immutable MCR;
+    uint256 internal immutable LIQUIDATION_PENALTY_SP;
     uint256 internal immutable LIQUIDATION_PENALTY_REDISTRIBUTION;
 
     mapping(uint256 => Trove) public Troves;
@@ -138,13 +163,26 @@ contract DevnetBoldTroveManager {
     error OnlyOneTroveLeft();
     error NotDeployer();
 
-    event Liquidation(uint256 _debtRedistributed, uint256 _collRedistributed, uint256 _price);
+    event Liquidation(
+        uint256 _debtOffsetBySP,
+        uint256 _debtRedistributed,
+        uint256 _boldGasCompensation,
+        uint256 _collGasCompensation,
+        uint256 _collSentToSP,
+        uint256 _collRedistributed,
+        uint256 _collSurplus,
+        uint256 _L_ETH,
+        uint256 _L_boldDebt,
+        uint256 _price
+    );
 
     constructor(
         address _activePool,
         address _priceFeed,
         address _troveNFT,
         address _borrowerOperations,
+        address _stabilityPool,
+        uint256 _liquidationPenaltySP,
         uint256 _liquidationPenaltyRedistribution
     ) {
         activePool = _activePool;
@@ -154,6 +192,8 @@ contract DevnetBoldTroveManager {
         borrowerOperations = _borrowerOperations;
         sortedTroves = address(0);
         deployer = msg.sender;
+        stabilityPool = IDevnetBoldStabilityPool(_stabilityPool);
+        LIQUIDATION_PENALTY_SP = _liquidationPenaltySP;
         MCR = IDevnetBoldBorrowerOperations(_borrowerOperations).MCR();
         CCR = IDevnetBoldBorrowerOperations(_borrowerOperations).CCR();
         LIQUIDATION_PENALTY_REDISTRIBUTION = _liquidationPenaltyRedistribution;
@@ -343,36 +383,112 @@ contract DevnetBoldTroveManager {
     function batchLiquidateTroves(uint256[] memory _troveArray) public {
         if (_troveArray.length == 0) revert EmptyData();
         (uint256 price,) = IDevnetBoldPriceFeed(priceFeed).fetchPrice();
-        uint256 debtToRedistribute;
-        uint256 collToRedistribute;
+        // the real rule: 1 BOLD (or all of a smaller pool) stays in the pool
+        uint256 totalBoldDeposits = stabilityPool.getTotalBoldDeposits();
+        uint256 boldToLeaveInSP = totalBoldDeposits < MIN_BOLD_IN_SP ? totalBoldDeposits : MIN_BOLD_IN_SP;
+        uint256 remainingBoldInSPForOffsets = totalBoldDeposits - boldToLeaveInSP;
+        LiquidationValues memory totals;
+        uint256 liquidated;
         for (uint256 i = 0; i < _troveArray.length; i++) {
             uint256 troveId = _troveArray[i];
             Status status = Troves[troveId].status;
             if (status != Status.active && status != Status.zombie) continue;
             if (getCurrentICR(troveId, price) < MCR) {
-                (uint256 debt, uint256 coll) = _liquidate(troveId, price);
-                debtToRedistribute += debt;
-                collToRedistribute += coll;
+                LiquidationValues memory single = _liquidate(troveId, remainingBoldInSPForOffsets, price);
+                remainingBoldInSPForOffsets -= single.debtToOffset;
+                _addToTotals(totals, single);
+                liquidated++;
             }
         }
-        if (debtToRedistribute == 0) revert NothingToLiquidate();
-        _redistributeDebtAndColl(debtToRedistribute, collToRedistribute);
+        if (liquidated == 0) revert NothingToLiquidate();
+        if (totals.debtToOffset > 0 || totals.collToSendToSP > 0) {
+            stabilityPool.offset(totals.debtToOffset, totals.collToSendToSP);
+        }
+        if (totals.debtToRedistribute > 0) {
+            _redistributeDebtAndColl(totals.debtToRedistribute, totals.collToRedistribute);
+        }
         totalStakesSnapshot = totalStakes;
         totalCollateralSnapshot = activeColl + defaultColl;
-        emit Liquidation(debtToRedistribute, collToRedistribute, price);
+        emit Liquidation(
+            totals.debtToOffset,
+            totals.debtToRedistribute,
+            ETH_GAS_COMPENSATION * liquidated,
+            totals.collGasCompensation,
+            totals.collToSendToSP,
+            totals.collToRedistribute,
+            totals.collSurplus,
+            L_coll,
+            L_boldDebt,
+            price
+        );
     }
 
-    function _liquidate(uint256 _troveId, uint256 _price) internal returns (uint256 debt, uint256 seized) {
+    function _addToTotals(LiquidationValues memory totals, LiquidationValues memory single) internal pure {
+        totals.debtToOffset += single.debtToOffset;
+        totals.collToSendToSP += single.collToSendToSP;
+        totals.collGasCompensation += single.collGasCompensation;
+        totals.debtToRedistribute += single.debtToRedistribute;
+        totals.collToRedistribute += single.collToRedistribute;
+        totals.collSurplus += single.collSurplus;
+    }
+
+    function _getCollGasCompensation(uint256 _coll) internal pure returns (uint256) {
+        uint256 comp = _coll / COLL_GAS_COMPENSATION_DIVISOR;
+        return comp < COLL_GAS_COMPENSATION_CAP ? comp : COLL_GAS_COMPENSATION_CAP;
+    }
+
+    function _getCollPenaltyAndSurplus(uint256 _collToLiquidate, uint256 _debtToLiquidate, uint256 _penaltyRatio, uint256 _price)
+        internal
+        pure
+        returns (uint256 seizedColl, uint256 collSurplus)
+    {
+        uint256 maxSeizedColl = _debtToLiquidate * (DECIMAL_PRECISION + _penaltyRatio) / _price;
+        if (_collToLiquidate > maxSeizedColl) return (maxSeizedColl, _collToLiquidate - maxSeizedColl);
+        return (_collToLiquidate, 0);
+    }
+
+    /// The split of one trove between the pool and the other troves (the real rule).
+    function _getOffsetAndRedistributionVals(uint256 _debt, uint256 _coll, uint256 _boldInSPForOffsets, uint256 _price)
+        internal
+        view
+        returns (LiquidationValues memory v)
+    {
+        uint256 collSPPortion;
+        if (_boldInSPForOffsets > 0) {
+            v.debtToOffset = _debt < _boldInSPForOffsets ? _debt : _boldInSPForOffsets;
+            collSPPortion = _coll * v.debtToOffset / _debt;
+            v.collGasCompensation = _getCollGasCompensation(collSPPortion);
+            (v.collToSendToSP, v.collSurplus) = _getCollPenaltyAndSurplus(
+                collSPPortion - v.collGasCompensation, v.debtToOffset, LIQUIDATION_PENALTY_SP, _price
+            );
+        }
+        v.debtToRedistribute = _debt - v.debtToOffset;
+        if (v.debtToRedistribute > 0) {
+            uint256 collRedistributionPortion = _coll - collSPPortion;
+            if (collRedistributionPortion > 0) {
+                (v.collToRedistribute, v.collSurplus) = _getCollPenaltyAndSurplus(
+                    collRedistributionPortion + v.collSurplus,
+                    v.debtToRedistribute,
+                    LIQUIDATION_PENALTY_REDISTRIBUTION,
+                    _price
+                );
+            }
+        }
+    }
+
+    function _liquidate(uint256 _troveId, uint256 _boldInSPForOffsets, uint256 _price)
+        internal
+        returns (LiquidationValues memory single)
+    {
         LatestTroveData memory trove;
         _getLatestTroveData(_troveId, trove);
         if (TroveIds.length <= 1) revert OnlyOneTroveLeft();
         defaultColl -= trove.redistCollGain;
         activeColl += trove.redistCollGain;
-        debt = trove.entireDebt;
-        // no stability pool: everything is redistributed, the penalty caps the seized collateral
-        uint256 maxSeized = debt * (DECIMAL_PRECISION + LIQUIDATION_PENALTY_REDISTRIBUTION) / _price;
-        seized = trove.entireColl > maxSeized ? maxSeized : trove.entireColl;
-        activeColl -= trove.entireColl; // the surplus goes back to the owner (off the branch here)
+        single = _getOffsetAndRedistributionVals(trove.entireDebt, trove.entireColl, _boldInSPForOffsets, _price);
+        // the pool's share, the gas compensation and the surplus leave the branch; the
+        // redistributed collateral moves to the default pool in _redistributeDebtAndColl
+        activeColl -= trove.entireColl;
         Trove memory t = Troves[_troveId];
         if (t.interestBatchManager != address(0)) {
             LatestBatchData memory b;

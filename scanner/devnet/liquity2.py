@@ -7,10 +7,14 @@ Timeline (all real transactions; the clock moves with evm_increaseTime):
  1. deploy a branch per collateral (prices from the Aave feeds, set once: moving them never
     touches another market) and the CollateralRegistry; three batch managers per branch;
  2. open the early troves and, per live branch, a few victims just above MCR; 10 days pass;
- 3. each live feed drops 5%, the victims are liquidated (`batchLiquidateTroves`: everything
-    is redistributed, so every early trove carries a pending gain), the feeds come back;
+ 3. each live feed drops 5%, the victims are liquidated (`batchLiquidateTroves`: the pools are
+    still empty, so everything is redistributed and every early trove carries a pending
+    gain), the feeds come back;
  4. the rETH feed fails (the branch shuts down: its interest stops, its price freezes);
- 5. the late troves open (no pending gains; batch joiners get shares at a grown debt/share).
+ 5. the late troves open (no pending gains; batch joiners get shares at a grown debt/share);
+ 6. each branch's Stability Pool gets its deposits (`provideToSP`, SP_DEPOSITS_BOLD): enough
+    to offset part of a cascade's liquidations, not all, so both the offset and the
+    redistribution happen in it.
 The builder then runs Maker, whose 35-day warp leaves every trove's recorded debt stale.
 """
 
@@ -39,7 +43,7 @@ from scanner.devnet.rpc import DevnetRpc, Tx, calldata
 from scanner.devnet.solc import CompiledContract
 from scanner.errors import ConfigError
 
-SOURCES = ("DevnetBoldTroveManager.sol", "DevnetBoldBranch.sol")
+SOURCES = ("DevnetBoldTroveManager.sol", "DevnetBoldBranch.sol", "DevnetBoldStabilityPool.sol")
 WAD = 10**18
 PCT = 10**16
 DAY = 86_400
@@ -51,12 +55,15 @@ class BranchParams:
     ccr_pct: int
     scr_pct: int
     penalty_redistribution_pct: int
+    penalty_sp_pct: int = 5
 
 
 # liquity/bold Dependencies/Constants.sol: WETH and the staked-ETH branches
 BRANCH_PARAMS = {"WETH": BranchParams(110, 150, 110, 10),
                  "wstETH": BranchParams(120, 160, 120, 20),
                  "rETH": BranchParams(120, 160, 120, 20)}
+# BOLD deposited in each branch's Stability Pool at the end of the seeding
+SP_DEPOSITS_BOLD = {"WETH": 150_000, "wstETH": 60_000, "rETH": 20_000}
 BRANCHES = (*LIVE_BRANCHES, SHUT_BRANCH)
 # batch number -> (annual interest rate, annual management fee), in bps
 BATCH_TERMS = ((400, 50), (700, 100), (1_200, 250))
@@ -75,6 +82,7 @@ class Liquity2BranchDeployment:
     trove_nft: str
     price_feed: str
     active_pool: str
+    stability_pool: str
 
 
 @dataclass(frozen=True)
@@ -114,15 +122,18 @@ def _deploy_branch(rpc: DevnetRpc, c: Mapping[str, CompiledContract], aave: Aave
     nft = deploy(rpc, c, d, "DevnetBoldTroveNFT")
     pool = deploy(rpc, c, d, "DevnetBoldActivePool")
     feed = deploy(rpc, c, d, "DevnetBoldPriceFeed", ["uint256", "address"], [price, bo])
-    tm = deploy(rpc, c, d, "DevnetBoldTroveManager", ["address"] * 4 + ["uint256"],
-                 [pool, feed, nft, bo, p.penalty_redistribution_pct * PCT])
+    sp = deploy(rpc, c, d, "DevnetBoldStabilityPool")
+    tm = deploy(rpc, c, d, "DevnetBoldTroveManager", ["address"] * 5 + ["uint256"] * 2,
+                 [pool, feed, nft, bo, sp, p.penalty_sp_pct * PCT,
+                  p.penalty_redistribution_pct * PCT])
     send(rpc, d, [(bo, "setAddresses(address,address)", (tm, feed)),
+                   (sp, "setTroveManager(address)", (tm,)),
                    (nft, "setTroveManager(address)", (tm,)),
                    (pool, "setTroveManager(address)", (tm,)),
                    *((tm, "registerBatchManager(address,uint256,uint256)",
                       (batch_manager(symbol, n), rate * 10**14, fee * 10**14))
                      for n, (rate, fee) in enumerate(BATCH_TERMS[:BATCHES_PER_BRANCH]))])
-    return Liquity2BranchDeployment(symbol, aave.tokens[symbol], tm, bo, nft, feed, pool)
+    return Liquity2BranchDeployment(symbol, aave.tokens[symbol], tm, bo, nft, feed, pool, sp)
 
 
 def deploy_liquity2(rpc: DevnetRpc, aave: AaveDeployment) -> Liquity2Deployment:
@@ -188,6 +199,8 @@ def seed_liquity2(rpc: DevnetRpc, net: Liquity2Deployment, plans: Sequence[Trove
     send(rpc, net.deployer, [(net.branch(SHUT_BRANCH).price_feed, "failOracle()", ())])
     advance(rpc, DAY)
     rpc.send_many([_open_tx(rpc, net, p) for p in late])
+    send(rpc, net.deployer, [(net.branch(symbol).stability_pool, "provideToSP(uint256,bool)",
+                              (SP_DEPOSITS_BOLD[symbol] * WAD, False)) for symbol in BRANCHES])
     return Liquity2Deployment(**{**asdict(net), "branches": net.branches,
                                  "borrowers": _borrowers(rpc, net)})
 

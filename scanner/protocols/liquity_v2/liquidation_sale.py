@@ -1,25 +1,27 @@
 """What liquidating one Liquity v2 trove at an axis price puts on the market: nothing.
 
-`batchLiquidateTroves` offsets the trove's debt against the branch's Stability Pool, whose
-depositors receive its collateral (less the gas compensation), and redistributes the rest to
-the branch's other troves, debt and collateral alike, pro rata of their stakes (L_coll and
-L_boldDebt grow by amount x 1e18 / totalStakes, the trove's own stake removed first); what
-exceeds the penalty stays claimable by the owner. No one has to sell: the collateral goes to
-depositors and troves, not to the market, so it moves no price here.
+`batchLiquidateTroves` offsets the trove's debt against the branch's Stability Pool (its
+`getTotalBoldDeposits()` at the scan block, less the 1 BOLD it always leaves), whose
+depositors receive the same share of its collateral (less the gas compensation), and
+redistributes the rest to the branch's other troves, debt and collateral alike, pro rata of
+their stakes (L_coll and L_boldDebt grow by amount x 1e18 / totalStakes, the trove's own stake
+removed first); what exceeds the penalties stays claimable by the owner (offset.py). No one
+has to sell: the collateral goes to depositors and troves, not to the market, so it moves no
+price here. The offset debt is repaid (the pool's BOLD is burnt); the redistributed debt is
+moved to other troves, not lost: no bad debt.
 
-The branch is used up within a cascade (`LEDGER`, one state per branch): each liquidation
-removes the trove's stake and raises the per-unit-staked rewards, which raise the other
-troves' entire debt and collateral by stake x reward / 1e18 -- their ICR changes, and the
-engine asks them again at every round, so the troves a redistribution pushes under the MCR
-are liquidated in later rounds. The contract refuses to liquidate the last trove of a branch.
+The branch is used up within a cascade (`LEDGER`, one state per branch): each offset draws the
+pool down, so later liquidations (this round's and the next rounds') find less of it; each
+redistribution removes the trove's stake and raises the per-unit-staked rewards, which raise
+the other troves' entire debt and collateral by stake x reward / 1e18 -- their ICR changes,
+and the engine asks them again at every round, so the troves a redistribution pushes under
+the MCR are liquidated in later rounds. The contract refuses to liquidate the last trove of a
+branch.
 
 Known limits:
-- the pool is taken as empty: the real Stability Pool is not in our ABIs (our devnet branch
-  has none), so everything is redistributed and the debt repaid is 0; on a deployment whose
-  pool holds BOLD this over-states the redistribution (and the troves it pushes under);
-- the seized collateral is the trove's whole collateral: the penalty cap
-  (debt x (1 + penalty) / price) cannot bind below the MCR when the penalty is at least
-  MCR - 100%, as on every real branch (10% / 110%, 20% / 120%); the penalty is not read;
+- the penalties are the deployed system's (offset.py: the TroveManager keeps them internal);
+- the pool's deposits are what the block holds: a depositor who withdraws (or a new one who
+  deposits) during the cascade is not foreseen;
 - the redistribution's rounding remainders the contract carries
   (`lastCollError_Redistribution`, internal) start at 0 here, and a trove's gain is its
   scan-block gain plus stake x (reward added) / 1e18: under one wei per trove apart.
@@ -31,6 +33,7 @@ from dataclasses import dataclass, replace
 
 from scanner.cascade.sale import Ledger, LiquidationSale
 from scanner.protocols.liquity_v2.curve import Liquity2Curve
+from scanner.protocols.liquity_v2.offset import bold_for_offsets, trove_split
 from scanner.protocols.liquity_v2.rule import DECIMAL_PRECISION
 
 _WAD_TO_8DEC = 10**10
@@ -39,7 +42,8 @@ _WAD_TO_8DEC = 10**10
 @dataclass(frozen=True)
 class BranchRedistribution:
     """One branch as the cascade's liquidations left it: the stakes still in, the troves
-    left, and the rewards per unit staked (1e18) added since the scan block."""
+    left, the rewards per unit staked (1e18) added since the scan block, and the BOLD in
+    its Stability Pool (wei)."""
 
     total_stakes: int
     trove_count: int
@@ -47,6 +51,7 @@ class BranchRedistribution:
     debt_per_stake_added: int = 0
     coll_error: int = 0
     debt_error: int = 0
+    bold_in_sp: int = 0
 
 
 def bound(curve: Liquity2Curve, branch: BranchRedistribution) -> Liquity2Curve:
@@ -60,8 +65,11 @@ def bound(curve: Liquity2Curve, branch: BranchRedistribution) -> Liquity2Curve:
 
 def redistributed(branch: BranchRedistribution, stake: int, debt: int, coll: int
                   ) -> BranchRedistribution:
-    """`_redistributeDebtAndColl` once the trove's stake has left totalStakes."""
+    """`_redistributeDebtAndColl` once the trove's stake has left totalStakes (nothing
+    moves when no debt is redistributed, as in the contract)."""
     stakes = branch.total_stakes - stake
+    if debt == 0:
+        return replace(branch, total_stakes=stakes, trove_count=branch.trove_count - 1)
     coll_numerator = coll * DECIMAL_PRECISION + branch.coll_error
     debt_numerator = debt * DECIMAL_PRECISION + branch.debt_error
     coll_reward, debt_reward = coll_numerator // stakes, debt_numerator // stakes
@@ -69,7 +77,7 @@ def redistributed(branch: BranchRedistribution, stake: int, debt: int, coll: int
                                 branch.coll_per_stake_added + coll_reward,
                                 branch.debt_per_stake_added + debt_reward,
                                 coll_numerator - coll_reward * stakes,
-                                debt_numerator - debt_reward * stakes)
+                                debt_numerator - debt_reward * stakes, branch.bold_in_sp)
 
 
 @dataclass(frozen=True)
@@ -81,7 +89,8 @@ class _Bound:
 
 
 def _read(curve: Liquity2Curve) -> BranchRedistribution:
-    return BranchRedistribution(curve.branch.total_stakes, curve.branch.trove_count)
+    return BranchRedistribution(curve.branch.total_stakes, curve.branch.trove_count,
+                                bold_in_sp=curve.branch.bold_in_sp)
 
 
 LEDGER = Ledger(key=lambda curve: curve.branch.index, read=_read,
@@ -99,6 +108,11 @@ def liquidation_sale(curve: Liquity2Curve | _Bound, x: int) -> LiquidationSale |
     if trove.healthy(x) or branch.trove_count <= 1 or branch.total_stakes <= trove.stake:
         return None
     debt = trove.debt
-    return LiquidationSale((), 0, 0, 1, None, ledger_after=redistributed(
-        branch, trove.stake, debt.entire_debt, debt.entire_coll),
-        debt_redistributed_usd_8dec=debt.entire_debt // _WAD_TO_8DEC)
+    split = trove_split(debt.entire_debt, debt.entire_coll, bold_for_offsets(branch.bold_in_sp),
+                        trove.price(x), trove.branch.mcr)
+    after = redistributed(branch, trove.stake, split.debt_to_redistribute,
+                          split.coll_to_redistribute)
+    return LiquidationSale((), split.debt_to_offset // _WAD_TO_8DEC, 0, 1, None,
+                           ledger_after=replace(after,
+                                                bold_in_sp=branch.bold_in_sp - split.debt_to_offset),
+                           debt_redistributed_usd_8dec=split.debt_to_redistribute // _WAD_TO_8DEC)

@@ -41,6 +41,7 @@ TROVE_MANAGER = load_abi("liquity-v2", "TroveManager")
 BORROWER_OPERATIONS = load_abi("liquity-v2", "BorrowerOperations")
 PRICE_FEED = load_abi("liquity-v2", "PriceFeed")
 TROVE_NFT = load_abi("liquity-v2", "TroveNFT")
+STABILITY_POOL = load_abi("liquity-v2", "StabilityPool")
 ERC20 = load_abi("erc20", "ERC20")
 ACTIVE_POOL_SLOT = 0
 PRICE_FEED_SLOT = 2
@@ -104,11 +105,11 @@ class Liquity2Adapter(ChainReader):
 
     async def _branch(self, index: int, token: Address, manager: Address, block: int
                       ) -> Liquity2BranchAddresses:
-        names = ("borrowerOperations", "troveNFT", "activePool")
+        names = ("borrowerOperations", "troveNFT", "activePool", "stabilityPool")
         data = await self._data([Call(manager, encode_call(TROVE_MANAGER, n, []), False, _GAS)
                                  for n in names], block, f"TroveManager {manager}")
-        bo, nft, active_pool = (_address(d, TROVE_MANAGER, n) for d, n in zip(data, names,
-                                                                              strict=True))
+        bo, nft, active_pool, pool = (_address(d, TROVE_MANAGER, n)
+                                      for d, n in zip(data, names, strict=True))
         slots = await self.rpc.batch([("eth_getStorageAt", [manager, hex(s), hex(block)])
                                       for s in (ACTIVE_POOL_SLOT, PRICE_FEED_SLOT)])
         slot_pool, slot_feed = (str(to_checksum_address("0x" + str(s)[-40:])) for s in slots)
@@ -118,8 +119,9 @@ class Liquity2Adapter(ChainReader):
                 "Liquity v2's LiquityBase (slot 0 is not activePool): cannot find its price feed")
         await self.rpc.require_code({f"branch {index} BorrowerOperations": bo,
                                      f"branch {index} TroveNFT": nft,
-                                     f"branch {index} PriceFeed": slot_feed}, block)
-        return Liquity2BranchAddresses(index, token, manager, bo, nft, slot_feed)
+                                     f"branch {index} PriceFeed": slot_feed,
+                                     f"branch {index} StabilityPool": pool}, block)
+        return Liquity2BranchAddresses(index, token, manager, bo, nft, slot_feed, pool)
 
     # --- discover --------------------------------------------------------------------------
 
@@ -193,9 +195,11 @@ class Liquity2Adapter(ChainReader):
         calls += [Call(b.price_feed, encode_call(PRICE_FEED, n, []), False, _GAS)
                   for n in ("lastGoodPrice", "priceSource")]
         calls.append(Call(b.token, encode_call(ERC20, "symbol", []), False, _GAS))
+        calls.append(Call(b.stability_pool, encode_call(STABILITY_POOL, "getTotalBoldDeposits",
+                                                        []), False, _GAS))
         calls.append(Call(b.price_feed, encode_call(PRICE_FEED, "fetchPrice", []), False,
                           _FETCH_PRICE_GAS))
-        mcr, scr, ccr, shutdown, last_good, source, symbol, fetched = await self._data(
+        mcr, scr, ccr, shutdown, last_good, source, symbol, deposits, fetched = await self._data(
             calls, block, f"Liquity v2 branch {b.index}")
         price, failure = decode_output(PRICE_FEED, "fetchPrice", fetched)
         branch = Liquity2Branch(
@@ -204,7 +208,8 @@ class Liquity2Adapter(ChainReader):
             _uint(scr, BORROWER_OPERATIONS, "SCR"), int(price),
             _uint(last_good, PRICE_FEED, "lastGoodPrice"),
             _uint(source, PRICE_FEED, "priceSource"), bool(failure),
-            _uint(shutdown, TROVE_MANAGER, "shutdownTime"), timestamp)
+            _uint(shutdown, TROVE_MANAGER, "shutdownTime"), timestamp,
+            bold_in_sp=_uint(deposits, STABILITY_POOL, "getTotalBoldDeposits"))
         if branch.mcr == 0 or branch.price == 0:
             raise InconsistentDataError(
                 f"Liquity v2 branch {b.index} has MCR {branch.mcr} and price {branch.price} "

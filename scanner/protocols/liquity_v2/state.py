@@ -21,6 +21,7 @@ class Liquity2BranchAddresses:
     borrower_operations: Address
     trove_nft: Address
     price_feed: Address
+    stability_pool: Address = ""  # TroveManager.stabilityPool()
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,8 @@ class Liquity2Branch:
     # the TroveManager keeps internal) and their count: what a redistribution divides by
     total_stakes: int = 0
     trove_count: int = 0
+    # StabilityPool.getTotalBoldDeposits() (BOLD wei): what the branch's liquidations offset
+    bold_in_sp: int = 0
 
     @property
     def index(self) -> int:
