@@ -11,8 +11,9 @@ Executed, after the shock (-12% on the ETH axis), on the node, blocks one second
     in passes until one liquidates nothing (a redistribution can push a trove passed over);
     the debt offset is the Stability Pool's fall;
   - Liquity v2: each live branch's feed set to the shocked price, `batchLiquidateTroves([id])`
-    of every trove, in passes likewise (the devnet branch has no Stability Pool: everything
-    is redistributed).
+    of every trove, in passes likewise; the branch's Stability Pool holds deposits that cover
+    part of them: the debt offset is the pool's fall (`getTotalBoldDeposits`), and the real
+    `Liquidation` event gives the debt offset and redistributed per call.
 Predicted: `cascade_to` with a market of no impact, so every round stays at the shocked price
 (Maker's gem is sold, but these protocols' liquidations do not depend on the market); its
 rounds summed per position (the engine asks troves a redistribution pushed under again in the
@@ -21,9 +22,11 @@ auction -- what the engine sells on the market -- and its debt repaid per urn, w
 TOLERANCE = 1e-6 (the interest of the seconds between the scan and the drip; measured
 2.8e-9 over 84 urns); Liquity sells nothing; Liquity v1's Stability Pool offset per trove,
 exactly (the engine uses the pool up and follows the redistributions: measured equal for all
-57 troves); Liquity v2: the troves liquidated, exactly, with no debt repaid predicted (no
-pool): the engine follows each branch's redistributions by stake, so the troves they push
-under are predicted too.
+57 troves); Liquity v2: the troves liquidated, exactly (the engine follows each branch's
+redistributions by stake, so the troves they push under are predicted too), and per trove the
+debt offset (repaid) and the debt redistributed, exactly: the engine draws each branch's pool
+down as the contract does (measured equal for every trove, with troves offset whole, offset
+in part and redistributed whole among them).
 What is not executed: the gem's auction and its sale through the pools (the devnet Dog has
 no Clipper), so no round after the shock moves the price here.
 """
@@ -72,6 +75,7 @@ KEEPER = "0x00000000000000000000000000000000000a11CE"
 BARK_TOPIC = "0x" + keccak(
     b"Bark(bytes32,address,uint256,uint256,uint256,address,uint256)").hex()
 CDP_MARKETS = (MAKER_MARKET_KEY, LIQUITY1_MARKET_KEY, LIQUITY2_MARKET_KEY)
+V2_LIQUIDATION_TOPIC = "0x" + keccak(b"Liquidation(" + b",".join([b"uint256"] * 10) + b")").hex()
 WAD_TO_8DEC = 10**10
 
 
@@ -106,7 +110,9 @@ def _merged(rounds: Sequence[CascadeRound]) -> CascadeRound:
             by_position[key] = liq if seen is None else dataclasses.replace(
                 seen, calls=seen.calls + liq.calls,
                 sold_usd_8dec=seen.sold_usd_8dec + liq.sold_usd_8dec,
-                debt_repaid_usd_8dec=seen.debt_repaid_usd_8dec + liq.debt_repaid_usd_8dec)
+                debt_repaid_usd_8dec=seen.debt_repaid_usd_8dec + liq.debt_repaid_usd_8dec,
+                debt_redistributed_usd_8dec=seen.debt_redistributed_usd_8dec
+                + liq.debt_redistributed_usd_8dec)
     return dataclasses.replace(rounds[0], liquidations=tuple(by_position.values()),
                                sold=merge_sold([s for r in rounds for s in r.sold]))
 
@@ -120,10 +126,12 @@ def test_maker_and_liquity_liquidations_of_the_shock_round_executed_for_real(
     want = {(liq.market_key, liq.account): liq for liq in predicted.liquidations}
     assert {k for k, _ in want} == set(CDP_MARKETS), "the shock liquidates in every protocol"
     rpc.call("anvil_setBlockTimestampInterval", [1])
+    redistributed: dict[tuple[str, str], int] = {}
     try:
         got = {**_bark_all(rpc, devnet, by_key[MAKER_MARKET_KEY], shock_8dec),
                **_liquidate_v1(rpc, devnet, by_key[LIQUITY1_MARKET_KEY], shock_8dec),
-               **_liquidate_v2(rpc, devnet, by_key[LIQUITY2_MARKET_KEY], shock_8dec)}
+               **_liquidate_v2(rpc, devnet, by_key[LIQUITY2_MARKET_KEY], shock_8dec,
+                               redistributed)}
     finally:
         rpc.call("anvil_removeBlockTimestampInterval")
     maker_got = {k for k in got if k[0] == MAKER_MARKET_KEY}
@@ -145,13 +153,14 @@ def test_maker_and_liquity_liquidations_of_the_shock_round_executed_for_real(
             errors.append(Fraction(abs(repaid_usd_8dec - predicted_8dec), predicted_8dec))
         if key != MAKER_MARKET_KEY:
             assert not sold, (key, account)  # Liquity sells nothing
-    assert all(liq.debt_repaid_usd_8dec == 0 and liq.sold_usd_8dec == 0
+    assert all(liq.sold_usd_8dec == 0
                for liq in predicted.liquidations if liq.market_key == LIQUITY2_MARKET_KEY)
     assert executed_sold.keys() == maker_sold.keys()
     errors += [Fraction(abs(executed_sold[a] - raw), raw) for a, raw in maker_sold.items()]
     print(f"Maker: {len(maker_got)} urns barked, worst relative error {float(max(errors)):.2e}")
     assert max(errors) <= TOLERANCE, "the gem barked is what the engine sells"
     _check_offsets(predicted, got)
+    _check_v2_split(predicted, got, redistributed)
 
 
 def _check_offsets(predicted: CascadeRound, got: dict[tuple[str, str], tuple[dict[str, int],
@@ -165,6 +174,30 @@ def _check_offsets(predicted: CascadeRound, got: dict[tuple[str, str], tuple[dic
     print(f"\nLiquity v1: {len(v1)} troves liquidated, offset as predicted for {exact}; "
           f"total offset relative error {float(total):.2e}")
     assert exact == len(v1) and total == 0, float(total)
+
+
+def _check_v2_split(predicted: CascadeRound,
+                    got: dict[tuple[str, str], tuple[dict[str, int], int]],
+                    redistributed: dict[tuple[str, str], int]) -> None:
+    """Liquity v2: per trove, the debt offset against the branch's pool (repaid) and the debt
+    redistributed, executed against predicted."""
+    v2 = [liq for liq in predicted.liquidations if liq.market_key == LIQUITY2_MARKET_KEY]
+    want = [(liq.debt_repaid_usd_8dec, liq.debt_redistributed_usd_8dec) for liq in v2]
+    executed = [(got[LIQUITY2_MARKET_KEY, liq.account][1],
+                 redistributed[LIQUITY2_MARKET_KEY, liq.account]) for liq in v2]
+    whole = sum(o > 0 and r == 0 for o, r in executed)
+    part = sum(o > 0 and r > 0 for o, r in executed)
+    none = sum(o == 0 for o, _ in executed)
+    exact = sum(w == e for w, e in zip(want, executed, strict=True))
+    print(f"Liquity v2: {len(v2)} troves liquidated ({whole} offset whole, {part} in part, "
+          f"{none} redistributed whole); offset and redistributed debt as predicted for "
+          f"{exact}; offset {sum(o for o, _ in executed) / 1e8:,.2f} BOLD executed, "
+          f"{sum(o for o, _ in want) / 1e8:,.2f} predicted; redistributed "
+          f"{sum(r for _, r in executed) / 1e8:,.2f} executed, "
+          f"{sum(r for _, r in want) / 1e8:,.2f} predicted")
+    assert whole + part > 0 and part + none > 0, "the pools cover part of the shock, not all"
+    assert exact == len(v2), [(liq.account, w, e) for liq, w, e in zip(v2, want, executed,
+                                                                       strict=True) if w != e]
 
 
 def _bark_all(rpc: DevnetRpc, devnet: Devnet, urns: Sequence[Exposure], shock_8dec: int
@@ -231,8 +264,11 @@ def _deposits(rpc: DevnetRpc, pool: str) -> int:
     return int(value)
 
 
-def _liquidate_v2(rpc: DevnetRpc, devnet: Devnet, troves: Sequence[Exposure], shock_8dec: int
+def _liquidate_v2(rpc: DevnetRpc, devnet: Devnet, troves: Sequence[Exposure], shock_8dec: int,
+                  redistributed: dict[tuple[str, str], int]
                   ) -> dict[tuple[str, str], tuple[dict[str, int], int]]:
+    """Each trove liquidated alone: (nothing sold, debt offset) per trove, and its debt
+    redistributed into `redistributed`."""
     net = devnet.liquity2
     assert net is not None
     where = {trove_account(tid): (symbol, int(tid, 16)) for symbol, tid in net.borrowers}
@@ -250,11 +286,23 @@ def _liquidate_v2(rpc: DevnetRpc, devnet: Devnet, troves: Sequence[Exposure], sh
             symbol, tid = where[e.account]
             if (LIQUITY2_MARKET_KEY, e.account) in out:
                 continue
+            branch = net.branch(symbol)
+            before = _bold_deposits(rpc, branch.stability_pool)
             try:
-                rpc.send(Tx(KEEPER, net.branch(symbol).trove_manager, calldata(
+                receipt = rpc.send(Tx(KEEPER, branch.trove_manager, calldata(
                     "batchLiquidateTroves(uint256[])", [tid])))
             except RpcCallError:
                 continue
-            out[LIQUITY2_MARKET_KEY, e.account] = ({}, 0)
+            (log,) = [lg for lg in receipt["logs"] if lg["topics"][0] == V2_LIQUIDATION_TOPIC]
+            offset_wad, redistributed_wad = decode(["uint256"] * 10,
+                                                   bytes.fromhex(log["data"][2:]))[:2]
+            assert before - _bold_deposits(rpc, branch.stability_pool) == offset_wad
+            out[LIQUITY2_MARKET_KEY, e.account] = ({}, offset_wad // WAD_TO_8DEC)
+            redistributed[LIQUITY2_MARKET_KEY, e.account] = redistributed_wad // WAD_TO_8DEC
             progress = True
     return out
+
+
+def _bold_deposits(rpc: DevnetRpc, pool: str) -> int:
+    (value,) = decode(["uint256"], rpc.eth_call(pool, calldata("getTotalBoldDeposits()")))
+    return int(value)

@@ -16,7 +16,8 @@ pytestmark = pytest.mark.integration
 OURS = {"CollateralRegistry": "DevnetBoldCollateralRegistry",
         "TroveManager": "DevnetBoldTroveManager",
         "BorrowerOperations": "DevnetBoldBorrowerOperations",
-        "PriceFeed": "DevnetBoldPriceFeed", "TroveNFT": "DevnetBoldTroveNFT"}
+        "PriceFeed": "DevnetBoldPriceFeed", "TroveNFT": "DevnetBoldTroveNFT",
+        "StabilityPool": "DevnetBoldStabilityPool"}
 
 
 def _strip(entry: Any) -> Any:

@@ -112,7 +112,7 @@ def liquidation_sale(curve: Liquity2Curve | _Bound, x: int) -> LiquidationSale |
                         trove.price(x), trove.branch.mcr)
     after = redistributed(branch, trove.stake, split.debt_to_redistribute,
                           split.coll_to_redistribute)
+    pool_left = branch.bold_in_sp - split.debt_to_offset  # the offset BOLD is burnt
     return LiquidationSale((), split.debt_to_offset // _WAD_TO_8DEC, 0, 1, None,
-                           ledger_after=replace(after,
-                                                bold_in_sp=branch.bold_in_sp - split.debt_to_offset),
+                           ledger_after=replace(after, bold_in_sp=pool_left),
                            debt_redistributed_usd_8dec=split.debt_to_redistribute // _WAD_TO_8DEC)
