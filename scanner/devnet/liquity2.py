@@ -63,7 +63,7 @@ BRANCH_PARAMS = {"WETH": BranchParams(110, 150, 110, 10),
                  "wstETH": BranchParams(120, 160, 120, 20),
                  "rETH": BranchParams(120, 160, 120, 20)}
 # BOLD deposited in each branch's Stability Pool at the end of the seeding
-SP_DEPOSITS_BOLD = {"WETH": 150_000, "wstETH": 60_000, "rETH": 20_000}
+SP_DEPOSITS_BOLD = {"WETH": 400_000, "wstETH": 300_000, "rETH": 20_000}
 BRANCHES = (*LIVE_BRANCHES, SHUT_BRANCH)
 # batch number -> (annual interest rate, annual management fee), in bps
 BATCH_TERMS = ((400, 50), (700, 100), (1_200, 250))
