@@ -9,6 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from scanner.config import MarketConfig
+from scanner.devnet.liquity2 import SP_DEPOSITS_BOLD
 from scanner.devnet.network import Devnet
 from scanner.devnet.rpc import DevnetRpc
 from scanner.errors import InconsistentDataError
@@ -113,3 +114,25 @@ def test_a_registry_that_is_not_one_fails_as_not_the_protocol(devnet: Devnet) ->
                          addresses={"collateral_registry": tm})
     with pytest.raises(InconsistentDataError, match="totalCollaterals"):
         run(env, lambda a: a.resolve(env.head_block), market=wrong)
+
+
+def test_each_branch_reads_its_stability_pool_deposits(devnet: Devnet) -> None:
+    """`TroveManager.stabilityPool()` leads to the pool; its `getTotalBoldDeposits()` is what
+    the branch's liquidations offset (the devnet's seeded deposits)."""
+    net = liquity2_of(devnet)
+    branches = {s.branch.symbol: s.branch for s in _read(liquity2_env(devnet))}
+    for symbol, branch in branches.items():
+        assert branch.addresses.stability_pool == net.branch(symbol).stability_pool
+        assert branch.bold_in_sp == SP_DEPOSITS_BOLD[symbol] * 10**18
+
+
+def test_a_stability_pool_that_fails_its_read_fails_the_read(devnet: Devnet,
+                                                             devnet_snapshot: DevnetRpc) -> None:
+    """A pool whose getTotalBoldDeposits reverts is not taken as empty: the read raises."""
+    env = liquity2_env(devnet)
+    pool = liquity2_of(devnet).branch("WETH").stability_pool
+    devnet_snapshot.call("anvil_setCode", [pool, "0xfe"])  # INVALID: every call reverts
+    devnet_snapshot.mine()
+    block = devnet_snapshot.block_number()
+    with pytest.raises(InconsistentDataError, match="Liquity v2 branch 0 at block"):
+        run(env, lambda a: read_all(a, sorted(env.borrowers), block))

@@ -2,7 +2,10 @@
 CollateralRegistry lists.
 
     read.py   the adapter: CollateralRegistry -> per branch TroveManager, BorrowerOperations
-              (MCR/SCR), PriceFeed (fetchPrice, lastGoodPrice), TroveNFT; troves from TroveIds
+              (MCR/SCR), PriceFeed (fetchPrice, lastGoodPrice), TroveNFT, StabilityPool
+              (getTotalBoldDeposits); troves from TroveIds
+    offset.py the liquidation's split between the Stability Pool and redistribution
+    liquidation_sale.py  the cascade's sale and per-branch ledger (pool and stakes)
     state.py  what is read (per branch, batch, trove)
     rule.py   TroveManager's integer rules (interest to the block, batch shares, ICR < MCR)
     curve.py  the rule on a price axis

@@ -185,8 +185,9 @@ class Liquity2Adapter(ChainReader):
 
     async def read_branch(self, b: Liquity2BranchAddresses, block: int, timestamp: int
                           ) -> Liquity2Branch:
-        """Ratios, shutdown time, the stored lastGoodPrice and, last in the same call, the
-        price `fetchPrice()` returns at the block (non-view: simulated, nothing is sent), which
+        """Ratios, shutdown time, the stored lastGoodPrice, the Stability Pool's BOLD
+        deposits (`getTotalBoldDeposits`: what liquidations offset) and, last in the same
+        call, the price `fetchPrice()` returns at the block (non-view: simulated, nothing is sent), which
         is the price batchLiquidateTroves would use; lastGoodPrice alone can lag the oracle."""
         calls = [Call(b.borrower_operations, encode_call(BORROWER_OPERATIONS, n, []), False,
                       _GAS) for n in ("MCR", "SCR")]
