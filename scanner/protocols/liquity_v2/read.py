@@ -187,8 +187,9 @@ class Liquity2Adapter(ChainReader):
                           ) -> Liquity2Branch:
         """Ratios, shutdown time, the stored lastGoodPrice, the Stability Pool's BOLD
         deposits (`getTotalBoldDeposits`: what liquidations offset) and, last in the same
-        call, the price `fetchPrice()` returns at the block (non-view: simulated, nothing is sent), which
-        is the price batchLiquidateTroves would use; lastGoodPrice alone can lag the oracle."""
+        call, the price `fetchPrice()` returns at the block (non-view: simulated, nothing is
+        sent), which is the price batchLiquidateTroves would use; lastGoodPrice alone can lag
+        the oracle."""
         calls = [Call(b.borrower_operations, encode_call(BORROWER_OPERATIONS, n, []), False,
                       _GAS) for n in ("MCR", "SCR")]
         calls += [Call(b.trove_manager, encode_call(TROVE_MANAGER, n, []), False, _GAS)
