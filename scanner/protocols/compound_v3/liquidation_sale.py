@@ -86,8 +86,8 @@ def liquidation_sale(curve: CometCurve, x_8dec: int) -> LiquidationSale | None:
                              market.accrued_totals)
     stock = curve.stock_now
     held = dict(stock.collateral_raw)
-    for asset, seized_raw in outcome.seized_raw.items():
-        held[asset] = held.get(asset, 0) + seized_raw
+    for address, seized_raw in outcome.seized_raw.items():
+        held[address] = held.get(address, 0) + seized_raw
     sales = _Sales(replace(stock, reserves_raw=stock.reserves_raw - outcome.base_paid_out_raw,
                            collateral_raw=held, resold_at_8dec=x_8dec,
                            resold_raw=dict(stock.resold_at(x_8dec))))
