@@ -131,8 +131,9 @@ def test_absorb_then_buy_collateral_is_what_the_sale_predicts(
         for asset in (a.asset for a in market.assets):
             assert _collateral_reserves(rpc, comet.comet, asset) == stock.collateral_raw.get(
                 asset, 0)
-    # the first sale took what the first absorb left in the Comet, too
-    assert all(stock.collateral_raw.get(a, 0) == 0 for a in held)
+    # the sales took what the first absorb left in the Comet, too (but the dust a whole USDC
+    # unit cannot buy: quoteCollateral rounds down)
+    assert all(stock.collateral_raw.get(a, 0) < held[a] // 10**6 for a in held)
 
 
 def test_the_buyer_stops_where_the_pool_reaches_the_store_price(

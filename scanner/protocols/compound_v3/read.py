@@ -165,7 +165,7 @@ class CompoundV3Adapter:
             + [self._call("getCollateralReserves", [a.asset], _PRICE_GAS) for a in assets], block)
         factor, target, reserves = (
             int(decode_output(COMET, n, require_data(r, f"Comet {comet}: {n}"))[0])
-            for n, r in zip(STORE_FRONT_GETTERS, results, strict=True))
+            for n, r in zip(STORE_FRONT_GETTERS, results[:len(STORE_FRONT_GETTERS)], strict=True))
         held = {a.asset: int(decode_output(COMET, "getCollateralReserves", require_data(
             r, f"Comet {comet}: getCollateralReserves({a.asset})"))[0])
             for a, r in zip(assets, results[len(STORE_FRONT_GETTERS):], strict=True)}
