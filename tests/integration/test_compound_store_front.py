@@ -54,7 +54,7 @@ BUYER = "0x00000000000000000000000000000000000B0b0b"
 NOT_FOR_SALE = "0x" + keccak(text="NotForSale()")[:4].hex()
 RESERVES_TOLERANCE_RAW = 10**4  # 0.01 USDC: interest accrued over a few seconds
 ACCOUNTS = 3
-STOP_TOLERANCE = 1e-6  # the buyer's USDC rounding and the float price it is asked at
+STOP_TOLERANCE = 1e-9  # the float prices the model is asked at (measured 1.2e-14)
 DONATED_WETH = 10**6 * 10**18  # more than the devnet pool takes before it falls 2.5%
 
 
