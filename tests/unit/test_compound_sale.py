@@ -10,6 +10,8 @@ from dataclasses import replace
 import pytest
 
 from scanner.cascade.depth_models import SqrtImpactDepth, UniswapDepth
+from scanner.cascade.engine import Exposure, run_cascade
+from scanner.domain import Direction
 from scanner.protocols.compound_v3.curve import CometCurve
 from scanner.protocols.compound_v3.liquidation_sale import LEDGER, liquidation_sale
 from scanner.protocols.compound_v3.rule import (
@@ -26,6 +28,7 @@ from scanner.protocols.compound_v3.state import (
     StoreStock,
 )
 from scanner.protocols.compound_v3.store_buyer import buyer_stop_raw
+from scanner.store.cascades import CascadeRun, cascade_json
 from tests.unit.test_depth_models import USDC as POOL_USDC
 from tests.unit.test_depth_models import WETH as POOL_WETH
 from tests.unit.test_depth_models import _one_range_pool
@@ -187,3 +190,22 @@ def test_in_a_cascade_the_buyer_leaves_what_does_not_pay_in_the_comet() -> None:
     third = liquidation_sale(replace(curve, stock=second.ledger_after, resale=depth),
                              1_900 * 10**8)
     assert third is not None and third.sold
+
+
+def test_the_cascade_hands_the_buyer_its_depth_model() -> None:
+    # ETH 2,500 -> 2,000: the absorb puts 1 WETH + 3 held on sale at 1,960; the engine's
+    # square-root market ($1,000 per 1%) lets the buyer resell 2 WETH (the market to 1,960),
+    # and the engine moves the axis by the same 2% -- then nothing is absorbed: 2 WETH stay
+    depth = SqrtImpactDepth({WETH: 1_000.0}, {WETH: 18})
+    curve = _curve(1_000, 10**6, {WETH: 3 * ETH}, factor_wad=2 * 10**17)
+    exposure = Exposure("m", "compound_v3", "0xA", curve, liquidation_sale, Direction.DOWN,
+                        2_350 * 10**8, 2_500 * 10**8, {WETH: "WETH"}, LEDGER)
+    result = run_cascade("ETH", 2_500 * 10**8, 2_000 * 10**8, [exposure], depth,
+                         {WETH: 2_500 * 10**8})
+    (first,) = result.rounds
+    assert [s.amount_raw for s in first.sold] == [pytest.approx(2 * ETH, rel=1e-12)]
+    assert result.final_price_8dec == pytest.approx(1_960 * 10**8, rel=1e-9)
+    assert result.store_discount_usd_8dec == pytest.approx(80 * 10**8, rel=1e-9)
+    out = cascade_json(CascadeRun(result, -2_000, "external"))
+    assert out["store_discount_usd_8dec"] == result.store_discount_usd_8dec
+    assert out["path"][0]["store_discount_usd_8dec"] == first.store_discount_usd_8dec
