@@ -145,7 +145,7 @@ def test_the_buyer_stops_where_the_square_root_market_reaches_the_store_price() 
     # 2,000 x (1 - 1% x sqrt(N / 1,000)) >= 1,960 while N <= 1,000 x 2^2 = $4,000: 2 WETH
     depth = SqrtImpactDepth({WETH: 1_000.0}, {WETH: 18})
     assert buyer_stop_raw(depth, WETH, 10 * ETH, 2_000.0, 1_960.0) == pytest.approx(
-        2 * ETH, rel=1e-12)
+        2 * ETH, rel=1e-8)
     assert buyer_stop_raw(depth, WETH, ETH, 2_000.0, 1_960.0) == ETH  # all of a small offer
     assert buyer_stop_raw(depth, WETH, ETH, 2_000.0, 2_000.0) == 0  # no discount: no buy
 
@@ -174,12 +174,12 @@ def test_in_a_cascade_the_buyer_leaves_what_does_not_pay_in_the_comet() -> None:
     first = liquidation_sale(LEDGER.resell(LEDGER.bind(curve, LEDGER.read(curve)), depth),
                              2_000 * 10**8)
     assert first is not None
-    assert [s.amount_raw for s in first.sold] == [pytest.approx(2 * ETH, rel=1e-12)]
+    assert [s.amount_raw for s in first.sold] == [pytest.approx(2 * ETH, rel=1e-8)]
     stock: StoreStock = first.ledger_after
-    assert stock.collateral_raw[WETH] == pytest.approx(ETH // 2, rel=1e-11)
+    assert stock.collateral_raw[WETH] == pytest.approx(ETH // 2, rel=1e-8)
     # the position's own 1 WETH went first: proceeds 1,960 against the 2,000 debt
     assert first.bad_debt_usd_8dec == pytest.approx(40 * 10**8, rel=1e-9)
-    assert first.store_discount_usd_8dec == pytest.approx(80 * 10**8, rel=1e-9)
+    assert first.store_discount_usd_8dec == pytest.approx(80 * 10**8, rel=1e-8)
     second = liquidation_sale(replace(curve, stock=stock, resale=depth), 2_000 * 10**8)
     # (the first buy's rounding to whole USDC units leaves it a few 1e-7 WETH of room)
     assert second is not None and sum(s.amount_raw for s in second.sold) < 10**12
@@ -203,9 +203,9 @@ def test_the_cascade_hands_the_buyer_its_depth_model() -> None:
     result = run_cascade("ETH", 2_500 * 10**8, 2_000 * 10**8, [exposure], depth,
                          {WETH: 2_500 * 10**8})
     (first,) = result.rounds
-    assert [s.amount_raw for s in first.sold] == [pytest.approx(2 * ETH, rel=1e-12)]
+    assert [s.amount_raw for s in first.sold] == [pytest.approx(2 * ETH, rel=1e-8)]
     assert result.final_price_8dec == pytest.approx(1_960 * 10**8, rel=1e-9)
-    assert result.store_discount_usd_8dec == pytest.approx(80 * 10**8, rel=1e-9)
+    assert result.store_discount_usd_8dec == pytest.approx(80 * 10**8, rel=1e-8)
     out = cascade_json(CascadeRun(result, -2_000, "external"))
     assert out["store_discount_usd_8dec"] == result.store_discount_usd_8dec
     assert out["path"][0]["store_discount_usd_8dec"] == first.store_discount_usd_8dec
