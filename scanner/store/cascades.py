@@ -119,7 +119,7 @@ def _round_from_row(r: Any) -> dict[str, Any]:
         **{name: r[name] for name in _AMOUNTS}, "proceeds_usd_8dec": r["proceeds_usd_8dec"],
         # NULL on a round stored before migration 0016, which did not compute it
         "debt_redistributed_usd_8dec": r["debt_redistributed_usd_8dec"],
-        # NULL on a round stored before migration 0022
+        # NULL on a round stored before migration 0018
         "store_discount_usd_8dec": r["store_discount_usd_8dec"],
         "sold": json.loads(r["sold_assets"]), "bands_crossed": _ranks(r["bands_crossed"]),
     }
@@ -129,7 +129,7 @@ def _cascade_from_row(row: Any, path: list[dict[str, Any]]) -> dict[str, Any]:
     out = {name: row[name] for name in (
         "id", "axis", "direction", "curve", "depth_model", "shock_bps", "price_now_8dec",
         "shock_price_8dec", "final_price_8dec", "rounds", "positions_liquidated", *_AMOUNTS,
-        "converged", "buy_modelled", "store_discount_usd_8dec")}  # the last NULL before 0022
+        "converged", "buy_modelled", "store_discount_usd_8dec")}  # the last NULL before 0018
     out["bands_crossed_by_shock"] = _ranks(row["bands_crossed_by_shock"])
     out["includes_now"] = row["includes_now"]
     # a row stored before migration 0016 did not compute them: null, not zeros

@@ -1,6 +1,6 @@
 """cascades: the store-front discount a protocol gave up selling seized collateral
 
-Revision ID: 0022
+Revision ID: 0018
 Revises: 0017
 Create Date: 2026-11-30
 
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0022"
+revision: str = "0018"
 down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
