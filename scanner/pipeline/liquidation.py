@@ -29,12 +29,12 @@ from scanner.domain import (
     PositionResult,
     PositionStatus,
 )
-from scanner.pipeline.monotone import boundary_seed, monotone_boundary, monotone_sign
 from scanner.pipeline.crossing import (
     first_bisect,
     highest_unhealthy_below,
     lowest_unhealthy_above,
 )
+from scanner.pipeline.monotone import boundary_seed, monotone_boundary, monotone_sign
 
 # The axis moves within [now / SENSITIVITY_RANGE, now * SENSITIVITY_RANGE]. A position that only
 # a move beyond that range (a 99% crash or a 100x rally) could liquidate is NOT_SENSITIVE: for

@@ -38,7 +38,7 @@ def _no_jump(leg: MovingLeg, ref: int) -> bool:
         return True
     if not source_moves:
         return True  # a fixed source: either always used or never
-    return bool(source_now) and source_now * max(1, ref // RANGE) // ref > 0
+    return source_now is not None and source_now * max(1, ref // RANGE) // ref > 0
 
 
 def monotone_sign(sums: AxisSums, collateral_lts: frozenset[int]) -> int | None:
@@ -186,11 +186,10 @@ def _one_leg_up(sums: AxisSums, leg: MovingLeg, room: int) -> int | None:
     source_now, unit, raw = _source_price(leg), leg[5], leg[7]
     if source_now is None:
         return None
-    if sums.ceil_debt:  # ceil(raw * price / unit) <= room
-        price = room * unit // raw
-    else:  # raw * price // unit <= room
-        price = ((room + 1) * unit - 1) // raw
-    return ((price + 1) * sums.ref_now_8dec - 1) // source_now  # source_now * x // ref <= price
+    # v3.5+: ceil(raw * price / unit) <= room; else raw * price // unit <= room
+    price = room * unit // raw if sums.ceil_debt else ((room + 1) * unit - 1) // raw
+    # source_now * x // ref <= price
+    return ((price + 1) * sums.ref_now_8dec - 1) // source_now
 
 
 def _linear_seed(sums: AxisSums, movers: list[MovingLeg], need: int,

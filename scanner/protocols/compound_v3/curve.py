@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
 
 from scanner.domain import WAD, Address, Axis, Valuation
+from scanner.lazy import lazy
 from scanner.protocols.compound_v3.compiled import CompiledComet, compile_comet
 from scanner.protocols.compound_v3.rule import (
     PRICE_SCALE,
@@ -90,7 +90,7 @@ class CometCurve:
                 out.append((value, mul_factor(value, asset.liquidate_collateral_factor_wad)))
         return out
 
-    @cached_property
+    @lazy
     def _compiled(self) -> CompiledComet | None:
         return compile_comet(self.user, self.market, self.axis_members, self._unit_moves,
                              self.ref_now_usd_8dec)
