@@ -17,7 +17,8 @@ from scanner.protocols.maker.rule import RAY, WAD, bark_outcome, spot_ray, unsaf
 from scanner.protocols.maker.state import MakerIlk, MakerUrn
 
 NO_DEBT_HEALTH_FACTOR_WAD = 2**256 - 1
-X
+# scanner.pipeline.liquidation's: the solver looks at [now / 100, now * 100]
+SENSITIVITY_RANGE = 100
 _WAD_TO_8DEC = 10**10
 
 
