@@ -65,12 +65,15 @@ class Ledger:
     cascade (Maker's Hole/hole room, Liquity's Stability Pool and system totals). A protocol
     that has one exposes `LEDGER` next to its `liquidation_sale`; the engine keeps one state
     per (market, `key(curve)`), starts it from the scan block (`read(curve)`), hands every
-    liquidation a curve bound to the current state (`bind(curve, state)`), and keeps the
-    sale's `ledger_after`."""
+    liquidation a curve bound to the current state (`bind(curve, state)`), keeps the
+    sale's `ledger_after`, and at the end of every round replaces the state by
+    `settle(state)` when the protocol gives one (what happens between two rounds: Maker's
+    auctions of the round are taken and give their room back)."""
 
     key: Callable[[Any], Hashable]
     read: Callable[[Any], Any]
     bind: Callable[[Any, Any], Any]
+    settle: Callable[[Any], Any] | None = None
 
 
 def merge_sold(sold: list[SoldCollateral]) -> tuple[SoldCollateral, ...]:
