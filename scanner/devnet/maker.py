@@ -166,13 +166,13 @@ def _deploy_ilk(rpc: DevnetRpc, c: Mapping[str, CompiledContract], aave: AaveDep
         (core["dog"], "file(bytes32,bytes32,uint256)", (ilk, b32("hole"), p.hole_dai * RAD)),
         (core["ilk_registry"], "put(bytes32,address,address,uint256,address)",
          (ilk, join, aave.tokens[symbol], aave.decimals[symbol], pip)),
-        *_clipper_calls(core["dog"], clip, ilk),
+        *_clipper_calls(core["dog"], clip, pip, ilk),
     ])
     return MakerIlkDeployment(name, symbol, aave.tokens[symbol], aave.decimals[symbol], join,
                               median, pip, clip)
 
 
-def _clipper_calls(dog: str, clip: str, ilk: bytes) -> list[Call]:
+def _clipper_calls(dog: str, clip: str, pip: str, ilk: bytes) -> list[Call]:
     """File the Clipper's parameters and wire it to the Dog both ways (the Dog kicks, the
     Clipper digs); its cached chost needs the ilk's dust and chop filed before."""
     p = CLIPPER
@@ -181,6 +181,7 @@ def _clipper_calls(dog: str, clip: str, ilk: bytes) -> list[Call]:
                                   ("step", p.step_s), ("cut", p.cut_ray))),
             (clip, "file(bytes32,address)", (b32("vow"), dog)),
             (clip, "rely(address)", (dog,)), (dog, "rely(address)", (clip,)),
+            (pip, "kiss(address)", (clip,)),  # the Clipper's kick reads the OSM
             (dog, "file(bytes32,bytes32,address)", (ilk, b32("clip"), clip)),
             (clip, "upchost()", ())]
 

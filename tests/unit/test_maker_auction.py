@@ -67,7 +67,8 @@ def test_a_take_never_collects_more_than_the_tab() -> None:
     assert take_whole(15_000 * RAD, 10 * WAD, 1_200 * RAY) == (12_000 * RAD, 10 * WAD)
     assert take_whole(6_000 * RAD, 10 * WAD, 1_200 * RAY) == (6_000 * RAD, 5 * WAD)
     # the slice is floored: 1,000 / 3 gem
-    assert take_whole(1_000 * RAD, 1_000 * WAD, 3 * RAY) == (1_000 * RAD, 333_333_333_333_333_333_333)
+    assert take_whole(1_000 * RAD, 1_000 * WAD, 3 * RAY) == (1_000 * RAD,
+                                                             333_333_333_333_333_333_333)
 
 
 def test_keeper_take_of_a_kicked_auction() -> None:

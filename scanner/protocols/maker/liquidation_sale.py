@@ -58,7 +58,7 @@ def liquidation_sale(curve: MakerCurve, x: int) -> LiquidationSale | None:
     gem_usd_8dec = take.slice_wad * val_wad // WAD // _WAD_TO_8DEC
     due_rad = bite.dart_wad * ilk.rate_ray
     debt_usd_8dec = due_rad // RAY // _WAD_TO_8DEC
-    bad_debt_usd_8dec = max(due_rad - take.owe_rad, 0) // RAY // WAD // _WAD_TO_8DEC
+    bad_debt_usd_8dec = max(due_rad - take.owe_rad, 0) // RAY // _WAD_TO_8DEC
     # ink is in wad whatever the gem's decimals (the GemJoin scales it)
     sold = SoldCollateral(ilk.gem, ilk.symbol, 18, take.slice_wad, gem_usd_8dec, curve.on_axis)
     left = replace(urn, ink_wad=urn.ink_wad - bite.dink_wad, art_wad=urn.art_wad - bite.dart_wad)
