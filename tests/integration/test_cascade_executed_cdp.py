@@ -5,27 +5,37 @@ against what the cascade engine predicts from the scan of the same block.
 Executed, after the shock (-12% on the ETH axis), on the node, blocks one second apart:
   - Maker: each ETH-axis ilk dripped (as a keeper does first) and its OSM current value set to
     the shocked price (what the engine's curve takes: `val x x / now`), the Spotter poked, then
-    `Dog.bark` of every urn of the book (a revert is "not liquidated"); the Bark event gives
-    the gem sent to auction (dink) and the debt taken (dart x rate);
+    `Dog.bark` of every urn of the book (a revert is "not liquidated"): each bark kicks an
+    auction on the ilk's Clipper (the Bark and Kick events give lot, tab, top and tic);
   - Liquity v1: the PriceFeed set to the shocked price, `liquidate(borrower)` of every trove,
     in passes until one liquidates nothing (a redistribution can push a trove passed over);
     the debt offset is the Stability Pool's fall;
   - Liquity v2: each live branch's feed set to the shocked price, `batchLiquidateTroves([id])`
     of every trove, in passes likewise (the devnet branch has no Stability Pool: everything
-    is redistributed).
-Predicted: `cascade_to` with a market of no impact, so every round stays at the shocked price
-(Maker's gem is sold, but these protocols' liquidations do not depend on the market); its
-rounds summed per position (the engine asks troves a redistribution pushed under again in the
-next round). Compared: the urns and Liquity v1 troves liquidated, exactly; Maker's gem to
-auction -- what the engine sells on the market -- and its debt repaid per urn, within
-TOLERANCE = 1e-6 (the interest of the seconds between the scan and the drip; measured
-2.8e-9 over 84 urns); Liquity sells nothing; Liquity v1's Stability Pool offset per trove,
-exactly (the engine uses the pool up and follows the redistributions: measured equal for all
-57 troves); Liquity v2: the troves liquidated, exactly, with no debt repaid predicted (no
-pool): the engine follows each branch's redistributions by stake, so the troves they push
-under are predicted too.
-What is not executed: the gem's auction and its sale through the pools (the devnet Dog has
-no Clipper), so no round after the shock moves the price here.
+    is redistributed);
+  - Maker's auctions (after Liquity: 28.5 minutes pass): a keeper with real DAI (its own urn,
+    frobbed) takes each whole at the first price step at or below the feed price it was kicked
+    from -- the moment the engine's keeper takes at -- then barks again (the takes gave the
+    room back, as the engine's next round has it) until nothing is barked; it exits the gem it
+    bought (GemJoin.exit) and sells the WETH through the real WETH/USDC pool, arbitraged first
+    to the shocked price.
+Predicted: `cascade_to` with a market of no impact, so every round stays at the shocked price;
+its rounds summed per position (the engine asks troves a redistribution pushed under again in
+the next round). Compared: the urns and Liquity v1 troves liquidated, exactly; Maker's debt
+taken (`dart x rate`) per urn and the gem the keeper bought -- what the engine sells on the
+market: min(lot, tab / price) -- by asset, within TOLERANCE = 1e-6 (the interest of the
+seconds between the scan and the drip; measured 2.8e-9 over 84 urns); every take at the
+engine's price (step 19, the step before above the feed), paying exactly the engine's take
+rule, the bad debt per urn the engine's; the price the WETH sale leaves in the pool the
+pools-only model's for the engine's WETH (measured 4.7e-10); Liquity sells nothing; Liquity
+v1's Stability Pool offset per trove, exactly (the engine uses the pool up and follows the
+redistributions: measured equal for all 57 troves); Liquity v2: the troves liquidated,
+exactly, with no debt repaid predicted (no pool): the engine follows each branch's
+redistributions by stake, so the troves they push under are predicted too.
+What is not executed: the rounds the WETH sale's impact would set off (the prediction is at
+the shocked price; tests/integration/test_cascade_executed.py plays whole cascades for the
+lending protocols), and the wstETH bought is exited but not sold (its route ends in the same
+WETH/USDC pool, which the engine walks apart for each member).
 """
 
 from __future__ import annotations
