@@ -26,7 +26,7 @@ from eth_abi.abi import decode
 from eth_utils.address import to_checksum_address
 
 from scanner.devnet.aave import AaveDeployment
-from scanner.devnet.liquity1_population import TrovePlan, account
+from scanner.devnet.liquity1_population import FINAL_MOVE_BPS, TrovePlan, account
 from scanner.devnet.own_contracts import compile_own, deploy, read_uint
 from scanner.devnet.prices import get_price_usd_8dec
 from scanner.devnet.rpc import DevnetRpc, Tx, calldata
@@ -35,11 +35,9 @@ from scanner.devnet.solc import CompiledContract
 SOURCES = ("DevnetLiquityTroveManager.sol", "DevnetLiquitySortedTroves.sol",
            "DevnetLiquityPools.sol")
 WAD = 10**18
-MCR_BPS = 11_000
 FEE_BPS = 50  # the 0.5% borrowing fee floor
 GAS_RESERVE_LUSD = 200
 REDISTRIBUTION_FALL_BPS = 500
-FINAL_MOVE_BPS = -40
 TARGET_TCR_BPS = 16_800
 SP_COVER_QUANTILE = 0.9  # the Stability Pool covers the debt of ~90% of the troves
 MAX_FEE_WAD = WAD  # openTrove's maximum fee: anything
