@@ -27,7 +27,7 @@ from scanner.devnet.compound_spec import (
     feed_price_8dec,
     load_compound_spec,
 )
-from scanner.devnet.keepout import Exposure, Keepout
+from scanner.devnet.keepout import RISE_SMALL, Exposure, Keepout
 from scanner.errors import ConfigError
 
 BORROW_MARGIN = 0.995  # of the borrow capacity: the contract rounds against the borrower
@@ -187,6 +187,6 @@ def generate_compound_population(seed: int, n_per_comet: int, spec: CompoundSpec
             plan, sizing = _plan(rng, account, comet, kind, market, prices, boost)
             if keepout is not None:
                 plan = keepout.clear(plan, f"comet/{comet_index}/{index}", sizing.exposure,
-                                     sizing.redraw)
+                                     sizing.redraw, RISE_SMALL)
             plans.append(plan)
     return plans

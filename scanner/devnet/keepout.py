@@ -33,6 +33,18 @@ from scanner.errors import ConfigError
 # (3) narrow (under one 200 bps background bin each side) so the background density measured
 # around the band barely changes.
 MARGIN = 0.02
+# How much a generator's levels may rise between planning and the scan (see Keepout.blocks),
+# measured on the demo's devnet (scan level / planned level, the largest seen) with room:
+# Aave v3.x, Comet and Morpho accrue little interest after opening (< 0.1%); Maker's stale
+# rates are dripped (+0.47%); Aave v2 accrues 51 days (+3.5%); Liquity v1 troves take the
+# redistributions (+1%; troves under the CCR sit at the recovery-mode level, above the
+# window); Liquity v2 troves take 40+ days at up to 25% a year, upfront fees and
+# redistributions (+5%).
+RISE_SMALL = 0.005
+RISE_MAKER = 0.01
+RISE_AAVE2 = 0.05
+RISE_LIQUITY1 = 0.02
+RISE_LIQUITY2 = 0.08
 MAX_ATTEMPTS = 1_000  # a level drawn from a range wholly inside a window would never clear
 
 T = TypeVar("T")
@@ -85,18 +97,22 @@ class Keepout:
     windows: tuple[Window, ...]
     members: dict[str, tuple[str, ...]]  # axis -> its member symbols
 
-    def blocks(self, exposure: Exposure) -> bool:
+    def blocks(self, exposure: Exposure, rise: float = 0.0) -> bool:
+        """Whether the planned level lies in a window, or up to `rise` (a fraction) below
+        one: the level a position reaches by the scan, once the seeding's interest, fees and
+        redistributions have grown its debt (they only ever raise a long's level)."""
         for w in self.windows:
             level = axis_level_fraction(exposure, self.members[w.axis])
-            if level is not None and w.low_fraction <= level <= w.high_fraction:
+            if level is not None and w.low_fraction / (1 + rise) <= level <= w.high_fraction:
                 return True
         return False
 
     def clear(self, plan: T, key: str, exposure: Callable[[T], Exposure],
-              redraw: Callable[[random.Random], T]) -> T:
-        """`plan`, or the first redraw (from its own seeded generator) clear of every window."""
+              redraw: Callable[[random.Random], T], rise: float = 0.0) -> T:
+        """`plan`, or the first redraw (from its own seeded generator) clear of every window
+        (`rise`: see `blocks`)."""
         attempt = 0
-        while self.blocks(exposure(plan)):
+        while self.blocks(exposure(plan), rise):
             attempt += 1
             if attempt > MAX_ATTEMPTS:
                 raise ConfigError(f"background position {key} cannot be kept clear of the "

@@ -17,7 +17,7 @@ from functools import partial
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
-from scanner.devnet.keepout import Exposure, Keepout
+from scanner.devnet.keepout import RISE_LIQUITY1, Exposure, Keepout
 from scanner.errors import ConfigError
 
 _PLAN_SEED_OFFSET = 0x4C515431  # "LQT1": Liquity v1 plans differ from other plans
@@ -63,6 +63,17 @@ def liquity1_exposure(plan: TrovePlan) -> Exposure:
     return Exposure((("WETH", collateral, 10_000 / MCR_BPS),), (("LUSD", 1.0),))
 
 
+def icr_clear_of(keepout: Keepout, icr_bps: int) -> int:
+    """The lowest ICR from `icr_bps` up (10 bps steps) whose level keeps clear: a higher ICR
+    is a lower level, below the planted windows."""
+    def exposure(icr: int) -> Exposure:
+        return liquity1_exposure(TrovePlan(0, "", 2, 1, icr, "whale"))
+
+    while keepout.blocks(exposure(icr_bps), RISE_LIQUITY1):
+        icr_bps += 10
+    return icr_bps
+
+
 def _redraw(plan: TrovePlan, rng: random.Random) -> TrovePlan:
     """Another ICR from the plan's bucket."""
     _, low, high = ICR_BUCKETS[plan.bucket]
@@ -88,7 +99,7 @@ def generate_liquity1_population(seed: int, n: int,
                          bucket)
         if keepout is not None:
             plan = keepout.clear(plan, f"liquity1/{i}", liquity1_exposure,
-                                 partial(_redraw, plan))
+                                 partial(_redraw, plan), RISE_LIQUITY1)
         plans.append(plan)
     for v in range(_victims(n)):
         index = len(plans)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
-from scanner.devnet.keepout import Exposure, Keepout
+from scanner.devnet.keepout import RISE_LIQUITY2, Exposure, Keepout
 from scanner.errors import ConfigError
 
 _PLAN_SEED_OFFSET = 0x424F4C44  # "BOLD": Liquity v2 plans differ from others with one seed
@@ -80,7 +80,8 @@ def _kept_clear(plan: TrovePlan, keepout: Keepout | None) -> TrovePlan:
         return plan
     _, low, high = RATIO_BUCKETS[plan.bucket]
     return keepout.clear(plan, f"liquity2/{plan.index}", liquity2_exposure,
-                         lambda r: replace(plan, ratio_over_mcr_bps=r.randint(low, high)))
+                         lambda r: replace(plan, ratio_over_mcr_bps=r.randint(low, high)),
+                         RISE_LIQUITY2)
 
 
 def generate_liquity2_population(seed: int, n_per_branch: int,

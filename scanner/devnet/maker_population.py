@@ -17,7 +17,7 @@ from functools import partial
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
-from scanner.devnet.keepout import Exposure, Keepout
+from scanner.devnet.keepout import RISE_MAKER, Exposure, Keepout
 from scanner.errors import ConfigError
 
 _PLAN_SEED_OFFSET = 0x4D4B5221  # "MKR!": Maker plans differ from other plans with the same seed
@@ -83,6 +83,6 @@ def generate_maker_population(seed: int, n_per_ilk: int,
                 account(f"other-{index}"), usd, rng.randint(low, high), bucket)
             if keepout is not None:
                 plan = keepout.clear(plan, f"maker/{index}", maker_exposure,
-                                     partial(_redraw, plan))
+                                     partial(_redraw, plan), RISE_MAKER)
             plans.append(plan)
     return plans

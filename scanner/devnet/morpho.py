@@ -22,7 +22,7 @@ from eth_abi.abi import decode, encode
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
-from scanner.devnet.keepout import Exposure, Keepout
+from scanner.devnet.keepout import RISE_SMALL, Exposure, Keepout
 from scanner.devnet.rpc import DevnetRpc, Tx, calldata
 from scanner.devnet.solc import CompiledContract, compile_sources
 from scanner.devnet.toolchain import npm_package_dir, project_root
@@ -271,7 +271,7 @@ def plan_morpho_positions(
                                   int(market.lltv_wad * fraction))
         if keepout is not None:
             plan = keepout.clear(plan, f"morpho/{index}", partial(morpho_exposure, market),
-                                 partial(_redraw_ltv, plan, market, near))
+                                 partial(_redraw_ltv, plan, market, near), RISE_SMALL)
         plans.append(plan)
     return plans
 

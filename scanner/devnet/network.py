@@ -139,7 +139,7 @@ def build_devnet(node: Anvil | DevnetRpc, seed: int, aave_positions: int,
     if aave2 is not None:
         seed_aave2(rpc, aave2, aave2_plans)
     # Liquity v1 just before Maker: it has no interest, so Maker's 35 days change nothing
-    liquity1 = (deploy_and_seed_liquity1(rpc, aave, liquity1_plans) if liquity1_troves
+    liquity1 = (deploy_and_seed_liquity1(rpc, aave, liquity1_plans, keepout) if liquity1_troves
                 else None)
     # Liquity v2 just before Maker: Maker's 35-day warp leaves every recorded debt stale
     liquity2 = (deploy_and_seed_liquity2(rpc, aave, liquity2_plans) if liquity2_positions

@@ -20,7 +20,7 @@ from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
 from scanner.devnet.aave_spec import MarketSpec, ReserveSpec, load_market_spec, price_to_8dec
-from scanner.devnet.keepout import Exposure, Keepout, keepout_for
+from scanner.devnet.keepout import RISE_SMALL, Exposure, Keepout, keepout_for
 from scanner.domain import WAD
 from scanner.errors import ConfigError
 
@@ -256,7 +256,7 @@ def _background(spec: MarketSpec, seed: int, n: int, rng: random.Random,
         plan = plan_at(draft.target_hf)
         if keepout is not None:
             plan = keepout.clear(plan, f"aave/{index}", partial(aave_exposure, spec),
-                                 partial(_with_hf, plan_at))
+                                 partial(_with_hf, plan_at), RISE_SMALL)
         plans.append(plan)
     return plans
 

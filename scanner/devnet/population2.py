@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from scanner.devnet.aave2 import V2MarketSpec, load_v2_spec
 from scanner.devnet.aave_spec import MarketSpec, load_market_spec
-from scanner.devnet.keepout import Exposure, Keepout
+from scanner.devnet.keepout import RISE_AAVE2, Exposure, Keepout
 from scanner.devnet.population import account_address
 from scanner.errors import ConfigError
 
@@ -82,7 +82,7 @@ def _plan(v2: V2MarketSpec, prices: MarketSpec, seed: int, i: int, kind: str,
     plan = plan_at(target_hf)
     if keepout is not None:
         plan = keepout.clear(plan, f"aave2/{i}", lambda p: aave2_exposure(v2, prices, p),
-                             lambda r: plan_at(_target_hf(r)))
+                             lambda r: plan_at(_target_hf(r)), RISE_AAVE2)
     return plan
 
 

@@ -22,7 +22,7 @@ from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
 from scanner.devnet.aave36_spec import Market36Spec, load_market36_spec
-from scanner.devnet.keepout import Exposure, Keepout
+from scanner.devnet.keepout import RISE_SMALL, Exposure, Keepout
 from scanner.devnet.population import (
     BORROW_MARGIN_BPS,
     BPS,
@@ -183,6 +183,7 @@ def generate_aave36_population(seed: int, n: int, spec: Market36Spec | None = No
         plan = build_plan36(spec, account, kind, draft, size_usd)
         if keepout is not None:
             plan = keepout.clear(plan, f"aave36/{index}", partial(aave36_exposure, spec),
-                                 partial(_with_hf, spec, account, kind, draft, size_usd))
+                                 partial(_with_hf, spec, account, kind, draft, size_usd),
+                                 RISE_SMALL)
         plans.append(plan)
     return plans

@@ -17,13 +17,23 @@ from scanner.devnet.compound_population import generate_compound_population
 from scanner.devnet.compound_spec import load_compound_spec
 from scanner.devnet.keepout import (
     MARGIN,
+    RISE_AAVE2,
+    RISE_LIQUITY1,
+    RISE_LIQUITY2,
+    RISE_MAKER,
+    RISE_SMALL,
     Exposure,
     Keepout,
     Window,
     axis_level_fraction,
     keepout_for,
 )
-from scanner.devnet.liquity1_population import generate_liquity1_population, liquity1_exposure
+from scanner.devnet.liquity1_population import (
+    TrovePlan,
+    generate_liquity1_population,
+    icr_clear_of,
+    liquity1_exposure,
+)
 from scanner.devnet.liquity2_population import generate_liquity2_population, liquity2_exposure
 from scanner.devnet.maker_population import generate_maker_population, maker_exposure
 from scanner.devnet.morpho import (
@@ -102,41 +112,43 @@ def _comet_exposure(plan: Any) -> Exposure:
         ((comet.base, plan.borrow_raw / 10**decimals * price),))
 
 
-# generator(keepout or None) -> plans; the plan's exposure; the fields a redraw may change
-Case = tuple[Callable[[Keepout | None], Sequence[Any]], Callable[[Any], Exposure], set[str]]
+# generator(keepout or None) -> plans; the plan's exposure; the fields a redraw may change;
+# the rise the generator allows for
+Case = tuple[Callable[[Keepout | None], Sequence[Any]], Callable[[Any], Exposure], set[str],
+             float]
 CASES: dict[str, Case] = {
     "aave-v3.0": (lambda k: generate_aave_population(SEED, 2_000, DEMO_CLUSTERS if k else ())[
         :2_000], lambda p: aave_exposure(market_spec(), p),
-        {"borrows", "intended_health_factor_wad"}),
+        {"borrows", "intended_health_factor_wad"}, RISE_SMALL),
     "aave-v3.6": (lambda k: generate_aave36_population(SEED, 400, keepout=k),
                   lambda p: aave36_exposure(market36_spec(), p),
-                  {"borrows", "intended_health_factor_wad"}),
+                  {"borrows", "intended_health_factor_wad"}, RISE_SMALL),
     "aave-v2": (lambda k: generate_aave2_population(SEED, 240, k),
-                lambda p: aave2_exposure(v2_spec(), market_spec(), p), {"borrows"}),
+                lambda p: aave2_exposure(v2_spec(), market_spec(), p), {"borrows"}, RISE_AAVE2),
     "comet": (lambda k: generate_compound_population(SEED, 220, keepout=k), _comet_exposure,
-              {"borrow_raw"}),
+              {"borrow_raw"}, RISE_SMALL),
     "maker": (lambda k: generate_maker_population(SEED, 80, k), maker_exposure,
-              {"ratio_over_mat_bps"}),
+              {"ratio_over_mat_bps"}, RISE_MAKER),
     "liquity-v1": (lambda k: generate_liquity1_population(SEED, 240, k), liquity1_exposure,
-                   {"icr_bps"}),
+                   {"icr_bps"}, RISE_LIQUITY1),
     "liquity-v2": (lambda k: generate_liquity2_population(SEED, 100, k), liquity2_exposure,
-                   {"ratio_over_mcr_bps"}),
+                   {"ratio_over_mcr_bps"}, RISE_LIQUITY2),
     "morpho": (lambda k: plan_morpho_positions(SEED, 200, _morpho_markets(), keepout=k),
                lambda p: morpho_exposure(
                    next(m for m in _morpho_markets() if m.market_id == p.market_id), p),
-               {"ltv_wad"}),
+               {"ltv_wad"}, RISE_SMALL),
 }
 
 
 @pytest.mark.parametrize("name", list(CASES))
 def test_demo_backgrounds_keep_clear_and_keep_their_sizes(name: str) -> None:
-    generate, exposure, level_fields = CASES[name]
+    generate, exposure, level_fields, rise = CASES[name]
     keepout = keepout_for(SEED, DEMO_CLUSTERS)
     assert keepout is not None
     before, after = generate(None), generate(keepout)
-    inside = [p for p in before if keepout.blocks(exposure(p))]
+    inside = [p for p in before if keepout.blocks(exposure(p), rise)]
     assert inside, f"{name}: the demo's background had no position in the window to move"
-    assert not [p for p in after if keepout.blocks(exposure(p))]
+    assert not [p for p in after if keepout.blocks(exposure(p), rise)]
     assert len(after) == len(before)
     moved = 0
     for old, new in zip(before, after, strict=True):
@@ -144,6 +156,20 @@ def test_demo_backgrounds_keep_clear_and_keep_their_sizes(name: str) -> None:
         assert changed <= level_fields, (name, changed)  # same account, kind, collateral
         moved += bool(changed)
     assert moved == len(inside)  # only the positions that were inside were drawn again
+
+
+def test_a_level_that_will_rise_into_a_window_is_moved_too() -> None:
+    keepout = keepout_for(SEED, DEMO_CLUSTERS)
+    assert keepout is not None
+    below = Exposure((("WETH", 1.0, 1.0),), (("USDC", 0.80),))  # $2,400: under $2,430.40
+    assert not keepout.blocks(below) and keepout.blocks(below, RISE_LIQUITY2)
+    # the Liquity v1 whale, sized by the chain, is moved to the first clear ICR instead
+    clear = icr_clear_of(keepout, 13_000)  # the whale's lowest ICR, a level of ~$2,540
+    assert clear > 13_000 and icr_clear_of(keepout, 20_000) == 20_000
+    assert not keepout.blocks(liquity1_exposure(TrovePlan(0, "", 2, 1, clear, "w")),
+                              RISE_LIQUITY1)
+    assert keepout.blocks(liquity1_exposure(TrovePlan(0, "", 2, 1, clear - 10, "w")),
+                          RISE_LIQUITY1)
 
 
 def test_resampling_is_deterministic() -> None:
