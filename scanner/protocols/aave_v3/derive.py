@@ -30,7 +30,11 @@ from eth_utils.address import to_checksum_address
 from scanner.chain.abi import decode_output, encode_call, event_topic, load_abi
 from scanner.chain.multicall import Call, aggregate3, require_data
 from scanner.domain import RAY, Address, MarketRead
-from scanner.pipeline.incremental import ALWAYS_READ, DerivationUnavailable, DerivedRead
+from scanner.pipeline.incremental import (
+    ALWAYS_READ,
+    DerivationUnavailable,
+    StoredStateDeriver,
+)
 from scanner.pipeline.touched import accounts_in_logs
 from scanner.protocols.aave_v3.generic_logic import (
     HealthArithmetic,
@@ -70,7 +74,16 @@ class _Reserve:
     debt_index_ray: int  # getReserveNormalizedVariableDebt
 
 
-class AaveV3Deriver:
+@dataclass(frozen=True)
+class _State:
+    market: AaveMarketState
+    reserves: Mapping[Address, _Reserve]  # of the market's reserves only
+    rounding: str  # `_rounding` of its revision
+
+
+class AaveV3Deriver(StoredStateDeriver[AaveV3Adapter, AaveAddresses, _State, AaveAccount]):
+    position_type = AavePosition
+
     async def touched(self, adapter: AaveV3Adapter, resolved: AaveAddresses, from_block: int,
                       to_block: int) -> set[Address]:
         reserves = await _reserves(adapter, resolved.pool, to_block)
@@ -89,24 +102,33 @@ class AaveV3Deriver:
                                                   if isinstance(s, AavePosition)],
                               read.revision, block)
 
-    async def read(self, adapter: AaveV3Adapter, resolved: AaveAddresses,
-                   reread: Sequence[Borrower], bases: Mapping[BorrowerKey, str], block: int
-                   ) -> DerivedRead:
+    async def read_state(self, adapter: AaveV3Adapter, resolved: AaveAddresses, block: int
+                         ) -> _State:
         state = await adapter.read_market(resolved, block)
         require_reviewed_revision(state)
-        fresh = await adapter.read_accounts(resolved, state, [a for _s, a in reread], block)
         reserves = {asset: reserve for asset, reserve in
                     (await _reserves(adapter, resolved.pool, block)).items()
                     if asset in state.reserves}  # a base naming another one: dropped
-        rounding = _rounding(state.pool_revision)
-        derived = [a for a in (_derive(json.loads(base), key[1], state, reserves, rounding)
-                               for key, base in bases.items()) if a is not None]
-        accounts = sorted([*fresh, *derived], key=lambda a: a.account)
-        new_bases = await _capture(adapter, resolved, fresh, state.pool_revision, block)
-        new_bases.update({(state.pool, a.account): bases[(state.pool, a.account)]
-                          for a in derived})
-        return DerivedRead(market_read(adapter.market.protocol, state, accounts, fresh),
-                           new_bases)
+        return _State(state, reserves, _rounding(state.pool_revision))
+
+    async def read_fresh(self, adapter: AaveV3Adapter, resolved: AaveAddresses, state: _State,
+                         reread: Sequence[Borrower], block: int) -> Sequence[AaveAccount]:
+        return await adapter.read_accounts(resolved, state.market, [a for _s, a in reread],
+                                           block)
+
+    def derive(self, state: _State, key: BorrowerKey, base: str) -> AaveAccount | None:
+        return _derive(json.loads(base), key[1], state.market, state.reserves, state.rounding)
+
+    def assemble(self, adapter: AaveV3Adapter, state: _State, items: Sequence[AaveAccount],
+                 fresh: Sequence[AaveAccount]) -> MarketRead:
+        return market_read(adapter.market.protocol, state.market, items, fresh)
+
+    def order(self, items: list[AaveAccount]) -> list[AaveAccount]:
+        return sorted(items, key=lambda a: a.account)
+
+    async def fresh_bases(self, adapter: AaveV3Adapter, resolved: AaveAddresses, state: _State,
+                          fresh: Sequence[AaveAccount], block: int) -> dict[BorrowerKey, str]:
+        return await _capture(adapter, resolved, fresh, state.market.pool_revision, block)
 
 
 DERIVER = AaveV3Deriver()
