@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from eth_utils.address import to_checksum_address
@@ -37,9 +37,12 @@ from scanner.pipeline.incremental import (
 )
 from scanner.pipeline.touched import accounts_in_logs
 from scanner.protocols.aave_v3.generic_logic import (
+    AccountTotals,
     HealthArithmetic,
-    account_totals,
+    account_legs,
     arithmetic_for_revision,
+    oracle_prices_8dec,
+    totals_for_legs,
 )
 from scanner.protocols.aave_v3.read import (
     AaveAddresses,
@@ -75,10 +78,31 @@ class _Reserve:
 
 
 @dataclass(frozen=True)
+class _Mirror:
+    """`account_totals`' per-market inputs (its revision's arithmetic, the oracle prices),
+    looked up once per block instead of once per derived account."""
+
+    arithmetic: HealthArithmetic
+    prices_8dec: Mapping[Address, int]
+
+    @staticmethod
+    def of(market: AaveMarketState) -> _Mirror:
+        return _Mirror(arithmetic_for_revision(market.pool_revision,
+                                               market.allow_unreviewed_revision),
+                       oracle_prices_8dec(market))
+
+    def totals(self, account: AaveAccount, market: AaveMarketState) -> AccountTotals:
+        """= account_totals(account, market), the mirror of getUserAccountData."""
+        return totals_for_legs(account_legs(account, market, self.arithmetic),
+                               self.prices_8dec, self.arithmetic)
+
+
+@dataclass(frozen=True)
 class _State:
     market: AaveMarketState
     reserves: Mapping[Address, _Reserve]  # of the market's reserves only
     rounding: str  # `_rounding` of its revision
+    mirror: _Mirror  # what `account_totals` looks up per account, once per block
 
 
 class AaveV3Deriver(StoredStateDeriver[AaveV3Adapter, AaveAddresses, _State, AaveAccount]):
@@ -109,7 +133,7 @@ class AaveV3Deriver(StoredStateDeriver[AaveV3Adapter, AaveAddresses, _State, Aav
         reserves = {asset: reserve for asset, reserve in
                     (await _reserves(adapter, resolved.pool, block)).items()
                     if asset in state.reserves}  # a base naming another one: dropped
-        return _State(state, reserves, _rounding(state.pool_revision))
+        return _State(state, reserves, _rounding(state.pool_revision), _Mirror.of(state))
 
     async def read_fresh(self, adapter: AaveV3Adapter, resolved: AaveAddresses, state: _State,
                          reread: Sequence[Borrower], block: int) -> Sequence[AaveAccount]:
@@ -117,7 +141,7 @@ class AaveV3Deriver(StoredStateDeriver[AaveV3Adapter, AaveAddresses, _State, Aav
                                            block)
 
     def derive(self, state: _State, key: BorrowerKey, base: str) -> AaveAccount | None:
-        return _derive(json.loads(base), key[1], state.market, state.reserves, state.rounding)
+        return _derive(json.loads(base), key[1], state)
 
     def assemble(self, adapter: AaveV3Adapter, state: _State, items: Sequence[AaveAccount],
                  fresh: Sequence[AaveAccount]) -> MarketRead:
@@ -186,26 +210,25 @@ async def _capture(adapter: AaveV3Adapter, resolved: AaveAddresses,
 # --- derive -----------------------------------------------------------------------------------
 
 
-def _derive(base: dict[str, Any], account: Address, state: AaveMarketState,
-            reserves: Mapping[Address, _Reserve], rounding: str) -> AaveAccount | None:
-    """The account at the state's block, or None when a full read would skip it (no debt).
-    `reserves` lists only reserves of the state; `rounding`: `_rounding` of its revision."""
+def _derive(base: dict[str, Any], account: Address, at: _State) -> AaveAccount | None:
+    """The account at the state's block, or None when a full read would skip it (no debt)."""
+    state, reserves = at.market, at.reserves
     by_asset = {str(e[0]): e for e in base["r"]}
     if not reserves.keys() >= by_asset.keys():
         raise DerivationUnavailable(f"market {state.market_key}: a reserve was dropped")
     entries = []
     for asset in state.reserves:  # the full read's order: the pool's reserve list
         if asset in by_asset:
-            supplied, debt = _balances(by_asset[asset], reserves[asset], rounding)
+            supplied, debt = _balances(by_asset[asset], reserves[asset], at.rounding)
             entries.append(AaveUserReserve(asset, supplied, debt, bool(by_asset[asset][1])))
-    draft = AaveAccount(account, int(base["e"]), tuple(entries), 0, 0, 0)
-    totals = account_totals(draft, state)
+    emode, held = int(base["e"]), tuple(entries)
+    totals = at.mirror.totals(AaveAccount(account, emode, held, 0, 0, 0), state)
     if totals.debt_8dec == 0:
         return None
     # the pool's own summary is not read for a derived account: the mirror stands in for it
-    return replace(draft, reported_collateral_8dec=totals.collateral_8dec,
-                   reported_debt_8dec=totals.debt_8dec,
-                   reported_health_factor_wad=totals.health_factor_wad)
+    # (built directly: dataclasses.replace cost as much as the rest of the derivation)
+    return AaveAccount(account, emode, held, totals.collateral_8dec, totals.debt_8dec,
+                       totals.health_factor_wad)
 
 
 def _balances(entry: Sequence[Any], reserve: _Reserve, rounding: str) -> tuple[int, int]:
