@@ -85,6 +85,7 @@ CLUSTERS = (ClusterSpec(asset="WETH", total_usd=2_000_000, low_usd=2_450, high_u
 SHOCK_BPS = -1_500
 TOLERANCE = Fraction(1, 10**6)  # relative, on every compared price and amount
 SOLD = ("WETH", "wstETH", "rETH")  # the collateral each executed cascade follows
+BASKET = ("WETH", "wstETH")  # followed together: sold in the same rounds
 
 
 @dataclass(frozen=True)
@@ -122,34 +123,56 @@ def scanned(small: Devnet, tmp_path_factory: pytest.TempPathFactory) -> Scanned:
     return Scanned(config, axis_book(outcome.markets, outcome.axes, "ETH"), depth, record.block)
 
 
-def _longs_of(scanned: Scanned, symbol: str, token: str) -> AxisBook:
-    """The longs whose only axis collateral is `token`: Aave accounts, Morpho `token`/USDC
-    loans, USDC-Comet accounts."""
+def _longs_of(scanned: Scanned, symbols: tuple[str, ...], tokens: set[str]) -> AxisBook:
+    """The longs whose axis collateral is among `tokens` (of `symbols`): Aave accounts, Morpho
+    <symbol>/USDC loans, USDC-Comet accounts."""
     whole = scanned.whole
     longs = [e for e in whole.exposures
              if e.market_key == AAVE_MARKET_KEY and e.direction is Direction.DOWN]
     _, accounts = asyncio.run(_read(scanned.config, AAVE_MARKET_KEY, scanned.block,
                                     [e.account for e in longs]))
     members = set(whole.axis.members)
-    keep = {a.account for a in accounts
-            if {r.asset for r in a.reserves if r.used_as_collateral and r.supplied_raw > 0}
-            & members == {token}}
+    keep = {a.account for a in accounts if _only(
+        {r.asset for r in a.reserves if r.used_as_collateral and r.supplied_raw > 0} & members,
+        tokens)}
     morpho = [e for e in whole.exposures
               if e.market_key == MORPHO_MARKET_KEY and e.direction is Direction.DOWN
-              and e.curve.collateral.symbol == symbol and e.curve.loan.symbol == "USDC"]
+              and e.curve.collateral.symbol in symbols and e.curve.loan.symbol == "USDC"]
     comet = [e for e in whole.exposures
-             if e.market_key == COMET_USDC and e.direction is Direction.DOWN
-             and {a for a, raw in e.curve.user.basic.collateral_raw.items() if raw > 0}
-             & members == {token}]
+             if e.market_key == COMET_USDC and e.direction is Direction.DOWN and _only(
+                 {a for a, raw in e.curve.user.basic.collateral_raw.items() if raw > 0}
+                 & members, tokens)]
     return AxisBook(whole.axis, (*(e for e in longs if e.account in keep), *morpho, *comet),
                     whole.member_usd_now_8dec)
+
+
+def _only(held: set[str], tokens: set[str]) -> bool:
+    """Some axis collateral, all of it among `tokens`."""
+    return bool(held) and held <= tokens
+
+
+def _execute(small: Devnet, scanned: Scanned, book: AxisBook, result: CascadeResult,
+             tokens: set[str]) -> list[ExecutedRound]:
+    """The cascade played on the node from the scan block, then the node put back."""
+    rpc = DevnetRpc(small.rpc_url)
+    assert rpc.block_number() == scanned.block, "the scan pinned the devnet's head"
+    snapshot = rpc.call("evm_snapshot")
+    # one second per mined block, whatever the wall clock: the interest accrued between the
+    # scan and each call depends on the number of transactions only
+    rpc.call("anvil_setBlockTimestampInterval", [1])
+    try:
+        return execute_cascade(rpc, scanned.config, small, book, scanned.depth, sorted(tokens),
+                               result.shock_price_8dec, scanned.block)
+    finally:
+        rpc.call("anvil_removeBlockTimestampInterval")
+        assert rpc.call("evm_revert", [snapshot]) is True
 
 
 @pytest.mark.parametrize("symbol", SOLD)
 def test_cascade_executed_for_real_matches_the_prediction(
         small: Devnet, scanned: Scanned, symbol: str) -> None:
     token = small.aave.tokens[symbol]
-    book = _longs_of(scanned, symbol, token)
+    book = _longs_of(scanned, (symbol,), {token})
     shock_8dec = shocked_price_8dec(scanned.whole.axis.reference_price_8dec, SHOCK_BPS)
     result = cascade_to(book, scanned.depth, shock_8dec, ())
     assert len(book.exposures) >= 10, f"the book followed is the devnet's {symbol} longs"
@@ -162,18 +185,7 @@ def test_cascade_executed_for_real_matches_the_prediction(
                         for liq in r.liquidations)
     if symbol != "rETH":  # the rETH book is small: each position goes in one call
         assert max(rounds_of.values()) > 1, "Aave's close factor leaves positions in play"
-    rpc = DevnetRpc(small.rpc_url)
-    assert rpc.block_number() == scanned.block, "the scan pinned the devnet's head"
-    snapshot = rpc.call("evm_snapshot")
-    # one second per mined block, whatever the wall clock: the interest accrued between the
-    # scan and each call depends on the number of transactions only
-    rpc.call("anvil_setBlockTimestampInterval", [1])
-    try:
-        executed = execute_cascade(rpc, scanned.config, small, book, scanned.depth, token,
-                                   result.shock_price_8dec, scanned.block)
-    finally:
-        rpc.call("anvil_removeBlockTimestampInterval")
-        assert rpc.call("evm_revert", [snapshot]) is True
+    executed = _execute(small, scanned, book, result, {token})
     errors = _compare(result, executed)
     worst = max(errors)
     print(f"\nexecuted {symbol} cascade: {len(executed)} rounds, {dict(by_protocol)} "
@@ -181,6 +193,33 @@ def test_cascade_executed_for_real_matches_the_prediction(
     assert worst <= TOLERANCE, float(worst)
     if symbol != "WETH":  # the LST's own pool moved: the axis followed a two-hop route
         assert result.final_price_8dec < result.shock_price_8dec
+
+
+def test_weth_and_wsteth_liquidated_in_the_same_rounds_executed_as_one_basket(
+        small: Devnet, scanned: Scanned) -> None:
+    """The WETH and the wstETH longs in one cascade: both collaterals seized in the same
+    rounds, the wstETH swapped through wstETH/WETH and its WETH into WETH/USDC, then the WETH
+    into the same WETH/USDC (the engine's basket order); the axis is WETH/USDC's price after
+    it all. Aave accounts holding both as collateral are in the book too."""
+    tokens = {small.aave.tokens["WETH"], small.aave.tokens["wstETH"]}
+    both = _longs_of(scanned, BASKET, tokens)
+    # every other one: the devnet's pools hold about $2M of forced selling before they run
+    # out of liquidity, the two clusters together are $3.5M
+    followed = sorted(both.exposures, key=lambda e: (e.market_key, e.account, e.protocol))
+    book = dataclasses.replace(both, exposures=tuple(followed[::2]))
+    shock_8dec = shocked_price_8dec(scanned.whole.axis.reference_price_8dec, SHOCK_BPS)
+    result = cascade_to(book, scanned.depth, shock_8dec, ())
+    assert len(result.rounds) >= 3 and result.converged, "the pools make a spiral"
+    together = [r.index for r in result.rounds
+                if tokens <= {s.asset for s in r.sold if s.amount_raw > 0}]
+    assert len(together) >= 2, "WETH and wstETH sold in the same rounds"
+    executed = _execute(small, scanned, book, result, tokens)
+    errors = _compare(result, executed)
+    worst = max(errors)
+    liquidations = sum(r.positions for r in result.rounds)
+    print(f"\nexecuted WETH+wstETH basket cascade: {len(executed)} rounds ({len(together)} "
+          f"selling both), {liquidations} liquidations, worst relative error {float(worst):.2e}")
+    assert worst <= TOLERANCE, float(worst)
 
 
 def _compare(result: CascadeResult, executed: Sequence[ExecutedRound]) -> list[Fraction]:
