@@ -15,6 +15,9 @@
   notional * (1 + 2/3 * impact); the ask side never empties (a price can rise without bound).
 - `CombinedDepth` splits each sale (or buy) between the two so that both venues end at the same
   price (arbitrage would equalize them anyway): bisection on the share sent through the pools.
+
+Each also sells a round's axis members together (`sell_basket`, what the cascade engine calls):
+through shared pool states, or the reference's one external book -- scanner/cascade/basket.py.
 """
 
 from __future__ import annotations

@@ -5,28 +5,31 @@ The devnet: 30 Aave v3 background positions plus clusters of USDC loans against 
 collateral each, whose levels lie about $2,450-2,600 in ETH terms (ETH at 3,000): $2M of WETH,
 $1.5M of wstETH, $0.8M of rETH; 60 Morpho Blue and 40+40 Comet positions; the real Uniswap v3
 pools -- pools only, no external depth, so every price move of the executed path happens on
-chain. Each test follows one collateral: the ETH longs whose axis collateral is that asset
-alone (Aave accounts, Morpho <asset>/USDC loans, USDC-Comet accounts), sold along its route
-as the engine routes it: WETH through WETH/USDC; an LST through its own pool first,
-wstETH/WETH or rETH/WETH, then WETH/USDC (two real hops). "The axis price" of the executed
-path is the asset's price along its route, taken back to the axis (price / price at the scan
-x axis at the scan), as the engine moves it. One asset per cascade: the engine prices each
-member's route on its own, so WETH and an LST sold in the same cascade would each be walked
-through the WETH/USDC pool as if the other had not moved it -- executing that would measure
-the model's simplification, not the execution (noted in the README). Other positions are left
-alone by the executing liquidator, and the prediction runs on the same book.
+chain. Each of the first tests follows one collateral: the ETH longs whose axis collateral is
+that asset alone (Aave accounts, Morpho <asset>/USDC loans, USDC-Comet accounts), sold along
+its route as the engine routes it: WETH through WETH/USDC; an LST through its own pool first,
+wstETH/WETH or rETH/WETH, then WETH/USDC (two real hops). The last follows WETH and wstETH
+together (every other position of the two books, Aave accounts holding both included; the
+devnet's pools run out of liquidity under both whole books): both are seized in the same
+rounds and sold as the engine's basket, each wstETH through wstETH/WETH and its WETH into
+WETH/USDC, then the WETH into the same WETH/USDC. "The axis price" of the executed path is the
+axis reference's, WETH's price on WETH/USDC, taken back to the axis (price / price at the scan
+x axis at the scan), as the engine moves it; an LST's own pool moves the LST's market price
+only. Other positions are left alone by the executing liquidator, and the prediction runs on
+the same book.
 
 Executed, on the node:
   1. the oracle moved to the shocked price (Aave's oracle: Morpho's and the Comets' feeds read
-     it), the route's last pool (WETH/USDC) arbitraged to it (a price-limited swap); an LST's
-     own pool keeps its ratio, as the model has it;
+     it), WETH/USDC arbitraged to WETH's shocked price (a price-limited swap); an LST's own pool
+     keeps its ratio, as the model has it;
   2. every position of the book the protocol lets liquidate: Aave `liquidationCall`s (largest
      debt against largest collateral, repeated until the Pool says HF >= 1 or refuses),
      Morpho `liquidate` of the whole debt (or of all the collateral when it cannot cover the
      debt with the incentive), Comet `absorb` (the DevnetComet has no `buyCollateral` store
      front: the absorbed collateral is sold on by the test, as the store front's buyer would);
-  3. the collateral seized, swapped hop by hop to USDC through the real SwapRouter;
-  4. the oracle set to the price the pools leave (how the model moves the axis);
+  3. the collateral seized, swapped hop by hop to USDC through the real SwapRouter, the LSTs
+     first, then WETH (the engine's basket order);
+  4. the oracle set to the price WETH/USDC leaves (how the model moves the axis);
   5. repeat from 2 until a round liquidates nothing.
 
 Compared with the engine's path, every round: the price before and after, the positions
