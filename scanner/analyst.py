@@ -13,10 +13,11 @@ from typing import Any
 from scanner.cli import dump_json
 from scanner.commands import _of_market, _repo, _snapshot
 from scanner.config import load_config
-from scanner.domain import Band, Direction, PositionResult, PositionStatus, SnapshotRecord
+from scanner.domain import Band, Direction, PositionResult, PositionStatus
 from scanner.errors import UsageError
 from scanner.report import tables
-from scanner.report.format import axis_price, band_line, usd_compact
+from scanner.report.chart import map_title
+from scanner.report.format import axis_price, band_line, counted, usd_compact
 from scanner.store import export
 from scanner.store.queries import (
     AxisTotals,
@@ -197,7 +198,7 @@ def cmd_positions(args: argparse.Namespace) -> int:
     out.print(tables.positions_table(found, units))
     hidden = "" if args.status or args.near is not None else (
         "; not_sensitive and unverified positions are left out: --status all shows them")
-    out.print(f"{len(found):,} positions" + (f" (--limit {args.limit})"
+    out.print(counted(len(found), "position") + (f" (--limit {args.limit})"
                                              if len(found) == args.limit else "") + hidden)
     return 0
 
@@ -305,7 +306,7 @@ def cmd_chart(args: argparse.Namespace) -> int:
     bins = _market_part(repo.load_bins(snapshot_id, axis), args.market)
     bands = _of_market(repo.load_bands(snapshot_id, axis), args.market)
     out: Path = args.out
-    data = ChartInput(axis, totals.price_now_8dec, bins, bands, _chart_title(record, axis,
+    data = ChartInput(axis, totals.price_now_8dec, bins, bands, map_title(record, axis,
                       snapshot_id, args.market), log_y=not args.linear,
                       unit=_unit(config.axis_units(), axis))  # fmt: skip
     save_chart(data, out)
@@ -347,15 +348,6 @@ def _market_part(bins: list[Any], market: str | None) -> list[Any]:
                              positions=sum(s.positions for s in shares),
                              cumulative_collateral_usd_8dec=cumulative[b.direction]))
     return parts
-
-
-def _chart_title(record: SnapshotRecord, axis: str, snapshot_id: int, market: str | None) -> str:
-    from datetime import UTC, datetime
-
-    at = datetime.fromtimestamp(record.block_timestamp, UTC).strftime("%Y-%m-%d %H:%M UTC")
-    markets = market or ", ".join(record.market_keys)
-    return (f"{axis} liquidation map: {record.chain} block {record.block:,} ({at}), "
-            f"snapshot {snapshot_id}\n{markets}")
 
 
 # --- export --------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from scanner.devnet.population import ClusterSpec
 from scanner.domain import Direction
 from scanner.errors import OutputError
 from scanner.pipeline.scan import SnapshotOutcome, scan_chain
-from scanner.report.chart import render_histogram_png
+from scanner.report.chart import map_title, render_histogram_png
 from scanner.report.format import axis_price, band_line, share_lines, usd_compact
 from scanner.store import db
 from scanner.store.repository import Repository
@@ -120,7 +120,6 @@ def _print_outcome(outcome: SnapshotOutcome, out: Path) -> None:
                         for m in outcome.markets)
     print(f"\nscanned {markets} at block {outcome.record.block:,} as one snapshot: "
           f"{outcome.accounts_with_debt:,} positions with debt (snapshot {outcome.snapshot_id})")
-    names = "+".join(outcome.record.market_keys)
     for axis in outcome.axes:
         on_axis = [r for r in outcome.results if r.axis == axis.name]
         at_risk = [r for r in on_axis if r.direction == Direction.DOWN and r.liquidation_price_8dec]
@@ -135,7 +134,7 @@ def _print_outcome(outcome: SnapshotOutcome, out: Path) -> None:
             [b for b in outcome.bins if b.axis == axis.name],
             [b for b in outcome.bands if b.axis == axis.name],
             axis.name, axis.reference_price_8dec, out / f"histogram-{axis.name}.png",
-            title=f"{names} @ block {outcome.record.block:,}: {axis.name} liquidation levels",
+            title=map_title(outcome.record, axis.name, outcome.snapshot_id, None),
             unit=axis.unit,
         )
         print(f"  chart: {chart}")

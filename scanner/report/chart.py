@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scanner.domain import Band, Direction, HistogramBin
+from scanner.domain import Band, Direction, HistogramBin, SnapshotRecord
 from scanner.errors import UsageError
 from scanner.report.figure_file import require_file_target, save_figure
 from scanner.report.format import usd_compact
@@ -28,6 +28,7 @@ PROTOCOL_COLORS = {"aave-v3": "#7e57c2", "spark": "#ef6c00", "morpho-blue": "#1e
 _OTHER_COLORS = ("#8d6e63", "#546e7a", "#d81b60", "#00897b")
 _VISIBLE_SHARE = 0.995
 _LABEL_ROW = 0.075  # axes fraction between label rows
+_TITLE_WIDTH = 150  # characters per title line that fit the 12-inch figure at font size 10
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,18 @@ class ChartInput:
     title: str
     log_y: bool = True
     unit: str = "USD"  # what the axis price counts (a ratio axis: its quote asset)
+
+
+def map_title(record: SnapshotRecord, axis: str, snapshot_id: int, market: str | None) -> str:
+    """What, where and when on one line; the markets wrapped under it (nine devnet markets,
+    or a mainnet snapshot's, would otherwise run off both sides of the figure)."""
+    import textwrap
+    from datetime import UTC, datetime
+
+    at = datetime.fromtimestamp(record.block_timestamp, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    markets = textwrap.fill(market or ", ".join(record.market_keys), _TITLE_WIDTH)
+    return (f"{axis} liquidation map: {record.chain} block {record.block:,} ({at}), "
+            f"snapshot {snapshot_id}\n{markets}")
 
 
 def _usd_ticks(value: float, _pos: object = None) -> str:

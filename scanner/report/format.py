@@ -34,6 +34,11 @@ def usd_compact(value_8dec: int) -> str:
     return f"${value:,.2f}"
 
 
+def counted(number: int, noun: str) -> str:
+    """`1 position`, `1,204 positions`: the count and its noun, singular for one."""
+    return f"{number:,} {noun}" + ("" if number == 1 else "s")
+
+
 def pct_bps(value_bps: int) -> str:
     return f"{value_bps / 100:+.1f}%"
 
@@ -45,7 +50,7 @@ def band_line(band: Band, unit: str = "USD") -> str:
         f"{band.axis + ' ':<5}{axis_price(band.low_8dec, unit)} - "
         f"{axis_price(band.high_8dec, unit)}   "
         f"{usd_compact(band.collateral_usd_8dec)} collateral   "
-        f"{band.positions:,} positions   "
+        f"{counted(band.positions, 'position')}   "
         f"{pct_bps(band.distance_low_bps)} to {pct_bps(band.distance_high_bps)}"
         + ("   wall" if band.kind == "wall" else "")
     )
@@ -58,9 +63,9 @@ def share_lines(shares: tuple[Share, ...]) -> list[str]:
         sums = by_protocol.setdefault(s.protocol, [0, 0])
         sums[0] += s.collateral_usd_8dec
         sums[1] += s.positions
-    lines = [f"{protocol:<22}{usd_compact(c):>10} collateral  {n:,} positions"
+    lines = [f"{protocol:<22}{usd_compact(c):>10} collateral  {counted(n, 'position')}"
              for protocol, (c, n) in sorted(by_protocol.items(), key=lambda kv: -kv[1][0])]
     lines += [f"  {s.market_key:<20}{usd_compact(s.collateral_usd_8dec):>10} collateral  "
-              f"{s.positions:,} positions"
+              f"{counted(s.positions, 'position')}"
               for s in sorted(shares, key=lambda s: (-s.collateral_usd_8dec, s.market_key))]
     return lines

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from scanner.domain import Band, Direction, PositionResult, Share
-from scanner.report.format import axis_price, pct_bps, usd_compact
+from scanner.report.format import axis_price, counted, pct_bps, usd_compact
 from scanner.store.queries import AxisTotals, distance_bps
 from scanner.store.repository import StoredSnapshot
 
@@ -51,10 +51,11 @@ def axis_line(totals: AxisTotals, longs_8dec: int, shorts_8dec: int, unit: str) 
     """`unit`: what the axis price counts (USD, or a ratio axis's quote); amounts are USD."""
     return (f"{totals.axis} {axis_price(totals.price_now_8dec, unit)}   at risk "
             f"{usd_compact(totals.at_risk_collateral_usd_8dec)} in "
-            f"{totals.at_risk_positions:,} positions (longs {usd_compact(longs_8dec)}, shorts "
-            f"{usd_compact(shorts_8dec)})   liquidatable now "
+            f"{counted(totals.at_risk_positions, 'position')} "
+            f"(longs {usd_compact(longs_8dec)}, shorts {usd_compact(shorts_8dec)})   "
+            "liquidatable now "
             f"{usd_compact(totals.liquidatable_now_collateral_usd_8dec)} in "
-            f"{totals.liquidatable_now_positions:,} positions")
+            f"{counted(totals.liquidatable_now_positions, 'position')}")
 
 
 def by_protocol(shares: Sequence[Share]) -> str:

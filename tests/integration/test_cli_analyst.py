@@ -93,7 +93,8 @@ def test_bands_header_sides_protocols_walls_and_liquidatable_now(scanned: Scanne
     total = sum(_usd(r["collateral_usd"]) for r in now)
     line = next(x for x in text.splitlines() if x.startswith("ETH $"))
     compact = f"${total / 10**6:,.1f}M" if total >= 10**6 else f"${total / 10**3:,.1f}K"
-    assert f"liquidatable now {compact} in {len(now):,} positions" in line
+    count = f"{len(now):,} position" + ("" if len(now) == 1 else "s")
+    assert f"liquidatable now {compact} in {count}" in line
     bands = scanned.json("bands", "--axis", "ETH")
     assert isinstance(bands, list)
     cluster = [b for b in bands if 2_300 <= float(b["low_usd"]) <= 2_400]

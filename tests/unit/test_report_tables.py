@@ -56,3 +56,25 @@ def test_axis_line_and_bands_table_use_the_unit() -> None:
                 distance_high_bps=-1_693, top_accounts=())
     text = _render(tables.bands_table([band], "longs", "WETH"))
     assert "0.9731 WETH" in text and "0.9802 WETH" in text and "$0.97" not in text
+
+
+def test_counts_take_the_singular_for_one() -> None:
+    from scanner.report.format import counted
+
+    assert [counted(n, "position") for n in (0, 1, 2, 1204)] == [
+        "0 positions", "1 position", "2 positions", "1,204 positions"]
+
+
+def test_the_map_title_wraps_a_long_market_list_inside_the_figure() -> None:
+    """Nine devnet markets joined on one line ran off both sides of the demo's charts."""
+    from scanner.domain import SnapshotRecord
+    from scanner.report.chart import map_title
+
+    markets = ", ".join(f"market-number-{i}-devnet" for i in range(12))
+    record = SnapshotRecord(chain="devnet", chain_id=31337, block=433, block_timestamp=0)
+    title = map_title(record, "ETH", 1, markets)
+    first, *rest = title.splitlines()
+    assert first == ("ETH liquidation map: devnet block 433 (1970-01-01 00:00 UTC), "
+                     "snapshot 1")
+    assert len(rest) >= 2 and all(len(line) <= 150 for line in rest)
+    assert " ".join(rest) == markets
