@@ -42,7 +42,7 @@ $2,000) while the model carries the pool price as a float (1e-15), and USD figur
 1e-8 USD. Measured (the test prints it): WETH 2.6e-7 over 9 rounds and 135 liquidations;
 wstETH 4.5e-8 over 4 rounds and 69 liquidations; rETH 3.6e-9 over 6 rounds and 11
 liquidations; WETH with wstETH 1.7e-7 over 5 rounds (3 selling both) and 86 liquidations --
-with the old product of ratios in the engine that one fails (other rounds, other positions).
+with the old product of ratios in the engine that one fails.
 """
 
 from __future__ import annotations
