@@ -105,8 +105,8 @@ def _bands_history(repo: Repository, snapshot_id: int, args: argparse.Namespace,
     out = tables.console()
     for line in tables.snapshot_lines(repo.get_snapshot(snapshot_id)):
         out.print(line)
-    out.print(f"band history over {len(points)} snapshots (a band keeps its track id while "
-              "it overlaps its previous self)")
+    out.print(f"band history over {counted(len(points), 'snapshot')} (a band keeps its track "
+              "id while it overlaps its previous self)")
     out.print(_history_table(rows))
     return 0
 

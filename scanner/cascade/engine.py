@@ -116,6 +116,7 @@ class PositionLiquidation:
     bad_debt_usd_8dec: int
     closed: bool  # nothing left to liquidate
     debt_redistributed_usd_8dec: int = 0  # moved to other positions (Liquity), not repaid
+    store_discount_usd_8dec: int = 0  # given up selling its collateral (Compound v3)
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,10 @@ class CascadeRound:
     @property
     def debt_redistributed_usd_8dec(self) -> int:
         return sum(liq.debt_redistributed_usd_8dec for liq in self.liquidations)
+
+    @property
+    def store_discount_usd_8dec(self) -> int:
+        return sum(liq.store_discount_usd_8dec for liq in self.liquidations)
 
 
 @dataclass(frozen=True)
@@ -182,6 +187,10 @@ class CascadeResult:
         return sum(r.bad_debt_usd_8dec for r in self.rounds)
 
     @property
+    def store_discount_usd_8dec(self) -> int:
+        return sum(r.store_discount_usd_8dec for r in self.rounds)
+
+    @property
     def move_after_shock_bps(self) -> int:
         """How far the forced selling carried the price beyond the shock (signed bps)."""
         return (self.final_price_8dec - self.shock_price_8dec) * 10_000 // self.shock_price_8dec
@@ -201,11 +210,11 @@ def run_cascade(
         raise ValueError("the shocked price must be positive")
     direction = Direction.DOWN if shock_price_8dec <= price_now_8dec else Direction.UP
     buys = isinstance(depth, BuyingDepthModel)
-    now = liquidatable_now(exposures, price_now_8dec)
+    now = liquidatable_now(exposures, price_now_8dec, depth)
     followed = [e for e in exposures if include_now or not e.liquidatable_now]
     done = _Done(axis, direction, price_now_8dec, shock_price_8dec,
                  buys or direction is Direction.DOWN, include_now, now)
-    book = _Book([replace(e) for e in followed])  # the caller's exposures stay as they were
+    book = _Book([replace(e) for e in followed], depth)  # the caller's exposures stay as they were
     rounds: list[CascadeRound] = []
     price = shock_price_8dec
     by_shock = _crossed(bands, axis, direction, price_now_8dec, shock_price_8dec)
@@ -245,13 +254,14 @@ class _Done:
                              self.buy_modelled, by_shock, self.includes_now, self.now)
 
 
-def liquidatable_now(exposures: Sequence[Exposure], price_now_8dec: int) -> NowSummary:
+def liquidatable_now(exposures: Sequence[Exposure], price_now_8dec: int,
+                     depth: DepthModel | None = None) -> NowSummary:
     """Every position liquidatable at the snapshot's price, liquidated there once (each
     direction's book apart, ledgers included): what they put on the market before any shock."""
     sales = []
     for direction in Direction:
         book = _Book([replace(e) for e in exposures
-                      if e.liquidatable_now and e.direction is direction])
+                      if e.liquidatable_now and e.direction is direction], depth)
         sales += book.liquidate_at(price_now_8dec, direction)
     return NowSummary(len(sales), sum(s.sold_usd_8dec for _, s in sales),
                       sum(s.debt_repaid_usd_8dec for _, s in sales),
@@ -261,8 +271,9 @@ def liquidatable_now(exposures: Sequence[Exposure], price_now_8dec: int) -> NowS
 class _Book:
     """The positions still in play, and which of them were liquidated before."""
 
-    def __init__(self, exposures: list[Exposure]) -> None:
+    def __init__(self, exposures: list[Exposure], depth: DepthModel | None = None) -> None:
         self.open = exposures
+        self.depth = depth  # the market a protocol's buyer resells on (Ledger.resell)
         self.touched: set[int] = set()
         self.shared: dict[tuple[str, object], Any] = {}  # each ledger's state, as used so far
 
@@ -294,7 +305,10 @@ class _Book:
             return exposure.sale(exposure.curve, x_native)
         key = (exposure.market_key, ledger.key(exposure.curve))
         state = self.shared.setdefault(key, ledger.read(exposure.curve))
-        sale = exposure.sale(ledger.bind(exposure.curve, state), x_native)
+        curve = ledger.bind(exposure.curve, state)
+        if ledger.resell is not None and self.depth is not None:
+            curve = ledger.resell(curve, self.depth)
+        sale = exposure.sale(curve, x_native)
         if sale is not None and sale.ledger_after is not None:
             self.shared[key] = sale.ledger_after
         return sale
@@ -365,7 +379,7 @@ def _round(index: int, price_8dec: int, after_8dec: int,
     liquidations = tuple(
         PositionLiquidation(e.market_key, e.protocol, e.account, s.calls, s.sold_usd_8dec,
                             s.debt_repaid_usd_8dec, s.bad_debt_usd_8dec, s.after is None,
-                            s.debt_redistributed_usd_8dec)
+                            s.debt_redistributed_usd_8dec, s.store_discount_usd_8dec)
         for e, s in sales)
     sold = merge_sold([item for _, s in sales for item in s.sold])
     return CascadeRound(index, price_8dec, after_8dec, liquidations, sold,

@@ -51,6 +51,10 @@ def path_lines(result: CascadeResult, header: str) -> list[str]:
     if redistributed:
         lines.append(f"{usd_compact(redistributed)} of debt redistributed to other positions "
                      "(Liquity's Stability Pool could not offset it): moved, not repaid")
+    if result.store_discount_usd_8dec:
+        lines.append(f"{usd_compact(result.store_discount_usd_8dec)} of store-front discount "
+                     "given up by Compound v3 (its buyers paid below the oracle value of the "
+                     "absorbed collateral they bought)")
     if not result.converged:
         lines.append("warning: still liquidating after the round limit (not a fixpoint)")
     if not result.buy_modelled:

@@ -16,6 +16,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
+from scanner.cascade.depth import DepthModel
 from scanner.domain import Address
 
 # A position liquidated again and again at one price stops after this many calls: Aave's
@@ -50,6 +51,9 @@ class LiquidationSale:
     ledger_after: Any | None = None
     # debt moved to other positions rather than repaid (Liquity's redistribution)
     debt_redistributed_usd_8dec: int = 0
+    # what a protocol selling seized collateral at a discount gives up: the collateral's
+    # oracle value minus what its buyer paid (Compound v3's store front)
+    store_discount_usd_8dec: int = 0
 
     @property
     def sold_usd_8dec(self) -> int:
@@ -66,11 +70,14 @@ class Ledger:
     that has one exposes `LEDGER` next to its `liquidation_sale`; the engine keeps one state
     per (market, `key(curve)`), starts it from the scan block (`read(curve)`), hands every
     liquidation a curve bound to the current state (`bind(curve, state)`), and keeps the
-    sale's `ledger_after`."""
+    sale's `ledger_after`. A protocol whose seized collateral is sold by a buyer who
+    resells it on the market (Compound v3's store front) also gets the cascade's depth model
+    (`resell(curve, depth)`), so the buyer can stop where reselling no longer pays."""
 
     key: Callable[[Any], Hashable]
     read: Callable[[Any], Any]
     bind: Callable[[Any, Any], Any]
+    resell: Callable[[Any, DepthModel], Any] | None = None
 
 
 def merge_sold(sold: list[SoldCollateral]) -> tuple[SoldCollateral, ...]:

@@ -124,7 +124,7 @@ def _cascade_schemas() -> Json:
     step = _object(round=_INT, positions=_INT, sold=_array(sold), bands_crossed=_array(_INT),
                    **prices("price", "price_after"),
                    **amounts("sold", "debt_repaid", "debt_redistributed", "bad_debt",
-                             "proceeds"))
+                             "proceeds", "store_discount"))
     point = {"id": _INT, "axis": _STR, "direction": {"enum": list(DIRECTION_VALUES)},
              "curve": {"type": "boolean"}, "depth_model": _STR,
              "shock_bps": {"type": "integer", "description": "signed"},
@@ -140,7 +140,7 @@ def _cascade_schemas() -> Json:
                                 "liquidated once there; null on a cascade stored before "
                                 "they were computed"},
              **prices("price_now", "shock_price", "final_price"),
-             **amounts("sold", "debt_repaid", "bad_debt")}
+             **amounts("sold", "debt_repaid", "bad_debt", "store_discount")}
     return {"CascadePoint": _object(**point), "Cascade": _object(**point, path=_array(step))}
 
 

@@ -44,6 +44,7 @@ def _round_json(r: CascadeRound) -> dict[str, Any]:
         "debt_repaid_usd_8dec": r.debt_repaid_usd_8dec,
         "debt_redistributed_usd_8dec": r.debt_redistributed_usd_8dec,
         "bad_debt_usd_8dec": r.bad_debt_usd_8dec, "proceeds_usd_8dec": r.proceeds_usd_8dec,
+        "store_discount_usd_8dec": r.store_discount_usd_8dec,
         "sold": [{"symbol": s.symbol, "asset": s.asset, "amount_raw": str(s.amount_raw),
                   "decimals": s.decimals, "usd_8dec": s.usd_8dec} for s in r.sold],
         "bands_crossed": list(r.bands_crossed),
@@ -59,6 +60,7 @@ def cascade_json(run: CascadeRun) -> dict[str, Any]:
         "final_price_8dec": r.final_price_8dec, "rounds": len(r.rounds),
         "positions_liquidated": r.positions_liquidated, "sold_usd_8dec": r.sold_usd_8dec,
         "debt_repaid_usd_8dec": r.debt_repaid_usd_8dec, "bad_debt_usd_8dec": r.bad_debt_usd_8dec,
+        "store_discount_usd_8dec": r.store_discount_usd_8dec,
         "converged": r.converged, "buy_modelled": r.buy_modelled,
         "bands_crossed_by_shock": list(r.bands_crossed_by_shock),
         "includes_now": r.includes_now,
@@ -117,6 +119,8 @@ def _round_from_row(r: Any) -> dict[str, Any]:
         **{name: r[name] for name in _AMOUNTS}, "proceeds_usd_8dec": r["proceeds_usd_8dec"],
         # NULL on a round stored before migration 0016, which did not compute it
         "debt_redistributed_usd_8dec": r["debt_redistributed_usd_8dec"],
+        # NULL on a round stored before migration 0018
+        "store_discount_usd_8dec": r["store_discount_usd_8dec"],
         "sold": json.loads(r["sold_assets"]), "bands_crossed": _ranks(r["bands_crossed"]),
     }
 
@@ -125,7 +129,7 @@ def _cascade_from_row(row: Any, path: list[dict[str, Any]]) -> dict[str, Any]:
     out = {name: row[name] for name in (
         "id", "axis", "direction", "curve", "depth_model", "shock_bps", "price_now_8dec",
         "shock_price_8dec", "final_price_8dec", "rounds", "positions_liquidated", *_AMOUNTS,
-        "converged", "buy_modelled")}
+        "converged", "buy_modelled", "store_discount_usd_8dec")}  # the last NULL before 0018
     out["bands_crossed_by_shock"] = _ranks(row["bands_crossed_by_shock"])
     out["includes_now"] = row["includes_now"]
     # a row stored before migration 0016 did not compute them: null, not zeros

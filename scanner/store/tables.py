@@ -334,6 +334,8 @@ CASCADES = Table(
     Column("now_sold_usd_8dec", Uint256),
     Column("now_debt_repaid_usd_8dec", Uint256),
     Column("now_bad_debt_usd_8dec", Uint256),
+    # migration 0018: what Compound v3's store front gave up selling at a discount; NULL before
+    Column("store_discount_usd_8dec", Uint256),
     Index("ix_cascades_snapshot_axis", "snapshot_id", "axis", "id"),
     CheckConstraint(_DIRECTION_SQL, name="direction"),
 )
@@ -355,6 +357,8 @@ CASCADE_ROUNDS = Table(
     _req("bands_crossed", Text),  # band ranks, comma-separated
     # migration 0016: debt moved to other positions (Liquity), not repaid; NULL before
     Column("debt_redistributed_usd_8dec", Uint256),
+    # migration 0018: what Compound v3's store front gave up selling at a discount; NULL before
+    Column("store_discount_usd_8dec", Uint256),
 )
 
 # Migration 0014: a scan whose derivation bases are stored whole (incremental snapshots).

@@ -34,6 +34,7 @@ from scanner.devnet.rpc import DevnetRpc, RpcCallError, Tx, calldata
 from scanner.pipeline.axes import resolve_axes
 from scanner.protocols.aave_v3.state import AaveMarketState
 from tests.integration.aave_liquidations import liquidate_until_healthy
+from tests.integration.comet_store_buyer import StoreBuyer
 from tests.integration.test_cascade import _send_swap
 from tests.integration.test_liquidation_call import (
     LIQUIDATOR,
@@ -115,12 +116,12 @@ def execute_cascade(rpc: DevnetRpc, config: Config, net: Devnet, book: AxisBook,
         assert net.morpho is not None
         rpc.send(Tx(LIQUIDATOR, aave.tokens["USDC"], calldata(
             "approve(address,uint256)", net.morpho.morpho, 2**256 - 1)))
-    comet = net.compound.comet("usdc").comet
+    buyer = StoreBuyer(net.compound.comet("usdc").comet, depth, tuple(assets))
     accounts = {key: sorted(e.account for e in book.exposures if e.market_key == key)
                 for key in (AAVE_MARKET_KEY, COMET_USDC)}
     rounds: list[ExecutedRound] = []
     price_8dec = shock_8dec
-    for _ in range(MAX_EXECUTED_ROUNDS):
+    for round_index in range(MAX_EXECUTED_ROUNDS):
         _move_axis(rpc, aave, axis, state, price_8dec)
         current = ExecutedRound(price_8dec)
         for account in accounts[AAVE_MARKET_KEY]:
@@ -131,7 +132,7 @@ def execute_cascade(rpc: DevnetRpc, config: Config, net: Devnet, book: AxisBook,
             assert where is not None
             _morpho_liquidate(rpc, moved, where, account, current)
         for account in accounts[COMET_USDC]:
-            _comet_absorb(rpc, moved, comet, account, current)
+            _comet_absorb(rpc, moved, buyer, account, current, round_index)
         if not current.accounts:
             return rounds
         sold_raw = {asset: current.sold_raw.get(asset, 0) for asset in assets}
@@ -230,11 +231,12 @@ def _liquidate_data(market: MorphoMarket, borrower: str, seized_raw: int, shares
                     market.params, borrower, seized_raw, shares, b"")
 
 
-def _comet_absorb(rpc: DevnetRpc, state: AaveMarketState, comet: str, account: str,
-                  into: ExecutedRound) -> None:
-    """A real `absorb`, if the Comet allows it: all the collateral is seized and reaches the
-    market (the DevnetComet has no `buyCollateral` store front: the test sells it on as its
-    buyer would), the debt is cleared."""
+def _comet_absorb(rpc: DevnetRpc, state: AaveMarketState, buyer: StoreBuyer, account: str,
+                  into: ExecutedRound, round_index: int) -> None:
+    """A real `absorb`, if the Comet allows it: all the collateral is seized, the debt is
+    cleared; then the store front's buyer buys for real what pays (comet_store_buyer.py), and
+    that reaches the market."""
+    comet = buyer.comet
     (liquidatable,) = decode(["bool"], rpc.eth_call(comet, calldata(
         "isLiquidatable(address)", account)))
     if not liquidatable:
@@ -244,12 +246,9 @@ def _comet_absorb(rpc: DevnetRpc, state: AaveMarketState, comet: str, account: s
     receipt = rpc.send(Tx(LIQUIDATOR, comet, calldata(
         "absorb(address,address[])", LIQUIDATOR, [account])))
     into.accounts.add((COMET_USDC, account))
-    for log in receipt["logs"]:
-        if log["topics"][0] != ABSORB_COLLATERAL_TOPIC:
-            continue
-        asset = to_checksum_address("0x" + log["topics"][3][-40:])
-        seized_raw, _ = decode(["uint256", "uint256"], bytes.fromhex(log["data"][2:]))
-        into.book_sale(state, asset, seized_raw)
+    assert any(log["topics"][0] == ABSORB_COLLATERAL_TOPIC for log in receipt["logs"])
+    for asset, bought_raw in buyer.buy_after_absorb(rpc, round_index):
+        into.book_sale(state, to_checksum_address(asset), bought_raw)
     base = decode(["address"], rpc.eth_call(comet, calldata("baseToken()")))[0]
     into.debt_repaid_usd_8dec += usd_8dec(state, to_checksum_address(base), debt_raw)
 

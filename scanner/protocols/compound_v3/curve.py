@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from scanner.cascade.depth import DepthModel
 from scanner.domain import WAD, Address, Axis, Valuation
 from scanner.protocols.compound_v3.rule import (
     PRICE_SCALE,
@@ -24,7 +25,7 @@ from scanner.protocols.compound_v3.rule import (
     mul_price,
     present_debt_raw,
 )
-from scanner.protocols.compound_v3.state import CometMarketState, CometUser
+from scanner.protocols.compound_v3.state import CometMarketState, CometUser, StoreStock
 
 NO_DEBT_HEALTH_FACTOR_WAD = 2**256 - 1
 
@@ -35,9 +36,12 @@ class CometCurve:
     market: CometMarketState
     axis_members: frozenset[Address]
     ref_now_usd_8dec: int
-    # the Comet's reserves as earlier liquidations of a cascade left them (the sale's LEDGER);
+    # the store front as earlier liquidations of a cascade left it (the sale's LEDGER);
     # None: as read at the block
-    reserves_raw: int | None = None
+    stock: StoreStock | None = None
+    # the market the store front's buyer resells on (the cascade's depth model); None: the
+    # buyer takes everything on sale (no market to stop it)
+    resale: DepthModel | None = None
 
     price_unit = "USD"
     price_decimals = 8
@@ -47,10 +51,10 @@ class CometCurve:
         return self.ref_now_usd_8dec
 
     @property
-    def reserves_now_raw(self) -> int:
-        if self.reserves_raw is None:
-            return self.market.store_front.reserves_raw
-        return self.reserves_raw
+    def stock_now(self) -> StoreStock:
+        if self.stock is None:
+            return StoreStock.at_block(self.market.store_front)
+        return self.stock
 
     @property
     def _unit_moves(self) -> bool:

@@ -8,27 +8,35 @@ asset price x (1 - storeFrontPriceFactor x (1 - liquidationFactor)) -- but only 
 reserves are below targetReserves (else NotForSale: the collateral stays with the protocol
 and nothing reaches the market). The buyer's payment refills the reserves.
 
-Modelled: right after the absorb a buyer calls buyCollateral once per seized asset (in the
-Comet's asset order), each call checking the reserves as the previous one left them, with the
-largest base amount whose `quoteCollateral` does not exceed the seized amount. The reserves
-are shared by every position of the Comet and used up across a cascade (`LEDGER`).
+Modelled: right after the absorb a buyer calls buyCollateral once per asset the Comet holds
+(in the Comet's asset order), each call checking the reserves as the previous one left them.
+On sale is the whole collateral reserve of the asset (`getCollateralReserves`): what this
+absorb seized plus what the Comet already held -- at the scan block, or left unsold by
+earlier absorbs of the cascade. The buyer resells on the market (the cascade's depth model,
+`store_buyer.py`): it takes the largest amount whose resale leaves the market price at or
+above the store's price, counting what it already resold at this axis price; without a
+depth model (outside a cascade) it takes everything. It pays the largest base amount whose
+`quoteCollateral` does not exceed that amount. Collateral of an asset that does not move
+with the axis is bought whole (the cascade has no market for it). The reserves, the
+collateral reserves and the buyer's resales are shared by every position of the Comet and
+used up across a cascade (`LEDGER`).
 
-Assumption (arbitrage): the buyer sells what it bought on the market at once, so the bought
-collateral is priced by the depth model from the market price (a buyer stopping once the
-market falls to the store-front price is not modelled). Collateral the Comet held before the
-scan block (getCollateralReserves) is not put on sale.
-
+Per position: the buyer's purchases count against the collateral this absorb seized first.
 Bad debt: what the reserves pay out that the sale does not bring back --
-max(debt - store-front proceeds - absorb credit of the collateral kept unsold, 0). The
-discount the buyer gets (the market value minus the store-front price) is thus part of it
-whenever the debt exceeds the proceeds.
+max(debt - proceeds of its own collateral - absorb credit of its collateral kept unsold, 0).
+The store-front discount (`store_discount_usd_8dec`): the oracle value of everything bought
+minus the base paid for it, all of it -- the protocol's cost of selling at a discount,
+reported whether or not the debt exceeds the proceeds (when it does, part of it is also in
+the bad debt).
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 
+from scanner.cascade.depth import DepthModel
 from scanner.cascade.sale import Ledger, LiquidationSale, SoldCollateral
+from scanner.domain import Address
 from scanner.protocols.compound_v3.curve import CometCurve
 from scanner.protocols.compound_v3.rule import (
     FACTOR_SCALE,
@@ -39,15 +47,33 @@ from scanner.protocols.compound_v3.rule import (
     mul_factor,
     mul_price,
 )
-from scanner.protocols.compound_v3.state import CometStoreFront
+from scanner.protocols.compound_v3.state import CometStoreFront, StoreStock
+from scanner.protocols.compound_v3.store_buyer import buyer_stop_raw
+
+USD_8DEC = 10**8
 
 
-def _bind(curve: CometCurve, reserves_raw: int) -> CometCurve:
-    return replace(curve, reserves_raw=reserves_raw)
+def _bind(curve: CometCurve, stock: StoreStock) -> CometCurve:
+    return replace(curve, stock=stock)
 
 
-LEDGER = Ledger(key=lambda curve: "reserves", read=lambda curve: curve.reserves_now_raw,
-                bind=_bind)
+def _resell(curve: CometCurve, depth: DepthModel) -> CometCurve:
+    return replace(curve, resale=depth)
+
+
+LEDGER = Ledger(key=lambda curve: "store", read=lambda curve: curve.stock_now, bind=_bind,
+                resell=_resell)
+
+
+@dataclass
+class _Sales:
+    """The store front's sales after one absorb, and this position's share of them."""
+
+    stock: StoreStock
+    sold: list[SoldCollateral] = field(default_factory=list)
+    own_proceeds_raw: int = 0  # base paid for the collateral this absorb seized
+    kept_credit_8dec: int = 0  # absorb credit of its collateral left unsold
+    discount_8dec: int = 0  # oracle value bought minus base paid (native)
 
 
 def liquidation_sale(curve: CometCurve, x_8dec: int) -> LiquidationSale | None:
@@ -58,34 +84,82 @@ def liquidation_sale(curve: CometCurve, x_8dec: int) -> LiquidationSale | None:
     market, prices = curve.market, curve.prices_at(x_8dec)
     outcome = absorb_outcome(curve.user.basic, market.assets, prices, market.base_scale,
                              market.accrued_totals)
-    reserves_raw = curve.reserves_now_raw - outcome.base_paid_out_raw
-    sold: list[SoldCollateral] = []
-    proceeds_raw = kept_credit_value_8dec = 0
+    stock = curve.stock_now
+    held = dict(stock.collateral_raw)
+    for address, seized_raw in outcome.seized_raw.items():
+        held[address] = held.get(address, 0) + seized_raw
+    sales = _Sales(replace(stock, reserves_raw=stock.reserves_raw - outcome.base_paid_out_raw,
+                           collateral_raw=held, resold_at_8dec=x_8dec,
+                           resold_raw=dict(stock.resold_at(x_8dec))))
     for asset in market.assets:
-        seized_raw = outcome.seized_raw.get(asset.asset, 0)
-        if not seized_raw:
-            continue
-        base_raw = buy_base_raw(market.store_front, asset, prices, market.base_scale,
-                                seized_raw) if market.store_front.is_open(reserves_raw) else 0
-        if base_raw == 0:
-            kept_credit_value_8dec += mul_factor(outcome.seized_value_8dec[asset.asset],
-                                                 asset.liquidation_factor_wad)
-            continue
-        bought_raw = quote_collateral_raw(market.store_front, asset, prices,
-                                          market.base_scale, base_raw)
-        reserves_raw += base_raw
-        proceeds_raw += base_raw
-        value_8dec = mul_price(bought_raw, prices.collateral_8dec[asset.asset], asset.scale)
-        sold.append(SoldCollateral(asset.asset, market.symbols.get(asset.asset, ""),
-                                   len(str(asset.scale)) - 1, bought_raw,
-                                   curve._usd(value_8dec, x_8dec),
-                                   asset.asset in curve.axis_members))
+        _sell_asset(curve, x_8dec, asset, outcome.seized_raw.get(asset.asset, 0), sales)
     debt_raw = -outcome.old_balance_raw
-    kept_raw = div_price(kept_credit_value_8dec, prices.base_8dec, market.base_scale)
-    shortfall_raw = max(debt_raw - proceeds_raw - kept_raw, 0)
-    return LiquidationSale(tuple(sold), _usd_of_base(curve, debt_raw, x_8dec),
+    kept_raw = div_price(sales.kept_credit_8dec, prices.base_8dec, market.base_scale)
+    shortfall_raw = max(debt_raw - sales.own_proceeds_raw - kept_raw, 0)
+    return LiquidationSale(tuple(sales.sold), _usd_of_base(curve, debt_raw, x_8dec),
                            _usd_of_base(curve, shortfall_raw, x_8dec), 1, None,
-                           ledger_after=reserves_raw)
+                           ledger_after=sales.stock,
+                           store_discount_usd_8dec=curve._usd(sales.discount_8dec, x_8dec))
+
+
+def _sell_asset(curve: CometCurve, x_8dec: int, asset: CometAsset, seized_raw: int,
+                sales: _Sales) -> None:
+    """One buyCollateral of `asset` (if the store is open and the buyer wants any)."""
+    market, prices, stock = curve.market, curve.prices_at(x_8dec), sales.stock
+    offered_raw = stock.collateral_raw.get(asset.asset, 0)
+    base_raw = bought_raw = 0
+    if offered_raw and market.store_front.is_open(stock.reserves_raw):
+        wanted_raw = _wanted_raw(curve, x_8dec, asset, offered_raw, stock)
+        base_raw = buy_base_raw(market.store_front, asset, prices, market.base_scale,
+                                wanted_raw) if wanted_raw else 0
+        bought_raw = quote_collateral_raw(market.store_front, asset, prices, market.base_scale,
+                                          base_raw) if base_raw else 0
+    price_8dec = prices.collateral_8dec[asset.asset]
+    own_raw = min(seized_raw, bought_raw)
+    kept_raw = seized_raw - own_raw
+    sales.kept_credit_8dec += mul_factor(mul_price(kept_raw, price_8dec, asset.scale),
+                                         asset.liquidation_factor_wad)
+    if not bought_raw:
+        return
+    sales.own_proceeds_raw += base_raw * own_raw // bought_raw
+    value_8dec = mul_price(bought_raw, price_8dec, asset.scale)
+    sales.discount_8dec += max(value_8dec - mul_price(base_raw, prices.base_8dec,
+                                                      market.base_scale), 0)
+    sales.stock = _after_buy(stock, asset.asset, base_raw, bought_raw,
+                             asset.asset in curve.axis_members)
+    sales.sold.append(SoldCollateral(asset.asset, market.symbols.get(asset.asset, ""),
+                                     len(str(asset.scale)) - 1, bought_raw,
+                                     curve._usd(value_8dec, x_8dec),
+                                     asset.asset in curve.axis_members))
+
+
+def _wanted_raw(curve: CometCurve, x_8dec: int, asset: CometAsset, offered_raw: int,
+                stock: StoreStock) -> int:
+    """What the buyer takes of `offered_raw`: all of it without a market to resell on (or
+    off the axis), else where its resale, on top of what it already resold at x, would
+    take the market below the store's price."""
+    if curve.resale is None or asset.asset not in curve.axis_members:
+        return offered_raw
+    price_8dec = curve.prices_at(x_8dec).collateral_8dec[asset.asset]
+    store_8dec = discounted_price_8dec(curve.market.store_front, asset, price_8dec)
+    resold_raw = stock.resold_raw.get(asset.asset, 0)
+    total_raw = buyer_stop_raw(curve.resale, asset.asset, resold_raw + offered_raw,
+                               curve._usd(price_8dec, x_8dec) / USD_8DEC,
+                               curve._usd(store_8dec, x_8dec) / USD_8DEC)
+    return max(total_raw - resold_raw, 0)
+
+
+def _after_buy(stock: StoreStock, asset: Address, base_raw: int, bought_raw: int,
+               resold: bool) -> StoreStock:
+    """The stock once the buyer paid `base_raw` for `bought_raw` (resold on the market when
+    the asset moves with the axis)."""
+    collateral = dict(stock.collateral_raw)
+    collateral[asset] -= bought_raw
+    again = dict(stock.resold_raw)
+    if resold:
+        again[asset] = again.get(asset, 0) + bought_raw
+    return replace(stock, reserves_raw=stock.reserves_raw + base_raw, collateral_raw=collateral,
+                   resold_raw=again)
 
 
 def discounted_price_8dec(store: CometStoreFront, asset: CometAsset, price_8dec: int) -> int:

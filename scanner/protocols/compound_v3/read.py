@@ -147,7 +147,7 @@ class CompoundV3Adapter:
         assets, feeds = await self._read_assets(n_assets, block)
         prices, quote_usd = await self._read_prices(addresses, base_feed, feeds, block)
         symbols = await self._read_symbols([base_token, *(a.asset for a in assets)], block)
-        store_front = await self._read_store_front(comet, block)
+        store_front = await self._read_store_front(comet, assets, block)
         timestamp = int((await self.rpc.get_block(block))["timestamp"])
         return CometMarketState(
             market_key=self.market.key, comet=comet, block=block, block_timestamp=timestamp,
@@ -156,14 +156,20 @@ class CompoundV3Adapter:
             assets=assets, symbols=symbols, prices=prices, quote_usd_8dec=quote_usd,
             store_front=store_front)
 
-    async def _read_store_front(self, comet: Address, block: int) -> CometStoreFront:
-        """buyCollateral's terms: the Comet's own getters (getReserves accrues in memory)."""
+    async def _read_store_front(self, comet: Address, assets: Sequence[CometAsset], block: int
+                                ) -> CometStoreFront:
+        """buyCollateral's terms: the Comet's own getters (getReserves accrues in memory), and
+        getCollateralReserves of every asset (what a buyer can take)."""
         results = await self._calls(
-            [self._call(n, (), _PRICE_GAS) for n in STORE_FRONT_GETTERS], block)
+            [self._call(n, (), _PRICE_GAS) for n in STORE_FRONT_GETTERS]
+            + [self._call("getCollateralReserves", [a.asset], _PRICE_GAS) for a in assets], block)
         factor, target, reserves = (
             int(decode_output(COMET, n, require_data(r, f"Comet {comet}: {n}"))[0])
-            for n, r in zip(STORE_FRONT_GETTERS, results, strict=True))
-        return CometStoreFront(factor, target, reserves)
+            for n, r in zip(STORE_FRONT_GETTERS, results[:len(STORE_FRONT_GETTERS)], strict=True))
+        held = {a.asset: int(decode_output(COMET, "getCollateralReserves", require_data(
+            r, f"Comet {comet}: getCollateralReserves({a.asset})"))[0])
+            for a, r in zip(assets, results[len(STORE_FRONT_GETTERS):], strict=True)}
+        return CometStoreFront(factor, target, reserves, held)
 
     async def _read_assets(self, n_assets: int, block: int
                            ) -> tuple[tuple[CometAsset, ...], dict[Address, Address]]:
