@@ -39,10 +39,10 @@ and each call (blocks are pinned one second apart, so this is deterministic: ~1e
 per block at the devnet's rates, over the few hundred blocks the execution mines; the largest
 relative error is on the last, smallest rounds), the oracle takes 8-decimal prices (1e-11 at
 $2,000) while the model carries the pool price as a float (1e-15), and USD figures floor to
-1e-8 USD. Measured (the test prints it): WETH 2.6e-7 over 9 rounds and 135 liquidations;
-wstETH 4.5e-8 over 4 rounds and 69 liquidations; rETH 3.6e-9 over 6 rounds and 11
-liquidations; WETH with wstETH 1.7e-7 over 5 rounds (3 selling both) and 86 liquidations --
-with the old product of ratios in the engine that one fails.
+1e-8 USD. Measured (the test prints it): WETH 2.8e-7 over 9 rounds and 135 liquidations;
+wstETH 1.6e-7 over 4 rounds and 72 liquidations; rETH 3.6e-9 over 6 rounds and 11
+liquidations; WETH with wstETH 1.9e-7 over 4 rounds (each selling both) and 90 liquidations
+-- with the old product of ratios in the engine that one fails.
 """
 
 from __future__ import annotations
