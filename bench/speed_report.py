@@ -96,6 +96,10 @@ def _math(s: dict[str, Any]) -> None:
     if "math_cpu_s" in s:
         _line(f"  ... of {s['math_positions']:,} positions, by the process's CPU time",
               f"{s['math_positions'] / s['math_cpu_s']:,.0f} positions/s", "", None)
+    for market in s.get("math_by_protocol", []):
+        rate = market["positions"] / market["cpu_s"] if market["cpu_s"] else 0.0
+        _line(f"  ... {market['protocol']} ({market['market']}, axis {market['axis']}), CPU",
+              f"{rate:,.0f} positions/s", "", None)
 
 
 def _storage(s: dict[str, Any], big: dict[str, Any] | None) -> None:

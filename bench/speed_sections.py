@@ -223,12 +223,28 @@ async def _read_once(config: Config, market: MarketConfig, repo: Repository) -> 
 
 def math_only(folder: Path) -> dict[str, Any]:
     """Pure math alone on the 10k devnet's Aave positions (one read; the 100k section times
-    the same borrowers read ten times)."""
+    the same borrowers read ten times), then every other market of that devnet on its first
+    axis, by protocol (each market's positions repeated to ~10,000 evaluations, CPU time)."""
     with seeded_devnet(seed=SEED, **BIG) as devnet:
         config, repo = fresh_config(devnet, folder)
-        read = asyncio.run(_read_once(config, _markets(config, AAVE_MARKET_KEY)[0], repo))
+        reads = [asyncio.run(_read_once(config, market, repo)) for market in config.markets]
         repo.engine.dispose()
-    return pure_math(read, config)
+    aave = next(read for read in reads if read.market_key == AAVE_MARKET_KEY)
+    figures = pure_math(aave, config)
+    figures["math_by_protocol"] = [_protocol_rate(read, config) for read in reads]
+    return figures
+
+
+def _protocol_rate(read: MarketRead, config: Config) -> dict[str, Any]:
+    axis = resolve_axes(config.axes, read.assets)[0]
+    repeats = max(1, 10_000 // max(1, len(read.positions)))
+    cpu_start = time.process_time()
+    for _ in range(repeats):
+        for position in read.positions:
+            liquidation_result(position, axis)
+    cpu_seconds = time.process_time() - cpu_start
+    return {"market": read.market_key, "protocol": read.protocol, "axis": axis.name,
+            "positions": len(read.positions) * repeats, "cpu_s": cpu_seconds}
 
 
 # --- storage and queries: 100k writes, 1M rows, CLI start-up ----------------------------

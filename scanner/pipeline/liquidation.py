@@ -34,6 +34,7 @@ from scanner.pipeline.crossing import (
     highest_unhealthy_below,
     lowest_unhealthy_above,
 )
+from scanner.pipeline.monotone import boundary_seed, monotone_boundary, monotone_sign
 
 # The axis moves within [now / SENSITIVITY_RANGE, now * SENSITIVITY_RANGE]. A position that only
 # a move beyond that range (a 99% crash or a 100x rally) could liquidate is NOT_SENSITIVE: for
@@ -82,24 +83,33 @@ def _gallop(lo: int, hi: int, seed: int, is_right: Callable[[int], bool]) -> tup
     return lo, hi
 
 
-def _boundary(curve: HealthCurve, lo: int, hi: int, is_right: Callable[[int], bool]) -> int:
+def _boundary(curve: HealthCurve, lo: int, hi: int, is_right: Callable[[int], bool],
+              shift: int) -> int:
     """Smallest x in (lo, hi] with is_right(x), given not is_right(lo) and is_right(hi):
-    bisection of the bracket the closed form and a few evaluations narrowed (or of all of it
-    when there is no closed form). Every point it keeps was evaluated: the answer is exact."""
-    guess = curve.closed_form()
-    if guess is not None and hi - lo > 2:
-        lo, hi = _gallop(lo, hi, _secant_seed(curve, guess, lo, hi), is_right)
+    bisection of the bracket a seed and a few evaluations narrowed (or of all of it when
+    there is no seed). The seed is the curve's own `boundary_seed` (+ shift: 1 when the first
+    unhealthy x is sought) or else the closed form moved by one secant step. Every point it
+    keeps was evaluated: the answer is exact."""
+    if hi - lo > 2:
+        seed = boundary_seed(curve)
+        if seed is not None:
+            seed = min(max(seed + shift, lo + 1), hi - 1)
+        else:
+            guess = curve.closed_form()
+            seed = None if guess is None else _secant_seed(curve, guess, lo, hi)
+        if seed is not None:
+            lo, hi = _gallop(lo, hi, seed, is_right)
     return first_bisect(lo, hi, is_right)
 
 
 def _down_boundary(curve: HealthCurve, lo: int, hi: int) -> int:
     """Smallest healthy x in (lo, hi]: unhealthy at lo, healthy at hi."""
-    return _boundary(curve, lo, hi, curve.healthy)
+    return _boundary(curve, lo, hi, curve.healthy, 0)
 
 
 def _up_boundary(curve: HealthCurve, lo: int, hi: int) -> int:
     """Largest healthy x in [lo, hi): healthy at lo, unhealthy at hi."""
-    return _boundary(curve, lo, hi, lambda x: not curve.healthy(x)) - 1
+    return _boundary(curve, lo, hi, lambda x: not curve.healthy(x), 1) - 1
 
 
 def _first_down_crossing(curve: HealthCurve, x_low: int, now: int) -> int:
@@ -121,6 +131,9 @@ def find_boundary(curve: HealthCurve) -> tuple[Direction | None, int | None]:
     health."""
     now = curve.price_now
     x_low, x_high = max(1, now // SENSITIVITY_RANGE), now * SENSITIVITY_RANGE
+    sign = monotone_sign(curve)
+    if sign is not None:  # proven monotone: no range probes, no dips (monotone.py)
+        return monotone_boundary(curve, sign, x_low, x_high, _gallop)
     low_ok, high_ok = curve.healthy(x_low), curve.healthy(x_high)
     if low_ok and high_ok:
         return None, None  # hedged or no exposure: healthy across the whole range

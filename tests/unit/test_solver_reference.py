@@ -10,9 +10,10 @@ crossing.py, and -- for Aave v3, whose curve now sums its fixed legs once and re
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -28,12 +29,14 @@ from scanner.domain import (
     Valuation,
 )
 from scanner.pipeline.liquidation import SENSITIVITY_RANGE, liquidation_result
+from scanner.pipeline.monotone import boundary_seed, monotone_sign
 from scanner.protocols.aave_v2.generic_logic import Leg
 from scanner.protocols.aave_v2.rule import V2Curve
 from scanner.protocols.aave_v3.generic_logic import leg_price_8dec, totals_for_legs
 from scanner.protocols.aave_v3.liquidation_call import call_prices, liquidation_call
 from scanner.protocols.aave_v3.rule import AaveCurve, AavePosition
 from scanner.protocols.aave_v3.state import AaveAccount, AaveEMode
+from scanner.protocols.compound_v3.curve import CometCurve
 from scanner.protocols.liquity_v1.curve import LiquityCurve
 from scanner.protocols.maker.curve import MakerCurve
 from scanner.protocols.maker.rule import RAY, DogIlk
@@ -408,3 +411,190 @@ def test_liquity_v2_equals_the_reference(coll: int, debt: int, mcr_pct: int) -> 
     position = _position(branch, coll, debt)
     assert_same(lambda: position.curve(LIQUITY2_AXIS), LIQUITY2_AXIS)
 
+
+
+# --- the fast paths' edge cases (scanner/pipeline/monotone.py) ------------------------------
+
+
+class _Reseeded:
+    """A real curve whose `boundary_seed` is replaced: the solver must give the reference's
+    answer from any seed (exact, one unit off, far off, at either end of the range, none)."""
+
+    def __init__(self, curve: HealthCurve, seed: int | None) -> None:
+        self._curve, self._seed = curve, seed
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._curve, name)
+
+    def boundary_seed(self) -> int | None:
+        return self._seed
+
+
+def _seeds(curve: HealthCurve, boundary: int | None) -> list[int | None]:
+    now = curve.price_now
+    x_low, x_high = max(1, now // SENSITIVITY_RANGE), now * SENSITIVITY_RANGE
+    ends = [None, 1, x_low, x_low + 1, now - 1, now, now + 1, x_high - 1, x_high, x_high + 5]
+    if boundary is None:
+        return ends
+    return ends + [boundary + d for d in (0, -1, 1, -2, 2, -3, 3, -1000, 1000)]
+
+
+def assert_any_seed_same(make: Callable[[], HealthCurve], axis: Axis = ETH_AXIS) -> None:
+    reference = reference_figures(make())
+    for seed in _seeds(make(), reference[2]):
+        def reseeded(seed: int | None = seed) -> HealthCurve:
+            return cast(HealthCurve, _Reseeded(make(), seed))
+        result = liquidation_result(Position("m", "p", "", "0xA", _State(reseeded)), axis)
+        assert result is not None
+        fast = (result.status, result.direction, result.liquidation_price_native,
+                result.health_factor_wad, result.collateral_usd_8dec, result.debt_usd_8dec,
+                result.seizable_usd_8dec)
+        if result.status is PositionStatus.LIQUIDATABLE_NOW and monotone_sign(make()) is None:
+            # unhealthy now on a rule not proven monotone: any crossing (see assert_same)
+            fast, expected = fast[:2] + fast[3:], reference[:2] + reference[3:]
+        else:
+            expected = reference
+        assert fast == expected, seed
+
+
+def assert_monotone_as_claimed(curve: HealthCurve, rule: Any,
+                               extra: list[int] | None = None) -> None:
+    """Where the curve claims monotonicity, the rule itself (`rule.healthy`) has it at every
+    probed x: around now, the ends of the range and the claimed boundary."""
+    sign = monotone_sign(curve)
+    if sign is None:
+        return
+    now = curve.price_now
+    x_low, x_high = max(1, now // SENSITIVITY_RANGE), now * SENSITIVITY_RANGE
+    points = {x_low, x_low + 1, now - 1, now, now + 1, x_high - 1, x_high}
+    for x in [boundary_seed(curve)] + (extra or []):
+        if x is not None:
+            points |= {x + d for d in range(-3, 4)}
+    xs = sorted(p for p in points if x_low <= p <= x_high)
+    health = [rule.healthy(x) for x in xs]
+    if sign == 0:
+        assert len(set(health)) == 1
+    elif sign > 0:
+        assert health == sorted(health)
+    else:
+        assert health == sorted(health, reverse=True)
+
+
+FAST_EXAMPLES = settings(max_examples=60, deadline=None,
+                         suppress_health_check=[HealthCheck.too_slow])
+
+
+@FAST_EXAMPLES
+@given(account=st.one_of(positions(), mixed_longs()), revision=st.sampled_from([1, 5, 9, 10]),
+       axis=st.sampled_from([ETH_AXIS, BTC_AXIS]))
+def test_aave_v3_any_seed_equals_the_reference(account: AaveAccount, revision: int,
+                                               axis: Axis) -> None:
+    if all(r.debt_raw == 0 for r in account.reserves):
+        return
+    def make() -> HealthCurve:
+        return AavePosition(account, make_market(revision)).curve(axis)
+    assert_any_seed_same(make, axis)
+    curve = make()
+    assert_monotone_as_claimed(curve, GenericAave(cast(AaveCurve, curve)))
+
+
+@FAST_EXAMPLES
+@given(weth=st.integers(0, 10**21), wbtc=st.integers(0, 10**10), wsteth=st.integers(0, 10**21),
+       borrowed=st.integers(1, 10**11), eth_base=st.booleans(),
+       axis=st.sampled_from([ETH_AXIS, BTC_AXIS]))
+def test_compound_any_seed_equals_the_reference(weth: int, wbtc: int, wsteth: int,
+                                                borrowed: int, eth_base: bool,
+                                                axis: Axis) -> None:
+    if eth_base:
+        market = _market(WETH, USD, {WBTC: 20 * USD, WSTETH: 117 * USD // 100}, 3_000 * USD)
+    else:
+        market = _market("0xUSDC", USD, {WETH: 3_000 * USD, WBTC: 60_000 * USD,
+                                         WSTETH: 3_500 * USD}, None)
+    balances = {a: b for a, b in ((WETH, weth), (WBTC, wbtc), (WSTETH, wsteth))
+                if a in market.prices.collateral_8dec and b}
+    principal = -borrowed * (10**12 if eth_base else 1)
+
+    def make() -> HealthCurve:
+        curve = _curve(market, principal, balances, 3_000 * USD)
+        if axis is BTC_AXIS:
+            curve = dataclasses.replace(curve, axis_members=BTC_AXIS.members,
+                                        ref_now_usd_8dec=60_000 * USD)
+        return curve
+    assert_any_seed_same(make, axis)
+    curve = make()
+    generic = dataclasses.replace(cast(CometCurve, curve))
+    object.__setattr__(generic, "_compiled", None)  # the generic liquidity_8dec path
+    assert_monotone_as_claimed(curve, generic)
+
+
+@FAST_EXAMPLES
+@given(collateral=st.integers(1, 10**22), shares=st.integers(1, 10**24),
+       lltv_pct=st.sampled_from([625, 860, 945]), price=st.integers(10**30, 10**40),
+       moves=st.sampled_from([1, -1, 0]))
+def test_morpho_any_seed_equals_the_reference(collateral: int, shares: int, lltv_pct: int,
+                                              price: int, moves: int) -> None:
+    totals = MarketTotals(10**25, 10**31, 5 * 10**24, 5 * 10**30, 0, 0)
+
+    def make() -> HealthCurve:
+        return MorphoCurve(collateral, shares, totals, lltv_pct * 10**15, price,
+                           Token("WETH", 18, 3_000 * USD), Token("USDC", 6, USD), moves)
+    assert_any_seed_same(make)
+    assert_monotone_as_claimed(make(), make())
+
+
+@FAST_EXAMPLES
+@given(ink=st.integers(1, 10**24), art=st.integers(1, 10**28),
+       mat_pct=st.sampled_from([101, 145]), rate=st.integers(RAY, 2 * RAY),
+       on_axis=st.booleans())
+def test_maker_any_seed_equals_the_reference(ink: int, art: int, mat_pct: int, rate: int,
+                                             on_axis: bool) -> None:
+    val = 3_000 * WAD
+    ilk = MakerIlk("ETH-A", "0xG", "WETH", 10**30, rate, 0, 0, 10**45, RAY, 0, 0,
+                   mat_pct * RAY // 100, RAY, "0xP", PipValue(val, True), None, 0, 0, rate,
+                   rate, 0, DogIlk(113 * 10**16, 10**51, 0, 10**54, 0))
+
+    def make() -> HealthCurve:
+        return MakerCurve(MakerUrn("0xU", ink, art, None, None), ilk, on_axis, val)
+    assert_any_seed_same(make)
+    assert_monotone_as_claimed(make(), make())
+
+
+def _seed_hits(curve: HealthCurve) -> bool:
+    """The seed is the boundary itself: healthy there, unhealthy one unit past it."""
+    seed, sign = boundary_seed(curve), monotone_sign(curve)
+    assert seed is not None and sign
+    return curve.healthy(seed) and not curve.healthy(seed - sign)
+
+
+def test_aave_v3_fast_path_cases() -> None:
+    # one moving collateral leg, one LT: proven DOWN, and the seed inverts the floors exactly
+    long = make_account(("0xWETH", 10 * 10**18, 0, True), ("0xUSDC", 0, 15_000 * 10**6, False))
+    curve = AavePosition(long, make_market(1)).curve(ETH_AXIS)
+    assert monotone_sign(curve) == 1 and _seed_hits(curve)
+    # one moving debt leg: proven UP, exact seed (v3.0 and v3.5+ rounding)
+    for revision in (1, 9):
+        short = make_account(("0xUSDC", 0, 0, False), ("0xWBTC", 10**8, 0, True),
+                             ("0xWETH", 0, 12 * 10**18, False))
+        curve = AavePosition(short, make_market(revision)).curve(ETH_AXIS)
+        assert monotone_sign(curve) == -1 and _seed_hits(curve)
+    # mixed LTs, the moving leg's LT above the fixed average: the floored average only rises
+    mixed = make_account(("0xWETH", 5 * 10**18, 0, True), ("0xWBTC", 2 * 10**7, 0, True),
+                         ("0xDAI", 0, 9_000 * 10**18, False))
+    curve = AavePosition(mixed, make_market(1)).curve(ETH_AXIS)
+    assert curve.can_dip and monotone_sign(curve) == 1
+    assert_same(lambda: AavePosition(mixed, make_market(1)).curve(ETH_AXIS))
+    # ... below it (BTC axis): dips, not proven, the general solver and its dip search
+    curve = AavePosition(mixed, make_market(1)).curve(BTC_AXIS)
+    assert curve.can_dip and monotone_sign(curve) is None
+    # both sides move (a loop): not proven; nothing moves: flat
+    loop = make_account(("0xWETH", 10 * 10**18, 5 * 10**18, True), ("0xUSDC", 0, 10**6, False))
+    assert monotone_sign(AavePosition(loop, make_market(1)).curve(ETH_AXIS)) is None
+    stable = make_account(("0xUSDC", 10**10, 0, True), ("0xDAI", 0, 10**21, False))
+    curve = AavePosition(stable, make_market(1)).curve(ETH_AXIS)
+    assert monotone_sign(curve) == 0
+    assert_same(lambda: AavePosition(stable, make_market(1)).curve(ETH_AXIS))
+    # liquidatable now, proven DOWN: the price it is healthy again at, from any seed
+    under = make_account(("0xWETH", 10**18, 0, True), ("0xUSDC", 0, 1_900 * 10**6, False))
+    curve = AavePosition(under, make_market(1)).curve(ETH_AXIS)
+    assert not curve.healthy(curve.price_now) and monotone_sign(curve) == 1
+    assert_any_seed_same(lambda: AavePosition(under, make_market(1)).curve(ETH_AXIS))

@@ -13,9 +13,10 @@ bound of pipeline/crossing.py.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 
 from scanner.domain import HEALTH_FACTOR_ONE_WAD, WAD, Address, Axis, Valuation
+from scanner.lazy import lazy
+from scanner.protocols.aave_v3 import axis_monotone
 from scanner.protocols.aave_v3.axis_sums import AxisSums, TotalsTuple, compile_sums
 from scanner.protocols.aave_v3.generic_logic import (
     AccountLeg,
@@ -64,12 +65,12 @@ class AaveCurve:
             prices[asset] = prices[asset] * x_8dec // self.ref_now_8dec
         return prices
 
-    @cached_property
+    @lazy
     def _sums(self) -> AxisSums | None:
         return compile_sums(self.legs, self.prices_now_8dec, self.axis_members,
                             self.ref_now_8dec, self.arithmetic)
 
-    @cached_property
+    @lazy
     def _memo(self) -> dict[int, TotalsTuple]:
         return {}
 
@@ -104,7 +105,7 @@ class AaveCurve:
     def piece(self, x: int) -> int:
         return self._totals_tuple(x)[2]
 
-    @cached_property  # asked at every step of the dip search
+    @lazy  # asked at every step of the dip search
     def can_dip(self) -> bool:
         """Only a floored average LT over collateral that mixes thresholds across the axis
         (some legs move with it, some do not) makes HF non-monotone in the axis price."""
@@ -113,6 +114,37 @@ class AaveCurve:
         lts = {(leg.price_asset in self.axis_members, leg.lt_bps)
                for leg in self.legs if leg.collateral_raw}
         return {moves for moves, _ in lts} == {True, False} and len({lt for _, lt in lts}) > 1
+
+    @lazy
+    def _sign(self) -> int | None:
+        sums = self._sums
+        if sums is None:
+            return None
+        return axis_monotone.monotone_sign(sums, self._collateral_lts)
+
+    @lazy
+    def _collateral_lts(self) -> frozenset[int]:
+        return frozenset(leg.lt_bps for leg in self.legs if leg.collateral_raw)
+
+    def monotone_sign(self) -> int | None:
+        """Proven monotonicity of HF in x (axis_monotone.py; pipeline/monotone.py)."""
+        return self._sign
+
+    def boundary_seed(self) -> int | None:
+        """The boundary the rounding-exact inversion of the sums predicts (only a seed)."""
+        sums, sign = self._sums, self._sign
+        if sums is None or sign == 0:
+            return None
+        if sign is None:  # not proven monotone: a seed all the same when one side moves
+            sign = axis_monotone.moving_side(sums)
+            if sign is None:
+                return None
+        if sign > 0:
+            lts = self._collateral_lts
+            if len(lts) > 1 and not sums.ceil_debt:  # the average LT moves with x
+                return axis_monotone.mixed_down_seed(sums, self.piece(self.ref_now_8dec))
+            return axis_monotone.down_seed(sums, min(lts, default=0))
+        return axis_monotone.up_seed(sums)
 
     def surely_healthy(self, x: int) -> bool:
         """HF >= 1 by the floor-free bound of crossing.py; always true without flooring."""

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 from scanner.cascade.depth import DepthModel
 from scanner.domain import WAD, Address, Axis, Valuation
+from scanner.lazy import lazy
+from scanner.protocols.compound_v3.compiled import CompiledComet, compile_comet
 from scanner.protocols.compound_v3.rule import (
     PRICE_SCALE,
     CometPrices,
@@ -92,7 +94,27 @@ class CometCurve:
                 out.append((value, mul_factor(value, asset.liquidate_collateral_factor_wad)))
         return out
 
+    @lazy
+    def _compiled(self) -> CompiledComet | None:
+        return compile_comet(self.user, self.market, self.axis_members, self._unit_moves,
+                             self.ref_now_usd_8dec)
+
+    def monotone_sign(self) -> int | None:
+        """Proven monotonicity of the liquidity in x (compiled.py; pipeline/monotone.py)."""
+        compiled = self._compiled
+        return None if compiled is None else compiled.monotone_sign()
+
+    def boundary_seed(self) -> int | None:
+        compiled = self._compiled
+        if compiled is None:
+            return None
+        sign = compiled.monotone_sign()
+        return compiled.seed(sign) if sign else None
+
     def healthy(self, x: int) -> bool:
+        compiled = self._compiled
+        if compiled is not None:
+            return compiled.liquidity(x) >= 0
         m = self.market
         return liquidity_8dec(self.user.basic, m.assets, self.prices_at(x), m.base_scale,
                               m.accrued_totals) >= 0

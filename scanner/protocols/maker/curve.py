@@ -17,6 +17,8 @@ from scanner.protocols.maker.rule import RAY, WAD, bark_outcome, spot_ray, unsaf
 from scanner.protocols.maker.state import MakerIlk, MakerUrn
 
 NO_DEBT_HEALTH_FACTOR_WAD = 2**256 - 1
+# scanner.pipeline.liquidation's: the solver looks at [now / 100, now * 100]
+SENSITIVITY_RANGE = 100
 _WAD_TO_8DEC = 10**10
 
 
@@ -77,6 +79,17 @@ class MakerCurve:
         if not self.on_axis:
             return 0
         return self.urn.ink_wad * self.ilk.current.val_wad // WAD // _WAD_TO_8DEC
+
+    def monotone_sign(self) -> int | None:
+        """spot never falls as x rises, and `unsafe` only gets truer as spot falls -- while
+        spot > 0 (a spot of 0 is never unsafe): proven monotone when spot is positive at the
+        bottom of the solver's range (pipeline/monotone.py)."""
+        if not self.on_axis or not self.ilk.current.has:
+            return 0
+        return 1 if self.spot(max(1, self.ref_now_wad // SENSITIVITY_RANGE)) > 0 else None
+
+    def boundary_seed(self) -> int | None:
+        return self.closed_form()
 
     def piece(self, x: int) -> int:
         return 0

@@ -124,6 +124,20 @@ class MorphoCurve:
             return 0
         return self.collateral_raw * self.collateral.usd_8dec // self._unit(self.collateral)
 
+    def monotone_sign(self) -> int:
+        """maxBorrow is non-decreasing in the oracle price, which rises with x for a long
+        and falls for a short (1e72 // x; today's unrounded price sits between its
+        neighbours' floors): proven monotone (pipeline/monotone.py)."""
+        return self.moves
+
+    def boundary_seed(self) -> int | None:
+        """The exact boundary of the oracle price as an x: the smallest healthy x of a long,
+        the largest of a short."""
+        boundary = liquidation_price_1e36(self.collateral_raw, self._debt_raw(), self.lltv_wad)
+        if boundary is None or self.moves == 0:
+            return None
+        return boundary if self.moves > 0 else INVERSE_SCALE // boundary
+
     def piece(self, x: int) -> int:
         return 0  # maxBorrow is monotone in the oracle price: one piece
 
