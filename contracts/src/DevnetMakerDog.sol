@@ -7,6 +7,11 @@ interface IDevnetMakerVatForDog {
     function grab(bytes32, address, address, address, int256, int256) external;
 }
 
+interface IDevnetMakerClipperForDog {
+    function ilk() external view returns (bytes32);
+    function kick(uint256, uint256, address, address) external returns (uint256);
+}
+
 /// @title DevnetMakerDog
 /// @notice Written by liqscan for its local devnet: OUR OWN implementation of the Maker (dss) Dog
 /// (Liquidations 2.0). No Maker bytecode is published on a package registry; this is not Maker's
@@ -15,9 +20,12 @@ interface IDevnetMakerVatForDog {
 ///
 /// `bark` is the real one up to the auction: the unsafe test `spot > 0 && ink * spot < art * rate`
 /// (revert "Dog/not-unsafe"), the hole/Hole room, the partial-liquidation and dust rules, the
-/// grab, and Dirt/dirt grown by tab = due * chop / WAD. SIMPLIFIED: there is no Clipper and no
-/// Vow -- the seized gem is grabbed to this contract, no auction is kicked (the returned id
-/// counts barks) and the bad debt is not queued (`vow.fess`).
+/// grab, and Dirt/dirt grown by tab = due * chop / WAD; the auction is kicked on the ilk's
+/// Clipper (contracts/src/DevnetMakerClipper.sol, filed as `clip`), which gives the room back
+/// through `digs` as its takes raise the tab. SIMPLIFIED: there is no Vow -- this contract
+/// stands as the vow (the auctions' DAI comes here) and the bad debt is not queued
+/// (`vow.fess`); an ilk with no Clipper filed keeps the gem here and kicks nothing (the
+/// returned id then counts those barks).
 contract DevnetMakerDog {
     mapping(address => uint256) public wards;
 
@@ -75,13 +83,29 @@ contract DevnetMakerDog {
         }
     }
 
+    function rely(address usr) external auth { wards[usr] = 1; }
+
+    function file(bytes32 ilk, bytes32 what, address clip) external auth {
+        if (what == "clip") {
+            require(ilk == IDevnetMakerClipperForDog(clip).ilk(), "Dog/file-ilk-neq-clip.ilk");
+            ilks[ilk].clip = clip;
+        } else {
+            revert("Dog/file-unrecognized-param");
+        }
+    }
+
+    /// The Clipper gives back room as its auctions raise their tab (or finish).
+    function digs(bytes32 ilk, uint256 rad) external auth {
+        Dirt = Dirt - rad;
+        ilks[ilk].dirt = ilks[ilk].dirt - rad;
+    }
+
     function chop(bytes32 ilk) external view returns (uint256) {
         return ilks[ilk].chop;
     }
 
     function bark(bytes32 ilk, address urn, address kpr) external returns (uint256 id) {
         require(live == 1, "Dog/not-live");
-        kpr;
         (uint256 ink, uint256 art) = vat.urns(ilk, urn);
         Ilk memory milk = ilks[ilk];
         uint256 dart;
@@ -105,13 +129,18 @@ contract DevnetMakerDog {
         uint256 dink = ink * dart / art;
         require(dink > 0, "Dog/null-auction");
         require(dart <= 2 ** 255 && dink <= 2 ** 255, "Dog/overflow");
-        vat.grab(ilk, urn, address(this), vow, -int256(dink), -int256(dart));
+        address keeper = milk.clip == address(0) ? address(this) : milk.clip;
+        vat.grab(ilk, urn, keeper, vow, -int256(dink), -int256(dart));
         uint256 due = dart * rate;
         uint256 tab = due * milk.chop / WAD;
         Dirt = Dirt + tab;
         ilks[ilk].dirt = milk.dirt + tab;
-        kicks = kicks + 1;
-        id = kicks;
-        emit Bark(ilk, urn, dink, dart, due, address(this), id);
+        if (milk.clip == address(0)) {
+            kicks = kicks + 1;
+            id = kicks;
+        } else {
+            id = IDevnetMakerClipperForDog(milk.clip).kick(tab, dink, urn, kpr);
+        }
+        emit Bark(ilk, urn, dink, dart, due, keeper, id);
     }
 }

@@ -4,6 +4,7 @@ pragma solidity 0.8.19;
 interface IDevnetMakerGem {
     function decimals() external view returns (uint8);
     function transferFrom(address, address, uint256) external returns (bool);
+    function transfer(address, uint256) external returns (bool);
 }
 
 interface IDevnetMakerVatForJoin {
@@ -14,9 +15,11 @@ interface IDevnetMakerVatForJoin {
 /// @notice Written by liqscan for its local devnet: OUR OWN implementation of Maker's gem joins.
 /// No Maker bytecode is published on a package registry; this is not Maker's code. It was written
 /// from reading makerdao/dss `src/join.sol` (GemJoin) and makerdao/dss-gem-joins (GemJoin5, for
-/// tokens of fewer than 18 decimals) and keeps their `join(address,uint256)` signature.
-/// `join(usr, amt)` takes `amt` token units and credits usr's Vat gem with amt * 10**(18 - dec):
-/// an 8-decimal WBTC's ink is still an 18-decimal wad. Left out: exit, cage.
+/// tokens of fewer than 18 decimals) and keeps their `join(address,uint256)` and
+/// `exit(address,uint256)` signatures. `join(usr, amt)` takes `amt` token units and credits
+/// usr's Vat gem with amt * 10**(18 - dec): an 8-decimal WBTC's ink is still an 18-decimal wad;
+/// `exit(usr, amt)` debits the caller's Vat gem by the same wad and sends usr `amt` token units
+/// (an auction's buyer takes its gem out this way). Left out: cage.
 contract DevnetMakerGemJoin {
     IDevnetMakerVatForJoin public vat;
     bytes32 public ilk;
@@ -36,5 +39,12 @@ contract DevnetMakerGemJoin {
         require(int256(wad) >= 0, "GemJoin/overflow");
         vat.slip(ilk, usr, int256(wad));
         require(gem.transferFrom(msg.sender, address(this), amt), "GemJoin/failed-transfer");
+    }
+
+    function exit(address usr, uint256 amt) external {
+        uint256 wad = amt * 10 ** (18 - dec);
+        require(wad <= 2 ** 255, "GemJoin/overflow");
+        vat.slip(ilk, msg.sender, -int256(wad));
+        require(gem.transfer(usr, amt), "GemJoin/failed-transfer");
     }
 }

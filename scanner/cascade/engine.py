@@ -232,6 +232,7 @@ def run_cascade(
         rounds.append(_round(index, price, after, sales, proceeds_8dec - proceeds_so_far_8dec,
                              bands, axis, direction))
         proceeds_so_far_8dec, price = proceeds_8dec, after
+        book.settle()
     return done.result(price, rounds, False, by_shock)
 
 
@@ -276,6 +277,7 @@ class _Book:
         self.depth = depth  # the market a protocol's buyer resells on (Ledger.resell)
         self.touched: set[int] = set()
         self.shared: dict[tuple[str, object], Any] = {}  # each ledger's state, as used so far
+        self.ledgers: dict[tuple[str, object], Ledger] = {}
 
     def liquidate_at(self, x_8dec: int, direction: Direction
                      ) -> list[tuple[Exposure, LiquidationSale]]:
@@ -305,6 +307,7 @@ class _Book:
             return exposure.sale(exposure.curve, x_native)
         key = (exposure.market_key, ledger.key(exposure.curve))
         state = self.shared.setdefault(key, ledger.read(exposure.curve))
+        self.ledgers[key] = ledger
         curve = ledger.bind(exposure.curve, state)
         if ledger.resell is not None and self.depth is not None:
             curve = ledger.resell(curve, self.depth)
@@ -312,6 +315,13 @@ class _Book:
         if sale is not None and sale.ledger_after is not None:
             self.shared[key] = sale.ledger_after
         return sale
+
+    def settle(self) -> None:
+        """A round's end: each ledger's state as its `settle` leaves it (Maker: the round's
+        auctions taken, their room given back before the next round's barks)."""
+        for key, ledger in self.ledgers.items():
+            if ledger.settle is not None:
+                self.shared[key] = ledger.settle(self.shared[key])
 
 
 @dataclass(frozen=True)

@@ -69,15 +69,19 @@ class Ledger:
     cascade (Maker's Hole/hole room, Liquity's Stability Pool and system totals). A protocol
     that has one exposes `LEDGER` next to its `liquidation_sale`; the engine keeps one state
     per (market, `key(curve)`), starts it from the scan block (`read(curve)`), hands every
-    liquidation a curve bound to the current state (`bind(curve, state)`), and keeps the
-    sale's `ledger_after`. A protocol whose seized collateral is sold by a buyer who
-    resells it on the market (Compound v3's store front) also gets the cascade's depth model
-    (`resell(curve, depth)`), so the buyer can stop where reselling no longer pays."""
+    liquidation a curve bound to the current state (`bind(curve, state)`), keeps the
+    sale's `ledger_after`, and at the end of every round replaces the state by
+    `settle(state)` when the protocol gives one (what happens between two rounds: Maker's
+    auctions of the round are taken and give their room back). A protocol whose seized
+    collateral is sold by a buyer who resells it on the market (Compound v3's store front)
+    also gets the cascade's depth model (`resell(curve, depth)`), so the buyer can stop where
+    reselling no longer pays."""
 
     key: Callable[[Any], Hashable]
     read: Callable[[Any], Any]
     bind: Callable[[Any, Any], Any]
     resell: Callable[[Any, DepthModel], Any] | None = None
+    settle: Callable[[Any], Any] | None = None
 
 
 def merge_sold(sold: list[SoldCollateral]) -> tuple[SoldCollateral, ...]:

@@ -25,7 +25,15 @@ from eth_abi.abi import decode
 
 from scanner.devnet.aave import AaveDeployment
 from scanner.devnet.maker_population import ILK_SYMBOLS, MakerUrnPlan
-from scanner.devnet.own_contracts import advance, compile_own, deploy, read_address, read_uint, send
+from scanner.devnet.own_contracts import (
+    Call,
+    advance,
+    compile_own,
+    deploy,
+    read_address,
+    read_uint,
+    send,
+)
 from scanner.devnet.prices import get_price_usd_8dec
 from scanner.devnet.rpc import DevnetRpc, Tx, calldata
 from scanner.devnet.solc import CompiledContract
@@ -33,7 +41,7 @@ from scanner.errors import ConfigError
 
 SOURCES = ("DevnetMakerVat.sol", "DevnetMakerJug.sol", "DevnetMakerSpotter.sol",
            "DevnetMakerDog.sol", "DevnetMakerOsm.sol", "DevnetMakerCdpManager.sol",
-           "DevnetMakerJoin.sol", "DevnetMakerRegistry.sol")
+           "DevnetMakerJoin.sol", "DevnetMakerRegistry.sol", "DevnetMakerClipper.sol")
 MAX_UINT256 = 2**256 - 1
 WAD = 10**18
 RAY = 10**27
@@ -63,6 +71,20 @@ HOLE_TOTAL_DAI = 150_000_000
 
 
 @dataclass(frozen=True)
+class ClipperParams:
+    """Every ilk's Clipper, set as the real ETH-A Clipper (StairstepExponentialDecrease)."""
+
+    buf_ray: int = 120 * RAY // 100  # top = feed price x 1.20
+    tail_s: int = 8_400  # 140 minutes, then a reset is needed
+    cusp_ray: int = 40 * RAY // 100  # or once the price is below 40% of top
+    step_s: int = 90  # the price drops every 90 s ...
+    cut_ray: int = 99 * RAY // 100  # ... by 1%
+
+
+CLIPPER = ClipperParams()
+
+
+@dataclass(frozen=True)
 class MakerIlkDeployment:
     name: str
     symbol: str
@@ -71,6 +93,7 @@ class MakerIlkDeployment:
     join: str
     median: str
     pip: str  # the OSM
+    clip: str  # the Clipper the Dog kicks its auctions on
 
 
 @dataclass(frozen=True)
@@ -124,6 +147,8 @@ def _deploy_ilk(rpc: DevnetRpc, c: Mapping[str, CompiledContract], aave: AaveDep
     pip = deploy(rpc, c, d, "DevnetMakerOsm", ["address"], [median])
     join = deploy(rpc, c, d, "DevnetMakerGemJoin", ["address", "bytes32", "address"],
                    [core["vat"], b32(name), aave.tokens[symbol]])
+    clip = deploy(rpc, c, d, "DevnetMakerClipper", ["address", "address", "address", "bytes32"],
+                   [core["vat"], core["spotter"], core["dog"], b32(name)])
     p, ilk = ILK_PARAMS[name], b32(name)
     send(rpc, d, [
         (pip, "kiss(address)", (core["spotter"],)),
@@ -141,9 +166,24 @@ def _deploy_ilk(rpc: DevnetRpc, c: Mapping[str, CompiledContract], aave: AaveDep
         (core["dog"], "file(bytes32,bytes32,uint256)", (ilk, b32("hole"), p.hole_dai * RAD)),
         (core["ilk_registry"], "put(bytes32,address,address,uint256,address)",
          (ilk, join, aave.tokens[symbol], aave.decimals[symbol], pip)),
+        *_clipper_calls(core["dog"], clip, pip, ilk),
     ])
     return MakerIlkDeployment(name, symbol, aave.tokens[symbol], aave.decimals[symbol], join,
-                              median, pip)
+                              median, pip, clip)
+
+
+def _clipper_calls(dog: str, clip: str, pip: str, ilk: bytes) -> list[Call]:
+    """File the Clipper's parameters and wire it to the Dog both ways (the Dog kicks, the
+    Clipper digs); its cached chost needs the ilk's dust and chop filed before."""
+    p = CLIPPER
+    return [*((clip, "file(bytes32,uint256)", (b32(what), value))
+              for what, value in (("buf", p.buf_ray), ("tail", p.tail_s), ("cusp", p.cusp_ray),
+                                  ("step", p.step_s), ("cut", p.cut_ray))),
+            (clip, "file(bytes32,address)", (b32("vow"), dog)),
+            (clip, "rely(address)", (dog,)), (dog, "rely(address)", (clip,)),
+            (pip, "kiss(address)", (clip,)),  # the Clipper's kick reads the OSM
+            (dog, "file(bytes32,bytes32,address)", (ilk, b32("clip"), clip)),
+            (clip, "upchost()", ())]
 
 
 def deploy_maker(rpc: DevnetRpc, aave: AaveDeployment) -> MakerDeployment:

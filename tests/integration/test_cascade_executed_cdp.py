@@ -5,27 +5,37 @@ against what the cascade engine predicts from the scan of the same block.
 Executed, after the shock (-12% on the ETH axis), on the node, blocks one second apart:
   - Maker: each ETH-axis ilk dripped (as a keeper does first) and its OSM current value set to
     the shocked price (what the engine's curve takes: `val x x / now`), the Spotter poked, then
-    `Dog.bark` of every urn of the book (a revert is "not liquidated"); the Bark event gives
-    the gem sent to auction (dink) and the debt taken (dart x rate);
+    `Dog.bark` of every urn of the book (a revert is "not liquidated"): each bark kicks an
+    auction on the ilk's Clipper (the Bark and Kick events give lot, tab, top and tic);
   - Liquity v1: the PriceFeed set to the shocked price, `liquidate(borrower)` of every trove,
     in passes until one liquidates nothing (a redistribution can push a trove passed over);
     the debt offset is the Stability Pool's fall;
   - Liquity v2: each live branch's feed set to the shocked price, `batchLiquidateTroves([id])`
     of every trove, in passes likewise (the devnet branch has no Stability Pool: everything
-    is redistributed).
-Predicted: `cascade_to` with a market of no impact, so every round stays at the shocked price
-(Maker's gem is sold, but these protocols' liquidations do not depend on the market); its
-rounds summed per position (the engine asks troves a redistribution pushed under again in the
-next round). Compared: the urns and Liquity v1 troves liquidated, exactly; Maker's gem to
-auction -- what the engine sells on the market -- and its debt repaid per urn, within
-TOLERANCE = 1e-6 (the interest of the seconds between the scan and the drip; measured
-2.8e-9 over 84 urns); Liquity sells nothing; Liquity v1's Stability Pool offset per trove,
-exactly (the engine uses the pool up and follows the redistributions: measured equal for all
-57 troves); Liquity v2: the troves liquidated, exactly, with no debt repaid predicted (no
-pool): the engine follows each branch's redistributions by stake, so the troves they push
-under are predicted too.
-What is not executed: the gem's auction and its sale through the pools (the devnet Dog has
-no Clipper), so no round after the shock moves the price here.
+    is redistributed);
+  - Maker's auctions (after Liquity: 28.5 minutes pass): a keeper with real DAI (its own urn,
+    frobbed) takes each whole at the first price step at or below the feed price it was kicked
+    from -- the moment the engine's keeper takes at -- then barks again (the takes gave the
+    room back, as the engine's next round has it) until nothing is barked; it exits the gem it
+    bought (GemJoin.exit) and sells the WETH through the real WETH/USDC pool, arbitraged first
+    to the shocked price.
+Predicted: `cascade_to` with a market of no impact, so every round stays at the shocked price;
+its rounds summed per position (the engine asks troves a redistribution pushed under again in
+the next round). Compared: the urns and Liquity v1 troves liquidated, exactly; Maker's debt
+taken (`dart x rate`) per urn and the gem the keeper bought -- what the engine sells on the
+market: min(lot, tab / price) -- by asset, within TOLERANCE = 1e-6 (the interest of the
+seconds between the scan and the drip; measured 2.8e-9 over 84 urns); every take at the
+engine's price (step 19, the step before above the feed), paying exactly the engine's take
+rule, the bad debt per urn the engine's; the price the WETH sale leaves in the pool the
+pools-only model's for the engine's WETH (measured 4.7e-10); Liquity sells nothing; Liquity
+v1's Stability Pool offset per trove, exactly (the engine uses the pool up and follows the
+redistributions: measured equal for all 57 troves); Liquity v2: the troves liquidated,
+exactly, with no debt repaid predicted (no pool): the engine follows each branch's
+redistributions by stake, so the troves they push under are predicted too.
+What is not executed: the rounds the WETH sale's impact would set off (the prediction is at
+the shocked price; tests/integration/test_cascade_executed.py plays whole cascades for the
+lending protocols), and the wstETH bought is exited but not sold (its route ends in the same
+WETH/USDC pool, which the engine walks apart for each member).
 """
 
 from __future__ import annotations
@@ -39,19 +49,21 @@ from pathlib import Path
 
 import pytest
 from eth_abi.abi import decode
-from eth_utils.crypto import keccak
 
 from scanner.cascade.depth import DepthModel
+from scanner.cascade.depth_build import build_depth_model
+from scanner.cascade.depth_models import UniswapDepth, human_price
 from scanner.cascade.engine import CascadeRound, Exposure, PositionLiquidation
 from scanner.cascade.exposures import AxisBook, axis_book
 from scanner.cascade.live import reread_snapshot
 from scanner.cascade.run import cascade_to
 from scanner.cascade.sale import merge_sold
 from scanner.cascade.shock import shocked_price_8dec
+from scanner.chain.rpc import RpcClient
 from scanner.config import ChainConfig, Config
 from scanner.devnet.liquity1 import Liquity1Deployment, set_price
 from scanner.devnet.liquity2 import trove_account
-from scanner.devnet.maker import b32
+from scanner.devnet.maker import HOLE_TOTAL_DAI, RAD, b32
 from scanner.devnet.network import (
     LIQUITY1_MARKET_KEY,
     LIQUITY2_MARKET_KEY,
@@ -59,32 +71,53 @@ from scanner.devnet.network import (
     Devnet,
 )
 from scanner.devnet.rpc import DevnetRpc, RpcCallError, Tx, calldata
+from scanner.devnet.uniswap import FAR_DEADLINE
 from scanner.domain import Direction
+from scanner.protocols.maker.auction import stairstep_price, take_whole
+from tests.integration.cascade_execution import Route, _arbitrage_to, swap_out
+from tests.integration.maker_auctions import (
+    KEEPER,
+    PARAMS,
+    Auction,
+    Taken,
+    bark,
+    dirt_rad,
+    exit_gem,
+    fund_keeper,
+    take_all,
+)
 from tests.integration.maker_helpers import OSM_CUR_SLOT
 from tests.integration.scan_helpers import devnet_config, fresh_repo, scan
+from tests.integration.test_uniswap_depth import EXACT_INPUT_SINGLE
 from tests.unit.cascade_fixtures import LinearDepth
 
 pytestmark = pytest.mark.integration
 
 SHOCK_BPS = -1_200
 TOLERANCE = Fraction(1, 10**6)  # the interest of the seconds between scan and bark
-KEEPER = "0x00000000000000000000000000000000000a11CE"
-BARK_TOPIC = "0x" + keccak(
-    b"Bark(bytes32,address,uint256,uint256,uint256,address,uint256)").hex()
 CDP_MARKETS = (MAKER_MARKET_KEY, LIQUITY1_MARKET_KEY, LIQUITY2_MARKET_KEY)
 WAD_TO_8DEC = 10**10
 
 
-async def _linear(config: Config, chain: ChainConfig, rpc: object, block: int) -> DepthModel:
-    return LinearDepth(0.0)  # round 0 does not depend on the depth
-
-
-def _first_round(devnet: Devnet, folder: Path) -> tuple[AxisBook, CascadeRound, int]:
+def _first_round(devnet: Devnet, folder: Path
+                 ) -> tuple[AxisBook, CascadeRound, int, UniswapDepth]:
+    """The book, the engine's rounds at the shocked price (a market of no impact) merged,
+    the shocked price, and the devnet's pools as the pools-only model reads them at the scan
+    block (what the gem's sale is checked against)."""
     config = devnet_config(devnet, folder, f"sqlite:///{folder / 'scan.db'}")
     repo = fresh_repo(config)
     snapshot_id = scan(config, repo).snapshot_id
     record = repo.get_snapshot(snapshot_id).record
-    outcome, depth = asyncio.run(reread_snapshot(config, repo, snapshot_id, record, _linear))
+    assert config.cascade_depth is not None
+    pools_only = dataclasses.replace(config.cascade_depth, model="uniswap")
+
+    async def build(config: Config, chain: ChainConfig, rpc: RpcClient, block: int
+                    ) -> DepthModel:
+        return await build_depth_model(pools_only, rpc, block, chain.multicall_address)
+
+    outcome, pools = asyncio.run(reread_snapshot(config, repo, snapshot_id, record, build))
+    assert isinstance(pools, UniswapDepth)
+    depth = LinearDepth(0.0)  # every round at the shocked price
     whole = axis_book(outcome.markets, outcome.axes, "ETH")
     book = AxisBook(whole.axis, tuple(e for e in whole.exposures if e.market_key in CDP_MARKETS
                                       and e.direction is Direction.DOWN),
@@ -92,7 +125,7 @@ def _first_round(devnet: Devnet, folder: Path) -> tuple[AxisBook, CascadeRound, 
     shock_8dec = shocked_price_8dec(whole.axis.reference_price_8dec, SHOCK_BPS)
     result = cascade_to(book, depth, shock_8dec, ())
     assert all(r.price_8dec == shock_8dec for r in result.rounds), "a market with no impact"
-    return book, _merged(result.rounds), shock_8dec
+    return book, _merged(result.rounds), shock_8dec, pools
 
 
 def _merged(rounds: Sequence[CascadeRound]) -> CascadeRound:
@@ -114,18 +147,23 @@ def _merged(rounds: Sequence[CascadeRound]) -> CascadeRound:
 def test_maker_and_liquity_liquidations_of_the_shock_round_executed_for_real(
         devnet: Devnet, devnet_snapshot: DevnetRpc, tmp_path: Path) -> None:
     rpc = devnet_snapshot
-    book, predicted, shock_8dec = _first_round(devnet, tmp_path)
+    book, predicted, shock_8dec, depth = _first_round(devnet, tmp_path)
     by_key = {key: [e for e in book.exposures if e.market_key == key] for key in CDP_MARKETS}
     assert all(len(v) >= 5 for v in by_key.values()), {k: len(v) for k, v in by_key.items()}
     want = {(liq.market_key, liq.account): liq for liq in predicted.liquidations}
     assert {k for k, _ in want} == set(CDP_MARKETS), "the shock liquidates in every protocol"
+    urns = by_key[MAKER_MARKET_KEY]
     rpc.call("anvil_setBlockTimestampInterval", [1])
     try:
-        got = {**_bark_all(rpc, devnet, by_key[MAKER_MARKET_KEY], shock_8dec),
-               **_liquidate_v1(rpc, devnet, by_key[LIQUITY1_MARKET_KEY], shock_8dec),
+        val_of = _set_maker_prices(rpc, devnet, urns, shock_8dec)
+        first = _bark_all(rpc, devnet, urns)
+        got = {**_liquidate_v1(rpc, devnet, by_key[LIQUITY1_MARKET_KEY], shock_8dec),
                **_liquidate_v2(rpc, devnet, by_key[LIQUITY2_MARKET_KEY], shock_8dec)}
+        # the takes come 28.5 minutes after the barks: after Liquity v2, whose debts accrue
+        taken = _maker_rounds(rpc, devnet, urns, val_of, first)
     finally:
         rpc.call("anvil_removeBlockTimestampInterval")
+    got.update(_per_urn(taken))
     maker_got = {k for k in got if k[0] == MAKER_MARKET_KEY}
     assert maker_got == {k for k in want if k[0] == MAKER_MARKET_KEY}
     # Liquity: what the pool does not offset is redistributed to the other troves, which can
@@ -149,9 +187,39 @@ def test_maker_and_liquity_liquidations_of_the_shock_round_executed_for_real(
                for liq in predicted.liquidations if liq.market_key == LIQUITY2_MARKET_KEY)
     assert executed_sold.keys() == maker_sold.keys()
     errors += [Fraction(abs(executed_sold[a] - raw), raw) for a, raw in maker_sold.items()]
-    print(f"Maker: {len(maker_got)} urns barked, worst relative error {float(max(errors)):.2e}")
-    assert max(errors) <= TOLERANCE, "the gem barked is what the engine sells"
+    print(f"Maker: {len(maker_got)} urns barked, {len(taken)} auctions taken, worst relative "
+          f"error (debt taken, gem sold) {float(max(errors)):.2e}")
+    assert max(errors) <= TOLERANCE, "the gem the keeper bought is what the engine sells"
+    _check_takes(taken, val_of, want)
     _check_offsets(predicted, got)
+    _check_the_pool_sale(rpc, devnet, depth, book, shock_8dec, maker_sold, taken)
+
+
+def _check_takes(taken: Sequence[Taken], val_of: dict[str, int],
+                 want: dict[tuple[str, str], PositionLiquidation]) -> None:
+    """Every take at the price the engine's keeper takes at (the first step at or below the
+    feed: the step before is above it), paying what the engine's take rule pays, and the bad
+    debt per urn (dart x rate the DAI paid does not cover) the engine's."""
+    owe_rad = due_rad = 0
+    bad_8dec: dict[str, int] = {}
+    for t in taken:
+        a = t.auction
+        feed_ray = val_of[a.ilk.name] * 10**9
+        step = PARAMS.step_s
+        before = stairstep_price(a.top_ray, (t.steps - 1) * step, step, PARAMS.cut_ray)
+        assert t.price_ray <= feed_ray < before, "taken at the first step at or below the feed"
+        assert (t.owe_rad, t.slice_wad) == take_whole(a.tab_rad, a.lot_wad, t.price_ray)
+        owe_rad += t.owe_rad
+        due_rad += a.due_rad
+        bad_8dec[a.urn] = bad_8dec.get(a.urn, 0) + max(a.due_rad - t.owe_rad, 0) // 10**37
+    for (key, account), liq in want.items():
+        if key == MAKER_MARKET_KEY:  # the seconds of interest: within TOLERANCE of the debt
+            assert abs(bad_8dec[account] - liq.bad_debt_usd_8dec) <= (
+                TOLERANCE * liq.debt_repaid_usd_8dec), account
+    steps = sorted({t.steps for t in taken})
+    print(f"Maker auctions taken at step(s) {steps} ({steps[0] * PARAMS.step_s} s after the "
+          f"kick): DAI paid {owe_rad / 10**45:,.0f} for {due_rad / 10**45:,.0f} of debt taken, "
+          f"bad debt {sum(bad_8dec.values()) / 10**8:,.0f} as predicted")
 
 
 def _check_offsets(predicted: CascadeRound, got: dict[tuple[str, str], tuple[dict[str, int],
@@ -167,34 +235,59 @@ def _check_offsets(predicted: CascadeRound, got: dict[tuple[str, str], tuple[dic
     assert exact == len(v1) and total == 0, float(total)
 
 
-def _bark_all(rpc: DevnetRpc, devnet: Devnet, urns: Sequence[Exposure], shock_8dec: int
-              ) -> dict[tuple[str, str], tuple[dict[str, int], int]]:
+def _set_maker_prices(rpc: DevnetRpc, devnet: Devnet, urns: Sequence[Exposure],
+                      shock_8dec: int) -> dict[str, int]:
+    """Each ilk's OSM current value set to the shocked price, dripped and poked as a keeper
+    does first (the engine takes the rate the Jug would charge at the scan); the values set."""
     maker = devnet.maker
     assert maker is not None
     ilk_of = {urn: ilk for ilk, urn in maker.borrowers}
-    names = sorted({ilk_of[e.account] for e in urns})
-    for name in names:
-        curve = next(e.curve for e in urns if ilk_of[e.account] == name)
-        val_wad = curve.val_wad(next(e for e in urns if ilk_of[e.account] == name
-                                     ).native(shock_8dec))
-        rpc.call("anvil_setStorageAt", [maker.ilk(name).pip, OSM_CUR_SLOT,
-                                        "0x" + (val_wad | 1 << 128).to_bytes(32, "big").hex()])
-        # a keeper drips first (the engine takes the rate the Jug would charge at the scan)
+    val_of: dict[str, int] = {}
+    for name in sorted({ilk_of[e.account] for e in urns}):
+        first = next(e for e in urns if ilk_of[e.account] == name)
+        val_of[name] = first.curve.val_wad(first.native(shock_8dec))
+        rpc.call("anvil_setStorageAt", [maker.ilk(name).pip, OSM_CUR_SLOT, "0x" + (
+            val_of[name] | 1 << 128).to_bytes(32, "big").hex()])
         rpc.send_many([Tx(KEEPER, maker.jug, calldata("drip(bytes32)", b32(name))),
                        Tx(maker.deployer, maker.spotter, calldata("poke(bytes32)", b32(name)))])
+    return val_of
+
+
+def _bark_all(rpc: DevnetRpc, devnet: Devnet, urns: Sequence[Exposure]) -> list[Auction]:
+    """`Dog.bark` of every urn, in the book's order (a revert is "not liquidated")."""
+    maker = devnet.maker
+    assert maker is not None
+    ilk_of = {urn: ilk for ilk, urn in maker.borrowers}
+    kicked = (bark(rpc, maker, maker.ilk(ilk_of[e.account]), e.account) for e in urns)
+    return [a for a in kicked if a is not None]
+
+
+def _maker_rounds(rpc: DevnetRpc, devnet: Devnet, urns: Sequence[Exposure],
+                  val_of: dict[str, int], first: list[Auction]) -> list[Taken]:
+    """The auctions of the first barks taken, then barks again (the takes gave the room back,
+    as the engine's next round has it) and taken, until a pass barks nothing."""
+    maker = devnet.maker
+    assert maker is not None
+    tabs_rad = sum(a.tab_rad for a in first)
+    fund_keeper(rpc, maker, 2 * tabs_rad + HOLE_TOTAL_DAI * RAD, val_of["ETH-A"])
+    taken: list[Taken] = []
+    auctions = first
+    while auctions:
+        taken += take_all(rpc, auctions, val_of)
+        auctions = _bark_all(rpc, devnet, urns)
+    assert dirt_rad(rpc, maker) == 0, "every auction taken whole gave its room back"
+    return taken
+
+
+def _per_urn(taken: Sequence[Taken]) -> dict[tuple[str, str], tuple[dict[str, int], int]]:
+    """(gem bought by the keeper -- what reaches the market --, debt taken) per urn."""
     out: dict[tuple[str, str], tuple[dict[str, int], int]] = {}
-    for e in urns:
-        ilk = maker.ilk(ilk_of[e.account])
-        try:
-            receipt = rpc.send(Tx(KEEPER, maker.dog, calldata(
-                "bark(bytes32,address,address)", b32(ilk.name), e.account, KEEPER)))
-        except RpcCallError:
-            continue  # not unsafe, or no room: not liquidated
-        (log,) = [lg for lg in receipt["logs"] if lg["topics"][0] == BARK_TOPIC]
-        dink, _dart, due_rad, _ = decode(["uint256", "uint256", "uint256", "address"],
-                                         bytes.fromhex(log["data"][2:]))
-        out[MAKER_MARKET_KEY, e.account] = ({ilk.gem: dink}, due_rad // 10**27 // WAD_TO_8DEC)
-    return out
+    for t in taken:
+        a = t.auction
+        sold, due_rad = out.get((MAKER_MARKET_KEY, a.urn), ({}, 0))
+        sold = {a.ilk.gem: sold.get(a.ilk.gem, 0) + t.slice_wad}
+        out[MAKER_MARKET_KEY, a.urn] = (sold, due_rad + a.due_rad)
+    return {k: (sold, due_rad // 10**27 // WAD_TO_8DEC) for k, (sold, due_rad) in out.items()}
 
 
 def _liquidate_v1(rpc: DevnetRpc, devnet: Devnet, troves: Sequence[Exposure], shock_8dec: int
@@ -258,3 +351,37 @@ def _liquidate_v2(rpc: DevnetRpc, devnet: Devnet, troves: Sequence[Exposure], sh
             out[LIQUITY2_MARKET_KEY, e.account] = ({}, 0)
             progress = True
     return out
+
+
+def _check_the_pool_sale(rpc: DevnetRpc, devnet: Devnet, depth: UniswapDepth, book: AxisBook,
+                         shock_8dec: int, predicted_sold: dict[str, int],
+                         taken: Sequence[Taken]) -> None:
+    """The keeper exits the gem it bought (GemJoin.exit) and sells the WETH through the real
+    WETH/USDC pool, arbitraged first to the shocked price; the price the pool is left at is
+    the one the pools-only model predicts for the engine's WETH sale (to TOLERANCE)."""
+    maker, uniswap = devnet.maker, devnet.uniswap
+    assert maker is not None and uniswap is not None
+    bought: dict[str, int] = {}
+    for t in taken:
+        bought[t.auction.ilk.name] = bought.get(t.auction.ilk.name, 0) + t.slice_wad
+    tokens = {name: exit_gem(rpc, maker.ilk(name), wad) for name, wad in bought.items()}
+    weth = maker.ilk("ETH-A").gem
+    start_usd = (book.member_usd_now_8dec[weth] * shock_8dec / book.axis.reference_price_8dec
+                 / 10**8)
+    predicted = depth.sell(weth, predicted_sold[weth], start_usd)
+    route = Route.of(depth, weth)
+    _arbitrage_to(rpc, uniswap.swap_router, route, start_usd)
+    (pool,) = route.pools
+    receipts = rpc.send_many([
+        Tx(KEEPER, weth, calldata("approve(address,uint256)", uniswap.swap_router,
+                                  tokens["ETH-A"])),
+        Tx(KEEPER, uniswap.swap_router, calldata(EXACT_INPUT_SINGLE, (
+            weth, route.tokens[1], pool.fee_pips, KEEPER, FAR_DEADLINE, tokens["ETH-A"], 0,
+            0)))])
+    usdc_raw, sqrt_after_x96 = swap_out(receipts[-1])
+    executed_usd = human_price(pool, weth, sqrt_after_x96)
+    error = abs(executed_usd - predicted.price_after_usd) / predicted.price_after_usd
+    print(f"the keeper's {tokens['ETH-A'] / 10**18:,.2f} WETH sold through the WETH/USDC "
+          f"pool for {usdc_raw / 10**6:,.0f} USDC: ${start_usd:,.2f} -> ${executed_usd:,.2f} "
+          f"(predicted ${predicted.price_after_usd:,.2f}, relative error {error:.2e})")
+    assert executed_usd < start_usd and error <= TOLERANCE

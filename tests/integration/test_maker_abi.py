@@ -15,7 +15,8 @@ pytestmark = pytest.mark.integration
 
 OURS = {"Vat": "DevnetMakerVat", "Jug": "DevnetMakerJug", "Spotter": "DevnetMakerSpotter",
         "Dog": "DevnetMakerDog", "CdpManager": "DevnetMakerCdpManager", "OSM": "DevnetMakerOsm",
-        "Chainlog": "DevnetMakerChainlog", "IlkRegistry": "DevnetMakerIlkRegistry"}
+        "Chainlog": "DevnetMakerChainlog", "IlkRegistry": "DevnetMakerIlkRegistry",
+        "Clipper": "DevnetMakerClipper", "StairstepExponentialDecrease": "DevnetMakerClipper"}
 
 
 def _strip(entry: Any) -> Any:

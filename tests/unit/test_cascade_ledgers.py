@@ -41,31 +41,50 @@ def urn(account: str, ilk: MakerIlk) -> Exposure:
                     NOW, {GEM: "WETH"}, ledger=MAKER_LEDGER)
 
 
-def test_the_ilk_hole_is_used_up_by_the_barks_of_a_cascade() -> None:
+def test_the_ilk_hole_is_used_up_by_the_barks_of_a_round_and_given_back_after() -> None:
     """hole 20,000 DAI: A's tab is 10,000 x 1.13 = 11,300; B gets the 8,700 left (dart =
     8,700 / 1.13, dink the same share of its 10 WETH); C gets nothing: bark reverts
-    (liquidation-limit-hit) and C waits, in this round and the next."""
+    (liquidation-limit-hit) and C waits. The round's auctions are taken before the next round
+    (here at the feed price: no Clipper read), which gives their whole tab back (Dog.digs):
+    round 1 barks B's rest and C. A take pays at most the tab: of A's 10 WETH at $1,400
+    (14,000 DAI) only 11,300 / 1,400 = 8.0714... WETH is bought, and sold on the market."""
     ilk = maker_ilk("ETH-A", 20_000, 10**9)
     result = run_cascade("ETH", NOW, 1_400 * USD, [urn("0xA", ilk), urn("0xB", ilk),
                                                    urn("0xC", ilk)], LinearDepth(0.0),
                          {GEM: NOW})
-    assert [[liq.account for liq in r.liquidations] for r in result.rounds] == [["0xA", "0xB"]]
+    assert [[liq.account for liq in r.liquidations] for r in result.rounds] == [
+        ["0xA", "0xB"], ["0xB", "0xC"]]
     dart_b_wad = 8_700 * RAD * WAD // RAY // CHOP_WAD
-    dink_b_wad = 10 * WAD * dart_b_wad // (10_000 * WAD)
+    tab_b_rad = dart_b_wad * RAY * CHOP_WAD // WAD
     (sold,) = result.rounds[0].sold
-    assert sold.amount_raw == 10 * WAD + dink_b_wad
-    assert result.debt_repaid_usd_8dec == (10_000 * WAD + dart_b_wad) // 10**10
-    assert not result.rounds[0].liquidations[1].closed  # B's rest stays in play, unbarkable
+    assert sold.amount_raw == 8_071_428_571_428_571_428 + tab_b_rad // (1_400 * RAY)
+    assert result.rounds[0].debt_repaid_usd_8dec == (10_000 * WAD + dart_b_wad) // 10**10
+    assert not result.rounds[0].liquidations[1].closed  # B's rest waits for the room
+    # every urn barked whole in the end (B's two parts each floored to 8 decimals)
+    assert result.debt_repaid_usd_8dec == 30_000 * USD - 1
+    assert all(r.bad_debt_usd_8dec == 0 for r in result.rounds)  # each tab raised in full
 
 
 def test_the_dogs_hole_is_shared_by_every_ilk() -> None:
     """Each ilk has room for 20,000, but the Dog's Hole is 15,000: after ETH-A's 11,300 tab,
-    ETH-B's urn gets 3,700 of room."""
+    ETH-B's urn gets 3,700 of room in round 0, and the rest once the takes give it back."""
     a, b = maker_ilk("ETH-A", 20_000, 15_000), maker_ilk("ETH-B", 20_000, 15_000)
     result = run_cascade("ETH", NOW, 1_400 * USD, [urn("0xA", a), urn("0xB", b)],
                          LinearDepth(0.0), {GEM: NOW})
     dart_b_wad = 3_700 * RAD * WAD // RAY // CHOP_WAD
-    assert result.debt_repaid_usd_8dec == (10_000 * WAD + dart_b_wad) // 10**10
+    assert result.rounds[0].debt_repaid_usd_8dec == (10_000 * WAD + dart_b_wad) // 10**10
+    assert len(result.rounds) == 2 and result.debt_repaid_usd_8dec == 20_000 * USD - 1  # floors
+
+
+def test_an_auction_the_gem_cannot_pay_leaves_bad_debt() -> None:
+    """At $900 the 10 WETH raise 9,000 DAI of the 11,300 tab: the whole lot is sold and
+    10,000 - 9,000 = 1,000 of the debt is bad."""
+    ilk = maker_ilk("ETH-A", 10**9, 10**9)
+    result = run_cascade("ETH", NOW, 900 * USD, [urn("0xA", ilk)], LinearDepth(0.0),
+                         {GEM: NOW})
+    (only,) = result.rounds
+    assert only.sold[0].amount_raw == 10 * WAD
+    assert (only.debt_repaid_usd_8dec, only.bad_debt_usd_8dec) == (10_000 * USD, 1_000 * USD)
 
 
 # --- Liquity v1: the Stability Pool used up, the rest redistributed ------------------------

@@ -1,7 +1,8 @@
 """The Maker mainnet preset and the ABIs the adapter uses: the ChainLog address, the
 anonymous LogNote topics of the deployed Vat (selector left-aligned), and every selector and
 event topic checked against signatures written from the real sources (makerdao/dss vat.sol,
-jug.sol, spot.sol, dog.sol; dss-cdp-manager; osm; dss-chain-log; ilk-registry)."""
+jug.sol, spot.sol, dog.sol, clip.sol, abaci.sol; dss-cdp-manager; osm; dss-chain-log;
+ilk-registry)."""
 
 from __future__ import annotations
 
@@ -36,7 +37,19 @@ REAL_FUNCTIONS: dict[str, dict[str, tuple[str, ...]]] = {
                 "poke(bytes32)": ()},
     "Dog": {"ilks(bytes32)": ("address", "uint256", "uint256", "uint256"),
             "Hole()": ("uint256",), "Dirt()": ("uint256",), "chop(bytes32)": ("uint256",),
-            "bark(bytes32,address,address)": ("uint256",)},
+            "bark(bytes32,address,address)": ("uint256",), "digs(bytes32,uint256)": ()},
+    "Clipper": {"kick(uint256,uint256,address,address)": ("uint256",),
+                "take(uint256,uint256,uint256,address,bytes)": (),
+                "sales(uint256)": ("uint256", "uint256", "uint256", "address", "uint96",
+                                   "uint256"),
+                "getStatus(uint256)": ("bool", "uint256", "uint256", "uint256"),
+                "count()": ("uint256",), "list()": ("uint256[]",), "kicks()": ("uint256",),
+                "buf()": ("uint256",), "tail()": ("uint256",), "cusp()": ("uint256",),
+                "chost()": ("uint256",), "upchost()": (), "calc()": ("address",),
+                "ilk()": ("bytes32",), "vat()": ("address",), "dog()": ("address",),
+                "vow()": ("address",), "spotter()": ("address",)},
+    "StairstepExponentialDecrease": {"price(uint256,uint256)": ("uint256",),
+                                     "step()": ("uint256",), "cut()": ("uint256",)},
     "CdpManager": {"cdpi()": ("uint256",), "urns(uint256)": ("address",),
                    "owns(uint256)": ("address",), "ilks(uint256)": ("bytes32",),
                    "open(bytes32,address)": ("uint256",), "give(uint256,address)": ()},
@@ -51,6 +64,8 @@ REAL_EVENTS = {
     "Spotter": {"Poke(bytes32,bytes32,uint256)"},
     "Dog": {"Bark(bytes32,address,uint256,uint256,uint256,address,uint256)"},
     "CdpManager": {"NewCdp(address,address,uint256)"},
+    "Clipper": {"Kick(uint256,uint256,uint256,uint256,address,address,uint256)",
+                "Take(uint256,uint256,uint256,uint256,uint256,uint256,address)"},
 }
 
 

@@ -29,6 +29,7 @@ class DogDirt:
 
     total_rad: int
     ilk_dirt_rad: tuple[tuple[str, int], ...] = ()
+    kicked_rad: tuple[tuple[str, int], ...] = ()  # the tabs of this round's auctions, by ilk
 
     def of(self, ilk: str, scan_dirt_rad: int) -> int:
         return dict(self.ilk_dirt_rad).get(ilk, scan_dirt_rad)
@@ -37,7 +38,17 @@ class DogDirt:
         """After a bark of `ilk` whose auction's tab is `tab_rad`: both grow by it."""
         by_ilk = dict(self.ilk_dirt_rad)
         by_ilk[ilk] = self.of(ilk, scan_dirt_rad) + tab_rad
-        return DogDirt(self.total_rad + tab_rad, tuple(sorted(by_ilk.items())))
+        kicked = dict(self.kicked_rad)
+        kicked[ilk] = kicked.get(ilk, 0) + tab_rad
+        return DogDirt(self.total_rad + tab_rad, tuple(sorted(by_ilk.items())),
+                       tuple(sorted(kicked.items())))
+
+    def settled(self) -> DogDirt:
+        """After the round's auctions are taken whole: `Dog.digs` gives each one's whole tab
+        back (the dirt of auctions running at the scan block stays)."""
+        kicked = dict(self.kicked_rad)
+        by_ilk = tuple((ilk, dirt - kicked.get(ilk, 0)) for ilk, dirt in self.ilk_dirt_rad)
+        return DogDirt(self.total_rad - sum(kicked.values()), by_ilk)
 
 
 @dataclass(frozen=True)

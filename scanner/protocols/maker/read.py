@@ -10,7 +10,7 @@ The pips (OSMs) answer `peek`/`peep` only to whitelisted callers; the Spotter is
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 from eth_utils.address import to_checksum_address
@@ -30,7 +30,7 @@ from scanner.protocols.maker.discover import (
     discover_urns,
     ilk_topic,
 )
-from scanner.protocols.maker.rule import DogIlk, drip_rate, spot_ray
+from scanner.protocols.maker.rule import ClipperIlk, DogIlk, drip_rate, spot_ray
 from scanner.protocols.maker.state import MakerIlk, MakerUrn, PipValue
 
 VAT = load_abi("maker", "Vat")
@@ -41,6 +41,8 @@ CDP_MANAGER = load_abi("maker", "CdpManager")
 OSM = load_abi("maker", "OSM")
 CHAINLOG = load_abi("maker", "Chainlog")
 ILK_REGISTRY = load_abi("maker", "IlkRegistry")
+CLIPPER = load_abi("maker", "Clipper")
+ABACUS = load_abi("maker", "StairstepExponentialDecrease")
 ERC20 = load_abi("erc20", "ERC20")
 
 # config key -> Chainlog key
@@ -180,16 +182,20 @@ class MakerAdapter(ChainReader):
                                   f"{a.vat} at block {block}")
             duty, rho = decode_output(JUG, "ilks", jug_r)
             pip, mat = decode_output(SPOTTER, "ilks", spot_r)
-            _clip, chop, hole, dirt = decode_output(DOG, "ilks", dog_r)
+            clip, chop, hole, dirt = decode_output(DOG, "ilks", dog_r)
             raw.append(dict(name=name, gem=_address(gem_r, ILK_REGISTRY, "gem"),
                             Art_wad=int(art_total), stored_rate_ray=int(rate),
                             stored_spot_ray=int(spot), line_rad=int(line), dust_rad=int(dust),
                             duty_ray=int(duty), base_ray=base, rho=int(rho), mat_ray=int(mat),
                             par_ray=par, pip=str(to_checksum_address(pip)),
-                            dog=DogIlk(int(chop), int(hole), int(dirt), hole_total, dirt_total)))
+                            dog=DogIlk(int(chop), int(hole), int(dirt), hole_total, dirt_total),
+                            clip=str(to_checksum_address(clip))))
         symbols = await self._symbols([r["gem"] for r in raw], block)
         if not self.market.texts.get("ilks"):
             raw = [r for r in raw if self._on_an_axis(r["gem"], symbols[r["gem"]])]
+        clippers = await self._clippers([r.pop("clip") for r in raw], block)
+        for r, clipper in zip(raw, clippers, strict=True):
+            r["dog"] = replace(r["dog"], clip=clipper)
         pips = await self._pips(a.spotter, [r["pip"] for r in raw], block, timestamp)
         ilks = []
         for r in raw:
@@ -203,6 +209,35 @@ class MakerAdapter(ChainReader):
                 rate_next_ray=rate_next,
                 spot_ray=spot_ray(current.val_wad, current.has, par, r["mat_ray"])))
         return ilks
+
+    async def _clippers(self, clips: Sequence[Address], block: int
+                        ) -> list[ClipperIlk | None]:
+        """Each ilk's Clipper (`buf`, `tail`, `cusp`, `calc`: must answer) and its abacus's
+        `step` and `cut`; None for an ilk with no Clipper or whose abacus is no stairstep
+        (a LinearDecrease has no `step`)."""
+        live = [c for c in clips if int(c, 16) != 0]
+        calls = [Call(c, encode_call(CLIPPER, name, []), False, _GAS)
+                 for c in live for name in ("buf", "tail", "cusp", "calc")]
+        results = [require_data(r, f"Clipper read at block {block}")
+                   for r in await self._calls(calls, block)]
+        params: dict[Address, list[int]] = {}
+        calcs = []
+        for n, clip in enumerate(live):
+            buf, tail, cusp = (int(decode_output(CLIPPER, name, results[4 * n + k])[0])
+                               for k, name in enumerate(("buf", "tail", "cusp")))
+            params[clip] = [buf, tail, cusp]
+            calcs.append(_address(results[4 * n + 3], CLIPPER, "calc"))
+        abacus = await self._calls([Call(calc, encode_call(ABACUS, name, []), True, _GAS)
+                                    for calc in calcs for name in ("step", "cut")], block)
+        out: dict[Address, ClipperIlk] = {}
+        for n, clip in enumerate(live):
+            step, cut = abacus[2 * n: 2 * n + 2]
+            if step.success and cut.success and len(step.data) == len(cut.data) == 32:
+                buf, tail, cusp = params[clip]
+                out[clip] = ClipperIlk(buf, tail, cusp,
+                                       int(decode_output(ABACUS, "step", step.data)[0]),
+                                       int(decode_output(ABACUS, "cut", cut.data)[0]))
+        return [out.get(c) for c in clips]
 
     def _on_an_axis(self, gem: Address, symbol: str) -> bool:
         """Without `ilks`, an ilk is scanned when its gem is a configured axis's member or

@@ -71,14 +71,28 @@ def unsafe(ink_wad: int, art_wad: int, spot: int, rate_ray: int) -> bool:
 
 
 @dataclass(frozen=True)
+class ClipperIlk:
+    """An ilk's Clipper (`buf`, `tail`, `cusp`) and its StairstepExponentialDecrease abacus
+    (`step`, `cut`), read at the scan block (scanner/protocols/maker/auction.py uses them)."""
+
+    buf_ray: int
+    tail_s: int
+    cusp_ray: int
+    step_s: int
+    cut_ray: int
+
+
+@dataclass(frozen=True)
 class DogIlk:
-    """`Dog.ilks(ilk)` and the Dog's global Hole/Dirt (rad; chop wad)."""
+    """`Dog.ilks(ilk)` and the Dog's global Hole/Dirt (rad; chop wad); `clip` the ilk's
+    Clipper, None when it has none or its abacus is not a stairstep."""
 
     chop_wad: int
     hole_rad: int
     dirt_rad: int
     hole_total_rad: int  # Dog.Hole
     dirt_total_rad: int  # Dog.Dirt
+    clip: ClipperIlk | None = None
 
 
 @dataclass(frozen=True)
