@@ -9,7 +9,6 @@ that is seconds of work, twice, after the snapshot is done. Here the main task r
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
@@ -18,6 +17,8 @@ T = TypeVar("T")
 
 def run(coro: Coroutine[Any, Any, T]) -> T:
     """asyncio.run(coro), its result handed back outside the main task."""
+    import asyncio  # here, not at import: read-only commands never start a loop (start-up)
+
     box: list[T] = []
 
     async def main() -> None:

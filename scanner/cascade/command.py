@@ -13,19 +13,16 @@ with the snapshot (migration 0013) and prints it.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import re
 from typing import TYPE_CHECKING, Any
 
 from scanner.cascade.shock import parse_shock_bps, parse_to_price_8dec, shocked_price_8dec
 from scanner.config import Config, load_config
 from scanner.errors import UsageError
-from scanner.store import db
-from scanner.store.cascades import CascadeRun, cascade_json, save_cascades
-from scanner.store.repository import Repository
 
 if TYPE_CHECKING:  # the scan pipeline and chain client load when the command runs, not at start-up
     from scanner.cascade.live import DepthFactory
+    from scanner.store.repository import Repository
 
 # `--shock -5%` must reach the option as a value, not as an unknown flag
 _SIGNED_VALUE = re.compile(r"^-\d+(\.\d+)?%?$|^-\.\d+%?$")
@@ -61,10 +58,16 @@ def cmd_cascade(args: argparse.Namespace) -> int:
 
 
 def run_command(args: argparse.Namespace, depth_factory: DepthFactory) -> int:
+    # here, not at import: `build_parser` registers this command for every command's start-up
+    import asyncio
+
     from scanner.cascade.exposures import axis_book
     from scanner.cascade.live import reread_snapshot
     from scanner.cascade.report import curve_lines, path_lines
     from scanner.cascade.run import cascade_curve, cascade_to
+    from scanner.store import db
+    from scanner.store.cascades import CascadeRun, cascade_json, save_cascades
+    from scanner.store.repository import Repository
 
     shock_bps = parse_shock_bps(args.shock) if args.shock is not None else None
     target_8dec = parse_to_price_8dec(args.to) if args.to is not None else None

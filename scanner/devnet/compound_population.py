@@ -27,6 +27,7 @@ from scanner.devnet.compound_spec import (
     feed_price_8dec,
     load_compound_spec,
 )
+from scanner.devnet.keepout import RISE_SMALL, Exposure, Keepout
 from scanner.errors import ConfigError
 
 BORROW_MARGIN = 0.995  # of the borrow capacity: the contract rounds against the borrower
@@ -92,7 +93,7 @@ def _target(rng: random.Random, kind: str) -> float:
 
 
 def _plan(rng: random.Random, account: str, comet: CometSpec, kind: str, market: MarketSpec,
-          prices: Mapping[str, int], boost: float) -> CometPositionPlan:
+          prices: Mapping[str, int], boost: float) -> tuple[CometPositionPlan, _Sizing]:
     usd_per_quote = 1.0 if comet.quote == "USD" else prices[comet.quote] / 1e8
     size = _size_quote(rng, kind, usd_per_quote)
     amounts: list[tuple[str, int]] = []
@@ -105,24 +106,59 @@ def _plan(rng: random.Random, account: str, comet: CometSpec, kind: str, market:
         borrow_cap += value * asset.borrow_collateral_factor_wad / FACTOR_SCALE
         liquidation_cap += value * asset.liquidate_collateral_factor_wad / FACTOR_SCALE
         amounts.append((symbol, amount_raw))
-    target = _target(rng, kind)
-    debt = liquidation_cap * target if kind in STRESSED_KINDS else borrow_cap * target
-    if kind in STRESSED_KINDS and debt > borrow_cap * boost * BORROW_MARGIN:
-        raise ConfigError(f"stress_boost {boost} too small to open a {kind} position on "
-                          f"Comet {comet.key}")
-    base_price = feed_price_8dec(prices, comet.base, comet.quote) / 1e8
-    base_decimals = market.reserve(comet.base).decimals
-    borrow_raw = 0 if kind == "no_debt" else int(debt / base_price * 10**base_decimals)
-    borrow_min_raw = int(comet.base_borrow_min * 10**base_decimals)
-    if kind == "dust":
-        borrow_raw = max(borrow_raw, borrow_min_raw)
-    if 0 < borrow_raw < borrow_min_raw:
-        borrow_raw = 0  # too small to open on this Comet: keeps the collateral, no debt
-    collateral_route = {"collateral_via_transfer": "transfer_asset",
-                        "collateral_supply_to": "supply_to"}.get(kind, "supply")
-    borrow_route = "transfer" if kind == "borrow_via_transfer" else "withdraw"
-    return CometPositionPlan(account, comet.key, kind, tuple(amounts), borrow_raw,
-                             collateral_route, borrow_route)
+    sizing = _Sizing(account, comet, kind, tuple(amounts), borrow_cap, liquidation_cap, market,
+                     prices, boost)
+    return sizing.plan(_target(rng, kind)), sizing
+
+
+@dataclass(frozen=True)
+class _Sizing:
+    """A Comet plan's collateral, drawn; its debt follows from a target (`_target`)."""
+
+    account: str
+    comet: CometSpec
+    kind: str
+    amounts: Amounts
+    borrow_cap: float
+    liquidation_cap: float
+    market: MarketSpec
+    prices: Mapping[str, int]
+    boost: float
+
+    def plan(self, target: float) -> CometPositionPlan:
+        kind, comet, market = self.kind, self.comet, self.market
+        debt = (self.liquidation_cap * target if kind in STRESSED_KINDS
+                else self.borrow_cap * target)
+        if kind in STRESSED_KINDS and debt > self.borrow_cap * self.boost * BORROW_MARGIN:
+            raise ConfigError(f"stress_boost {self.boost} too small to open a {kind} position "
+                              f"on Comet {comet.key}")
+        base_price = feed_price_8dec(self.prices, comet.base, comet.quote) / 1e8
+        base_decimals = market.reserve(comet.base).decimals
+        borrow_raw = 0 if kind == "no_debt" else int(debt / base_price * 10**base_decimals)
+        borrow_min_raw = int(comet.base_borrow_min * 10**base_decimals)
+        if kind == "dust":
+            borrow_raw = max(borrow_raw, borrow_min_raw)
+        if 0 < borrow_raw < borrow_min_raw:
+            borrow_raw = 0  # too small to open on this Comet: keeps the collateral, no debt
+        collateral_route = {"collateral_via_transfer": "transfer_asset",
+                            "collateral_supply_to": "supply_to"}.get(kind, "supply")
+        borrow_route = "transfer" if kind == "borrow_via_transfer" else "withdraw"
+        return CometPositionPlan(self.account, comet.key, kind, self.amounts, borrow_raw,
+                                 collateral_route, borrow_route)
+
+    def redraw(self, rng: random.Random) -> CometPositionPlan:
+        return self.plan(_target(rng, self.kind))
+
+    def exposure(self, plan: CometPositionPlan) -> Exposure:
+        """USD at the final aggregator prices; liquidate factors as thresholds."""
+        def usd(symbol: str, amount_raw: int) -> float:
+            reserve = self.market.reserve(symbol)
+            return float(amount_raw * self.prices[symbol] / 10**reserve.decimals) / 1e8
+
+        factor = {a.symbol: a.liquidate_collateral_factor_wad / FACTOR_SCALE
+                  for a in self.comet.assets}
+        return Exposure(tuple((s, usd(s, a), factor[s]) for s, a in plan.collateral),
+                        ((self.comet.base, usd(self.comet.base, plan.borrow_raw)),))
 
 
 def _kinds(rng: random.Random, n: int) -> list[str]:
@@ -133,8 +169,10 @@ def _kinds(rng: random.Random, n: int) -> list[str]:
 
 
 def generate_compound_population(seed: int, n_per_comet: int, spec: CompoundSpec | None = None,
-                                 market: MarketSpec | None = None) -> list[CometPositionPlan]:
-    """`n_per_comet` plans for every Comet of the spec, every kind at least once. Deterministic."""
+                                 market: MarketSpec | None = None,
+                                 keepout: Keepout | None = None) -> list[CometPositionPlan]:
+    """`n_per_comet` plans for every Comet of the spec, every kind at least once. Deterministic.
+    With a `keepout`, levels inside a planted window are drawn again (scanner.devnet.keepout)."""
     spec = spec or load_compound_spec()
     market = market or load_market_spec()
     if n_per_comet < 0:
@@ -146,5 +184,9 @@ def generate_compound_population(seed: int, n_per_comet: int, spec: CompoundSpec
         rng = random.Random(seed + _PLAN_SEED_OFFSET + comet_index)
         for index, kind in enumerate(_kinds(rng, n_per_comet)):
             account = comet_account(seed, comet_index, index)
-            plans.append(_plan(rng, account, comet, kind, market, prices, boost))
+            plan, sizing = _plan(rng, account, comet, kind, market, prices, boost)
+            if keepout is not None:
+                plan = keepout.clear(plan, f"comet/{comet_index}/{index}", sizing.exposure,
+                                     sizing.redraw, RISE_SMALL)
+            plans.append(plan)
     return plans

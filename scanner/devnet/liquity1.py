@@ -26,7 +26,13 @@ from eth_abi.abi import decode
 from eth_utils.address import to_checksum_address
 
 from scanner.devnet.aave import AaveDeployment
-from scanner.devnet.liquity1_population import TrovePlan, account
+from scanner.devnet.keepout import Keepout
+from scanner.devnet.liquity1_population import (
+    FINAL_MOVE_BPS,
+    TrovePlan,
+    account,
+    icr_clear_of,
+)
 from scanner.devnet.own_contracts import compile_own, deploy, read_uint
 from scanner.devnet.prices import get_price_usd_8dec
 from scanner.devnet.rpc import DevnetRpc, Tx, calldata
@@ -35,11 +41,9 @@ from scanner.devnet.solc import CompiledContract
 SOURCES = ("DevnetLiquityTroveManager.sol", "DevnetLiquitySortedTroves.sol",
            "DevnetLiquityPools.sol")
 WAD = 10**18
-MCR_BPS = 11_000
 FEE_BPS = 50  # the 0.5% borrowing fee floor
 GAS_RESERVE_LUSD = 200
 REDISTRIBUTION_FALL_BPS = 500
-FINAL_MOVE_BPS = -40
 TARGET_TCR_BPS = 16_800
 SP_COVER_QUANTILE = 0.9  # the Stability Pool covers the debt of ~90% of the troves
 MAX_FEE_WAD = WAD  # openTrove's maximum fee: anything
@@ -138,7 +142,8 @@ def _redistribute(rpc: DevnetRpc, liquity: Liquity1Deployment, victims: Sequence
     set_price(rpc, liquity, price)
 
 
-def _whale_and_pool(rpc: DevnetRpc, liquity: Liquity1Deployment, owners: Sequence[str]) -> None:
+def _whale_and_pool(rpc: DevnetRpc, liquity: Liquity1Deployment, owners: Sequence[str],
+                    keepout: Keepout | None) -> None:
     """The whale's trove brings the TCR to the target; its LUSD covers most troves."""
     debts = sorted(_entire_debt(rpc, liquity, o) for o in owners)
     deposit_lusd = debts[int(len(debts) * SP_COVER_QUANTILE)] // WAD + 1
@@ -150,14 +155,17 @@ def _whale_and_pool(rpc: DevnetRpc, liquity: Liquity1Deployment, owners: Sequenc
     # (coll + whale coll) * price / (debt + whale debt) = target, with the whale over 130%
     whale_coll = (debt + whale_debt) * TARGET_TCR_BPS // 10_000 * WAD // price - coll
     icr_bps = max(13_000, whale_coll * price // WAD * 10_000 // whale_debt)
+    if keepout is not None:  # the whale is sized by the chain, so it is moved, not redrawn
+        icr_bps = icr_clear_of(keepout, icr_bps)
     txs = _open_txs(rpc, liquity, WHALE, whale_lusd, icr_bps, price)
     txs.append(Tx(WHALE, liquity.stability_pool, calldata(
         "provideToSP(uint256,address)", deposit_lusd * WAD, "0x" + "00" * 20)))
     rpc.send_many(txs)
 
 
-def seed_liquity1(rpc: DevnetRpc, liquity: Liquity1Deployment, plans: Sequence[TrovePlan]
-                  ) -> Liquity1Deployment:
+def seed_liquity1(rpc: DevnetRpc, liquity: Liquity1Deployment, plans: Sequence[TrovePlan],
+                  keepout: Keepout | None = None) -> Liquity1Deployment:
+    """With a `keepout` (planted clusters), the whale's ICR keeps its level clear too."""
     scanned = [p for p in plans if p.bucket != "victim"]
     victims = [p for p in plans if p.bucket == "victim"]
     for wave in range(3):
@@ -165,7 +173,7 @@ def seed_liquity1(rpc: DevnetRpc, liquity: Liquity1Deployment, plans: Sequence[T
         round_victims = [v for v in victims if v.wave == wave]
         if round_victims:
             _redistribute(rpc, liquity, round_victims)
-    _whale_and_pool(rpc, liquity, [p.owner for p in scanned])
+    _whale_and_pool(rpc, liquity, [p.owner for p in scanned], keepout)
     price = price_of(rpc, liquity)
     set_price(rpc, liquity, price * (10_000 + FINAL_MOVE_BPS) // 10_000)
     return Liquity1Deployment(**{**asdict(liquity), "borrowers": _active(rpc, liquity)})
@@ -181,6 +189,6 @@ def _active(rpc: DevnetRpc, liquity: Liquity1Deployment) -> tuple[str, ...]:
     return tuple(sorted(out))
 
 
-def deploy_and_seed_liquity1(rpc: DevnetRpc, aave: AaveDeployment,
-                             plans: Sequence[TrovePlan]) -> Liquity1Deployment:
-    return seed_liquity1(rpc, deploy_liquity1(rpc, aave), plans)
+def deploy_and_seed_liquity1(rpc: DevnetRpc, aave: AaveDeployment, plans: Sequence[TrovePlan],
+                             keepout: Keepout | None = None) -> Liquity1Deployment:
+    return seed_liquity1(rpc, deploy_liquity1(rpc, aave), plans, keepout)

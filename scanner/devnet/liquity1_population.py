@@ -11,11 +11,13 @@ mode can take them), comfortable and far.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
 
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
+from scanner.devnet.keepout import RISE_LIQUITY1, Exposure, Keepout
 from scanner.errors import ConfigError
 
 _PLAN_SEED_OFFSET = 0x4C515431  # "LQT1": Liquity v1 plans differ from other plans
@@ -51,8 +53,38 @@ def _victims(n: int) -> int:
     return max(2, n // 40) if n else 0
 
 
-def generate_liquity1_population(seed: int, n: int) -> list[TrovePlan]:
-    """`n` scanned troves plus the victims (bucket "victim", wave 0 and 1: one round each)."""
+MCR_BPS = 11_000
+FINAL_MOVE_BPS = -40  # the feed's last move (liquity1.py), after every trove opened
+
+
+def liquity1_exposure(plan: TrovePlan) -> Exposure:
+    """Per LUSD of debt, at the feed's final price (opening price moved FINAL_MOVE_BPS)."""
+    collateral = plan.icr_bps / 10_000 * (10_000 + FINAL_MOVE_BPS) / 10_000
+    return Exposure((("WETH", collateral, 10_000 / MCR_BPS),), (("LUSD", 1.0),))
+
+
+def icr_clear_of(keepout: Keepout, icr_bps: int) -> int:
+    """The lowest ICR from `icr_bps` up (10 bps steps) whose level keeps clear: a higher ICR
+    is a lower level, below the planted windows."""
+    def exposure(icr: int) -> Exposure:
+        return liquity1_exposure(TrovePlan(0, "", 2, 1, icr, "whale"))
+
+    while keepout.blocks(exposure(icr_bps), RISE_LIQUITY1):
+        icr_bps += 10
+    return icr_bps
+
+
+def _redraw(plan: TrovePlan, rng: random.Random) -> TrovePlan:
+    """Another ICR from the plan's bucket."""
+    _, low, high = ICR_BUCKETS[plan.bucket]
+    return replace(plan, icr_bps=rng.randint(low, high))
+
+
+def generate_liquity1_population(seed: int, n: int,
+                                 keepout: Keepout | None = None) -> list[TrovePlan]:
+    """`n` scanned troves plus the victims (bucket "victim", wave 0 and 1: one round each).
+    With a `keepout`, a scanned trove's ICR inside a planted window is drawn again from its
+    bucket (scanner.devnet.keepout); victims are liquidated during the seeding."""
     if n < 0:
         raise ConfigError(f"number of Liquity v1 troves must be >= 0, got {n}")
     rng = random.Random(seed + _PLAN_SEED_OFFSET)
@@ -63,8 +95,12 @@ def generate_liquity1_population(seed: int, n: int) -> list[TrovePlan]:
         bucket = rng.choices(buckets, weights)[0]
         _, low, high = ICR_BUCKETS[bucket]
         lusd = int(min(MAX_LUSD, MIN_LUSD * rng.paretovariate(0.8)))
-        plans.append(TrovePlan(i, account(f"owner-{i}"), i % WAVES, lusd,
-                               rng.randint(low, high), bucket))
+        plan = TrovePlan(i, account(f"owner-{i}"), i % WAVES, lusd, rng.randint(low, high),
+                         bucket)
+        if keepout is not None:
+            plan = keepout.clear(plan, f"liquity1/{i}", liquity1_exposure,
+                                 partial(_redraw, plan), RISE_LIQUITY1)
+        plans.append(plan)
     for v in range(_victims(n)):
         index = len(plans)
         lusd = int(min(MAX_LUSD // 10, MIN_LUSD * 4 * rng.paretovariate(1.0)))

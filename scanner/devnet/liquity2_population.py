@@ -11,11 +11,12 @@ heavy-tailed; the collateral ratio over MCR at opening is drawn from buckets: at
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
+from scanner.devnet.keepout import RISE_LIQUITY2, Exposure, Keepout
 from scanner.errors import ConfigError
 
 _PLAN_SEED_OFFSET = 0x424F4C44  # "BOLD": Liquity v2 plans differ from others with one seed
@@ -68,7 +69,24 @@ def _plan(rng: random.Random, index: int, branch: str) -> TrovePlan:
                      rng.randint(low, high), bucket)
 
 
-def generate_liquity2_population(seed: int, n_per_branch: int) -> list[TrovePlan]:
+def liquity2_exposure(plan: TrovePlan) -> Exposure:
+    """Per dollar of collateral: below MCR when the price falls by the ratio over MCR."""
+    return Exposure(((plan.branch, 1.0, 1.0),), (("BOLD", 10_000 / plan.ratio_over_mcr_bps),))
+
+
+def _kept_clear(plan: TrovePlan, keepout: Keepout | None) -> TrovePlan:
+    """The plan, or its ratio drawn again from its bucket until clear of the planted windows."""
+    if keepout is None:
+        return plan
+    _, low, high = RATIO_BUCKETS[plan.bucket]
+    return keepout.clear(plan, f"liquity2/{plan.index}", liquity2_exposure,
+                         lambda r: replace(plan, ratio_over_mcr_bps=r.randint(low, high)),
+                         RISE_LIQUITY2)
+
+
+def generate_liquity2_population(seed: int, n_per_branch: int,
+                                 keepout: Keepout | None = None) -> list[TrovePlan]:
+    """With a `keepout`, ratios inside a planted window are drawn again (scanner.devnet.keepout)."""
     if n_per_branch < 0:
         raise ConfigError(f"number of Liquity v2 troves per branch must be >= 0, got "
                           f"{n_per_branch}")
@@ -79,4 +97,4 @@ def generate_liquity2_population(seed: int, n_per_branch: int) -> list[TrovePlan
     for branch in LIVE_BRANCHES:
         plans += [_plan(rng, len(plans) + i, branch) for i in range(n_per_branch)]
     plans += [_plan(rng, len(plans) + i, SHUT_BRANCH) for i in range(SHUT_BRANCH_TROVES)]
-    return plans
+    return [_kept_clear(p, keepout) for p in plans]

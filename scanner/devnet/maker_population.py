@@ -11,11 +11,13 @@ rate is dripped), near (unsafe at the OSM's next, lower price), comfortable, far
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
 
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
+from scanner.devnet.keepout import RISE_MAKER, Exposure, Keepout
 from scanner.errors import ConfigError
 
 _PLAN_SEED_OFFSET = 0x4D4B5221  # "MKR!": Maker plans differ from other plans with the same seed
@@ -48,7 +50,22 @@ def account(label: str) -> str:
     return str(to_checksum_address(keccak(text=f"liqscan-maker-{label}")[-20:]))
 
 
-def generate_maker_population(seed: int, n_per_ilk: int) -> list[MakerUrnPlan]:
+def maker_exposure(plan: MakerUrnPlan) -> Exposure:
+    """Per dollar of collateral: unsafe when the price falls by the ratio over mat."""
+    return Exposure(((ILK_SYMBOLS[plan.ilk], 1.0, 1.0),),
+                    (("DAI", 10_000 / plan.ratio_over_mat_bps),))
+
+
+def _redraw(plan: MakerUrnPlan, rng: random.Random) -> MakerUrnPlan:
+    """Another ratio from the plan's bucket."""
+    _, low, high = RATIO_BUCKETS[plan.bucket]
+    return replace(plan, ratio_over_mat_bps=rng.randint(low, high))
+
+
+def generate_maker_population(seed: int, n_per_ilk: int,
+                              keepout: Keepout | None = None) -> list[MakerUrnPlan]:
+    """With a `keepout`, ratios inside a planted window are drawn again from their bucket
+    (scanner.devnet.keepout)."""
     if n_per_ilk < 0:
         raise ConfigError(f"number of Maker urns per ilk must be >= 0, got {n_per_ilk}")
     rng = random.Random(seed + _PLAN_SEED_OFFSET)
@@ -61,7 +78,11 @@ def generate_maker_population(seed: int, n_per_ilk: int) -> list[MakerUrnPlan]:
             bucket = rng.choices(buckets, weights)[0]
             _, low, high = RATIO_BUCKETS[bucket]
             usd = int(min(MAX_USD, MIN_USD * rng.paretovariate(0.9)))
-            plans.append(MakerUrnPlan(
+            plan = MakerUrnPlan(
                 index, ilk, ROUTES[i % len(ROUTES)], account(f"owner-{index}"),
-                account(f"other-{index}"), usd, rng.randint(low, high), bucket))
+                account(f"other-{index}"), usd, rng.randint(low, high), bucket)
+            if keepout is not None:
+                plan = keepout.clear(plan, f"maker/{index}", maker_exposure,
+                                     partial(_redraw, plan), RISE_MAKER)
+            plans.append(plan)
     return plans

@@ -13,7 +13,8 @@ from __future__ import annotations
 import random
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from eth_abi.abi import decode, encode
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
+from scanner.devnet.keepout import RISE_SMALL, Exposure, Keepout
 from scanner.devnet.rpc import DevnetRpc, Tx, calldata
 from scanner.devnet.solc import CompiledContract, compile_sources
 from scanner.devnet.toolchain import npm_package_dir, project_root
@@ -246,10 +248,12 @@ def plan_morpho_positions(
     n: int,
     markets: Sequence[MorphoMarket],
     sizing_price_usd: Mapping[str, float] | None = None,
+    keepout: Keepout | None = None,
 ) -> list[MorphoPositionPlan]:
     """`n` deterministic borrowers: Pareto-sized collateral, LTVs spread below each lltv.
 
     Most LTVs fall in 25-95% of lltv; one in ten sits within 0.5-3% of it (near liquidation).
+    With a `keepout`, an LTV inside a planted window is drawn again (scanner.devnet.keepout).
     """
     prices = sizing_price_usd or load_morpho_spec().sizing_price_usd
     weights = _market_weights(markets)
@@ -263,9 +267,25 @@ def plan_morpho_positions(
         collateral_raw = max(1, int(amount * 10**market.collateral_decimals))
         near = rng.random() < 0.1
         fraction = rng.uniform(0.97, 0.995) if near else rng.uniform(0.25, 0.95)
-        plans.append(MorphoPositionPlan(_borrower(seed, index), market.market_id,
-                                        collateral_raw, int(market.lltv_wad * fraction)))
+        plan = MorphoPositionPlan(_borrower(seed, index), market.market_id, collateral_raw,
+                                  int(market.lltv_wad * fraction))
+        if keepout is not None:
+            plan = keepout.clear(plan, f"morpho/{index}", partial(morpho_exposure, market),
+                                 partial(_redraw_ltv, plan, market, near), RISE_SMALL)
+        plans.append(plan)
     return plans
+
+
+def _redraw_ltv(plan: MorphoPositionPlan, market: MorphoMarket, near: bool,
+                rng: random.Random) -> MorphoPositionPlan:
+    fraction = rng.uniform(0.97, 0.995) if near else rng.uniform(0.25, 0.95)
+    return replace(plan, ltv_wad=int(market.lltv_wad * fraction))
+
+
+def morpho_exposure(market: MorphoMarket, plan: MorphoPositionPlan) -> Exposure:
+    """Per dollar of collateral: liquidatable when the LTV reaches the lltv."""
+    return Exposure(((market.collateral_symbol, 1.0, market.lltv_wad / WAD),),
+                    ((market.loan_symbol, plan.ltv_wad / WAD),))
 
 
 def _market_weights(markets: Sequence[MorphoMarket]) -> list[int]:

@@ -27,6 +27,7 @@ from scanner.devnet.anvil import CHAIN_ID, Anvil
 from scanner.devnet.cache import CacheEntry, cache_entry, cache_key
 from scanner.devnet.compound import CompoundDeployment, deploy_compound
 from scanner.devnet.compound_population import CometPositionPlan, generate_compound_population
+from scanner.devnet.keepout import keepout_for
 from scanner.devnet.liquity1 import Liquity1Deployment, deploy_and_seed_liquity1
 from scanner.devnet.liquity1_population import TrovePlan, generate_liquity1_population
 from scanner.devnet.liquity2 import Liquity2Deployment, deploy_and_seed_liquity2
@@ -101,8 +102,10 @@ def _plans(seed: int, aave_positions: int, morpho_positions: int,
     return generate_aave_population(seed, aave_positions, clusters)
 
 
-def _plans36(seed: int, aave36_positions: int) -> list[AavePositionPlan]:
-    return generate_aave36_population(seed, aave36_positions)
+def _plans36(seed: int, aave36_positions: int,
+             clusters: Sequence[ClusterSpec] = ()) -> list[AavePositionPlan]:
+    return generate_aave36_population(seed, aave36_positions,
+                                      keepout=keepout_for(seed, clusters))
 
 
 def build_devnet(node: Anvil | DevnetRpc, seed: int, aave_positions: int,
@@ -116,12 +119,14 @@ def build_devnet(node: Anvil | DevnetRpc, seed: int, aave_positions: int,
     per live Liquity v2 branch); with `uniswap`, the Uniswap v3 pools last, at the oracle
     prices the seeding left."""
     rpc = node if isinstance(node, DevnetRpc) else DevnetRpc(node.url)
+    # with planted clusters, every background keeps clear of their windows (devnet.keepout)
+    keepout = keepout_for(seed, clusters)
     aave_plans = _plans(seed, aave_positions, morpho_positions, clusters)
-    aave36_plans = _plans36(seed, aave36_positions)
-    compound_plans = generate_compound_population(seed, compound_positions)
-    maker_plans = generate_maker_population(seed, maker_positions)
-    liquity1_plans = generate_liquity1_population(seed, liquity1_troves)
-    liquity2_plans = generate_liquity2_population(seed, liquity2_positions)
+    aave36_plans = _plans36(seed, aave36_positions, clusters)
+    compound_plans = generate_compound_population(seed, compound_positions, keepout=keepout)
+    maker_plans = generate_maker_population(seed, maker_positions, keepout)
+    liquity1_plans = generate_liquity1_population(seed, liquity1_troves, keepout)
+    liquity2_plans = generate_liquity2_population(seed, liquity2_positions, keepout)
     # 1. infrastructure and markets (v3.6 lists the v3.0 tokens and reads the same feeds)
     install_multicall(rpc)
     aave = deploy_aave(rpc)
@@ -129,12 +134,12 @@ def build_devnet(node: Anvil | DevnetRpc, seed: int, aave_positions: int,
     # clock 51 days (30+ days of interest), Maker's 35 (stale rates; it ends with the OSMs
     # poked, so the next price is an hop away at the scan block, as keepers keep it on
     # mainnet); neither moves a feed
-    aave2_plans = generate_aave2_population(seed, aave2_positions)
+    aave2_plans = generate_aave2_population(seed, aave2_positions, keepout)
     aave2 = deploy_aave2(rpc, aave) if aave2_positions else None
     if aave2 is not None:
         seed_aave2(rpc, aave2, aave2_plans)
     # Liquity v1 just before Maker: it has no interest, so Maker's 35 days change nothing
-    liquity1 = (deploy_and_seed_liquity1(rpc, aave, liquity1_plans) if liquity1_troves
+    liquity1 = (deploy_and_seed_liquity1(rpc, aave, liquity1_plans, keepout) if liquity1_troves
                 else None)
     # Liquity v2 just before Maker: Maker's 35-day warp leaves every recorded debt stale
     liquity2 = (deploy_and_seed_liquity2(rpc, aave, liquity2_plans) if liquity2_positions
@@ -151,7 +156,8 @@ def build_devnet(node: Anvil | DevnetRpc, seed: int, aave_positions: int,
     seed_aave(rpc, aave, aave_plans)
     morpho_plans: list[MorphoPositionPlan] = []
     if morpho is not None:
-        morpho_plans = plan_morpho_positions(seed, morpho_positions, morpho.markets)
+        morpho_plans = plan_morpho_positions(seed, morpho_positions, morpho.markets,
+                                             keepout=keepout)
         seed_morpho(rpc, morpho, morpho_plans)
     # 3. Comets last: their stressed borrowers move the shared feeds for a while and back
     compound = deploy_compound(rpc, aave) if compound_positions else None
@@ -257,26 +263,29 @@ def _load(node: Anvil, entry: CacheEntry, seed: int, aave_plans: list[AavePositi
             f"expected {meta['head_block']}): delete that directory")
     # new blocks continue from the saved clock, so interest accrues as if no time had passed
     rpc.call("evm_setTime", [meta["head_timestamp"]])
+    keepout = keepout_for(seed, clusters)  # the plans as build_devnet made them
     morpho = MorphoDeployment.from_dict(meta["morpho"]) if meta["morpho"] else None
-    morpho_plans = plan_morpho_positions(seed, morpho_positions, morpho.markets) if morpho else []
+    morpho_plans = plan_morpho_positions(seed, morpho_positions, morpho.markets,
+                                         keepout=keepout) if morpho else []
     aave36 = AaveDeployment.from_dict(meta["aave36"]) if meta.get("aave36") else None
     compound = CompoundDeployment.from_dict(meta["compound"]) if meta.get("compound") else None
     compound_plans = generate_compound_population(
-        seed, meta["compound_positions_per_comet"]) if compound else []
+        seed, meta["compound_positions_per_comet"], keepout=keepout) if compound else []
     aave2 = AaveV2Deployment.from_dict(meta["aave2"]) if meta.get("aave2") else None
-    aave2_plans = generate_aave2_population(seed, meta["aave2_positions"]) if aave2 else []
+    aave2_plans = (generate_aave2_population(seed, meta["aave2_positions"], keepout) if aave2
+                   else [])
     maker = MakerDeployment.from_dict(meta["maker"]) if meta.get("maker") else None
     maker_plans = generate_maker_population(
-        seed, meta["maker_positions_per_ilk"]) if maker else []
+        seed, meta["maker_positions_per_ilk"], keepout) if maker else []
     uniswap = UniswapDeployment.from_dict(meta["uniswap"]) if meta.get("uniswap") else None
     liquity1 = (Liquity1Deployment.from_dict(meta["liquity1"]) if meta.get("liquity1")
                 else None)
     liquity1_plans = generate_liquity1_population(
-        seed, meta["liquity1_troves"]) if liquity1 else []
+        seed, meta["liquity1_troves"], keepout) if liquity1 else []
     liquity2 = (Liquity2Deployment.from_dict(meta["liquity2"]) if meta.get("liquity2")
                 else None)
     liquity2_plans = generate_liquity2_population(
-        seed, meta["liquity2_positions_per_branch"]) if liquity2 else []
+        seed, meta["liquity2_positions_per_branch"], keepout) if liquity2 else []
     return Devnet(node.url, seed, AaveDeployment.from_dict(meta["aave"]), tuple(aave_plans),
                   tuple(clusters), morpho, tuple(morpho_plans), meta["head_block"],
                   from_cache=True, aave36=aave36, aave36_plans=tuple(aave36_plans),
@@ -298,7 +307,7 @@ def seeded_devnet(seed: int = 7, aave_positions: int = 600, morpho_positions: in
     """Start anvil with the seeded devnet (from the cache when possible); stop it on exit.
     `compound_positions` is per Comet (the devnet has a USDC and a WETH Comet)."""
     aave_plans = _plans(seed, aave_positions, morpho_positions, clusters)
-    aave36_plans = _plans36(seed, aave36_positions)
+    aave36_plans = _plans36(seed, aave36_positions, clusters)
     generate_compound_population(seed, compound_positions)  # refuse bad sizes before starting
     generate_aave2_population(seed, aave2_positions)
     generate_maker_population(seed, maker_positions)

@@ -14,11 +14,13 @@ import math
 import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
 from scanner.devnet.aave_spec import MarketSpec, ReserveSpec, load_market_spec, price_to_8dec
+from scanner.devnet.keepout import RISE_SMALL, Exposure, Keepout, keepout_for
 from scanner.domain import WAD
 from scanner.errors import ConfigError
 
@@ -218,7 +220,26 @@ def _kinds(rng: random.Random, n: int) -> list[str]:
     return kinds
 
 
-def _background(spec: MarketSpec, seed: int, n: int, rng: random.Random) -> list[AavePositionPlan]:
+def aave_exposure(spec: MarketSpec, plan: AavePositionPlan) -> Exposure:
+    """The plan at the final prices, LTs as the Pool applies them (eMode included)."""
+    prices = final_prices(spec)
+
+    def usd(symbol: str, amount_raw: int) -> float:
+        return float(amount_raw * prices[symbol] / 10 ** spec.reserve(symbol).decimals) / USD_8DEC
+
+    return Exposure(
+        tuple((s, usd(s, a), _lt_ltv_bps(spec, spec.reserve(s), plan.emode)[0] / BPS)
+              for s, a in plan.supplies),
+        tuple((s, usd(s, a)) for s, a in plan.borrows))
+
+
+def _with_hf(plan_at: Callable[[float], AavePositionPlan],
+             rng: random.Random) -> AavePositionPlan:
+    return plan_at(_hf(rng))
+
+
+def _background(spec: MarketSpec, seed: int, n: int, rng: random.Random,
+                keepout: Keepout | None = None) -> list[AavePositionPlan]:
     iso = spec.reserve("ISO")
     isolated_budget_usd = iso.debt_ceiling_usd * ISOLATED_BUDGET_SHARE
     plans: list[AavePositionPlan] = []
@@ -230,8 +251,13 @@ def _background(spec: MarketSpec, seed: int, n: int, rng: random.Random) -> list
             isolated_budget_usd -= size_usd * iso.ltv_bps / BPS
         collateral = {s: int(size_usd * share * USD_8DEC)
                       for s, share in draft.collateral_shares.items()}
-        plans.append(build_plan(spec, account_address(seed, 0, index), kind, draft.emode,
-                                collateral, draft.debt_shares, draft.target_hf))
+        plan_at = partial(build_plan, spec, account_address(seed, 0, index), kind, draft.emode,
+                          collateral, draft.debt_shares)
+        plan = plan_at(draft.target_hf)
+        if keepout is not None:
+            plan = keepout.clear(plan, f"aave/{index}", partial(aave_exposure, spec),
+                                 partial(_with_hf, plan_at), RISE_SMALL)
+        plans.append(plan)
     return plans
 
 
@@ -287,7 +313,7 @@ def generate_aave_population(seed: int, n: int, clusters: Sequence[ClusterSpec] 
     for cluster in clusters:
         _check_cluster(spec, cluster)
     rng = random.Random(seed)
-    plans = _background(spec, seed, n, rng)
+    plans = _background(spec, seed, n, rng, keepout_for(seed, clusters, spec))
     for number, cluster in enumerate(clusters):
         plans += _cluster_plans(spec, seed, number, cluster, random.Random(f"{seed}/{number}"))
     return plans

@@ -15,11 +15,14 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable, Mapping
+from dataclasses import replace
+from functools import partial
 
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
 from scanner.devnet.aave36_spec import Market36Spec, load_market36_spec
+from scanner.devnet.keepout import RISE_SMALL, Exposure, Keepout
 from scanner.devnet.population import (
     BORROW_MARGIN_BPS,
     BPS,
@@ -145,9 +148,26 @@ def _size_usd(rng: random.Random, kind: str) -> float:
     return min(max(rng.lognormvariate(math.log(15_000), 1.4), 200.0), 30_000_000.0)
 
 
-def generate_aave36_population(seed: int, n: int,
-                               spec: Market36Spec | None = None) -> list[AavePositionPlan]:
-    """`n` positions, every kind at least once when n allows it. Deterministic."""
+def aave36_exposure(spec: Market36Spec, plan: AavePositionPlan) -> Exposure:
+    prices = _final_prices(spec)
+
+    def usd(symbol: str, amount_raw: int) -> float:
+        return float(amount_raw * prices[symbol] / 10 ** spec.reserve(symbol).decimals) / USD_8DEC
+
+    return Exposure(
+        tuple((s, usd(s, a), spec.lt_ltv_bps(s, plan.emode)[0] / BPS) for s, a in plan.supplies),
+        tuple((s, usd(s, a)) for s, a in plan.borrows))
+
+
+def _with_hf(spec: Market36Spec, account: str, kind: str, draft: Draft, size_usd: float,
+             rng: random.Random) -> AavePositionPlan:
+    return build_plan36(spec, account, kind, replace(draft, target_hf=_hf(rng)), size_usd)
+
+
+def generate_aave36_population(seed: int, n: int, spec: Market36Spec | None = None,
+                               keepout: Keepout | None = None) -> list[AavePositionPlan]:
+    """`n` positions, every kind at least once when n allows it. Deterministic. With a
+    `keepout`, levels inside a planted window are drawn again (scanner.devnet.keepout)."""
     spec = spec or load_market36_spec()
     if n < 0:
         raise ConfigError(f"number of Aave v3.6 positions must be >= 0, got {n}")
@@ -159,6 +179,11 @@ def generate_aave36_population(seed: int, n: int,
     plans = []
     for index, kind in enumerate(kinds):
         draft = RECIPES36[kind][1](rng)
-        plans.append(build_plan36(spec, account36_address(seed, index), kind, draft,
-                                  _size_usd(rng, kind)))
+        account, size_usd = account36_address(seed, index), _size_usd(rng, kind)
+        plan = build_plan36(spec, account, kind, draft, size_usd)
+        if keepout is not None:
+            plan = keepout.clear(plan, f"aave36/{index}", partial(aave36_exposure, spec),
+                                 partial(_with_hf, spec, account, kind, draft, size_usd),
+                                 RISE_SMALL)
+        plans.append(plan)
     return plans

@@ -31,9 +31,10 @@ import dataclasses
 import hashlib
 import importlib
 import logging
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from scanner.chain.pin import block_hash, confirm_pinned, pin_block
 from scanner.chain.rpc import RpcClient
@@ -107,6 +108,89 @@ class Deriver(Protocol):
         """The market at `block`: `reread` read from the chain, every other position derived
         from its base -- in the order a full read gives them."""
         ...
+
+
+AdapterT = TypeVar("AdapterT")
+ResolvedT = TypeVar("ResolvedT")
+StateT = TypeVar("StateT")
+ItemT = TypeVar("ItemT")  # one account/position as the protocol's read assembles it
+
+
+class StoredStateDeriver(ABC, Generic[AdapterT, ResolvedT, StateT, ItemT]):
+    """The shape every derive module shares; a protocol fills in its own small pieces.
+
+    `read`: the market state at the block, the touched accounts read again, every other
+    position derived from its stored base, in the full read's order, assembled by the
+    protocol's own read code; the kept bases carried over unchanged (never re-encoded).
+    `capture`: the base of every position of a full read, from its state.
+    """
+
+    position_type: type  # the class of a full read's `Position.state`
+
+    @abstractmethod
+    async def touched(self, adapter: AdapterT, resolved: ResolvedT, from_block: int,
+                      to_block: int) -> set[Address]: ...
+
+    @abstractmethod
+    async def read_state(self, adapter: AdapterT, resolved: ResolvedT, block: int
+                         ) -> StateT:
+        """The market's own state at `block` (read in full every block)."""
+
+    @abstractmethod
+    async def read_fresh(self, adapter: AdapterT, resolved: ResolvedT, state: StateT,
+                         reread: Sequence[Borrower], block: int) -> Sequence[ItemT]:
+        """The touched borrowers read from the chain."""
+
+    @abstractmethod
+    def derive(self, state: StateT, key: BorrowerKey, base: str) -> ItemT | None:
+        """The position at the state's block from its base; None when a full read would
+        skip it (no debt)."""
+
+    @abstractmethod
+    def assemble(self, adapter: AdapterT, state: StateT, items: Sequence[ItemT],
+                 fresh: Sequence[ItemT]) -> MarketRead:
+        """The protocol's own assembly of a read (the same code as a full read)."""
+
+    def key_of(self, state: StateT, item: ItemT) -> BorrowerKey:
+        """An item's (submarket, account)."""
+        raise NotImplementedError
+
+    def base_of(self, item: ItemT) -> str:
+        """An item's base: the protocol state it is derived from later."""
+        raise NotImplementedError
+
+    def item_of_position(self, position_state: Any) -> ItemT:
+        """A full read's `Position.state` -> its item (`capture`)."""
+        raise NotImplementedError
+
+    def order(self, items: list[ItemT]) -> list[ItemT]:
+        """The full read's order (default: `assemble` orders them itself)."""
+        return items
+
+    async def fresh_bases(self, adapter: AdapterT, resolved: ResolvedT, state: StateT,
+                          fresh: Sequence[ItemT], block: int) -> dict[BorrowerKey, str]:
+        """The bases of the borrowers read again."""
+        return {self.key_of(state, item): self.base_of(item) for item in fresh}
+
+    async def capture(self, adapter: AdapterT, resolved: ResolvedT, read: MarketRead,
+                      block: int) -> dict[BorrowerKey, str]:
+        return {(p.submarket, p.account): self.base_of(self.item_of_position(p.state))
+                for p in read.positions if isinstance(p.state, self.position_type)}
+
+    async def read(self, adapter: AdapterT, resolved: ResolvedT, reread: Sequence[Borrower],
+                   bases: Mapping[BorrowerKey, str], block: int) -> DerivedRead:
+        state = await self.read_state(adapter, resolved, block)
+        fresh = await self.read_fresh(adapter, resolved, state, reread, block)
+        derived: list[ItemT] = []
+        kept: dict[BorrowerKey, str] = {}
+        for key, base in bases.items():
+            if (item := self.derive(state, key, base)) is not None:
+                derived.append(item)
+                kept[key] = base
+        items = self.order([*fresh, *derived])
+        new_bases = await self.fresh_bases(adapter, resolved, state, fresh, block)
+        new_bases.update(kept)
+        return DerivedRead(self.assemble(adapter, state, items, fresh), new_bases)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from scanner.domain import (
     HEALTH_FACTOR_ONE_WAD,
     Axis,
     Direction,
+    HealthCurve,
     Position,
     PositionResult,
     PositionStatus,
@@ -321,8 +322,48 @@ def test_seeded_solver_equals_plain_bisection(account: AaveAccount, revision: in
     curve = AavePosition(account, state).curve(axis)
     seeded = liquidation.find_boundary(curve)
     if curve.healthy(curve.price_now):
-        assert seeded == liquidation.find_boundary(_Unseeded(curve))  # type: ignore[arg-type]
+        _is_first_crossing_from_today(curve, seeded)
     direction, x = seeded
     if x is not None:
         step = -1 if direction is Direction.DOWN else 1
         assert curve.healthy(x) and not curve.healthy(x + step)
+
+
+def _is_first_crossing_from_today(curve: HealthCurve, seeded: tuple[Direction | None, int | None]
+                                  ) -> None:
+    """The fast path's answer against a plain bisection's. Where the rule is monotone they
+    are equal; where integer rounding saws the health factor at unit scale (both legs move
+    with the axis), a bisection may land on any crossing, and the fast path's must be the
+    one nearest today's price: the bisection's is never nearer, and the position is healthy
+    on every unit of a window on today's side of the answer."""
+    plain = liquidation.find_boundary(_Unseeded(curve))
+    assert seeded[0] == plain[0]
+    direction, x = seeded
+    if seeded == plain or x is None or plain[1] is None:
+        assert seeded == plain
+        return
+    toward_today = 1 if direction is Direction.DOWN else -1
+    assert (x - plain[1]) * toward_today > 0, "the bisection found a crossing nearer today"
+    window = range(x, x + toward_today * SAWTOOTH_WINDOW, toward_today)
+    on_todays_side = [p for p in window if p > 0 and (p - curve.price_now) * toward_today < 0]
+    assert all(curve.healthy(p) for p in on_todays_side)
+
+
+SAWTOOTH_WINDOW = 20_000  # units of the axis price checked on today's side of a sawn boundary
+
+
+def test_a_sawn_boundary_is_the_first_crossing_from_today() -> None:
+    """Found by the property test: wstETH collateral against WETH and USDC debt, v3.0, the
+    ETH axis. The health factor falls by rounding steps and jumps back every ~7 units near
+    $64.27, so healthy(x) flips at 6427008240, 6427008244 and 6427008247; moving down from
+    today the position is first liquidatable at 6427008246, so its price is 6427008247 (a
+    plain bisection answered 6427008240)."""
+    account = make_account((WETH, 0, 343_333_333_333_333_333_333, False),
+                           (USDC, 0, 2_157_000_000, False),
+                           (WSTETH, 416_285_714_285_714_285_714, 1_134 * 10**15, True))
+    curve = AavePosition(account, make_market(1)).curve(ETH_AXIS)
+    assert curve.healthy(curve.price_now)
+    seeded = liquidation.find_boundary(curve)
+    assert seeded == (Direction.DOWN, 6427008247)
+    assert not curve.healthy(6427008246) and curve.healthy(6427008243)
+    _is_first_crossing_from_today(curve, seeded)

@@ -155,7 +155,10 @@ HEAVY_FOR_BANDS = ("alembic", "web3", "matplotlib", "eth_abi", "eth_utils", "aio
                    "scanner.chain", "scanner.pipeline.scan",
                    # the store reads and writes Core tables (scanner/store/tables.py): importing
                    # and configuring the ORM cost `liqscan bands` ~0.4 s of start-up
-                   "sqlalchemy.orm", "scanner.store.models")
+                   "sqlalchemy.orm", "scanner.store.models",
+                   # `liqscan cascade` is registered for every command: its engine and its
+                   # store load when it runs
+                   "scanner.cascade.engine", "scanner.store.cascades")
 
 
 def test_bands_on_every_protocol_imports_no_chain_client_or_adapter(tmp_path: Path) -> None:

@@ -12,13 +12,12 @@ same that checks every full read) on the reserves read then.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Sequence
 from typing import Any
 
 from scanner.chain.abi import event_topic, load_abi
 from scanner.domain import Address, MarketRead
-from scanner.pipeline.incremental import DerivationUnavailable, DerivedRead
+from scanner.pipeline.incremental import DerivationUnavailable, StoredStateDeriver
 from scanner.pipeline.touched import accounts_in_logs
 from scanner.protocols.aave_v2 import interest
 from scanner.protocols.aave_v2.read import AaveV2Adapter, V2Addresses, market_read
@@ -44,7 +43,9 @@ USER_TOPICS = {name: (2,) for name in (
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 
 
-class AaveV2Deriver:
+class AaveV2Deriver(StoredStateDeriver[AaveV2Adapter, V2Addresses, V2MarketState, V2Account]):
+    position_type = V2Position
+
     async def touched(self, adapter: AaveV2Adapter, resolved: V2Addresses, from_block: int,
                       to_block: int) -> set[Address]:
         state = await adapter.read_market(resolved, to_block)
@@ -56,23 +57,33 @@ class AaveV2Deriver:
         return found | await accounts_in_logs(adapter.rpc, adapter.chain, [resolved.pool],
                                               USER_TOPICS, from_block, to_block)
 
-    async def capture(self, adapter: AaveV2Adapter, resolved: V2Addresses, read: MarketRead,
-                      block: int) -> dict[BorrowerKey, str]:
-        return {(p.submarket, p.account): _base(p.state.account) for p in read.positions
-                if isinstance(p.state, V2Position)}
+    async def read_state(self, adapter: AaveV2Adapter, resolved: V2Addresses, block: int
+                         ) -> V2MarketState:
+        return await adapter.read_market(resolved, block)
 
-    async def read(self, adapter: AaveV2Adapter, resolved: V2Addresses,
-                   reread: Sequence[Borrower], bases: Mapping[BorrowerKey, str], block: int
-                   ) -> DerivedRead:
-        state = await adapter.read_market(resolved, block)
-        fresh = await adapter.read_accounts(state, [a for _s, a in reread], block)
-        derived = [a for a in (_derive(json.loads(base), key[1], state)
-                               for key, base in bases.items()) if a is not None]
-        accounts = sorted([*fresh, *derived], key=lambda a: a.account)
-        new_bases = {(state.pool, a.account): _base(a) for a in fresh}
-        new_bases.update({(state.pool, a.account): bases[(state.pool, a.account)]
-                          for a in derived})
-        return DerivedRead(market_read(adapter.market.protocol, state, accounts), new_bases)
+    async def read_fresh(self, adapter: AaveV2Adapter, resolved: V2Addresses,
+                         state: V2MarketState, reread: Sequence[Borrower], block: int
+                         ) -> Sequence[V2Account]:
+        return await adapter.read_accounts(state, [a for _s, a in reread], block)
+
+    def derive(self, state: V2MarketState, key: BorrowerKey, base: str) -> V2Account | None:
+        return _derive(json.loads(base), key[1], state)
+
+    def assemble(self, adapter: AaveV2Adapter, state: V2MarketState,
+                 items: Sequence[V2Account], fresh: Sequence[V2Account]) -> MarketRead:
+        return market_read(adapter.market.protocol, state, items)
+
+    def key_of(self, state: V2MarketState, item: V2Account) -> BorrowerKey:
+        return (state.pool, item.account)
+
+    def base_of(self, item: V2Account) -> str:
+        return _base(item)
+
+    def item_of_position(self, position_state: V2Position) -> V2Account:
+        return position_state.account
+
+    def order(self, items: list[V2Account]) -> list[V2Account]:
+        return sorted(items, key=lambda a: a.account)
 
 
 DERIVER = AaveV2Deriver()
@@ -104,11 +115,11 @@ def _derive(entries: list[list[Any]], account: Address, state: V2MarketState
             supplied_raw=interest.supplied_raw(int(e[3]), reserve, t),
             variable_debt_raw=interest.variable_debt_raw(int(e[4]), reserve, t),
             stable_debt_raw=interest.stable_debt_raw(stable, t)))
-    draft = V2Account(account, tuple(reserves), 0, 0, 0, 0)
-    totals = account_totals(draft, state)
+    held = tuple(reserves)
+    totals = account_totals(V2Account(account, held, 0, 0, 0, 0), state)
     if totals.debt_eth_wei == 0:
         return None
     # the pool's own summary is not read for a derived account: the mirror stands in for it
-    return replace(draft, reported_collateral_eth_wei=totals.collateral_eth_wei,
-                   reported_debt_eth_wei=totals.debt_eth_wei, reported_lt_bps=totals.avg_lt_bps,
-                   reported_health_factor_wad=totals.health_factor_wad)
+    # (built directly: dataclasses.replace is slow per account)
+    return V2Account(account, held, totals.collateral_eth_wei, totals.debt_eth_wei,
+                     totals.avg_lt_bps, totals.health_factor_wad)

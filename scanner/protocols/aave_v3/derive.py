@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from eth_utils.address import to_checksum_address
@@ -30,12 +30,19 @@ from eth_utils.address import to_checksum_address
 from scanner.chain.abi import decode_output, encode_call, event_topic, load_abi
 from scanner.chain.multicall import Call, aggregate3, require_data
 from scanner.domain import RAY, Address, MarketRead
-from scanner.pipeline.incremental import ALWAYS_READ, DerivationUnavailable, DerivedRead
+from scanner.pipeline.incremental import (
+    ALWAYS_READ,
+    DerivationUnavailable,
+    StoredStateDeriver,
+)
 from scanner.pipeline.touched import accounts_in_logs
 from scanner.protocols.aave_v3.generic_logic import (
+    AccountTotals,
     HealthArithmetic,
-    account_totals,
+    account_legs,
     arithmetic_for_revision,
+    oracle_prices_8dec,
+    totals_for_legs,
 )
 from scanner.protocols.aave_v3.read import (
     AaveAddresses,
@@ -70,7 +77,37 @@ class _Reserve:
     debt_index_ray: int  # getReserveNormalizedVariableDebt
 
 
-class AaveV3Deriver:
+@dataclass(frozen=True)
+class _Mirror:
+    """`account_totals`' per-market inputs (its revision's arithmetic, the oracle prices),
+    looked up once per block instead of once per derived account."""
+
+    arithmetic: HealthArithmetic
+    prices_8dec: Mapping[Address, int]
+
+    @staticmethod
+    def of(market: AaveMarketState) -> _Mirror:
+        return _Mirror(arithmetic_for_revision(market.pool_revision,
+                                               market.allow_unreviewed_revision),
+                       oracle_prices_8dec(market))
+
+    def totals(self, account: AaveAccount, market: AaveMarketState) -> AccountTotals:
+        """= account_totals(account, market), the mirror of getUserAccountData."""
+        return totals_for_legs(account_legs(account, market, self.arithmetic),
+                               self.prices_8dec, self.arithmetic)
+
+
+@dataclass(frozen=True)
+class _State:
+    market: AaveMarketState
+    reserves: Mapping[Address, _Reserve]  # of the market's reserves only
+    rounding: str  # `_rounding` of its revision
+    mirror: _Mirror  # what `account_totals` looks up per account, once per block
+
+
+class AaveV3Deriver(StoredStateDeriver[AaveV3Adapter, AaveAddresses, _State, AaveAccount]):
+    position_type = AavePosition
+
     async def touched(self, adapter: AaveV3Adapter, resolved: AaveAddresses, from_block: int,
                       to_block: int) -> set[Address]:
         reserves = await _reserves(adapter, resolved.pool, to_block)
@@ -89,24 +126,33 @@ class AaveV3Deriver:
                                                   if isinstance(s, AavePosition)],
                               read.revision, block)
 
-    async def read(self, adapter: AaveV3Adapter, resolved: AaveAddresses,
-                   reread: Sequence[Borrower], bases: Mapping[BorrowerKey, str], block: int
-                   ) -> DerivedRead:
+    async def read_state(self, adapter: AaveV3Adapter, resolved: AaveAddresses, block: int
+                         ) -> _State:
         state = await adapter.read_market(resolved, block)
         require_reviewed_revision(state)
-        fresh = await adapter.read_accounts(resolved, state, [a for _s, a in reread], block)
         reserves = {asset: reserve for asset, reserve in
                     (await _reserves(adapter, resolved.pool, block)).items()
                     if asset in state.reserves}  # a base naming another one: dropped
-        rounding = _rounding(state.pool_revision)
-        derived = [a for a in (_derive(json.loads(base), key[1], state, reserves, rounding)
-                               for key, base in bases.items()) if a is not None]
-        accounts = sorted([*fresh, *derived], key=lambda a: a.account)
-        new_bases = await _capture(adapter, resolved, fresh, state.pool_revision, block)
-        new_bases.update({(state.pool, a.account): bases[(state.pool, a.account)]
-                          for a in derived})
-        return DerivedRead(market_read(adapter.market.protocol, state, accounts, fresh),
-                           new_bases)
+        return _State(state, reserves, _rounding(state.pool_revision), _Mirror.of(state))
+
+    async def read_fresh(self, adapter: AaveV3Adapter, resolved: AaveAddresses, state: _State,
+                         reread: Sequence[Borrower], block: int) -> Sequence[AaveAccount]:
+        return await adapter.read_accounts(resolved, state.market, [a for _s, a in reread],
+                                           block)
+
+    def derive(self, state: _State, key: BorrowerKey, base: str) -> AaveAccount | None:
+        return _derive(json.loads(base), key[1], state)
+
+    def assemble(self, adapter: AaveV3Adapter, state: _State, items: Sequence[AaveAccount],
+                 fresh: Sequence[AaveAccount]) -> MarketRead:
+        return market_read(adapter.market.protocol, state.market, items, fresh)
+
+    def order(self, items: list[AaveAccount]) -> list[AaveAccount]:
+        return sorted(items, key=lambda a: a.account)
+
+    async def fresh_bases(self, adapter: AaveV3Adapter, resolved: AaveAddresses, state: _State,
+                          fresh: Sequence[AaveAccount], block: int) -> dict[BorrowerKey, str]:
+        return await _capture(adapter, resolved, fresh, state.market.pool_revision, block)
 
 
 DERIVER = AaveV3Deriver()
@@ -164,26 +210,25 @@ async def _capture(adapter: AaveV3Adapter, resolved: AaveAddresses,
 # --- derive -----------------------------------------------------------------------------------
 
 
-def _derive(base: dict[str, Any], account: Address, state: AaveMarketState,
-            reserves: Mapping[Address, _Reserve], rounding: str) -> AaveAccount | None:
-    """The account at the state's block, or None when a full read would skip it (no debt).
-    `reserves` lists only reserves of the state; `rounding`: `_rounding` of its revision."""
+def _derive(base: dict[str, Any], account: Address, at: _State) -> AaveAccount | None:
+    """The account at the state's block, or None when a full read would skip it (no debt)."""
+    state, reserves = at.market, at.reserves
     by_asset = {str(e[0]): e for e in base["r"]}
     if not reserves.keys() >= by_asset.keys():
         raise DerivationUnavailable(f"market {state.market_key}: a reserve was dropped")
     entries = []
     for asset in state.reserves:  # the full read's order: the pool's reserve list
         if asset in by_asset:
-            supplied, debt = _balances(by_asset[asset], reserves[asset], rounding)
+            supplied, debt = _balances(by_asset[asset], reserves[asset], at.rounding)
             entries.append(AaveUserReserve(asset, supplied, debt, bool(by_asset[asset][1])))
-    draft = AaveAccount(account, int(base["e"]), tuple(entries), 0, 0, 0)
-    totals = account_totals(draft, state)
+    emode, held = int(base["e"]), tuple(entries)
+    totals = at.mirror.totals(AaveAccount(account, emode, held, 0, 0, 0), state)
     if totals.debt_8dec == 0:
         return None
     # the pool's own summary is not read for a derived account: the mirror stands in for it
-    return replace(draft, reported_collateral_8dec=totals.collateral_8dec,
-                   reported_debt_8dec=totals.debt_8dec,
-                   reported_health_factor_wad=totals.health_factor_wad)
+    # (built directly: dataclasses.replace cost as much as the rest of the derivation)
+    return AaveAccount(account, emode, held, totals.collateral_8dec, totals.debt_8dec,
+                       totals.health_factor_wad)
 
 
 def _balances(entry: Sequence[Any], reserve: _Reserve, rounding: str) -> tuple[int, int]:

@@ -11,11 +11,11 @@ times the accrued borrow index, as `borrowBalanceOf` computes it; the Comet's ow
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from scanner.chain.abi import event_topic, load_abi
 from scanner.domain import Address, MarketRead
-from scanner.pipeline.incremental import DerivationUnavailable, DerivedRead
+from scanner.pipeline.incremental import DerivationUnavailable, StoredStateDeriver
 from scanner.pipeline.touched import accounts_in_logs
 from scanner.protocols.base import Borrower
 from scanner.protocols.compound_v3.curve import CometPosition
@@ -30,28 +30,42 @@ USER_TOPICS = {event_topic(COMET, name): (1, 2) for name in (
     "TransferCollateral", "AbsorbDebt", "AbsorbCollateral")}
 
 
-class CompoundDeriver:
+class CompoundDeriver(StoredStateDeriver[CompoundV3Adapter, CometAddresses, CometMarketState,
+                                         CometUser]):
+    position_type = CometPosition
+
     async def touched(self, adapter: CompoundV3Adapter, resolved: CometAddresses,
                       from_block: int, to_block: int) -> set[Address]:
         return await accounts_in_logs(adapter.rpc, adapter.chain, [resolved.comet],
                                       USER_TOPICS, from_block, to_block)
 
-    async def capture(self, adapter: CompoundV3Adapter, resolved: CometAddresses,
-                      read: MarketRead, block: int) -> dict[BorrowerKey, str]:
-        return {(p.submarket, p.account): _base(p.state.user) for p in read.positions
-                if isinstance(p.state, CometPosition)}
+    async def read_state(self, adapter: CompoundV3Adapter, resolved: CometAddresses,
+                         block: int) -> CometMarketState:
+        return await adapter.read_market(resolved, block)
 
-    async def read(self, adapter: CompoundV3Adapter, resolved: CometAddresses,
-                   reread: Sequence[Borrower], bases: Mapping[BorrowerKey, str], block: int
-                   ) -> DerivedRead:
-        state = await adapter.read_market(resolved, block)
-        fresh = await adapter.read_users(state, [a for _s, a in reread], block)
-        derived = [_derive(key[1], base, state) for key, base in bases.items()]
-        users = sorted([*fresh, *derived], key=lambda u: u.account)
-        new_bases = {(state.comet, u.account): _base(u) for u in fresh}
-        new_bases.update({(state.comet, u.account): bases[(state.comet, u.account)]
-                          for u in derived})
-        return DerivedRead(market_read(adapter.market.protocol, state, users), new_bases)
+    async def read_fresh(self, adapter: CompoundV3Adapter, resolved: CometAddresses,
+                         state: CometMarketState, reread: Sequence[Borrower], block: int
+                         ) -> Sequence[CometUser]:
+        return await adapter.read_users(state, [a for _s, a in reread], block)
+
+    def derive(self, state: CometMarketState, key: BorrowerKey, base: str) -> CometUser:
+        return _derive(key[1], base, state)
+
+    def assemble(self, adapter: CompoundV3Adapter, state: CometMarketState,
+                 items: Sequence[CometUser], fresh: Sequence[CometUser]) -> MarketRead:
+        return market_read(adapter.market.protocol, state, items)
+
+    def key_of(self, state: CometMarketState, item: CometUser) -> BorrowerKey:
+        return (state.comet, item.account)
+
+    def base_of(self, item: CometUser) -> str:
+        return _base(item)
+
+    def item_of_position(self, position_state: CometPosition) -> CometUser:
+        return position_state.user
+
+    def order(self, items: list[CometUser]) -> list[CometUser]:
+        return sorted(items, key=lambda u: u.account)
 
 
 DERIVER = CompoundDeriver()

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from scanner.chain.abi import function_selector
 from scanner.domain import Address, MarketRead
-from scanner.pipeline.incremental import DerivationUnavailable, DerivedRead
+from scanner.pipeline.incremental import DerivationUnavailable, StoredStateDeriver
 from scanner.pipeline.touched import accounts_in_logs
 from scanner.protocols.base import Borrower
 from scanner.protocols.maker.curve import MakerPosition
@@ -34,33 +35,57 @@ GRAB_TOPIC = "0x" + function_selector(VAT, "grab").hex() + "00" * 28
 URN_TOPICS = {FROB_TOPIC: (2,), FORK_TOPIC: (2, 3), GRAB_TOPIC: (2,)}
 
 
-class MakerDeriver:
+@dataclass(frozen=True)
+class _MakerState:
+    block: int
+    timestamp: int
+    ilks: Sequence[MakerIlk]
+    by_name: Mapping[str, MakerIlk]
+    owners: Mapping[Address, CdpOwner]
+
+
+_Urn = tuple[MakerIlk, MakerUrn]
+
+
+class MakerDeriver(StoredStateDeriver[MakerAdapter, MakerAddresses, _MakerState, _Urn]):
+    """As MakerAdapter.read (the same reads and `assemble_read`), with the untouched urns
+    from their bases."""
+
+    position_type = MakerPosition
+
     async def touched(self, adapter: MakerAdapter, resolved: MakerAddresses, from_block: int,
                       to_block: int) -> set[Address]:
         return await accounts_in_logs(adapter.rpc, adapter.chain, [resolved.vat], URN_TOPICS,
                                       from_block, to_block)
 
-    async def capture(self, adapter: MakerAdapter, resolved: MakerAddresses, read: MarketRead,
-                      block: int) -> dict[BorrowerKey, str]:
-        return {(p.submarket, p.account): _base(p.state.urn) for p in read.positions
-                if isinstance(p.state, MakerPosition)}
-
-    async def read(self, adapter: MakerAdapter, resolved: MakerAddresses,
-                   reread: Sequence[Borrower], bases: Mapping[BorrowerKey, str], block: int
-                   ) -> DerivedRead:
-        """As MakerAdapter.read (the same reads and `assemble_read`), with the untouched urns
-        from their bases."""
+    async def read_state(self, adapter: MakerAdapter, resolved: MakerAddresses, block: int
+                         ) -> _MakerState:
         timestamp = int((await adapter.rpc.get_block(block))["timestamp"])
         ilks = await adapter.read_ilks(resolved, block, timestamp)
         owners = await adapter.cdp_owners(resolved, block)
-        fresh = await adapter.read_urns(resolved, ilks, [a for _s, a in reread], owners, block)
-        by_name = {ilk.name: ilk for ilk in ilks}
-        derived = [_derive(key, base, by_name, owners) for key, base in bases.items()]
-        read = assemble_read(adapter.market, block, timestamp, ilks, [*fresh, *derived])
-        new_bases = {(ilk.name, urn.urn): _base(urn) for ilk, urn in fresh}
-        new_bases.update({(ilk.name, urn.urn): bases[(ilk.name, urn.urn)]
-                          for ilk, urn in derived})
-        return DerivedRead(read, new_bases)
+        return _MakerState(block, timestamp, ilks, {ilk.name: ilk for ilk in ilks}, owners)
+
+    async def read_fresh(self, adapter: MakerAdapter, resolved: MakerAddresses,
+                         state: _MakerState, reread: Sequence[Borrower], block: int
+                         ) -> Sequence[_Urn]:
+        return await adapter.read_urns(resolved, state.ilks, [a for _s, a in reread],
+                                       state.owners, block)
+
+    def derive(self, state: _MakerState, key: BorrowerKey, base: str) -> _Urn:
+        return _derive(key, base, state.by_name, state.owners)
+
+    def assemble(self, adapter: MakerAdapter, state: _MakerState, items: Sequence[_Urn],
+                 fresh: Sequence[_Urn]) -> MarketRead:
+        return assemble_read(adapter.market, state.block, state.timestamp, state.ilks, items)
+
+    def key_of(self, state: _MakerState, item: _Urn) -> BorrowerKey:
+        return (item[0].name, item[1].urn)
+
+    def base_of(self, item: _Urn) -> str:
+        return _base(item[1])
+
+    def item_of_position(self, position_state: MakerPosition) -> _Urn:
+        return (position_state.ilk, position_state.urn)
 
 
 DERIVER = MakerDeriver()

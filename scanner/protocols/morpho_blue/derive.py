@@ -10,14 +10,16 @@ does.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from scanner.chain.abi import event_topic
 from scanner.domain import Address, MarketRead
-from scanner.pipeline.incremental import DerivationUnavailable, DerivedRead
+from scanner.pipeline.incremental import DerivationUnavailable, StoredStateDeriver
 from scanner.pipeline.touched import accounts_in_logs
 from scanner.protocols.base import Borrower
 from scanner.protocols.morpho_blue.adapter import (
+    MarketsAtBlock,
     MorphoBlueAdapter,
     MorphoPosition,
     MorphoResolved,
@@ -36,31 +38,53 @@ USER_TOPICS = {  # event -> topic index of the borrower
 }
 
 
-class MorphoDeriver:
+@dataclass(frozen=True)
+class _MorphoState:
+    resolved: MorphoResolved
+    markets: MarketsAtBlock
+
+
+class MorphoDeriver(StoredStateDeriver[MorphoBlueAdapter, MorphoResolved, _MorphoState,
+                                       PositionAtBlock]):
+    """As MorphoBlueAdapter.read_borrowers (the same state read and `assemble_read`), with
+    the untouched positions from their bases."""
+
+    position_type = MorphoPosition
+
     async def touched(self, adapter: MorphoBlueAdapter, resolved: MorphoResolved,
                       from_block: int, to_block: int) -> set[Address]:
         return await accounts_in_logs(adapter.rpc, adapter.chain, [resolved.morpho],
                                       USER_TOPICS, from_block, to_block)
 
-    async def capture(self, adapter: MorphoBlueAdapter, resolved: MorphoResolved,
-                      read: MarketRead, block: int) -> dict[BorrowerKey, str]:
-        return {(p.submarket, p.account): _base(p.state.position) for p in read.positions
-                if isinstance(p.state, MorphoPosition)}
+    async def read_state(self, adapter: MorphoBlueAdapter, resolved: MorphoResolved,
+                         block: int) -> _MorphoState:
+        return _MorphoState(resolved, await adapter.read_markets_at(resolved, block))
 
-    async def read(self, adapter: MorphoBlueAdapter, resolved: MorphoResolved,
-                   reread: Sequence[Borrower], bases: Mapping[BorrowerKey, str], block: int
-                   ) -> DerivedRead:
-        """As MorphoBlueAdapter.read_borrowers (the same state read and `assemble_read`),
-        with the untouched positions from their bases."""
-        state = await adapter.read_markets_at(resolved, block)
-        keys = position_keys([m.market_id for m in state.markets], reread)
-        fresh = await read_positions(adapter.rpc, adapter.chain, resolved.morpho, keys, block)
-        derived = [_derive(key, base, resolved) for key, base in bases.items()]
-        found = sorted([*fresh, *derived], key=lambda p: (p.market_id, p.account))
-        new_bases = {(p.market_id, p.account): _base(p) for p in fresh}
-        new_bases.update({(p.market_id, p.account): bases[(p.market_id, p.account)]
-                          for p in derived})
-        return DerivedRead(assemble_read(adapter.market, state, found), new_bases)
+    async def read_fresh(self, adapter: MorphoBlueAdapter, resolved: MorphoResolved,
+                         state: _MorphoState, reread: Sequence[Borrower], block: int
+                         ) -> Sequence[PositionAtBlock]:
+        keys = position_keys([m.market_id for m in state.markets.markets], reread)
+        return await read_positions(adapter.rpc, adapter.chain, resolved.morpho, keys, block)
+
+    def derive(self, state: _MorphoState, key: BorrowerKey, base: str) -> PositionAtBlock:
+        return _derive(key, base, state.resolved)
+
+    def assemble(self, adapter: MorphoBlueAdapter, state: _MorphoState,
+                 items: Sequence[PositionAtBlock], fresh: Sequence[PositionAtBlock]
+                 ) -> MarketRead:
+        return assemble_read(adapter.market, state.markets, items)
+
+    def key_of(self, state: _MorphoState, item: PositionAtBlock) -> BorrowerKey:
+        return (item.market_id, item.account)
+
+    def base_of(self, item: PositionAtBlock) -> str:
+        return _base(item)
+
+    def item_of_position(self, position_state: MorphoPosition) -> PositionAtBlock:
+        return position_state.position
+
+    def order(self, items: list[PositionAtBlock]) -> list[PositionAtBlock]:
+        return sorted(items, key=lambda p: (p.market_id, p.account))
 
 
 DERIVER = MorphoDeriver()
