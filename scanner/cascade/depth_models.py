@@ -15,6 +15,9 @@
   notional * (1 + 2/3 * impact); the ask side never empties (a price can rise without bound).
 - `CombinedDepth` splits each sale (or buy) between the two so that both venues end at the same
   price (arbitrage would equalize them anyway): bisection on the share sent through the pools.
+
+Each also sells a round's axis members together (`sell_basket`, what the cascade engine calls):
+through shared pool states, or the reference's one external book -- scanner/cascade/basket.py.
 """
 
 from __future__ import annotations
@@ -24,24 +27,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from scanner.cascade.depth import DepthModel, SaleResult
+from scanner.cascade.basket import ONE_PERCENT, pool_basket, sqrt_basket, sqrt_sale, unknown_asset
+from scanner.cascade.depth import BasketResult, DepthModel, SaleResult
 from scanner.cascade.uniswap_v3 import (
     OutsideReadWindowError,
     PoolState,
+    human_price,
     moved_to,
+    sqrt_x96_for,
     swap_exact_input,
 )
-from scanner.cascade.v3math import MAX_SQRT_X96, MIN_SQRT_X96, Q96
 from scanner.domain import Address
-from scanner.errors import ConfigError
 
-ONE_PERCENT = 0.01
 SPLIT_ITERATIONS = 40
 MAX_BUY_INPUT_RAW = 2**200  # more than any token's supply: the buy cannot be filled
-
-
-def _unknown(asset: Address, model: str) -> ConfigError:
-    return ConfigError(f"no {model} depth for asset {asset}: add it to [cascade.depth.assets]")
+_unknown = unknown_asset
 
 
 @dataclass(frozen=True)
@@ -53,11 +53,14 @@ class SqrtImpactDepth:
         if asset not in self.depth_usd:
             raise _unknown(asset, "external")
         notional_usd = amount_raw / 10 ** self.decimals[asset] * price_usd
-        saturation_usd = self.depth_usd[asset] / ONE_PERCENT**2  # where impact reaches 100%
-        if notional_usd >= saturation_usd:
-            return SaleResult(saturation_usd / 3, 0.0)
-        impact = ONE_PERCENT * math.sqrt(notional_usd / self.depth_usd[asset])
-        return SaleResult(notional_usd * (1 - 2 / 3 * impact), price_usd * (1 - impact))
+        proceeds_usd, impact = sqrt_sale(notional_usd, self.depth_usd[asset])
+        return SaleResult(proceeds_usd, price_usd * (1 - impact))
+
+    def sell_basket(self, amounts_raw: Mapping[Address, int], prices_usd: Mapping[Address, float],
+                    reference: Address) -> BasketResult:
+        """Every member through its book against the reference, then all through the
+        reference's one book (scanner/cascade/basket.py)."""
+        return sqrt_basket(self.depth_usd, self.decimals, amounts_raw, prices_usd, reference)
 
     def buy(self, asset: Address, amount_raw: int, price_usd: float) -> SaleResult:
         """The mirror of `sell`: `proceeds_usd` is what the buy costs, the price rises by the
@@ -69,44 +72,20 @@ class SqrtImpactDepth:
         return SaleResult(notional_usd * (1 + 2 / 3 * impact), price_usd * (1 + impact))
 
 
-def human_price(pool: PoolState, token_in: Address, sqrt_x96: int) -> float:
-    """Units of the other token one whole `token_in` buys at `sqrt_x96`."""
-    raw = (sqrt_x96 / Q96) ** 2  # token1 base units per token0 base unit
-    if token_in == pool.token0:
-        return raw * 10.0 ** (pool.decimals0 - pool.decimals1)
-    return 10.0 ** (pool.decimals1 - pool.decimals0) / raw
-
-
-def sqrt_x96_for(pool: PoolState, token_in: Address, price: float) -> int:
-    """The sqrt price at which one whole `token_in` buys `price` of the other token."""
-    if token_in == pool.token0:
-        raw = price * 10.0 ** (pool.decimals1 - pool.decimals0)
-    else:
-        raw = 10.0 ** (pool.decimals1 - pool.decimals0) / price
-    return max(MIN_SQRT_X96 + 1, min(MAX_SQRT_X96 - 1, int(math.sqrt(raw) * Q96)))
-
-
 @dataclass(frozen=True)
 class UniswapDepth:
     routes: Mapping[Address, tuple[PoolState, ...]]
     stable_decimals: Mapping[Address, int]  # the route's last token, valued at $1
 
     def sell(self, asset: Address, amount_raw: int, price_usd: float) -> SaleResult:
-        route = self.routes.get(asset)
-        if not route:
-            raise _unknown(asset, "Uniswap v3")
-        pools, token = self._positioned(route, asset, price_usd), asset
-        price_after_usd, amount = 1.0, amount_raw
-        for pool in pools:
-            zero_for_one = token == pool.token0
-            if amount > 0:
-                result = swap_exact_input(pool, zero_for_one, amount)
-                amount, sqrt_after = result.amount_out_raw, result.sqrt_after_x96
-            else:
-                sqrt_after = pool.sqrt_x96
-            price_after_usd *= human_price(pool, token, sqrt_after)
-            token = pool.token1 if zero_for_one else pool.token0
-        return SaleResult(amount / 10 ** self.stable_decimals[token], price_after_usd)
+        """`asset` alone, its own route positioned at `price_usd`: a basket of one."""
+        basket = self.sell_basket({asset: amount_raw}, {asset: price_usd}, asset)
+        return SaleResult(basket.proceeds_usd.get(asset, 0.0), basket.reference_price_after_usd)
+
+    def sell_basket(self, amounts_raw: Mapping[Address, int], prices_usd: Mapping[Address, float],
+                    reference: Address) -> BasketResult:
+        """All of it through shared pool states (scanner/cascade/basket.py)."""
+        return pool_basket(self.routes, self.stable_decimals, amounts_raw, prices_usd, reference)
 
     def buy(self, asset: Address, amount_raw: int, price_usd: float) -> SaleResult:
         """Buy exactly `amount_raw` of `asset` with the route's stablecoin (a short's
@@ -187,6 +166,27 @@ class CombinedDepth:
         return SaleResult(on_pools.proceeds_usd + outside.proceeds_usd,
                           min(on_pools.price_after_usd, outside.price_after_usd))
 
+    def sell_basket(self, amounts_raw: Mapping[Address, int], prices_usd: Mapping[Address, float],
+                    reference: Address) -> BasketResult:
+        """One share of every asset both venues price through the pools, the rest through
+        the external books: the largest share at which the reference's price on the pools ends
+        no lower than on the external book (arbitrage equalizes them); an asset one venue
+        lacks goes wholly to the other, and so does everything if it lacks the reference."""
+        unknown = [a for a, raw in amounts_raw.items() if raw > 0 and a not in self.pools.routes
+                   and a not in self.external.depth_usd]
+        if unknown:
+            raise _unknown(unknown[0], "pool or external")
+        if reference not in self.external.depth_usd:
+            return self.pools.sell_basket(amounts_raw, prices_usd, reference)
+        if reference not in self.pools.routes:
+            return self.external.sell_basket(amounts_raw, prices_usd, reference)
+        split = _BasketSplit(self, amounts_raw, prices_usd, reference)
+        low, high = 0, SPLIT_SCALE
+        while high - low > 1:
+            middle = (low + high) // 2
+            low, high = (middle, high) if split.pools_behind(middle) else (low, middle)
+        return split.result(high if split.pools_behind(high) else low)
+
     def buy(self, asset: Address, amount_raw: int, price_usd: float) -> SaleResult:
         """The buy split as the sale is: both venues end at one (higher) price."""
         has_pools = asset in self.pools.routes
@@ -230,6 +230,52 @@ class CombinedDepth:
         except OutsideReadWindowError:
             return False  # more than the pools hold within the window read
         return pool_price >= self.external.sell(asset, outside_raw, price_usd).price_after_usd
+
+
+SPLIT_SCALE = 2**SPLIT_ITERATIONS  # the pools' share of a basket, in 1/2**40ths
+
+
+@dataclass(frozen=True)
+class _BasketSplit:
+    """A basket cut into what goes through the pools and what goes outside."""
+
+    model: CombinedDepth
+    amounts_raw: Mapping[Address, int]
+    prices_usd: Mapping[Address, float]
+    reference: Address
+
+    def parts(self, share: int) -> tuple[dict[Address, int], dict[Address, int]]:
+        on_pools: dict[Address, int] = {}
+        outside: dict[Address, int] = {}
+        for asset, raw in self.amounts_raw.items():
+            if asset not in self.model.external.depth_usd:
+                on_pools[asset] = raw
+            elif asset not in self.model.pools.routes:
+                outside[asset] = raw
+            else:
+                on_pools[asset] = raw * share // SPLIT_SCALE
+                outside[asset] = raw - on_pools[asset]
+        return on_pools, outside
+
+    def sold(self, share: int) -> tuple[BasketResult, BasketResult]:
+        on_pools, outside = self.parts(share)
+        return (self.model.pools.sell_basket(on_pools, self.prices_usd, self.reference),
+                self.model.external.sell_basket(outside, self.prices_usd, self.reference))
+
+    def pools_behind(self, share: int) -> bool:
+        try:
+            pools, external = self.sold(share)
+        except OutsideReadWindowError:
+            return False  # more than the pools hold within the window read
+        return pools.reference_price_after_usd >= external.reference_price_after_usd
+
+    def result(self, share: int) -> BasketResult:
+        pools, external = self.sold(share)
+        proceeds = dict(pools.proceeds_usd)
+        for asset, usd in external.proceeds_usd.items():
+            proceeds[asset] = proceeds.get(asset, 0.0) + usd
+        return BasketResult(min(pools.reference_price_after_usd,
+                                external.reference_price_after_usd), proceeds)
 
 
 if TYPE_CHECKING:  # each model satisfies the interface the cascade engine calls

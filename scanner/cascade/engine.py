@@ -5,9 +5,12 @@
       1. every position the protocol would liquidate at x_k (each protocol's own
          `liquidation_sale`: close factor, bonus, one collateral per call, partial or whole)
       2. the collateral sold on the market, summed by asset over the round
-      3. every axis member sold so far, summed since the shock, through the DepthModel from
-         its price at x0 (an LST through its own pools -- the model routes it); x_{k+1} = x0
-         times the product of the members' price ratios after/before
+      3. every axis member sold so far, summed since the shock, sold together through the
+         DepthModel's `sell_basket` from the prices at x0: an LST through its own pools, whose
+         WETH goes into the same WETH/USDC pool as the WETH collateral (one market state, not
+         one fresh pool per asset); x_{k+1} = x0 times the axis reference's price ratio
+         after/before, read on the reference's own market after all of it (an LST's ratio
+         pool moves that LST's market price, not the axis)
     until a round liquidates nothing (the fixpoint) or MAX_ROUNDS.
 
 The price is a function of everything sold since the shock, not of the rounds it came in:
@@ -18,7 +21,9 @@ than a larger one. A round's proceeds are the cumulative proceeds' increase.
 
 A falling axis liquidates longs (DOWN positions) and their axis collateral is sold; a rising
 axis liquidates shorts, whose liquidators buy the axis debt they repay -- moved through the
-model's `buy` (else the price stays where the shock put it: `buy_modelled` False).
+model's `buy` (else the price stays where the shock put it: `buy_modelled` False); buys are
+still priced one asset at a time, each from the same start, the axis moving by the product
+of their ratios (a squeeze bought in several members at once is not basketed yet).
 
 Positions liquidatable now (at the snapshot's price, before any shock) are liquidated whatever
 the shock: by default they are left out of the spiral and reported apart (`NowSummary`:
@@ -37,11 +42,11 @@ takes the same relative move in its oracle's terms, as `pipeline/liquidation.py`
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, runtime_checkable
 
-from scanner.cascade.depth import DepthModel, SaleResult
+from scanner.cascade.depth import BasketResult, DepthModel, SaleResult
 from scanner.cascade.sale import (
     Ledger,
     LiquidationSale,
@@ -194,11 +199,13 @@ class CascadeResult:
 def run_cascade(
     axis: str, price_now_8dec: int, shock_price_8dec: int, exposures: Sequence[Exposure],
     depth: DepthModel, member_usd_now_8dec: Mapping[Address, int], bands: Sequence[Band] = (),
-    include_now: bool = False,
+    include_now: bool = False, reference: Address | None = None,
 ) -> CascadeResult:
     """Follow the spiral from `shock_price_8dec`. `member_usd_now_8dec`: each axis member's USD
     price at the snapshot (it moves by the axis ratio); `bands`: the snapshot's, for crossings;
-    `include_now`: the positions liquidatable now enter round 0 (else they are reported apart)."""
+    `include_now`: the positions liquidatable now enter round 0 (else they are reported apart);
+    `reference`: the axis reference asset whose price the axis is (default: the one member
+    priced, when there is one)."""
     if shock_price_8dec <= 0:
         raise ValueError("the shocked price must be positive")
     direction = Direction.DOWN if shock_price_8dec <= price_now_8dec else Direction.UP
@@ -211,7 +218,8 @@ def run_cascade(
     rounds: list[CascadeRound] = []
     price = shock_price_8dec
     by_shock = _crossed(bands, axis, direction, price_now_8dec, shock_price_8dec)
-    from_shock = _Mover(depth, member_usd_now_8dec, price_now_8dec, shock_price_8dec)
+    from_shock = _Mover(depth, member_usd_now_8dec, price_now_8dec, shock_price_8dec,
+                        reference)
     pressed: list[SoldCollateral] = []  # every axis member sold (bought) since the shock
     proceeds_so_far_8dec = 0
     for index in range(MAX_ROUNDS):
@@ -323,26 +331,56 @@ class _Mover:
     axis_now_8dec: int
     price_8dec: int
 
+    reference: Address | None
+
     def apply(self, pressure: tuple[SoldCollateral, ...], direction: Direction, buys: bool
               ) -> tuple[int, int]:
-        """(axis price after, proceeds in USD 8 dec) of this round's sales (or buys)."""
-        ratio, proceeds = 1.0, 0.0
-        for item in pressure:
-            if item.amount_raw == 0:
-                continue
-            usd_now = self.member_usd_now_8dec.get(item.asset)
-            if usd_now is None:  # the protocol says it moves with the axis: it must be priced
+        """(axis price after, proceeds in USD 8 dec) of everything sold (or bought) so far."""
+        amounts_raw = {item.asset: item.amount_raw for item in pressure if item.amount_raw > 0}
+        for item in pressure:  # the protocol says it moves with the axis: it must be priced
+            if item.amount_raw > 0 and item.asset not in self.member_usd_now_8dec:
                 raise ValueError(f"no USD price for axis member {item.symbol or item.asset}")
-            start = usd_now * self.price_8dec / self.axis_now_8dec / USD_8DEC
-            if direction is Direction.DOWN:
-                result = self.depth.sell(item.asset, item.amount_raw, start)
-            elif buys and isinstance(self.depth, BuyingDepthModel):
-                result = self.depth.buy(item.asset, item.amount_raw, start)
-            else:
-                continue
+        if not amounts_raw:
+            return self.price_8dec, 0
+        if direction is Direction.DOWN:
+            return self._sold(amounts_raw, self.depth.sell_basket)
+        if buys and isinstance(self.depth, BuyingDepthModel):
+            return self._bought(amounts_raw, self.depth)
+        return self.price_8dec, 0
+
+    def _start_usd(self, asset: Address) -> float:
+        """`asset`'s USD price at the shocked axis price x0 (a reference no market lists is
+        the axis price itself)."""
+        usd_now = self.member_usd_now_8dec.get(asset, self.axis_now_8dec)
+        return usd_now * self.price_8dec / self.axis_now_8dec / USD_8DEC
+
+    def _reference(self) -> Address:
+        if self.reference is not None:
+            return self.reference
+        if len(self.member_usd_now_8dec) != 1:
+            raise ValueError("name the axis reference: several members are priced")
+        return next(iter(self.member_usd_now_8dec))
+
+    def _sold(self, amounts_raw: dict[Address, int], sell_basket: _Basket) -> tuple[int, int]:
+        reference = self._reference()
+        starts_usd = {asset: self._start_usd(asset) for asset in [*amounts_raw, reference]}
+        basket = sell_basket(amounts_raw, starts_usd, reference)
+        ratio = basket.reference_price_after_usd / starts_usd[reference]
+        return (max(int(self.price_8dec * ratio), 1),
+                int(basket.total_proceeds_usd * USD_8DEC))
+
+    def _bought(self, amounts_raw: dict[Address, int], depth: BuyingDepthModel
+                ) -> tuple[int, int]:
+        ratio, cost_usd = 1.0, 0.0
+        for asset, amount_raw in amounts_raw.items():
+            start = self._start_usd(asset)
+            result = depth.buy(asset, amount_raw, start)
             ratio *= result.price_after_usd / start
-            proceeds += result.proceeds_usd
-        return max(int(self.price_8dec * ratio), 1), int(proceeds * USD_8DEC)
+            cost_usd += result.proceeds_usd
+        return max(int(self.price_8dec * ratio), 1), int(cost_usd * USD_8DEC)
+
+
+_Basket = Callable[[Mapping[Address, int], Mapping[Address, float], Address], BasketResult]
 
 
 def _round(index: int, price_8dec: int, after_8dec: int,

@@ -26,7 +26,8 @@ class CurvePoint:
 def cascade_to(book: AxisBook, depth: DepthModel, shock_price_8dec: int,
                bands: Sequence[Band], include_now: bool = True) -> CascadeResult:
     return run_cascade(book.axis.name, book.axis.reference_price_8dec, shock_price_8dec,
-                       book.exposures, depth, book.member_usd_now_8dec, bands, include_now)
+                       book.exposures, depth, book.member_usd_now_8dec, bands, include_now,
+                       book.axis.reference)
 
 
 def cascade_curve(book: AxisBook, depth: DepthModel, bands: Sequence[Band],

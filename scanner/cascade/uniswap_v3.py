@@ -13,6 +13,7 @@ the window raises instead of pricing liquidity it has not seen.
 from __future__ import annotations
 
 import bisect
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
@@ -21,6 +22,7 @@ from scanner.cascade.v3math import (
     MAX_TICK,
     MIN_SQRT_X96,
     MIN_TICK,
+    Q96,
     sqrt_x96_at_tick,
     swap_step,
     tick_at_sqrt_x96,
@@ -134,3 +136,20 @@ def moved_to(pool: PoolState, sqrt_x96: int) -> PoolState:
     else:
         liquidity -= sum(net for t, net in pool.net_by_tick.items() if tick < t <= pool.tick)
     return replace(pool, sqrt_x96=sqrt_x96, tick=tick, liquidity=liquidity)
+
+
+def human_price(pool: PoolState, token_in: Address, sqrt_x96: int) -> float:
+    """Units of the other token one whole `token_in` buys at `sqrt_x96`."""
+    raw = (sqrt_x96 / Q96) ** 2  # token1 base units per token0 base unit
+    if token_in == pool.token0:
+        return raw * 10.0 ** (pool.decimals0 - pool.decimals1)
+    return 10.0 ** (pool.decimals1 - pool.decimals0) / raw
+
+
+def sqrt_x96_for(pool: PoolState, token_in: Address, price: float) -> int:
+    """The sqrt price at which one whole `token_in` buys `price` of the other token."""
+    if token_in == pool.token0:
+        raw = price * 10.0 ** (pool.decimals1 - pool.decimals0)
+    else:
+        raw = 10.0 ** (pool.decimals1 - pool.decimals0) / price
+    return max(MIN_SQRT_X96 + 1, min(MAX_SQRT_X96 - 1, int(math.sqrt(raw) * Q96)))

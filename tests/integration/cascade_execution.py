@@ -2,12 +2,14 @@
 test_cascade_executed.py): the oracle moved to the round's price, every position of the book
 the protocol lets go liquidated by real transactions (Aave `liquidationCall`s repeated while
 the Pool allows, Morpho `liquidate`, Comet `absorb`), the seized axis collateral swapped for
-real along its Uniswap v3 route (an LST through LST/WETH then WETH/USDC), and the oracle set
-to the price the pools leave -- then again, until a round liquidates nothing."""
+real along its Uniswap v3 route in the engine's basket order (each LST through LST/WETH then
+WETH/USDC, then the WETH into the same WETH/USDC), and the oracle set to the price the pools
+leave the axis reference (WETH on WETH/USDC) -- then again, until a round liquidates nothing."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -16,6 +18,7 @@ from eth_abi.abi import decode
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
+from scanner.cascade.basket import basket_order
 from scanner.cascade.depth_models import UniswapDepth, human_price, sqrt_x96_for
 from scanner.cascade.exposures import AxisBook
 from scanner.cascade.uniswap_v3 import PoolState
@@ -66,51 +69,56 @@ class ExecutedRound:
 
 
 @dataclass
-class Route:
-    """The sold asset's pools to a stablecoin, as the depth model read them, with the price
-    each one is at now on the node (moved by the arbitrage and the swaps)."""
+class Routes:
+    """The sold assets' pools to a stablecoin, as the depth model read them, with the price
+    each pool is at now on the node (moved by the arbitrage and the swaps): one price per
+    pool, shared by every route through it."""
 
-    pools: tuple[PoolState, ...]
-    tokens: tuple[str, ...]  # the asset, ..., the stablecoin
-    sqrt_x96: list[int]
+    depth: UniswapDepth
+    sqrt_x96: dict[str, int] = field(default_factory=dict)  # by pool address, once moved
 
-    @classmethod
-    def of(cls, depth: UniswapDepth, asset: str) -> Route:
-        pools = depth.routes[asset]
+    def tokens(self, asset: str) -> list[str]:
         tokens = [asset]
-        for pool in pools:
+        for pool in self.depth.routes[asset]:
             tokens.append(pool.token1 if tokens[-1] == pool.token0 else pool.token0)
-        return cls(pools, tuple(tokens), [pool.sqrt_x96 for pool in pools])
+        return tokens
 
-    def usd_price(self) -> float:
-        """The asset's price in the stablecoin along the route, hop by hop."""
+    def now_x96(self, pool: PoolState) -> int:
+        return self.sqrt_x96.get(pool.address, pool.sqrt_x96)
+
+    def usd_price(self, asset: str, hops: int | None = None) -> float:
+        """The asset's price along its route (its first `hops` pools), in the last token."""
         price = 1.0
-        for pool, token, sqrt_x96 in zip(self.pools, self.tokens, self.sqrt_x96, strict=False):
-            price *= human_price(pool, token, sqrt_x96)
+        pools = self.depth.routes[asset][:hops]
+        for pool, token in zip(pools, self.tokens(asset), strict=False):
+            price *= human_price(pool, token, self.now_x96(pool))
         return price
 
 
 def execute_cascade(rpc: DevnetRpc, config: Config, net: Devnet, book: AxisBook,
-                    depth: UniswapDepth, asset: str, shock_8dec: int, block: int
+                    depth: UniswapDepth, assets: Sequence[str], shock_8dec: int, block: int
                     ) -> list[ExecutedRound]:
-    """Play the cascade of `book` (whose axis collateral is `asset` alone) on the node."""
+    """Play the cascade of `book` (whose axis collateral is among `assets`) on the node."""
     aave = net.aave
     assert net.uniswap is not None and net.compound is not None
     router = net.uniswap.swap_router
     state, _ = asyncio.run(_read(config, AAVE_MARKET_KEY, block, []))
     (axis,) = [a for a in resolve_axes(config.axes, _assets(state)) if a.name == "ETH"]
-    route = Route.of(depth, asset)
-    asset_now_8dec = book.member_usd_now_8dec[asset]
+    reference = book.axis.reference
+    routes = Routes(depth)
+    reference_now_8dec = book.member_usd_now_8dec[reference]
     _fund_liquidator(rpc, aave)
-    _arbitrage_to(rpc, router, route, asset_now_8dec * shock_8dec / axis.reference_price_8dec
-                  / 10**8)
-    morpho = _morpho_market(net, asset)
-    if morpho is not None:
+    _arbitrage_to(rpc, router, routes, reference, reference_now_8dec * shock_8dec
+                  / axis.reference_price_8dec / 10**8)
+    morpho = sorted((e.account, e.curve.collateral.symbol) for e in book.exposures
+                    if e.market_key == MORPHO_MARKET_KEY)  # a borrower may be in two markets
+    if morpho:
+        assert net.morpho is not None
         rpc.send(Tx(LIQUIDATOR, aave.tokens["USDC"], calldata(
-            "approve(address,uint256)", morpho.morpho, 2**256 - 1)))
-    buyer = StoreBuyer(net.compound.comet("usdc").comet, depth, asset)
+            "approve(address,uint256)", net.morpho.morpho, 2**256 - 1)))
+    buyer = StoreBuyer(net.compound.comet("usdc").comet, depth, tuple(assets))
     accounts = {key: sorted(e.account for e in book.exposures if e.market_key == key)
-                for key in (AAVE_MARKET_KEY, MORPHO_MARKET_KEY, COMET_USDC)}
+                for key in (AAVE_MARKET_KEY, COMET_USDC)}
     rounds: list[ExecutedRound] = []
     price_8dec = shock_8dec
     for round_index in range(MAX_EXECUTED_ROUNDS):
@@ -119,16 +127,19 @@ def execute_cascade(rpc: DevnetRpc, config: Config, net: Devnet, book: AxisBook,
         for account in accounts[AAVE_MARKET_KEY]:
             _aave_liquidate(rpc, config, net, account, current)
         moved, _ = asyncio.run(_read(config, AAVE_MARKET_KEY, rpc.block_number(), []))
-        for account in accounts[MORPHO_MARKET_KEY]:
-            assert morpho is not None
-            _morpho_liquidate(rpc, moved, morpho, account, current)
+        for account, symbol in morpho:
+            where = _morpho_market(net, aave.tokens[symbol])
+            assert where is not None
+            _morpho_liquidate(rpc, moved, where, account, current)
         for account in accounts[COMET_USDC]:
             _comet_absorb(rpc, moved, buyer, account, current, round_index)
         if not current.accounts:
             return rounds
-        _sell_along(rpc, router, route, current.sold_raw.get(asset, 0))
-        price_8dec = int(Fraction(route.usd_price()) * 10**8 * axis.reference_price_8dec
-                         / asset_now_8dec)
+        sold_raw = {asset: current.sold_raw.get(asset, 0) for asset in assets}
+        for asset in basket_order(sold_raw, reference):  # the engine's order
+            _sell_along(rpc, router, routes, asset, sold_raw[asset])
+        price_8dec = int(Fraction(routes.usd_price(reference)) * 10**8
+                         * axis.reference_price_8dec / reference_now_8dec)
         current.price_after_8dec = price_8dec
         rounds.append(current)
     raise AssertionError("the executed cascade did not stop")
@@ -142,27 +153,30 @@ def _aave_liquidate(rpc: DevnetRpc, config: Config, net: Devnet, account: str,
         into.debt_repaid_usd_8dec += usd_8dec(call.state, call.debt_asset, call.debt_raw)
 
 
-def _arbitrage_to(rpc: DevnetRpc, router: str, route: Route, asset_usd: float) -> None:
-    """Sell into the route's last pool until it prices the asset at `asset_usd` (arbitrage
-    after a shock; the ratio pools before it keep their price, as the model has it)."""
-    ratio = Route(route.pools[:-1], route.tokens[:-1], route.sqrt_x96[:-1]).usd_price()
-    last, token_in = route.pools[-1], route.tokens[-2]
-    target_x96 = sqrt_x96_for(last, token_in, asset_usd / ratio)
-    assert human_price(last, token_in, last.sqrt_x96) > asset_usd / ratio, "a fall: above"
-    receipt = _send_swap(rpc, router, token_in, route.tokens[-1], last.fee_pips, 10**30,
-                         target_x96)
-    _, route.sqrt_x96[-1] = swap_out(receipt)
-    assert route.sqrt_x96[-1] == target_x96
+def _arbitrage_to(rpc: DevnetRpc, router: str, routes: Routes, reference: str,
+                  reference_usd: float) -> None:
+    """Sell into the reference route's last pool until it prices the reference at
+    `reference_usd` (arbitrage after a shock; the LSTs' ratio pools keep their price, as the
+    model has it)."""
+    pools, tokens = routes.depth.routes[reference], routes.tokens(reference)
+    ratio = routes.usd_price(reference, len(pools) - 1)
+    last, token_in = pools[-1], tokens[-2]
+    target_x96 = sqrt_x96_for(last, token_in, reference_usd / ratio)
+    assert human_price(last, token_in, last.sqrt_x96) > reference_usd / ratio, "a fall: above"
+    receipt = _send_swap(rpc, router, token_in, tokens[-1], last.fee_pips, 10**30, target_x96)
+    _, routes.sqrt_x96[last.address] = swap_out(receipt)
+    assert routes.sqrt_x96[last.address] == target_x96
 
 
-def _sell_along(rpc: DevnetRpc, router: str, route: Route, amount_raw: int) -> None:
-    """Swap `amount_raw` of the asset hop by hop to the stablecoin through the SwapRouter."""
-    for i, pool in enumerate(route.pools):
+def _sell_along(rpc: DevnetRpc, router: str, routes: Routes, asset: str, amount_raw: int
+                ) -> None:
+    """Swap `amount_raw` of `asset` hop by hop to the stablecoin through the SwapRouter."""
+    tokens = routes.tokens(asset)
+    for i, pool in enumerate(routes.depth.routes[asset]):
         if amount_raw == 0:
             return
-        receipt = _send_swap(rpc, router, route.tokens[i], route.tokens[i + 1], pool.fee_pips,
-                             amount_raw, 0)
-        amount_raw, route.sqrt_x96[i] = swap_out(receipt)
+        receipt = _send_swap(rpc, router, tokens[i], tokens[i + 1], pool.fee_pips, amount_raw, 0)
+        amount_raw, routes.sqrt_x96[pool.address] = swap_out(receipt)
 
 
 def swap_out(receipt: dict[str, Any]) -> tuple[int, int]:

@@ -34,7 +34,7 @@ from scanner.cascade.depth import DepthModel, SaleResult
 from scanner.cascade.depth_build import build_depth_model
 from scanner.cascade.depth_models import UniswapDepth, human_price, sqrt_x96_for
 from scanner.cascade.engine import Exposure
-from scanner.cascade.exposures import axis_book
+from scanner.cascade.exposures import AxisBook, axis_book
 from scanner.cascade.live import reread_snapshot
 from scanner.cascade.run import cascade_to
 from scanner.cascade.sale import LiquidationSale, SoldCollateral, merge_sold
@@ -103,13 +103,15 @@ def test_cascade_rounds_match_a_recomputation_from_the_stored_snapshot(
     stored = load_cascades(repo, snapshot_id, "ETH")[0]
     assert {k: v for k, v in stored.items() if k != "id"} == printed
 
-    def linear_after(price_8dec: int, sold: Sequence[SoldCollateral], members: set[str]
+    def linear_after(price_8dec: int, sold: Sequence[SoldCollateral], book: AxisBook
                      ) -> Fraction:
-        after = Fraction(price_8dec)
-        for s in sold:
-            if s.asset in members:
-                after *= 1 - Fraction(IMPACT_PER_TOKEN) * Fraction(s.amount_raw, 10**s.decimals)
-        return after
+        """One market in reference tokens: each member's amount at its price in WETH."""
+        usd = book.member_usd_now_8dec
+        reference_usd = usd[book.axis.reference]
+        tokens = sum((Fraction(s.amount_raw, 10**s.decimals) * Fraction(usd[s.asset],
+                                                                          reference_usd)
+                      for s in sold if s.asset in usd), Fraction(0))
+        return Fraction(price_8dec) * (1 - Fraction(IMPACT_PER_TOKEN) * tokens)
 
     _check_rounds(config, repo, snapshot_id, printed, _linear_factory, linear_after)
 
@@ -125,19 +127,18 @@ def test_cascade_through_the_configured_uniswap_and_external_depth(
     record = repo.get_snapshot(snapshot_id).record
     model = asyncio.run(_built(config, record.block))
 
-    def model_after(price_8dec: int, sold: Sequence[SoldCollateral], members: set[str]
+    def model_after(price_8dec: int, sold: Sequence[SoldCollateral], book: AxisBook
                     ) -> Fraction:
-        after = Fraction(price_8dec)
-        for s in sold:
-            if s.asset in members:
-                start = members_usd[s.asset] * price_8dec / now_8dec / 10**8
-                result = model.sell(s.asset, s.amount_raw, start)
-                after *= Fraction(result.price_after_usd) / Fraction(start)
-        return after
+        """The round's members sold as the model's one basket, the axis its reference."""
+        usd, now_8dec = book.member_usd_now_8dec, book.axis.reference_price_8dec
+        reference = book.axis.reference
+        amounts = {s.asset: s.amount_raw for s in sold if s.asset in usd and s.amount_raw > 0}
+        starts = {asset: usd[asset] * price_8dec / now_8dec / 10**8
+                  for asset in [*amounts, reference]}
+        basket = model.sell_basket(amounts, starts, reference)
+        return Fraction(price_8dec) * Fraction(basket.reference_price_after_usd) / Fraction(
+            starts[reference])
 
-    outcome, _ = asyncio.run(reread_snapshot(config, repo, snapshot_id, record, _built_factory))
-    book = axis_book(outcome.markets, outcome.axes, "ETH")
-    members_usd, now_8dec = book.member_usd_now_8dec, book.axis.reference_price_8dec
     _check_rounds(config, repo, snapshot_id, printed, _built_factory, model_after)
 
 
@@ -167,7 +168,6 @@ def _check_rounds(config: Config, repo: Repository, snapshot_id: int, printed: d
     result = cascade_to(book, depth, shocked_price_8dec(now, -1_200), bands, include_now=False)
     assert printed["final_price_8dec"] == result.final_price_8dec
     assert len(result.rounds) >= 2, "the devnet's book and this market make a spiral"
-    members = set(book.member_usd_now_8dec)
     rows = [r for r in repo.load_positions(snapshot_id, axis="ETH")
             if r.direction is Direction.DOWN
             and r.status in (PositionStatus.AT_RISK, PositionStatus.LIQUIDATABLE_NOW)]
@@ -188,7 +188,7 @@ def _check_rounds(config: Config, repo: Repository, snapshot_id: int, printed: d
         refused += sorted(expected - first_time)
         seen |= first_time
         sold_since_shock += r.sold
-        after = price_after(result.shock_price_8dec, merge_sold(sold_since_shock), members)
+        after = price_after(result.shock_price_8dec, merge_sold(sold_since_shock), book)
         assert abs(Fraction(r.price_after_8dec) - after) <= 2 + after / 10**9, r.index
         crossed = sorted(b.rank for b in bands if b.direction is Direction.DOWN
                          and b.low_8dec <= r.price_8dec and b.high_8dec >= r.price_after_8dec)

@@ -81,7 +81,7 @@ from scanner.devnet.rpc import DevnetRpc, RpcCallError, Tx, calldata
 from scanner.devnet.uniswap import FAR_DEADLINE
 from scanner.domain import Direction
 from scanner.protocols.maker.auction import stairstep_price, take_whole
-from tests.integration.cascade_execution import Route, _arbitrage_to, swap_out
+from tests.integration.cascade_execution import Routes, _arbitrage_to, swap_out
 from tests.integration.maker_auctions import (
     KEEPER,
     PARAMS,
@@ -430,14 +430,14 @@ def _check_the_pool_sale(rpc: DevnetRpc, devnet: Devnet, depth: UniswapDepth, bo
     start_usd = (book.member_usd_now_8dec[weth] * shock_8dec / book.axis.reference_price_8dec
                  / 10**8)
     predicted = depth.sell(weth, predicted_sold[weth], start_usd)
-    route = Route.of(depth, weth)
-    _arbitrage_to(rpc, uniswap.swap_router, route, start_usd)
-    (pool,) = route.pools
+    routes = Routes(depth)
+    _arbitrage_to(rpc, uniswap.swap_router, routes, weth, start_usd)
+    (pool,) = depth.routes[weth]
     receipts = rpc.send_many([
         Tx(KEEPER, weth, calldata("approve(address,uint256)", uniswap.swap_router,
                                   tokens["ETH-A"])),
         Tx(KEEPER, uniswap.swap_router, calldata(EXACT_INPUT_SINGLE, (
-            weth, route.tokens[1], pool.fee_pips, KEEPER, FAR_DEADLINE, tokens["ETH-A"], 0,
+            weth, routes.tokens(weth)[1], pool.fee_pips, KEEPER, FAR_DEADLINE, tokens["ETH-A"], 0,
             0)))])
     usdc_raw, sqrt_after_x96 = swap_out(receipts[-1])
     executed_usd = human_price(pool, weth, sqrt_after_x96)

@@ -44,7 +44,7 @@ from scanner.protocols.compound_v3.liquidation_sale import (
 from scanner.protocols.compound_v3.rule import accrue
 from scanner.protocols.compound_v3.state import CometMarketState, StoreStock
 from tests.integration.adapter_contract import read_all, run
-from tests.integration.cascade_execution import Route, _arbitrage_to, _sell_along
+from tests.integration.cascade_execution import Routes, _arbitrage_to, _sell_along
 from tests.integration.test_compound_v3 import comet_env
 
 pytestmark = pytest.mark.integration
@@ -155,17 +155,18 @@ def test_the_buyer_stops_where_the_pool_reaches_the_store_price(
     # the market: the real WETH/USDC pool, arbitraged to the oracle price
     prices = curve.prices_at(curve.price_now)
     info = next(a for a in market.assets if a.asset == weth)
-    route = Route.of(depth, weth)
-    _arbitrage_to(rpc, devnet.uniswap.swap_router, route, prices.collateral_8dec[weth] / 10**8)
+    routes = Routes(depth)
+    _arbitrage_to(rpc, devnet.uniswap.swap_router, routes, weth,
+                  prices.collateral_8dec[weth] / 10**8)
     rpc.send(Tx(ABSORBER, comet.comet, calldata("absorb(address,address[])", ABSORBER,
                                                 [curve.user.account]), gas=5_000_000))
     _fund_buyer(rpc, comet.base_token, comet.comet, 10**12 * 10**6)
     _buy(rpc, comet.comet, curve, weth, bought.amount_raw, BUYER)
-    _sell_along(rpc, devnet.uniswap.swap_router, route, bought.amount_raw)
+    _sell_along(rpc, devnet.uniswap.swap_router, routes, weth, bought.amount_raw)
     store_usd = discounted_price_8dec(market.store_front, info, prices.collateral_8dec[weth]) / 1e8
-    assert store_usd <= route.usd_price() <= store_usd * (1 + STOP_TOLERANCE)
-    _sell_along(rpc, devnet.uniswap.swap_router, route, bought.amount_raw // 100)
-    assert route.usd_price() < store_usd  # buying 1% more would not have paid
+    assert store_usd <= routes.usd_price(weth) <= store_usd * (1 + STOP_TOLERANCE)
+    _sell_along(rpc, devnet.uniswap.swap_router, routes, weth, bought.amount_raw // 100)
+    assert routes.usd_price(weth) < store_usd  # buying 1% more would not have paid
 
 
 def _pools_depth(devnet: Devnet, tmp_path: Path, block: int) -> UniswapDepth:
