@@ -28,7 +28,8 @@ from scanner.store.repository import Repository
 
 # A planted cluster so the demo has a known answer: ~$25M of ETH longs liquidated between
 # $2,480 and $2,560, i.e. 15-17% below the devnet's ETH price of $3,000 (aave_market.toml).
-DEMO_CLUSTERS = (ClusterSpec(asset="WETH", total_usd=25_000_000, low_usd=2_480, high_usd=2_560),)
+DEMO_CLUSTERS = (ClusterSpec(asset="WETH", total_usd=25_000_000, low_usd=2_480, high_usd=2_560,
+                             clear_margin=True),)
 # A ratio axis (README "Ratio axes"): the wstETH loops that ETH/USD cannot liquidate, on a depeg.
 DEMO_RATIO_AXIS = '\n[axes.wstETH-ETH]\nmembers = ["wstETH"]\nquote = ["WETH"]\n'
 

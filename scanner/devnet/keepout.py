@@ -60,6 +60,8 @@ class Planted(Protocol):
     def low_usd(self) -> float: ...
     @property
     def high_usd(self) -> float: ...
+    @property
+    def clear_margin(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -123,7 +125,8 @@ class Keepout:
 
 def keepout_for(seed: int, clusters: Sequence[Planted],
                 spec: MarketSpec | None = None) -> Keepout | None:
-    """The windows of `clusters` (ClusterSpec), or None without clusters."""
+    """The windows of the `clusters` (ClusterSpec) planted with a clear margin, or None."""
+    clusters = [c for c in clusters if c.clear_margin]
     if not clusters:
         return None
     spec = spec or load_market_spec()

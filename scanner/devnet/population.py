@@ -43,6 +43,10 @@ class ClusterSpec:
     total_usd: float
     low_usd: float
     high_usd: float
+    # The background keeps clear of the window (scanner.devnet.keepout), so the cluster's
+    # edges are known exactly (the demo). Off, background positions interleave with it as
+    # they would on a chain (the test devnet's low-contrast cluster among eight protocols).
+    clear_margin: bool = False
 
     @classmethod
     def parse(cls, text: str) -> ClusterSpec:
@@ -57,7 +61,8 @@ class ClusterSpec:
         return cls(parts[0], total, low, high)
 
     def key(self) -> str:
-        return f"{self.asset}:{self.total_usd}:{self.low_usd}:{self.high_usd}"
+        clear = ":clear" if self.clear_margin else ""
+        return f"{self.asset}:{self.total_usd}:{self.low_usd}:{self.high_usd}{clear}"
 
 
 @dataclass(frozen=True)

@@ -82,7 +82,8 @@ def test_the_demo_window_is_the_cluster_widened_by_the_margin() -> None:
     assert window.low_fraction == pytest.approx(2_480 * (1 - MARGIN) / 3_000)
     assert window.high_fraction == pytest.approx(2_560 * (1 + MARGIN) / 3_000)
     # an LST cluster's window is on the ETH axis too, in the LST's own price
-    (lst,) = keepout_for(SEED, (ClusterSpec("wstETH", 1e6, 2_890, 3_070),)).windows  # type: ignore[union-attr]
+    lst_cluster = ClusterSpec("wstETH", 1e6, 2_890, 3_070, clear_margin=True)
+    (lst,) = keepout_for(SEED, (lst_cluster,)).windows  # type: ignore[union-attr]
     assert (lst.axis, lst.low_fraction) == ("ETH", pytest.approx(2_890 * (1 - MARGIN) / 3_540))
 
 
@@ -182,3 +183,13 @@ def test_resampling_is_deterministic() -> None:
     again = keepout.clear(0.85, "k/1", lambda f: Exposure((("WETH", 1.0, 1.0),), (("USDC", f),)),
                           lambda r: r.uniform(0.5, 0.95))
     assert first == again != 0.85 and not 0.81 <= first <= 0.871
+
+
+def test_a_cluster_without_a_clear_margin_leaves_the_background_as_it_is() -> None:
+    """Only the demo clears a margin: the test devnet's low-contrast cluster stays interleaved
+    with the background, as on a chain (cleared, it fell below the detection's contrast)."""
+    plain = ClusterSpec("WETH", 3e6, 2_300, 2_400)
+    assert keepout_for(SEED, (plain,)) is None
+    assert plain.key() != ClusterSpec("WETH", 3e6, 2_300, 2_400, clear_margin=True).key()
+    assert generate_aave_population(SEED, 300, (plain,))[:300] == generate_aave_population(
+        SEED, 300)[:300]
