@@ -4,6 +4,7 @@ restores the SIGINT handler -- seconds for a snapshot's outcome)."""
 from __future__ import annotations
 
 import asyncio
+import signal
 
 from scanner import aio
 
@@ -28,7 +29,14 @@ def test_run_returns_the_result_without_its_repr() -> None:
 
 
 def test_asyncio_run_itself_reprs_the_result() -> None:
-    # why aio.run exists: if this ever stops holding, aio.run can go
+    # why aio.run exists: if this ever stops holding, aio.run can go. asyncio.run takes over
+    # SIGINT (and reprs the result when it gives it back) only while Python's default handler
+    # is installed: an earlier test of the suite that left its own handler made this pass or
+    # fail by the order the tests ran in.
     _NoRepr.reprs = 0
-    asyncio.run(_answer())
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        asyncio.run(_answer())
+    finally:
+        signal.signal(signal.SIGINT, before)
     assert _NoRepr.reprs > 0
