@@ -77,9 +77,10 @@ class Discovery:
         return self.plan.from_block
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class MarketOutcome:
-    """One market's part of a snapshot."""
+    """One market's part of a snapshot. Its repr is a summary: the generated one spells out
+    every position (megabytes for a large market), and asyncio.run formats it (see aio.py)."""
 
     record: ScanRecord
     read: MarketRead
@@ -99,9 +100,16 @@ class MarketOutcome:
     def accounts_with_debt(self) -> int:
         return len(self.read.positions)
 
+    def __repr__(self) -> str:
+        return (f"MarketOutcome({self.record.market_key!r}, block={self.record.block}, "
+                f"positions={self.accounts_with_debt}, results={len(self.results)})")
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, repr=False)
 class SnapshotOutcome:
+    """A stored (or matched) snapshot. Its repr is a summary, as MarketOutcome's: asyncio.run
+    (Python 3.11) formats the main task's result twice when it returns, and the generated
+    repr of every position took seconds."""
     snapshot_id: int
     record: SnapshotRecord
     markets: tuple[MarketOutcome, ...]
@@ -129,6 +137,12 @@ class SnapshotOutcome:
     @property
     def mirror_mismatches(self) -> tuple[Address, ...]:
         return tuple(a for m in self.markets for a in m.read.mirror_mismatches)
+
+    def __repr__(self) -> str:
+        return (f"SnapshotOutcome(snapshot_id={self.snapshot_id}, chain={self.record.chain!r}, "
+                f"block={self.record.block}, markets={list(self.markets)!r}, "
+                f"bins={len(self.bins)}, bands={len(self.bands)}, "
+                f"already_stored={self.already_stored})")
 
 
 def _no_progress(stage: str, done: int, total: int) -> None:
@@ -220,17 +234,26 @@ async def _read_market(
     if protocol_spec(market.protocol).per_submarket_discovery:  # each in its own submarket
         read = await cast(SubmarketAdapter, adapter).read_borrowers(
             resolved, discovery.borrowers, block)
+        _hand_over_whole(read, sink)
     elif sink is not None and hasattr(adapter, "read_streaming"):
         read = await cast(StreamingAdapter, adapter).read_streaming(
             resolved, discovery.accounts, block, sink)
     else:
         read = await adapter.read(resolved, discovery.accounts, block)
+        _hand_over_whole(read, sink)
     progress(f"{market.key}: read", total, total)
     if read.mirror_mismatches:
         log.info("%s: %d accounts differ from the protocol's own account data (revision %d): %s",
                  market.key, len(read.mirror_mismatches), read.revision,
                  ", ".join(read.mirror_mismatches[:5]))
     return market, discovery, read
+
+
+def _hand_over_whole(read: MarketRead, sink: ChunkSink | None) -> None:
+    """A market read in one piece goes to the level worker as one chunk: its math then runs
+    while the other markets are still reading, instead of after the last read."""
+    if sink is not None:
+        sink(0, read.assets, read.positions, read.mirror_mismatches)
 
 
 def _require_verified(read: MarketRead, store_unverified: bool) -> None:

@@ -7,6 +7,7 @@ interest to the block exactly as `GenericLogic.calculateUserAccountData` does.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -45,7 +46,7 @@ _ACCOUNT_DATA_GAS_PER_RESERVE = 40_000
 _SIMPLE_GAS = 30_000
 # Accounts read as one unit (their summaries, then their balances): chunks go out together,
 # so the node answers later chunks while earlier ones are decoded and their math runs.
-ACCOUNTS_PER_CHUNK = 1_000
+ACCOUNTS_PER_CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -129,9 +130,15 @@ class AaveV3Adapter:
         require_reviewed_revision(state)  # before reading every account
         assets = market_assets(state)
 
+        # Chunks wait at this gate: a chunk's balances then go out before later chunks'
+        # summaries, so finished chunks (and their math) arrive throughout the read rather
+        # than all at its end. As many chunks as posts in flight keep the node as busy.
+        gate = asyncio.Semaphore(max(1, self.chain.max_concurrency))
+
         async def one(index: int, chunk: Sequence[Address]
                       ) -> tuple[tuple[Position, ...], list[Address]]:
-            accounts_read = await self.read_accounts(addresses, state, chunk, block)
+            async with gate:
+                accounts_read = await self.read_accounts(addresses, state, chunk, block)
             positions = market_positions(self.market.protocol, state, accounts_read)
             mismatches = mirror_mismatches(accounts_read, state)
             if sink is not None:
