@@ -220,11 +220,25 @@ def decode_aggregate3_items(data: bytes) -> list[tuple[bool, bytes]] | None:
     if array is None or count is None or count > len(data) // WORD:
         return None
     base = array + WORD
+    if base + count * WORD > len(data):  # the heads do not fit
+        return None
+    # The loop below is _result_at inlined (a snapshot decodes ~70,000 items): the same
+    # bounds, flag and zero-padding checks, without a call per word.
+    size = len(data)
+    word = int.from_bytes
     results = []
-    for index in range(count):
-        relative = _uint_at(data, base + index * WORD)
-        found = None if relative is None else _result_at(data, base + relative)
-        if found is None:
+    for head in range(base, base + count * WORD, WORD):
+        at = base + word(data[head:head + WORD], "big")
+        if at + 2 * WORD > size:
             return None
-        results.append(found)
+        flag = word(data[at:at + WORD], "big")
+        start = at + word(data[at + WORD:at + 2 * WORD], "big")
+        if flag > 1 or start + WORD > size:
+            return None
+        length = word(data[start:start + WORD], "big")
+        end = start + WORD + length
+        padded_end = end + (-length % WORD)
+        if padded_end > size or (padded_end > end and any(data[end:padded_end])):
+            return None
+        results.append((flag == 1, data[start + WORD:end]))
     return results

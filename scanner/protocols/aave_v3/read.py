@@ -14,7 +14,8 @@ from typing import Any, ClassVar
 
 from eth_utils.address import to_checksum_address
 
-from scanner.chain.abi import decode_output, encode_call, load_abi
+from scanner.chain.abi import decode_output, encode_call, function_selector, load_abi
+from scanner.chain.fastabi import WORD, address_bytes
 from scanner.chain.multicall import Call, CallResult, aggregate3, require_data
 from scanner.chain.rpc import RpcClient
 from scanner.chain.tasks import gather_or_cancel
@@ -248,24 +249,27 @@ class AaveV3Adapter:
         pool = addresses.pool
         summary_calls = []
         for account in accounts:
-            summary_calls.append(Call(pool, encode_call(POOL, "getUserAccountData", [account]),
+            summary_calls.append(Call(pool, _account_call("getUserAccountData", account),
                                       False, _ACCOUNT_DATA_GAS + 8 * _ACCOUNT_DATA_GAS_PER_RESERVE))
-            summary_calls.append(Call(pool, encode_call(POOL, "getUserConfiguration", [account]),
+            summary_calls.append(Call(pool, _account_call("getUserConfiguration", account),
                                       False, _SIMPLE_GAS))
-            summary_calls.append(Call(pool, encode_call(POOL, "getUserEMode", [account]),
+            summary_calls.append(Call(pool, _account_call("getUserEMode", account),
                                       False, _SIMPLE_GAS))
         summaries = await self._calls(summary_calls, block)
         by_id = {r.reserve_id: r for r in market.reserves.values()}
         pending: list[tuple[Address, tuple[Any, ...], int, int]] = []
         for n, account in enumerate(accounts):
-            data = decode_output(POOL, "getUserAccountData",
-                                 require_data(summaries[3 * n], f"getUserAccountData({account})"))
+            data = _uint_words(POOL, "getUserAccountData", 6, require_data(
+                summaries[3 * n], f"getUserAccountData({account})"))
             if data[1] == 0:  # totalDebtBase: no debt, nothing can be liquidated
                 continue
-            ((bitmap,),) = decode_output(POOL, "getUserConfiguration",
-                                         require_data(summaries[3 * n + 1], "getUserConfiguration"))
-            (emode,) = decode_output(POOL, "getUserEMode",
-                                     require_data(summaries[3 * n + 2], "getUserEMode"))
+            raw = require_data(summaries[3 * n + 1], "getUserConfiguration")
+            if len(raw) == WORD:  # the usual answer: one word, ((bitmap,),) as eth_abi gives
+                bitmap = int.from_bytes(raw, "big")
+            else:
+                ((bitmap,),) = decode_output(POOL, "getUserConfiguration", raw)
+            (emode,) = _uint_words(POOL, "getUserEMode", 1,
+                                   require_data(summaries[3 * n + 2], "getUserEMode"))
             pending.append((account, data, int(bitmap), int(emode)))
         return await self._read_balances(pending, by_id, block)
 
@@ -276,7 +280,7 @@ class AaveV3Adapter:
         calls: list[Call] = []
         layout: list[list[tuple[AaveReserve, bool, int, int]]] = []
         for account, _data, bitmap, _emode in pending:
-            balance_of = encode_call(ERC20, "balanceOf", [account])  # the same for every token
+            balance_of = _account_call("balanceOf", account)  # the same for every token
             entries = []
             for reserve_id, reserve in by_id.items():
                 borrowing = bool(bitmap >> (2 * reserve_id) & 1)
@@ -298,7 +302,7 @@ class AaveV3Adapter:
         for (account, data, _bitmap, emode), entries in zip(pending, layout, strict=True):
             reserves = []
             for reserve, collateral, start, end in entries:
-                values = [decode_output(ERC20, "balanceOf", require_data(r, "balanceOf"))[0]
+                values = [_uint_words(ERC20, "balanceOf", 1, require_data(r, "balanceOf"))[0]
                           for r in results[start:end]]
                 supplied = int(values[0]) if collateral else 0
                 debt = sum(int(v) for v in (values[1:] if collateral else values))
@@ -309,6 +313,33 @@ class AaveV3Adapter:
                 reported_health_factor_wad=int(data[5]),
             ))
         return accounts
+
+
+# The per-account calls of a read: `selector(account)` for ~4 calls per account, built by
+# hand for a valid address (as eth_abi would encode it) instead of through the codec.
+_ACCOUNT_SELECTORS = {name: function_selector(abi, name) for abi, name in (
+    (POOL, "getUserAccountData"), (POOL, "getUserConfiguration"), (POOL, "getUserEMode"),
+    (ERC20, "balanceOf"))}
+_ACCOUNT_ABIS = {"balanceOf": ERC20}
+
+
+def _account_call(name: str, account: Address) -> bytes:
+    raw = address_bytes(account)
+    if raw is None:  # not a plain valid address: the codec encodes it or raises, as before
+        return encode_call(_ACCOUNT_ABIS.get(name, POOL), name, [account])
+    return _ACCOUNT_SELECTORS[name] + _ADDRESS_PAD + raw
+
+
+_ADDRESS_PAD = bytes(12)
+
+
+def _uint_words(abi: Any, name: str, count: int, data: bytes) -> tuple[int, ...]:
+    """An answer of `count` uint256 words: an answer of exactly that length is sliced here
+    (every 32-byte word is a valid uint256); any other length goes to the codec, which
+    decodes it or raises as before."""
+    if len(data) != WORD * count:
+        return decode_output(abi, name, data)
+    return tuple(int.from_bytes(data[i:i + WORD], "big") for i in range(0, len(data), WORD))
 
 
 def market_read(protocol: str, state: AaveMarketState, accounts: Sequence[AaveAccount],
