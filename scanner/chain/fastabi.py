@@ -166,8 +166,10 @@ def decode_static(types: Sequence[str], data: bytes) -> tuple[Any, ...] | None:
     return tuple(values)
 
 
-def _padded(data: bytes) -> bytes:
-    return data + bytes(-len(data) % WORD)
+_FALSE_WORD = bytes(WORD)
+_TRUE_WORD = (1).to_bytes(WORD, "big")
+_DATA_OFFSET_WORD = (3 * WORD).to_bytes(WORD, "big")  # bytes start after 3 head words
+_ADDRESS_PAD = bytes(12)
 
 
 def encode_aggregate3_items(items: Sequence[tuple[str, bool, bytes]]) -> bytes | None:
@@ -180,9 +182,10 @@ def encode_aggregate3_items(items: Sequence[tuple[str, bool, bytes]]) -> bytes |
         if raw is None or type(allow_failure) is not bool or type(data) is not bytes:
             return None
         heads.append(offset.to_bytes(WORD, "big"))
-        tail = b"".join((b"\0" * 12, raw, int(allow_failure).to_bytes(WORD, "big"),
-                         (3 * WORD).to_bytes(WORD, "big"), len(data).to_bytes(WORD, "big"),
-                         _padded(data)))
+        size = len(data)
+        tail = b"".join((_ADDRESS_PAD, raw, _TRUE_WORD if allow_failure else _FALSE_WORD,
+                         _DATA_OFFSET_WORD, size.to_bytes(WORD, "big"), data,
+                         bytes(-size % WORD)))
         tails.append(tail)
         offset += len(tail)
     return b"".join((WORD.to_bytes(WORD, "big"), len(items).to_bytes(WORD, "big"), *heads,

@@ -279,22 +279,20 @@ class AaveV3Adapter:
     ) -> list[AaveAccount]:
         calls: list[Call] = []
         layout: list[list[tuple[AaveReserve, bool, int, int]]] = []
+        plan = self._balance_plan(by_id)
         for account, _data, bitmap, _emode in pending:
             balance_of = _account_call("balanceOf", account)  # the same for every token
             entries = []
-            for reserve_id, reserve in by_id.items():
-                borrowing = bool(bitmap >> (2 * reserve_id) & 1)
-                collateral = bool(bitmap >> (2 * reserve_id + 1) & 1)
-                if not (borrowing or collateral):
+            for reserve, shift, a_token, debt_tokens in plan:
+                bits = bitmap >> shift & 3  # bit 0: borrowing, bit 1: collateral
+                if not bits:
                     continue
-                tokens = self._tokens[reserve.asset]
-                targets = [tokens.a_token] if collateral else []
-                if borrowing:
-                    targets += [t for t in (tokens.variable_debt_token, tokens.stable_debt_token)
-                                if t != ZERO_ADDRESS]
+                collateral = bits >= 2
                 start = len(calls)
-                for target in targets:
-                    calls.append(Call(target, balance_of, False, _SIMPLE_GAS * 2))
+                if collateral:
+                    calls.append(Call(a_token, balance_of, False, _SIMPLE_GAS * 2))
+                if bits & 1:
+                    calls.extend(Call(t, balance_of, False, _SIMPLE_GAS * 2) for t in debt_tokens)
                 entries.append((reserve, collateral, start, len(calls)))
             layout.append(entries)
         results = await self._calls(calls, block)
@@ -302,8 +300,7 @@ class AaveV3Adapter:
         for (account, data, _bitmap, emode), entries in zip(pending, layout, strict=True):
             reserves = []
             for reserve, collateral, start, end in entries:
-                values = [_uint_words(ERC20, "balanceOf", 1, require_data(r, "balanceOf"))[0]
-                          for r in results[start:end]]
+                values = [_balance(r) for r in results[start:end]]
                 supplied = int(values[0]) if collateral else 0
                 debt = sum(int(v) for v in (values[1:] if collateral else values))
                 reserves.append(AaveUserReserve(reserve.asset, supplied, debt, collateral))
@@ -313,6 +310,18 @@ class AaveV3Adapter:
                 reported_health_factor_wad=int(data[5]),
             ))
         return accounts
+
+    def _balance_plan(self, by_id: dict[int, AaveReserve]
+                      ) -> list[tuple[AaveReserve, int, Address, tuple[Address, ...]]]:
+        """Per reserve, in reserve-id order as read: its bit pair's shift in the user
+        configuration, its aToken and its debt tokens (variable, then stable if it has one)."""
+        plan = []
+        for reserve_id, reserve in by_id.items():
+            tokens = self._tokens[reserve.asset]
+            debt_tokens = tuple(t for t in (tokens.variable_debt_token, tokens.stable_debt_token)
+                                if t != ZERO_ADDRESS)
+            plan.append((reserve, 2 * reserve_id, tokens.a_token, debt_tokens))
+        return plan
 
 
 # The per-account calls of a read: `selector(account)` for ~4 calls per account, built by
@@ -331,6 +340,14 @@ def _account_call(name: str, account: Address) -> bytes:
 
 
 _ADDRESS_PAD = bytes(12)
+
+
+def _balance(result: CallResult) -> int:
+    """balanceOf's answer; one word sliced directly (see _uint_words)."""
+    data = require_data(result, "balanceOf")
+    if len(data) == WORD:
+        return int.from_bytes(data, "big")
+    return int(decode_output(ERC20, "balanceOf", data)[0])
 
 
 def _uint_words(abi: Any, name: str, count: int, data: bytes) -> tuple[int, ...]:
