@@ -1,0 +1,97 @@
+"""The full snapshot's hot path (issue 11, round 8): what was made cheaper returns exactly what
+it returned before -- the Aave account calls and answers built and sliced by hand, a market
+read in one piece handed to the level worker -- and a snapshot's outcome has a short repr
+(asyncio.run formats the main task's result, twice, when it returns)."""
+
+from __future__ import annotations
+
+import pytest
+from eth_abi.abi import encode
+
+from scanner.chain.abi import AbiError, decode_output, encode_call
+from scanner.chain.multicall import CallResult
+from scanner.domain import ScanRecord, SnapshotRecord
+from scanner.errors import InconsistentDataError
+from scanner.pipeline.axes import resolve_axes
+from scanner.pipeline.discovery import DiscoveryPlan
+from scanner.pipeline.scan import (
+    Discovery,
+    MarketOutcome,
+    SnapshotOutcome,
+    _hand_over_whole,
+    liquidation_results,
+)
+from scanner.pipeline.stream import LevelStream
+from scanner.protocols.aave_v3 import read as aave_read
+from tests.unit.test_level_stream import AXES, _read
+
+ACCOUNTS = ["0x00000000000000000000000000000000000000Aa",
+            "0xcA11bde05977b3631167028862bE2a173976CA11",
+            "0x" + "ff" * 20, "0x" + "00" * 20]
+
+
+@pytest.mark.parametrize("account", ACCOUNTS)
+@pytest.mark.parametrize("name", ["getUserAccountData", "getUserConfiguration",
+                                  "getUserEMode", "balanceOf"])
+def test_account_calls_are_the_codecs(account: str, name: str) -> None:
+    abi = aave_read.ERC20 if name == "balanceOf" else aave_read.POOL
+    assert aave_read._account_call(name, account) == encode_call(abi, name, [account])
+
+
+@pytest.mark.parametrize("odd", ["0xCA11bde05977b3631167028862bE2a173976CA11", "0x1234",
+                                 "0x" + "zz" * 20, "ca11bde05977b3631167028862be2a173976ca11aa"])
+def test_odd_addresses_go_to_the_codec(odd: str) -> None:
+    """Encoded as the codec encodes them, or refused as it refuses them."""
+    try:
+        expected = encode_call(aave_read.ERC20, "balanceOf", [odd])
+    except AbiError:
+        with pytest.raises(AbiError):
+            aave_read._account_call("balanceOf", odd)
+        return
+    assert aave_read._account_call("balanceOf", odd) == expected
+
+
+def test_word_answers_are_the_codecs() -> None:
+    values = (0, 1, 2**256 - 1, 10**27, 12345, 2**255)
+    exact = encode(["uint256"] * 6, list(values))
+    assert aave_read._uint_words(aave_read.POOL, "getUserAccountData", 6, exact) == values
+    assert decode_output(aave_read.POOL, "getUserAccountData", exact) == values
+    longer = exact + bytes(32)  # not the usual length: the codec decides, as before
+    assert (aave_read._uint_words(aave_read.POOL, "getUserAccountData", 6, longer)
+            == decode_output(aave_read.POOL, "getUserAccountData", longer))
+    with pytest.raises(InconsistentDataError):  # short: refused, as before
+        aave_read._uint_words(aave_read.POOL, "getUserAccountData", 6, exact[:-1])
+    word = (2**200 + 7).to_bytes(32, "big")
+    assert aave_read._balance(CallResult(True, word)) == 2**200 + 7
+    with pytest.raises(InconsistentDataError):  # a reverted balanceOf is never a zero
+        aave_read._balance(CallResult(False, word))
+    with pytest.raises(InconsistentDataError):
+        aave_read._balance(CallResult(True, b""))
+
+
+def test_a_read_handed_over_whole_gives_the_same_levels() -> None:
+    read = _read(40, mismatches=["0x" + f"{3:040x}"])
+    axes = resolve_axes(AXES, read.assets)
+    with LevelStream(AXES) as stream:
+        _hand_over_whole(read, stream.sink(read.market_key))
+        ready = stream.precomputed(read.market_key, len(read.positions))
+        assert set(ready) == {axis.name for axis in axes}
+        assert liquidation_results(read, axes, None, ready) == liquidation_results(read, axes)
+    _hand_over_whole(read, None)  # no stream: nothing to do
+
+
+def _outcome(positions: int) -> SnapshotOutcome:
+    read = _read(positions)
+    axes = tuple(resolve_axes(AXES, read.assets))
+    results = tuple(liquidation_results(read, axes))
+    record = ScanRecord("devnet", 31337, "m", "aave-v3", 1, 1, 1)
+    discovery = Discovery((), {}, DiscoveryPlan(None, None, None))
+    market = MarketOutcome(record, read, discovery, results, axes)
+    return SnapshotOutcome(7, SnapshotRecord("devnet", 31337, 1, 1, (record,)), (market,),
+                           axes, results, (), ())
+
+
+def test_an_outcome_repr_is_a_summary_whatever_its_size() -> None:
+    small, large = repr(_outcome(2)), repr(_outcome(400))
+    assert "results=800" in large and "snapshot_id=7" in large and "'m'" in large
+    assert len(large) - len(small) < 10 and len(large) < 300  # not one line per position
