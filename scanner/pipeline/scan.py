@@ -228,6 +228,22 @@ async def _read_market(
     adapter = protocol_spec(market.protocol).adapter(rpc, market, config.chains[market.chain])
     progress(f"{market.key}: resolve", 0, 0)
     resolved = await resolve_market(adapter, config, market, block)
+    prefetch = getattr(adapter, "prefetch_market", None)
+    if prefetch is not None:  # its market state is read while the logs are searched
+        prefetch(resolved, block)
+    try:
+        return await _read_discovered(adapter, config, market, repo, block, plan, resolved,
+                                      progress, sink)
+    finally:
+        if prefetch is not None:
+            adapter.drop_prefetch()  # type: ignore[attr-defined]  # taken, or the read failed
+
+
+async def _read_discovered(
+    adapter: ProtocolAdapter, config: Config, market: MarketConfig, repo: Repository,
+    block: int, plan: DiscoveryPlan, resolved: Any, progress: Progress,
+    sink: ChunkSink | None,
+) -> tuple[MarketConfig, Discovery, MarketRead]:
     discovery = await discover_market(adapter, resolved, market, repo, block, plan, progress)
     total = len(discovery.borrowers)
     progress(f"{market.key}: read", 0, total)

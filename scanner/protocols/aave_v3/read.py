@@ -76,6 +76,8 @@ class AaveV3Adapter:
         self.market = market
         self.chain = chain
         self._tokens: dict[Address, _ReserveTokens] = {}
+        # the market state read ahead (prefetch_market), for the addresses and block it is of
+        self._ahead: tuple[AaveAddresses, int, asyncio.Task[AaveMarketState]] | None = None
 
     # --- plumbing ------------------------------------------------------------------------
 
@@ -127,7 +129,7 @@ class AaveV3Adapter:
                              block: int, sink: ChunkSink | None = None) -> MarketRead:
         """As `read`; the accounts go out in chunks, all at once, and each chunk's positions
         go to `sink` as soon as they are read. The read is the chunks joined in order."""
-        state = await self.read_market(addresses, block)
+        state = await self._market_state(addresses, block)
         require_reviewed_revision(state)  # before reading every account
         assets = market_assets(state)
 
@@ -157,6 +159,31 @@ class AaveV3Adapter:
         )
 
     # --- 4. market state -----------------------------------------------------------------
+
+    def prefetch_market(self, addresses: AaveAddresses, block: int) -> None:
+        """Start reading the market state now (scan.py: while discovery searches the logs);
+        `read_streaming` at the same addresses and block takes it, and raises its error."""
+        self.drop_prefetch()
+        self._ahead = (addresses, block,
+                       asyncio.ensure_future(self.read_market(addresses, block)))
+
+    def drop_prefetch(self) -> None:
+        """Cancel a state read ahead that nothing took (the scan failed before)."""
+        if self._ahead is not None:
+            task = self._ahead[2]
+            self._ahead = None
+            task.cancel()
+            # its error (if any) belongs to a scan that already failed: retrieve it quietly
+            task.add_done_callback(lambda done: done.cancelled() or done.exception())
+
+    async def _market_state(self, addresses: AaveAddresses, block: int) -> AaveMarketState:
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None and ahead[0] == addresses and ahead[1] == block:
+            return await ahead[2]
+        if ahead is not None:
+            self._ahead = ahead
+            self.drop_prefetch()
+        return await self.read_market(addresses, block)
 
     async def read_market(self, addresses: AaveAddresses, block: int) -> AaveMarketState:
         pool, oracle = addresses.pool, addresses.oracle
