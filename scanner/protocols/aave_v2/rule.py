@@ -19,8 +19,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import cached_property
 
 from scanner.domain import HEALTH_FACTOR_ONE_WAD, WAD, Address, Axis, Valuation
+from scanner.protocols.aave_v2 import axis_monotone
 from scanner.protocols.aave_v2.generic_logic import (
     PERCENTAGE_FACTOR,
     Leg,
@@ -76,6 +78,24 @@ class V2Curve:
 
     def piece(self, x: int) -> int:
         return self.totals(x).avg_lt_bps
+
+    @cached_property
+    def _split(self) -> axis_monotone.Split:
+        return axis_monotone.split(self.legs, self.prices_now_eth_wei, self.axis_members,
+                                   self.eth_moves)
+
+    def monotone_sign(self) -> int | None:
+        """Proven direction of health in x, or None (aave_v2/axis_monotone.py)."""
+        return axis_monotone.monotone_sign(self._split)
+
+    def boundary_seed(self) -> int | None:
+        """One moving leg: its floors inverted; several: the closed form (only a seed)."""
+        sign = self.monotone_sign()
+        if sign is None:
+            return None
+        seed = axis_monotone.boundary_seed(self._split, sign, self.prices_now_eth_wei,
+                                           self.ref_now_8dec)
+        return self.closed_form() if seed is None and sign else seed
 
     @property
     def can_dip(self) -> bool:
