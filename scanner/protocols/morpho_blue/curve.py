@@ -17,7 +17,7 @@ source's prices of the two tokens, moved with the axis the same way.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from scanner.domain import WAD, Valuation
 from scanner.protocols.morpho_blue.rule import (
@@ -38,9 +38,13 @@ class Token:
     symbol: str
     decimals: int
     usd_8dec: int  # the USD price source's price of one whole token
+    unit: int = field(init=False, repr=False, compare=False)  # 10**decimals, once
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "unit", int(10**self.decimals))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MorphoCurve:
     """Health of one position against the axis; `moves` is +1 long, -1 short, 0 flat."""
 
@@ -52,12 +56,20 @@ class MorphoCurve:
     collateral: Token
     loan: Token
     moves: int
+    # Derived once (the solver asks for them at every evaluation): the debt as `_isHealthy`
+    # counts it, and today's x
+    debt_raw: int = field(init=False, repr=False, compare=False)
+    x_now: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "debt_raw", borrowed_assets(self.borrow_shares, self.totals))
+        object.__setattr__(self, "x_now", self._x_of(self.oracle_price_now))
 
     # --- the axis in the oracle's own terms ----------------------------------------------
 
     @property
     def price_now(self) -> int:
-        return self._x_of(self.oracle_price_now)
+        return self.x_now
 
     @property
     def price_unit(self) -> str:
@@ -75,7 +87,7 @@ class MorphoCurve:
 
     def oracle_price_at(self, x: int) -> int:
         """The market oracle's price with the axis at x (flat: today's price)."""
-        if self.moves == 0 or x == self.price_now:  # now is today's price, unrounded
+        if self.moves == 0 or x == self.x_now:  # now is today's price, unrounded
             return self.oracle_price_now
         return INVERSE_SCALE // x if self.moves < 0 else x
 
@@ -83,27 +95,32 @@ class MorphoCurve:
 
     @staticmethod
     def _unit(token: Token) -> int:
-        return int(10**token.decimals)
+        return token.unit
 
     def _debt_raw(self) -> int:
-        return borrowed_assets(self.borrow_shares, self.totals)
+        return self.debt_raw
 
     def healthy(self, x: int) -> bool:
-        price = self.oracle_price_at(x)
-        return max_borrow(self.collateral_raw, price, self.lltv_wad) >= self._debt_raw()
+        """maxBorrow (rule.max_borrow, inlined: the solver's hot path) >= borrowed."""
+        if self.moves == 0 or x == self.x_now:
+            price = self.oracle_price_now
+        else:
+            price = INVERSE_SCALE // x if self.moves < 0 else x
+        return (self.collateral_raw * price // ORACLE_PRICE_SCALE * self.lltv_wad // WAD
+                >= self.debt_raw)
 
     def _loan_usd_8dec(self, x: int) -> int:
         if self.moves < 0:  # the loan token moves with the axis
-            return self.loan.usd_8dec * x // self.price_now
+            return self.loan.usd_8dec * x // self.x_now
         return self.loan.usd_8dec
 
     def _collateral_usd_8dec(self, x: int) -> int:
         if self.moves > 0:
-            return self.collateral.usd_8dec * x // self.price_now
+            return self.collateral.usd_8dec * x // self.x_now
         return self.collateral.usd_8dec
 
     def value(self, x: int) -> Valuation:
-        debt_raw = self._debt_raw()
+        debt_raw = self.debt_raw
         collateral_8dec = self.collateral_raw * self._collateral_usd_8dec(x) // self._unit(
             self.collateral)
         debt_8dec = debt_raw * self._loan_usd_8dec(x) // self._unit(self.loan)
@@ -133,8 +150,10 @@ class MorphoCurve:
     def boundary_seed(self) -> int | None:
         """The exact boundary of the oracle price as an x: the smallest healthy x of a long,
         the largest of a short."""
-        boundary = liquidation_price_1e36(self.collateral_raw, self._debt_raw(), self.lltv_wad)
-        if boundary is None or self.moves == 0:
+        if self.moves == 0:
+            return None
+        boundary = liquidation_price_1e36(self.collateral_raw, self.debt_raw, self.lltv_wad)
+        if boundary is None:
             return None
         return boundary if self.moves > 0 else INVERSE_SCALE // boundary
 
@@ -146,7 +165,7 @@ class MorphoCurve:
 
     def closed_form(self) -> int | None:
         """The exact boundary of the oracle price, as an x (the bisection verifies it)."""
-        boundary = liquidation_price_1e36(self.collateral_raw, self._debt_raw(), self.lltv_wad)
+        boundary = liquidation_price_1e36(self.collateral_raw, self.debt_raw, self.lltv_wad)
         if boundary is None or self.moves == 0:
             return None
         return self._x_of(boundary)
