@@ -19,9 +19,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from functools import cached_property
 
 from scanner.domain import HEALTH_FACTOR_ONE_WAD, WAD, Address, Axis, Valuation
+from scanner.lazy import lazy
 from scanner.protocols.aave_v2 import axis_monotone
 from scanner.protocols.aave_v2.generic_logic import (
     PERCENTAGE_FACTOR,
@@ -79,7 +79,7 @@ class V2Curve:
     def piece(self, x: int) -> int:
         return self.totals(x).avg_lt_bps
 
-    @cached_property
+    @lazy
     def _split(self) -> axis_monotone.Split:
         return axis_monotone.split(self.legs, self.prices_now_eth_wei, self.axis_members,
                                    self.eth_moves)
