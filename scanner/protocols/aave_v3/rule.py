@@ -13,8 +13,10 @@ bound of pipeline/crossing.py.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from scanner.domain import HEALTH_FACTOR_ONE_WAD, WAD, Address, Axis, Valuation
+from scanner.errors import InconsistentDataError
 from scanner.lazy import lazy
 from scanner.protocols.aave_v3 import axis_monotone
 from scanner.protocols.aave_v3.axis_sums import AxisSums, TotalsTuple, compile_sums
@@ -28,6 +30,14 @@ from scanner.protocols.aave_v3.generic_logic import (
     leg_price_8dec,
     oracle_prices_8dec,
     totals_for_legs,
+)
+from scanner.protocols.aave_v3.leg_table import (
+    LegRow,
+    LegTemplate,
+    account_rows,
+    build_table,
+    compile_rows,
+    row_leg,
 )
 from scanner.protocols.aave_v3.liquidation_call import (
     LiquidationCallOutcome,
@@ -58,6 +68,29 @@ class AaveCurve:
     @property
     def price_now(self) -> int:
         return self.ref_now_8dec
+
+    def __getattr__(self, name: str) -> Any:
+        """A curve built from leg rows (`_row_curve`) makes its AccountLegs and its price
+        table only when something reads them (the solver's hot path does not)."""
+        fields = self.__dict__
+        if name == "legs" and "_rows" in fields:
+            fields["legs"] = tuple(row_leg(row) for row in fields["_rows"])
+            return fields["legs"]
+        if name == "prices_now_8dec" and "_rows" in fields:
+            fields["prices_now_8dec"] = _needed_prices(
+                fields["_rows"], fields["emode_price_source"], fields["_oracle"])
+            return fields["prices_now_8dec"]
+        raise AttributeError(name)
+
+    @lazy
+    def _views(self) -> tuple[tuple[Address, Address, int, int, int], ...]:
+        """(asset, price_asset, unit, collateral_raw, debt_raw) per leg, in legs' order."""
+        return tuple((leg.asset, leg.price_asset, leg.unit, leg.collateral_raw, leg.debt_raw)
+                     for leg in self.legs)
+
+    def _leg(self, index: int) -> AccountLeg:
+        rows: list[LegRow] | None = self.__dict__.get("_rows")
+        return self.legs[index] if rows is None else row_leg(rows[index])
 
     def prices_at(self, x_8dec: int) -> dict[Address, int]:
         prices = dict(self.prices_now_8dec)
@@ -165,14 +198,16 @@ class AaveCurve:
             return None
         return int(scale * self.ref_now_8dec)
 
-    def _largest(self, prices: dict[Address, int], collateral: bool) -> AccountLeg | None:
-        """The leg of greatest value on one side (ties: lowest reserve id, the legs' order)."""
+    def _largest(self, prices: dict[Address, int], collateral: bool) -> int | None:
+        """The index of the leg of greatest value on one side (ties: lowest reserve id, the
+        legs' order); every leg is priced, as the pool's loop would."""
         best, best_value = None, 0
-        for leg in self.legs:
-            amount = leg.collateral_raw if collateral else leg.debt_raw
-            value = amount * leg_price_8dec(leg, prices) // leg.unit
+        for index, (asset, price_asset, unit, collateral_raw, debt_raw) in enumerate(
+                self._views):
+            amount = collateral_raw if collateral else debt_raw
+            value = amount * _view_price(asset, price_asset, prices) // unit
             if amount and (best is None or value > best_value):
-                best, best_value = leg, value
+                best, best_value = index, value
         return best
 
     def liquidation_call_at(self, x_8dec: int) -> LiquidationCallOutcome | None:
@@ -182,10 +217,11 @@ class AaveCurve:
     def _call_at(self, x_8dec: int, prices: dict[Address, int]
                  ) -> tuple[LiquidationCallOutcome | None, AccountLeg | None]:
         """The call at x (prices: `prices_at(x)`) and the collateral leg it seizes."""
-        collateral = self._largest(prices, collateral=True)
-        debt = self._largest(prices, collateral=False)
-        if collateral is None or debt is None:
+        collateral_index = self._largest(prices, collateral=True)
+        debt_index = self._largest(prices, collateral=False)
+        if collateral_index is None or debt_index is None:
             return None, None
+        collateral, debt = self._leg(collateral_index), self._leg(debt_index)
         priced = call_prices(collateral, debt, prices, self.emode_price_source)
         return liquidation_call(collateral, debt, priced, self.totals(x_8dec), self.rule,
                                 collateral.protocol_fee_bps), collateral
@@ -203,11 +239,29 @@ class AaveCurve:
     def axis_collateral_usd_8dec(self) -> int:
         """Collateral whose price moves with the axis (by the price that values it)."""
         total = 0
-        for leg in self.legs:
-            if leg.collateral_raw and leg.price_asset in self.axis_members:
-                price = leg_price_8dec(leg, self.prices_now_8dec)
-                total += leg.collateral_raw * price // leg.unit
+        members = self.axis_members
+        for asset, price_asset, unit, collateral_raw, _ in self._views:
+            if collateral_raw and price_asset in members:
+                price = _view_price(asset, price_asset, self.prices_now_8dec)
+                total += collateral_raw * price // unit
         return total
+
+
+def _view_price(asset: Address, price_asset: Address, prices: dict[Address, int]) -> int:
+    """leg_price_8dec of a leg viewed as (asset, price_asset)."""
+    price = prices.get(price_asset)
+    if not price and price_asset != asset:
+        price = prices.get(asset)
+    if price is None:
+        raise InconsistentDataError(f"no oracle price for {price_asset}; read it at the block")
+    return price
+
+
+def _needed_prices(rows: list[LegRow], source: Address | None,
+                   oracle_prices: dict[Address, int]) -> dict[Address, int]:
+    """Only the prices the legs read (aave_curve's `prices_now_8dec`)."""
+    needed = {t[1] for t, _, _ in rows} | {t[2] for t, _, _ in rows} | {source}
+    return {a: oracle_prices[a] for a in needed if a in oracle_prices}
 
 
 def _closed_form_sums(curve: AaveCurve) -> tuple[float, float, float, float]:
@@ -229,28 +283,56 @@ def _closed_form_sums(curve: AaveCurve) -> tuple[float, float, float, float]:
 
 # What every account of a market shares, derived once per market state (a scan builds a
 # curve per account): id -> (the state itself, to tell a recycled id; its arithmetic, oracle
-# prices and liquidation rule). A few markets per scan; cleared when it grows past that.
-_MARKET_CONSTANTS: dict[
-    int, tuple[AaveMarketState, HealthArithmetic, dict[Address, int], LiquidationRule]] = {}
+# prices, liquidation rule, and leg tables by (eMode category, axis)). A few markets per
+# scan; cleared when it grows past that.
+_MarketConstants = tuple[HealthArithmetic, dict[Address, int], LiquidationRule,
+                         dict[tuple[int, frozenset[Address], int], "_Table"]]
+# a leg table (None: the generic resolution decides) and the category's eMode price source
+_Table = tuple[dict[Address, LegTemplate] | None, Address | None]
+_MARKET_CONSTANTS: dict[int, tuple[AaveMarketState, _MarketConstants]] = {}
 _MARKET_CONSTANTS_MAX = 16
+_TABLES_MAX = 64
 
 
-def _market_constants(
-    market: AaveMarketState,
-) -> tuple[HealthArithmetic, dict[Address, int], LiquidationRule]:
+def _market_constants(market: AaveMarketState) -> _MarketConstants:
     entry = _MARKET_CONSTANTS.get(id(market))
     if entry is None or entry[0] is not market:
         if len(_MARKET_CONSTANTS) >= _MARKET_CONSTANTS_MAX:
             _MARKET_CONSTANTS.clear()
-        entry = (market,
-                 arithmetic_for_revision(market.pool_revision, market.allow_unreviewed_revision),
-                 oracle_prices_8dec(market), LiquidationRule.for_revision(market.pool_revision))
+        entry = (market, (
+            arithmetic_for_revision(market.pool_revision, market.allow_unreviewed_revision),
+            oracle_prices_8dec(market), LiquidationRule.for_revision(market.pool_revision), {}))
         _MARKET_CONSTANTS[id(market)] = entry
-    return entry[1], entry[2], entry[3]
+    return entry[1]
+
+
+def _leg_table(account: AaveAccount, market: AaveMarketState, axis: Axis,
+               constants: _MarketConstants) -> _Table:
+    arithmetic, oracle_prices, _, tables = constants
+    key = (account.emode_category, axis.members, axis.reference_price_8dec)
+    found = tables.get(key)
+    if found is None:
+        if len(tables) >= _TABLES_MAX:
+            tables.clear()
+        table = build_table(market, arithmetic, account.emode_category, oracle_prices, axis)
+        source = None if table is None else emode_price_source(account, market, arithmetic)
+        found = tables[key] = (table, source)
+    return found
 
 
 def aave_curve(account: AaveAccount, market: AaveMarketState, axis: Axis) -> AaveCurve:
-    arithmetic, oracle_prices, rule = _market_constants(market)
+    constants = _market_constants(market)
+    table, source = _leg_table(account, market, axis, constants)
+    rows = None if table is None else account_rows(account, table)
+    if rows is None:
+        return _generic_curve(account, market, axis, constants)
+    return _row_curve(rows, source, axis, constants)
+
+
+def _generic_curve(account: AaveAccount, market: AaveMarketState, axis: Axis,
+                   constants: _MarketConstants) -> AaveCurve:
+    """The account resolved leg by leg (generic_logic.account_legs): raises what it raises."""
+    arithmetic, oracle_prices, rule, _ = constants
     legs = account_legs(account, market, arithmetic)
     # Only the prices this account's legs read: keeps each bisection step small.
     source = emode_price_source(account, market, arithmetic)
@@ -259,6 +341,31 @@ def aave_curve(account: AaveAccount, market: AaveMarketState, axis: Axis) -> Aav
     return AaveCurve(legs=legs, arithmetic=arithmetic, prices_now_8dec=prices,
                      axis_members=axis.members, ref_now_8dec=axis.reference_price_8dec,
                      rule=rule, emode_price_source=source)
+
+
+def _row_curve(rows: list[LegRow], source: Address | None, axis: Axis,
+               constants: _MarketConstants) -> AaveCurve:
+    """The same curve as `_generic_curve`, built from the table's rows: its sums, views and
+    collateral LTs filled in directly; legs and prices made only when read (__getattr__)."""
+    arithmetic, oracle_prices, rule, _ = constants
+    ceil_debt = arithmetic in (HealthArithmetic.V3_5, HealthArithmetic.V3_6)
+    curve = object.__new__(AaveCurve)
+    fields = curve.__dict__
+    fields["arithmetic"] = arithmetic
+    fields["axis_members"] = members = axis.members
+    fields["ref_now_8dec"] = ref = axis.reference_price_8dec
+    fields["rule"] = rule
+    fields["emode_price_source"] = source
+    fields["_rows"] = rows
+    fields["_oracle"] = oracle_prices
+    fields["_sums"] = compile_rows(rows, ceil_debt, ref)
+    fields["_views"] = tuple((t[1], t[2], t[3], c, d) for t, c, d in rows)
+    lts = {(t[2] in members, t[4]) for t, c, _ in rows if c}
+    fields["_collateral_lts"] = frozenset(lt for _, lt in lts)
+    fields["can_dip"] = (not ceil_debt and len(lts) > 1
+                         and {moves for moves, _ in lts} == {True, False}
+                         and len({lt for _, lt in lts}) > 1)
+    return curve
 
 
 @dataclass(frozen=True)
