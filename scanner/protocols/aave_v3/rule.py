@@ -13,7 +13,7 @@ bound of pipeline/crossing.py.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from scanner.domain import HEALTH_FACTOR_ONE_WAD, WAD, Address, Axis, Valuation
 from scanner.errors import InconsistentDataError
@@ -40,6 +40,7 @@ from scanner.protocols.aave_v3.leg_table import (
     row_leg,
 )
 from scanner.protocols.aave_v3.liquidation_call import (
+    CallPrices,
     LiquidationCallOutcome,
     LiquidationRule,
     call_prices,
@@ -81,16 +82,6 @@ class AaveCurve:
                 fields["_rows"], fields["emode_price_source"], fields["_oracle"])
             return fields["prices_now_8dec"]
         raise AttributeError(name)
-
-    @lazy
-    def _views(self) -> tuple[tuple[Address, Address, int, int, int], ...]:
-        """(asset, price_asset, unit, collateral_raw, debt_raw) per leg, in legs' order."""
-        return tuple((leg.asset, leg.price_asset, leg.unit, leg.collateral_raw, leg.debt_raw)
-                     for leg in self.legs)
-
-    def _leg(self, index: int) -> AccountLeg:
-        rows: list[LegRow] | None = self.__dict__.get("_rows")
-        return self.legs[index] if rows is None else row_leg(rows[index])
 
     def prices_at(self, x_8dec: int) -> dict[Address, int]:
         prices = dict(self.prices_now_8dec)
@@ -198,16 +189,14 @@ class AaveCurve:
             return None
         return int(scale * self.ref_now_8dec)
 
-    def _largest(self, prices: dict[Address, int], collateral: bool) -> int | None:
-        """The index of the leg of greatest value on one side (ties: lowest reserve id, the
-        legs' order); every leg is priced, as the pool's loop would."""
+    def _largest(self, prices: dict[Address, int], collateral: bool) -> AccountLeg | None:
+        """The leg of greatest value on one side (ties: lowest reserve id, the legs' order)."""
         best, best_value = None, 0
-        for index, (asset, price_asset, unit, collateral_raw, debt_raw) in enumerate(
-                self._views):
-            amount = collateral_raw if collateral else debt_raw
-            value = amount * _view_price(asset, price_asset, prices) // unit
+        for leg in self.legs:
+            amount = leg.collateral_raw if collateral else leg.debt_raw
+            value = amount * leg_price_8dec(leg, prices) // leg.unit
             if amount and (best is None or value > best_value):
-                best, best_value = index, value
+                best, best_value = leg, value
         return best
 
     def liquidation_call_at(self, x_8dec: int) -> LiquidationCallOutcome | None:
@@ -217,11 +206,10 @@ class AaveCurve:
     def _call_at(self, x_8dec: int, prices: dict[Address, int]
                  ) -> tuple[LiquidationCallOutcome | None, AccountLeg | None]:
         """The call at x (prices: `prices_at(x)`) and the collateral leg it seizes."""
-        collateral_index = self._largest(prices, collateral=True)
-        debt_index = self._largest(prices, collateral=False)
-        if collateral_index is None or debt_index is None:
+        collateral = self._largest(prices, collateral=True)
+        debt = self._largest(prices, collateral=False)
+        if collateral is None or debt is None:
             return None, None
-        collateral, debt = self._leg(collateral_index), self._leg(debt_index)
         priced = call_prices(collateral, debt, prices, self.emode_price_source)
         return liquidation_call(collateral, debt, priced, self.totals(x_8dec), self.rule,
                                 collateral.protocol_fee_bps), collateral
@@ -230,30 +218,96 @@ class AaveCurve:
         """Collateral (liquidator's share and protocol fee) that leaves the position in ONE
         liquidationCall of its largest debt against its largest collateral at axis price x --
         the first call a liquidator makes; 0 when that call would revert for dust."""
+        rows: list[LegRow] | None = self.__dict__.get("_rows")
+        if rows is not None:
+            return self._row_seizable(rows, x)
         prices = self.prices_at(x)
         outcome, leg = self._call_at(x, prices)
         if outcome is None or leg is None:
             return 0
         return outcome.collateral_seized_raw * leg_price_8dec(leg, prices) // leg.unit
 
+    def _row_seizable(self, rows: list[LegRow], x: int) -> int:
+        """seizable_usd_8dec of a row-built curve: each leg priced at x from its template
+        (what leg_price_8dec reads in prices_at(x)), the call given row views -- no price
+        table, no AccountLeg."""
+        ref = self.ref_now_8dec
+        collateral = debt = None
+        collateral_value = debt_value = collateral_price = 0
+        for row in rows:  # _largest's two passes in one: the same legs priced, in order
+            t, collateral_raw, debt_raw = row
+            price = _template_price(t, x, ref)
+            value = collateral_raw * price // t[3]
+            if collateral_raw and (collateral is None or value > collateral_value):
+                collateral, collateral_value, collateral_price = row, value, price
+            value = debt_raw * price // t[3]
+            if debt_raw and (debt is None or value > debt_value):
+                debt, debt_value = row, value
+        if collateral is None or debt is None:
+            return 0
+        source = self.emode_price_source
+        priced = CallPrices(self._price_of(collateral[0][2], x),
+                            self._price_of(source or debt[0][2], x))
+        _, debt_8dec, _, health, _ = self._totals_tuple(x)
+        outcome = liquidation_call(_row_view(collateral), _row_view(debt), priced,
+                                   _CallTotals(debt_8dec, health), self.rule,
+                                   collateral[0][6])
+        if outcome is None:
+            return 0
+        return outcome.collateral_seized_raw * collateral_price // collateral[0][3]
+
+    def _price_of(self, asset: Address, x: int) -> int:
+        """prices_at(x)[asset] (KeyError when the oracle has no price for it)."""
+        price = int(self._oracle[asset])
+        return price * x // self.ref_now_8dec if asset in self.axis_members else price
+
     def axis_collateral_usd_8dec(self) -> int:
         """Collateral whose price moves with the axis (by the price that values it)."""
-        total = 0
+        rows: list[LegRow] | None = self.__dict__.get("_rows")
         members = self.axis_members
-        for asset, price_asset, unit, collateral_raw, _ in self._views:
-            if collateral_raw and price_asset in members:
-                price = _view_price(asset, price_asset, self.prices_now_8dec)
-                total += collateral_raw * price // unit
+        total = 0
+        if rows is not None:  # the template's price now is leg_price_8dec(leg, prices now)
+            ref = self.ref_now_8dec
+            for t, collateral_raw, _ in rows:
+                if collateral_raw and t[2] in members:
+                    total += collateral_raw * _template_price(t, ref, ref) // t[3]
+            return total
+        for leg in self.legs:
+            if leg.collateral_raw and leg.price_asset in members:
+                price = leg_price_8dec(leg, self.prices_now_8dec)
+                total += leg.collateral_raw * price // leg.unit
         return total
 
 
-def _view_price(asset: Address, price_asset: Address, prices: dict[Address, int]) -> int:
-    """leg_price_8dec of a leg viewed as (asset, price_asset)."""
-    price = prices.get(price_asset)
-    if not price and price_asset != asset:
-        price = prices.get(asset)
+class _RowView(NamedTuple):
+    """The fields liquidation_call reads of a leg (CallLeg)."""
+
+    asset: Address
+    unit: int
+    collateral_raw: int
+    debt_raw: int
+    bonus_bps: int
+
+
+class _CallTotals(NamedTuple):
+    debt_8dec: int
+    health_factor_wad: int
+
+
+def _row_view(row: LegRow) -> _RowView:
+    t, collateral_raw, debt_raw = row
+    return _RowView(t[1], t[3], collateral_raw, debt_raw, t[5])
+
+
+def _template_price(t: LegTemplate, x: int, ref: int) -> int:
+    """leg_price_8dec(leg, prices_at(x)) from the template's price facts."""
+    source_now = t[8]
+    price = source_now * x // ref if t[9] else source_now  # type: ignore[operator]
+    if not price and t[10]:
+        asset_now = t[11]
+        price = asset_now * x // ref if t[12] else asset_now  # type: ignore[operator]
     if price is None:
-        raise InconsistentDataError(f"no oracle price for {price_asset}; read it at the block")
+        raise InconsistentDataError(f"no oracle price for {t[2]}; read it at the block")
     return price
 
 
@@ -359,7 +413,6 @@ def _row_curve(rows: list[LegRow], source: Address | None, axis: Axis,
     fields["_rows"] = rows
     fields["_oracle"] = oracle_prices
     fields["_sums"] = compile_rows(rows, ceil_debt, ref)
-    fields["_views"] = tuple((t[1], t[2], t[3], c, d) for t, c, d in rows)
     lts = {(t[2] in members, t[4]) for t, c, _ in rows if c}
     fields["_collateral_lts"] = frozenset(lt for _, lt in lts)
     fields["can_dip"] = (not ceil_debt and len(lts) > 1
