@@ -135,8 +135,12 @@ class AaveCurve:
         (some legs move with it, some do not) makes HF non-monotone in the axis price."""
         if self.arithmetic in (HealthArithmetic.V3_5, HealthArithmetic.V3_6):
             return False
-        lts = {(leg.price_asset in self.axis_members, leg.lt_bps)
-               for leg in self.legs if leg.collateral_raw}
+        rows: list[LegRow] | None = self.__dict__.get("_rows")
+        if rows is not None:  # (price asset, LT) of each collateral leg, without the legs
+            views = [(t[2], t[4]) for t, collateral_raw, _ in rows if collateral_raw]
+        else:
+            views = [(leg.price_asset, leg.lt_bps) for leg in self.legs if leg.collateral_raw]
+        lts = {(price_asset in self.axis_members, lt) for price_asset, lt in views}
         return {moves for moves, _ in lts} == {True, False} and len({lt for _, lt in lts}) > 1
 
     @lazy
@@ -406,18 +410,14 @@ def _row_curve(rows: list[LegRow], source: Address | None, axis: Axis,
     curve = object.__new__(AaveCurve)
     fields = curve.__dict__
     fields["arithmetic"] = arithmetic
-    fields["axis_members"] = members = axis.members
+    fields["axis_members"] = axis.members
     fields["ref_now_8dec"] = ref = axis.reference_price_8dec
     fields["rule"] = rule
     fields["emode_price_source"] = source
     fields["_rows"] = rows
     fields["_oracle"] = oracle_prices
     fields["_sums"] = compile_rows(rows, ceil_debt, ref)
-    lts = {(t[2] in members, t[4]) for t, c, _ in rows if c}
-    fields["_collateral_lts"] = frozenset(lt for _, lt in lts)
-    fields["can_dip"] = (not ceil_debt and len(lts) > 1
-                         and {moves for moves, _ in lts} == {True, False}
-                         and len({lt for _, lt in lts}) > 1)
+    fields["_collateral_lts"] = frozenset([t[4] for t, c, _ in rows if c])
     return curve
 
 
