@@ -120,7 +120,10 @@ class AaveCurve:
         return self._totals_tuple(x_8dec)[3]
 
     def healthy(self, x: int) -> bool:
-        return self._totals_tuple(x)[3] >= HEALTH_FACTOR_ONE_WAD
+        found = self._memo.get(x)  # the solver's most frequent call: a remembered x inline
+        if found is None:
+            found = self._totals_tuple(x)
+        return found[3] >= HEALTH_FACTOR_ONE_WAD
 
     def value(self, x: int) -> Valuation:
         collateral_8dec, debt_8dec, _, health_factor_wad, _ = self._totals_tuple(x)
@@ -415,6 +418,7 @@ def _row_curve(rows: list[LegRow], source: Address | None, axis: Axis,
     fields["rule"] = rule
     fields["emode_price_source"] = source
     fields["_rows"] = rows
+    fields["_memo"] = {}
     fields["_oracle"] = oracle_prices
     fields["_sums"] = compile_rows(rows, ceil_debt, ref)
     fields["_collateral_lts"] = frozenset([t[4] for t, c, _ in rows if c])
