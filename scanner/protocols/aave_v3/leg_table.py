@@ -88,6 +88,7 @@ def account_rows(account: AaveAccount, table: dict[Address, LegTemplate]
     holds a reserve the table does not list (the generic path raises for it)."""
     rows: list[LegRow] = []
     get = table.get
+    last_id, in_order = -1, True
     for user_reserve in account.reserves:
         template = get(user_reserve.asset)
         if template is None:
@@ -95,7 +96,9 @@ def account_rows(account: AaveAccount, table: dict[Address, LegTemplate]
         counts = user_reserve.used_as_collateral and template[7]
         rows.append((template, user_reserve.supplied_raw if counts else 0,
                      user_reserve.debt_raw))
-    if len(rows) > 1:
+        in_order = in_order and template[0] > last_id
+        last_id = template[0]
+    if not in_order:  # a stable sort by reserve id, as account_legs sorts
         rows.sort(key=_row_reserve_id)
     return rows
 
