@@ -5,11 +5,14 @@ read in one piece handed to the level worker -- and a snapshot's outcome has a s
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from eth_abi.abi import encode
 
 from scanner.chain.abi import AbiError, decode_output, encode_call
 from scanner.chain.multicall import CallResult
+from scanner.config import ChainConfig, MarketConfig
 from scanner.domain import ScanRecord, SnapshotRecord
 from scanner.errors import InconsistentDataError
 from scanner.pipeline.axes import resolve_axes
@@ -23,6 +26,7 @@ from scanner.pipeline.scan import (
 )
 from scanner.pipeline.stream import LevelStream
 from scanner.protocols.aave_v3 import read as aave_read
+from scanner.protocols.aave_v3.state import AaveMarketState
 from tests.unit.test_level_stream import AXES, _read
 
 ACCOUNTS = ["0x00000000000000000000000000000000000000Aa",
@@ -95,3 +99,61 @@ def test_an_outcome_repr_is_a_summary_whatever_its_size() -> None:
     small, large = repr(_outcome(2)), repr(_outcome(400))
     assert "results=800" in large and "snapshot_id=7" in large and "'m'" in large
     assert len(large) - len(small) < 10 and len(large) < 300  # not one line per position
+
+
+class _CountingAave(aave_read.AaveV3Adapter):
+    """The adapter with its market read replaced by a counter (the read itself is the
+    integration tests'): what prefetch_market / _market_state do with it."""
+
+    def __init__(self, fail: bool = False) -> None:
+        super().__init__(None, MarketConfig("m", "c", "aave-v3", 0),  # type: ignore[arg-type]
+                         ChainConfig("c", "http://127.0.0.1:1", 1))
+        self.reads: list[int] = []
+        self.fail = fail
+
+    async def read_market(self, addresses: aave_read.AaveAddresses, block: int
+                          ) -> AaveMarketState:
+        self.reads.append(block)
+        await asyncio.sleep(0)
+        if self.fail:
+            raise InconsistentDataError("the state read failed")
+        return AaveMarketState("m", 1, 10**8, block, 1, {}, {})
+
+
+ADDRESSES = aave_read.AaveAddresses(ACCOUNTS[0], ACCOUNTS[1], ACCOUNTS[2])
+
+
+def test_a_prefetched_state_is_taken_once_at_its_block_only() -> None:
+    async def scan() -> None:
+        adapter = _CountingAave()
+        adapter.prefetch_market(ADDRESSES, 5)
+        assert (await adapter._market_state(ADDRESSES, 5)).block == 5
+        assert (await adapter._market_state(ADDRESSES, 5)).block == 5  # read again
+        adapter.prefetch_market(ADDRESSES, 6)
+        assert (await adapter._market_state(ADDRESSES, 7)).block == 7  # not the one ahead
+        adapter.drop_prefetch()
+        assert adapter.reads == [5, 5, 7]  # the one ahead at 6 was cancelled before it ran
+
+    asyncio.run(scan())
+
+
+def test_a_failed_prefetch_raises_where_the_read_was() -> None:
+    async def taken() -> None:
+        adapter = _CountingAave(fail=True)
+        adapter.prefetch_market(ADDRESSES, 5)
+        await asyncio.sleep(0.01)  # it failed before anything asked for it
+        with pytest.raises(InconsistentDataError, match="the state read failed"):
+            await adapter._market_state(ADDRESSES, 5)
+
+    asyncio.run(taken())
+
+
+def test_a_dropped_prefetch_is_cancelled() -> None:
+    async def dropped() -> list[int]:
+        adapter = _CountingAave()
+        adapter.prefetch_market(ADDRESSES, 5)
+        adapter.drop_prefetch()  # the scan failed elsewhere before it ran
+        await asyncio.sleep(0.01)
+        return adapter.reads
+
+    assert asyncio.run(dropped()) == []
