@@ -12,7 +12,6 @@ import cProfile
 import pickle
 import tempfile
 import time
-import tomllib
 from pathlib import Path
 from typing import Any
 
