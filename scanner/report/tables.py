@@ -10,8 +10,7 @@ from typing import Any
 
 from scanner.domain import Band, Direction, PositionResult, Share
 from scanner.report.format import axis_price, counted, pct_bps, usd_compact
-from scanner.store.queries import AxisTotals, distance_bps
-from scanner.store.repository import StoredSnapshot
+from scanner.store.snapshot_reads import AxisTotals, StoredSnapshot
 
 WIDE_ENOUGH = 170  # columns when stdout is not a terminal (a pipe or a file): never wrapped
 
@@ -119,7 +118,7 @@ def positions_table(positions: Sequence[PositionResult], units: Mapping[str, str
     if with_next:
         table.add_column("next price", no_wrap=True)
     for p in positions:
-        move = distance_bps(p)
+        move = _distance_bps(p)
         table.add_row(p.axis, p.market_key, p.account, str(p.status),
                       "-" if p.direction is None else
                       ("long" if p.direction is Direction.DOWN else "short"),
@@ -134,3 +133,9 @@ def positions_table(positions: Sequence[PositionResult], units: Mapping[str, str
 def _next_price(liquidatable_next: bool | None) -> str:
     return "-" if liquidatable_next is None else (
         "LIQUIDATABLE" if liquidatable_next else "safe")
+
+
+def _distance_bps(p: PositionResult) -> int | None:
+    from scanner.store.queries import distance_bps  # SQLAlchemy: only `positions` shows moves
+
+    return distance_bps(p)
