@@ -76,10 +76,11 @@ def _connect(url: str, path: Path) -> sqlite3.Connection:
     try:
         # mode=rw: never creates the file (it exists, checked above; a race makes it an error)
         connection = sqlite3.connect(f"file:{quote(str(path))}?mode=rw", uri=True)
-        # what make_engine's connect hook runs first: a file that is not a database fails
-        # here, as it does there; query_only: this path never writes
+        # make_engine's first connect reads the file's header: a file that is not a database
+        # fails here, as it does there; query_only: this path never writes
         connection.execute("PRAGMA foreign_keys=ON")
         connection.execute("PRAGMA query_only=ON")
+        connection.execute("PRAGMA schema_version").fetchall()
     except sqlite3.Error as exc:
         reason = (str(exc).strip().splitlines() or ["?"])[0]
         raise cannot_connect(url, reason) from exc
