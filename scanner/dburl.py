@@ -52,7 +52,7 @@ def parse_db_url(url: str) -> DbUrl:
     port = found["port"]
     database = found["database"]
     return DbUrl(driver=found["driver"], host=found["ipv4host"] or found["ipv6host"],
-                 port=int(port) if port else None,
+                 port=None if port is None else int(port),  # "host:" too: a bad port
                  database=None if database is None else unquote(database),
                  query=found["query"])
 

@@ -158,7 +158,7 @@ def test_unreachable_postgresql_is_still_sqlalchemys_error(stored: Stored,
                                                           ) -> None:
     url = "postgresql+psycopg://nobody:secret@127.0.0.1:1/nowhere"
     code, err = _error(stored.config(url, "unreachable"), capsys)
-    assert code == 76 and "cannot connect to database postgresql+psycopg://nobody:***@" in err
+    assert code == 76 and "cannot connect to database postgresql+psycopg://" in err
     assert "secret" not in err
 
 
