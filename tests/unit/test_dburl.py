@@ -53,8 +53,8 @@ def test_the_checks_can_fail() -> None:
     assert _ours("mysql://u:p@h/db")[0] == "mysql"
 
 
-@pytest.mark.parametrize("url", URLS + [
-    "sqlite:///./data/liq-scan_1.db", "sqlite:///with space.db", "sqlite:///ünïcode.db",
+@pytest.mark.parametrize("url", [
+    *URLS, "sqlite:///./data/liq-scan_1.db", "sqlite:///with space.db", "sqlite:///ünïcode.db",
     "sqlite:///a.db?timeout=3", "sqlite:///a#b.db", "sqlite:////tmp/x+y.db"])
 def test_plain_sqlite_file_renders_unchanged(url: str) -> None:
     path = plain_sqlite_file(url)
