@@ -122,10 +122,10 @@ class StoredStateDeriver(ABC, Generic[AdapterT, ResolvedT, StateT, ItemT]):
     `read`: the market state at the block, the touched accounts read again, every other
     position derived from its stored base, in the full read's order, assembled by the
     protocol's own read code; the kept bases carried over unchanged (never re-encoded).
-    `capture`: the base of every position of a full read, from its state.
+    `capture` / `fresh_bases`: the bases of a full read's positions / of the accounts read
+    again -- protocol-specific (Aave v3 reads its scaled balances for them); protocols whose
+    base is a function of one item take them from `ItemBaseDeriver`.
     """
-
-    position_type: type  # the class of a full read's `Position.state`
 
     @abstractmethod
     async def touched(self, adapter: AdapterT, resolved: ResolvedT, from_block: int,
@@ -151,31 +151,19 @@ class StoredStateDeriver(ABC, Generic[AdapterT, ResolvedT, StateT, ItemT]):
                  fresh: Sequence[ItemT]) -> MarketRead:
         """The protocol's own assembly of a read (the same code as a full read)."""
 
-    def key_of(self, state: StateT, item: ItemT) -> BorrowerKey:
-        """An item's (submarket, account)."""
-        raise NotImplementedError
+    @abstractmethod
+    async def fresh_bases(self, adapter: AdapterT, resolved: ResolvedT, state: StateT,
+                          fresh: Sequence[ItemT], block: int) -> dict[BorrowerKey, str]:
+        """The bases of the borrowers read again."""
 
-    def base_of(self, item: ItemT) -> str:
-        """An item's base: the protocol state it is derived from later."""
-        raise NotImplementedError
-
-    def item_of_position(self, position_state: Any) -> ItemT:
-        """A full read's `Position.state` -> its item (`capture`)."""
-        raise NotImplementedError
+    @abstractmethod
+    async def capture(self, adapter: AdapterT, resolved: ResolvedT, read: MarketRead,
+                      block: int) -> dict[BorrowerKey, str]:
+        """The base of every position of a full read."""
 
     def order(self, items: list[ItemT]) -> list[ItemT]:
         """The full read's order (default: `assemble` orders them itself)."""
         return items
-
-    async def fresh_bases(self, adapter: AdapterT, resolved: ResolvedT, state: StateT,
-                          fresh: Sequence[ItemT], block: int) -> dict[BorrowerKey, str]:
-        """The bases of the borrowers read again."""
-        return {self.key_of(state, item): self.base_of(item) for item in fresh}
-
-    async def capture(self, adapter: AdapterT, resolved: ResolvedT, read: MarketRead,
-                      block: int) -> dict[BorrowerKey, str]:
-        return {(p.submarket, p.account): self.base_of(self.item_of_position(p.state))
-                for p in read.positions if isinstance(p.state, self.position_type)}
 
     async def read(self, adapter: AdapterT, resolved: ResolvedT, reread: Sequence[Borrower],
                    bases: Mapping[BorrowerKey, str], block: int) -> DerivedRead:
@@ -191,6 +179,34 @@ class StoredStateDeriver(ABC, Generic[AdapterT, ResolvedT, StateT, ItemT]):
         new_bases = await self.fresh_bases(adapter, resolved, state, fresh, block)
         new_bases.update(kept)
         return DerivedRead(self.assemble(adapter, state, items, fresh), new_bases)
+
+
+class ItemBaseDeriver(StoredStateDeriver[AdapterT, ResolvedT, StateT, ItemT]):
+    """A deriver whose base is a function of one item (Morpho, Compound, Aave v2, Maker):
+    the bases of a full read and of the accounts read again come from the items alone."""
+
+    position_type: type  # the class of a full read's `Position.state`
+
+    @abstractmethod
+    def key_of(self, state: StateT, item: ItemT) -> BorrowerKey:
+        """An item's (submarket, account)."""
+
+    @abstractmethod
+    def base_of(self, item: ItemT) -> str:
+        """An item's base: the protocol state it is derived from later."""
+
+    @abstractmethod
+    def item_of_position(self, position_state: Any) -> ItemT:
+        """A full read's `Position.state` -> its item (`capture`)."""
+
+    async def fresh_bases(self, adapter: AdapterT, resolved: ResolvedT, state: StateT,
+                          fresh: Sequence[ItemT], block: int) -> dict[BorrowerKey, str]:
+        return {self.key_of(state, item): self.base_of(item) for item in fresh}
+
+    async def capture(self, adapter: AdapterT, resolved: ResolvedT, read: MarketRead,
+                      block: int) -> dict[BorrowerKey, str]:
+        return {(p.submarket, p.account): self.base_of(self.item_of_position(p.state))
+                for p in read.positions if isinstance(p.state, self.position_type)}
 
 
 @dataclass(frozen=True)

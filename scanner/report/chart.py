@@ -29,6 +29,7 @@ _OTHER_COLORS = ("#8d6e63", "#546e7a", "#d81b60", "#00897b")
 _VISIBLE_SHARE = 0.995
 _LABEL_ROW = 0.075  # axes fraction between label rows
 _TITLE_WIDTH = 150  # characters per title line that fit the 12-inch figure at font size 10
+_LEGEND_COLUMNS = 6  # legend entries per row under the plot
 
 
 @dataclass(frozen=True)
@@ -133,7 +134,7 @@ def build_figure(data: ChartInput) -> Any:
     fig, ax = plt.subplots(figsize=(12, 6), dpi=110)
     x_lo, x_hi = visible_range(data)
     _bars(ax, data)
-    _cumulative(ax, data, x_lo, x_hi)
+    right = _cumulative(ax, data, x_lo, x_hi)
     now = data.price_now_8dec / _UNIT
     ax.axvline(now, color="black", linestyle="--", linewidth=1.2,
                label=f"{data.axis} now {_price_text(now, data.unit)}")
@@ -147,9 +148,24 @@ def build_figure(data: ChartInput) -> Any:
     ax.set_title(data.title, fontsize=10)
     _band_labels(ax, data, x_lo, x_hi)
     _beyond_notes(ax, data, x_lo, x_hi)
-    ax.legend(loc="upper left", fontsize=8, framealpha=0.9, bbox_to_anchor=(0.0, 0.82))
-    fig.tight_layout()
+    rows = _legend_below(fig, [ax, right])
+    # room under the x label for the legend's rows
+    fig.tight_layout(rect=(0.0, 0.035 * rows, 1.0, 1.0))
     return fig
+
+
+def _legend_below(fig: Any, axes: Sequence[Any]) -> int:
+    """One legend for the bars, the now line and the cumulative curves, under the plot (inside
+    it, it hid bars wherever it sat); returns its number of rows."""
+    handles: list[Any] = []
+    labels: list[str] = []
+    for axis in axes:
+        more_handles, more_labels = axis.get_legend_handles_labels()
+        handles += more_handles
+        labels += more_labels
+    columns = min(len(labels), _LEGEND_COLUMNS) or 1
+    fig.legend(handles, labels, loc="lower center", ncol=columns, fontsize=8, frameon=False)
+    return -(-len(labels) // columns)
 
 
 def _bars(ax: Any, data: ChartInput) -> None:
@@ -170,8 +186,9 @@ def _bars(ax: Any, data: ChartInput) -> None:
         ax.set_ylim(max(min(positive) / 2, max(positive) / 1e5), max(positive) * 8)
 
 
-def _cumulative(ax: Any, data: ChartInput, x_lo: float, x_hi: float) -> None:
-    """Collateral liquidatable once the price reaches x, moving away from now on each side."""
+def _cumulative(ax: Any, data: ChartInput, x_lo: float, x_hi: float) -> Any:
+    """Collateral liquidatable once the price reaches x, moving away from now on each side,
+    on a twin y axis (returned)."""
     from matplotlib.ticker import FuncFormatter
 
     right = ax.twinx()
@@ -191,7 +208,7 @@ def _cumulative(ax: Any, data: ChartInput, x_lo: float, x_hi: float) -> None:
     right.set_ylim(bottom=0)
     right.yaxis.set_major_formatter(FuncFormatter(_usd_ticks))
     right.set_ylabel("cumulative collateral liquidated")
-    right.legend(loc="upper right", fontsize=8, framealpha=0.9, bbox_to_anchor=(1.0, 0.82))
+    return right
 
 
 def label_rows(spans: Sequence[tuple[float, float]]) -> list[int]:

@@ -62,6 +62,22 @@ def test_drawn_labels_do_not_overlap() -> None:
             assert not a.overlaps(b), (a, b)
 
 
+def test_the_legend_sits_under_the_plot_and_hides_no_bar() -> None:
+    fig = build_figure(ChartInput("ETH", NOW, _bins(), [_band(1, 2_500, 2_520)], "t"))
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    assert all(ax.get_legend() is None for ax in fig.axes)  # none inside the plot
+    (legend,) = fig.legends
+    labels = [t.get_text() for t in legend.get_texts()]
+    assert {"aave-v3", "morpho-blue", "cumulative, longs (price falls)",
+            "cumulative, shorts (price rises)"} <= set(labels)
+    assert any(label.startswith("ETH now") for label in labels)
+    box = legend.get_window_extent(renderer)
+    for ax in fig.axes:  # the legend is wholly below every axis, tick labels included
+        assert box.y1 <= ax.get_tightbbox(renderer).y0
+    assert box.y0 >= 0
+
+
 def test_the_range_holds_the_collateral_and_the_rest_is_noted() -> None:
     data = ChartInput("ETH", NOW, _bins(), [_band(1, 1_000, 1_010)], "t")
     low, high = visible_range(data)

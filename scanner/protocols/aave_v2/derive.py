@@ -17,7 +17,7 @@ from typing import Any
 
 from scanner.chain.abi import event_topic, load_abi
 from scanner.domain import Address, MarketRead
-from scanner.pipeline.incremental import DerivationUnavailable, StoredStateDeriver
+from scanner.pipeline.incremental import DerivationUnavailable, ItemBaseDeriver
 from scanner.pipeline.touched import accounts_in_logs
 from scanner.protocols.aave_v2 import interest
 from scanner.protocols.aave_v2.read import AaveV2Adapter, V2Addresses, market_read
@@ -43,7 +43,7 @@ USER_TOPICS = {name: (2,) for name in (
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 
 
-class AaveV2Deriver(StoredStateDeriver[AaveV2Adapter, V2Addresses, V2MarketState, V2Account]):
+class AaveV2Deriver(ItemBaseDeriver[AaveV2Adapter, V2Addresses, V2MarketState, V2Account]):
     position_type = V2Position
 
     async def touched(self, adapter: AaveV2Adapter, resolved: V2Addresses, from_block: int,

@@ -106,7 +106,6 @@ class _State:
 
 
 class AaveV3Deriver(StoredStateDeriver[AaveV3Adapter, AaveAddresses, _State, AaveAccount]):
-    position_type = AavePosition
 
     async def touched(self, adapter: AaveV3Adapter, resolved: AaveAddresses, from_block: int,
                       to_block: int) -> set[Address]:

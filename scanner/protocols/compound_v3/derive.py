@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from scanner.chain.abi import event_topic, load_abi
 from scanner.domain import Address, MarketRead
-from scanner.pipeline.incremental import DerivationUnavailable, StoredStateDeriver
+from scanner.pipeline.incremental import DerivationUnavailable, ItemBaseDeriver
 from scanner.pipeline.touched import accounts_in_logs
 from scanner.protocols.base import Borrower
 from scanner.protocols.compound_v3.curve import CometPosition
@@ -30,7 +30,7 @@ USER_TOPICS = {event_topic(COMET, name): (1, 2) for name in (
     "TransferCollateral", "AbsorbDebt", "AbsorbCollateral")}
 
 
-class CompoundDeriver(StoredStateDeriver[CompoundV3Adapter, CometAddresses, CometMarketState,
+class CompoundDeriver(ItemBaseDeriver[CompoundV3Adapter, CometAddresses, CometMarketState,
                                          CometUser]):
     position_type = CometPosition
 

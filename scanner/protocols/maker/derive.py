@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from scanner.chain.abi import function_selector
 from scanner.domain import Address, MarketRead
-from scanner.pipeline.incremental import DerivationUnavailable, StoredStateDeriver
+from scanner.pipeline.incremental import DerivationUnavailable, ItemBaseDeriver
 from scanner.pipeline.touched import accounts_in_logs
 from scanner.protocols.base import Borrower
 from scanner.protocols.maker.curve import MakerPosition
@@ -47,7 +47,7 @@ class _MakerState:
 _Urn = tuple[MakerIlk, MakerUrn]
 
 
-class MakerDeriver(StoredStateDeriver[MakerAdapter, MakerAddresses, _MakerState, _Urn]):
+class MakerDeriver(ItemBaseDeriver[MakerAdapter, MakerAddresses, _MakerState, _Urn]):
     """As MakerAdapter.read (the same reads and `assemble_read`), with the untouched urns
     from their bases."""
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from scanner.chain.abi import event_topic
 from scanner.domain import Address, MarketRead
-from scanner.pipeline.incremental import DerivationUnavailable, StoredStateDeriver
+from scanner.pipeline.incremental import DerivationUnavailable, ItemBaseDeriver
 from scanner.pipeline.touched import accounts_in_logs
 from scanner.protocols.base import Borrower
 from scanner.protocols.morpho_blue.adapter import (
@@ -44,7 +44,7 @@ class _MorphoState:
     markets: MarketsAtBlock
 
 
-class MorphoDeriver(StoredStateDeriver[MorphoBlueAdapter, MorphoResolved, _MorphoState,
+class MorphoDeriver(ItemBaseDeriver[MorphoBlueAdapter, MorphoResolved, _MorphoState,
                                        PositionAtBlock]):
     """As MorphoBlueAdapter.read_borrowers (the same state read and `assemble_read`), with
     the untouched positions from their bases."""
