@@ -162,8 +162,10 @@ HEAVY_FOR_BANDS = ("alembic", "web3", "matplotlib", "eth_abi", "eth_utils", "aio
                    # on a SQLite file `bands` reads through the stdlib sqlite3
                    # (scanner/store/lite.py): SQLAlchemy's import was ~0.4 s of its start-up
                    "sqlalchemy",
-                   # registered commands and --version load these when they run
-                   "asyncio", "scanner.commands", "scanner.report.chart")
+                   # registered commands and --version load these when they run; the config's
+                   # EIP-55 checks use pycryptodome's keccak, not eth_hash (importlib.metadata)
+                   "asyncio", "importlib.metadata", "eth_hash", "scanner.commands",
+                   "scanner.report.chart")
 
 
 def test_bands_on_every_protocol_imports_no_chain_client_or_adapter(tmp_path: Path) -> None:
