@@ -108,6 +108,8 @@ def positions_table(positions: Sequence[PositionResult], units: Mapping[str, str
     from rich import box
     from rich.table import Table
 
+    from scanner.store.queries import distance_bps  # SQLAlchemy: `bands` never shows moves
+
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     with_next = any(p.liquidatable_next is not None for p in positions)
     for name, justify in (("axis", "left"), ("market", "left"), ("account", "left"),
@@ -118,7 +120,7 @@ def positions_table(positions: Sequence[PositionResult], units: Mapping[str, str
     if with_next:
         table.add_column("next price", no_wrap=True)
     for p in positions:
-        move = _distance_bps(p)
+        move = distance_bps(p)
         table.add_row(p.axis, p.market_key, p.account, str(p.status),
                       "-" if p.direction is None else
                       ("long" if p.direction is Direction.DOWN else "short"),
@@ -133,9 +135,3 @@ def positions_table(positions: Sequence[PositionResult], units: Mapping[str, str
 def _next_price(liquidatable_next: bool | None) -> str:
     return "-" if liquidatable_next is None else (
         "LIQUIDATABLE" if liquidatable_next else "safe")
-
-
-def _distance_bps(p: PositionResult) -> int | None:
-    from scanner.store.queries import distance_bps  # SQLAlchemy: only `positions` shows moves
-
-    return distance_bps(p)
