@@ -61,11 +61,15 @@ def open_lite(url: str) -> LiteReader | None:
     if not path.exists():
         raise missing_file(path)
     connection = _connect(url, path)
-    current = _current_revision(url, connection)
+    try:
+        head = linear_head_revision()  # first, as require_current does
+        current = _current_revision(url, connection)
+    except BaseException:
+        connection.close()
+        raise
     if current is _SEVERAL_VERSIONS:
         connection.close()
         return None
-    head = linear_head_revision()
     if current != head:
         connection.close()
         raise not_migrated(url, current if isinstance(current, str) else None, head)
