@@ -1,4 +1,6 @@
-"""Read and write snapshots. The only module that turns domain dataclasses into rows and back.
+"""Read and write snapshots. The only module that turns domain dataclasses into rows and back,
+with `snapshot_reads` (the reads `liqscan bands` makes, as SQL text the stdlib sqlite3 runs
+too), to which the snapshot header, bins, bands and axes reads delegate.
 
     repo = Repository.from_url("sqlite:///liqscan.db")   # raises if not migrated
     snapshot_id = repo.save_snapshot(snapshot, [MarketScan(...), ...], bins, bands)
