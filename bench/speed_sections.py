@@ -30,6 +30,7 @@ from scanner.chain.pin import pin_block
 from scanner.chain.rpc import RpcClient
 from scanner.config import Config, MarketConfig
 from scanner.devnet.network import AAVE_MARKET_KEY, Devnet, seeded_devnet
+from scanner.devnet.population import ClusterSpec
 from scanner.domain import MarketRead, Position, PositionResult, ScanRecord
 from scanner.pipeline.axes import resolve_axes
 from scanner.pipeline.liquidation import liquidation_result
@@ -232,7 +233,31 @@ def math_only(folder: Path) -> dict[str, Any]:
     aave = next(read for read in reads if read.market_key == AAVE_MARKET_KEY)
     figures = pure_math(aave, config)
     figures["math_by_protocol"] = [_protocol_rate(read, config) for read in reads]
+    figures["math_by_protocol"] += _other_protocol_rates(folder / "others",
+                                                         {read.protocol for read in reads})
     return figures
+
+
+# The test suite's devnet (tests/integration/conftest.py, so usually cached): the lenders the
+# 10k devnet does not seed
+OTHERS: dict[str, Any] = {
+    "aave_positions": 600, "morpho_positions": 100, "aave36_positions": 300,
+    "compound_positions": 220, "aave2_positions": 240, "maker_positions": 80, "uniswap": True,
+    "liquity1_troves": 240, "liquity2_positions": 110,
+    "clusters": (ClusterSpec(asset="WETH", total_usd=3_000_000, low_usd=2_300,
+                             high_usd=2_400),)}
+
+
+def _other_protocol_rates(folder: Path, done: set[str]) -> list[dict[str, Any]]:
+    """Per-protocol rates of every protocol the 10k devnet lacks (Aave v2, Maker, Liquity v1
+    and v2), on the test suite's devnet."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with seeded_devnet(seed=SEED, **OTHERS) as devnet:
+        config, repo = fresh_config(devnet, folder)
+        markets = [market for market in config.markets if market.protocol not in done]
+        reads = [asyncio.run(_read_once(config, market, repo)) for market in markets]
+        repo.engine.dispose()
+    return [_protocol_rate(read, config) for read in reads]
 
 
 def _protocol_rate(read: MarketRead, config: Config) -> dict[str, Any]:

@@ -66,6 +66,13 @@ def _secant_seed(curve: HealthCurve, guess: int, lo: int, hi: int) -> int:
     return min(max(x2, lo + 1), hi - 1)
 
 
+def _estimate(curve: HealthCurve, lo: int, hi: int) -> int | None:
+    """The closed form moved by one secant step: a monotone curve's seed when it has no exact
+    one (only a seed: monotone.py confirms the boundary)."""
+    guess = curve.closed_form()
+    return None if guess is None or hi - lo <= 2 else _secant_seed(curve, guess, lo, hi)
+
+
 def _gallop(lo: int, hi: int, seed: int, is_right: Callable[[int], bool]) -> tuple[int, int]:
     """Narrow (lo, hi) -- not is_right(lo), is_right(hi) -- to a bracket around `seed` by
     evaluating seed, seed -+ 1, 3, 7, ... (each evaluation keeps the invariant)."""
@@ -133,7 +140,7 @@ def find_boundary(curve: HealthCurve) -> tuple[Direction | None, int | None]:
     x_low, x_high = max(1, now // SENSITIVITY_RANGE), now * SENSITIVITY_RANGE
     sign = monotone_sign(curve)
     if sign is not None:  # proven monotone: no range probes, no dips (monotone.py)
-        return monotone_boundary(curve, sign, x_low, x_high, _gallop)
+        return monotone_boundary(curve, sign, x_low, x_high, _gallop, _estimate)
     low_ok, high_ok = curve.healthy(x_low), curve.healthy(x_high)
     if low_ok and high_ok:
         return None, None  # hedged or no exposure: healthy across the whole range

@@ -67,14 +67,18 @@ def _first_right(lo: int, hi: int, seed: int | None, is_right: Callable[[int], b
 def monotone_boundary(
     curve: HealthCurve, sign: int, x_low: int, x_high: int,
     gallop: Callable[[int, int, int, Callable[[int], bool]], tuple[int, int]],
+    estimate: Callable[[HealthCurve, int, int], int | None] | None = None,
 ) -> Boundary:
     """find_boundary's answer for a curve of proven monotonicity `sign` (same result as the
-    general solver, which probes x_low and x_high first)."""
+    general solver, which probes x_low and x_high first). `estimate(curve, x_low, x_high)`
+    seeds a curve that offers no `boundary_seed` of its own (several moving legs)."""
     if sign == 0:
         return None, None  # healthy or unhealthy at every price alike
     now = curve.price_now
     healthy_now = curve.healthy(now)
     seed = boundary_seed(curve)
+    if seed is None and estimate is not None:
+        seed = estimate(curve, x_low, x_high)
     if sign > 0:  # healthy prices are a suffix: the smallest healthy x, above x_low
         found = _first_right(x_low, now if healthy_now else x_high, seed, curve.healthy,
                              gallop)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scanner.protocols.morpho_blue.rule import (
     ORACLE_PRICE_SCALE,
@@ -14,6 +16,7 @@ from scanner.protocols.morpho_blue.rule import (
     liquidate_all_debt,
     liquidation_incentive_factor_wad,
     liquidation_price_1e36,
+    seized_all_debt_raw,
     to_assets_up,
     w_taylor_compounded,
 )
@@ -85,3 +88,23 @@ def test_liquidating_bad_debt_seizes_all_collateral() -> None:
     result = liquidate_all_debt(1_000, 10_000 * 10**6, market, 5 * ORACLE_PRICE_SCALE, 860 * 10**15)
     assert result.seized_collateral_raw == 1_000
     assert 0 < result.repaid_shares < 10_000 * 10**6
+
+
+@settings(max_examples=300, deadline=None)
+@given(collateral=st.integers(0, 10**24), shares=st.integers(1, 10**30),
+       price=st.integers(1, 10**42), lltv_pct=st.sampled_from([385, 625, 860, 945, 980]))
+def test_seized_alone_is_what_liquidating_all_the_debt_seizes(
+        collateral: int, shares: int, price: int, lltv_pct: int) -> None:
+    # the scan's seizable figure takes the seized collateral alone: the same as the whole
+    # liquidate's, capped or not (the boundary, seized == collateral exactly, included)
+    market = MarketTotals(10**25, 10**31, 5 * 10**24, 5 * 10**30, 0, 0)
+    lltv = lltv_pct * 10**15
+    whole = liquidate_all_debt(collateral, shares, market, price, lltv)
+    alone = seized_all_debt_raw(collateral, shares, market, price,
+                                liquidation_incentive_factor_wad(lltv))
+    assert alone == whole.seized_collateral_raw
+    exact = seized_all_debt_raw(10**30, shares, market, price,
+                                liquidation_incentive_factor_wad(lltv))
+    assert seized_all_debt_raw(exact, shares, market, price,
+                               liquidation_incentive_factor_wad(lltv)) == (
+        liquidate_all_debt(exact, shares, market, price, lltv).seized_collateral_raw)

@@ -598,3 +598,117 @@ def test_aave_v3_fast_path_cases() -> None:
     curve = AavePosition(under, make_market(1)).curve(ETH_AXIS)
     assert not curve.healthy(curve.price_now) and monotone_sign(curve) == 1
     assert_any_seed_same(lambda: AavePosition(under, make_market(1)).curve(ETH_AXIS))
+
+
+# --- Aave v2, Liquity v1 and v2 on the fast path (issue 11, round 8) ---------------------
+
+
+@FAST_EXAMPLES
+@given(amounts=st.lists(st.tuples(st.sampled_from([0, 1, 10**3, 10**6]) | st.integers(0, 10**6),
+                                  st.sampled_from([0, 0, 10**3]) | st.integers(0, 10**6)),
+                        min_size=3, max_size=3),
+       axis=st.sampled_from(["ETH", "BTC"]))
+def test_aave_v2_any_seed_equals_the_reference(amounts: list[tuple[int, int]], axis: str) -> None:
+    legs = tuple(Leg(a, V2_UNITS[a], s * V2_UNITS[a] // 1000, d * V2_UNITS[a] // 3000,
+                     V2_LTS[a], 10_500) for a, (s, d) in zip(V2_PRICES, amounts, strict=True))
+    if not any(leg.debt_raw for leg in legs):
+        return
+    members = frozenset({V2_WETH}) if axis == "ETH" else frozenset({V2_WBTC})
+    ref = 3_000 * USD if axis == "ETH" else 60_000 * USD
+
+    def make() -> HealthCurve:
+        return V2Curve(legs, dict(V2_PRICES), members, ref, axis == "ETH", 3_000 * USD)
+    assert_same(make)
+    assert_any_seed_same(make)
+    assert_monotone_as_claimed(make(), make())
+
+
+def _v2(members: frozenset[str], eth_moves: bool, *legs: tuple[str, int, int]) -> V2Curve:
+    """Legs (asset, whole units supplied / 1000, borrowed / 1000) at V2_PRICES."""
+    resolved = tuple(Leg(a, V2_UNITS[a], s * V2_UNITS[a] // 1000, d * V2_UNITS[a] // 1000,
+                         V2_LTS[a], 10_500) for a, s, d in legs)
+    ref = 3_000 * USD if eth_moves else 60_000 * USD
+    return V2Curve(resolved, dict(V2_PRICES), members, ref, eth_moves, 3_000 * USD)
+
+
+def test_aave_v2_fast_path_cases() -> None:
+    eth, btc = frozenset({V2_WETH}), frozenset({V2_WBTC})
+    # ETH axis: WETH (a member) keeps its ETH price, USDC debt's falls: proven DOWN, exact seed
+    long = _v2(eth, True, (V2_WETH, 10_000, 0), (V2_USDC, 0, 20_000_000))
+    assert monotone_sign(long) == 1 and _seed_hits(long)
+    # BTC axis: WBTC collateral rises, the fixed WETH's LT (82.5%) is above WBTC's (75%):
+    # the floored average can dip, not proven; WBTC alone against USDC: proven, exact seed
+    mixed = _v2(btc, False, (V2_WETH, 5_000, 0), (V2_WBTC, 200, 0), (V2_USDC, 0, 15_000_000))
+    assert mixed.can_dip and monotone_sign(mixed) is None
+    alone = _v2(btc, False, (V2_WBTC, 1_000, 0), (V2_USDC, 0, 30_000_000))
+    assert monotone_sign(alone) == 1 and _seed_hits(alone)
+    # ETH axis, WETH (fixed, 82.5%) supplied and borrowed, USDC collateral (85%) moving: its
+    # LT is above the fixed average, so the floored average only falls with its ETH price as
+    # x rises: proven UP although the LTs mix
+    def above() -> V2Curve:
+        return _v2(eth, True, (V2_WETH, 1_000, 800), (V2_USDC, 1_000_000_000, 0))
+    assert above().can_dip and monotone_sign(above()) == -1
+    assert_any_seed_same(above)
+    # a moving debt (WBTC borrowed on the BTC axis): proven UP, exact seed
+    short = _v2(btc, False, (V2_WETH, 10_000, 0), (V2_WBTC, 0, 300))
+    assert monotone_sign(short) == -1 and _seed_hits(short)
+    # the moving asset both supplied and borrowed: not proven; nothing moves: flat
+    assert monotone_sign(_v2(btc, False, (V2_WBTC, 1_000, 100), (V2_USDC, 0, 10**6))) is None
+    flat = _v2(btc, False, (V2_WETH, 1_000, 0), (V2_USDC, 0, 10**6))
+    assert monotone_sign(flat) == 0
+    assert_same(lambda: _v2(btc, False, (V2_WETH, 1_000, 0), (V2_USDC, 0, 10**6)))
+
+
+@FAST_EXAMPLES
+@given(coll=st.integers(1, 10**24), debt=st.integers(2_000 * WAD, 10**28),
+       sp_lusd=st.sampled_from([0, 50_000, 10**9]),
+       system_debt=st.sampled_from([500_000, 1_000_000, 2_000_000]),
+       tie=st.none() | st.integers(0, 10**30))
+def test_liquity_v1_any_seed_equals_the_reference(coll: int, debt: int, sp_lusd: int,
+                                                  system_debt: int, tie: int | None) -> None:
+    system = _system(debt_lusd=system_debt, sp_lusd=sp_lusd)
+    if tie is not None:  # coll/debt just below the system's: ICR and TCR floors can tie
+        coll = max(1, system.system_coll_wei * debt // system.system_debt_wad - tie)
+
+    def make() -> HealthCurve:
+        return LiquityCurve(debt, coll, system, True)
+    if monotone_sign(make()) is None:
+        # not proven: the general solver, unchanged -- where ICR and TCR floors tie it can
+        # meet another crossing than a plain bisection (the rule is not monotone there)
+        return
+    assert_same(make)
+    assert_any_seed_same(make)
+    assert_monotone_as_claimed(make(), make())
+
+
+def test_liquity_v1_fast_path_cases() -> None:
+    system = _system(coll_eth=1_000, debt_lusd=1_000_000, sp_lusd=10**9)
+    # normal-mode rule only (the pool cannot cover it, or coll/debt above the system's)
+    alone = LiquityCurve(10**6 * WAD, 10**18, _system(sp_lusd=0), True)
+    assert monotone_sign(alone) == 1 and _seed_hits(alone)
+    # the capped offset, coll/debt well below the system's: proven, the seed is max(x_MCR,
+    # x_CCR) -- here x_CCR (TCR reaches 150% at $1,500, ICR 110% at $1,320)
+    capped = LiquityCurve(12_000 * WAD, 10**19, system, True)
+    assert capped._capped_possible() and monotone_sign(capped) == 1 and _seed_hits(capped)
+    assert boundary_seed(capped) == 1_500 * WAD
+    # coll/debt one unit of the system's below it: ICR and TCR floors tie at some prices and
+    # not at the next: not proven, the general solver
+    tied = LiquityCurve(10**22, 10**19 - 1, system, True)
+    assert tied._capped_possible() and monotone_sign(tied) is None
+    # the last trove, or off the axis: flat
+    assert monotone_sign(LiquityCurve(10**22, 10**19, _system(troves=1), True)) == 0
+    assert monotone_sign(LiquityCurve(10**22, 10**19, system, False)) == 0
+
+
+@FAST_EXAMPLES
+@given(coll=st.integers(10**15, 10**24), debt=st.integers(2_000 * WAD, 10**28),
+       mcr_pct=st.sampled_from([110, 120, 130]))
+def test_liquity_v2_any_seed_equals_the_reference(coll: int, debt: int, mcr_pct: int) -> None:
+    branch = _branch(WETH if mcr_pct == 110 else "0x" + "bb" * 20, 3_000 * WAD,
+                     mcr_pct * 10**16)
+    position = _position(branch, coll, debt)
+    assert_any_seed_same(lambda: position.curve(LIQUITY2_AXIS), LIQUITY2_AXIS)
+    curve = position.curve(LIQUITY2_AXIS)
+    assert_monotone_as_claimed(curve, curve)
+    if monotone_sign(curve) and boundary_seed(curve) is not None:
+        assert _seed_hits(curve)

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from scanner.domain import HEALTH_FACTOR_ONE_WAD, WAD, Address, Axis, Valuation
+from scanner.lazy import lazy
+from scanner.protocols.aave_v2 import axis_monotone
 from scanner.protocols.aave_v2.generic_logic import (
     PERCENTAGE_FACTOR,
     Leg,
@@ -76,6 +78,24 @@ class V2Curve:
 
     def piece(self, x: int) -> int:
         return self.totals(x).avg_lt_bps
+
+    @lazy
+    def _split(self) -> axis_monotone.Split:
+        return axis_monotone.split(self.legs, self.prices_now_eth_wei, self.axis_members,
+                                   self.eth_moves)
+
+    def monotone_sign(self) -> int | None:
+        """Proven direction of health in x, or None (aave_v2/axis_monotone.py)."""
+        return axis_monotone.monotone_sign(self._split)
+
+    def boundary_seed(self) -> int | None:
+        """One moving leg: its floors inverted; several: None (the solver's secant step on
+        the closed form seeds those: the floored average LT moves the boundary by ~1e-4)."""
+        sign = self.monotone_sign()
+        if sign is None:
+            return None
+        return axis_monotone.boundary_seed(self._split, sign, self.prices_now_eth_wei,
+                                           self.ref_now_8dec)
 
     @property
     def can_dip(self) -> bool:

@@ -46,10 +46,13 @@ def monotone_sign(sums: AxisSums, collateral_lts: frozenset[int]) -> int | None:
     moving = sums.moving
     if not moving:
         return 0
-    if not all(_no_jump(leg, sums.ref_now_8dec) for leg in moving):
-        return None
-    collateral_moves = any(leg[6] for leg in moving)
-    debt_moves = any(leg[7] for leg in moving)
+    ref = sums.ref_now_8dec
+    collateral_moves = debt_moves = False
+    for leg in moving:  # one pass: any jump refuses the proof; which sides move
+        if leg[2] and not _no_jump(leg, ref):
+            return None
+        collateral_moves = collateral_moves or bool(leg[6])
+        debt_moves = debt_moves or bool(leg[7])
     if collateral_moves and debt_moves:
         return None
     if collateral_moves:

@@ -45,6 +45,7 @@ class AxisSums:
         "collateral_fixed_8dec",
         "debt_fixed_8dec",
         "moving",
+        "one_leg",
         "ref_now_8dec",
         "weighted_fixed",
     )
@@ -57,9 +58,17 @@ class AxisSums:
         self.moving = moving
         self.ceil_debt = ceil_debt
         self.ref_now_8dec = ref_now_8dec
+        # The usual account: one moving leg priced by its own (moving) source, no fallback --
+        # (source_now, unit, collateral_raw, debt_raw, lt_bps), evaluated without the loop.
+        self.one_leg: tuple[int, int, int, int, int] | None = None
+        if len(moving) == 1 and moving[0][1] and not moving[0][2]:
+            leg = moving[0]
+            self.one_leg = (leg[0], leg[5], leg[6], leg[7], leg[8])  # type: ignore[assignment]
 
     def totals(self, x: int) -> TotalsTuple:
         """totals_for_legs(legs, prices_at(x), arithmetic), field for field."""
+        if self.one_leg is not None:
+            return self._one_leg_totals(x, *self.one_leg)
         collateral = self.collateral_fixed_8dec
         weighted = self.weighted_fixed
         debt = self.debt_fixed_8dec
@@ -78,6 +87,22 @@ class AxisSums:
             if debt_raw:
                 debt += (-((-debt_raw * price) // unit) if self.ceil_debt
                          else debt_raw * price // unit)
+        return _finish(collateral, weighted, debt, self.ceil_debt)
+
+    def _one_leg_totals(self, x: int, source_now: int, unit: int, collateral_raw: int,
+                        debt_raw: int, lt_bps: int) -> TotalsTuple:
+        """`totals` when `one_leg` is set (the loop's arithmetic for that one leg)."""
+        collateral = self.collateral_fixed_8dec
+        weighted = self.weighted_fixed
+        debt = self.debt_fixed_8dec
+        price = source_now * x // self.ref_now_8dec
+        if collateral_raw:
+            value = collateral_raw * price // unit
+            collateral += value
+            weighted += value * lt_bps
+        if debt_raw:
+            debt += (-((-debt_raw * price) // unit) if self.ceil_debt
+                     else debt_raw * price // unit)
         return _finish(collateral, weighted, debt, self.ceil_debt)
 
 

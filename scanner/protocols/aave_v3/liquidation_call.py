@@ -21,15 +21,40 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from scanner.domain import HEALTH_FACTOR_ONE_WAD, Address
 from scanner.protocols.aave_v3.generic_logic import (
     PERCENTAGE_FACTOR,
     AccountLeg,
-    AccountTotals,
     mul_div_ceil,
     percent_mul,
 )
+
+
+class CallLeg(Protocol):
+    """What the call reads of a leg (an AccountLeg, or the row view of rule.py's fast path)."""
+
+    @property
+    def asset(self) -> Address: ...
+    @property
+    def unit(self) -> int: ...
+    @property
+    def collateral_raw(self) -> int: ...
+    @property
+    def debt_raw(self) -> int: ...
+    @property
+    def bonus_bps(self) -> int: ...
+
+
+class CallTotals(Protocol):
+    """What the call reads of the account data (an AccountTotals, or a plain view)."""
+
+    @property
+    def debt_8dec(self) -> int: ...
+    @property
+    def health_factor_wad(self) -> int: ...
+
 
 FULL_CLOSE_HF_WAD = 95 * HEALTH_FACTOR_ONE_WAD // 100  # CLOSE_FACTOR_HF_THRESHOLD
 MIN_BASE_MAX_CLOSE_FACTOR_8DEC = 2000 * 10**8  # MIN_BASE_MAX_CLOSE_FACTOR_THRESHOLD
@@ -92,7 +117,7 @@ class CallPrices:
 
 
 def liquidation_call(
-    collateral: AccountLeg, debt: AccountLeg, prices: CallPrices, totals: AccountTotals,
+    collateral: CallLeg, debt: CallLeg, prices: CallPrices, totals: CallTotals,
     rule: LiquidationRule, protocol_fee_bps: int,
 ) -> LiquidationCallOutcome | None:
     """liquidationCall(collateral, debt, user, type(uint256).max); None when it would revert
@@ -106,14 +131,14 @@ def liquidation_call(
     return LiquidationCallOutcome(collateral.asset, debt.asset, debt_needed, seized, fee)
 
 
-def _reserve_debt_8dec(debt: AccountLeg, price_8dec: int, rule: LiquidationRule) -> int:
+def _reserve_debt_8dec(debt: CallLeg, price_8dec: int, rule: LiquidationRule) -> int:
     if rule.ceil_debt:
         return mul_div_ceil(debt.debt_raw, price_8dec, debt.unit)
     return debt.debt_raw * price_8dec // debt.unit
 
 
 def _max_liquidatable_debt(
-    collateral: AccountLeg, debt: AccountLeg, prices: CallPrices, totals: AccountTotals,
+    collateral: CallLeg, debt: CallLeg, prices: CallPrices, totals: CallTotals,
     rule: LiquidationRule,
 ) -> int:
     hf_wad = totals.health_factor_wad
@@ -131,7 +156,7 @@ def _max_liquidatable_debt(
 
 
 def _available_collateral(
-    collateral: AccountLeg, debt: AccountLeg, prices: CallPrices, debt_to_cover: int,
+    collateral: CallLeg, debt: CallLeg, prices: CallPrices, debt_to_cover: int,
     rule: LiquidationRule, protocol_fee_bps: int,
 ) -> tuple[int, int, int]:
     """(collateral to the liquidator, debt needed, protocol fee), as the pool computes them."""
@@ -162,7 +187,7 @@ def _available_collateral(
 
 
 def _leaves_dust(
-    collateral: AccountLeg, debt: AccountLeg, prices: CallPrices, rule: LiquidationRule,
+    collateral: CallLeg, debt: CallLeg, prices: CallPrices, rule: LiquidationRule,
     debt_repaid_raw: int, collateral_taken_raw: int,
 ) -> bool:
     if debt_repaid_raw >= debt.debt_raw or collateral_taken_raw >= collateral.collateral_raw:

@@ -13,8 +13,10 @@ bound of pipeline/crossing.py.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from scanner.domain import HEALTH_FACTOR_ONE_WAD, WAD, Address, Axis, Valuation
+from scanner.errors import InconsistentDataError
 from scanner.lazy import lazy
 from scanner.protocols.aave_v3 import axis_monotone
 from scanner.protocols.aave_v3.axis_sums import AxisSums, TotalsTuple, compile_sums
@@ -29,7 +31,16 @@ from scanner.protocols.aave_v3.generic_logic import (
     oracle_prices_8dec,
     totals_for_legs,
 )
+from scanner.protocols.aave_v3.leg_table import (
+    LegRow,
+    LegTemplate,
+    account_rows,
+    build_table,
+    compile_rows,
+    row_leg,
+)
 from scanner.protocols.aave_v3.liquidation_call import (
+    CallPrices,
     LiquidationCallOutcome,
     LiquidationRule,
     call_prices,
@@ -58,6 +69,19 @@ class AaveCurve:
     @property
     def price_now(self) -> int:
         return self.ref_now_8dec
+
+    def __getattr__(self, name: str) -> Any:
+        """A curve built from leg rows (`_row_curve`) makes its AccountLegs and its price
+        table only when something reads them (the solver's hot path does not)."""
+        fields = self.__dict__
+        if name == "legs" and "_rows" in fields:
+            fields["legs"] = tuple(row_leg(row) for row in fields["_rows"])
+            return fields["legs"]
+        if name == "prices_now_8dec" and "_rows" in fields:
+            fields["prices_now_8dec"] = _needed_prices(
+                fields["_rows"], fields["emode_price_source"], fields["_oracle"])
+            return fields["prices_now_8dec"]
+        raise AttributeError(name)
 
     def prices_at(self, x_8dec: int) -> dict[Address, int]:
         prices = dict(self.prices_now_8dec)
@@ -96,7 +120,10 @@ class AaveCurve:
         return self._totals_tuple(x_8dec)[3]
 
     def healthy(self, x: int) -> bool:
-        return self._totals_tuple(x)[3] >= HEALTH_FACTOR_ONE_WAD
+        found = self._memo.get(x)  # the solver's most frequent call: a remembered x inline
+        if found is None:
+            found = self._totals_tuple(x)
+        return found[3] >= HEALTH_FACTOR_ONE_WAD
 
     def value(self, x: int) -> Valuation:
         collateral_8dec, debt_8dec, _, health_factor_wad, _ = self._totals_tuple(x)
@@ -111,8 +138,12 @@ class AaveCurve:
         (some legs move with it, some do not) makes HF non-monotone in the axis price."""
         if self.arithmetic in (HealthArithmetic.V3_5, HealthArithmetic.V3_6):
             return False
-        lts = {(leg.price_asset in self.axis_members, leg.lt_bps)
-               for leg in self.legs if leg.collateral_raw}
+        rows: list[LegRow] | None = self.__dict__.get("_rows")
+        if rows is not None:  # (price asset, LT) of each collateral leg, without the legs
+            views = [(t[2], t[4]) for t, collateral_raw, _ in rows if collateral_raw]
+        else:
+            views = [(leg.price_asset, leg.lt_bps) for leg in self.legs if leg.collateral_raw]
+        lts = {(price_asset in self.axis_members, lt) for price_asset, lt in views}
         return {moves for moves, _ in lts} == {True, False} and len({lt for _, lt in lts}) > 1
 
     @lazy
@@ -194,20 +225,104 @@ class AaveCurve:
         """Collateral (liquidator's share and protocol fee) that leaves the position in ONE
         liquidationCall of its largest debt against its largest collateral at axis price x --
         the first call a liquidator makes; 0 when that call would revert for dust."""
+        rows: list[LegRow] | None = self.__dict__.get("_rows")
+        if rows is not None:
+            return self._row_seizable(rows, x)
         prices = self.prices_at(x)
         outcome, leg = self._call_at(x, prices)
         if outcome is None or leg is None:
             return 0
         return outcome.collateral_seized_raw * leg_price_8dec(leg, prices) // leg.unit
 
+    def _row_seizable(self, rows: list[LegRow], x: int) -> int:
+        """seizable_usd_8dec of a row-built curve: each leg priced at x from its template
+        (what leg_price_8dec reads in prices_at(x)), the call given row views -- no price
+        table, no AccountLeg."""
+        ref = self.ref_now_8dec
+        collateral = debt = None
+        collateral_value = debt_value = collateral_price = 0
+        for row in rows:  # _largest's two passes in one: the same legs priced, in order
+            t, collateral_raw, debt_raw = row
+            price = _template_price(t, x, ref)
+            value = collateral_raw * price // t[3]
+            if collateral_raw and (collateral is None or value > collateral_value):
+                collateral, collateral_value, collateral_price = row, value, price
+            value = debt_raw * price // t[3]
+            if debt_raw and (debt is None or value > debt_value):
+                debt, debt_value = row, value
+        if collateral is None or debt is None:
+            return 0
+        source = self.emode_price_source
+        priced = CallPrices(self._price_of(collateral[0][2], x),
+                            self._price_of(source or debt[0][2], x))
+        _, debt_8dec, _, health, _ = self._totals_tuple(x)
+        outcome = liquidation_call(_row_view(collateral), _row_view(debt), priced,
+                                   _CallTotals(debt_8dec, health), self.rule,
+                                   collateral[0][6])
+        if outcome is None:
+            return 0
+        return outcome.collateral_seized_raw * collateral_price // collateral[0][3]
+
+    def _price_of(self, asset: Address, x: int) -> int:
+        """prices_at(x)[asset] (KeyError when the oracle has no price for it)."""
+        price = int(self._oracle[asset])
+        return price * x // self.ref_now_8dec if asset in self.axis_members else price
+
     def axis_collateral_usd_8dec(self) -> int:
         """Collateral whose price moves with the axis (by the price that values it)."""
+        rows: list[LegRow] | None = self.__dict__.get("_rows")
+        members = self.axis_members
         total = 0
+        if rows is not None:  # the template's price now is leg_price_8dec(leg, prices now)
+            ref = self.ref_now_8dec
+            for t, collateral_raw, _ in rows:
+                if collateral_raw and t[2] in members:
+                    total += collateral_raw * _template_price(t, ref, ref) // t[3]
+            return total
         for leg in self.legs:
-            if leg.collateral_raw and leg.price_asset in self.axis_members:
+            if leg.collateral_raw and leg.price_asset in members:
                 price = leg_price_8dec(leg, self.prices_now_8dec)
                 total += leg.collateral_raw * price // leg.unit
         return total
+
+
+class _RowView(NamedTuple):
+    """The fields liquidation_call reads of a leg (CallLeg)."""
+
+    asset: Address
+    unit: int
+    collateral_raw: int
+    debt_raw: int
+    bonus_bps: int
+
+
+class _CallTotals(NamedTuple):
+    debt_8dec: int
+    health_factor_wad: int
+
+
+def _row_view(row: LegRow) -> _RowView:
+    t, collateral_raw, debt_raw = row
+    return _RowView(t[1], t[3], collateral_raw, debt_raw, t[5])
+
+
+def _template_price(t: LegTemplate, x: int, ref: int) -> int:
+    """leg_price_8dec(leg, prices_at(x)) from the template's price facts."""
+    source_now = t[8]
+    price = source_now * x // ref if t[9] else source_now  # type: ignore[operator]
+    if not price and t[10]:
+        asset_now = t[11]
+        price = asset_now * x // ref if t[12] else asset_now  # type: ignore[operator]
+    if price is None:
+        raise InconsistentDataError(f"no oracle price for {t[2]}; read it at the block")
+    return price
+
+
+def _needed_prices(rows: list[LegRow], source: Address | None,
+                   oracle_prices: dict[Address, int]) -> dict[Address, int]:
+    """Only the prices the legs read (aave_curve's `prices_now_8dec`)."""
+    needed = {t[1] for t, _, _ in rows} | {t[2] for t, _, _ in rows} | {source}
+    return {a: oracle_prices[a] for a in needed if a in oracle_prices}
 
 
 def _closed_form_sums(curve: AaveCurve) -> tuple[float, float, float, float]:
@@ -229,28 +344,56 @@ def _closed_form_sums(curve: AaveCurve) -> tuple[float, float, float, float]:
 
 # What every account of a market shares, derived once per market state (a scan builds a
 # curve per account): id -> (the state itself, to tell a recycled id; its arithmetic, oracle
-# prices and liquidation rule). A few markets per scan; cleared when it grows past that.
-_MARKET_CONSTANTS: dict[
-    int, tuple[AaveMarketState, HealthArithmetic, dict[Address, int], LiquidationRule]] = {}
+# prices, liquidation rule, and leg tables by (eMode category, axis)). A few markets per
+# scan; cleared when it grows past that.
+_MarketConstants = tuple[HealthArithmetic, dict[Address, int], LiquidationRule,
+                         dict[tuple[int, frozenset[Address], int], "_Table"]]
+# a leg table (None: the generic resolution decides) and the category's eMode price source
+_Table = tuple[dict[Address, LegTemplate] | None, Address | None]
+_MARKET_CONSTANTS: dict[int, tuple[AaveMarketState, _MarketConstants]] = {}
 _MARKET_CONSTANTS_MAX = 16
+_TABLES_MAX = 64
 
 
-def _market_constants(
-    market: AaveMarketState,
-) -> tuple[HealthArithmetic, dict[Address, int], LiquidationRule]:
+def _market_constants(market: AaveMarketState) -> _MarketConstants:
     entry = _MARKET_CONSTANTS.get(id(market))
     if entry is None or entry[0] is not market:
         if len(_MARKET_CONSTANTS) >= _MARKET_CONSTANTS_MAX:
             _MARKET_CONSTANTS.clear()
-        entry = (market,
-                 arithmetic_for_revision(market.pool_revision, market.allow_unreviewed_revision),
-                 oracle_prices_8dec(market), LiquidationRule.for_revision(market.pool_revision))
+        entry = (market, (
+            arithmetic_for_revision(market.pool_revision, market.allow_unreviewed_revision),
+            oracle_prices_8dec(market), LiquidationRule.for_revision(market.pool_revision), {}))
         _MARKET_CONSTANTS[id(market)] = entry
-    return entry[1], entry[2], entry[3]
+    return entry[1]
+
+
+def _leg_table(account: AaveAccount, market: AaveMarketState, axis: Axis,
+               constants: _MarketConstants) -> _Table:
+    arithmetic, oracle_prices, _, tables = constants
+    key = (account.emode_category, axis.members, axis.reference_price_8dec)
+    found = tables.get(key)
+    if found is None:
+        if len(tables) >= _TABLES_MAX:
+            tables.clear()
+        table = build_table(market, arithmetic, account.emode_category, oracle_prices, axis)
+        source = None if table is None else emode_price_source(account, market, arithmetic)
+        found = tables[key] = (table, source)
+    return found
 
 
 def aave_curve(account: AaveAccount, market: AaveMarketState, axis: Axis) -> AaveCurve:
-    arithmetic, oracle_prices, rule = _market_constants(market)
+    constants = _market_constants(market)
+    table, source = _leg_table(account, market, axis, constants)
+    rows = None if table is None else account_rows(account, table)
+    if rows is None:
+        return _generic_curve(account, market, axis, constants)
+    return _row_curve(rows, source, axis, constants)
+
+
+def _generic_curve(account: AaveAccount, market: AaveMarketState, axis: Axis,
+                   constants: _MarketConstants) -> AaveCurve:
+    """The account resolved leg by leg (generic_logic.account_legs): raises what it raises."""
+    arithmetic, oracle_prices, rule, _ = constants
     legs = account_legs(account, market, arithmetic)
     # Only the prices this account's legs read: keeps each bisection step small.
     source = emode_price_source(account, market, arithmetic)
@@ -259,6 +402,27 @@ def aave_curve(account: AaveAccount, market: AaveMarketState, axis: Axis) -> Aav
     return AaveCurve(legs=legs, arithmetic=arithmetic, prices_now_8dec=prices,
                      axis_members=axis.members, ref_now_8dec=axis.reference_price_8dec,
                      rule=rule, emode_price_source=source)
+
+
+def _row_curve(rows: list[LegRow], source: Address | None, axis: Axis,
+               constants: _MarketConstants) -> AaveCurve:
+    """The same curve as `_generic_curve`, built from the table's rows: its sums, views and
+    collateral LTs filled in directly; legs and prices made only when read (__getattr__)."""
+    arithmetic, oracle_prices, rule, _ = constants
+    ceil_debt = arithmetic in (HealthArithmetic.V3_5, HealthArithmetic.V3_6)
+    curve = object.__new__(AaveCurve)
+    fields = curve.__dict__
+    fields["arithmetic"] = arithmetic
+    fields["axis_members"] = axis.members
+    fields["ref_now_8dec"] = ref = axis.reference_price_8dec
+    fields["rule"] = rule
+    fields["emode_price_source"] = source
+    fields["_rows"] = rows
+    fields["_memo"] = {}
+    fields["_oracle"] = oracle_prices
+    fields["_sums"] = compile_rows(rows, ceil_debt, ref)
+    fields["_collateral_lts"] = frozenset([t[4] for t, c, _ in rows if c])
+    return curve
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,8 @@ from scanner.protocols.liquity_v1.rule import (
 from scanner.protocols.liquity_v1.state import LiquitySystem, LiquityTrove
 
 WAD = 10**18
+# scanner.pipeline.liquidation's: the solver looks at [now / 100, now * 100]
+SENSITIVITY_RANGE = 100
 NO_DEBT_HEALTH_FACTOR_WAD = 2**256 - 1
 _WAD_TO_8DEC = 10**10
 # Liquity's collateral is native ether, not a token: it is listed under the usual placeholder
@@ -85,6 +87,44 @@ class LiquityCurve:
 
     def axis_collateral_usd_8dec(self) -> int:
         return self.coll_wei * self.system.price_wad // WAD // _WAD_TO_8DEC if self.on_axis else 0
+
+    def _capped_possible(self) -> bool:
+        """Recovery mode's capped offset (MCR <= ICR < TCR) can take this trove at some
+        price: the pool covers its debt and its coll/debt is below the system's (otherwise
+        floor(c*x/d) >= floor(C*x/D) at every x)."""
+        s = self.system
+        return (0 < self.debt_wad <= s.lusd_in_sp_wad and s.system_debt_wad > 0
+                and self.coll_wei * s.system_debt_wad < s.system_coll_wei * self.debt_wad)
+
+    def _x_mcr(self) -> int:
+        """The smallest x with ICR >= MCR: c * x >= MCR * d."""
+        return -(-MCR * self.debt_wad // self.coll_wei)
+
+    def monotone_sign(self) -> int | None:
+        """Unhealthy is [ICR < MCR] or [TCR < CCR and ICR < TCR] (the capped offset), ICR
+        and TCR non-decreasing in x. Without the capped offset the first alone: a prefix.
+        With it, proven only when ICR < TCR wherever ICR >= MCR in the solver's range
+        (x * (C*d - c*D) >= D*d from there on, so the floors differ by at least one): then
+        unhealthy is exactly x < max(x_MCR, x_CCR), a prefix. Otherwise the floors can tie
+        (ICR == TCR) at some x and not at x+1: not proven, the general solver decides."""
+        s = self.system
+        if not self.on_axis or s.trove_count <= 1 or self.debt_wad == 0:
+            return 0
+        if self.coll_wei == 0 or not self._capped_possible():
+            return 1
+        x0 = max(max(1, self.price_now // SENSITIVITY_RANGE), self._x_mcr())
+        gap = s.system_coll_wei * self.debt_wad - self.coll_wei * s.system_debt_wad
+        return 1 if x0 * gap >= s.system_debt_wad * self.debt_wad else None
+
+    def boundary_seed(self) -> int | None:
+        """The smallest healthy x: x_MCR, or with the capped offset max(x_MCR, x_CCR) (the
+        smallest x with TCR >= CCR: C * x >= CCR * D)."""
+        s = self.system
+        if not self.on_axis or self.coll_wei == 0 or self.debt_wad == 0:
+            return None
+        if not self._capped_possible():
+            return self._x_mcr()
+        return max(self._x_mcr(), -(-CCR * s.system_debt_wad // s.system_coll_wei))
 
     def piece(self, x: int) -> int:
         return 0

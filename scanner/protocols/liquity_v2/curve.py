@@ -57,6 +57,20 @@ class Liquity2Curve:
             return 0
         return self.debt.entire_coll * self.branch.price // DECIMAL_PRECISION // _WAD_TO_8DEC
 
+    def monotone_sign(self) -> int:
+        """ICR = coll * price // debt with price = now * x // ref_now: both floors are
+        non-decreasing in x, so health is too (pipeline/monotone.py); off the axis, flat."""
+        return 1 if self.on_axis else 0
+
+    def boundary_seed(self) -> int | None:
+        """The smallest healthy x, the floors inverted: the smallest price with
+        coll * price >= MCR * debt, then the smallest x with now * x >= that * ref_now."""
+        coll, now = self.debt.entire_coll, self.branch.price
+        if not self.on_axis or coll == 0 or now == 0:
+            return None
+        price = -(-self.branch.mcr * self.debt.entire_debt // coll)
+        return -(-price * self.ref_now // now)
+
     def piece(self, x: int) -> int:
         return 0
 

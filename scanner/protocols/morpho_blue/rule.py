@@ -149,6 +149,20 @@ class Liquidation:
     repaid_assets_raw: int
 
 
+def _uncapped_seized_raw(borrow_shares: int, market: MarketTotals, price_1e36: int,
+                        factor_wad: int) -> int:
+    debt_down = to_assets_down(borrow_shares, market.total_borrow_assets,
+                               market.total_borrow_shares)
+    return mul_div_down(w_mul_down(debt_down, factor_wad), ORACLE_PRICE_SCALE, price_1e36)
+
+
+def seized_all_debt_raw(collateral_raw: int, borrow_shares: int, market: MarketTotals,
+                        price_1e36: int, factor_wad: int) -> int:
+    """The collateral `liquidate_all_debt` seizes, alone (what a scan reports)."""
+    return min(collateral_raw,
+               _uncapped_seized_raw(borrow_shares, market, price_1e36, factor_wad))
+
+
 def liquidate_all_debt(collateral_raw: int, borrow_shares: int, market: MarketTotals,
                        price_1e36: int, lltv_wad: int) -> Liquidation:
     """`liquidate(..., seizedAssets=0, repaidShares=borrowShares)`, capped at the collateral:
@@ -156,8 +170,7 @@ def liquidate_all_debt(collateral_raw: int, borrow_shares: int, market: MarketTo
     unit (`liquidate(seizedAssets=collateral)`)."""
     factor = liquidation_incentive_factor_wad(lltv_wad)
     total_assets, total_shares = market.total_borrow_assets, market.total_borrow_shares
-    seized = mul_div_down(w_mul_down(to_assets_down(borrow_shares, total_assets, total_shares),
-                                     factor), ORACLE_PRICE_SCALE, price_1e36)
+    seized = _uncapped_seized_raw(borrow_shares, market, price_1e36, factor)
     shares = borrow_shares
     if seized > collateral_raw:
         seized = collateral_raw

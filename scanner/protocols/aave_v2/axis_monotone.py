@@ -1,0 +1,128 @@
+"""When an Aave v2 account's health is PROVABLY monotone in the axis price, and its boundary.
+
+Moving the axis moves some legs' ETH prices, all the same way: on the ETH axis every
+non-member's price is `p * ref_now // x` (falls as x rises), on any other axis every member's
+is `p * x // ref_now` (rises). Each leg's value `price * amount // unit` follows its price.
+
+healthy(x) is `D == 0 or A * WAD + D // 2 >= WAD * D` with A = percentMul(C, avgLT): as D
+grows by one the left side grows by at most one and the right by WAD, so healthy is
+non-increasing in D and non-decreasing in A. A is non-decreasing in C * floor(W / C)
+(W = Σ value * LT), which is non-decreasing as the moving collateral V grows when every
+moving leg has the same LT `a` and a * C_fix >= W_fix: then (W_fix + aV) / (C_fix + V) cannot
+fall, nor can its floor or C. So health is proven monotone (pipeline/monotone.py) when the
+moving legs are all collateral of one LT at or above the fixed legs' exact average, or all
+debt (the collateral fixed); otherwise (a leg both supplied and borrowed moves, moving LTs
+differ, or the moving LT is below the fixed average: the floored average's dips) not proven.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from scanner.domain import WAD
+from scanner.protocols.aave_v2.generic_logic import HALF_PERCENT, PERCENTAGE_FACTOR, Leg
+
+# Re-solving at the average LT of its own answer settles in one or two rounds; the seed is
+# only an estimate (monotone.py confirms it), so a few rounds at most.
+MAX_SEED_ROUNDS = 4
+
+
+@dataclass(frozen=True)
+class Split:
+    """An account's legs split by the axis: the moving ones and the fixed sums."""
+
+    moving: tuple[Leg, ...]
+    direction: int  # +1: moving prices rise with x; -1: they fall
+    fixed_collateral: int  # Σ value over fixed collateral legs (ETH wei)
+    fixed_weighted: int  # Σ value * LT over them
+    fixed_debt: int  # Σ value over fixed debt legs (ETH wei)
+
+
+def split(legs: tuple[Leg, ...], prices: dict[str, int], members: frozenset[str],
+          eth_moves: bool) -> Split:
+    moving, c_fix, w_fix, d_fix = [], 0, 0, 0
+    for leg in legs:
+        if leg.collateral_raw == 0 and leg.debt_raw == 0:
+            continue
+        if (leg.asset in members) != eth_moves:
+            moving.append(leg)
+            continue
+        price = prices[leg.asset]
+        value = price * leg.collateral_raw // leg.unit
+        c_fix, w_fix = c_fix + value, w_fix + value * leg.lt_bps
+        d_fix += price * leg.debt_raw // leg.unit
+    return Split(tuple(moving), -1 if eth_moves else 1, c_fix, w_fix, d_fix)
+
+
+def monotone_sign(s: Split) -> int | None:
+    """+1 / -1 / 0 as pipeline/monotone.py defines them, None when not proven."""
+    if not s.moving:
+        return 0
+    if all(leg.collateral_raw == 0 for leg in s.moving):
+        return -s.direction  # only debt moves
+    if any(leg.debt_raw for leg in s.moving) or len({leg.lt_bps for leg in s.moving}) > 1:
+        return None
+    lt_bps = s.moving[0].lt_bps
+    return s.direction if lt_bps * s.fixed_collateral >= s.fixed_weighted else None
+
+
+def _largest_healthy_debt(a_eth: int) -> int:
+    """The largest D with A * WAD + D // 2 >= WAD * D (healthy is non-increasing in D)."""
+    debt = 2 * a_eth * WAD // (2 * WAD - 1)
+    while a_eth * WAD + (debt + 1) // 2 >= WAD * (debt + 1):
+        debt += 1
+    while debt > 0 and a_eth * WAD + debt // 2 < WAD * debt:
+        debt -= 1
+    return debt
+
+
+def _smallest_moving_collateral(s: Split, lt_bps: int) -> int | None:
+    """The smallest moving collateral value V with percentMul(C, avgLT) * WAD + D // 2 >=
+    WAD * D: re-solved at the floored average LT of its own answer until it settles."""
+    debt = s.fixed_debt
+    a_min = -(-(WAD * debt - debt // 2) // WAD)
+    target = PERCENTAGE_FACTOR * a_min - HALF_PERCENT  # C * avgLT must reach it
+    average = lt_bps
+    moving = 0
+    for _ in range(MAX_SEED_ROUNDS):
+        if average == 0:
+            return None
+        moving = max(0, -(-target // average) - s.fixed_collateral)
+        total = s.fixed_collateral + moving
+        settled = (s.fixed_weighted + lt_bps * moving) // total if total else 0
+        if settled == average:
+            break
+        average = settled
+    return moving
+
+
+def boundary_seed(s: Split, sign: int, prices: dict[str, int], ref_now: int) -> int | None:
+    """The boundary x when ONE leg moves, each floor inverted (a ceiling division where the
+    smallest is sought); None for several moving legs (the closed form seeds those)."""
+    if len(s.moving) != 1 or sign == 0:
+        return None
+    leg = s.moving[0]
+    price_now = prices[leg.asset]
+    if price_now == 0:
+        return None
+    if leg.collateral_raw:
+        value = _smallest_moving_collateral(s, leg.lt_bps)
+        if value is None:
+            return None
+        price = -(-value * leg.unit // leg.collateral_raw)  # smallest: value reached
+        if s.direction > 0:  # smallest x with p * x // ref >= price
+            return -(-price * ref_now // price_now)
+        return price_now * ref_now // price if price else None  # largest x: p*ref//x >= price
+    value = _largest_healthy_debt(_collateral_term(s)) - s.fixed_debt
+    if value < 0:
+        return None
+    price = ((value + 1) * leg.unit - 1) // leg.debt_raw  # largest: value not exceeded
+    if s.direction > 0:  # largest x with p * x // ref <= price
+        return ((price + 1) * ref_now - 1) // price_now
+    return price_now * ref_now // (price + 1) + 1  # smallest x with p * ref // x <= price
+
+
+def _collateral_term(s: Split) -> int:
+    """percentMul(C, avgLT) of the fixed collateral (all of it, when only debt moves)."""
+    average = s.fixed_weighted // s.fixed_collateral if s.fixed_collateral else 0
+    return (s.fixed_collateral * average + HALF_PERCENT) // PERCENTAGE_FACTOR
