@@ -121,3 +121,5 @@ def _storage(s: dict[str, Any], big: dict[str, Any] | None) -> None:
               f"{1000 * db['positions_s']:.0f} ms", "< 200 ms", db["positions_s"] < 0.2)
     _line("`liqscan bands` start-up to answer (new process)", f"{s['cli_bands_s']:.2f} s",
           "< 0.5 s", s["cli_bands_s"] < 0.5)
+    if "cli_bands_cpu_s" in s:  # older result files have the wall time only
+        _line("... its CPU time (user + sys)", f"{s['cli_bands_cpu_s']:.2f} s", "", None)

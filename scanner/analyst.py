@@ -8,33 +8,39 @@ import sys
 from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from scanner.choose import choose_snapshot as _snapshot
+from scanner.choose import of_market as _of_market
 from scanner.cli import dump_json
-from scanner.commands import _of_market, _repo, _snapshot
-from scanner.config import load_config
+from scanner.config import Config, load_config
 from scanner.domain import Band, Direction, PositionResult, PositionStatus
 from scanner.errors import UsageError
 from scanner.report import tables
-from scanner.report.chart import map_title
 from scanner.report.format import axis_price, band_line, counted, usd_compact
 from scanner.store import export
-from scanner.store.queries import (
-    AxisTotals,
-    PositionQuery,
-    band_history,
-    distance_bps,
-    find_positions,
-    load_axes,
-    track_ids,
-)
-from scanner.store.repository import Repository, StoredSnapshot
+from scanner.store.lite import snapshot_reads
+from scanner.store.snapshot_reads import AxisTotals, SnapshotReads, StoredSnapshot
+
+if TYPE_CHECKING:  # SQLAlchemy (~0.4 s to import): `liqscan bands` on SQLite never loads it
+    from scanner.store.repository import Repository
 
 SUMMARY_MOVES_BPS = (500, 1_000, 2_000)
 
 
-def _axes(repo: Repository, snapshot_id: int, axis: str | None) -> dict[str, AxisTotals]:
-    found = load_axes(repo, snapshot_id)
+def _repo(config: Config) -> Repository:
+    from scanner.commands import _repo as repo_of
+
+    return repo_of(config)
+
+
+def _reads(source: Repository | SnapshotReads) -> SnapshotReads:
+    return source if isinstance(source, SnapshotReads) else source.reads
+
+
+def _axes(repo: Repository | SnapshotReads, snapshot_id: int, axis: str | None
+          ) -> dict[str, AxisTotals]:
+    found = _reads(repo).load_axes(snapshot_id)
     if axis is None:
         return found
     if axis not in found:
@@ -62,20 +68,23 @@ def _side_totals(bands_or_bins: Sequence[Any], direction: Direction) -> int:
 
 def cmd_bands(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    repo, units = _repo(config), config.axis_units()
-    snapshot_id, record = _snapshot(repo, args)
+    units = config.axis_units()
     if getattr(args, "history", False):
-        return _bands_history(repo, snapshot_id, args, units)
-    axes = _axes(repo, snapshot_id, args.axis)
-    bands = _of_market(repo.load_bands(snapshot_id, args.axis), args.market)
+        repo = _repo(config)
+        return _bands_history(repo, _snapshot(repo, args)[0], args, units)
+    # sqlite3 on a SQLite file (no SQLAlchemy import: start-up), else the Repository's reads
+    reads = snapshot_reads(config.database_url)
+    snapshot_id, record = _snapshot(reads, args)
+    axes = _axes(reads, snapshot_id, args.axis)
+    bands = _of_market(reads.load_bands(snapshot_id, args.axis), args.market)
     if args.json:
         dump_json(export.band_records(record, bands, units))
         return 0
     out = tables.console()
-    stored = repo.get_snapshot(snapshot_id)
+    stored = reads.get_snapshot(snapshot_id)
     for line in tables.snapshot_lines(stored):
         out.print(line)
-    bins = repo.load_bins(snapshot_id, args.axis)
+    bins = reads.load_bins(snapshot_id, args.axis)
     for name, totals in axes.items():
         on_axis = [b for b in bins if b.axis == name]
         out.print("\n" + tables.axis_line(totals, _side_totals(on_axis, Direction.DOWN),
@@ -93,6 +102,8 @@ def cmd_bands(args: argparse.Namespace) -> int:
 
 def _bands_history(repo: Repository, snapshot_id: int, args: argparse.Namespace,
                    units: dict[str, str]) -> int:
+    from scanner.store.queries import band_history, track_ids
+
     points = band_history(repo, snapshot_id, args.axis, args.snapshots)
     rows = [_history_record(p.snapshot, p.price_now_8dec, band, _unit(units, band.axis))
             for p in points for band in p.bands
@@ -176,6 +187,8 @@ def _near_alone(args: argparse.Namespace) -> None:
 
 
 def cmd_positions(args: argparse.Namespace) -> int:
+    from scanner.store.queries import PositionQuery, find_positions
+
     config = load_config(args.config)
     repo, units = _repo(config), config.axis_units()
     snapshot_id, record = _snapshot(repo, args)
@@ -242,6 +255,8 @@ def cmd_summary(args: argparse.Namespace) -> int:
 def _axis_summary(repo: Repository, snapshot_id: int, totals: AxisTotals, market: str | None,
                   top: int, unit: str) -> dict[str, Any]:
     """`price_usd` counts `axis_unit` (a ratio axis: its quote asset); amounts are USD."""
+    from scanner.store.queries import PositionQuery, find_positions
+
     at_risk = find_positions(repo, snapshot_id, PositionQuery(
         axis=totals.axis, market_key=market, statuses=(PositionStatus.AT_RISK,), limit=None))
     now = find_positions(repo, snapshot_id, PositionQuery(
@@ -261,6 +276,8 @@ def _axis_summary(repo: Repository, snapshot_id: int, totals: AxisTotals, market
 
 def _within(at_risk: Sequence[PositionResult], move_bps: int) -> dict[str, Any]:
     """At-risk collateral liquidated by a move of the axis price up to `move_bps` (signed)."""
+    from scanner.store.queries import distance_bps
+
     chosen = [p for p in at_risk if (d := distance_bps(p)) is not None
               and (move_bps <= d < 0 if move_bps < 0 else 0 < d <= move_bps)]
     return {"move_bps": move_bps, "positions": len(chosen),
@@ -291,12 +308,12 @@ def _print_axis_summary(out: Any, axis: dict[str, Any]) -> None:
 
 
 def cmd_chart(args: argparse.Namespace) -> int:
-    from scanner.report.chart import ChartInput, save_chart
+    from scanner.report.chart import ChartInput, map_title, save_chart
 
     config = load_config(args.config)
     repo = _repo(config)
     snapshot_id, record = _snapshot(repo, args)
-    axes = load_axes(repo, snapshot_id)
+    axes = repo.reads.load_axes(snapshot_id)
     axis = args.axis or (next(iter(axes)) if len(axes) == 1 else None)
     if axis is None:
         raise UsageError(f"the snapshot has several axes ({', '.join(axes)}): pass --axis")

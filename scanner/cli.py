@@ -176,15 +176,15 @@ def _setup_logging(verbose: bool) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from scanner import commands
-
-    handlers = {
-        "scan": commands.cmd_scan,
-        "db": commands.cmd_db,
-        "demo": commands.cmd_demo,
-    }
     handler = getattr(args, "handler", None)
-    if handler is None and args.command in handlers:
+    if handler is None and args.command in ("scan", "db", "demo"):
+        from scanner import commands  # SQLAlchemy and the store: not for commands with a handler
+
+        handlers = {
+            "scan": commands.cmd_scan,
+            "db": commands.cmd_db,
+            "demo": commands.cmd_demo,
+        }
         return handlers[args.command](args)
     if handler is None:
         raise UsageError(f"unknown command {args.command}")

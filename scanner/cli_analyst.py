@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import sys
 from decimal import Decimal, InvalidOperation
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,9 @@ SHELLS = ("bash", "zsh", "tcsh")
 
 
 def liqscan_version() -> str:
+    # imported when asked: importlib.metadata (and email) cost every command's start-up
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
         return version("liqscan")
     except PackageNotFoundError:  # run from a source tree that was never installed

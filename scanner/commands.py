@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING, Any
 from scanner import aio, interrupts
 from scanner.cli import dump_json, wants_progress
 from scanner.config import Config, MarketConfig, load_config
-from scanner.domain import Band, PositionStatus, SnapshotRecord
+from scanner.domain import Band, PositionStatus
 from scanner.errors import ConfigError, PartialScanError, ScannerError, UsageError
 from scanner.redact import scrub
 from scanner.report.format import axis_price, band_line, share_lines, usd_compact
 from scanner.store import db, export
-from scanner.store.repository import Repository, market_of, stored_scan_count
+from scanner.store.repository import Repository, stored_scan_count
 
 if TYPE_CHECKING:  # the scan pipeline (eth_abi, the chain client) loads only for `scan`
     from scanner.pipeline.scan import Progress, SnapshotOutcome
@@ -25,36 +25,6 @@ if TYPE_CHECKING:  # the scan pipeline (eth_abi, the chain client) loads only fo
 def _repo(config: Config) -> Repository:
     # create=False: no command but `db upgrade` (and the demo) creates a SQLite file
     return Repository(db.make_engine(config.database_url, create=False))
-
-
-def _snapshot(repo: Repository, args: argparse.Namespace) -> tuple[int, SnapshotRecord]:
-    """The snapshot asked for (--snapshot), else THE latest (Repository.latest_snapshot_id),
-    narrowed to --market when given."""
-    if args.snapshot is not None:
-        snapshot_id = int(args.snapshot)
-    else:
-        found = repo.latest_snapshot_id(args.chain)
-        if found is None:
-            where = f" of chain {args.chain}" if args.chain else ""
-            raise UsageError(f"no snapshot{where} in the database yet: run `liqscan scan` first")
-        snapshot_id = found
-    record = repo.get_snapshot(snapshot_id).record  # raises a clear error when it does not exist
-    if args.market:
-        record = market_of(record, args.market)
-    axis = getattr(args, "axis", None)
-    if axis is not None:
-        axes = repo.stored_axes(snapshot_id)
-        if axis not in axes:
-            raise UsageError(f"--axis {axis}: snapshot {snapshot_id} has no such axis; its "
-                             f"axes are {', '.join(axes) or 'none'}")
-    return snapshot_id, record
-
-
-def _of_market(rows: list[Any], market: str | None) -> list[Any]:
-    """Bins or bands in which `market` has positions (all when None)."""
-    if market is None:
-        return rows
-    return [r for r in rows if any(s.market_key == market for s in r.shares)]
 
 
 # --- scan --------------------------------------------------------------------------------

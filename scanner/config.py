@@ -20,11 +20,9 @@ from pathlib import Path
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
-
 from scanner.cascade.depth_config import DepthConfig, parse_depth_config
 from scanner.daemon.settings import DaemonConfig, parse_daemon
+from scanner.dburl import UnparsableUrlError, parse_db_url
 from scanner.eip55 import is_checksum_address, to_checksum_address
 from scanner.errors import ConfigError
 from scanner.pipeline.bands import BandParams
@@ -336,15 +334,15 @@ def _database_url(r: _Reader) -> str:
     url = r.expanded("url", "sqlite:///liqscan.db")
     register_url(url, path_is_secret=False)  # its password never reaches a message
     try:
-        parsed = make_url(url)
-    except (ArgumentError, ValueError) as exc:
+        parsed = parse_db_url(url)  # SQLAlchemy's grammar, without importing it (start-up)
+    except ValueError as exc:
         # the text of these errors may quote the URL (and its password): never show it
-        problem = "has a port that is not a number" if isinstance(exc, ValueError) else (
-            "is not a database URL")
+        problem = "is not a database URL" if isinstance(exc, UnparsableUrlError) else (
+            "has a port that is not a number")
         r.fail(r.path("url"), f"{problem}: use e.g. \"sqlite:///liqscan.db\" or "
                               "\"postgresql+psycopg://user:password@host:5432/liqscan\"")
-    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
-        r.fail(r.path("url"), f"uses {parsed.get_backend_name()!r}: liqscan supports sqlite "
+    if parsed.backend not in ("sqlite", "postgresql"):
+        r.fail(r.path("url"), f"uses {parsed.backend!r}: liqscan supports sqlite "
                               "and postgresql")
     return url
 

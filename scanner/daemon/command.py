@@ -7,7 +7,6 @@ start (later outages are waited out); 78 bad config (also a pool revision needin
 from __future__ import annotations
 
 import argparse
-import asyncio
 import dataclasses
 import logging
 from typing import Any
@@ -26,6 +25,8 @@ def register(subparsers: Any) -> None:
 
 
 def cmd_daemon(args: argparse.Namespace) -> int:
+    import asyncio  # here: registering the command must not cost every command asyncio
+
     from scanner.daemon.service import Daemon
 
     # web3's provider logs every request and subscription step at INFO: not the daemon's story

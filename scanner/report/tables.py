@@ -10,8 +10,7 @@ from typing import Any
 
 from scanner.domain import Band, Direction, PositionResult, Share
 from scanner.report.format import axis_price, counted, pct_bps, usd_compact
-from scanner.store.queries import AxisTotals, distance_bps
-from scanner.store.repository import StoredSnapshot
+from scanner.store.snapshot_reads import AxisTotals, StoredSnapshot
 
 WIDE_ENOUGH = 170  # columns when stdout is not a terminal (a pipe or a file): never wrapped
 
@@ -108,6 +107,8 @@ def positions_table(positions: Sequence[PositionResult], units: Mapping[str, str
     `next price` column (Maker: does the OSM's next price liquidate?) when any has one."""
     from rich import box
     from rich.table import Table
+
+    from scanner.store.queries import distance_bps  # SQLAlchemy: `bands` never shows moves
 
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     with_next = any(p.liquidatable_next is not None for p in positions)

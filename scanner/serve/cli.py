@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import ipaddress
 import sys
 from typing import TYPE_CHECKING, Any
@@ -68,6 +67,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if not is_loopback(host):
             print(f"liqscan: warning: serving on {host}, beyond this machine (read-only API)",
                   file=sys.stderr)
+        import asyncio  # here: registering `serve` must not cost every command asyncio
+
         asyncio.run(serve_forever(app, host, port))
     finally:
         engine.dispose()
@@ -94,6 +95,8 @@ async def start_site(app: web.Application, host: str, port: int) -> web.AppRunne
 
 
 async def serve_forever(app: web.Application, host: str, port: int) -> None:
+    import asyncio
+
     runner = await start_site(app, host, port)
     try:
         await asyncio.Event().wait()  # until Ctrl-C / SIGTERM cancels the task

@@ -10,7 +10,6 @@ any working directory; `alembic.ini` at the root only serves the `alembic` comma
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,21 +17,13 @@ from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-from scanner.devnet.toolchain import project_root
 from scanner.errors import DatabaseError, UsageError
+from scanner.store.schema import UPGRADE_HINT as UPGRADE_HINT  # re-exported
+from scanner.store.schema import cannot_connect, migrations_dir, missing_file, not_migrated
+from scanner.store.schema import linear_head_revision as linear_head_revision  # re-exported
 
 if TYPE_CHECKING:  # alembic costs ~0.3 s to import: read-only commands never need it
     from alembic.config import Config
-
-UPGRADE_HINT = "run `liqscan db upgrade`"
-
-
-def migrations_dir() -> Path:
-    path = project_root() / "migrations"
-    if not (path / "env.py").is_file():
-        raise DatabaseError(f"migrations/env.py not found under {project_root()}: set LIQSCAN_ROOT")
-    return path
-
 
 def safe_url(url: str) -> str:
     """The URL with any password hidden, for messages."""
@@ -76,8 +67,7 @@ def make_engine(url: str, *, check: bool = True, create: bool = True) -> Engine:
     database (a read-only command must not leave an empty ./liqscan.db behind)."""
     path = sqlite_file(url)
     if not create and path is not None and not path.exists():
-        raise DatabaseError(f"database file {path} does not exist: create it with "
-                            f"`liqscan db upgrade`, or fix database.url")
+        raise missing_file(path)
     try:
         engine = create_engine(url)
     except (ArgumentError, ImportError, ValueError) as exc:
@@ -91,10 +81,7 @@ def make_engine(url: str, *, check: bool = True, create: bool = True) -> Engine:
         except SQLAlchemyError as exc:
             engine.dispose()
             reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-            raise DatabaseError(
-                f"cannot connect to database {safe_url(url)}: {reason}: check the URL and "
-                "that the server is running"
-            ) from exc
+            raise cannot_connect(safe_url(url), reason) from exc
     return engine
 
 
@@ -209,29 +196,6 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
 
 
-_REVISION = re.compile(r'^revision(?:: *str)? *= *"([^"]+)"$', re.MULTILINE)
-_DOWN_REVISION = re.compile(r'^down_revision(?:: *[^=]+)? *= *(?:"([^"]+)"|None)$', re.MULTILINE)
-
-
-def linear_head_revision() -> str | None:
-    """head_revision() without importing alembic and every migration (start-up of read-only
-    commands): the one revision of a linear history that no other names as its parent.
-    Anything else (a merge, a branch, an unusual file) is left to alembic."""
-    revisions: set[str] = set()
-    parents: set[str] = set()
-    for path in sorted((migrations_dir() / "versions").glob("*.py")):
-        source = path.read_text()
-        revision, parent = _REVISION.findall(source), _DOWN_REVISION.search(source)
-        if len(revision) != 1 or parent is None:
-            return head_revision()
-        revisions.add(revision[0])
-        if parent.group(1):
-            parents.add(parent.group(1))
-    heads = revisions - parents
-    return heads.pop() if len(heads) == 1 and len(parents) == len(revisions) - 1 else (
-        head_revision())
-
-
 def current_revision(engine: Engine) -> str | None:
     """The alembic_version row (what alembic's MigrationContext reads); several rows (branches)
     are left to alembic."""
@@ -257,7 +221,4 @@ def require_current(engine: Engine) -> None:
             f"cannot read the schema version of {safe_url(str(engine.url))}: {exc}".splitlines()[0]
         ) from exc
     if current != head:
-        raise DatabaseError(
-            f"database at {engine.url.render_as_string(hide_password=True)} is not migrated "
-            f"(at {current or 'empty'}, need {head}): {UPGRADE_HINT}"
-        )
+        raise not_migrated(engine.url.render_as_string(hide_password=True), current, head)

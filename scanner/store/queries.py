@@ -18,10 +18,10 @@ from sqlalchemy import ColumnElement, and_, or_, select
 from scanner.domain import Band, PositionResult, PositionStatus
 from scanner.store import page, rows, tables
 from scanner.store.repository import Repository, StoredSnapshot
+from scanner.store.snapshot_reads import AxisTotals as AxisTotals  # re-exported
 
 POSITIONS = tables.POSITIONS
 SCANS = tables.SCANS
-AXES = tables.SNAPSHOT_AXES
 BANDS = tables.BANDS
 SNAPSHOTS = tables.SNAPSHOTS
 
@@ -30,23 +30,9 @@ SORTS: tuple[Sort, ...] = ("distance", "size", "health")
 DEFAULT_STATUSES = (PositionStatus.LIQUIDATABLE_NOW, PositionStatus.AT_RISK)
 
 
-@dataclass(frozen=True)
-class AxisTotals:
-    axis: str
-    price_now_8dec: int
-    at_risk_positions: int
-    at_risk_collateral_usd_8dec: int
-    liquidatable_now_positions: int
-    liquidatable_now_collateral_usd_8dec: int
-
-
 def load_axes(repo: Repository, snapshot_id: int) -> dict[str, AxisTotals]:
     """axis name -> its price and totals in the snapshot (migration 0010)."""
-    query = select(AXES).where(AXES.c.snapshot_id == snapshot_id).order_by(AXES.c.axis)
-    with repo.engine.connect() as conn:
-        found = list(conn.execute(query).mappings())
-    return {r["axis"]: AxisTotals(**{k: v for k, v in r.items() if k != "snapshot_id"})
-            for r in found}
+    return repo.reads.load_axes(snapshot_id)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,6 @@
-"""Read and write snapshots. The only module that turns domain dataclasses into rows and back.
+"""Read and write snapshots. The only module that turns domain dataclasses into rows and back,
+with `snapshot_reads` (the reads `liqscan bands` makes, as SQL text the stdlib sqlite3 runs
+too), to which the snapshot header, bins, bands and axes reads delegate.
 
     repo = Repository.from_url("sqlite:///liqscan.db")   # raises if not migrated
     snapshot_id = repo.save_snapshot(snapshot, [MarketScan(...), ...], bins, bands)
@@ -15,11 +17,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import datetime
+from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, func, insert, inspect, select, update
+from sqlalchemy import Connection, Engine, Table, func, insert, inspect, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
 
 from scanner.domain import (
@@ -28,12 +30,15 @@ from scanner.domain import (
     MarketIdentity,
     PositionResult,
     ScanRecord,
-    Share,
     SnapshotRecord,
 )
-from scanner.errors import DatabaseError, InconsistentDataError, UsageError
+from scanner.errors import DatabaseError, InconsistentDataError
 from scanner.store import bulk, rows, tables, tracks
 from scanner.store.db import make_engine, require_current, safe_url
+from scanner.store.snapshot_reads import ScanNotFoundError as ScanNotFoundError  # re-exported
+from scanner.store.snapshot_reads import SnapshotReads
+from scanner.store.snapshot_reads import StoredSnapshot as StoredSnapshot  # re-exported
+from scanner.store.snapshot_reads import market_of as market_of  # re-exported
 
 SNAPSHOTS = tables.SNAPSHOTS
 SCANS = tables.SCANS
@@ -48,10 +53,6 @@ IDENTITIES = tables.MARKET_IDENTITIES
 HASHES = tables.SCAN_BLOCK_HASHES
 
 COMPLETE = "complete"
-
-
-class ScanNotFoundError(UsageError):
-    """No snapshot with the requested id."""
 
 
 class SnapshotAlreadyStoredError(InconsistentDataError):
@@ -76,24 +77,14 @@ class MarketScan:
     rewind_cursor: bool = False  # move the cursor even backwards (after a reorg below it)
 
 
-@dataclass(frozen=True)
-class StoredSnapshot:
-    """A snapshot header as stored, with its id, its markets and row counts."""
-
-    snapshot_id: int
-    record: SnapshotRecord
-    created_at: datetime
-    position_count: int
-    bin_count: int
-    band_count: int
-
-
 class Repository:
     """All database access of liqscan, on top of a migrated Engine."""
 
     def __init__(self, engine: Engine) -> None:
         require_current(engine)
         self.engine = engine
+        # the snapshot reads `liqscan bands` makes: SQL text shared with scanner.store.lite
+        self.reads = SnapshotReads(_EngineReader(self))
 
     @classmethod
     def from_url(cls, url: str) -> Repository:
@@ -301,38 +292,15 @@ class Repository:
     # --- read: snapshots -----------------------------------------------------------------
 
     def latest_snapshot_id(self, chain: str | None = None) -> int | None:
-        """THE latest snapshot (the views use the same rule): of `chain`, the complete one at
-        the highest block, highest id on a tie. Without `chain` the database must hold
-        snapshots of one chain only."""
-        if chain is None:
-            chains = self.chains()
-            if len(chains) > 1:
-                raise UsageError(f"the database holds snapshots of several chains "
-                                 f"({', '.join(chains)}): pass --chain")
-            if not chains:
-                return None
-            chain = chains[0]
-        query = (select(SNAPSHOTS.c.id)
-                 .where(SNAPSHOTS.c.status == COMPLETE, SNAPSHOTS.c.chain == chain)
-                 .order_by(SNAPSHOTS.c.block.desc(), SNAPSHOTS.c.id.desc()).limit(1))
-        with self.engine.connect() as conn:
-            return conn.execute(query).scalar_one_or_none()
+        """THE latest snapshot of `chain` (SnapshotReads.latest_snapshot_id)."""
+        return self.reads.latest_snapshot_id(chain)
 
     def chains(self) -> list[str]:
         """Chains with at least one complete snapshot."""
-        query = (select(SNAPSHOTS.c.chain).where(SNAPSHOTS.c.status == COMPLETE)
-                 .distinct().order_by(SNAPSHOTS.c.chain))
-        with self.engine.connect() as conn:
-            return list(conn.execute(query).scalars())
+        return self.reads.chains()
 
     def get_snapshot(self, snapshot_id: int) -> StoredSnapshot:
-        with self.engine.connect() as conn:
-            row = conn.execute(
-                select(SNAPSHOTS).where(SNAPSHOTS.c.id == snapshot_id)).mappings().first()
-            if row is None:
-                raise ScanNotFoundError(f"no snapshot with id {snapshot_id} in {self._where()}")
-            return rows.stored_snapshot(row, self._scan_records(conn, snapshot_id),
-                                        StoredSnapshot)
+        return self.reads.get_snapshot(snapshot_id)
 
     def list_snapshots(self, chain: str | None = None, limit: int = 50) -> list[StoredSnapshot]:
         """Newest first (by id)."""
@@ -350,10 +318,11 @@ class Repository:
                         SNAPSHOTS.c.status == COMPLETE)
                  .order_by(SNAPSHOTS.c.id.desc()))
         with self.engine.connect() as conn:
-            for snapshot_id in conn.execute(query).scalars():
-                keys = [r.market_key for r in self._scan_records(conn, snapshot_id)]
-                if sorted(keys) == sorted(market_keys):
-                    return int(snapshot_id)
+            candidates = list(conn.execute(query).scalars())
+        for snapshot_id in candidates:
+            keys = [r.market_key for r in self.reads.scan_records(snapshot_id)]
+            if sorted(keys) == sorted(market_keys):
+                return int(snapshot_id)
         return None
 
     def find_scan(self, market_key: str, block: int) -> int | None:
@@ -369,11 +338,6 @@ class Repository:
         query = select(SCANS.c.market_key, SCANS.c.id).where(SCANS.c.snapshot_id == snapshot_id)
         with self.engine.connect() as conn:
             return {key: scan_id for key, scan_id in conn.execute(query)}
-
-    @staticmethod
-    def _scan_records(conn: Connection, snapshot_id: int) -> tuple[ScanRecord, ...]:
-        query = select(SCANS).where(SCANS.c.snapshot_id == snapshot_id).order_by(SCANS.c.id)
-        return tuple(rows.scan_from(row) for row in conn.execute(query).mappings())
 
     # --- read: rows of one snapshot ------------------------------------------------------
 
@@ -417,49 +381,14 @@ class Repository:
             return [rows.position_from(row) for row in conn.execute(query).mappings()]
 
     def load_bins(self, snapshot_id: int, axis: str | None = None) -> list[HistogramBin]:
-        query = self._rows_of(BINS, snapshot_id, axis).order_by(
-            BINS.c.axis, BINS.c.direction, BINS.c.bin_index
-        )
-        with self.engine.connect() as conn:
-            found = list(conn.execute(query).mappings())
-            shares = self._shares(conn, BIN_SHARES, "bin_id", [r["id"] for r in found])
-        return [rows.bin_from(r, shares.get(r["id"], ())) for r in found]
+        return self.reads.load_bins(snapshot_id, axis)
 
     def load_bands(self, snapshot_id: int, axis: str | None = None) -> list[Band]:
-        query = self._rows_of(BANDS, snapshot_id, axis).order_by(
-            BANDS.c.axis, BANDS.c.direction, BANDS.c.rank
-        )
-        with self.engine.connect() as conn:
-            found = list(conn.execute(query).mappings())
-            shares = self._shares(conn, BAND_SHARES, "band_id", [r["id"] for r in found])
-        return [rows.band_from(r, shares.get(r["id"], ())) for r in found]
+        return self.reads.load_bands(snapshot_id, axis)
 
     def stored_axes(self, snapshot_id: int) -> list[str]:
         """The axes snapshot `snapshot_id` has positions or bins on, sorted."""
-        self.get_snapshot(snapshot_id)
-        scans = select(SCANS.c.id).where(SCANS.c.snapshot_id == snapshot_id)
-        with self.engine.connect() as conn:
-            found = set(conn.execute(select(POSITIONS.c.axis).where(
-                POSITIONS.c.scan_id.in_(scans)).distinct()).scalars())
-            found |= set(conn.execute(select(BINS.c.axis).where(
-                BINS.c.snapshot_id == snapshot_id).distinct()).scalars())
-        return sorted(found)
-
-    @staticmethod
-    def _shares(conn: Connection, table: Table, parent: str, ids: list[int]
-                ) -> dict[int, tuple[Share, ...]]:
-        by_parent: dict[int, list[Share]] = {}
-        for start in range(0, len(ids), 500):  # bounded IN lists
-            query = (select(table).where(table.c[parent].in_(ids[start:start + 500]))
-                     .order_by(table.c[parent], table.c.market_key))
-            for row in conn.execute(query).mappings():
-                by_parent.setdefault(row[parent], []).append(rows.share_from(row))
-        return {key: tuple(values) for key, values in by_parent.items()}
-
-    def _rows_of(self, table: Table, snapshot_id: int, axis: str | None) -> Any:
-        self.get_snapshot(snapshot_id)
-        query = select(table).where(table.c.snapshot_id == snapshot_id)
-        return query if axis is None else query.where(table.c.axis == axis)
+        return self.reads.stored_axes(snapshot_id)
 
     def count_snapshots(self) -> int:
         with self.engine.connect() as conn:
@@ -526,6 +455,26 @@ class Repository:
         return safe_url(self.engine.url.render_as_string(hide_password=False))
 
 
+class _EngineReader:
+    """SnapshotReads' statements through SQLAlchemy (`text()`, so the driver's raw values)."""
+
+    def __init__(self, repo: Repository) -> None:
+        self.repo = repo
+
+    @property
+    def where(self) -> str:
+        return self.repo._where()
+
+    def rows(self, sql: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        with self.repo.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(_text(sql), params).mappings()]
+
+
+@lru_cache(maxsize=64)
+def _text(sql: str) -> Any:
+    return text(sql)
+
+
 def _borrowers(discovered: Mapping[Any, int]) -> dict[tuple[str, str], int]:
     """Keys as (submarket, account): a bare account is ("", account)."""
     return {(key if isinstance(key, tuple) else ("", key)): block
@@ -538,16 +487,6 @@ def stored_scan_count(engine: Engine) -> int:
         if not inspect(conn).has_table(SCANS.name):
             return 0
         return int(conn.execute(select(func.count()).select_from(SCANS)).scalar_one())
-
-
-def market_of(snapshot: SnapshotRecord, market_key: str) -> SnapshotRecord:
-    """The snapshot header narrowed to one of its markets (UsageError when it has none)."""
-    chosen = tuple(m for m in snapshot.markets if m.market_key == market_key)
-    if not chosen:
-        raise UsageError(
-            f"the snapshot at block {snapshot.block} has no market {market_key!r} (it has "
-            f"{', '.join(snapshot.market_keys)}): pass --snapshot ID, or scan that market")
-    return replace(snapshot, markets=chosen)
 
 
 def snapshot_digest(

@@ -131,13 +131,29 @@ def position_columns(scan_id: int, positions: Sequence[PositionResult]
                      ) -> dict[str, list[Any]]:
     """`position_row` of every position, column by column (the bulk insert's input)."""
     columns: dict[str, list[Any]] = {"scan_id": [scan_id] * len(positions)}
-    # one C-level tuple per position, transposed by zip: no Python call per value
-    by_field = list(zip(*map(attrgetter(*_POSITION_FIELDS), positions), strict=True))
-    for index, name in enumerate(_POSITION_FIELDS):
-        columns[name] = list(by_field[index]) if by_field else []
-    columns["status"] = [str(s) for s in columns["status"]]
-    columns["direction"] = [None if d is None else str(d) for d in columns["direction"]]
+    # one C-level pass per field: no Python call per value, and no 21-value tuple per
+    # position to transpose (that transposition cost ~3x these passes at 200,000 rows)
+    for name in _POSITION_FIELDS:
+        columns[name] = list(map(attrgetter(name), positions))
+    columns["status"] = _as_text(columns["status"], _STATUS_TEXT, str)
+    columns["direction"] = _as_text(columns["direction"], _DIRECTION_TEXT,
+                                    lambda d: None if d is None else str(d))
     return columns
+
+
+def _as_text(values: list[Any], known: dict[Any, str | None],
+             convert: Callable[[Any], str | None]) -> list[str | None]:
+    """`convert` of each value: a dict lookup per value in C when the column holds only the
+    enum members `known` lists (always, from the pipeline); else `convert` one by one."""
+    try:
+        return list(map(known.__getitem__, values))
+    except (KeyError, TypeError):  # something else (unhashable too): exactly as before
+        return list(map(convert, values))
+
+
+_STATUS_TEXT: dict[Any, str | None] = {member: str(member) for member in PositionStatus}
+_DIRECTION_TEXT: dict[Any, str | None] = {None: None} | {
+    member: str(member) for member in Direction}
 
 
 def position_from(row: Row) -> PositionResult:

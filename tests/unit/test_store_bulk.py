@@ -117,3 +117,23 @@ def test_uint256_column_refuses_what_the_column_type_refuses(repo: Repository, b
     bad_position = dataclasses.replace(_edge_positions(1)[0], debt_usd_8dec=bad)
     with pytest.raises((ValueError, TypeError)), repo.engine.begin() as conn:
         insert_rows(conn, POSITIONS, [rows.position_row(_scan_id(repo, snapshot), bad_position)])
+
+
+def test_position_columns_convert_other_status_values_as_str_did() -> None:
+    """Status and direction are looked up per enum member in C; any other value (a plain
+    string, something unhashable) still becomes `str()` of it, so the rows stay what
+    `position_row` gives and the database's CHECK decides, as before."""
+    positions = _edge_positions(6)
+    odd = [dataclasses.replace(positions[0], status=cast(Any, "at_risk"),
+                               direction=cast(Any, "up")),
+           dataclasses.replace(positions[1], status=cast(Any, ["x"])),
+           dataclasses.replace(positions[2], status=cast(Any, "bogus"),
+                               direction=cast(Any, "sideways")),
+           *positions[3:]]
+    for sample in (odd, odd[:1], positions):
+        columns = rows.position_columns(3, sample)
+        assert columns["status"] == [rows.position_row(3, p)["status"] for p in sample]
+        assert columns["direction"] == [rows.position_row(3, p)["direction"] for p in sample]
+    columns = rows.position_columns(3, odd)
+    assert columns["status"][1:3] == ["['x']", "bogus"]
+    assert columns["direction"][2] == "sideways"
