@@ -47,6 +47,7 @@ from scanner.protocols import protocol_spec
 from scanner.protocols.base import (
     Borrower,
     ChunkSink,
+    PrefetchingAdapter,
     ProtocolAdapter,
     StreamingAdapter,
     SubmarketAdapter,
@@ -228,15 +229,15 @@ async def _read_market(
     adapter = protocol_spec(market.protocol).adapter(rpc, market, config.chains[market.chain])
     progress(f"{market.key}: resolve", 0, 0)
     resolved = await resolve_market(adapter, config, market, block)
-    prefetch = getattr(adapter, "prefetch_market", None)
-    if prefetch is not None:  # its market state is read while the logs are searched
-        prefetch(resolved, block)
+    prefetching = hasattr(adapter, "prefetch_market")
+    if prefetching:  # its market state is read while the logs are searched
+        cast(PrefetchingAdapter, adapter).prefetch_market(resolved, block)
     try:
         return await _read_discovered(adapter, config, market, repo, block, plan, resolved,
                                       progress, sink)
     finally:
-        if prefetch is not None:
-            adapter.drop_prefetch()  # type: ignore[attr-defined]  # taken, or the read failed
+        if prefetching:  # taken, or the read failed: nothing left running
+            cast(PrefetchingAdapter, adapter).drop_prefetch()
 
 
 async def _read_discovered(

@@ -97,6 +97,19 @@ class StreamingAdapter(ProtocolAdapter, Protocol):
         ...
 
 
+class PrefetchingAdapter(ProtocolAdapter, Protocol):
+    """An adapter that can start reading its market state while discovery searches the logs
+    (scan.py); its read takes the state read ahead."""
+
+    def prefetch_market(self, resolved: Any, block: int) -> None:
+        """Start reading the market state of `resolved` at `block` now."""
+        ...
+
+    def drop_prefetch(self) -> None:
+        """Cancel a state read ahead that nothing took (the scan failed before)."""
+        ...
+
+
 class SubmarketAdapter(ProtocolAdapter, Protocol):
     """An adapter whose entry spans many submarkets, discovered and read per submarket."""
 
