@@ -16,6 +16,8 @@ path, which raises exactly as before.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from scanner.domain import Address, Axis
 from scanner.errors import InconsistentDataError
 from scanner.protocols.aave_v3.axis_sums import AxisSums, MovingLeg
@@ -28,13 +30,28 @@ from scanner.protocols.aave_v3.generic_logic import (
 )
 from scanner.protocols.aave_v3.state import AaveAccount, AaveMarketState
 
-# One reserve as an account of one eMode category sees it, on one axis:
-# (reserve_id, asset, price_asset, unit, lt_bps, bonus_bps, protocol_fee_bps,
-#  counts (used as collateral, does it count), the MovingLeg price facts of axis_sums
-#  (source_now, source_moves, fallback, asset_now, asset_moves), refused (compile_sums gives
-#  up on such a leg), fixed_price (its price at every x; None when it moves))
-LegTemplate = tuple[int, Address, Address, int, int, int, int, bool,
-                    int | None, bool, bool, int | None, bool, bool, int | None]
+
+class LegTemplate(NamedTuple):
+    """One reserve as an account of one eMode category sees it, on one axis."""
+
+    reserve_id: int
+    asset: Address
+    price_asset: Address
+    unit: int  # 10**decimals
+    lt_bps: int
+    bonus_bps: int
+    protocol_fee_bps: int
+    counts: bool  # does it count as collateral when used as collateral
+    # the MovingLeg price facts of axis_sums
+    source_now: int | None
+    source_moves: bool
+    fallback: bool
+    asset_now: int | None
+    asset_moves: bool
+    refused: bool  # compile_sums gives up on such a leg
+    fixed_price: int | None  # its price at every x; None when it moves
+
+
 # A position's leg: (template, collateral_raw, debt_raw)
 LegRow = tuple[LegTemplate, int, int]
 
@@ -54,8 +71,9 @@ def _template(reserve_id: int, asset: Address, price_asset: Address, unit: int, 
     if fixed and not refused:
         fixed_price = source_now if source_now or not fallback else asset_now
         refused = fixed_price is None
-    return (reserve_id, asset, price_asset, unit, lt_bps, bonus_bps, fee_bps, counts,
-            source_now, source_moves, fallback, asset_now, asset_moves, refused, fixed_price)
+    return LegTemplate(reserve_id, asset, price_asset, unit, lt_bps, bonus_bps, fee_bps,
+                       counts, source_now, source_moves, fallback, asset_now, asset_moves, refused,
+                       fixed_price)
 
 
 def build_table(market: AaveMarketState, arithmetic: HealthArithmetic, category: int,
@@ -93,25 +111,26 @@ def account_rows(account: AaveAccount, table: dict[Address, LegTemplate]
         template = get(user_reserve.asset)
         if template is None:
             return None
-        counts = user_reserve.used_as_collateral and template[7]
+        counts = user_reserve.used_as_collateral and template.counts
         rows.append((template, user_reserve.supplied_raw if counts else 0,
                      user_reserve.debt_raw))
-        in_order = in_order and template[0] > last_id
-        last_id = template[0]
+        in_order = in_order and template.reserve_id > last_id
+        last_id = template.reserve_id
     if not in_order:  # a stable sort by reserve id, as account_legs sorts
         rows.sort(key=_row_reserve_id)
     return rows
 
 
 def _row_reserve_id(row: LegRow) -> int:
-    return row[0][0]
+    return row[0].reserve_id
 
 
 def row_leg(row: LegRow) -> AccountLeg:
     """The AccountLeg `account_legs` builds for this row."""
     t, collateral_raw, debt_raw = row
-    return AccountLeg(asset=t[1], price_asset=t[2], unit=t[3], collateral_raw=collateral_raw,
-                      debt_raw=debt_raw, lt_bps=t[4], bonus_bps=t[5], protocol_fee_bps=t[6])
+    return AccountLeg(asset=t.asset, price_asset=t.price_asset, unit=t.unit,
+                      collateral_raw=collateral_raw, debt_raw=debt_raw, lt_bps=t.lt_bps,
+                      bonus_bps=t.bonus_bps, protocol_fee_bps=t.protocol_fee_bps)
 
 
 def compile_rows(rows: list[LegRow], ceil_debt: bool, ref_now_8dec: int) -> AxisSums | None:
@@ -121,18 +140,18 @@ def compile_rows(rows: list[LegRow], ceil_debt: bool, ref_now_8dec: int) -> Axis
     for t, collateral_raw, debt_raw in rows:
         if not collateral_raw and not debt_raw:
             continue  # totals_for_legs skips it before reading a price
-        if t[13]:
+        if t.refused:
             return None  # leg_price_8dec raises for it (somewhere in the range)
-        price = t[14]
+        price = t.fixed_price
         if price is None:
-            moving.append((t[8], t[9], t[10], t[11], t[12], t[3], collateral_raw, debt_raw,
-                           t[4]))
+            moving.append((t.source_now, t.source_moves, t.fallback, t.asset_now,
+                           t.asset_moves, t.unit, collateral_raw, debt_raw, t.lt_bps))
             continue
         if collateral_raw:
-            value = collateral_raw * price // t[3]
+            value = collateral_raw * price // t.unit
             collateral += value
-            weighted += value * t[4]
+            weighted += value * t.lt_bps
         if debt_raw:
-            debt += (-((-debt_raw * price) // t[3]) if ceil_debt
-                     else debt_raw * price // t[3])
+            debt += (-((-debt_raw * price) // t.unit) if ceil_debt
+                     else debt_raw * price // t.unit)
     return AxisSums(collateral, weighted, debt, tuple(moving), ceil_debt, ref_now_8dec)

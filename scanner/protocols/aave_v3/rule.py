@@ -140,7 +140,7 @@ class AaveCurve:
             return False
         rows: list[LegRow] | None = self.__dict__.get("_rows")
         if rows is not None:  # (price asset, LT) of each collateral leg, without the legs
-            views = [(t[2], t[4]) for t, collateral_raw, _ in rows if collateral_raw]
+            views = [(t.price_asset, t.lt_bps) for t, collateral_raw, _ in rows if collateral_raw]
         else:
             views = [(leg.price_asset, leg.lt_bps) for leg in self.legs if leg.collateral_raw]
         lts = {(price_asset in self.axis_members, lt) for price_asset, lt in views}
@@ -244,24 +244,24 @@ class AaveCurve:
         for row in rows:  # _largest's two passes in one: the same legs priced, in order
             t, collateral_raw, debt_raw = row
             price = _template_price(t, x, ref)
-            value = collateral_raw * price // t[3]
+            value = collateral_raw * price // t.unit
             if collateral_raw and (collateral is None or value > collateral_value):
                 collateral, collateral_value, collateral_price = row, value, price
-            value = debt_raw * price // t[3]
+            value = debt_raw * price // t.unit
             if debt_raw and (debt is None or value > debt_value):
                 debt, debt_value = row, value
         if collateral is None or debt is None:
             return 0
         source = self.emode_price_source
-        priced = CallPrices(self._price_of(collateral[0][2], x),
-                            self._price_of(source or debt[0][2], x))
+        priced = CallPrices(self._price_of(collateral[0].price_asset, x),
+                            self._price_of(source or debt[0].price_asset, x))
         _, debt_8dec, _, health, _ = self._totals_tuple(x)
         outcome = liquidation_call(_row_view(collateral), _row_view(debt), priced,
                                    _CallTotals(debt_8dec, health), self.rule,
-                                   collateral[0][6])
+                                   collateral[0].protocol_fee_bps)
         if outcome is None:
             return 0
-        return outcome.collateral_seized_raw * collateral_price // collateral[0][3]
+        return outcome.collateral_seized_raw * collateral_price // collateral[0].unit
 
     def _price_of(self, asset: Address, x: int) -> int:
         """prices_at(x)[asset] (KeyError when the oracle has no price for it)."""
@@ -276,8 +276,8 @@ class AaveCurve:
         if rows is not None:  # the template's price now is leg_price_8dec(leg, prices now)
             ref = self.ref_now_8dec
             for t, collateral_raw, _ in rows:
-                if collateral_raw and t[2] in members:
-                    total += collateral_raw * _template_price(t, ref, ref) // t[3]
+                if collateral_raw and t.price_asset in members:
+                    total += collateral_raw * _template_price(t, ref, ref) // t.unit
             return total
         for leg in self.legs:
             if leg.collateral_raw and leg.price_asset in members:
@@ -303,25 +303,25 @@ class _CallTotals(NamedTuple):
 
 def _row_view(row: LegRow) -> _RowView:
     t, collateral_raw, debt_raw = row
-    return _RowView(t[1], t[3], collateral_raw, debt_raw, t[5])
+    return _RowView(t.asset, t.unit, collateral_raw, debt_raw, t.bonus_bps)
 
 
 def _template_price(t: LegTemplate, x: int, ref: int) -> int:
     """leg_price_8dec(leg, prices_at(x)) from the template's price facts."""
-    source_now = t[8]
-    price = source_now * x // ref if t[9] else source_now  # type: ignore[operator]
-    if not price and t[10]:
-        asset_now = t[11]
-        price = asset_now * x // ref if t[12] else asset_now  # type: ignore[operator]
+    source_now = t.source_now
+    price = source_now * x // ref if t.source_moves else source_now  # type: ignore[operator]
+    if not price and t.fallback:
+        asset_now = t.asset_now
+        price = asset_now * x // ref if t.asset_moves else asset_now  # type: ignore[operator]
     if price is None:
-        raise InconsistentDataError(f"no oracle price for {t[2]}; read it at the block")
+        raise InconsistentDataError(f"no oracle price for {t.price_asset}; read it at the block")
     return price
 
 
 def _needed_prices(rows: list[LegRow], source: Address | None,
                    oracle_prices: dict[Address, int]) -> dict[Address, int]:
     """Only the prices the legs read (aave_curve's `prices_now_8dec`)."""
-    needed = {t[1] for t, _, _ in rows} | {t[2] for t, _, _ in rows} | {source}
+    needed = {t.asset for t, _, _ in rows} | {t.price_asset for t, _, _ in rows} | {source}
     return {a: oracle_prices[a] for a in needed if a in oracle_prices}
 
 
@@ -421,7 +421,7 @@ def _row_curve(rows: list[LegRow], source: Address | None, axis: Axis,
     fields["_memo"] = {}
     fields["_oracle"] = oracle_prices
     fields["_sums"] = compile_rows(rows, ceil_debt, ref)
-    fields["_collateral_lts"] = frozenset([t[4] for t, c, _ in rows if c])
+    fields["_collateral_lts"] = frozenset([t.lt_bps for t, c, _ in rows if c])
     return curve
 
 
