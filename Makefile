@@ -5,9 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test bench lint clean postgres-bin chromium-bin
+.PHONY: setup demo test bench lint clean postgres-bin chromium-bin native
 
-setup: $(STAMP) node_modules/.installed postgres-bin chromium-bin
+setup: $(STAMP) node_modules/.installed postgres-bin chromium-bin native
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -18,6 +18,11 @@ $(STAMP): pyproject.toml
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch node_modules/.installed
+
+# The compiled exact math (scanner/native.py): built once per version of its sources into
+# .cache/native/<key>; skipped when up to date; a failed build prints one line (pure Python).
+native: $(STAMP)
+	$(BIN)/python -m scanner.native_build
 
 # A real PostgreSQL server for the tests (Debian package); skipped when already installed.
 postgres-bin:

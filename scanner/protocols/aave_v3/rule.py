@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from mypy_extensions import mypyc_attr
+
 from scanner.domain import HEALTH_FACTOR_ONE_WAD, WAD, Address, Axis, Valuation
 from scanner.errors import InconsistentDataError
 from scanner.lazy import lazy
@@ -51,6 +53,10 @@ from scanner.protocols.aave_v3.state import AaveAccount, AaveMarketState
 PERCENT = 10_000  # bps in one
 
 
+# A Python class even when compiled (scanner/native.py): built field by field into its __dict__
+# (_row_curve), its legs made on first read (__getattr__), `lazy` attributes; its methods are
+# compiled all the same.
+@mypyc_attr(native_class=False)
 @dataclass(frozen=True)
 class AaveCurve:
     """An account resolved against a market and an axis: HF as a function of x (8 dec)."""
@@ -425,12 +431,19 @@ def _row_curve(rows: list[LegRow], source: Address | None, axis: Axis,
     return curve
 
 
+# Tests subclass it (a position whose curve is always resolved leg by leg).
+@mypyc_attr(allow_interpreted_subclasses=True)
 @dataclass(frozen=True)
 class AavePosition:
     """The neutral pipeline's handle on one Aave account (scanner.domain.PositionState)."""
 
     account: AaveAccount
     market: AaveMarketState
+
+    def __reduce__(self) -> tuple[type[AavePosition], tuple[AaveAccount, AaveMarketState]]:
+        # By constructor: compiled (scanner/native.py), a frozen dataclass has no __dict__
+        # for pickle's default field-by-field restore.
+        return (AavePosition, (self.account, self.market))
 
     @property
     def has_debt(self) -> bool:

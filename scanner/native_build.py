@@ -1,0 +1,112 @@
+"""Build the compiled math (scanner/native.py) with mypyc: `python -m scanner.native_build`.
+
+Run by `make setup`. Idempotent: a build whose key (sources + interpreter ABI) exists is kept.
+A failed build (no C compiler, no mypyc, a compile error) prints one line and exits 0: the
+scanner then runs in pure Python with identical results. Writes go to a temporary directory
+renamed into place only once the build loads in a fresh interpreter, so a half build is never
+picked up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from scanner import native
+
+# setuptools' own script, run in a child so its argv handling and output stay out of ours.
+_SETUP_SCRIPT = """
+import sys
+from setuptools import setup
+from mypyc.build import mypycify
+target, paths = sys.argv[1], sys.argv[2:]
+sys.argv[1:] = []
+setup(name="liqscan-native", script_args=["build_ext", "--build-lib", target + "/lib",
+                                           "--build-temp", target + "/obj"],
+      ext_modules=mypycify(paths, opt_level="3", group_name={group!r},
+                           target_dir=target + "/c"))
+"""
+# Asked of the built tree in a fresh interpreter before it is kept.
+_CHECK_SCRIPT = """
+import sys
+from scanner import native
+import scanner.pipeline.liquidation as liquidation
+chosen = native.status()
+sys.exit(0 if chosen.in_use and liquidation.__file__.endswith({suffix!r}) else 1)
+"""
+
+
+def _compile(work: Path, log: Path) -> bool:
+    paths = [str(native.source_path(m).relative_to(native.SCANNER_DIR.parent))
+             for m in native.NATIVE_MODULES]
+    script = _SETUP_SCRIPT.format(group=native.GROUP_NAME)
+    with log.open("w") as out:
+        done = subprocess.run([sys.executable, "-c", script, str(work), *paths],
+                              cwd=native.SCANNER_DIR.parent, stdout=out, stderr=out)
+    return done.returncode == 0
+
+
+def _loads(cache: Path) -> bool:
+    env = dict(os.environ, **{native.CACHE_ENV: str(cache), native.SWITCH_ENV: "1"})
+    script = _CHECK_SCRIPT.format(suffix=native.extension_suffix())
+    done = subprocess.run([sys.executable, "-c", script], cwd=native.SCANNER_DIR.parent,
+                          env=env, capture_output=True)
+    return done.returncode == 0
+
+
+def _last_error(log: Path) -> str:
+    lines = [line for line in log.read_text(errors="replace").splitlines() if line.strip()]
+    errors = [line for line in lines if "error" in line.lower()]
+    return (errors or lines or ["no output"])[-1].strip()[:160]
+
+
+def _prune(root: Path) -> None:
+    """Builds of older sources are never loaded again: remove them."""
+    for entry in root.iterdir():
+        if entry.is_dir() and not entry.name.startswith("building-"):
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def build(force: bool = False) -> int:
+    key = native.build_key()
+    final = native.build_dir(key)
+    if (final / native.COMPLETE_MARKER).is_file() and not force:
+        print(f"native math: up to date ({final})")
+        return 0
+    root = native.cache_root()
+    root.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory(dir=root, prefix="building-") as scratch:
+        work = Path(scratch)
+        log = work / "build.log"
+        if not _compile(work, log):
+            shutil.copyfile(log, root / "last-build.log")
+            print(f"native math: build failed, pure Python is used ({_last_error(log)}; "
+                  f"full log: {root / 'last-build.log'})")
+            return 0
+        staged = work / "staged" / key
+        shutil.copytree(work / "lib", staged)
+        (staged / native.COMPLETE_MARKER).write_text(f"{key}\n")
+        if not _loads(work / "staged"):
+            print("native math: the build does not load, pure Python is used")
+            return 0
+        _prune(root)
+        staged.rename(final)
+    print(f"native math: built in {time.perf_counter() - start:.0f} s ({final})")
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--force", action="store_true", help="rebuild even when up to date")
+    return build(force=parser.parse_args().force)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
