@@ -11,6 +11,7 @@ and band, and counts them.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 from pathlib import Path
 
@@ -23,6 +24,8 @@ from scanner.domain import PositionStatus
 from scanner.errors import MirrorMismatchError
 from scanner.pipeline.scan import SnapshotOutcome, scan_chain
 from scanner.protocols.aave_v3 import generic_logic as aave_math
+from scanner.protocols.aave_v3 import read as aave_read
+from scanner.protocols.aave_v3.state import AaveAccount, AaveMarketState
 from scanner.store.repository import Repository
 from tests.integration.scan_helpers import devnet_config, fresh_repo, scan
 
@@ -33,10 +36,26 @@ def _floored_percent_mul(value: int, percentage_bps: int) -> int:
     return value * percentage_bps // aave_math.PERCENTAGE_FACTOR
 
 
+def _floored_account_totals(account: AaveAccount, state: AaveMarketState
+                            ) -> aave_math.AccountTotals:
+    """The v3.0 health factor, wad_div(percentMul(collateral, avgLT), debt), floored."""
+    totals = aave_math.account_totals(account, state)
+    arithmetic = aave_math.arithmetic_for_revision(state.pool_revision,
+                                                   state.allow_unreviewed_revision)
+    if totals.debt_8dec == 0 or arithmetic in (aave_math.HealthArithmetic.V3_5,
+                                               aave_math.HealthArithmetic.V3_6):
+        return totals  # v3.5+ weighs the sum without percentMul
+    health_factor_wad = aave_math.wad_div(
+        _floored_percent_mul(totals.collateral_8dec, totals.avg_lt_bps), totals.debt_8dec)
+    return dataclasses.replace(totals, health_factor_wad=health_factor_wad)
+
+
 @pytest.fixture
 def wrong_mirror(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The v3.0 rule with percentMul floored: a mirror known to be wrong for some accounts."""
-    monkeypatch.setattr(aave_math, "percent_mul", _floored_percent_mul)
+    """The v3.0 rule with percentMul floored: a mirror known to be wrong for some accounts.
+    Planted where the scan's mirror check calls it (read.py): inside the math modules a
+    compiled build (scanner/native.py) calls percent_mul directly, past any patch."""
+    monkeypatch.setattr(aave_read, "account_totals", _floored_account_totals)
 
 
 def test_a_disagreeing_mirror_fails_the_scan_and_stores_nothing(

@@ -87,7 +87,11 @@ def generic(account: AaveAccount, market: AaveMarketState, axis: Axis) -> AaveCu
 
 def sums_fields(curve: AaveCurve) -> Any:
     sums = curve._sums
-    return None if sums is None else tuple(getattr(sums, name) for name in sums.__slots__)
+    if sums is None:
+        return None
+    # compiled (scanner/native.py), a class keeps its attribute names in __mypyc_attrs__
+    names = getattr(type(sums), "__slots__", None) or type(sums).__mypyc_attrs__
+    return tuple(getattr(sums, name) for name in sorted(names))
 
 
 def figures(curve: AaveCurve) -> list[Any]:

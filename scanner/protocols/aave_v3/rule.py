@@ -91,7 +91,9 @@ class AaveCurve:
 
     def prices_at(self, x_8dec: int) -> dict[Address, int]:
         prices = dict(self.prices_now_8dec)
-        for asset in self.axis_members & prices.keys():
+        # dict_keys & frozenset is a set; the other order is typed frozenset but is a set too,
+        # which compiled code (scanner/native.py) rejects
+        for asset in prices.keys() & self.axis_members:
             prices[asset] = prices[asset] * x_8dec // self.ref_now_8dec
         return prices
 

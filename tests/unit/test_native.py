@@ -1,0 +1,102 @@
+"""The compiled math (scanner/native.py) gives what the pure modules give, field for field,
+and is never loaded for sources it was not built from."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from scanner import native, native_build
+from scanner.domain import Axis, Position, PositionResult
+from scanner.protocols.aave_v3.rule import AavePosition
+from scanner.protocols.aave_v3.state import AaveAccount, AaveMarketState, AaveUserReserve
+from tests.native_compare import native_and_pure, require_native_build
+from tests.unit.test_aave_leg_table import ASSETS, AXES, accounts, markets
+
+PROBE = ("from scanner import native; import scanner.pipeline.crossing as c; "
+         "print(native.status().in_use, c.__file__)")
+
+
+@st.composite
+def healthier_accounts(draw: st.DrawFn) -> AaveAccount:
+    """Listed assets used as collateral, smaller debts: accounts the solver prices."""
+    held = draw(st.lists(st.sampled_from(ASSETS), min_size=2, max_size=4, unique=True))
+    legs = []
+    for asset, decimals, _ in held:
+        supplied = draw(st.integers(0, 10**5)) * 10**decimals // draw(st.sampled_from([1, 7]))
+        debt = draw(st.integers(0, 10**4)) * 10**decimals // draw(st.sampled_from([3, 30]))
+        legs.append(AaveUserReserve(asset, supplied, debt, True))
+    return AaveAccount("0xA", draw(st.sampled_from([0, 0, 1])), tuple(legs), 0, 0, 0)
+
+
+def random_cases(count: int) -> list[tuple[Position, Axis]]:
+    """Half the leg-table test's accounts (errors, dust, eMode corners), half healthier."""
+    cases: list[tuple[Position, Axis]] = []
+
+    @settings(max_examples=count, deadline=None, database=None, derandomize=True,
+              suppress_health_check=list(HealthCheck))
+    @given(market=markets(), account=st.one_of(accounts(), healthier_accounts()),
+           axis=st.sampled_from(AXES))
+    def collect(market: AaveMarketState, account: AaveAccount, axis: Axis) -> None:
+        state = AavePosition(account, market)
+        cases.append((Position("test", "aave-v3", "0xPool", "0xA", state,
+                               account.emode_category), axis))
+
+    collect()
+    return cases
+
+
+def test_random_markets_give_identical_results(tmp_path: Path) -> None:
+    require_native_build()
+    compiled, pure = native_and_pure(random_cases(600), tmp_path)
+    assert compiled == pure
+    priced = [r for r in pure if isinstance(r, PositionResult)
+              and r.liquidation_price_8dec is not None]
+    assert len(priced) >= 30, "the cases must reach the solver, not only its errors"
+
+
+def probe(source_root: Path | None, **env: str) -> tuple[str, str]:
+    environment = dict(os.environ, **env)
+    if source_root is not None:
+        environment["PYTHONPATH"] = str(source_root)
+        environment[native.CACHE_ENV] = str(native.cache_root())
+    done = subprocess.run([sys.executable, "-c", PROBE], env=environment, check=True,
+                          capture_output=True, text=True, cwd=source_root)
+    in_use, module_file = done.stdout.split()
+    return in_use, module_file
+
+
+def test_a_changed_source_loads_the_pure_module(tmp_path: Path) -> None:
+    require_native_build()
+    shutil.copytree(native.SCANNER_DIR, tmp_path / "scanner",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    in_use, module_file = probe(tmp_path)
+    assert in_use == "True" and module_file.endswith(native.extension_suffix())
+    changed = tmp_path / "scanner" / "pipeline" / "monotone.py"  # not the module probed
+    changed.write_text(changed.read_text() + "\n# edited after the build\n")
+    in_use, module_file = probe(tmp_path)
+    assert in_use == "False"
+    assert module_file == str(tmp_path / "scanner" / "pipeline" / "crossing.py")
+
+
+def test_liqscan_native_0_forces_pure_python() -> None:
+    require_native_build()
+    assert probe(None, **{native.SWITCH_ENV: "1"})[0] == "True"
+    in_use, module_file = probe(None, **{native.SWITCH_ENV: "0"})
+    assert in_use == "False" and module_file.endswith("crossing.py")
+
+
+def test_a_second_build_does_not_rebuild() -> None:
+    require_native_build()
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert native_build.build() == 0
+    assert printed.getvalue().startswith("native math: up to date")
