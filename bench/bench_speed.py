@@ -75,6 +75,13 @@ def machine() -> str:
             f"load average {load:.1f} at the start")
 
 
+def native_math() -> str:
+    """Whether the sections run the compiled math (scanner/native.py; LIQSCAN_NATIVE=0: no)."""
+    from scanner import native
+
+    return native.status().describe()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--only", default=",".join(SECTIONS[:-1]),
@@ -96,6 +103,7 @@ def main() -> int:
     if "storage" in wanted and "scale_100k" not in wanted:
         wanted.insert(wanted.index("storage"), "scale_100k")  # storage writes its results
     print(f"machine: {machine()}", flush=True)
+    print(f"native math: {native_math()}", flush=True)
     work = BENCH_DIR.parent / ".cache" / "bench"
     work.mkdir(parents=True, exist_ok=True)
     figures = {name: run_section(name, work) for name in wanted}

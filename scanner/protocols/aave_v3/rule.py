@@ -443,8 +443,8 @@ class AavePosition:
     market: AaveMarketState
 
     def __reduce__(self) -> tuple[type[AavePosition], tuple[AaveAccount, AaveMarketState]]:
-        # By constructor: compiled (scanner/native.py), a frozen dataclass has no __dict__
-        # for pickle's default field-by-field restore.
+        # Copied by constructor: compiled (scanner/native.py), a frozen dataclass has no
+        # __dict__ for the default field-by-field restore of a serialised copy.
         return (AavePosition, (self.account, self.market))
 
     @property
