@@ -56,7 +56,7 @@ def after_call(curve: AaveCurve, outcome: LiquidationCallOutcome) -> AaveCurve:
         if leg.asset == outcome.debt_asset:
             leg = replace(leg, debt_raw=leg.debt_raw - outcome.debt_repaid_raw)
         legs.append(leg)
-    return replace(curve, legs=tuple(legs))
+    return curve.with_legs(tuple(legs))
 
 
 def _leg(curve: AaveCurve, asset: str) -> AccountLeg:

@@ -13,13 +13,12 @@ bound of pipeline/crossing.py.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from mypy_extensions import mypyc_attr
 
 from scanner.domain import HEALTH_FACTOR_ONE_WAD, WAD, Address, Axis, Valuation
 from scanner.errors import InconsistentDataError
-from scanner.lazy import lazy
 from scanner.protocols.aave_v3 import axis_monotone
 from scanner.protocols.aave_v3.axis_sums import AxisSums, TotalsTuple, compile_sums
 from scanner.protocols.aave_v3.generic_logic import (
@@ -53,41 +52,71 @@ from scanner.protocols.aave_v3.state import AaveAccount, AaveMarketState
 PERCENT = 10_000  # bps in one
 
 
-# A Python class even when compiled (scanner/native.py): built field by field into its __dict__
-# (_row_curve), its legs made on first read (__getattr__), `lazy` attributes; its methods are
-# compiled all the same.
-@mypyc_attr(native_class=False)
-@dataclass(frozen=True)
 class AaveCurve:
-    """An account resolved against a market and an axis: HF as a function of x (8 dec)."""
+    """An account resolved against a market and an axis: HF as a function of x (8 dec).
 
-    legs: tuple[AccountLeg, ...]
-    arithmetic: HealthArithmetic
-    prices_now_8dec: dict[Address, int]
-    axis_members: frozenset[Address]
-    ref_now_8dec: int
-    rule: LiquidationRule
-    emode_price_source: Address | None = None
+    Built from its legs and prices, or (`_row_curve`) from the leg table's rows, its sums and
+    collateral LTs filled in directly: then its AccountLegs and price table are made only
+    when something reads them (the solver's hot path does not). A plain class with every
+    attribute declared, so that compiled (scanner/native.py) it is a native class."""
 
-    price_unit = "USD"  # AaveOracle BASE_CURRENCY_UNIT 1e8 on every market we read
-    price_decimals = 8
+    def __init__(self, legs: tuple[AccountLeg, ...] | None, arithmetic: HealthArithmetic,
+                 prices_now_8dec: dict[Address, int] | None, axis_members: frozenset[Address],
+                 ref_now_8dec: int, rule: LiquidationRule,
+                 emode_price_source: Address | None = None,
+                 rows: list[LegRow] | None = None,
+                 oracle: dict[Address, int] | None = None) -> None:
+        self._legs = legs
+        self.arithmetic = arithmetic
+        self._prices = prices_now_8dec
+        self.axis_members = axis_members
+        self.ref_now_8dec = ref_now_8dec
+        self.rule = rule
+        self.emode_price_source = emode_price_source
+        self._rows = rows
+        self._oracle = oracle
+        self._memo: dict[int, TotalsTuple] = {}
+        self._sums_known = False
+        self._sums_value: AxisSums | None = None
+        self._lts_value: frozenset[int] | None = None
+        self._can_dip_value: bool | None = None
+        self._sign_known = False
+        self._sign_value: int | None = None
+
+    def with_legs(self, legs: tuple[AccountLeg, ...]) -> AaveCurve:
+        """The same curve over other legs (the position after a liquidationCall)."""
+        return AaveCurve(legs, self.arithmetic, self.prices_now_8dec, self.axis_members,
+                         self.ref_now_8dec, self.rule, self.emode_price_source)
+
+    @property
+    def price_unit(self) -> str:
+        return "USD"  # AaveOracle BASE_CURRENCY_UNIT 1e8 on every market we read
+
+    @property
+    def price_decimals(self) -> int:
+        return 8
 
     @property
     def price_now(self) -> int:
         return self.ref_now_8dec
 
-    def __getattr__(self, name: str) -> Any:
-        """A curve built from leg rows (`_row_curve`) makes its AccountLegs and its price
-        table only when something reads them (the solver's hot path does not)."""
-        fields = self.__dict__
-        if name == "legs" and "_rows" in fields:
-            fields["legs"] = tuple(row_leg(row) for row in fields["_rows"])
-            return fields["legs"]
-        if name == "prices_now_8dec" and "_rows" in fields:
-            fields["prices_now_8dec"] = _needed_prices(
-                fields["_rows"], fields["emode_price_source"], fields["_oracle"])
-            return fields["prices_now_8dec"]
-        raise AttributeError(name)
+    @property
+    def legs(self) -> tuple[AccountLeg, ...]:
+        legs = self._legs
+        if legs is None:
+            rows = self._rows
+            assert rows is not None  # a curve has legs or rows
+            legs = self._legs = tuple(row_leg(row) for row in rows)
+        return legs
+
+    @property
+    def prices_now_8dec(self) -> dict[Address, int]:
+        prices = self._prices
+        if prices is None:
+            rows, oracle = self._rows, self._oracle
+            assert rows is not None and oracle is not None  # a curve has prices or rows
+            prices = self._prices = _needed_prices(rows, self.emode_price_source, oracle)
+        return prices
 
     def prices_at(self, x_8dec: int) -> dict[Address, int]:
         prices = dict(self.prices_now_8dec)
@@ -97,14 +126,13 @@ class AaveCurve:
             prices[asset] = prices[asset] * x_8dec // self.ref_now_8dec
         return prices
 
-    @lazy
+    @property
     def _sums(self) -> AxisSums | None:
-        return compile_sums(self.legs, self.prices_now_8dec, self.axis_members,
-                            self.ref_now_8dec, self.arithmetic)
-
-    @lazy
-    def _memo(self) -> dict[int, TotalsTuple]:
-        return {}
+        if not self._sums_known:
+            self._sums_value = compile_sums(self.legs, self.prices_now_8dec, self.axis_members,
+                                            self.ref_now_8dec, self.arithmetic)
+            self._sums_known = True
+        return self._sums_value
 
     def _totals_tuple(self, x_8dec: int) -> TotalsTuple:
         """The account data at x: from the compiled sums (axis_sums.py), remembered per x
@@ -140,13 +168,19 @@ class AaveCurve:
     def piece(self, x: int) -> int:
         return self._totals_tuple(x)[2]
 
-    @lazy  # asked at every step of the dip search
+    @property  # asked at every step of the dip search: remembered
     def can_dip(self) -> bool:
         """Only a floored average LT over collateral that mixes thresholds across the axis
         (some legs move with it, some do not) makes HF non-monotone in the axis price."""
+        found = self._can_dip_value
+        if found is None:
+            found = self._can_dip_value = self._mixes_thresholds()
+        return found
+
+    def _mixes_thresholds(self) -> bool:
         if self.arithmetic in (HealthArithmetic.V3_5, HealthArithmetic.V3_6):
             return False
-        rows: list[LegRow] | None = self.__dict__.get("_rows")
+        rows = self._rows
         if rows is not None:  # (price asset, LT) of each collateral leg, without the legs
             views = [(t.price_asset, t.lt_bps) for t, collateral_raw, _ in rows if collateral_raw]
         else:
@@ -154,16 +188,22 @@ class AaveCurve:
         lts = {(price_asset in self.axis_members, lt) for price_asset, lt in views}
         return {moves for moves, _ in lts} == {True, False} and len({lt for _, lt in lts}) > 1
 
-    @lazy
+    @property
     def _sign(self) -> int | None:
-        sums = self._sums
-        if sums is None:
-            return None
-        return axis_monotone.monotone_sign(sums, self._collateral_lts)
+        if not self._sign_known:
+            sums = self._sums
+            self._sign_value = None if sums is None else axis_monotone.monotone_sign(
+                sums, self._collateral_lts)
+            self._sign_known = True
+        return self._sign_value
 
-    @lazy
+    @property
     def _collateral_lts(self) -> frozenset[int]:
-        return frozenset(leg.lt_bps for leg in self.legs if leg.collateral_raw)
+        found = self._lts_value
+        if found is None:
+            found = self._lts_value = frozenset(
+                leg.lt_bps for leg in self.legs if leg.collateral_raw)
+        return found
 
     def monotone_sign(self) -> int | None:
         """Proven monotonicity of HF in x (axis_monotone.py; pipeline/monotone.py)."""
@@ -233,7 +273,7 @@ class AaveCurve:
         """Collateral (liquidator's share and protocol fee) that leaves the position in ONE
         liquidationCall of its largest debt against its largest collateral at axis price x --
         the first call a liquidator makes; 0 when that call would revert for dust."""
-        rows: list[LegRow] | None = self.__dict__.get("_rows")
+        rows = self._rows
         if rows is not None:
             return self._row_seizable(rows, x)
         prices = self.prices_at(x)
@@ -273,12 +313,14 @@ class AaveCurve:
 
     def _price_of(self, asset: Address, x: int) -> int:
         """prices_at(x)[asset] (KeyError when the oracle has no price for it)."""
-        price = int(self._oracle[asset])
+        oracle = self._oracle
+        assert oracle is not None  # only row-built curves price from the oracle table
+        price = int(oracle[asset])
         return price * x // self.ref_now_8dec if asset in self.axis_members else price
 
     def axis_collateral_usd_8dec(self) -> int:
         """Collateral whose price moves with the axis (by the price that values it)."""
-        rows: list[LegRow] | None = self.__dict__.get("_rows")
+        rows = self._rows
         members = self.axis_members
         total = 0
         if rows is not None:  # the template's price now is leg_price_8dec(leg, prices now)
@@ -415,21 +457,14 @@ def _generic_curve(account: AaveAccount, market: AaveMarketState, axis: Axis,
 def _row_curve(rows: list[LegRow], source: Address | None, axis: Axis,
                constants: _MarketConstants) -> AaveCurve:
     """The same curve as `_generic_curve`, built from the table's rows: its sums, views and
-    collateral LTs filled in directly; legs and prices made only when read (__getattr__)."""
+    collateral LTs filled in directly; legs and prices made only when read (properties)."""
     arithmetic, oracle_prices, rule, _ = constants
     ceil_debt = arithmetic in (HealthArithmetic.V3_5, HealthArithmetic.V3_6)
-    curve = object.__new__(AaveCurve)
-    fields = curve.__dict__
-    fields["arithmetic"] = arithmetic
-    fields["axis_members"] = axis.members
-    fields["ref_now_8dec"] = ref = axis.reference_price_8dec
-    fields["rule"] = rule
-    fields["emode_price_source"] = source
-    fields["_rows"] = rows
-    fields["_memo"] = {}
-    fields["_oracle"] = oracle_prices
-    fields["_sums"] = compile_rows(rows, ceil_debt, ref)
-    fields["_collateral_lts"] = frozenset([t.lt_bps for t, c, _ in rows if c])
+    curve = AaveCurve(None, arithmetic, None, axis.members, axis.reference_price_8dec, rule,
+                      source, rows=rows, oracle=oracle_prices)
+    curve._sums_value = compile_rows(rows, ceil_debt, axis.reference_price_8dec)
+    curve._sums_known = True
+    curve._lts_value = frozenset([t.lt_bps for t, c, _ in rows if c])
     return curve
 
 
