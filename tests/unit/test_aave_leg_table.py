@@ -143,7 +143,7 @@ def test_the_table_is_used_and_falls_back() -> None:
     axis = AXES[0]
     ok = AaveAccount("0xA", 0, (AaveUserReserve(WETH, 10**18, 10**17, True),), 0, 0, 0)
     curve = rule.aave_curve(ok, market, axis)
-    assert "_rows" in curve.__dict__ and "legs" not in curve.__dict__
+    assert curve._rows is not None and curve._legs is None
     assert curve.legs == generic(ok, market, axis).legs
     for bad in (AaveAccount("0xA", 0, (AaveUserReserve("0xNOT", 1, 1, True),), 0, 0, 0),
                 AaveAccount("0xA", 7, ok.reserves, 0, 0, 0)):
