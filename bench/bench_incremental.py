@@ -28,6 +28,7 @@ rpc / read+derive, not under math. Nothing here asserts on time.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import dataclasses
 import tempfile
 import time
@@ -136,13 +137,14 @@ def _touch(rpc: DevnetRpc, devnet: Devnet, plans: list[AavePositionPlan]) -> Non
     rpc.mine()
 
 
-def run(devnet: Devnet, touched_bps: int, copies: int) -> dict[str, Any]:
+def run(devnet: Devnet, touched_bps: int, copies: int, profile: Path | None = None
+        ) -> dict[str, Any]:
     """measure() on the devnet, which is left as it was (evm_snapshot / evm_revert)."""
     rpc = DevnetRpc(devnet.rpc_url)
     snapshot = rpc.call("evm_snapshot")
     try:
         with tempfile.TemporaryDirectory() as folder:
-            return measure(devnet, rpc, Path(folder), touched_bps, copies)
+            return measure(devnet, rpc, Path(folder), touched_bps, copies, profile)
     finally:
         rpc.call("evm_revert", [snapshot])
 
@@ -155,8 +157,19 @@ def _timed_run(stages: Stages, job: Callable[[], Any]) -> tuple[Any, float, floa
         return result, time.perf_counter() - start, time.process_time() - cpu_start
 
 
+def _profiled(profile: Path | None, job: Callable[[], Any]) -> Any:
+    """The job, under cProfile when `profile` names a file for its stats."""
+    if profile is None:
+        return job()
+    profiler = cProfile.Profile()
+    try:
+        return profiler.runcall(job)
+    finally:
+        profiler.dump_stats(profile)
+
+
 def measure(devnet: Devnet, rpc: DevnetRpc, folder: Path, touched_bps: int,
-            copies: int) -> dict[str, Any]:
+            copies: int, profile: Path | None = None) -> dict[str, Any]:
     """A full snapshot with bases, `touched_bps` of the borrowers touched by real
     transactions, then the timed incremental snapshot of the new head and a full one of the
     same block (raises SystemExit unless they hold the same positions, bins and bands)."""
@@ -169,8 +182,8 @@ def measure(devnet: Devnet, rpc: DevnetRpc, folder: Path, touched_bps: int,
     touched = plans[:: max(1, 10_000 // touched_bps)]
     _touch(rpc, devnet, touched)
     inc_stages, full_stages = Stages(), Stages()
-    inc, inc_seconds, inc_cpu = _timed_run(inc_stages, lambda: aio.run(
-        scan_incremental(config, markets, repo)))
+    inc, inc_seconds, inc_cpu = _timed_run(inc_stages, lambda: _profiled(profile, lambda: aio.run(
+        scan_incremental(config, markets, repo))))
     if not inc.incremental:
         raise SystemExit(f"the snapshot was not incremental: {inc.reason}")
     config2, repo2 = _config(devnet, folder, "full", copies)
@@ -224,9 +237,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--touched-bps", type=int, default=100, help="share of the borrowers "
                         "touched between the snapshots, in bps (default 100 = 1%%)")
+    parser.add_argument("--profile", type=Path, help="write cProfile stats of the incremental "
+                        "snapshot to this file (its times are then inflated)")
     args = parser.parse_args()
     with seeded_devnet(seed=args.seed, aave_positions=args.positions) as devnet:
-        report(run(devnet, args.touched_bps, args.copies))
+        report(run(devnet, args.touched_bps, args.copies, args.profile))
 
 
 if __name__ == "__main__":
