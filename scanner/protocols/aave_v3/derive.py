@@ -130,6 +130,13 @@ class _State:
     reserves: Mapping[Address, _Reserve]  # of the market's reserves only
     rounding: str  # `_rounding` of its revision
     mirror: _Mirror  # what `account_totals` looks up per account, once per block
+    listed: Mapping[Address, int]  # each of `reserves` -> its place in the pool's list
+
+    @staticmethod
+    def of(market: AaveMarketState, reserves: Mapping[Address, _Reserve]) -> _State:
+        listed = {asset: n for n, asset in enumerate(market.reserves) if asset in reserves}
+        return _State(market, reserves, _rounding(market.pool_revision), _Mirror.of(market),
+                      listed)
 
 
 class AaveV3Deriver(StoredStateDeriver[AaveV3Adapter, AaveAddresses, _State, AaveAccount]):
@@ -159,7 +166,7 @@ class AaveV3Deriver(StoredStateDeriver[AaveV3Adapter, AaveAddresses, _State, Aav
         reserves = {asset: reserve for asset, reserve in
                     (await _reserves(adapter, resolved.pool, block)).items()
                     if asset in state.reserves}  # a base naming another one: dropped
-        return _State(state, reserves, _rounding(state.pool_revision), _Mirror.of(state))
+        return _State.of(state, reserves)
 
     async def read_fresh(self, adapter: AaveV3Adapter, resolved: AaveAddresses, state: _State,
                          reread: Sequence[Borrower], block: int) -> Sequence[AaveAccount]:
@@ -238,15 +245,16 @@ async def _capture(adapter: AaveV3Adapter, resolved: AaveAddresses,
 
 def _derive(base: dict[str, Any], account: Address, at: _State) -> AaveAccount | None:
     """The account at the state's block, or None when a full read would skip it (no debt)."""
-    state, reserves = at.market, at.reserves
-    by_asset = {str(e[0]): e for e in base["r"]}
-    if not reserves.keys() >= by_asset.keys():
+    state, reserves, listed = at.market, at.reserves, at.listed
+    rows = base["r"]
+    if not all(row[0] in listed for row in rows):
         raise DerivationUnavailable(f"market {state.market_key}: a reserve was dropped")
+    if len(rows) > 1:  # the full read's order: the pool's reserve list (a base's usually is)
+        rows = sorted(rows, key=lambda row: listed[row[0]])
     entries = []
-    for asset in state.reserves:  # the full read's order: the pool's reserve list
-        if asset in by_asset:
-            supplied, debt = _balances(by_asset[asset], reserves[asset], at.rounding)
-            entries.append(AaveUserReserve(asset, supplied, debt, bool(by_asset[asset][1])))
+    for row in rows:
+        supplied, debt = _balances(row, reserves[row[0]], at.rounding)
+        entries.append(AaveUserReserve(row[0], supplied, debt, bool(row[1])))
     emode, held = int(base["e"]), tuple(entries)
     collateral_8dec, debt_8dec, health_factor_wad = at.mirror.totals(
         AaveAccount(account, emode, held, 0, 0, 0), state)
