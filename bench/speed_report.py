@@ -63,6 +63,7 @@ def _scaling(figures: dict[str, Any]) -> None:
     print("scaling (Aave v3 market alone, the 10k devnet's borrowers read through the real "
           "read path, then math, bins, bands, store):")
     per_position: dict[str, tuple[float, float]] = {}  # name -> (all stages, without fixed)
+    cpu_per_position: dict[str, float] = {}  # name -> CPU us per position, all stages
     for name, label in SCALE_LABELS:
         s = figures.get(name)
         if s is None:
@@ -77,7 +78,10 @@ def _scaling(figures: dict[str, Any]) -> None:
         _line("  without the fixed costs, per position", f"{per_position[name][1]:.0f} us", "",
               None)
         if "cpu_s" in s:
-            _line("  CPU time of the process", f"{s['cpu_s']:.2f} s", "", None)
+            cpu_per_position[name] = 1e6 * s["cpu_s"] / n
+            fixed = (f", fixed {s['cpu_fixed_s']:.2f} s" if "cpu_fixed_s" in s else "")
+            _line("  CPU time of the process", f"{s['cpu_s']:.2f} s{fixed}", "", None)
+            _line("  ... per position", f"{cpu_per_position[name]:.0f} us", "", None)
         rss_ok = s["peak_rss_mb"] < RSS_TARGET_MB if name == "scale_100k" else None
         _line("  peak RSS", f"{s['peak_rss_mb']:.0f} MB", "< 1 GB at 100k" if rss_ok is not None
               else "", rss_ok)
@@ -90,6 +94,10 @@ def _scaling(figures: dict[str, Any]) -> None:
                   "within +-20%" if judged else "", abs(whole) <= 0.2 if judged else None)
             _line("  ... without the fixed costs", f"{100 * variable:+.0f}%",
                   "within +-20%" if judged else "", abs(variable) <= 0.2 if judged else None)
+            if small in cpu_per_position and "scale_100k" in cpu_per_position:
+                cpu = cpu_per_position["scale_100k"] / cpu_per_position[small] - 1
+                _line("  ... by the process's CPU time, all stages", f"{100 * cpu:+.0f}%",
+                      "", None)
     for name in ("incremental_10k", "incremental_100k"):
         if name in figures:
             _incremental(name[12:], figures[name])
