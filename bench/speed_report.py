@@ -105,8 +105,9 @@ def _scaling(figures: dict[str, Any]) -> None:
 
 def _incremental(size: str, s: dict[str, Any]) -> None:
     full, inc = s["full"], s["incremental"]
+    copies = f" in each of {s['copies']} copies" if s["copies"] > 1 else ""
     print(f"incremental snapshot at {size} ({s['positions']:,} positions, "
-          f"{s['touched_accounts']} accounts touched: {s['reread']:,} read, "
+          f"{s['touched_accounts']} accounts touched{copies}: {s['reread']:,} read, "
           f"{s['derived']:,} derived; same positions, bins and bands as the full one):")
     _line("full snapshot of the same block", f"{full['s']:.2f} s ({full['cpu_s']:.2f} s CPU)",
           "", None)
