@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from scanner import native, native_build
 from scanner.domain import Axis, Position, PositionResult
+from scanner.pipeline.liquidation import VAULT_FIELDS, vault_fields
 from scanner.protocols.aave_v3.rule import AavePosition
 from scanner.protocols.aave_v3.state import AaveAccount, AaveMarketState, AaveUserReserve
 from tests.native_compare import native_and_pure, require_native_build
@@ -100,3 +101,38 @@ def test_a_second_build_does_not_rebuild() -> None:
     with contextlib.redirect_stdout(printed):
         assert native_build.build() == 0
     assert printed.getvalue().startswith("native math: up to date")
+
+
+class _Plain:
+    def __init__(self, owner: str | None) -> None:
+        if owner is not None:
+            self.owner = owner  # only some instances have it
+
+
+class _Slotted:
+    __slots__ = ("vault_id",)
+
+    def __init__(self) -> None:
+        self.vault_id = 7
+
+
+class _Dynamic:
+    __slots__ = ()
+
+    def __getattr__(self, name: str) -> object:
+        if name == "liquidatable_next":
+            return True
+        raise AttributeError(name)
+
+
+def test_vault_fields_skip_only_what_no_instance_can_have() -> None:
+    """vault_fields' per-class shortcut (a failed getattr is costly on a compiled class)
+    gives what a getattr with default None gives, for every kind of state class."""
+    market = AaveMarketState("test", 1, 10**8, 1, 1, {}, {})
+    states: list[object] = [AavePosition(AaveAccount("0xA", 0, (), 0, 0, 0), market),
+                            _Plain("0xOwner"), _Plain(None), _Slotted(), _Dynamic()]
+    for state in states:
+        position = Position("test", "p", "0xPool", "0xA", state, 0)  # type: ignore[arg-type]
+        expected = {name: getattr(state, name, None) for name in VAULT_FIELDS}
+        got = vault_fields(position)
+        assert {name: got.get(name) for name in VAULT_FIELDS} == expected
