@@ -7,28 +7,37 @@ one keccak: computed here once per address (a borrower appears in many logs and 
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from eth_hash.auto import keccak
 
 from scanner.errors import InconsistentDataError
 
-_HEX_DIGITS = frozenset("0123456789abcdef")
-_UPPER_WHEN = frozenset("89abcdef")  # digest nibbles >= 8 capitalise the letter beside them
+_LOWER_HEX = re.compile(r"0x[0-9a-f]{40}")
+# Per hex digit of the address: 0x20 where it is a letter (a-f), the bit that upper-cases it;
+# per digit of the digest: 0x20 where it is >= 8. EIP-55 upper-cases a letter whose digest
+# nibble is >= 8: the XOR of the address with the AND of the two masks.
+_LETTERS = bytes.maketrans(b"0123456789abcdef", b"\0" * 10 + b"\x20" * 6)
+_HIGH_NIBBLES = bytes.maketrans(b"0123456789abcdef", b"\0" * 8 + b"\x20" * 8)
 
 
 def checksum_address(address: str) -> str:
     """`address` (0x + 40 hex digits, any case) in EIP-55 mixed case; anything else raises
     InconsistentDataError (a node answered something that is no address)."""
     lower = address.lower()
-    if len(lower) != 42 or lower[:2] != "0x" or not _HEX_DIGITS.issuperset(lower[2:]):
+    if _LOWER_HEX.fullmatch(lower) is None:
         raise InconsistentDataError(f"{address[:60]!r} is not an address (0x + 40 hex digits)")
     return _checksummed(lower[2:])
 
 
 def topic_address(topic: object) -> str:
     """The address in the low 20 bytes of a 32-byte log topic, checksummed."""
-    text = str(topic)
+    return _topic_address(topic if type(topic) is str else str(topic))
+
+
+@lru_cache(maxsize=1 << 17)  # a borrower's topic comes back in each of its logs
+def _topic_address(text: str) -> str:
     if len(text) != 66 or text[:2] != "0x":
         raise InconsistentDataError(f"log topic {text[:70]!r} is not 32 bytes of 0x-hex")
     return checksum_address("0x" + text[-40:])
@@ -36,6 +45,8 @@ def topic_address(topic: object) -> str:
 
 @lru_cache(maxsize=1 << 17)
 def _checksummed(lower_hex: str) -> str:
-    digest = keccak(lower_hex.encode("ascii")).hex()
-    return "0x" + "".join(c.upper() if d in _UPPER_WHEN else c
-                          for c, d in zip(lower_hex, digest, strict=False))
+    text = lower_hex.encode("ascii")
+    digest = keccak(text).hex()[:40].encode("ascii")
+    upper = (int.from_bytes(text.translate(_LETTERS), "big")
+             & int.from_bytes(digest.translate(_HIGH_NIBBLES), "big"))
+    return "0x" + (int.from_bytes(text, "big") ^ upper).to_bytes(40, "big").decode("ascii")

@@ -177,7 +177,9 @@ async def test_non_json_answer_is_retried() -> None:
 
 async def test_answer_that_is_no_text_is_retried_then_named() -> None:
     """Bytes that are not UTF-8 are a bad answer like HTML (they once escaped as a traceback)."""
-    no_text = lambda _i: web.Response(body=b"\xff\xfe<bad>", content_type="application/json")
+    def no_text(_items: list[dict[str, Any]]) -> web.Response:
+        return web.Response(body=b"\xff\xfe<bad>", content_type="application/json")
+
     node = FakeNode(script=[no_text])
     async with serve(node) as url, fast_client(url) as rpc:
         assert await rpc.request("echo", ["0x06"]) == "0x06"
@@ -199,7 +201,9 @@ async def test_params_beyond_64_bits_are_posted_exactly() -> None:
 
 async def test_answer_the_stdlib_accepts_is_read_as_before() -> None:
     """NaN is no JSON for orjson; the stdlib reads it, as the client always did."""
-    nan = lambda i: web.Response(text=f'[{{"jsonrpc":"2.0","id":{i[0]["id"]},"result":NaN}}]')
+    def nan(items: list[dict[str, Any]]) -> web.Response:
+        return web.Response(text=f'[{{"jsonrpc":"2.0","id":{items[0]["id"]},"result":NaN}}]')
+
     async with serve(FakeNode(script=[nan])) as url, fast_client(url) as rpc:
         result = await rpc.request("echo", ["0x07"])
     assert result != result  # NaN
