@@ -273,7 +273,7 @@ def decode_aggregate3_items(data: bytes) -> list[tuple[bool, bytes]] | None:
     size = len(data)
     word = int.from_bytes
     heads = data[base:base + count * WORD]
-    results = []
+    results: list[tuple[bool, bytes]] = []
     append = results.append
     for head in range(0, count * WORD, WORD):
         at = base + word(heads[head:head + WORD], "big")
