@@ -60,7 +60,7 @@ def insert_columns(conn: Connection, table: Table, columns: Mapping[str, Sequenc
 
 # Rows per SQLite INSERT statement: ~40 x 23 position columns stays under 999 bound values,
 # the smallest limit any SQLite build has (SQLITE_MAX_VARIABLE_NUMBER before 3.32).
-_SQLITE_MAX_VALUES = 999
+SQLITE_MAX_VALUES = 999
 
 
 def _sqlite_insert(conn: Connection, table: Table, names: Sequence[str],
@@ -69,17 +69,17 @@ def _sqlite_insert(conn: Connection, table: Table, names: Sequence[str],
     cost per statement execution (reset, bind, program start) was ~10% of writing 200,000
     position rows one statement each. Rows keep their order, so their ids are the same."""
     width = len(names)
-    per_statement = max(1, _SQLITE_MAX_VALUES // width)
-    flat = tuple(chain.from_iterable(zip(*stored, strict=True)))  # row after row
-    count = len(flat) // width
+    per_statement = max(1, SQLITE_MAX_VALUES // width)
+    count = len(stored[0])
     batched = count - count % per_statement
-    step = per_statement * width
     if batched:
-        conn.exec_driver_sql(_sqlite_statement(conn, table, names, per_statement),
-                             [flat[i:i + step] for i in range(0, batched * width, step)])
+        values = chain.from_iterable(zip(*stored, strict=True))  # row after row
+        # one tuple per statement, straight from the iterator: zip takes its values in turn
+        batches = list(zip(*[values] * (per_statement * width), strict=False))
+        conn.exec_driver_sql(_sqlite_statement(conn, table, names, per_statement), batches)
     if count > batched:
-        conn.exec_driver_sql(_sqlite_statement(conn, table, names, count - batched),
-                             flat[batched * width:])
+        rest = tuple(chain.from_iterable(zip(*(c[batched:] for c in stored), strict=True)))
+        conn.exec_driver_sql(_sqlite_statement(conn, table, names, count - batched), rest)
 
 
 def _sqlite_statement(conn: Connection, table: Table, names: Sequence[str], rows: int) -> str:
