@@ -22,8 +22,8 @@ from scanner.config import load_config
 from scanner.domain import Axis, SnapshotRecord
 from scanner.pipeline.scan import histogram_and_bands
 from scanner.store import db
-from scanner.store.tables import METADATA
 from scanner.store.repository import MarketScan, Repository
+from scanner.store.tables import METADATA
 
 ROOT = Path(__file__).resolve().parent.parent
 PICKLE = ROOT / ".cache" / "bench" / "results-100k.pickle"
