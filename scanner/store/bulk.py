@@ -16,7 +16,7 @@ SQLAlchemy's own executemany instead.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from itertools import chain, repeat
+from itertools import repeat
 from typing import Any
 
 from sqlalchemy import BigInteger, Boolean, Connection, Integer, String, Table, insert
@@ -65,28 +65,41 @@ SQLITE_MAX_VALUES = 999
 
 def _sqlite_insert(conn: Connection, table: Table, names: Sequence[str],
                    stored: Sequence[Sequence[Any]]) -> None:
-    """INSERT the rows of the stored `columns` a batch of rows per statement: SQLite's fixed
+    """INSERT the rows of the `stored` columns a batch of rows per statement: SQLite's fixed
     cost per statement execution (reset, bind, program start) was ~10% of writing 200,000
-    position rows one statement each. Rows keep their order, so their ids are the same."""
-    width = len(names)
-    per_statement = max(1, SQLITE_MAX_VALUES // width)
+    position rows one statement each. Rows keep their order, so their ids are the same.
+
+    A statement's values are its rows' columns one after another (numbered `?N` marks place
+    them in their rows): slices of whole columns, no tuple per row to build and flatten."""
+    per_statement = max(1, SQLITE_MAX_VALUES // len(names))
     count = len(stored[0])
+    if any(len(column) != count for column in stored):
+        raise ValueError(f"columns of {table.name} differ in length: nothing was written")
     batched = count - count % per_statement
     if batched:
-        values = chain.from_iterable(zip(*stored, strict=True))  # row after row
-        # one tuple per statement, straight from the iterator: zip takes its values in turn
-        batches = list(zip(*[values] * (per_statement * width), strict=False))
-        conn.exec_driver_sql(_sqlite_statement(conn, table, names, per_statement), batches)
+        conn.exec_driver_sql(_sqlite_statement(conn, table, names, per_statement),
+                             [_batch(stored, start, start + per_statement)
+                              for start in range(0, batched, per_statement)])
     if count > batched:
-        rest = tuple(chain.from_iterable(zip(*(c[batched:] for c in stored), strict=True)))
-        conn.exec_driver_sql(_sqlite_statement(conn, table, names, count - batched), rest)
+        conn.exec_driver_sql(_sqlite_statement(conn, table, names, count - batched),
+                             _batch(stored, batched, count))
+
+
+def _batch(stored: Sequence[Sequence[Any]], start: int, stop: int) -> tuple[Any, ...]:
+    values: list[Any] = []
+    for column in stored:
+        values += column[start:stop]
+    return tuple(values)
 
 
 def _sqlite_statement(conn: Connection, table: Table, names: Sequence[str], rows: int) -> str:
+    """`INSERT ... VALUES` of `rows` rows whose values come column after column: value j of
+    row i is mark ?(j * rows + i + 1)."""
     quote = conn.dialect.identifier_preparer
-    marks = "(" + ", ".join(["?"] * len(names)) + ")"
+    marks = ", ".join("(" + ", ".join(f"?{j * rows + i + 1}" for j in range(len(names))) + ")"
+                      for i in range(rows))
     return (f"INSERT INTO {quote.format_table(table)} "
-            f"({', '.join(quote.quote(n) for n in names)}) VALUES {', '.join([marks] * rows)}")
+            f"({', '.join(quote.quote(n) for n in names)}) VALUES {marks}")
 
 
 def _encoders(table: Table, names: Sequence[str]) -> list[Encoder] | None:
