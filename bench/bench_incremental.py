@@ -28,6 +28,7 @@ rpc / read+derive, not under math. Nothing here asserts on time.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import dataclasses
 import tempfile
 import time
@@ -136,68 +137,96 @@ def _touch(rpc: DevnetRpc, devnet: Devnet, plans: list[AavePositionPlan]) -> Non
     rpc.mine()
 
 
-def run(devnet: Devnet, touched_bps: int, copies: int) -> None:
+def run(devnet: Devnet, touched_bps: int, copies: int, profile: Path | None = None
+        ) -> dict[str, Any]:
+    """measure() on the devnet, which is left as it was (evm_snapshot / evm_revert)."""
     rpc = DevnetRpc(devnet.rpc_url)
     snapshot = rpc.call("evm_snapshot")
     try:
         with tempfile.TemporaryDirectory() as folder:
-            _measure(devnet, rpc, Path(folder), touched_bps, copies)
+            return measure(devnet, rpc, Path(folder), touched_bps, copies, profile)
     finally:
         rpc.call("evm_revert", [snapshot])
 
 
-def _timed_run(stages: Stages, job: Callable[[], Any]) -> tuple[Any, float]:
+def _timed_run(stages: Stages, job: Callable[[], Any]) -> tuple[Any, float, float]:
+    """The job's result, wall seconds and this process's CPU seconds (the node's excluded)."""
     with stages.installed():
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         result = job()
-        return result, time.perf_counter() - start
+        return result, time.perf_counter() - start, time.process_time() - cpu_start
 
 
-def _measure(devnet: Devnet, rpc: DevnetRpc, folder: Path, touched_bps: int,
-             copies: int) -> None:
+def _profiled(profile: Path | None, job: Callable[[], Any]) -> Any:
+    """The job, under cProfile when `profile` names a file for its stats."""
+    if profile is None:
+        return job()
+    profiler = cProfile.Profile()
+    try:
+        return profiler.runcall(job)
+    finally:
+        profiler.dump_stats(profile)
+
+
+def measure(devnet: Devnet, rpc: DevnetRpc, folder: Path, touched_bps: int,
+            copies: int, profile: Path | None = None) -> dict[str, Any]:
+    """A full snapshot with bases, `touched_bps` of the borrowers touched by real
+    transactions, then the timed incremental snapshot of the new head and a full one of the
+    same block (raises SystemExit unless they hold the same positions, bins and bands)."""
     config, repo = _config(devnet, folder, "incremental", copies)
     markets = list(config.markets)
     start = time.perf_counter()
     first = aio.run(scan_full(config, markets, repo))
     full_with_capture = time.perf_counter() - start
     plans = [p for p in devnet.aave_plans if p.borrows]
-    _touch(rpc, devnet, plans[:: max(1, 10_000 // touched_bps)])
+    touched = plans[:: max(1, 10_000 // touched_bps)]
+    _touch(rpc, devnet, touched)
     inc_stages, full_stages = Stages(), Stages()
-    inc, incremental_seconds = _timed_run(inc_stages, lambda: aio.run(
-        scan_incremental(config, markets, repo)))
+    inc, inc_seconds, inc_cpu = _timed_run(inc_stages, lambda: _profiled(profile, lambda: aio.run(
+        scan_incremental(config, markets, repo))))
     if not inc.incremental:
         raise SystemExit(f"the snapshot was not incremental: {inc.reason}")
     config2, repo2 = _config(devnet, folder, "full", copies)
-    full, full_seconds = _timed_run(full_stages, lambda: aio.run(scan_chain(
+    full, full_seconds, full_cpu = _timed_run(full_stages, lambda: aio.run(scan_chain(
         config2, list(config2.markets), repo2, inc.outcome.record.block)))
     if (sorted(full.results, key=repr) != sorted(inc.outcome.results, key=repr)
             or full.bins != inc.outcome.bins or full.bands != inc.outcome.bands):
         raise SystemExit("the incremental snapshot differs from the full one")
-    positions = sum(len(m.read.positions) for m in inc.outcome.markets)
-    _report(positions, copies, inc, first.bases_stored, full_with_capture,
-            (full_seconds, full.rpc_requests, full_stages.split(full_seconds)),
-            (incremental_seconds, inc.outcome.rpc_requests,
-             inc_stages.split(incremental_seconds)))
+    repo.engine.dispose()
+    repo2.engine.dispose()
+    return {"positions": sum(len(m.read.positions) for m in inc.outcome.markets),
+            "copies": copies, "touched_accounts": len(touched), "reread": inc.reread,
+            "derived": inc.derived, "bases_stored": first.bases_stored,
+            "first_full_with_capture_s": full_with_capture,
+            "full": {"s": full_seconds, "cpu_s": full_cpu, "requests": full.rpc_requests,
+                     "stages": full_stages.split(full_seconds)},
+            "incremental": {"s": inc_seconds, "cpu_s": inc_cpu,
+                            "requests": inc.outcome.rpc_requests,
+                            "stages": inc_stages.split(inc_seconds)}}
 
 
-def _report(positions: int, copies: int, inc: Any, bases_stored: bool, first_seconds: float,
-            full: tuple[float, int, dict[str, float]],
-            incr: tuple[float, int, dict[str, float]]) -> None:
+def report(f: dict[str, Any]) -> None:
+    positions, copies = f["positions"], f["copies"]
     where = f" ({copies} copies of the pool)" if copies > 1 else ""
-    print(f"{positions:,} positions{where}, {inc.reread:,} read ({inc.reread / positions:.1%}),"
-          f" {inc.derived:,} derived; first full snapshot + bases capture "
-          f"{first_seconds:.2f} s (bases stored: {bases_stored})")
-    print(f"| snapshot | seconds | JSON-RPC requests | {' | '.join(STAGES)} |")
-    print("|---|---|---|" + "---|" * len(STAGES))
-    for name, (seconds, requests, split) in (("full (scan_chain)", full),
-                                              ("incremental (scan_incremental)", incr)):
-        stages = " | ".join(f"{split[s]:.2f}" for s in STAGES)
-        print(f"| {name} | {seconds:.2f} | {requests:,} | {stages} |")
-    ratio = incr[0] / full[0]
-    without_math = (incr[0] - incr[2]["math"]) / full[0]
-    print(f"incremental / full: {ratio:.1%} of the time ({without_math:.1%} without the "
-          f"incremental's math), {incr[1] / max(1, full[1]):.1%} of the requests "
-          "(target at 100k positions, 1% touched: < 10%)")
+    print(f"{positions:,} positions{where}, {f['touched_accounts']} accounts touched, "
+          f"{f['reread']:,} read ({f['reread'] / positions:.1%}), {f['derived']:,} derived; "
+          f"first full snapshot + bases capture {f['first_full_with_capture_s']:.2f} s "
+          f"(bases stored: {f['bases_stored']})")
+    print(f"| snapshot | seconds | CPU s (this process) | JSON-RPC requests | "
+          f"{' | '.join(STAGES)} |")
+    print("|---|---|---|---|" + "---|" * len(STAGES))
+    for name, key in (("full (scan_chain)", "full"),
+                      ("incremental (scan_incremental)", "incremental")):
+        run_ = f[key]
+        stages = " | ".join(f"{run_['stages'][s]:.2f}" for s in STAGES)
+        print(f"| {name} | {run_['s']:.2f} | {run_['cpu_s']:.2f} | {run_['requests']:,} | "
+              f"{stages} |")
+    inc, full = f["incremental"], f["full"]
+    without_math = (inc["s"] - inc["stages"]["math"]) / full["s"]
+    print(f"incremental / full: {inc['s'] / full['s']:.1%} of the time "
+          f"({inc['cpu_s'] / full['cpu_s']:.1%} of the CPU; {without_math:.1%} of the time "
+          f"without the incremental's math), {inc['requests'] / max(1, full['requests']):.1%} "
+          "of the requests (target at 100k positions, 1% touched: < 10%)")
 
 
 def main() -> None:
@@ -208,9 +237,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--touched-bps", type=int, default=100, help="share of the borrowers "
                         "touched between the snapshots, in bps (default 100 = 1%%)")
+    parser.add_argument("--profile", type=Path, help="write cProfile stats of the incremental "
+                        "snapshot to this file (its times are then inflated)")
     args = parser.parse_args()
     with seeded_devnet(seed=args.seed, aave_positions=args.positions) as devnet:
-        run(devnet, args.touched_bps, args.copies)
+        report(run(devnet, args.touched_bps, args.copies, args.profile))
 
 
 if __name__ == "__main__":

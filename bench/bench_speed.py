@@ -5,11 +5,17 @@
 Sections (speed_sections.py), each in its own interpreter so that its peak RSS is its own:
   snapshot    10,000 Aave + 1,000 Morpho + 1,000 Compound positions end to end (scan_chain),
               its recorded HTTP bodies replayed by a bare aiohttp loop (the floor), the naive
-              web3.py baseline on a sample (extrapolated), the incremental per-block slot
-  scale_1k    a 1,000-position Aave devnet, end to end
-  scale_10k   the 10,000 Aave positions alone, end to end
-  scale_100k  the 10k borrowers read 10 times through the real read path (100k positions),
-              then the pipeline's math, bins, bands and store; pure math on those positions
+              web3.py baseline on a sample (extrapolated)
+  scale_1k, scale_10k, scale_100k
+              one method at each size: the 10k devnet's Aave borrowers read through the real
+              read path -- the first tenth of them, all once, all 10 times (the copies get
+              stand-in addresses) -- then the pipeline's math, bins, bands and store; the fixed
+              costs (discovery, the market's resolution) timed apart; scale_100k also times
+              pure math on its positions
+  incremental_10k, incremental_100k
+              a full snapshot with bases of the Aave market (at 100k: configured as 10
+              markets), 1% of the borrowers touched by real transactions, then the next
+              incremental snapshot timed against a full one of the same block
   storage     10 snapshots x 100,000 rows (1M position rows) on SQLite and PostgreSQL;
               `liqscan bands` / `positions` on them; `liqscan bands` start-up
   math        pure math alone on the 10k Aave positions (not in the default run: scale_100k
@@ -30,7 +36,8 @@ from pathlib import Path
 from typing import Any
 
 BENCH_DIR = Path(__file__).resolve().parent
-SECTIONS = ("snapshot", "scale_1k", "scale_10k", "scale_100k", "storage", "math")
+SECTIONS = ("snapshot", "scale_1k", "scale_10k", "scale_100k", "incremental_10k",
+            "incremental_100k", "storage", "math")
 RESULTS_FILE = "results-100k.pickle"
 
 
@@ -53,9 +60,11 @@ def child(name: str, work: Path, out: Path) -> None:
         results = work / RESULTS_FILE
         figures = {
             "snapshot": lambda: s.snapshot(folder),
-            "scale_1k": lambda: s.scale_1k(folder),
-            "scale_10k": lambda: s.scale_10k(folder),
+            "scale_1k": lambda: s.scale(folder, "scale_1k"),
+            "scale_10k": lambda: s.scale(folder, "scale_10k"),
             "scale_100k": lambda: s.scale_100k(folder, results),
+            "incremental_10k": lambda: s.incremental_cost(copies=1),
+            "incremental_100k": lambda: s.incremental_cost(copies=10),
             "storage": lambda: s.storage(folder, results),
             "math": lambda: s.math_only(folder),
         }[name]()

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import importlib.util
 import io
 import pickle
 import re
@@ -81,7 +80,6 @@ def snapshot(folder: Path) -> dict[str, Any]:
         figures |= {"floor_s": floor.seconds, "bytes_received": floor.bytes_received,
                     "concurrency": chain.max_concurrency}
         figures |= _naive(devnet, outcome.record.block, outcome.markets)
-        figures |= incremental_per_block(config, repo, devnet)
         repo.engine.dispose()
     return figures
 
@@ -95,53 +93,13 @@ def _naive(devnet: Devnet, block: int, markets: Sequence[Any]) -> dict[str, Any]
             "naive_calls": found.calls, "naive_s_per_position": found.seconds_per_position}
 
 
-def incremental_per_block(config: Config, repo: Repository, devnet: Devnet) -> dict[str, Any]:
-    """Issue 11 point 3 is built elsewhere: time it when scanner.pipeline.incremental exists.
-    A block is mined and fully snapshotted with bases, one more is mined (nothing touched),
-    and the incremental snapshot of it is timed. A failure is printed, not fatal: the other
-    figures of this section still count."""
-    if importlib.util.find_spec("scanner.pipeline.incremental") is None:
-        return {"incremental": "not built"}
-    from scanner.devnet.rpc import DevnetRpc
-    from scanner.pipeline import incremental
+# --- scaling: 1k, 10k and 100k positions by one method ------------------------------------
 
-    markets = _markets(config)
-    node = DevnetRpc(devnet.rpc_url)
-    blocks = hex(1 + config.chains[markets[0].chain].confirmations)
-    try:
-        node.call("anvil_mine", [blocks])
-        asyncio.run(incremental.scan_incremental(config, markets, repo))  # full, with bases
-        node.call("anvil_mine", [blocks])
-        start = time.perf_counter()
-        done = asyncio.run(incremental.scan_incremental(config, markets, repo))
-    except Exception as exc:  # the bench reports it beside the other figures
-        return {"incremental": f"failed: {type(exc).__name__}: {exc}"[:200]}
-    return {"incremental": "built", "incremental_s": time.perf_counter() - start,
-            "incremental_was_incremental": done.incremental,
-            "incremental_reason": done.reason}
-
-
-# --- scaling: 1k and 10k Aave snapshots, 100k through the real read path -----------------
-
-
-def scale_1k(folder: Path) -> dict[str, Any]:
-    with seeded_devnet(seed=SEED, aave_positions=1_000) as devnet:
-        config, repo = fresh_config(devnet, folder)
-        start = time.perf_counter()
-        outcome = asyncio.run(scan_chain(config, _markets(config, AAVE_MARKET_KEY), repo))
-        wall = time.perf_counter() - start
-        repo.engine.dispose()
-    return {"wall_s": wall, "positions": outcome.accounts_with_debt, "peak_rss_mb": peak_rss_mb()}
-
-
-def scale_10k(folder: Path) -> dict[str, Any]:
-    with seeded_devnet(seed=SEED, **BIG) as devnet:
-        config, repo = fresh_config(devnet, folder)
-        start = time.perf_counter()
-        outcome = asyncio.run(scan_chain(config, _markets(config, AAVE_MARKET_KEY), repo))
-        wall = time.perf_counter() - start
-        repo.engine.dispose()
-    return {"wall_s": wall, "positions": outcome.accounts_with_debt, "peak_rss_mb": peak_rss_mb()}
+# Each point reads the 10k devnet's Aave borrowers through the adapter's real read path: the
+# first tenth of them (1k), all once (10k), all ten times (100k; the copies get stand-in
+# addresses), then the pipeline's own math, bins, bands and store of what was read.
+SCALE_POINTS = {"scale_1k": (1, 10), "scale_10k": (1, 1), "scale_100k": (10, 1)}
+# section -> (reads of the borrowers, 1 / share of the borrowers each read takes)
 
 
 def _copy_address(account: str, copy: int) -> str:
@@ -156,35 +114,51 @@ def _copies(read: MarketRead, copy: int) -> list[Position]:
             for p in read.positions]
 
 
-async def _read_100k(config: Config, market: MarketConfig, repo: Repository
-                     ) -> tuple[int, Discovery, MarketRead, Any, dict[str, float]]:
+async def _read_scaled(config: Config, market: MarketConfig, repo: Repository, reads: int,
+                       share_div: int) -> tuple[int, Discovery, MarketRead, Any,
+                                                dict[str, float]]:
+    """Fixed costs (discovery's log search, the market's resolution) timed apart from the
+    reads of the borrowers, which scale with the positions."""
+    from scanner.pipeline.discovery import plan_discovery
+    from scanner.pipeline.resolve import resolve_market
+    from scanner.pipeline.scan import _no_progress, discover_market
+
     seconds: dict[str, float] = {}
     chain = config.chains[market.chain]
     async with RpcClient.for_chain(chain) as rpc:
         block = await rpc.block_number() - chain.confirmations
         pinned = await pin_block(rpc, block)
-        start = time.perf_counter()
-        _, discovery, first = await _read_market(rpc, config, market, repo, block,
-                                                 lambda *_: None)
+        start, cpu_start = time.perf_counter(), time.process_time()
         adapter = protocol_spec(market.protocol).adapter(rpc, market, chain)
-        from scanner.pipeline.resolve import resolve_market
+        plan = await plan_discovery(rpc, repo, config, market, block)
         resolved = await resolve_market(adapter, config, market, block)
-        positions = _copies(first, 0)
-        for copy in range(1, SCALE_COPIES):
-            again = await adapter.read(resolved, discovery.accounts, block)
+        discovery = await discover_market(adapter, resolved, market, repo, block, plan,
+                                          _no_progress)
+        seconds["fixed: discovery + market resolution"] = time.perf_counter() - start
+        seconds["fixed, CPU"] = time.process_time() - cpu_start  # not a stage: not summed
+        accounts = discovery.accounts[: len(discovery.accounts) // share_div]
+        start = time.perf_counter()
+        positions: list[Position] = []
+        first: MarketRead | None = None
+        for copy in range(reads):
+            again = await adapter.read(resolved, accounts, block)
+            first = first or again
             positions += _copies(again, copy)
         seconds["read"] = time.perf_counter() - start
+    assert first is not None
     read = dataclasses.replace(first, positions=tuple(positions))
     return block, discovery, read, pinned, seconds
 
 
-def scale_100k(folder: Path, results_file: Path) -> dict[str, Any]:
-    """10 reads of the 10k devnet's Aave borrowers through the adapter's real read path (the
-    copies get stand-in addresses), then the pipeline's own math, bins, bands and store."""
+def scale(folder: Path, section: str, results_file: Path | None = None) -> dict[str, Any]:
+    """One point of the scaling line (SCALE_POINTS), on the 10k devnet's Aave market."""
+    reads, share_div = SCALE_POINTS[section]
     with seeded_devnet(seed=SEED, **BIG) as devnet:
         config, repo = fresh_config(devnet, folder)
         market = _markets(config, AAVE_MARKET_KEY)[0]
-        block, discovery, read, pinned, seconds = asyncio.run(_read_100k(config, market, repo))
+        cpu_start = time.process_time()
+        block, discovery, read, pinned, seconds = asyncio.run(
+            _read_scaled(config, market, repo, reads, share_div))
     chain = config.chains[market.chain]
     start = time.perf_counter()
     outcome = compute_snapshot(config, chain, block, [(market, discovery, read)])
@@ -192,14 +166,39 @@ def scale_100k(folder: Path, results_file: Path) -> dict[str, Any]:
     start = time.perf_counter()
     store_snapshot(repo, outcome, pinned)
     seconds["store"] = time.perf_counter() - start
+    cpu_seconds = time.process_time() - cpu_start
     repo.engine.dispose()
-    figures = {"positions": len(read.positions), "seconds": seconds,
-               "wall_s": sum(seconds.values()), "peak_rss_mb": peak_rss_mb(),
-               "results": len(outcome.results)}
-    figures |= pure_math(read, config)
-    config_text = (folder / "config.toml").read_text()
-    with results_file.open("wb") as out:
-        pickle.dump((outcome.markets[0].record, list(outcome.results), config_text), out)
+    cpu_fixed = seconds.pop("fixed, CPU")
+    figures = {"positions": len(read.positions), "seconds": seconds, "cpu_s": cpu_seconds,
+               "cpu_fixed_s": cpu_fixed, "wall_s": sum(seconds.values()),
+               "peak_rss_mb": peak_rss_mb(), "results": len(outcome.results), "reads": reads,
+               "share_div": share_div}
+    if results_file is not None:
+        figures |= pure_math(read, config)
+        config_text = (folder / "config.toml").read_text()
+        with results_file.open("wb") as out:
+            pickle.dump((outcome.markets[0].record, list(outcome.results), config_text), out)
+    return figures
+
+
+def scale_100k(folder: Path, results_file: Path) -> dict[str, Any]:
+    """The 100k point; also pure math on its positions, and its results for `storage`."""
+    return scale(folder, "scale_100k", results_file)
+
+
+# --- incremental: the per-block cost at 10k and 100k, 1% touched -------------------------
+
+
+def incremental_cost(copies: int) -> dict[str, Any]:
+    """bench_incremental.py's measurement on the 10k devnet's Aave market, configured as
+    `copies` markets (10: 100,000 positions): a full snapshot with bases, 1% of the borrowers
+    touched by real supplies on the node (in every copy), then the incremental snapshot of
+    the next block timed against a full one of the same block (equal, or it raises)."""
+    import bench_incremental
+
+    with seeded_devnet(seed=SEED, **BIG) as devnet:
+        figures = bench_incremental.run(devnet, touched_bps=100, copies=copies)
+    figures["peak_rss_mb"] = peak_rss_mb()
     return figures
 
 

@@ -407,6 +407,8 @@ def always_read_unverified(bases: dict[BorrowerKey, str], read: MarketRead
     """An account the protocol's own view contradicts is read every block: its derived
     position would have no such view to be checked against."""
     unverified = set(read.mirror_mismatches)
+    if not unverified:  # the usual block: no copy of every base
+        return bases
     return {k: ALWAYS_READ if k[1] in unverified else v for k, v in bases.items()}
 
 

@@ -29,7 +29,7 @@ from eth_utils.address import to_checksum_address
 
 from scanner.chain.abi import decode_output, encode_call, event_topic, load_abi
 from scanner.chain.multicall import Call, aggregate3, require_data
-from scanner.domain import RAY, Address, MarketRead
+from scanner.domain import RAY, Address, Axis, MarketRead
 from scanner.pipeline.incremental import (
     ALWAYS_READ,
     DerivationUnavailable,
@@ -37,12 +37,17 @@ from scanner.pipeline.incremental import (
 )
 from scanner.pipeline.touched import accounts_in_logs
 from scanner.protocols.aave_v3.generic_logic import (
-    AccountTotals,
     HealthArithmetic,
     account_legs,
     arithmetic_for_revision,
     oracle_prices_8dec,
     totals_for_legs,
+)
+from scanner.protocols.aave_v3.leg_table import (
+    LegTemplate,
+    account_rows,
+    build_table,
+    compile_rows,
 )
 from scanner.protocols.aave_v3.read import (
     AaveAddresses,
@@ -66,6 +71,7 @@ USER_TOPICS = {  # pool event -> topic index of the user
 }
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 _GAS = 60_000
+_CEIL_DEBT = (HealthArithmetic.V3_5, HealthArithmetic.V3_6)  # v3.5+ ceils debt values
 
 
 @dataclass(frozen=True)
@@ -77,24 +83,45 @@ class _Reserve:
     debt_index_ray: int  # getReserveNormalizedVariableDebt
 
 
-@dataclass(frozen=True)
+# An axis nothing moves on: every leg of a leg table is then priced at the block's oracle
+# prices, exactly as `leg_price_8dec` prices it (leg_table._template's fixed price)
+_NO_AXIS = Axis("", frozenset(), ZERO_ADDRESS, 0)
+
+
+@dataclass
 class _Mirror:
     """`account_totals`' per-market inputs (its revision's arithmetic, the oracle prices),
-    looked up once per block instead of once per derived account."""
+    looked up once per block instead of once per derived account, and the leg table of each
+    eMode category (leg_table.py), built on first use: an account's totals are then one
+    dict lookup per reserve and the three sums, not an `AccountLeg` per reserve."""
 
     arithmetic: HealthArithmetic
-    prices_8dec: Mapping[Address, int]
+    prices_8dec: dict[Address, int]
+    tables: dict[int, dict[Address, LegTemplate] | None]
 
     @staticmethod
     def of(market: AaveMarketState) -> _Mirror:
         return _Mirror(arithmetic_for_revision(market.pool_revision,
                                                market.allow_unreviewed_revision),
-                       oracle_prices_8dec(market))
+                       oracle_prices_8dec(market), {})
 
-    def totals(self, account: AaveAccount, market: AaveMarketState) -> AccountTotals:
-        """= account_totals(account, market), the mirror of getUserAccountData."""
-        return totals_for_legs(account_legs(account, market, self.arithmetic),
-                               self.prices_8dec, self.arithmetic)
+    def totals(self, account: AaveAccount, market: AaveMarketState) -> tuple[int, int, int]:
+        """(collateral_8dec, debt_8dec, health_factor_wad) of account_totals(account, market),
+        the mirror of getUserAccountData: from the leg rows where the table resolves every
+        leg, else (where the generic resolution may raise) from the generic mirror."""
+        category = account.emode_category
+        if category not in self.tables:
+            self.tables[category] = build_table(market, self.arithmetic, category,
+                                                self.prices_8dec, _NO_AXIS)
+        table = self.tables[category]
+        rows = None if table is None else account_rows(account, table)
+        sums = None if rows is None else compile_rows(rows, self.arithmetic in _CEIL_DEBT, 1)
+        if sums is None:
+            generic = totals_for_legs(account_legs(account, market, self.arithmetic),
+                                      self.prices_8dec, self.arithmetic)
+            return generic.collateral_8dec, generic.debt_8dec, generic.health_factor_wad
+        collateral_8dec, debt_8dec, _lt, health_factor_wad, _w = sums.totals(1)
+        return collateral_8dec, debt_8dec, health_factor_wad
 
 
 @dataclass(frozen=True)
@@ -103,6 +130,13 @@ class _State:
     reserves: Mapping[Address, _Reserve]  # of the market's reserves only
     rounding: str  # `_rounding` of its revision
     mirror: _Mirror  # what `account_totals` looks up per account, once per block
+    listed: Mapping[Address, int]  # each of `reserves` -> its place in the pool's list
+
+    @staticmethod
+    def of(market: AaveMarketState, reserves: Mapping[Address, _Reserve]) -> _State:
+        listed = {asset: n for n, asset in enumerate(market.reserves) if asset in reserves}
+        return _State(market, reserves, _rounding(market.pool_revision), _Mirror.of(market),
+                      listed)
 
 
 class AaveV3Deriver(StoredStateDeriver[AaveV3Adapter, AaveAddresses, _State, AaveAccount]):
@@ -132,7 +166,7 @@ class AaveV3Deriver(StoredStateDeriver[AaveV3Adapter, AaveAddresses, _State, Aav
         reserves = {asset: reserve for asset, reserve in
                     (await _reserves(adapter, resolved.pool, block)).items()
                     if asset in state.reserves}  # a base naming another one: dropped
-        return _State(state, reserves, _rounding(state.pool_revision), _Mirror.of(state))
+        return _State.of(state, reserves)
 
     async def read_fresh(self, adapter: AaveV3Adapter, resolved: AaveAddresses, state: _State,
                          reread: Sequence[Borrower], block: int) -> Sequence[AaveAccount]:
@@ -211,23 +245,24 @@ async def _capture(adapter: AaveV3Adapter, resolved: AaveAddresses,
 
 def _derive(base: dict[str, Any], account: Address, at: _State) -> AaveAccount | None:
     """The account at the state's block, or None when a full read would skip it (no debt)."""
-    state, reserves = at.market, at.reserves
-    by_asset = {str(e[0]): e for e in base["r"]}
-    if not reserves.keys() >= by_asset.keys():
+    state, reserves, listed = at.market, at.reserves, at.listed
+    rows = base["r"]
+    if not all(row[0] in listed for row in rows):
         raise DerivationUnavailable(f"market {state.market_key}: a reserve was dropped")
+    if len(rows) > 1:  # the full read's order: the pool's reserve list (a base's usually is)
+        rows = sorted(rows, key=lambda row: listed[row[0]])
     entries = []
-    for asset in state.reserves:  # the full read's order: the pool's reserve list
-        if asset in by_asset:
-            supplied, debt = _balances(by_asset[asset], reserves[asset], at.rounding)
-            entries.append(AaveUserReserve(asset, supplied, debt, bool(by_asset[asset][1])))
+    for row in rows:
+        supplied, debt = _balances(row, reserves[row[0]], at.rounding)
+        entries.append(AaveUserReserve(row[0], supplied, debt, bool(row[1])))
     emode, held = int(base["e"]), tuple(entries)
-    totals = at.mirror.totals(AaveAccount(account, emode, held, 0, 0, 0), state)
-    if totals.debt_8dec == 0:
+    collateral_8dec, debt_8dec, health_factor_wad = at.mirror.totals(
+        AaveAccount(account, emode, held, 0, 0, 0), state)
+    if debt_8dec == 0:
         return None
     # the pool's own summary is not read for a derived account: the mirror stands in for it
     # (built directly: dataclasses.replace cost as much as the rest of the derivation)
-    return AaveAccount(account, emode, held, totals.collateral_8dec, totals.debt_8dec,
-                       totals.health_factor_wad)
+    return AaveAccount(account, emode, held, collateral_8dec, debt_8dec, health_factor_wad)
 
 
 def _balances(entry: Sequence[Any], reserve: _Reserve, rounding: str) -> tuple[int, int]:
