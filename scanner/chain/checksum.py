@@ -11,16 +11,10 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from sha3 import keccak_256
-
+from scanner.eip55 import checksummed_hex
 from scanner.errors import InconsistentDataError
 
 _LOWER_HEX = re.compile(r"0x[0-9a-f]{40}")
-# Per hex digit of the address: 0x20 where it is a letter (a-f), the bit that upper-cases it;
-# per digit of the digest: 0x20 where it is >= 8. EIP-55 upper-cases a letter whose digest
-# nibble is >= 8: the XOR of the address with the AND of the two masks.
-_LETTERS = bytes.maketrans(b"0123456789abcdef", b"\0" * 10 + b"\x20" * 6)
-_HIGH_NIBBLES = bytes.maketrans(b"0123456789abcdef", b"\0" * 8 + b"\x20" * 8)
 
 
 def checksum_address(address: str) -> str:
@@ -46,8 +40,4 @@ def _topic_address(text: str) -> str:
 
 @lru_cache(maxsize=1 << 17)
 def _checksummed(lower_hex: str) -> str:
-    text = lower_hex.encode("ascii")
-    digest: bytes = keccak_256(text).hexdigest()[:40].encode("ascii")
-    upper = (int.from_bytes(text.translate(_LETTERS), "big")
-             & int.from_bytes(digest.translate(_HIGH_NIBBLES), "big"))
-    return "0x" + (int.from_bytes(text, "big") ^ upper).to_bytes(40, "big").decode("ascii")
+    return checksummed_hex(lower_hex)
