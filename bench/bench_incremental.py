@@ -83,7 +83,7 @@ class Stages:
 
     @contextmanager
     def installed(self) -> Iterator[None]:
-        patches = [(RpcClient, "_http_json", self._rpc(RpcClient._http_json)),
+        patches = [(RpcClient, "_http_post", self._rpc(RpcClient._http_post)),
                    (scan, "liquidation_results", self._timed("math", scan.liquidation_results)),
                    (scan, "histogram_and_bands", self._timed("bins+bands",
                                                              scan.histogram_and_bands)),

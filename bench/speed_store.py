@@ -2,7 +2,10 @@
 `save_snapshot` (200,000 position rows, bins, bands, 10,000 discovered accounts) into a new
 SQLite (or PostgreSQL) database, so old and new code can be compared alternated.
 
-    python bench/speed_store.py [--url URL] [--repeat N] [--profile FILE]
+    python bench/speed_store.py [--url URL] [--repeat N] [--profile FILE] [--dump FILE]
+
+--dump writes every row of every table (but the clock's `created_at`/`updated_at`) to FILE,
+so the stored content of two versions of the code can be compared whole (`cmp`).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from scanner.domain import Axis, SnapshotRecord
 from scanner.pipeline.scan import histogram_and_bands
 from scanner.store import db
 from scanner.store.repository import MarketScan, Repository
+from scanner.store.tables import METADATA
 
 ROOT = Path(__file__).resolve().parent.parent
 PICKLE = ROOT / ".cache" / "bench" / "results-100k.pickle"
@@ -43,11 +47,28 @@ def _inputs(folder: Path) -> tuple[SnapshotRecord, MarketScan, Any, Any]:
     return snapshot, scan, bins, bands
 
 
+_CLOCK_COLUMNS = ("created_at", "updated_at")  # differ between any two runs
+
+
+def _dump(repo: Repository, out: Path) -> None:
+    """Every table's rows in id / primary-key order, one line each."""
+    with repo.engine.connect() as conn, out.open("w") as sink:
+        for table in METADATA.sorted_tables:
+            names = [c.name for c in table.columns if c.name not in _CLOCK_COLUMNS]
+            order = ", ".join(f'"{n}"' for n in [c.name for c in table.primary_key] or names)
+            query = f'SELECT {", ".join(chr(34) + n + chr(34) for n in names)} ' \
+                    f'FROM "{table.name}" ORDER BY {order}'
+            sink.write(f"== {table.name} {names}\n")
+            for row in conn.exec_driver_sql(query):
+                sink.write(repr(tuple(row)) + "\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--url")
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--profile")
+    parser.add_argument("--dump", type=Path)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="liqscan-store-") as name:
         folder = Path(name)
@@ -70,6 +91,8 @@ def main() -> None:
             print(f"store: cpu {time.process_time() - cpu:.3f} s wall "
                   f"{time.perf_counter() - start:.3f} s rows {len(scan.positions)} "
                   f"bins {len(bins)} bands {len(bands)}", flush=True)
+            if args.dump and index == args.repeat - 1:
+                _dump(repo, args.dump)
             repo.engine.dispose()
 
 

@@ -1,7 +1,7 @@
 """The snapshot's own JSON-RPC traffic: recorded while it runs, then replayed as the floor.
 
-The recorder wraps `RpcClient._http_json` (the one place a post leaves the client) and keeps
-the exact bytes aiohttp sends (`json=` serialises with `json.dumps`). The floor replays those
+The recorder wraps `RpcClient._http_post` (the one place a post leaves the client) and keeps
+the exact bytes it posts. The floor replays those
 bodies with a bare aiohttp loop at the chain's `max_concurrency`, reading every answer and
 decoding nothing: what the node alone costs for this snapshot's traffic.
 """
@@ -9,7 +9,6 @@ decoding nothing: what the node alone costs for this snapshot's traffic.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -39,19 +38,18 @@ class Traffic:
 def recording() -> Iterator[Traffic]:
     """Every HTTP body any RpcClient posts inside the block."""
     traffic = Traffic()
-    original: Callable[[RpcClient, list[dict[str, Any]]], Awaitable[Any]] = (
-        RpcClient._http_json)
+    original: Callable[[RpcClient, bytes], Awaitable[Any]] = RpcClient._http_post
 
-    async def record(client: RpcClient, body: list[dict[str, Any]]) -> Any:
-        traffic.bodies.append(json.dumps(body).encode())
-        traffic.calls += len(body)
+    async def record(client: RpcClient, body: bytes) -> Any:
+        traffic.bodies.append(body)
+        traffic.calls += body.count(b'"jsonrpc":')  # one per call (quotes inside hex: none)
         return await original(client, body)
 
-    RpcClient._http_json = record  # type: ignore[method-assign]
+    RpcClient._http_post = record  # type: ignore[method-assign]
     try:
         yield traffic
     finally:
-        RpcClient._http_json = original  # type: ignore[method-assign]
+        RpcClient._http_post = original  # type: ignore[method-assign]
 
 
 @dataclass(frozen=True)

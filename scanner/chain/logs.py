@@ -144,7 +144,8 @@ async def fetch_logs(
         return []
     walk = _Walk(from_block, to_block, max(initial_window, min_window), max_window, min_window)
     total = to_block - from_block + 1
-    found: dict[tuple[str, int], dict[str, Any]] = {}
+    # (transactionHash, logIndex) -> (block, logIndex, log): the numbers parsed once
+    found: dict[tuple[str, int], tuple[int, int, dict[str, Any]]] = {}
     base_filter: dict[str, Any] = {"address": list(addresses), "topics": topics}
 
     async def worker() -> None:
@@ -153,22 +154,27 @@ async def fetch_logs(
             logs = await _window_logs(rpc, base_filter, start, end, walk)
             if logs is None:
                 continue
-            for log in logs:
+            for block, log in logs:
                 if not log.get("removed", False):
-                    found[(str(log["transactionHash"]).lower(), int(log["logIndex"], 16))] = log
+                    index = int(log["logIndex"], 16)
+                    found[(str(log["transactionHash"]).lower(), index)] = (block, index, log)
             walk.succeeded(start, end)
             if on_progress is not None:
                 on_progress(walk.done_blocks, total)
 
     await asyncio.gather(*(worker() for _ in range(max(concurrency, 1))))
-    return sorted(found.values(), key=lambda log: (int(log["blockNumber"], 16),
-                                                    int(log["logIndex"], 16)))
+    return [log for _block, _index, log in sorted(found.values(), key=_block_and_index)]
+
+
+def _block_and_index(entry: tuple[int, int, dict[str, Any]]) -> tuple[int, int]:
+    return entry[0], entry[1]
 
 
 async def _window_logs(
     rpc: RpcClient, base_filter: Mapping[str, Any], start: int, end: int, walk: _Walk
-) -> list[dict[str, Any]] | None:
-    """Logs of one window, or None after queueing its halves when the provider refused it."""
+) -> list[tuple[int, dict[str, Any]]] | None:
+    """Logs of one window with their block numbers, or None after queueing its halves when
+    the provider refused it."""
     filter_ = {**base_filter, "fromBlock": hex(start), "toBlock": hex(end)}
     try:
         (outcome,) = await rpc.batch_outcomes([("eth_getLogs", [filter_])])
@@ -185,10 +191,12 @@ async def _window_logs(
     logs = outcome.result
     if not isinstance(logs, list):
         raise InconsistentDataError(f"eth_getLogs {start}-{end} returned {type(logs).__name__}")
+    numbered = []
     for log in logs:
         block = int(log["blockNumber"], 16)
         if not start <= block <= end:
             raise InconsistentDataError(
                 f"eth_getLogs {start}-{end} returned a log of block {block}: provider is broken"
             )
-    return logs
+        numbered.append((block, log))
+    return numbered

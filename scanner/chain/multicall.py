@@ -9,7 +9,10 @@ calls go out as a plain JSON-RPC batch of eth_calls and give the same results.
 from __future__ import annotations
 
 import weakref
+from bisect import bisect_right
 from collections.abc import Sequence
+from functools import partial
+from itertools import accumulate
 from typing import Any, NamedTuple
 
 from eth_abi.abi import decode, encode
@@ -64,18 +67,19 @@ def require_data(result: CallResult, what: str) -> bytes:
 def plan_batches(
     calls: Sequence[Call], gas_limit_per_batch: int, max_calls_per_batch: int
 ) -> list[range]:
-    """Cut `calls` (in order) into index ranges whose estimated gas stays under the cap."""
+    """Cut `calls` (in order) into index ranges whose estimated gas stays under the cap
+    (a batch holds at least one call, however costly)."""
+    # Running totals of the calls' costs, then one bisection per batch: a snapshot plans
+    # ~70,000 calls into ~150 batches.
+    spent = [0, *accumulate(c.gas_estimate + _PER_CALL_OVERHEAD_GAS for c in calls)]
+    budget = gas_limit_per_batch - _BATCH_OVERHEAD_GAS
     batches: list[range] = []
-    start, gas = 0, _BATCH_OVERHEAD_GAS
-    for index, call in enumerate(calls):
-        cost = call.gas_estimate + _PER_CALL_OVERHEAD_GAS
-        full = index - start >= max_calls_per_batch or gas + cost > gas_limit_per_batch
-        if index > start and full:
-            batches.append(range(start, index))
-            start, gas = index, _BATCH_OVERHEAD_GAS
-        gas += cost
-    if start < len(calls):
-        batches.append(range(start, len(calls)))
+    start = 0
+    while start < len(calls):
+        fits = bisect_right(spent, spent[start] + budget, start + 1) - 1  # calls [start, fits)
+        end = max(start + 1, min(fits, start + max_calls_per_batch))
+        batches.append(range(start, end))
+        start = end
     return batches
 
 
@@ -88,7 +92,8 @@ def encode_aggregate3(calls: Sequence[Call]) -> bytes:
 
 
 def decode_aggregate3(data: bytes, expected: int) -> list[CallResult]:
-    items: list[tuple[bool, bytes]] | None = decode_aggregate3_items(data)  # sliced directly
+    fast = decode_aggregate3_items(data)  # sliced directly
+    items: list[tuple[bool, bytes]] | None = fast
     if items is None:  # short, odd or non-canonical: eth_abi decides
         try:
             (items,) = decode(["(bool,bytes)[]"], data)
@@ -100,7 +105,12 @@ def decode_aggregate3(data: bytes, expected: int) -> list[CallResult]:
         raise InconsistentDataError(
             f"aggregate3 returned {len(items)} results for {expected} calls"
         )
+    if fast is not None:  # already (bool, bytes) pairs: made CallResults without a call each
+        return list(map(_call_result, fast))
     return [CallResult(success=bool(ok), data=bytes(ret)) for ok, ret in items]
+
+
+_call_result = partial(tuple.__new__, CallResult)
 
 
 async def aggregate3(

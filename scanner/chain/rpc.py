@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import json
 import logging
 import time
 from collections.abc import Mapping, Sequence
@@ -21,6 +20,7 @@ from typing import Any
 import aiohttp
 from eth_utils.address import to_checksum_address
 
+from scanner.chain import jsonwire
 from scanner.chain.retry import (
     BAD_ANSWER,
     CONNECTION,
@@ -38,6 +38,7 @@ from scanner.errors import ConfigError, InconsistentDataError, RpcUnavailableErr
 from scanner.redact import redact_url, register_url, scrub
 
 log = logging.getLogger(__name__)
+_JSON_HEADERS = {"Content-Type": "application/json"}
 # A call whose answer must be checked against the contract's code before it is believed.
 _EMPTY_RESULT = "0x"
 
@@ -258,20 +259,22 @@ class RpcClient:
         if self._session is None:
             raise RuntimeError("RpcClient used outside `async with`")
         ids = [next(self._ids) for _ in calls]
-        body = [
+        body = jsonwire.dumps([
             {"jsonrpc": "2.0", "id": id_, "method": method, "params": list(params)}
             for id_, (method, params) in zip(ids, calls, strict=True)
-        ]
+        ])
         async with self._semaphore:
             self.stats.http_posts += 1
             self.stats.requests += len(calls)
-            payload = await self._http_json(body)
+            payload = await self._http_post(body)
         return _match_responses(payload, ids, calls)
 
-    async def _http_json(self, body: list[dict[str, Any]]) -> Any:
+    async def _http_post(self, body: bytes) -> Any:
+        """Post one JSON body (the one place a post leaves the client); its parsed answer."""
         assert self._session is not None  # checked by the caller
         try:
-            async with self._session.post(self.url, json=body) as response:
+            async with self._session.post(self.url, data=body, headers=_JSON_HEADERS
+                                          ) as response:
                 if response.status in RETRYABLE_HTTP_STATUS:
                     delay = retry_after_seconds(response.headers.get("Retry-After"), time.time())
                     raise Transient(http_status_kind(response.status),
@@ -281,7 +284,7 @@ class RpcClient:
                         f"RPC {redact_url(self.url)} answered HTTP {response.status}: "
                         "check rpc_url and its API key"
                     )
-                text = await response.text()
+                raw = await response.read()
         except TimeoutError as exc:
             raise Transient(TIMEOUT, f"no answer within {self.policy.request_timeout_seconds:g} s"
                             ) from exc
@@ -294,11 +297,12 @@ class RpcClient:
         except aiohttp.ClientError as exc:
             raise Transient(CONNECTION, f"{type(exc).__name__}: {exc}".rstrip(": ")) from exc
         try:
-            return json.loads(text)
-        except ValueError as exc:
+            return jsonwire.loads(raw)
+        except ValueError as exc:  # UnicodeDecodeError too: bytes that are no text
             # Proxies in front of nodes sometimes answer 200 with an HTML error page, or cut
             # an answer short.
-            raise Transient(BAD_ANSWER, f"non-JSON answer {text[:60]!r}") from exc
+            text = raw[:60].decode("utf-8", "replace")
+            raise Transient(BAD_ANSWER, f"non-JSON answer {text!r}") from exc
 
     # --- reads (every one pinned to a block number) ----------------------------------------
 

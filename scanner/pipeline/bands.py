@@ -84,6 +84,7 @@ class _Background:
         self.first, self.last = min(self.bins), max(self.bins)
         floor_span = -math.log(1 - params.floor_span_bps / BPS)
         self.floor = sum(p.mass for p in points) / floor_span
+        self._plain: dict[int, float] = {}  # coarse bin -> density (no span left out)
 
     def _window(self, b: int) -> tuple[int, int]:
         """Bins around `b`. Near the ends of the population the window slides inward, so
@@ -98,9 +99,17 @@ class _Background:
     def density(self, distance: float, beside: tuple[float, float] | None = None) -> float:
         """At `distance`; with `beside` = (low, high) distances, from the bins outside that
         span only, so a wide band does not raise its own background."""
-        lo, hi = self._window(int(distance / self.width))
-        skip = range(0) if beside is None else range(
-            int(beside[0] / self.width), int(beside[1] / self.width) + 1)
+        at = int(distance / self.width)
+        if beside is None:  # asked for every fine bin: 8 share one coarse bin
+            found = self._plain.get(at)
+            if found is None:
+                found = self._plain[at] = self._density(at, range(0))
+            return found
+        return self._density(at, range(
+            int(beside[0] / self.width), int(beside[1] / self.width) + 1))
+
+    def _density(self, at: int, skip: range) -> float:
+        lo, hi = self._window(at)
         masses = [self.bins.get(i, 0.0) for i in range(lo, hi + 1) if i not in skip] or [0.0]
         return max(statistics.median(masses) / self.width, self.floor)
 

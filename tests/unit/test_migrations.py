@@ -163,7 +163,7 @@ HEAVY_FOR_BANDS = ("alembic", "web3", "matplotlib", "eth_abi", "eth_utils", "aio
                    # (scanner/store/lite.py): SQLAlchemy's import was ~0.4 s of its start-up
                    "sqlalchemy",
                    # registered commands and --version load these when they run; the config's
-                   # EIP-55 checks use pycryptodome's keccak, not eth_hash (importlib.metadata)
+                   # EIP-55 checks use safe-pysha3's keccak, not eth_hash (importlib.metadata)
                    "asyncio", "importlib.metadata", "eth_hash", "scanner.commands",
                    "scanner.report.chart")
 

@@ -175,6 +175,41 @@ async def test_non_json_answer_is_retried() -> None:
     assert rpc.stats.retries == 1
 
 
+async def test_answer_that_is_no_text_is_retried_then_named() -> None:
+    """Bytes that are not UTF-8 are a bad answer like HTML (they once escaped as a traceback)."""
+    def no_text(_items: list[dict[str, Any]]) -> web.Response:
+        return web.Response(body=b"\xff\xfe<bad>", content_type="application/json")
+
+    node = FakeNode(script=[no_text])
+    async with serve(node) as url, fast_client(url) as rpc:
+        assert await rpc.request("echo", ["0x06"]) == "0x06"
+    assert rpc.stats.retries == 1
+    node = FakeNode(script=[no_text] * 3)
+    async with serve(node) as url, fast_client(url, max_retries=3) as rpc:
+        with pytest.raises(RpcUnavailableError, match=r"non-JSON answer '.*<bad>'"):
+            await rpc.request("echo", ["0x06"])
+
+
+async def test_params_beyond_64_bits_are_posted_exactly() -> None:
+    """orjson refuses ints beyond 64 bits (and would read them as floats): such a body is
+    encoded, and such an answer parsed, by the stdlib, exactly."""
+    node = FakeNode()
+    async with serve(node) as url, fast_client(url) as rpc:
+        assert await rpc.request("echo", [2**70 + 1]) == 2**70 + 1
+    assert node.posts[0][0]["params"] == [2**70 + 1]
+
+
+async def test_answer_the_stdlib_accepts_is_read_as_before() -> None:
+    """NaN is no JSON for orjson; the stdlib reads it, as the client always did."""
+    def nan(items: list[dict[str, Any]]) -> web.Response:
+        return web.Response(text=f'[{{"jsonrpc":"2.0","id":{items[0]["id"]},"result":NaN}}]')
+
+    async with serve(FakeNode(script=[nan])) as url, fast_client(url) as rpc:
+        result = await rpc.request("echo", ["0x07"])
+    assert result != result  # NaN
+    assert rpc.stats.retries == 0
+
+
 async def test_gives_up_after_max_retries_with_a_clear_message() -> None:
     node = FakeNode(script=[status(503)] * 10)
     async with serve(node) as url, fast_client(url, max_retries=4) as rpc:

@@ -13,7 +13,7 @@ from sqlalchemy import Table, insert, select
 from scanner.domain import PositionResult
 from scanner.errors import InconsistentDataError
 from scanner.store import rows
-from scanner.store.bulk import insert_rows
+from scanner.store.bulk import SQLITE_MAX_VALUES, insert_rows
 from scanner.store.models import PositionRow
 from scanner.store.repository import Repository
 from scanner.store.types import UINT256_MAX
@@ -137,3 +137,24 @@ def test_position_columns_convert_other_status_values_as_str_did() -> None:
     columns = rows.position_columns(3, odd)
     assert columns["status"][1:3] == ["['x']", "bogus"]
     assert columns["direction"][2] == "sideways"
+
+
+def _rows_per_statement() -> int:
+    return SQLITE_MAX_VALUES // (len(POSITIONS.columns) - 1)  # every column but the id
+
+
+@pytest.mark.parametrize("extra", [-_rows_per_statement() + 1, -1, 0, 1, _rows_per_statement()])
+def test_bulk_rows_keep_their_order_however_they_are_batched(repo: Repository, extra: int
+                                                              ) -> None:
+    """SQLite gets several rows per INSERT: whatever the count (less than one statement's
+    worth, a whole number of statements, one left over), every row is stored once, and ids
+    follow the given order (here not the unique key's order), as one INSERT per row gave."""
+    count = 2 * _rows_per_statement() + extra
+    sample = make_sample_scan(n_positions=2)
+    positions = _edge_positions(count)[::-1]
+    snapshot = repo.save_scan(sample.record, positions, (), (), {}, None)
+    query = select(POSITIONS.c.account).where(
+        POSITIONS.c.scan_id == _scan_id(repo, snapshot)).order_by(POSITIONS.c.id)
+    with repo.engine.connect() as conn:
+        assert list(conn.execute(query).scalars()) == [p.account for p in positions]
+    assert len(_stored(repo, _scan_id(repo, snapshot))) == count

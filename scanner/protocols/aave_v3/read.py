@@ -322,14 +322,13 @@ class AaveV3Adapter:
                     calls.extend(Call(t, balance_of, False, _SIMPLE_GAS * 2) for t in debt_tokens)
                 entries.append((reserve, collateral, start, len(calls)))
             layout.append(entries)
-        results = await self._calls(calls, block)
+        balances = _balances(await self._calls(calls, block))
         accounts = []
         for (account, data, _bitmap, emode), entries in zip(pending, layout, strict=True):
             reserves = []
             for reserve, collateral, start, end in entries:
-                values = [_balance(r) for r in results[start:end]]
-                supplied = int(values[0]) if collateral else 0
-                debt = sum(int(v) for v in (values[1:] if collateral else values))
+                supplied = balances[start] if collateral else 0
+                debt = sum(balances[start + 1:end] if collateral else balances[start:end])
                 reserves.append(AaveUserReserve(reserve.asset, supplied, debt, collateral))
             accounts.append(AaveAccount(
                 account=account, emode_category=emode, reserves=tuple(reserves),
@@ -367,6 +366,13 @@ def _account_call(name: str, account: Address) -> bytes:
 
 
 _ADDRESS_PAD = bytes(12)
+
+
+def _balances(results: Sequence[CallResult]) -> list[int]:
+    """Every balanceOf answer of a read, in order: a one-word answer sliced here, any other
+    through _balance (the codec decodes it, or a failed call raises, as before)."""
+    return [int.from_bytes(data, "big") if success and len(data) == WORD
+            else _balance(CallResult(success, data)) for success, data in results]
 
 
 def _balance(result: CallResult) -> int:
