@@ -18,9 +18,8 @@ T = TypeVar("T")
 class lazy(Generic[T]):
     def __init__(self, func: Callable[[Any], T]) -> None:
         self.func = func
-        # A method compiled by mypyc (scanner/native.py) has no __name__: __set_name__ names it.
-        self.name = getattr(func, "__name__", "")
-        self.__doc__ = getattr(func, "__doc__", None)
+        self.name = func.__name__
+        self.__doc__ = func.__doc__
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
