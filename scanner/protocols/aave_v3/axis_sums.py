@@ -19,6 +19,7 @@ from collections.abc import Mapping
 
 from scanner.domain import WAD, Address
 from scanner.protocols.aave_v3.generic_logic import (
+    CEILS_DEBT,
     MAX_UINT256,
     PERCENTAGE_FACTOR,
     AccountLeg,
@@ -132,7 +133,7 @@ def compile_sums(legs: tuple[AccountLeg, ...], prices_now_8dec: Mapping[Address,
                  members: frozenset[Address], ref_now_8dec: int,
                  arithmetic: HealthArithmetic) -> AxisSums | None:
     """The account's sums split into fixed and moving legs; None if a leg has no price."""
-    ceil_debt = arithmetic in (HealthArithmetic.V3_5, HealthArithmetic.V3_6)
+    ceil_debt = arithmetic in CEILS_DEBT
     collateral = weighted = debt = 0
     moving: list[MovingLeg] = []
     for leg in legs:

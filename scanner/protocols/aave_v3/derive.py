@@ -37,6 +37,7 @@ from scanner.pipeline.incremental import (
 )
 from scanner.pipeline.touched import accounts_in_logs
 from scanner.protocols.aave_v3.generic_logic import (
+    CEILS_DEBT,
     HealthArithmetic,
     account_legs,
     arithmetic_for_revision,
@@ -71,7 +72,6 @@ USER_TOPICS = {  # pool event -> topic index of the user
 }
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 _GAS = 60_000
-_CEIL_DEBT = (HealthArithmetic.V3_5, HealthArithmetic.V3_6)  # v3.5+ ceils debt values
 
 
 @dataclass(frozen=True)
@@ -115,7 +115,7 @@ class _Mirror:
                                                 self.prices_8dec, _NO_AXIS)
         table = self.tables[category]
         rows = None if table is None else account_rows(account, table)
-        sums = None if rows is None else compile_rows(rows, self.arithmetic in _CEIL_DEBT, 1)
+        sums = None if rows is None else compile_rows(rows, self.arithmetic in CEILS_DEBT, 1)
         if sums is None:
             generic = totals_for_legs(account_legs(account, market, self.arithmetic),
                                       self.prices_8dec, self.arithmetic)
@@ -277,7 +277,7 @@ def _balances(entry: Sequence[Any], reserve: _Reserve, rounding: str) -> tuple[i
 def _rounding(revision: int) -> str:
     """"half": rayMul half up (v3.0-v3.4); "exact": v3.5+ floors supply, ceils debt."""
     arithmetic = arithmetic_for_revision(revision, allow_unreviewed=True)
-    return "exact" if arithmetic in (HealthArithmetic.V3_5, HealthArithmetic.V3_6) else "half"
+    return "exact" if arithmetic in CEILS_DEBT else "half"
 
 
 def _ray_mul(a: int, b: int, mode: str) -> int:

@@ -48,6 +48,10 @@ class HealthArithmetic(StrEnum):
     V3_6 = "v3.6"  # v3.6 - v3.7: as v3.5, and reserve-LT-0 collateral counts (eMode-only)
 
 
+# The arithmetics that ceil debt values (v3.5+: `MathUtils.mulDivCeil`; earlier ones round half up)
+CEILS_DEBT = (HealthArithmetic.V3_5, HealthArithmetic.V3_6)
+
+
 # Every POOL_REVISION whose GenericLogic was read; newer revisions must be reviewed first.
 
 _KNOWN_REVISIONS: dict[int, HealthArithmetic] = {
@@ -279,7 +283,7 @@ def totals_for_legs(
     collateral_8dec = 0
     weighted_collateral = 0  # Σ value_i * LT_i: 8 + 4 decimals
     debt_8dec = 0
-    ceil_debt = arithmetic in (HealthArithmetic.V3_5, HealthArithmetic.V3_6)
+    ceil_debt = arithmetic in CEILS_DEBT
     for leg in legs:
         if leg.collateral_raw == 0 and leg.debt_raw == 0:
             continue

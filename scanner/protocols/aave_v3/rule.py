@@ -22,6 +22,7 @@ from scanner.errors import InconsistentDataError
 from scanner.protocols.aave_v3 import axis_monotone
 from scanner.protocols.aave_v3.axis_sums import AxisSums, TotalsTuple, compile_sums
 from scanner.protocols.aave_v3.generic_logic import (
+    CEILS_DEBT,
     AccountLeg,
     AccountTotals,
     HealthArithmetic,
@@ -178,7 +179,7 @@ class AaveCurve:
         return found
 
     def _mixes_thresholds(self) -> bool:
-        if self.arithmetic in (HealthArithmetic.V3_5, HealthArithmetic.V3_6):
+        if self.arithmetic in CEILS_DEBT:
             return False
         rows = self._rows
         if rows is not None:  # (price asset, LT) of each collateral leg, without the legs
@@ -459,7 +460,7 @@ def _row_curve(rows: list[LegRow], source: Address | None, axis: Axis,
     """The same curve as `_generic_curve`, built from the table's rows: its sums, views and
     collateral LTs filled in directly; legs and prices made only when read (properties)."""
     arithmetic, oracle_prices, rule, _ = constants
-    ceil_debt = arithmetic in (HealthArithmetic.V3_5, HealthArithmetic.V3_6)
+    ceil_debt = arithmetic in CEILS_DEBT
     curve = AaveCurve(None, arithmetic, None, axis.members, axis.reference_price_8dec, rule,
                       source, rows=rows, oracle=oracle_prices)
     curve._sums_value = compile_rows(rows, ceil_debt, axis.reference_price_8dec)
