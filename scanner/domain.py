@@ -15,13 +15,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol
+from typing import Final, Protocol
 
 Address = str  # EIP-55 checksummed hex address
 
-WAD = 10**18
-RAY = 10**27
-HEALTH_FACTOR_ONE_WAD = WAD
+WAD: Final = 10**18
+RAY: Final = 10**27
+HEALTH_FACTOR_ONE_WAD: Final = WAD
 
 
 class PositionStatus(StrEnum):

@@ -18,7 +18,7 @@ not monotone (crossing.py) the price is the FIRST crossing met moving away from 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 from scanner.domain import (
     HEALTH_FACTOR_ONE_WAD,
@@ -40,16 +40,16 @@ from scanner.pipeline.monotone import boundary_seed, monotone_boundary, monotone
 # a move beyond that range (a 99% crash or a 100x rally) could liquidate is NOT_SENSITIVE: for
 # hedged positions (eMode loops: LST collateral against WETH debt) integer rounding at prices
 # near zero would otherwise produce meaningless "liquidation prices" of a few oracle units.
-SENSITIVITY_RANGE = 100
+SENSITIVITY_RANGE: Final = 100
 
 
 # Galloping steps from the seed before the rest of the bracket is bisected: the seed is
 # usually within a few units of the boundary, and a bad seed costs at most this many extra
 # evaluations over a plain bisection.
-MAX_GALLOP_STEPS = 12
+MAX_GALLOP_STEPS: Final = 12
 # The secant step's span, as a right shift of the seed: small enough that the health factor is
 # linear across it, large enough that its integer rounding does not matter.
-SECANT_SPAN_SHIFT = 20
+SECANT_SPAN_SHIFT: Final = 20
 
 
 def _secant_seed(curve: HealthCurve, guess: int, lo: int, hi: int) -> int:

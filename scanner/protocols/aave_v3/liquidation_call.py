@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Final, Protocol
 
 from scanner.domain import HEALTH_FACTOR_ONE_WAD, Address
 from scanner.protocols.aave_v3.generic_logic import (
@@ -56,10 +56,10 @@ class CallTotals(Protocol):
     def health_factor_wad(self) -> int: ...
 
 
-FULL_CLOSE_HF_WAD = 95 * HEALTH_FACTOR_ONE_WAD // 100  # CLOSE_FACTOR_HF_THRESHOLD
-MIN_BASE_MAX_CLOSE_FACTOR_8DEC = 2000 * 10**8  # MIN_BASE_MAX_CLOSE_FACTOR_THRESHOLD
-MIN_LEFTOVER_8DEC = MIN_BASE_MAX_CLOSE_FACTOR_8DEC // 2  # MIN_LEFTOVER_BASE
-DEFAULT_CLOSE_FACTOR_BPS = 5_000
+FULL_CLOSE_HF_WAD: Final = 95 * HEALTH_FACTOR_ONE_WAD // 100  # CLOSE_FACTOR_HF_THRESHOLD
+MIN_BASE_MAX_CLOSE_FACTOR_8DEC: Final = 2000 * 10**8  # MIN_BASE_MAX_CLOSE_FACTOR_THRESHOLD
+MIN_LEFTOVER_8DEC: Final = MIN_BASE_MAX_CLOSE_FACTOR_8DEC // 2  # MIN_LEFTOVER_BASE
+DEFAULT_CLOSE_FACTOR_BPS: Final = 5_000
 
 
 @dataclass(frozen=True)
