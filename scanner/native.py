@@ -26,6 +26,7 @@ from pathlib import Path
 from types import ModuleType
 
 NATIVE_MODULES: tuple[str, ...] = (
+    "scanner.domain",
     "scanner.protocols.aave_v3.generic_logic",
     "scanner.protocols.aave_v3.axis_sums",
     "scanner.protocols.aave_v3.axis_monotone",

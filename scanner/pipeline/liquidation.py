@@ -197,6 +197,7 @@ def liquidation_result(
         status, seizable = PositionStatus.AT_RISK, curve.seizable_usd_8dec(past)
     axis_now_8dec = axis.reference_price_8dec if axis_price_now_8dec is None else (
         axis_price_now_8dec)
+    vault = _vault_values(position)
     return PositionResult(
         market_key=position.market_key,
         protocol=position.protocol,
@@ -217,7 +218,8 @@ def liquidation_result(
         liquidation_price_native=native,
         native_price_unit=curve.price_unit,
         native_price_decimals=curve.price_decimals,
-        **vault_fields(position),
+        # passed by name, not as **vault_fields: a ** call goes through the Python API
+        liquidatable_next=vault[0], owner=vault[1], vault_id=vault[2],
     )
 
 
@@ -226,11 +228,25 @@ def vault_fields(position: Position) -> dict[str, Any]:
     `liquidatable_next` (Maker's OSM next price), `owner` and `vault_id` (a vault held through
     a contract, e.g. a CdpManager UrnHandler). Absent attributes stay None."""
     state = position.state
+    return {name: getattr(state, name, None) for name in _vault_names(state)}
+
+
+def _vault_names(state: object) -> tuple[str, ...]:
     kind = type(state)
     names = _VAULT_NAMES.get(kind)
     if names is None:
         names = _VAULT_NAMES[kind] = _possible_vault_names(kind)
-    return {name: getattr(state, name, None) for name in names}
+    return names
+
+
+def _vault_values(position: Position) -> tuple[Any, Any, Any]:
+    """vault_fields' values in VAULT_FIELDS order (None where absent)."""
+    state = position.state
+    names = _vault_names(state)
+    if not names:  # the usual state: none of them (no dict built)
+        return None, None, None
+    found = {name: getattr(state, name, None) for name in names}
+    return found.get("liquidatable_next"), found.get("owner"), found.get("vault_id")
 
 
 VAULT_FIELDS = ("liquidatable_next", "owner", "vault_id")

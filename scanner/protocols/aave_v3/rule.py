@@ -13,7 +13,7 @@ bound of pipeline/crossing.py.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final, NamedTuple
+from typing import Final
 
 from mypy_extensions import mypyc_attr
 
@@ -231,7 +231,7 @@ class AaveCurve:
             lts = self._collateral_lts
             if len(lts) > 1 and not sums.ceil_debt:  # the average LT moves with x
                 return mixed_down_seed(sums, self.piece(self.ref_now_8dec))
-            return down_seed(sums, min(lts, default=0))
+            return down_seed(sums, min(lts) if lts else 0)  # min(default=) is a keyword call
         return up_seed(sums)
 
     def surely_healthy(self, x: int) -> bool:
@@ -345,19 +345,25 @@ class AaveCurve:
         return total
 
 
-class _RowView(NamedTuple):
-    """The fields liquidation_call reads of a leg (CallLeg)."""
+class _RowView:
+    """The fields liquidation_call reads of a leg (CallLeg). A plain class: compiled, a native
+    one is built in C, where a NamedTuple is built through its Python __new__."""
 
-    asset: Address
-    unit: int
-    collateral_raw: int
-    debt_raw: int
-    bonus_bps: int
+    def __init__(self, asset: Address, unit: int, collateral_raw: int, debt_raw: int,
+                 bonus_bps: int) -> None:
+        self.asset = asset
+        self.unit = unit
+        self.collateral_raw = collateral_raw
+        self.debt_raw = debt_raw
+        self.bonus_bps = bonus_bps
 
 
-class _CallTotals(NamedTuple):
-    debt_8dec: int
-    health_factor_wad: int
+class _CallTotals:
+    """The account data liquidation_call reads (CallTotals); a plain class as _RowView."""
+
+    def __init__(self, debt_8dec: int, health_factor_wad: int) -> None:
+        self.debt_8dec = debt_8dec
+        self.health_factor_wad = health_factor_wad
 
 
 def _row_view(row: LegRow) -> _RowView:
