@@ -25,9 +25,9 @@ HEALTH_FACTOR_ONE_WAD: Final = WAD
 
 
 class Record:
-    """Base of the records below: pickled by constructor. Compiled (scanner/native.py), a
-    frozen dataclass is a native class without a __dict__, and pickle's default restore sets
-    fields one by one, which frozen refuses; the constructor takes the fields in order."""
+    """Base of the records below: a serialised copy is rebuilt by the constructor. Compiled
+    (scanner/native.py), a frozen dataclass is a native class without a __dict__, whose
+    default restore sets fields one by one, which frozen refuses."""
 
     def __reduce__(self) -> tuple[type[Any], tuple[Any, ...]]:
         return type(self), tuple([getattr(self, f.name) for f in fields(self)])  # type: ignore[arg-type]
