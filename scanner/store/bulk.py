@@ -82,16 +82,14 @@ def _sqlite_insert(conn: Connection, table: Table, names: Sequence[str],
                               for start in range(0, batched, per_statement)])
     if count > batched:
         conn.exec_driver_sql(_sqlite_statement(conn, table, names, count - batched),
-                             [_batch(stored, batched, count)])
+                             _batch(stored, batched, count))
 
 
-def _batch(stored: Sequence[Sequence[Any]], start: int, stop: int) -> list[Any]:
-    # a list, not a tuple: sqlite3 binds any sequence, and the copy to a tuple was a third
-    # of building the 4,651 statements' values of a 200,000-row snapshot
+def _batch(stored: Sequence[Sequence[Any]], start: int, stop: int) -> tuple[Any, ...]:
     values: list[Any] = []
     for column in stored:
         values += column[start:stop]
-    return values
+    return tuple(values)
 
 
 def _sqlite_statement(conn: Connection, table: Table, names: Sequence[str], rows: int) -> str:
