@@ -303,14 +303,7 @@ def _derive(base: ParsedBase, account: Address, at: _State) -> AaveAccount | Non
     half = at.rounding == "half"
     entries = []
     for asset, collateral, scaled_supply, scaled_debt in rows:
-        reserve = reserves[asset]
-        # _balances, inlined: the same rayMul of each side (half up, or floor / ceil)
-        if half:
-            supplied = (scaled_supply * reserve.income_ray + HALF_RAY) // RAY
-            debt = (scaled_debt * reserve.debt_index_ray + HALF_RAY) // RAY
-        else:
-            supplied = scaled_supply * reserve.income_ray // RAY
-            debt = -(-scaled_debt * reserve.debt_index_ray // RAY)
+        supplied, debt = _accrued(scaled_supply, scaled_debt, reserves[asset], half)
         entries.append(AaveUserReserve(asset, supplied if collateral else 0, debt, collateral))
     held = tuple(entries)
     collateral_8dec, debt_8dec, health_factor_wad = at.mirror.totals(
@@ -324,25 +317,26 @@ def _derive(base: ParsedBase, account: Address, at: _State) -> AaveAccount | Non
 
 def _balances(entry: Sequence[Any], reserve: _Reserve, rounding: str) -> tuple[int, int]:
     """(aToken balanceOf if collateral else 0, variable debt balanceOf), as the tokens do."""
-    collateral, scaled_supply, scaled_debt = bool(entry[1]), int(entry[2]), int(entry[3])
-    half = rounding == "half"
-    supplied = _ray_mul(scaled_supply, reserve.income_ray, "half" if half else "floor")
-    debt = _ray_mul(scaled_debt, reserve.debt_index_ray, "half" if half else "ceil")
-    return (supplied if collateral else 0), debt
+    supplied, debt = _accrued(int(entry[2]), int(entry[3]), reserve, rounding == "half")
+    return (supplied if entry[1] else 0), debt
+
+
+def _accrued(scaled_supply: int, scaled_debt: int, reserve: _Reserve, half: bool
+             ) -> tuple[int, int]:
+    """(scaled supply, scaled debt) times the reserve's indexes: rayMul half up (v3.0-v3.4),
+    else the supply floored and the debt ceiled (v3.5+). Written out, not through a rounding
+    mode argument: it runs for every reserve of every derived position."""
+    if half:
+        return ((scaled_supply * reserve.income_ray + HALF_RAY) // RAY,
+                (scaled_debt * reserve.debt_index_ray + HALF_RAY) // RAY)
+    return (scaled_supply * reserve.income_ray // RAY,
+            -(-scaled_debt * reserve.debt_index_ray // RAY))
 
 
 def _rounding(revision: int) -> str:
     """"half": rayMul half up (v3.0-v3.4); "exact": v3.5+ floors supply, ceils debt."""
     arithmetic = arithmetic_for_revision(revision, allow_unreviewed=True)
     return "exact" if arithmetic in CEILS_DEBT else "half"
-
-
-def _ray_mul(a: int, b: int, mode: str) -> int:
-    if mode == "floor":
-        return a * b // RAY
-    if mode == "ceil":
-        return -(-a * b // RAY)
-    return (a * b + RAY // 2) // RAY
 
 
 # --- reads ------------------------------------------------------------------------------------
