@@ -41,6 +41,7 @@ from scanner.chain.rpc import RpcClient
 from scanner.config import ChainConfig, Config, MarketConfig
 from scanner.domain import Address, MarketRead
 from scanner.errors import ScannerError, UsageError
+from scanner.pipeline.collector import collector_paused
 from scanner.pipeline.discovery import plan_discovery
 from scanner.pipeline.persist import store_snapshot
 from scanner.pipeline.resolve import resolve_market
@@ -249,8 +250,9 @@ async def scan_incremental(
     reason = _why_full(prior, markets, block, full_every_blocks)
     if reason is None and prior is not None:
         try:
-            return await _incremental(config, chain, markets, repo, prior, block, progress,
-                                      store_unverified, full_every_blocks)
+            with collector_paused():
+                return await _incremental(config, chain, markets, repo, prior, block,
+                                          progress, store_unverified, full_every_blocks)
         except DerivationUnavailable as exc:
             reason = exc.reason
     log.info("chain %s: full snapshot (%s)", chain.name, reason)
