@@ -17,6 +17,8 @@ from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Any, Final, Protocol
 
+from mypy_extensions import mypyc_attr
+
 Address = str  # EIP-55 checksummed hex address
 
 WAD: Final = 10**18
@@ -24,6 +26,7 @@ RAY: Final = 10**27
 HEALTH_FACTOR_ONE_WAD: Final = WAD
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # so may a record (PositionResult below)
 class Record:
     """Base of the records below: a serialised copy is rebuilt by the constructor. Compiled
     (scanner/native.py), a frozen dataclass is a native class without a __dict__, whose
@@ -177,6 +180,8 @@ class MarketRead(Record):
 # --- Results of the pure stages ---------------------------------------------------------
 
 
+# Tests subclass it (a field computed by a property: the store must read it through getattr).
+@mypyc_attr(allow_interpreted_subclasses=True)
 @dataclass(init=False, unsafe_hash=True)  # built per position: see Valuation
 class PositionResult(Record):
     """One position's liquidation level on one axis."""
