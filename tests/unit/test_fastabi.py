@@ -166,3 +166,12 @@ def test_encode_call_and_decode_output_keep_their_answers() -> None:
     assert decode_output(pool, "getUserAccountData", data) == tuple(values)
     with pytest.raises(InconsistentDataError):
         decode_output(pool, "getUserAccountData", data[:-1])
+
+
+@given(st.integers(min_value=0, max_value=40), st.integers(min_value=0, max_value=70),
+       st.booleans())
+def test_batches_of_one_data_size_encode_like_eth_abi(count: int, size: int, flag: bool) -> None:
+    """A batch whose data all have one length (the usual one: selector + address) takes its
+    heads from a table of even offsets: the same bytes."""
+    items = [(CHECKSUMMED, flag, bytes([n % 256]) * size) for n in range(count)]
+    assert fastabi.encode_aggregate3_items(items) == encode(["(address,bool,bytes)[]"], [items])
