@@ -267,6 +267,35 @@ def _one_word_items(heads: bytes, tails: bytes, count: int) -> list[tuple[bool, 
     return [(flag == _TRUE_BYTE, word) for flag, word in found]
 
 
+# One (bool,bytes) item whose bytes are 0 to 7 whole words, as Solidity lays it out: the flag
+# word, the offset of the bytes (0x40), their length, the words -- one group per length, so
+# that the length word decides how many bytes the match takes.
+_WORDS_ITEM = re.compile(
+    rb"\x00{31}([\x00\x01])\x00{31}\x40\x00{31}(?:\x00()"
+    + b"".join(b"|" + re.escape(bytes([n * WORD])) + b"(.{%d})" % (n * WORD) for n in range(1, 8))
+    + b")", re.DOTALL)
+_WORDS_ITEM_LEAD = 3 * WORD
+
+
+def _word_items(heads: bytes, tails: bytes, count: int) -> list[tuple[bool, bytes]] | None:
+    """The items when each is an answer of 0 to 7 whole words in Solidity's own layout, one
+    after the other (a batch of account summaries): matched by one regular expression; else
+    None. The matches tile the tails when their sizes add up to the tails' size, and the heads
+    must then point at them in order."""
+    found = _WORDS_ITEM.findall(tails)
+    if len(found) != count:
+        return None
+    items = [(groups[0] == _TRUE_BYTE, b"".join(groups[1:])) for groups in found]
+    offsets = []
+    offset = count * WORD
+    for _success, value in items:
+        offsets.append(offset.to_bytes(WORD, "big"))
+        offset += _WORDS_ITEM_LEAD + len(value)
+    if offset - count * WORD != len(tails) or b"".join(offsets) != heads:
+        return None
+    return items
+
+
 def decode_aggregate3_items(data: bytes) -> list[tuple[bool, bytes]] | None:
     """eth_abi.decode(["(bool,bytes)[]"], data)[0] as (success, bytes) pairs; None when the
     answer is short, odd or not canonical (eth_abi then decides)."""
@@ -277,7 +306,10 @@ def decode_aggregate3_items(data: bytes) -> list[tuple[bool, bytes]] | None:
     base = array + WORD
     if base + count * WORD > len(data):  # the heads do not fit
         return None
-    uniform = _one_word_items(data[base:base + count * WORD], data[base + count * WORD:], count)
+    heads, tails = data[base:base + count * WORD], data[base + count * WORD:]
+    uniform = _one_word_items(heads, tails, count)
+    if uniform is None and count <= 4096:
+        uniform = _word_items(heads, tails, count)
     if uniform is not None:
         return uniform
     # A snapshot decodes ~70,000 items: the loop below checks what eth_abi checks (bounds, a
