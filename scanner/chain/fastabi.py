@@ -274,24 +274,25 @@ _WORDS_ITEM = re.compile(
     rb"\x00{31}([\x00\x01])\x00{31}\x40\x00{31}(?:\x00()"
     + b"".join(b"|" + re.escape(bytes([n * WORD])) + b"(.{%d})" % (n * WORD) for n in range(1, 8))
     + b")", re.DOTALL)
-_WORDS_ITEM_LEAD = 3 * WORD
 
 
 def _word_items(heads: bytes, tails: bytes, count: int) -> list[tuple[bool, bytes]] | None:
     """The items when each is an answer of 0 to 7 whole words in Solidity's own layout, one
-    after the other (a batch of account summaries): matched by one regular expression; else
-    None. The matches tile the tails when their sizes add up to the tails' size, and the heads
-    must then point at them in order."""
-    found = _WORDS_ITEM.findall(tails)
-    if len(found) != count:
-        return None
-    items = [(groups[0] == _TRUE_BYTE, b"".join(groups[1:])) for groups in found]
-    offsets = []
-    offset = count * WORD
-    for _success, value in items:
-        offsets.append(offset.to_bytes(WORD, "big"))
-        offset += _WORDS_ITEM_LEAD + len(value)
-    if offset - count * WORD != len(tails) or b"".join(offsets) != heads:
+    after the other (a batch of account summaries): each matched by one regular expression
+    where the previous one ended, so that an item of another shape stops the walk at once;
+    else None. The matches must tile the tails, and the heads point at them in order."""
+    match = _WORDS_ITEM.match
+    items: list[tuple[bool, bytes]] = []
+    offsets: list[bytes] = []
+    at = 0
+    for _ in range(count):
+        found = match(tails, at)
+        if found is None:
+            return None
+        offsets.append((count * WORD + at).to_bytes(WORD, "big"))
+        items.append((found.group(1) == _TRUE_BYTE, found.group(found.lastindex or 2)))
+        at = found.end()
+    if at != len(tails) or b"".join(offsets) != heads:
         return None
     return items
 
