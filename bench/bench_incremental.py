@@ -21,6 +21,8 @@ Stages (wall seconds, measured by wrapping the pipeline's functions in this proc
 rpc (time with a JSON-RPC post in flight), read+derive (the reading stage without rpc:
 discovery's database reads, decoding, deriving, bases), math (exact liquidation prices),
 bins+bands, store (the snapshot's rows) and bases (reading and writing the derivation bases).
+The incremental snapshot pauses the cyclic garbage collector (incremental.collector_paused); the
+full collection that defers is timed with it (under read+derive).
 A full snapshot whose levels are computed while it reads (stream.py) has that math under
 rpc / read+derive, not under math. Nothing here asserts on time.
 """
@@ -30,9 +32,10 @@ from __future__ import annotations
 import argparse
 import cProfile
 import dataclasses
+import gc
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -43,6 +46,7 @@ from scanner.config import Config, load_config
 from scanner.devnet.network import Devnet, seeded_devnet, write_config
 from scanner.devnet.population import AavePositionPlan
 from scanner.devnet.rpc import DevnetRpc, Tx, calldata
+from scanner.domain import PositionResult
 from scanner.pipeline import incremental, scan
 from scanner.pipeline.incremental import scan_full, scan_incremental
 from scanner.pipeline.scan import scan_chain
@@ -168,6 +172,13 @@ def _profiled(profile: Path | None, job: Callable[[], Any]) -> Any:
         profiler.dump_stats(profile)
 
 
+def _collected(result: Any) -> Any:
+    """`result`, after the garbage collection the incremental snapshot deferred
+    (incremental.collector_paused): timed with it, as a daemon pays it before its next block."""
+    gc.collect()
+    return result
+
+
 def measure(devnet: Devnet, rpc: DevnetRpc, folder: Path, touched_bps: int,
             copies: int, profile: Path | None = None) -> dict[str, Any]:
     """A full snapshot with bases, `touched_bps` of the borrowers touched by real
@@ -182,8 +193,8 @@ def measure(devnet: Devnet, rpc: DevnetRpc, folder: Path, touched_bps: int,
     touched = plans[:: max(1, 10_000 // touched_bps)]
     _touch(rpc, devnet, touched)
     inc_stages, full_stages = Stages(), Stages()
-    inc, inc_seconds, inc_cpu = _timed_run(inc_stages, lambda: _profiled(profile, lambda: aio.run(
-        scan_incremental(config, markets, repo))))
+    inc, inc_seconds, inc_cpu = _timed_run(inc_stages, lambda: _profiled(
+        profile, lambda: _collected(aio.run(scan_incremental(config, markets, repo)))))
     if not inc.incremental:
         raise SystemExit(f"the snapshot was not incremental: {inc.reason}")
     config2, repo2 = _config(devnet, folder, "full", copies)
@@ -194,7 +205,8 @@ def measure(devnet: Devnet, rpc: DevnetRpc, folder: Path, touched_bps: int,
         raise SystemExit("the incremental snapshot differs from the full one")
     repo.engine.dispose()
     repo2.engine.dispose()
-    return {"positions": sum(len(m.read.positions) for m in inc.outcome.markets),
+    return {**_unchanged(first.outcome.results, inc.outcome.results),
+            "positions": sum(len(m.read.positions) for m in inc.outcome.markets),
             "copies": copies, "touched_accounts": len(touched), "reread": inc.reread,
             "derived": inc.derived, "bases_stored": first.bases_stored,
             "first_full_with_capture_s": full_with_capture,
@@ -203,6 +215,28 @@ def measure(devnet: Devnet, rpc: DevnetRpc, folder: Path, touched_bps: int,
             "incremental": {"s": inc_seconds, "cpu_s": inc_cpu,
                             "requests": inc.outcome.rpc_requests,
                             "stages": inc_stages.split(inc_seconds)}}
+
+
+def _unchanged(before: Sequence[PositionResult], after: Sequence[PositionResult]
+               ) -> dict[str, int]:
+    """How many of `after`'s result rows equal the previous snapshot's row of the same
+    position and axis (what storing only changed rows would save), and how many keep their
+    liquidation price (where the previous price would be an exact seed for the solver)."""
+    def key(r: PositionResult) -> tuple[str, str, str, str]:
+        return r.market_key, r.submarket, r.account, r.axis
+
+    previous = {key(r): r for r in before}
+    same_rows = same_price = priced = 0
+    for row in after:
+        old = previous.get(key(row))
+        if old is None:
+            continue
+        same_rows += old == row
+        if row.liquidation_price_native is not None:
+            priced += 1
+            same_price += old.liquidation_price_native == row.liquidation_price_native
+    return {"rows": len(after), "rows_unchanged": same_rows, "priced": priced,
+            "price_unchanged": same_price}
 
 
 def report(f: dict[str, Any]) -> None:
@@ -221,6 +255,9 @@ def report(f: dict[str, Any]) -> None:
         stages = " | ".join(f"{run_['stages'][s]:.2f}" for s in STAGES)
         print(f"| {name} | {run_['s']:.2f} | {run_['cpu_s']:.2f} | {run_['requests']:,} | "
               f"{stages} |")
+    print(f"result rows equal to the previous snapshot's: {f['rows_unchanged']:,} of "
+          f"{f['rows']:,}; liquidation prices unchanged: {f['price_unchanged']:,} of "
+          f"{f['priced']:,}")
     inc, full = f["incremental"], f["full"]
     without_math = (inc["s"] - inc["stages"]["math"]) / full["s"]
     print(f"incremental / full: {inc['s'] / full['s']:.1%} of the time "

@@ -28,11 +28,13 @@ bounds what a missed event kind could cost.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import hashlib
 import importlib
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -249,8 +251,9 @@ async def scan_incremental(
     reason = _why_full(prior, markets, block, full_every_blocks)
     if reason is None and prior is not None:
         try:
-            return await _incremental(config, chain, markets, repo, prior, block, progress,
-                                      store_unverified, full_every_blocks)
+            with collector_paused():
+                return await _incremental(config, chain, markets, repo, prior, block,
+                                          progress, store_unverified, full_every_blocks)
         except DerivationUnavailable as exc:
             reason = exc.reason
     log.info("chain %s: full snapshot (%s)", chain.name, reason)
@@ -305,6 +308,25 @@ async def capture_bases(config: Config, markets: Sequence[MarketConfig], repo: R
 
 
 # --- the incremental snapshot ---------------------------------------------------------------
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off while one incremental snapshot is built.
+
+    The snapshot allocates a few objects per position (100k positions: millions), none in a
+    reference cycle, so the collector finds nothing -- but every allocation-triggered oldest-
+    generation pass walks the whole heap, the stored bases and the last snapshot included:
+    at 100k positions three such passes were ~2.2 s of the incremental's ~23 s of CPU. Paused,
+    the first pass after it (one, not three) walks what survived; memory freed by reference
+    counting (nearly all of it) is freed as before."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _why_full(prior: PriorSnapshot | None, markets: Sequence[MarketConfig], block: int | None,

@@ -27,6 +27,7 @@ from scanner.pipeline.incremental import (
     scan_full,
     scan_incremental,
 )
+from scanner.protocols.aave_v3 import derive as aave_derive
 from scanner.store.repository import Repository
 from tests.integration import incremental_helpers as tx
 from tests.integration.daemon_helpers import (
@@ -85,6 +86,7 @@ def test_incremental_equals_full_after_real_transactions(
     repo = Repository.from_url(db_url)
     first = _full(config, repo)
     assert first.bases_stored and not first.incremental
+    _require_captured_parses_are_the_texts(AAVE_MARKET_KEY)
     plans = {p.account: p for p in devnet.aave_plans if p.borrows}
     doomed = tx.liquidatable_after_drop(first.outcome.results, AAVE_MARKET_KEY, DROP_BPS)
     assert doomed, "no position to liquidate after the drop"
@@ -118,6 +120,15 @@ def test_incremental_equals_full_after_real_transactions(
     second = _incremental(config, repo)
     assert second.incremental and second.reread == 0, second.reason
     _require_same_as_full(config, repo, second)
+    _require_captured_parses_are_the_texts(AAVE_MARKET_KEY)
+
+
+def _require_captured_parses_are_the_texts(market_key: str) -> None:
+    """The Aave v3 bases a capture (or the last derivation) handed over already parsed are
+    what parsing their stored text gives: deriving from either is the same."""
+    cached = aave_derive.DERIVER._parsed[market_key]
+    assert cached
+    assert all(parsed == aave_derive._parse(text) for text, parsed in cached.items())
 
 
 def test_reorg_of_the_stored_block_falls_back_to_full(

@@ -72,6 +72,7 @@ USER_TOPICS = {  # pool event -> topic index of the user
 }
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 _GAS = 60_000
+HALF_RAY = RAY // 2
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,36 @@ class _Mirror:
         return collateral_8dec, debt_8dec, health_factor_wad
 
 
+# A base as `_derive` uses it: (eMode category, rows of (asset, collateral flag, scaled
+# supply, scaled debt)) -- its JSON parsed once (`_Parsed`)
+ParsedBase = tuple[int, tuple[tuple[Address, bool, int, int], ...]]
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    """Parsed bases of one market, by their JSON text. A kept base is carried over unchanged
+    from block to block (the same text), so each block parses only the bases written since
+    the last one (1% touched: 1%), not every one (json.loads was a fifth of deriving).
+    `now` collects the bases this block used: the next block's `before` (memory stays one
+    set, not every set ever seen). A text parses to one value: a stale entry cannot exist."""
+
+    before: Mapping[str, ParsedBase]
+    now: dict[str, ParsedBase]
+
+    def get(self, base: str) -> ParsedBase:
+        parsed = self.before.get(base)
+        if parsed is None:
+            parsed = _parse(base)
+        self.now[base] = parsed
+        return parsed
+
+
+def _parse(base: str) -> ParsedBase:
+    raw = json.loads(base)
+    return int(raw["e"]), tuple((row[0], bool(row[1]), int(row[2]), int(row[3]))
+                                for row in raw["r"])
+
+
 @dataclass(frozen=True)
 class _State:
     market: AaveMarketState
@@ -131,15 +162,21 @@ class _State:
     rounding: str  # `_rounding` of its revision
     mirror: _Mirror  # what `account_totals` looks up per account, once per block
     listed: Mapping[Address, int]  # each of `reserves` -> its place in the pool's list
+    parsed: _Parsed
 
     @staticmethod
-    def of(market: AaveMarketState, reserves: Mapping[Address, _Reserve]) -> _State:
+    def of(market: AaveMarketState, reserves: Mapping[Address, _Reserve],
+           parsed: _Parsed | None = None) -> _State:
         listed = {asset: n for n, asset in enumerate(market.reserves) if asset in reserves}
         return _State(market, reserves, _rounding(market.pool_revision), _Mirror.of(market),
-                      listed)
+                      listed, parsed or _Parsed({}, {}))
 
 
 class AaveV3Deriver(StoredStateDeriver[AaveV3Adapter, AaveAddresses, _State, AaveAccount]):
+
+    def __init__(self) -> None:
+        # market key -> the bases its last derivation (or capture) parsed, by their text
+        self._parsed: dict[str, dict[str, ParsedBase]] = {}
 
     async def touched(self, adapter: AaveV3Adapter, resolved: AaveAddresses, from_block: int,
                       to_block: int) -> set[Address]:
@@ -155,9 +192,12 @@ class AaveV3Deriver(StoredStateDeriver[AaveV3Adapter, AaveAddresses, _State, Aav
         states = [p.state for p in read.positions]
         if not all(isinstance(s, AavePosition) for s in states):
             raise DerivationUnavailable(f"market {read.market_key}: not an Aave v3 read")
-        return await _capture(adapter, resolved, [s.account for s in states
-                                                  if isinstance(s, AavePosition)],
-                              read.revision, block)
+        parsed: dict[str, ParsedBase] = {}  # the next block's derivation parses none
+        bases = await _capture(adapter, resolved, [s.account for s in states
+                                                   if isinstance(s, AavePosition)],
+                               read.revision, block, parsed)
+        self._parsed[read.market_key] = parsed
+        return bases
 
     async def read_state(self, adapter: AaveV3Adapter, resolved: AaveAddresses, block: int
                          ) -> _State:
@@ -166,7 +206,9 @@ class AaveV3Deriver(StoredStateDeriver[AaveV3Adapter, AaveAddresses, _State, Aav
         reserves = {asset: reserve for asset, reserve in
                     (await _reserves(adapter, resolved.pool, block)).items()
                     if asset in state.reserves}  # a base naming another one: dropped
-        return _State.of(state, reserves)
+        parsed = _Parsed(self._parsed.get(state.market_key, {}), {})
+        self._parsed[state.market_key] = parsed.now
+        return _State.of(state, reserves, parsed)
 
     async def read_fresh(self, adapter: AaveV3Adapter, resolved: AaveAddresses, state: _State,
                          reread: Sequence[Borrower], block: int) -> Sequence[AaveAccount]:
@@ -174,7 +216,7 @@ class AaveV3Deriver(StoredStateDeriver[AaveV3Adapter, AaveAddresses, _State, Aav
                                            block)
 
     def derive(self, state: _State, key: BorrowerKey, base: str) -> AaveAccount | None:
-        return _derive(json.loads(base), key[1], state)
+        return _derive(state.parsed.get(base), key[1], state)
 
     def assemble(self, adapter: AaveV3Adapter, state: _State, items: Sequence[AaveAccount],
                  fresh: Sequence[AaveAccount]) -> MarketRead:
@@ -185,7 +227,8 @@ class AaveV3Deriver(StoredStateDeriver[AaveV3Adapter, AaveAddresses, _State, Aav
 
     async def fresh_bases(self, adapter: AaveV3Adapter, resolved: AaveAddresses, state: _State,
                           fresh: Sequence[AaveAccount], block: int) -> dict[BorrowerKey, str]:
-        return await _capture(adapter, resolved, fresh, state.market.pool_revision, block)
+        return await _capture(adapter, resolved, fresh, state.market.pool_revision, block,
+                              state.parsed.now)
 
 
 DERIVER = AaveV3Deriver()
@@ -195,9 +238,10 @@ DERIVER = AaveV3Deriver()
 
 
 async def _capture(adapter: AaveV3Adapter, resolved: AaveAddresses,
-                   accounts: Sequence[AaveAccount], revision: int, block: int
-                   ) -> dict[BorrowerKey, str]:
-    """Each account's scaled balances, checked against its read balances at `block`."""
+                   accounts: Sequence[AaveAccount], revision: int, block: int,
+                   parsed: dict[str, ParsedBase] | None = None) -> dict[BorrowerKey, str]:
+    """Each account's scaled balances, checked against its read balances at `block`;
+    `parsed` receives each base as `_derive` takes it (what parsing its JSON gives)."""
     reserves = await _reserves(adapter, resolved.pool, block)
     calls: list[Call] = []
     layout: list[int] = []
@@ -220,7 +264,7 @@ async def _capture(adapter: AaveV3Adapter, resolved: AaveAddresses,
     bases: dict[BorrowerKey, str] = {}
     starts = iter(layout)
     for account in accounts:
-        entries, stable_debt = [], False
+        entries, rows, stable_debt = [], [], False
         for entry in account.reserves:
             at, reserve = iter(values[next(starts):]), reserves[entry.asset]
             scaled_supply = next(at) if entry.used_as_collateral else 0
@@ -229,33 +273,39 @@ async def _capture(adapter: AaveV3Adapter, resolved: AaveAddresses,
                 stable_debt |= next(at) > 0
             entries.append([entry.asset, int(entry.used_as_collateral), scaled_supply,
                             scaled_debt])
+            rows.append((entry.asset, bool(entry.used_as_collateral), scaled_supply, scaled_debt))
             if not stable_debt and _balances(entries[-1], reserve, rounding) != (
                     entry.supplied_raw, entry.debt_raw):
                 raise DerivationUnavailable(
                     f"{account.account}: the scaled balances of {entry.asset} times the "
                     f"indexes do not give its balances at block {block}")
-        base = {"e": account.emode_category, "r": entries}
-        bases[(resolved.pool, account.account)] = ALWAYS_READ if stable_debt else json.dumps(
-            base, separators=(",", ":"))
+        if stable_debt:
+            bases[(resolved.pool, account.account)] = ALWAYS_READ
+            continue
+        text = json.dumps({"e": account.emode_category, "r": entries}, separators=(",", ":"))
+        bases[(resolved.pool, account.account)] = text
+        if parsed is not None:
+            parsed[text] = (account.emode_category, tuple(rows))
     return bases
 
 
 # --- derive -----------------------------------------------------------------------------------
 
 
-def _derive(base: dict[str, Any], account: Address, at: _State) -> AaveAccount | None:
+def _derive(base: ParsedBase, account: Address, at: _State) -> AaveAccount | None:
     """The account at the state's block, or None when a full read would skip it (no debt)."""
     state, reserves, listed = at.market, at.reserves, at.listed
-    rows = base["r"]
+    emode, rows = base
     if not all(row[0] in listed for row in rows):
         raise DerivationUnavailable(f"market {state.market_key}: a reserve was dropped")
     if len(rows) > 1:  # the full read's order: the pool's reserve list (a base's usually is)
-        rows = sorted(rows, key=lambda row: listed[row[0]])
+        rows = tuple(sorted(rows, key=lambda row: listed[row[0]]))
+    half = at.rounding == "half"
     entries = []
-    for row in rows:
-        supplied, debt = _balances(row, reserves[row[0]], at.rounding)
-        entries.append(AaveUserReserve(row[0], supplied, debt, bool(row[1])))
-    emode, held = int(base["e"]), tuple(entries)
+    for asset, collateral, scaled_supply, scaled_debt in rows:
+        supplied, debt = _accrued(scaled_supply, scaled_debt, reserves[asset], half)
+        entries.append(AaveUserReserve(asset, supplied if collateral else 0, debt, collateral))
+    held = tuple(entries)
     collateral_8dec, debt_8dec, health_factor_wad = at.mirror.totals(
         AaveAccount(account, emode, held, 0, 0, 0), state)
     if debt_8dec == 0:
@@ -267,25 +317,26 @@ def _derive(base: dict[str, Any], account: Address, at: _State) -> AaveAccount |
 
 def _balances(entry: Sequence[Any], reserve: _Reserve, rounding: str) -> tuple[int, int]:
     """(aToken balanceOf if collateral else 0, variable debt balanceOf), as the tokens do."""
-    collateral, scaled_supply, scaled_debt = bool(entry[1]), int(entry[2]), int(entry[3])
-    half = rounding == "half"
-    supplied = _ray_mul(scaled_supply, reserve.income_ray, "half" if half else "floor")
-    debt = _ray_mul(scaled_debt, reserve.debt_index_ray, "half" if half else "ceil")
-    return (supplied if collateral else 0), debt
+    supplied, debt = _accrued(int(entry[2]), int(entry[3]), reserve, rounding == "half")
+    return (supplied if entry[1] else 0), debt
+
+
+def _accrued(scaled_supply: int, scaled_debt: int, reserve: _Reserve, half: bool
+             ) -> tuple[int, int]:
+    """(scaled supply, scaled debt) times the reserve's indexes: rayMul half up (v3.0-v3.4),
+    else the supply floored and the debt ceiled (v3.5+). Written out, not through a rounding
+    mode argument: it runs for every reserve of every derived position."""
+    if half:
+        return ((scaled_supply * reserve.income_ray + HALF_RAY) // RAY,
+                (scaled_debt * reserve.debt_index_ray + HALF_RAY) // RAY)
+    return (scaled_supply * reserve.income_ray // RAY,
+            -(-scaled_debt * reserve.debt_index_ray // RAY))
 
 
 def _rounding(revision: int) -> str:
     """"half": rayMul half up (v3.0-v3.4); "exact": v3.5+ floors supply, ceils debt."""
     arithmetic = arithmetic_for_revision(revision, allow_unreviewed=True)
     return "exact" if arithmetic in CEILS_DEBT else "half"
-
-
-def _ray_mul(a: int, b: int, mode: str) -> int:
-    if mode == "floor":
-        return a * b // RAY
-    if mode == "ceil":
-        return -(-a * b // RAY)
-    return (a * b + RAY // 2) // RAY
 
 
 # --- reads ------------------------------------------------------------------------------------
