@@ -21,7 +21,7 @@ Stages (wall seconds, measured by wrapping the pipeline's functions in this proc
 rpc (time with a JSON-RPC post in flight), read+derive (the reading stage without rpc:
 discovery's database reads, decoding, deriving, bases), math (exact liquidation prices),
 bins+bands, store (the snapshot's rows) and bases (reading and writing the derivation bases).
-The incremental snapshot pauses the cyclic garbage collector (incremental.collector_paused); the
+The incremental snapshot pauses the cyclic garbage collector (collector.collector_paused); the
 full collection that defers is timed with it (under read+derive).
 A full snapshot whose levels are computed while it reads (stream.py) has that math under
 rpc / read+derive, not under math. Nothing here asserts on time.
@@ -174,7 +174,7 @@ def _profiled(profile: Path | None, job: Callable[[], Any]) -> Any:
 
 def _collected(result: Any) -> Any:
     """`result`, after the garbage collection the incremental snapshot deferred
-    (incremental.collector_paused): timed with it, as a daemon pays it before its next block."""
+    (collector.collector_paused): timed with it, as a daemon pays it before its next block."""
     gc.collect()
     return result
 

@@ -28,13 +28,11 @@ bounds what a missed event kind could cost.
 from __future__ import annotations
 
 import dataclasses
-import gc
 import hashlib
 import importlib
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -43,6 +41,7 @@ from scanner.chain.rpc import RpcClient
 from scanner.config import ChainConfig, Config, MarketConfig
 from scanner.domain import Address, MarketRead
 from scanner.errors import ScannerError, UsageError
+from scanner.pipeline.collector import collector_paused
 from scanner.pipeline.discovery import plan_discovery
 from scanner.pipeline.persist import store_snapshot
 from scanner.pipeline.resolve import resolve_market
@@ -308,25 +307,6 @@ async def capture_bases(config: Config, markets: Sequence[MarketConfig], repo: R
 
 
 # --- the incremental snapshot ---------------------------------------------------------------
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector off while one incremental snapshot is built.
-
-    The snapshot allocates a few objects per position (100k positions: millions), none in a
-    reference cycle, so the collector finds nothing -- but every allocation-triggered oldest-
-    generation pass walks the whole heap, the stored bases and the last snapshot included:
-    at 100k positions three such passes were ~2.2 s of the incremental's ~23 s of CPU. Paused,
-    the first pass after it (one, not three) walks what survived; memory freed by reference
-    counting (nearly all of it) is freed as before."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _why_full(prior: PriorSnapshot | None, markets: Sequence[MarketConfig], block: int | None,

@@ -37,6 +37,7 @@ from scanner.domain import (
 from scanner.errors import MirrorMismatchError, ScannerError, UsageError
 from scanner.pipeline.axes import require_axes_listed, resolve_axes, snapshot_axes
 from scanner.pipeline.bands import detect_bands
+from scanner.pipeline.collector import collector_paused
 from scanner.pipeline.discovery import DiscoveryPlan, plan_discovery
 from scanner.pipeline.histogram import build_histogram
 from scanner.pipeline.liquidation import liquidation_result, unverified_result
@@ -164,6 +165,13 @@ async def scan_chain(
     if len(chains) != 1:
         raise UsageError(f"one snapshot covers one chain; got markets of {sorted(chains)}")
     chain = config.chains[chains.pop()]
+    with collector_paused():  # a snapshot makes no reference cycles (collector.py)
+        return await _scan_chain(config, chain, markets, repo, block, progress, store_unverified)
+
+
+async def _scan_chain(config: Config, chain: ChainConfig, markets: Sequence[MarketConfig],
+                      repo: Repository, block: int | None, progress: Progress,
+                      store_unverified: bool) -> SnapshotOutcome:
     with LevelStream(config.axes) as stream:
         async with RpcClient.for_chain(chain) as rpc:
             await rpc.check_chain(chain.chain_id, chain.name)

@@ -63,23 +63,44 @@ def start_new_tracks(conn: Connection, ids: Sequence[int], bands: Sequence[Band]
 def axis_rows(snapshot_id: int, positions: Sequence[PositionResult]) -> list[dict[str, Any]]:
     """One row per axis: its price (the same in every position, or the data is inconsistent)
     and its at-risk and liquidatable-now counts and collateral."""
-    totals: dict[str, dict[str, Any]] = {}
+    prices: dict[str, int] = {}
+    counts: dict[tuple[str, str], int] = {}  # (axis, status) -> positions
+    collateral: dict[tuple[str, str], int] = {}
+    # one plain loop, no dict built per position (the setdefault of a fresh 7-key row per
+    # position was ~0.15 s of writing a 200,000-row snapshot); keys of two str, hashed in C
     for p in positions:
-        row = totals.setdefault(p.axis, {
-            "snapshot_id": snapshot_id, "axis": p.axis, "price_now_8dec": p.axis_price_now_8dec,
-            "at_risk_positions": 0, "at_risk_collateral_usd_8dec": 0,
-            "liquidatable_now_positions": 0, "liquidatable_now_collateral_usd_8dec": 0})
-        if row["price_now_8dec"] != p.axis_price_now_8dec:
+        if prices.setdefault(p.axis, p.axis_price_now_8dec) != p.axis_price_now_8dec:
+            _refuse_two_prices(positions)
+        status = p.status
+        if status is _AT_RISK or status is _NOW:
+            key = (p.axis, status.value)
+            counts[key] = counts.get(key, 0) + 1
+            collateral[key] = collateral.get(key, 0) + p.collateral_usd_8dec
+    found = []
+    for axis in sorted(prices):
+        row: dict[str, Any] = {"snapshot_id": snapshot_id, "axis": axis,
+                               "price_now_8dec": prices[axis]}
+        for status_text, prefix in _TOTALLED:
+            row[f"{prefix}_positions"] = counts.get((axis, status_text), 0)
+            row[f"{prefix}_collateral_usd_8dec"] = collateral.get((axis, status_text), 0)
+        found.append(row)
+    return found
+
+
+_AT_RISK = PositionStatus.AT_RISK
+_NOW = PositionStatus.LIQUIDATABLE_NOW
+_TOTALLED = ((_AT_RISK.value, "at_risk"), (_NOW.value, "liquidatable_now"))
+
+
+def _refuse_two_prices(positions: Sequence[PositionResult]) -> None:
+    """Raise naming the first axis whose price changes, and its first two prices."""
+    first: dict[str, int] = {}
+    for p in positions:
+        price = first.setdefault(p.axis, p.axis_price_now_8dec)
+        if price != p.axis_price_now_8dec:
             raise InconsistentDataError(
-                f"axis {p.axis} has two prices in one snapshot ({row['price_now_8dec']} and "
+                f"axis {p.axis} has two prices in one snapshot ({price} and "
                 f"{p.axis_price_now_8dec}): nothing was written")
-        if p.status is PositionStatus.AT_RISK:
-            row["at_risk_positions"] += 1
-            row["at_risk_collateral_usd_8dec"] += p.collateral_usd_8dec
-        elif p.status is PositionStatus.LIQUIDATABLE_NOW:
-            row["liquidatable_now_positions"] += 1
-            row["liquidatable_now_collateral_usd_8dec"] += p.collateral_usd_8dec
-    return [totals[axis] for axis in sorted(totals)]
 
 
 def insert_axes(conn: Connection, values: list[dict[str, Any]]) -> None:

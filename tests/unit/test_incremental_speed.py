@@ -1,44 +1,17 @@
-"""The incremental path's speed-ups keep its answers: the paused garbage collector is restored
-whatever happens, and a parsed base is the parse of its text, whether parsed now or carried
-over from the last block."""
+"""The incremental path's speed-ups keep its answers: a parsed base is the parse of its text,
+whether parsed now or carried over from the last block (the paused collector:
+test_collector.py)."""
 
 from __future__ import annotations
 
-import gc
 import json
 
-import pytest
-
-from scanner.pipeline.incremental import collector_paused
 from scanner.protocols.aave_v3.derive import _parse, _Parsed
 
 WETH = "0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2"
 USDC = "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48"
 BASE = json.dumps({"e": 1, "r": [[WETH, 1, 10**18 + 7, 0], [USDC, 0, 0, 5 * 10**9]]},
                   separators=(",", ":"))
-
-
-def test_collector_paused_inside_and_restored_after() -> None:
-    assert gc.isenabled()
-    with collector_paused():
-        assert not gc.isenabled()
-    assert gc.isenabled()
-
-
-def test_collector_restored_when_the_snapshot_raises() -> None:
-    with pytest.raises(RuntimeError), collector_paused():
-        raise RuntimeError("a failed read")
-    assert gc.isenabled()
-
-
-def test_collector_left_off_when_it_was_off() -> None:
-    gc.disable()
-    try:
-        with collector_paused():
-            pass
-        assert not gc.isenabled()
-    finally:
-        gc.enable()
 
 
 def test_parse_gives_typed_rows_in_base_order() -> None:

@@ -158,3 +158,20 @@ def test_bulk_rows_keep_their_order_however_they_are_batched(repo: Repository, e
     with repo.engine.connect() as conn:
         assert list(conn.execute(query).scalars()) == [p.account for p in positions]
     assert len(_stored(repo, _scan_id(repo, snapshot))) == count
+
+
+def test_position_columns_read_a_subclass_field_through_its_property() -> None:
+    """Plain PositionResults are read from their instance dicts; a subclass (which may
+    compute a field) is read by getattr, so its rows are still what `position_row` gives."""
+
+    class Shown(PositionResult):
+        def __getattribute__(self, name: str) -> Any:
+            return "0x" + "ab" * 20 if name == "owner" else super().__getattribute__(name)
+
+    positions = _edge_positions(4)
+    shown = [Shown(**{f.name: getattr(p, f.name) for f in dataclasses.fields(p)})
+             for p in positions]
+    for sample in (positions, [positions[0], *shown[1:]]):
+        columns = rows.position_columns(5, sample)
+        assert columns["owner"] == [rows.position_row(5, p)["owner"] for p in sample]
+    assert rows.position_columns(5, shown[1:])["owner"] == ["0x" + "ab" * 20] * 3
