@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, cast
 
 from eth_utils.address import is_address
@@ -169,55 +169,68 @@ def decode_static(types: Sequence[str], data: bytes) -> tuple[Any, ...] | None:
 _FALSE_WORD = bytes(WORD)
 _TRUE_WORD = (1).to_bytes(WORD, "big")
 _DATA_OFFSET_WORD = (3 * WORD).to_bytes(WORD, "big")  # bytes start after 3 head words
+_ARRAY_OFFSET_WORD = WORD.to_bytes(WORD, "big")  # the array starts after its offset word
 _ADDRESS_PAD = bytes(12)
-# (target, allow_failure) -> the first three words of its (address,bool,bytes) tuple: a
-# snapshot sends ~70,000 items to a few dozen targets
-_ITEM_PREFIX: dict[tuple[str, bool], bytes] = {}
-_ITEM_PREFIX_LIMIT = 1 << 14
-# data length -> (its length word, its zero padding)
-_LENGTH_AND_PAD: dict[int, tuple[bytes, bytes]] = {}
+# (target, allow_failure, data length) -> what precedes the data in its (address,bool,bytes)
+# tuple: address, flag, the offset of the bytes, their length. A snapshot sends ~70,000 items
+# to a few dozen targets, with a few data lengths.
+_ITEM_LEAD: dict[tuple[str, bool, int], bytes] = {}
+_ITEM_LEAD_LIMIT = 1 << 14
+# padding by data length mod 32
+_PADS = tuple(bytes(-n % WORD) for n in range(WORD))
+_LEAD_SIZE = 4 * WORD
 
 
-def _item_prefix(target: str, allow_failure: bool) -> bytes | None:
+def _item_lead(target: str, allow_failure: bool, size: int) -> bytes | None:
     raw = address_bytes(target)
     if raw is None:
         return None
-    if len(_ITEM_PREFIX) >= _ITEM_PREFIX_LIMIT:
-        _ITEM_PREFIX.clear()
-    prefix = b"".join((_ADDRESS_PAD, raw, _TRUE_WORD if allow_failure else _FALSE_WORD,
-                       _DATA_OFFSET_WORD))
-    _ITEM_PREFIX[(target, allow_failure)] = prefix
-    return prefix
+    if len(_ITEM_LEAD) >= _ITEM_LEAD_LIMIT:
+        _ITEM_LEAD.clear()
+    lead = b"".join((_ADDRESS_PAD, raw, _TRUE_WORD if allow_failure else _FALSE_WORD,
+                     _DATA_OFFSET_WORD, size.to_bytes(WORD, "big")))
+    _ITEM_LEAD[(target, allow_failure, size)] = lead
+    return lead
 
 
-def _length_and_pad(size: int) -> tuple[bytes, bytes]:
-    found = _LENGTH_AND_PAD.get(size)
-    if found is None:
-        found = (size.to_bytes(WORD, "big"), bytes(-size % WORD))
-        if size <= 4096:
-            _LENGTH_AND_PAD[size] = found
-    return found
+@lru_cache(maxsize=256)
+def _even_heads(count: int, tail_size: int) -> bytes:
+    """The heads of `count` tails of `tail_size` bytes each, laid out one after the other."""
+    return b"".join((count * WORD + i * tail_size).to_bytes(WORD, "big") for i in range(count))
 
 
 def encode_aggregate3_items(items: Sequence[tuple[str, bool, bytes]]) -> bytes | None:
     """eth_abi.encode(["(address,bool,bytes)[]"], [items]); None when an item is unusual."""
-    heads: list[bytes] = []
     tails: list[bytes] = []
-    offset = WORD * len(items)
-    prefixes = _ITEM_PREFIX
+    sizes: set[int] = set()
+    leads, pads = _ITEM_LEAD, _PADS
     for target, allow_failure, data in items:
         if type(target) is not str or type(allow_failure) is not bool or type(data) is not bytes:
             return None
-        prefix = prefixes.get((target, allow_failure)) or _item_prefix(target, allow_failure)
-        if prefix is None:
+        size = len(data)
+        lead = leads.get((target, allow_failure, size)) or _item_lead(target, allow_failure,
+                                                                      size)
+        if lead is None:
             return None
-        length, pad = _length_and_pad(len(data))
-        tail = b"".join((prefix, length, data, pad))
-        heads.append(offset.to_bytes(WORD, "big"))
-        tails.append(tail)
-        offset += len(tail)
-    return b"".join((WORD.to_bytes(WORD, "big"), len(items).to_bytes(WORD, "big"), *heads,
-                     *tails))
+        tails += (lead, data, pads[size % WORD])
+        sizes.add(size)
+    count = len(items)
+    if len(sizes) == 1 and count <= 4096:  # the usual batch: every tail of one size
+        size = sizes.pop()
+        heads = _even_heads(count, _LEAD_SIZE + size + len(pads[size % WORD]))
+    else:
+        heads = _heads(tails, count)
+    return b"".join((_ARRAY_OFFSET_WORD, count.to_bytes(WORD, "big"), heads, *tails))
+
+
+def _heads(tails: list[bytes], count: int) -> bytes:
+    """The offsets of the tails (three parts per item) from the start of the heads."""
+    offsets = []
+    offset = WORD * count
+    for i in range(0, 3 * count, 3):
+        offsets.append(offset.to_bytes(WORD, "big"))
+        offset += len(tails[i]) + len(tails[i + 1]) + len(tails[i + 2])
+    return b"".join(offsets)
 
 
 def _uint_at(data: bytes, at: int) -> int | None:
@@ -254,6 +267,36 @@ def _one_word_items(heads: bytes, tails: bytes, count: int) -> list[tuple[bool, 
     return [(flag == _TRUE_BYTE, word) for flag, word in found]
 
 
+# One (bool,bytes) item whose bytes are 0 to 7 whole words, as Solidity lays it out: the flag
+# word, the offset of the bytes (0x40), their length, the words -- one group per length, so
+# that the length word decides how many bytes the match takes.
+_WORDS_ITEM = re.compile(
+    rb"\x00{31}([\x00\x01])\x00{31}\x40\x00{31}(?:\x00()"
+    + b"".join(b"|" + re.escape(bytes([n * WORD])) + b"(.{%d})" % (n * WORD) for n in range(1, 8))
+    + b")", re.DOTALL)
+
+
+def _word_items(heads: bytes, tails: bytes, count: int) -> list[tuple[bool, bytes]] | None:
+    """The items when each is an answer of 0 to 7 whole words in Solidity's own layout, one
+    after the other (a batch of account summaries): each matched by one regular expression
+    where the previous one ended, so that an item of another shape stops the walk at once;
+    else None. The matches must tile the tails, and the heads point at them in order."""
+    match = _WORDS_ITEM.match
+    items: list[tuple[bool, bytes]] = []
+    offsets: list[bytes] = []
+    at = 0
+    for _ in range(count):
+        found = match(tails, at)
+        if found is None:
+            return None
+        offsets.append((count * WORD + at).to_bytes(WORD, "big"))
+        items.append((found.group(1) == _TRUE_BYTE, found.group(found.lastindex or 2)))
+        at = found.end()
+    if at != len(tails) or b"".join(offsets) != heads:
+        return None
+    return items
+
+
 def decode_aggregate3_items(data: bytes) -> list[tuple[bool, bytes]] | None:
     """eth_abi.decode(["(bool,bytes)[]"], data)[0] as (success, bytes) pairs; None when the
     answer is short, odd or not canonical (eth_abi then decides)."""
@@ -264,7 +307,10 @@ def decode_aggregate3_items(data: bytes) -> list[tuple[bool, bytes]] | None:
     base = array + WORD
     if base + count * WORD > len(data):  # the heads do not fit
         return None
-    uniform = _one_word_items(data[base:base + count * WORD], data[base + count * WORD:], count)
+    heads, tails = data[base:base + count * WORD], data[base + count * WORD:]
+    uniform = _one_word_items(heads, tails, count)
+    if uniform is None and count <= 4096:
+        uniform = _word_items(heads, tails, count)
     if uniform is not None:
         return uniform
     # A snapshot decodes ~70,000 items: the loop below checks what eth_abi checks (bounds, a

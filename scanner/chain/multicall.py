@@ -156,14 +156,13 @@ async def _via_multicall(
 ) -> list[CallResult]:
     gas = min(gas_limit, OSAKA_TX_GAS_CAP)
     batches = plan_batches(calls, gas, max_calls)
-    requests = [
-        _eth_call_request(address, encode_aggregate3([calls[i] for i in b]), block, gas)
-        for b in batches
-    ]
+    # batches are contiguous ranges: slices, not lists built item by item
+    requests = [_eth_call_request(address, encode_aggregate3(calls[b.start:b.stop]), block, gas)
+                for b in batches]
     outcomes = await rpc.batch_outcomes(requests)
     results: list[CallResult] = []
     for batch, outcome in zip(batches, outcomes, strict=True):
-        chunk = [calls[i] for i in batch]
+        chunk = calls[batch.start:batch.stop]
         if outcome.ok:
             data = _result_bytes(outcome, "aggregate3")
             results.extend(decode_aggregate3(data, len(chunk)))

@@ -166,3 +166,34 @@ def test_encode_call_and_decode_output_keep_their_answers() -> None:
     assert decode_output(pool, "getUserAccountData", data) == tuple(values)
     with pytest.raises(InconsistentDataError):
         decode_output(pool, "getUserAccountData", data[:-1])
+
+
+@given(st.integers(min_value=0, max_value=40), st.integers(min_value=0, max_value=70),
+       st.booleans())
+def test_batches_of_one_data_size_encode_like_eth_abi(count: int, size: int, flag: bool) -> None:
+    """A batch whose data all have one length (the usual one: selector + address) takes its
+    heads from a table of even offsets: the same bytes."""
+    items = [(CHECKSUMMED, flag, bytes([n % 256]) * size) for n in range(count)]
+    assert fastabi.encode_aggregate3_items(items) == encode(["(address,bool,bytes)[]"], [items])
+
+
+@given(st.lists(st.tuples(st.booleans(), st.integers(min_value=0, max_value=8).flatmap(
+    lambda words: st.binary(min_size=32 * words, max_size=32 * words))), max_size=40))
+def test_answers_of_whole_words_decode_like_eth_abi(items: list[tuple[bool, bytes]]) -> None:
+    """Answers of 0 to 7 whole words (account summaries) take the one-regex path; 8 words or
+    a layout Solidity does not make go word by word: the same pairs either way."""
+    data = encode(["(bool,bytes)[]"], [items])
+    assert fastabi.decode_aggregate3_items(data) == list(decode(["(bool,bytes)[]"], data)[0])
+
+
+def test_whole_word_answers_that_do_not_tile_are_not_taken() -> None:
+    items = [(True, bytes(range(64))), (False, b""), (True, bytes(32 * 6))]
+    data = encode(["(bool,bytes)[]"], [items])
+    heads_end = 2 * 32 + 3 * 32
+    moved = data[:heads_end - 32] + (int.from_bytes(data[heads_end - 32:heads_end], "big") + 32
+                                     ).to_bytes(32, "big") + data[heads_end:] + bytes(32)
+    assert fastabi._word_items(data[64:heads_end], data[heads_end:], 3) is not None
+    assert fastabi._word_items(moved[64:heads_end], moved[heads_end:], 3) is None
+    assert fastabi._word_items(data[64:heads_end], data[heads_end:] + bytes(32), 3) is None
+    fast = fastabi.decode_aggregate3_items(moved)  # word by word, or left to eth_abi
+    assert fast is None or fast == list(decode(["(bool,bytes)[]"], moved)[0])

@@ -9,6 +9,8 @@ import asyncio
 
 import pytest
 from eth_abi.abi import encode
+from hypothesis import given
+from hypothesis import strategies as st
 
 from scanner.chain.abi import AbiError, decode_output, encode_call
 from scanner.chain.multicall import CallResult
@@ -26,7 +28,7 @@ from scanner.pipeline.scan import (
 )
 from scanner.pipeline.stream import LevelStream
 from scanner.protocols.aave_v3 import read as aave_read
-from scanner.protocols.aave_v3.state import AaveMarketState
+from scanner.protocols.aave_v3.state import AaveMarketState, AaveReserve
 from tests.unit.test_level_stream import AXES, _read
 
 ACCOUNTS = ["0x00000000000000000000000000000000000000Aa",
@@ -157,3 +159,26 @@ def test_a_dropped_prefetch_is_cancelled() -> None:
         return adapter.reads
 
     assert asyncio.run(dropped()) == []
+
+
+def _plan(reserve_ids: list[int]) -> aave_read._BalancePlan:
+    entries = []
+    for reserve_id in reserve_ids:
+        asset = f"0x{reserve_id + 1:040x}"
+        reserve = AaveReserve(asset, f"T{reserve_id}", reserve_id, 18, 8000, 8250, 10500, 0, 1)
+        debt = (f"0x{reserve_id + 0x100:040x}",)
+        entries.append((reserve, 2 * reserve_id, ((), debt, (asset,), (asset, *debt))))
+    return aave_read._BalancePlan(entries, {e[1]: e for e in entries})
+
+
+@given(st.integers(min_value=0, max_value=2**80 - 1), st.lists(
+    st.integers(min_value=0, max_value=39), unique=True, max_size=12))
+def test_balances_planned_from_set_bits_are_the_walk_over_every_reserve(
+        bitmap: int, reserve_ids: list[int]) -> None:
+    """The set bit pairs of a configuration give the reserves the walk over every reserve
+    gives, in the same (reserve id) order; pairs of reserves not in the plan are skipped."""
+    plan = _plan(sorted(reserve_ids))
+    walk = aave_read._used_reserves(plan._replace(by_shift=None), bitmap)
+    assert aave_read._used_reserves(plan, bitmap) == walk
+    assert [r.reserve_id for r, _bits, _tokens in walk] == sorted(
+        i for i in reserve_ids if bitmap >> 2 * i & 3)

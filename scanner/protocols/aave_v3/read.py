@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from functools import partial
+from itertools import pairwise
+from typing import Any, ClassVar, NamedTuple
 
 from eth_utils.address import to_checksum_address
 
@@ -273,58 +275,44 @@ class AaveV3Adapter:
         block: int,
     ) -> list[AaveAccount]:
         """Positions of `accounts` at `block`; accounts without debt are dropped."""
-        pool = addresses.pool
-        summary_calls = []
-        for account in accounts:
-            summary_calls.append(Call(pool, _account_call("getUserAccountData", account),
-                                      False, _ACCOUNT_DATA_GAS + 8 * _ACCOUNT_DATA_GAS_PER_RESERVE))
-            summary_calls.append(Call(pool, _account_call("getUserConfiguration", account),
-                                      False, _SIMPLE_GAS))
-            summary_calls.append(Call(pool, _account_call("getUserEMode", account),
-                                      False, _SIMPLE_GAS))
-        summaries = await self._calls(summary_calls, block)
+        summaries = await self._calls(_summary_calls(addresses.pool, accounts), block)
         by_id = {r.reserve_id: r for r in market.reserves.values()}
-        pending: list[tuple[Address, tuple[Any, ...], int, int]] = []
+        pending: list[tuple[Address, tuple[int, int, int], int, int]] = []
         for n, account in enumerate(accounts):
-            data = _uint_words(POOL, "getUserAccountData", 6, require_data(
+            reported = _account_data(require_data(
                 summaries[3 * n], f"getUserAccountData({account})"))
-            if data[1] == 0:  # totalDebtBase: no debt, nothing can be liquidated
+            if reported[1] == 0:  # totalDebtBase: no debt, nothing can be liquidated
                 continue
             raw = require_data(summaries[3 * n + 1], "getUserConfiguration")
             if len(raw) == WORD:  # the usual answer: one word, ((bitmap,),) as eth_abi gives
                 bitmap = int.from_bytes(raw, "big")
             else:
                 ((bitmap,),) = decode_output(POOL, "getUserConfiguration", raw)
-            (emode,) = _uint_words(POOL, "getUserEMode", 1,
-                                   require_data(summaries[3 * n + 2], "getUserEMode"))
-            pending.append((account, data, int(bitmap), int(emode)))
+            raw = require_data(summaries[3 * n + 2], "getUserEMode")
+            (emode,) = (int.from_bytes(raw, "big"),) if len(raw) == WORD else _uint_words(
+                POOL, "getUserEMode", 1, raw)
+            pending.append((account, reported, int(bitmap), int(emode)))
         return await self._read_balances(pending, by_id, block)
 
     async def _read_balances(
-        self, pending: list[tuple[Address, tuple[Any, ...], int, int]],
+        self, pending: list[tuple[Address, tuple[int, int, int], int, int]],
         by_id: dict[int, AaveReserve], block: int,
     ) -> list[AaveAccount]:
         calls: list[Call] = []
         layout: list[list[tuple[AaveReserve, bool, int, int]]] = []
         plan = self._balance_plan(by_id)
-        for account, _data, bitmap, _emode in pending:
+        for account, _reported, bitmap, _emode in pending:
             balance_of = _account_call("balanceOf", account)  # the same for every token
             entries = []
-            for reserve, shift, a_token, debt_tokens in plan:
-                bits = bitmap >> shift & 3  # bit 0: borrowing, bit 1: collateral
-                if not bits:
-                    continue
-                collateral = bits >= 2
+            for reserve, bits, targets in _used_reserves(plan, bitmap):
                 start = len(calls)
-                if collateral:
-                    calls.append(Call(a_token, balance_of, False, _SIMPLE_GAS * 2))
-                if bits & 1:
-                    calls.extend(Call(t, balance_of, False, _SIMPLE_GAS * 2) for t in debt_tokens)
-                entries.append((reserve, collateral, start, len(calls)))
+                calls += [_new_call((target, balance_of, False, _BALANCE_GAS))
+                          for target in targets]
+                entries.append((reserve, bits >= 2, start, len(calls)))
             layout.append(entries)
         balances = _balances(await self._calls(calls, block))
         accounts = []
-        for (account, data, _bitmap, emode), entries in zip(pending, layout, strict=True):
+        for (account, reported, _bitmap, emode), entries in zip(pending, layout, strict=True):
             reserves = []
             for reserve, collateral, start, end in entries:
                 supplied = balances[start] if collateral else 0
@@ -332,22 +320,58 @@ class AaveV3Adapter:
                 reserves.append(AaveUserReserve(reserve.asset, supplied, debt, collateral))
             accounts.append(AaveAccount(
                 account=account, emode_category=emode, reserves=tuple(reserves),
-                reported_collateral_8dec=int(data[0]), reported_debt_8dec=int(data[1]),
-                reported_health_factor_wad=int(data[5]),
+                reported_collateral_8dec=reported[0], reported_debt_8dec=reported[1],
+                reported_health_factor_wad=reported[2],
             ))
         return accounts
 
-    def _balance_plan(self, by_id: dict[int, AaveReserve]
-                      ) -> list[tuple[AaveReserve, int, Address, tuple[Address, ...]]]:
+    def _balance_plan(self, by_id: dict[int, AaveReserve]) -> _BalancePlan:
         """Per reserve, in reserve-id order as read: its bit pair's shift in the user
-        configuration, its aToken and its debt tokens (variable, then stable if it has one)."""
-        plan = []
+        configuration and, per value of that pair, the tokens whose balanceOf the account
+        holds there (aToken if collateral, then its debt tokens: variable, then stable if it
+        has one)."""
+        plan: list[_PlanEntry] = []
         for reserve_id, reserve in by_id.items():
             tokens = self._tokens[reserve.asset]
-            debt_tokens = tuple(t for t in (tokens.variable_debt_token, tokens.stable_debt_token)
-                                if t != ZERO_ADDRESS)
-            plan.append((reserve, 2 * reserve_id, tokens.a_token, debt_tokens))
-        return plan
+            debt = tuple(t for t in (tokens.variable_debt_token, tokens.stable_debt_token)
+                         if t != ZERO_ADDRESS)
+            by_bits: tuple[tuple[Address, ...], ...] = (
+                (), debt, (tokens.a_token,), (tokens.a_token, *debt))
+            plan.append((reserve, 2 * reserve_id, by_bits))
+        shifts = [entry[1] for entry in plan]
+        ascending = all(a < b for a, b in pairwise(shifts))
+        return _BalancePlan(plan, {entry[1]: entry for entry in plan} if ascending else None)
+
+
+# A reserve's (reserve, shift of its bit pair, the tokens read for each value of the pair).
+_PlanEntry = tuple[AaveReserve, int, tuple[tuple[Address, ...], ...]]
+
+
+class _BalancePlan(NamedTuple):
+    entries: list[_PlanEntry]
+    # the entries by shift when their shifts increase (the set bits of a bitmap then give
+    # plan order); None otherwise
+    by_shift: dict[int, _PlanEntry] | None
+
+
+def _used_reserves(plan: _BalancePlan, bitmap: int
+                   ) -> list[tuple[AaveReserve, int, tuple[Address, ...]]]:
+    """(reserve, its bit pair, the tokens to read) of each reserve the account uses, in plan
+    order. Only the pairs set in `bitmap` are visited when the plan is in bit order: a
+    borrower uses a few of a market's (on mainnet ~30) reserves."""
+    by_shift = plan.by_shift
+    if by_shift is None:
+        return [(reserve, bitmap >> shift & 3, by_bits[bitmap >> shift & 3])
+                for reserve, shift, by_bits in plan.entries if bitmap >> shift & 3]
+    used = []
+    while bitmap:
+        shift = ((bitmap & -bitmap).bit_length() - 1) & ~1  # the lowest set bit's pair
+        bits = bitmap >> shift & 3
+        entry = by_shift.get(shift)
+        if entry is not None:  # a pair of no listed reserve is skipped, as in plan order
+            used.append((entry[0], bits, entry[2][bits]))
+        bitmap &= ~(3 << shift)
+    return used
 
 
 # The per-account calls of a read: `selector(account)` for ~4 calls per account, built by
@@ -366,6 +390,37 @@ def _account_call(name: str, account: Address) -> bytes:
 
 
 _ADDRESS_PAD = bytes(12)
+
+
+_BALANCE_GAS = _SIMPLE_GAS * 2
+_ACCOUNT_DATA_CALL_GAS = _ACCOUNT_DATA_GAS + 8 * _ACCOUNT_DATA_GAS_PER_RESERVE
+# Calls made without a Python-level constructor call each: a snapshot makes ~70,000
+_new_call = partial(tuple.__new__, Call)
+
+
+def _summary_calls(pool: Address, accounts: Sequence[Address]) -> list[Call]:
+    """getUserAccountData, getUserConfiguration and getUserEMode of each account, in turn."""
+    calls: list[Call] = []
+    for account in accounts:
+        calls += (
+            _new_call((pool, _account_call("getUserAccountData", account), False,
+                       _ACCOUNT_DATA_CALL_GAS)),
+            _new_call((pool, _account_call("getUserConfiguration", account), False,
+                       _SIMPLE_GAS)),
+            _new_call((pool, _account_call("getUserEMode", account), False, _SIMPLE_GAS)),
+        )
+    return calls
+
+
+def _account_data(data: bytes) -> tuple[int, int, int]:
+    """getUserAccountData's totalCollateralBase, totalDebtBase and healthFactor: the usual
+    six-word answer sliced here (every word is a valid uint256), any other through the codec
+    (see _uint_words)."""
+    if len(data) != 6 * WORD:
+        words = _uint_words(POOL, "getUserAccountData", 6, data)
+        return int(words[0]), int(words[1]), int(words[5])
+    return (int.from_bytes(data[:WORD], "big"), int.from_bytes(data[WORD:2 * WORD], "big"),
+            int.from_bytes(data[5 * WORD:], "big"))
 
 
 def _balances(results: Sequence[CallResult]) -> list[int]:
