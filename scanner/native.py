@@ -26,6 +26,8 @@ from pathlib import Path
 from types import ModuleType
 
 NATIVE_MODULES: tuple[str, ...] = (
+    # the records the solver builds per position (PositionResult, Valuation): native classes
+    "scanner.domain",
     "scanner.protocols.aave_v3.generic_logic",
     "scanner.protocols.aave_v3.axis_sums",
     "scanner.protocols.aave_v3.axis_monotone",

@@ -22,10 +22,11 @@ Aave v3.0-3.4) and `surely_healthy` (always True for a monotone rule, which ends
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Final
 
 from scanner.domain import HealthCurve
 
-MAX_SEGMENTS = 256  # avgLT moves a few bps across the dip region; this is a safety cap
+MAX_SEGMENTS: Final = 256  # avgLT moves a few bps across the dip region; this is a safety cap
 
 
 def first_bisect(lo: int, hi: int, is_right: Callable[[int], bool]) -> int:

@@ -18,7 +18,7 @@ not monotone (crossing.py) the price is the FIRST crossing met moving away from 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 from scanner.domain import (
     HEALTH_FACTOR_ONE_WAD,
@@ -40,16 +40,16 @@ from scanner.pipeline.monotone import boundary_seed, monotone_boundary, monotone
 # a move beyond that range (a 99% crash or a 100x rally) could liquidate is NOT_SENSITIVE: for
 # hedged positions (eMode loops: LST collateral against WETH debt) integer rounding at prices
 # near zero would otherwise produce meaningless "liquidation prices" of a few oracle units.
-SENSITIVITY_RANGE = 100
+SENSITIVITY_RANGE: Final = 100
 
 
 # Galloping steps from the seed before the rest of the bracket is bisected: the seed is
 # usually within a few units of the boundary, and a bad seed costs at most this many extra
 # evaluations over a plain bisection.
-MAX_GALLOP_STEPS = 12
+MAX_GALLOP_STEPS: Final = 12
 # The secant step's span, as a right shift of the seed: small enough that the health factor is
 # linear across it, large enough that its integer rounding does not matter.
-SECANT_SPAN_SHIFT = 20
+SECANT_SPAN_SHIFT: Final = 20
 
 
 def _secant_seed(curve: HealthCurve, guess: int, lo: int, hi: int) -> int:
@@ -197,6 +197,7 @@ def liquidation_result(
         status, seizable = PositionStatus.AT_RISK, curve.seizable_usd_8dec(past)
     axis_now_8dec = axis.reference_price_8dec if axis_price_now_8dec is None else (
         axis_price_now_8dec)
+    vault = _vault_values(position)
     return PositionResult(
         market_key=position.market_key,
         protocol=position.protocol,
@@ -217,7 +218,8 @@ def liquidation_result(
         liquidation_price_native=native,
         native_price_unit=curve.price_unit,
         native_price_decimals=curve.price_decimals,
-        **vault_fields(position),
+        # passed by name, not as **vault_fields: a ** call goes through the Python API
+        liquidatable_next=vault[0], owner=vault[1], vault_id=vault[2],
     )
 
 
@@ -226,11 +228,25 @@ def vault_fields(position: Position) -> dict[str, Any]:
     `liquidatable_next` (Maker's OSM next price), `owner` and `vault_id` (a vault held through
     a contract, e.g. a CdpManager UrnHandler). Absent attributes stay None."""
     state = position.state
+    return {name: getattr(state, name, None) for name in _vault_names(state)}
+
+
+def _vault_names(state: object) -> tuple[str, ...]:
     kind = type(state)
     names = _VAULT_NAMES.get(kind)
     if names is None:
         names = _VAULT_NAMES[kind] = _possible_vault_names(kind)
-    return {name: getattr(state, name, None) for name in names}
+    return names
+
+
+def _vault_values(position: Position) -> tuple[Any, Any, Any]:
+    """vault_fields' values in VAULT_FIELDS order (None where absent)."""
+    state = position.state
+    names = _vault_names(state)
+    if not names:  # the usual state: none of them (no dict built)
+        return None, None, None
+    found = {name: getattr(state, name, None) for name in names}
+    return found.get("liquidatable_next"), found.get("owner"), found.get("vault_id")
 
 
 VAULT_FIELDS = ("liquidatable_next", "owner", "vault_id")

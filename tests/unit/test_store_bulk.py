@@ -5,6 +5,7 @@ snapshot absent, on both backends."""
 from __future__ import annotations
 
 import dataclasses
+from types import SimpleNamespace
 from typing import Any, cast
 
 import pytest
@@ -20,6 +21,12 @@ from scanner.store.types import UINT256_MAX
 from tests.conftest import make_sample_scan
 
 POSITIONS = cast(Table, PositionRow.__table__)
+
+
+def _ill_typed(p: PositionResult, **changes: Any) -> PositionResult:
+    """`p` with values its field types refuse, as an untyped caller could hand them to the
+    store (compiled, scanner/native.py, PositionResult itself refuses them: a stand-in)."""
+    return cast(PositionResult, SimpleNamespace(**{**dataclasses.asdict(p), **changes}))
 
 
 def _edge_positions(n: int) -> list[PositionResult]:
@@ -114,7 +121,7 @@ def test_uint256_column_refuses_what_the_column_type_refuses(repo: Repository, b
     """A value the column type would refuse still raises from the fast column encoder."""
     sample = make_sample_scan(n_positions=2)
     snapshot = repo.save_scan(sample.record, (), (), (), {}, None)
-    bad_position = dataclasses.replace(_edge_positions(1)[0], debt_usd_8dec=bad)
+    bad_position = _ill_typed(_edge_positions(1)[0], debt_usd_8dec=bad)
     with pytest.raises((ValueError, TypeError)), repo.engine.begin() as conn:
         insert_rows(conn, POSITIONS, [rows.position_row(_scan_id(repo, snapshot), bad_position)])
 
@@ -124,11 +131,9 @@ def test_position_columns_convert_other_status_values_as_str_did() -> None:
     string, something unhashable) still becomes `str()` of it, so the rows stay what
     `position_row` gives and the database's CHECK decides, as before."""
     positions = _edge_positions(6)
-    odd = [dataclasses.replace(positions[0], status=cast(Any, "at_risk"),
-                               direction=cast(Any, "up")),
-           dataclasses.replace(positions[1], status=cast(Any, ["x"])),
-           dataclasses.replace(positions[2], status=cast(Any, "bogus"),
-                               direction=cast(Any, "sideways")),
+    odd = [_ill_typed(positions[0], status="at_risk", direction="up"),
+           _ill_typed(positions[1], status=["x"]),
+           _ill_typed(positions[2], status="bogus", direction="sideways"),
            *positions[3:]]
     for sample in (odd, odd[:1], positions):
         columns = rows.position_columns(3, sample)

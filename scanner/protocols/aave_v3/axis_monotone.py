@@ -20,15 +20,17 @@ linearly for several; the solver confirms it with two evaluations either way.
 
 from __future__ import annotations
 
+from typing import Final
+
 from scanner.domain import WAD
 from scanner.protocols.aave_v3.axis_sums import AxisSums, MovingLeg
 from scanner.protocols.aave_v3.generic_logic import PERCENTAGE_FACTOR
 
 # scanner.pipeline.liquidation.SENSITIVITY_RANGE: the solver looks at [now / 100, now * 100]
-RANGE = 100
-HALF_PERCENT = PERCENTAGE_FACTOR // 2
+RANGE: Final = 100
+HALF_PERCENT: Final = PERCENTAGE_FACTOR // 2
 # v3.5+: HF = (W * WAD + D // 2) // D // 1e4 >= WAD  <=>  W * WAD + D // 2 >= 1e22 * D
-CEIL_ONE = WAD * PERCENTAGE_FACTOR
+CEIL_ONE: Final = WAD * PERCENTAGE_FACTOR
 
 
 def _no_jump(leg: MovingLeg, ref: int) -> bool:

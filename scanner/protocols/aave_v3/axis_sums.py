@@ -68,8 +68,11 @@ class AxisSums:
 
     def totals(self, x: int) -> TotalsTuple:
         """totals_for_legs(legs, prices_at(x), arithmetic), field for field."""
-        if self.one_leg is not None:
-            return self._one_leg_totals(x, *self.one_leg)
+        one = self.one_leg
+        if one is not None:  # unpacked by name: a star call goes through the Python API
+            price_now, leg_unit, leg_collateral_raw, leg_debt_raw, leg_lt_bps = one
+            return self._one_leg_totals(x, price_now, leg_unit, leg_collateral_raw,
+                                        leg_debt_raw, leg_lt_bps)
         collateral = self.collateral_fixed_8dec
         weighted = self.weighted_fixed
         debt = self.debt_fixed_8dec

@@ -29,6 +29,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Final
 
 from scanner.domain import WAD, Address
 from scanner.errors import ConfigError, InconsistentDataError
@@ -36,9 +37,9 @@ from scanner.protocols.aave_v3.state import AaveAccount, AaveMarketState, AaveRe
 
 log = logging.getLogger(__name__)
 
-MAX_UINT256 = 2**256 - 1
-PERCENTAGE_FACTOR = 10_000
-HALF_PERCENTAGE_FACTOR = 5_000
+MAX_UINT256: Final = 2**256 - 1
+PERCENTAGE_FACTOR: Final = 10_000
+HALF_PERCENTAGE_FACTOR: Final = 5_000
 
 
 class HealthArithmetic(StrEnum):

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Final, Protocol
 
 from scanner.domain import HEALTH_FACTOR_ONE_WAD, Address
 from scanner.protocols.aave_v3.generic_logic import (
@@ -56,10 +56,10 @@ class CallTotals(Protocol):
     def health_factor_wad(self) -> int: ...
 
 
-FULL_CLOSE_HF_WAD = 95 * HEALTH_FACTOR_ONE_WAD // 100  # CLOSE_FACTOR_HF_THRESHOLD
-MIN_BASE_MAX_CLOSE_FACTOR_8DEC = 2000 * 10**8  # MIN_BASE_MAX_CLOSE_FACTOR_THRESHOLD
-MIN_LEFTOVER_8DEC = MIN_BASE_MAX_CLOSE_FACTOR_8DEC // 2  # MIN_LEFTOVER_BASE
-DEFAULT_CLOSE_FACTOR_BPS = 5_000
+FULL_CLOSE_HF_WAD: Final = 95 * HEALTH_FACTOR_ONE_WAD // 100  # CLOSE_FACTOR_HF_THRESHOLD
+MIN_BASE_MAX_CLOSE_FACTOR_8DEC: Final = 2000 * 10**8  # MIN_BASE_MAX_CLOSE_FACTOR_THRESHOLD
+MIN_LEFTOVER_8DEC: Final = MIN_BASE_MAX_CLOSE_FACTOR_8DEC // 2  # MIN_LEFTOVER_BASE
+DEFAULT_CLOSE_FACTOR_BPS: Final = 5_000
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,9 @@ class LiquidationRule:
         )
 
 
-@dataclass(frozen=True)
+# Built per position (seizable_usd_8dec): `init=False`, a written-out __init__ and not frozen,
+# as scanner.domain.Valuation (compiled, a dataclass-generated __init__ runs as Python).
+@dataclass(init=False, unsafe_hash=True)
 class LiquidationCallOutcome:
     """A successful liquidationCall with debtToCover = max, in token base units."""
 
@@ -88,6 +90,14 @@ class LiquidationCallOutcome:
     debt_repaid_raw: int
     collateral_to_liquidator_raw: int  # `liquidatedCollateralAmount` of the LiquidationCall event
     protocol_fee_raw: int  # aTokens moved to the treasury
+
+    def __init__(self, collateral_asset: Address, debt_asset: Address, debt_repaid_raw: int,
+                 collateral_to_liquidator_raw: int, protocol_fee_raw: int) -> None:
+        self.collateral_asset = collateral_asset
+        self.debt_asset = debt_asset
+        self.debt_repaid_raw = debt_repaid_raw
+        self.collateral_to_liquidator_raw = collateral_to_liquidator_raw
+        self.protocol_fee_raw = protocol_fee_raw
 
     @property
     def collateral_seized_raw(self) -> int:
@@ -108,12 +118,16 @@ def percent_mul_ceil(value: int, percentage_bps: int) -> int:
     return -((-value * percentage_bps) // PERCENTAGE_FACTOR)
 
 
-@dataclass(frozen=True)
+@dataclass(init=False, unsafe_hash=True)  # built per position: see LiquidationCallOutcome
 class CallPrices:
     """The two prices the pool reads for one call (base currency per whole token)."""
 
     collateral_8dec: int
     debt_8dec: int
+
+    def __init__(self, collateral_8dec: int, debt_8dec: int) -> None:
+        self.collateral_8dec = collateral_8dec
+        self.debt_8dec = debt_8dec
 
 
 def liquidation_call(

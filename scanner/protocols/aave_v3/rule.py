@@ -13,13 +13,21 @@ bound of pipeline/crossing.py.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Final
 
 from mypy_extensions import mypyc_attr
 
 from scanner.domain import HEALTH_FACTOR_ONE_WAD, WAD, Address, Axis, Valuation
 from scanner.errors import InconsistentDataError
-from scanner.protocols.aave_v3 import axis_monotone
+from scanner.protocols.aave_v3.axis_monotone import (
+    down_seed,
+    mixed_down_seed,
+    moving_side,
+    up_seed,
+)
+from scanner.protocols.aave_v3.axis_monotone import (
+    monotone_sign as proven_sign,
+)
 from scanner.protocols.aave_v3.axis_sums import AxisSums, TotalsTuple, compile_sums
 from scanner.protocols.aave_v3.generic_logic import (
     CEILS_DEBT,
@@ -50,7 +58,7 @@ from scanner.protocols.aave_v3.liquidation_call import (
 )
 from scanner.protocols.aave_v3.state import AaveAccount, AaveMarketState
 
-PERCENT = 10_000  # bps in one
+PERCENT: Final = 10_000  # bps in one
 
 
 class AaveCurve:
@@ -193,7 +201,7 @@ class AaveCurve:
     def _sign(self) -> int | None:
         if not self._sign_known:
             sums = self._sums
-            self._sign_value = None if sums is None else axis_monotone.monotone_sign(
+            self._sign_value = None if sums is None else proven_sign(
                 sums, self._collateral_lts)
             self._sign_known = True
         return self._sign_value
@@ -216,15 +224,15 @@ class AaveCurve:
         if sums is None or sign == 0:
             return None
         if sign is None:  # not proven monotone: a seed all the same when one side moves
-            sign = axis_monotone.moving_side(sums)
+            sign = moving_side(sums)
             if sign is None:
                 return None
         if sign > 0:
             lts = self._collateral_lts
             if len(lts) > 1 and not sums.ceil_debt:  # the average LT moves with x
-                return axis_monotone.mixed_down_seed(sums, self.piece(self.ref_now_8dec))
-            return axis_monotone.down_seed(sums, min(lts, default=0))
-        return axis_monotone.up_seed(sums)
+                return mixed_down_seed(sums, self.piece(self.ref_now_8dec))
+            return down_seed(sums, min(lts) if lts else 0)  # min(default=) is a keyword call
+        return up_seed(sums)
 
     def surely_healthy(self, x: int) -> bool:
         """HF >= 1 by the floor-free bound of crossing.py; always true without flooring."""
@@ -337,19 +345,25 @@ class AaveCurve:
         return total
 
 
-class _RowView(NamedTuple):
-    """The fields liquidation_call reads of a leg (CallLeg)."""
+class _RowView:
+    """The fields liquidation_call reads of a leg (CallLeg). A plain class: compiled, a native
+    one is built in C, where a NamedTuple is built through its Python __new__."""
 
-    asset: Address
-    unit: int
-    collateral_raw: int
-    debt_raw: int
-    bonus_bps: int
+    def __init__(self, asset: Address, unit: int, collateral_raw: int, debt_raw: int,
+                 bonus_bps: int) -> None:
+        self.asset = asset
+        self.unit = unit
+        self.collateral_raw = collateral_raw
+        self.debt_raw = debt_raw
+        self.bonus_bps = bonus_bps
 
 
-class _CallTotals(NamedTuple):
-    debt_8dec: int
-    health_factor_wad: int
+class _CallTotals:
+    """The account data liquidation_call reads (CallTotals); a plain class as _RowView."""
+
+    def __init__(self, debt_8dec: int, health_factor_wad: int) -> None:
+        self.debt_8dec = debt_8dec
+        self.health_factor_wad = health_factor_wad
 
 
 def _row_view(row: LegRow) -> _RowView:
@@ -402,8 +416,8 @@ _MarketConstants = tuple[HealthArithmetic, dict[Address, int], LiquidationRule,
 # a leg table (None: the generic resolution decides) and the category's eMode price source
 _Table = tuple[dict[Address, LegTemplate] | None, Address | None]
 _MARKET_CONSTANTS: dict[int, tuple[AaveMarketState, _MarketConstants]] = {}
-_MARKET_CONSTANTS_MAX = 16
-_TABLES_MAX = 64
+_MARKET_CONSTANTS_MAX: Final = 16
+_TABLES_MAX: Final = 64
 
 
 def _market_constants(market: AaveMarketState) -> _MarketConstants:
