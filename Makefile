@@ -4,6 +4,8 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# another apt run (a second clone's setup, unattended upgrades) holds the lock: wait for it
+APT_WAIT := -o DPkg::Lock::Timeout=600
 
 .PHONY: setup demo test bench lint clean postgres-bin chromium-bin native
 
@@ -31,7 +33,7 @@ postgres-bin:
 	else \
 	  echo "installing PostgreSQL (apt)"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; \
+	  $$SUDO apt-get $(APT_WAIT) update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get $(APT_WAIT) install -y -qq postgresql >/dev/null; \
 	fi
 
 # Headless Chromium for the web page test (Debian package); skipped when already installed.
@@ -41,7 +43,7 @@ chromium-bin:
 	else \
 	  echo "installing Chromium (apt)"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	  $$SUDO apt-get $(APT_WAIT) update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get $(APT_WAIT) install -y -qq chromium >/dev/null; \
 	fi
 
 demo: setup
