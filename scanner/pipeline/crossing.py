@@ -17,6 +17,12 @@ avgLT, HF is monotone, so its unhealthy part is a prefix or a suffix, found by b
 
 The same search serves any protocol through `HealthCurve.piece` (the floored avgLT for
 Aave v3.0-3.4) and `surely_healthy` (always True for a monotone rule, which ends it at once).
+
+Seeding: the edge z of the region where the bound fails is where the bound's margin (the
+curve's `dip_margin`, when it has one) crosses 0. The margin is affine in x up to integer
+floors, so one secant step through the two ends of the bracket -- both already evaluated --
+lands within a few units of z; a gallop around that point narrows the bracket and a bisection
+ends it. Every point kept was evaluated, so z is the one the plain bisection finds.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from typing import Final
 from scanner.domain import HealthCurve
 
 MAX_SEGMENTS: Final = 256  # avgLT moves a few bps across the dip region; this is a safety cap
+MAX_GALLOP_STEPS: Final = 12
 
 
 def first_bisect(lo: int, hi: int, is_right: Callable[[int], bool]) -> int:
@@ -40,6 +47,42 @@ def first_bisect(lo: int, hi: int, is_right: Callable[[int], bool]) -> int:
     return hi
 
 
+def gallop(lo: int, hi: int, seed: int, is_right: Callable[[int], bool]) -> tuple[int, int]:
+    """Narrow (lo, hi) -- not is_right(lo), is_right(hi) -- to a bracket around `seed` by
+    evaluating seed, seed -+ 1, 3, 7, ... (each evaluation keeps the invariant)."""
+    right = is_right(seed)
+    lo, hi = (lo, seed) if right else (seed, hi)
+    step, x = 1, seed
+    for _ in range(MAX_GALLOP_STEPS):
+        x = x - step if right else x + step
+        if not lo < x < hi:
+            break
+        if is_right(x) != right:  # crossed: the boundary is between x and the last point
+            return (x, hi) if right else (lo, x)
+        lo, hi = (lo, x) if right else (x, hi)
+        step *= 2
+    return lo, hi
+
+
+def _margin_of(curve: HealthCurve) -> Callable[[int], int] | None:
+    """The curve's signed bound margin (surely_healthy(x) is margin(x) >= 0), if it has one:
+    only the rules that can dip define it, so it stays out of the HealthCurve protocol."""
+    found: Callable[[int], int] | None = getattr(curve, "dip_margin", None)
+    return found
+
+
+def _bound_edge(curve: HealthCurve, lo: int, hi: int, is_right: Callable[[int], bool]) -> int:
+    """first_bisect(lo, hi, is_right) for is_right = surely_healthy or its negation, seeded
+    by the secant of the margin through lo and hi (the caller evaluated both)."""
+    margin = _margin_of(curve)
+    if margin is not None and hi - lo > 2:
+        margin_lo, margin_hi = margin(lo), margin(hi)
+        if margin_hi != margin_lo:  # the signs differ, so never equal: a guard for the division
+            seed = lo + (-margin_lo) * (hi - lo) // (margin_hi - margin_lo)
+            lo, hi = gallop(lo, hi, min(max(seed, lo + 1), hi - 1), is_right)
+    return first_bisect(lo, hi, is_right)
+
+
 def highest_unhealthy_below(curve: HealthCurve, boundary: int, now: int) -> int | None:
     """Highest x in (boundary, now] with HF(x) < 1, or None (falling-price side)."""
     lo = boundary + 1
@@ -47,7 +90,7 @@ def highest_unhealthy_below(curve: HealthCurve, boundary: int, now: int) -> int 
         return None
     hi = now
     if curve.surely_healthy(now):  # the bound holds from some z on: dips only below it
-        hi = first_bisect(lo, now, curve.surely_healthy) - 1
+        hi = _bound_edge(curve, lo, now, curve.surely_healthy) - 1
     found = [u[1] for u in _unhealthy_parts(curve, lo, hi) if u is not None]
     return max(found) if found else None
 
@@ -58,7 +101,7 @@ def lowest_unhealthy_above(curve: HealthCurve, now: int, boundary: int) -> int |
         return None
     lo = now
     if curve.surely_healthy(now):  # the bound holds up to some z: dips only above it
-        lo = first_bisect(now, boundary - 1, lambda x: not curve.surely_healthy(x))
+        lo = _bound_edge(curve, now, boundary - 1, lambda x: not curve.surely_healthy(x))
     found = [u[0] for u in _unhealthy_parts(curve, lo, boundary - 1) if u is not None]
     return min(found) if found else None
 

@@ -31,6 +31,7 @@ from scanner.domain import (
 )
 from scanner.pipeline.crossing import (
     first_bisect,
+    gallop,
     highest_unhealthy_below,
     lowest_unhealthy_above,
 )
@@ -46,7 +47,6 @@ SENSITIVITY_RANGE: Final = 100
 # Galloping steps from the seed before the rest of the bracket is bisected: the seed is
 # usually within a few units of the boundary, and a bad seed costs at most this many extra
 # evaluations over a plain bisection.
-MAX_GALLOP_STEPS: Final = 12
 # The secant step's span, as a right shift of the seed: small enough that the health factor is
 # linear across it, large enough that its integer rounding does not matter.
 SECANT_SPAN_SHIFT: Final = 20
@@ -73,23 +73,6 @@ def _estimate(curve: HealthCurve, lo: int, hi: int) -> int | None:
     return None if guess is None or hi - lo <= 2 else _secant_seed(curve, guess, lo, hi)
 
 
-def _gallop(lo: int, hi: int, seed: int, is_right: Callable[[int], bool]) -> tuple[int, int]:
-    """Narrow (lo, hi) -- not is_right(lo), is_right(hi) -- to a bracket around `seed` by
-    evaluating seed, seed -+ 1, 3, 7, ... (each evaluation keeps the invariant)."""
-    right = is_right(seed)
-    lo, hi = (lo, seed) if right else (seed, hi)
-    step, x = 1, seed
-    for _ in range(MAX_GALLOP_STEPS):
-        x = x - step if right else x + step
-        if not lo < x < hi:
-            break
-        if is_right(x) != right:  # crossed: the boundary is between x and the last point
-            return (x, hi) if right else (lo, x)
-        lo, hi = (lo, x) if right else (x, hi)
-        step *= 2
-    return lo, hi
-
-
 def _boundary(curve: HealthCurve, lo: int, hi: int, is_right: Callable[[int], bool],
               shift: int) -> int:
     """Smallest x in (lo, hi] with is_right(x), given not is_right(lo) and is_right(hi):
@@ -105,7 +88,7 @@ def _boundary(curve: HealthCurve, lo: int, hi: int, is_right: Callable[[int], bo
             guess = curve.closed_form()
             seed = None if guess is None else _secant_seed(curve, guess, lo, hi)
         if seed is not None:
-            lo, hi = _gallop(lo, hi, seed, is_right)
+            lo, hi = gallop(lo, hi, seed, is_right)
     return first_bisect(lo, hi, is_right)
 
 
@@ -140,7 +123,7 @@ def find_boundary(curve: HealthCurve) -> tuple[Direction | None, int | None]:
     x_low, x_high = max(1, now // SENSITIVITY_RANGE), now * SENSITIVITY_RANGE
     sign = monotone_sign(curve)
     if sign is not None:  # proven monotone: no range probes, no dips (monotone.py)
-        return monotone_boundary(curve, sign, x_low, x_high, _gallop, _estimate)
+        return monotone_boundary(curve, sign, x_low, x_high, gallop, _estimate)
     low_ok, high_ok = curve.healthy(x_low), curve.healthy(x_high)
     if low_ok and high_ok:
         return None, None  # hedged or no exposure: healthy across the whole range

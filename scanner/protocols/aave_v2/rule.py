@@ -107,13 +107,18 @@ class V2Curve:
 
     def surely_healthy(self, x: int) -> bool:
         """HF >= 1 by the floor-free bound of crossing.py; always true without flooring."""
+        return self.dip_margin(x) >= 0
+
+    def dip_margin(self, x: int) -> int:
+        """How far the floor-free bound is above HF = 1 (>= 0: surely healthy); crossing.py
+        seeds its search with it."""
         if not self.can_dip:
-            return True
+            return 0
         t = self.totals(x)
         if t.debt_eth_wei == 0:
-            return True
+            return 0
         margin = (t.weighted_collateral - t.collateral_eth_wei - PERCENTAGE_FACTOR) * WAD
-        return margin >= PERCENTAGE_FACTOR * t.debt_eth_wei * (WAD + 1)
+        return margin - PERCENTAGE_FACTOR * t.debt_eth_wei * (WAD + 1)
 
     def closed_form(self) -> int | None:
         """s* = (D_fix - C_fix) / (C_axis - D_axis) times ref_now: exact LTs, no rounding."""

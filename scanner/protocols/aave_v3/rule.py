@@ -236,13 +236,17 @@ class AaveCurve:
 
     def surely_healthy(self, x: int) -> bool:
         """HF >= 1 by the floor-free bound of crossing.py; always true without flooring."""
+        return self.dip_margin(x) >= 0
+
+    def dip_margin(self, x: int) -> int:
+        """How far the floor-free bound of crossing.py is above HF = 1 (>= 0: surely healthy);
+        affine in x up to the floors, so crossing.py seeds its search with a secant step."""
         if not self.can_dip:
-            return True  # HF is monotone: no dips to look for
+            return 0  # HF is monotone: no dips to look for
         collateral_8dec, debt_8dec, _, _, weighted = self._totals_tuple(x)
         if debt_8dec == 0:
-            return True
-        margin = (weighted - collateral_8dec - PERCENT) * WAD
-        return margin >= PERCENT * debt_8dec * (WAD + 1)
+            return 0
+        return (weighted - collateral_8dec - PERCENT) * WAD - PERCENT * debt_8dec * (WAD + 1)
 
     def closed_form(self) -> int | None:
         c_fix, c_axis, d_fix, d_axis = _closed_form_sums(self)
