@@ -13,7 +13,6 @@ written, is counted as WRONG (there should be none). Held connections are abando
 from __future__ import annotations
 
 import argparse
-import asyncio
 import dataclasses
 import sys
 import tempfile
@@ -23,6 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from scanner import aio
 from scanner.config import Config
 from scanner.devnet.network import seeded_devnet
 from scanner.pipeline.scan import scan_market
@@ -49,7 +49,7 @@ def main() -> int:
         config = devnet_config(devnet, folder, fresh_sqlite(folder, "clean"))
         repo = fresh_repo(config)
         started = time.monotonic()
-        clean = asyncio.run(scan_market(config, config.markets[0], repo, devnet.head_block))
+        clean = aio.run(scan_market(config, config.markets[0], repo, devnet.head_block))
         clean_seconds = time.monotonic() - started
         expected = stored_snapshot(repo, clean.snapshot_id)
         print(f"clean scan: {clean.accounts_with_debt} positions, {clean_seconds:.1f} s")
@@ -69,7 +69,7 @@ def run_rate(config: Config, folder: Path, upstream: str, block: int, expected: 
     for seed in range(1, seeds + 1):
         faulty = with_database(config, rate, seed, folder)
         repo = fresh_repo(faulty)
-        run = asyncio.run(scan_through_proxy(faulty, repo, block, upstream, rate=rate, seed=seed))
+        run = aio.run(scan_through_proxy(faulty, repo, block, upstream, rate=rate, seed=seed))
         walls.append(run.wall_seconds)
         faults += sum(run.injected.values())
         if run.error is not None:

@@ -14,7 +14,6 @@ must return the same bytes, or the bench raises.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import statistics
 import tempfile
 import time
@@ -22,6 +21,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from scanner import aio
 from scanner.chain import Call, RpcClient, aggregate3, encode_call, require_data
 from scanner.config import load_config
 from scanner.devnet.network import Devnet, seeded_devnet, write_config
@@ -134,7 +134,7 @@ def main() -> None:
         how = "loaded from the cache" if devnet.from_cache else "built"
         print(f"bench_reads: devnet of {args.positions} Aave positions (seed {args.seed}) "
               f"{how} in {ready:.1f} s")
-        block, n_accounts, rows = asyncio.run(measure(devnet, args.repeat))
+        block, n_accounts, rows = aio.run(measure(devnet, args.repeat))
     print(f"getUserAccountData of {n_accounts} borrowers at block {block}, "
           f"median of {args.repeat} runs (speed-up = baseline seconds / seconds):")
     print_table(rows)

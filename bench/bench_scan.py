@@ -13,13 +13,13 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from scanner import aio
 from scanner.chain import RpcClient, confirmed_head
 from scanner.config import Config, load_config
 from scanner.devnet.network import Devnet, seeded_devnet, write_config
@@ -81,7 +81,7 @@ async def _read_stages(config: Config, seconds: dict[str, float]
 
 def run_stages(config: Config, repo: Repository) -> Stages:
     seconds: dict[str, float] = {}
-    block, found, state, positions = asyncio.run(_read_stages(config, seconds))
+    block, found, state, positions = aio.run(_read_stages(config, seconds))
     market = config.markets[0]
     start = time.perf_counter()
     # the adapter checks the mirror against the pool's own data while building Positions
@@ -189,7 +189,7 @@ def main() -> None:
         (Path(folder) / "staged").mkdir()
         config, repo = fresh_config(devnet, Path(folder) / "full")
         start = time.perf_counter()
-        outcome = asyncio.run(scan_chain(config, list(config.markets), repo))
+        outcome = aio.run(scan_chain(config, list(config.markets), repo))
         total = time.perf_counter() - start
         repo.engine.dispose()
         config, repo = fresh_config(devnet, Path(folder) / "staged")

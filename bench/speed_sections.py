@@ -4,7 +4,6 @@ figures that the parent prints beside the issue's targets."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import dataclasses
 import io
@@ -25,6 +24,7 @@ from speed_naive import naive_read
 from speed_traffic import recording, replay
 from sqlalchemy import Table, text
 
+from scanner import aio
 from scanner.chain.pin import pin_block
 from scanner.chain.rpc import RpcClient
 from scanner.config import Config, MarketConfig
@@ -67,7 +67,7 @@ def snapshot(folder: Path) -> dict[str, Any]:
         config, repo = fresh_config(devnet, folder)
         with recording() as traffic:
             start = time.perf_counter()
-            outcome = asyncio.run(scan_chain(config, _markets(config), repo))
+            outcome = aio.run(scan_chain(config, _markets(config), repo))
             wall = time.perf_counter() - start
         figures: dict[str, Any] = {
             "wall_s": wall, "positions": outcome.accounts_with_debt,
@@ -157,7 +157,7 @@ def scale(folder: Path, section: str, results_file: Path | None = None) -> dict[
         config, repo = fresh_config(devnet, folder)
         market = _markets(config, AAVE_MARKET_KEY)[0]
         cpu_start = time.process_time()
-        block, discovery, read, pinned, seconds = asyncio.run(
+        block, discovery, read, pinned, seconds = aio.run(
             _read_scaled(config, market, repo, reads, share_div))
     chain = config.chains[market.chain]
     start = time.perf_counter()
@@ -227,7 +227,7 @@ def math_only(folder: Path) -> dict[str, Any]:
     axis, by protocol (each market's positions repeated to ~10,000 evaluations, CPU time)."""
     with seeded_devnet(seed=SEED, **BIG) as devnet:
         config, repo = fresh_config(devnet, folder)
-        reads = [asyncio.run(_read_once(config, market, repo)) for market in config.markets]
+        reads = [aio.run(_read_once(config, market, repo)) for market in config.markets]
         repo.engine.dispose()
     aave = next(read for read in reads if read.market_key == AAVE_MARKET_KEY)
     figures = pure_math(aave, config)
@@ -254,7 +254,7 @@ def _other_protocol_rates(folder: Path, done: set[str]) -> list[dict[str, Any]]:
     with seeded_devnet(seed=SEED, **OTHERS) as devnet:
         config, repo = fresh_config(devnet, folder)
         markets = [market for market in config.markets if market.protocol not in done]
-        reads = [asyncio.run(_read_once(config, market, repo)) for market in markets]
+        reads = [aio.run(_read_once(config, market, repo)) for market in markets]
         repo.engine.dispose()
     return [_protocol_rate(read, config) for read in reads]
 

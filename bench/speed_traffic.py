@@ -17,6 +17,7 @@ from typing import Any
 
 import aiohttp
 
+from scanner import aio
 from scanner.chain.rpc import RpcClient
 
 
@@ -74,5 +75,5 @@ async def _replay(url: str, bodies: list[bytes], concurrency: int) -> Floor:
 
 def replay(url: str, bodies: list[bytes], concurrency: int, repeat: int = 3) -> Floor:
     """The fastest of `repeat` replays (the floor is a lower bound)."""
-    runs = [asyncio.run(_replay(url, bodies, concurrency)) for _ in range(repeat)]
+    runs = [aio.run(_replay(url, bodies, concurrency)) for _ in range(repeat)]
     return min(runs, key=lambda f: f.seconds)

@@ -11,10 +11,9 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 from pathlib import Path
 
-from scanner import interrupts
+from scanner import aio, interrupts
 from scanner.config import Config, load_config
 from scanner.devnet.network import seeded_devnet, write_config
 from scanner.devnet.population import ClusterSpec
@@ -80,7 +79,7 @@ def run_demo(args: argparse.Namespace) -> int:
         config = load_config(config_path)
         db.upgrade(config.database_url)
         repo = Repository(db.make_engine(config.database_url))
-        outcome = asyncio.run(scan_chain(config, list(config.markets), repo))
+        outcome = aio.run(scan_chain(config, list(config.markets), repo))
         _print_outcome(outcome, out)
         interrupts.release()  # Ctrl-C while it was stored: it is, and was reported: success
         demo_cascade_curve(config, repo, outcome.snapshot_id, out)
@@ -101,7 +100,7 @@ def demo_cascade_curve(config: Config, repo: Repository, snapshot_id: int, out: 
     from scanner.store.cascades import CascadeRun, latest_curve, save_cascades
 
     record = repo.get_snapshot(snapshot_id).record
-    snapshot, depth = asyncio.run(reread_snapshot(config, repo, snapshot_id, record, build_depth))
+    snapshot, depth = aio.run(reread_snapshot(config, repo, snapshot_id, record, build_depth))
     book = axis_book(snapshot.markets, snapshot.axes, "ETH")
     bands = [b for b in snapshot.bands if b.axis == "ETH"]
     points = cascade_curve(book, depth, bands, include_now=False)

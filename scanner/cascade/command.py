@@ -59,8 +59,7 @@ def cmd_cascade(args: argparse.Namespace) -> int:
 
 def run_command(args: argparse.Namespace, depth_factory: DepthFactory) -> int:
     # here, not at import: `build_parser` registers this command for every command's start-up
-    import asyncio
-
+    from scanner import aio
     from scanner.cascade.exposures import axis_book
     from scanner.cascade.live import reread_snapshot
     from scanner.cascade.report import curve_lines, path_lines
@@ -79,7 +78,7 @@ def run_command(args: argparse.Namespace, depth_factory: DepthFactory) -> int:
     if args.axis not in axes:
         raise UsageError(f"--axis {args.axis}: snapshot {snapshot_id} has no such axis; its "
                          f"axes are {', '.join(axes) or 'none'}")
-    outcome, depth = asyncio.run(reread_snapshot(config, repo, snapshot_id, record,
+    outcome, depth = aio.run(reread_snapshot(config, repo, snapshot_id, record,
                                                  depth_factory))
     book = axis_book(outcome.markets, outcome.axes, args.axis)
     bands = [b for b in outcome.bands if b.axis == args.axis]

@@ -25,8 +25,7 @@ def register(subparsers: Any) -> None:
 
 
 def cmd_daemon(args: argparse.Namespace) -> int:
-    import asyncio  # here: registering the command must not cost every command asyncio
-
+    from scanner import aio  # here: registering the command must not cost every command asyncio
     from scanner.daemon.service import Daemon
 
     # web3's provider logs every request and subscription step at INFO: not the daemon's story
@@ -35,5 +34,5 @@ def cmd_daemon(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     http = require_http(args.http) if args.http else config.daemon.http
     config = dataclasses.replace(config, daemon=dataclasses.replace(config.daemon, http=http))
-    asyncio.run(Daemon(config, http).run())
+    aio.run(Daemon(config, http).run())
     return 0

@@ -67,9 +67,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if not is_loopback(host):
             print(f"liqscan: warning: serving on {host}, beyond this machine (read-only API)",
                   file=sys.stderr)
-        import asyncio  # here: registering `serve` must not cost every command asyncio
+        from scanner import aio  # here: registering `serve` must not cost every command asyncio
 
-        asyncio.run(serve_forever(app, host, port))
+        aio.run(serve_forever(app, host, port))
     finally:
         engine.dispose()
     return 0
