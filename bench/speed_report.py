@@ -44,6 +44,8 @@ def _snapshot(s: dict[str, Any]) -> None:
     _line(f"floor: replay of its {s['posts']} posts, {s['concurrency']} in flight",
           f"{s['floor_s']:.2f} s", "", None)
     _line("snapshot / floor", f"{ratio:.2f}x", "<= 1.5x", ratio <= 1.5)
+    if s.get("node_cpu_s") is not None:  # result files before the node's CPU was read: none
+        _cpu_bound(s)
     naive_total = s["naive_s_per_position"] * n
     _line(f"naive web3.py: {s['naive_sample']} borrowers, {s['naive_calls']} calls",
           f"{s['naive_sample_s']:.2f} s", "", None)
@@ -51,6 +53,17 @@ def _snapshot(s: dict[str, Any]) -> None:
           None)
     faster = naive_total / s["wall_s"]
     _line("snapshot vs naive (extrapolated)", f"{faster:.0f}x faster", ">= 30x", faster >= 30)
+
+
+def _cpu_bound(s: dict[str, Any]) -> None:
+    """The snapshot's and the node's CPU: on these cores no scheduling of the two beats their
+    sum over the cores, which says how much of the ratio is CPU rather than waiting."""
+    cpu, node, cores = s["cpu_s"], s["node_cpu_s"], s["cores"]
+    _line("  CPU: the snapshot's process / the node", f"{cpu:.2f} / {node:.2f} s", "", None)
+    _line("  ... the node's CPU per floor replay", f"{s['floor_node_cpu_s']:.2f} s", "", None)
+    bound = (cpu + node) / cores
+    _line(f"  both CPUs over {cores} cores, / floor",
+          f"{bound:.2f} s ({bound / s['floor_s']:.2f}x)", "", None)
 
 
 SCALE_LABELS = (("scale_1k", "1k: the first tenth of the borrowers, read once"),

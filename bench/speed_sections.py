@@ -21,6 +21,7 @@ from typing import Any, cast
 
 from bench_scan import fresh_config
 from speed_naive import naive_read
+from speed_node import cpu_seconds, node_pid, usable_cores
 from speed_traffic import recording, replay
 from sqlalchemy import Table, text
 
@@ -45,6 +46,7 @@ POSITIONS = cast(Table, PositionRow.__table__)
 SEED = 7
 BIG = {"aave_positions": 10_000, "morpho_positions": 1_000, "compound_positions": 500}
 NAIVE_SAMPLE = 100
+FLOOR_REPLAYS = 3  # the floor is the fastest; the node's CPU per replay their mean
 SCALE_COPIES = 10  # 10k borrowers read 10 times: 100k positions
 DB_SNAPSHOTS = 10
 ROWS_PER_SNAPSHOT = 100_000  # x 10 snapshots: 1M position rows
@@ -65,20 +67,27 @@ def _markets(config: Config, only: str | None = None) -> list[MarketConfig]:
 def snapshot(folder: Path) -> dict[str, Any]:
     with seeded_devnet(seed=SEED, **BIG) as devnet:
         config, repo = fresh_config(devnet, folder)
+        node = node_pid()
         with recording() as traffic:
-            start = time.perf_counter()
+            node_start = 0.0 if node is None else cpu_seconds(node)
+            start, cpu_start = time.perf_counter(), time.process_time()
             outcome = aio.run(scan_chain(config, _markets(config), repo))
-            wall = time.perf_counter() - start
+            wall, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+            node_cpu = None if node is None else cpu_seconds(node) - node_start
         figures: dict[str, Any] = {
-            "wall_s": wall, "positions": outcome.accounts_with_debt,
+            "wall_s": wall, "cpu_s": cpu, "node_cpu_s": node_cpu, "cores": usable_cores(),
+            "positions": outcome.accounts_with_debt,
             "posts": traffic.posts, "calls": traffic.calls, "bytes_sent": traffic.bytes_sent,
             "peak_rss_mb": peak_rss_mb(),
             "markets": {m.record.market_key: m.accounts_with_debt for m in outcome.markets},
         }
         chain = config.chains[config.markets[0].chain]
-        floor = replay(devnet.rpc_url, traffic.bodies, chain.max_concurrency)
+        node_start = 0.0 if node is None else cpu_seconds(node)
+        floor = replay(devnet.rpc_url, traffic.bodies, chain.max_concurrency, FLOOR_REPLAYS)
         figures |= {"floor_s": floor.seconds, "bytes_received": floor.bytes_received,
-                    "concurrency": chain.max_concurrency}
+                    "concurrency": chain.max_concurrency,
+                    "floor_node_cpu_s": None if node is None else (
+                        cpu_seconds(node) - node_start) / FLOOR_REPLAYS}
         figures |= _naive(devnet, outcome.record.block, outcome.markets)
         repo.engine.dispose()
     return figures
