@@ -47,8 +47,26 @@ async def confirm_pinned(rpc: RpcClient, pinned: PinnedBlock) -> None:
     """Raise PinnedBlockChangedError when `pinned` is no longer the block at its height."""
     now = await block_hash(rpc, pinned.number)
     if now != pinned.hash:
+        before, after = distinct_abbreviations(pinned.hash, now or "none")
         raise PinnedBlockChangedError(
-            f"block {pinned.number} changed during the scan ({pinned.hash[:10]}... -> "
-            f"{(now or 'none')[:10]}...): a reorg, or the RPC's nodes disagree; nothing was "
-            "written: retry later, or raise `confirmations`"
+            f"block {pinned.number} changed during the scan ({before} -> {after}): a reorg, "
+            "or the RPC's nodes disagree; nothing was written: retry later, or raise "
+            "`confirmations`"
         )
+
+
+SHORT_HASH_CHARS = 10  # "0x" and 8 hex digits, unless the two hashes share more
+
+
+def distinct_abbreviations(first: str, second: str) -> tuple[str, str]:
+    """Both strings cut to SHORT_HASH_CHARS, or to 4 characters past their common prefix when
+    they share more: "0x9e2d55b0... -> 0x9e2d55b0..." told the reader nothing."""
+    common = 0
+    while common < min(len(first), len(second)) and first[common] == second[common]:
+        common += 1
+    keep = max(SHORT_HASH_CHARS, common + 4)
+
+    def cut(text: str) -> str:
+        return text if len(text) <= keep else text[:keep] + "..."
+
+    return cut(first), cut(second)
