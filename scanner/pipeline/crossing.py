@@ -22,7 +22,10 @@ Seeding: the edge z of the region where the bound fails is where the bound's mar
 curve's `dip_margin`, when it has one) crosses 0. The margin is affine in x up to integer
 floors, so one secant step through the two ends of the bracket -- both already evaluated --
 lands within a few units of z; a gallop around that point narrows the bracket and a bisection
-ends it. Every point kept was evaluated, so z is the one the plain bisection finds.
+ends it. Every point kept was evaluated, so z is a point where the bound's verdict flips, as
+the plain bisection's is (per-leg floors can make it flicker near its zero, so the two may
+settle on different flips); the dip search past it returns the same answer either way
+(tests/unit/test_crossing.py).
 """
 
 from __future__ import annotations
@@ -33,6 +36,9 @@ from typing import Final
 from scanner.domain import HealthCurve
 
 MAX_SEGMENTS: Final = 256  # avgLT moves a few bps across the dip region; this is a safety cap
+# Galloping steps from a seed before the rest of the bracket is bisected: the seed is usually
+# within a few units of the boundary, and a bad seed costs at most this many extra evaluations
+# over a plain bisection.
 MAX_GALLOP_STEPS: Final = 12
 
 

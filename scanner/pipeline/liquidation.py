@@ -44,9 +44,6 @@ from scanner.pipeline.monotone import boundary_seed, monotone_boundary, monotone
 SENSITIVITY_RANGE: Final = 100
 
 
-# Galloping steps from the seed before the rest of the bracket is bisected: the seed is
-# usually within a few units of the boundary, and a bad seed costs at most this many extra
-# evaluations over a plain bisection.
 # The secant step's span, as a right shift of the seed: small enough that the health factor is
 # linear across it, large enough that its integer rounding does not matter.
 SECANT_SPAN_SHIFT: Final = 20
