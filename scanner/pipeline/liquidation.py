@@ -225,7 +225,7 @@ def _vault_values(position: Position) -> tuple[Any, Any, Any]:
     names = _vault_names(state)
     if not names:  # the usual state: none of them (no dict built)
         return None, None, None
-    found = {name: getattr(state, name, None) for name in names}
+    found = vault_fields(position)
     return found.get("liquidatable_next"), found.get("owner"), found.get("vault_id")
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from operator import attrgetter, itemgetter
+from operator import attrgetter
 from typing import Any, TypeVar
 
 from scanner.domain import (
@@ -133,29 +133,14 @@ def position_columns(scan_id: int, positions: Sequence[PositionResult]
     columns: dict[str, list[Any]] = {"scan_id": [scan_id] * len(positions)}
     # one C-level pass per field: no Python call per value, and no 21-value tuple per
     # position to transpose (that transposition cost ~3x these passes at 200,000 rows).
-    # From each instance's __dict__ (a dataclass keeps every field there): a dict lookup
-    # is ~15% cheaper than a generic getattr, which first searches the class for descriptors
-    fields = _field_dicts(positions)
+    # attrgetter, not the instance dicts: a native PositionResult (scanner/native.py) has
+    # none, and a subclass may compute a field as a property.
     for name in _POSITION_FIELDS:
-        if fields is None:
-            columns[name] = list(map(attrgetter(name), positions))
-        else:
-            columns[name] = list(map(itemgetter(name), fields))
+        columns[name] = list(map(attrgetter(name), positions))
     columns["status"] = _as_text(columns["status"], _STATUS_TEXT, str)
     columns["direction"] = _as_text(columns["direction"], _DIRECTION_TEXT,
                                     lambda d: None if d is None else str(d))
     return columns
-
-
-def _field_dicts(positions: Sequence[PositionResult]) -> list[dict[str, Any]] | None:
-    """Each position's instance dict, when every one is a plain PositionResult (a subclass
-    could compute a field as a property: then None, and getattr reads each field)."""
-    if set(map(type, positions)) - {PositionResult}:
-        return None
-    try:
-        return list(map(vars, positions))
-    except TypeError:  # a PositionResult with __slots__ has no instance dict
-        return None
 
 
 def _as_text(values: list[Any], known: dict[Any, str | None],
