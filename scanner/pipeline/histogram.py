@@ -17,6 +17,7 @@ A direction with no at-risk positions yields no bins.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
 from typing import Literal
 
@@ -68,22 +69,21 @@ def _overflow_edge(edges: list[int], direction: Direction, prices: list[int]) ->
     return [max(prices) + 1] if max(prices) >= edges[-1] else []
 
 
-def _bin_index(price_8dec: int, edges: list[int], direction: Direction) -> int | None:
-    """Index of the bin holding price; None outside the covered range."""
-    lo, hi = 0, len(edges) - 1  # binary search over monotone edges
-    if direction is Direction.DOWN:
-        if price_8dec > edges[0] or price_8dec <= edges[-1]:
+class _BinFinder:
+    """Which bin holds a price (None: outside the covered range): bin k holds
+    edges[k] <= price < edges[k + 1] going up, edges[k + 1] < price <= edges[k] going down.
+    A C bisection over the edges made ascending once (going down, -edges[k] <= -price <
+    -edges[k + 1]) instead of a Python loop per price."""
+
+    def __init__(self, edges: list[int], direction: Direction) -> None:
+        self.sign = 1 if direction is Direction.UP else -1
+        self.ascending = edges if self.sign == 1 else [-edge for edge in edges]
+
+    def index(self, price_8dec: int) -> int | None:
+        key, ascending = self.sign * price_8dec, self.ascending
+        if key < ascending[0] or key >= ascending[-1]:
             return None
-        while hi - lo > 1:  # invariant: edges[hi] < price <= edges[lo]
-            mid = (lo + hi) // 2
-            lo, hi = (mid, hi) if price_8dec <= edges[mid] else (lo, mid)
-        return lo
-    if price_8dec < edges[0] or price_8dec >= edges[-1]:
-        return None
-    while hi - lo > 1:  # invariant: edges[lo] <= price < edges[hi]
-        mid = (lo + hi) // 2
-        lo, hi = (mid, hi) if price_8dec >= edges[mid] else (lo, mid)
-    return lo
+        return bisect_right(ascending, key) - 1
 
 
 def _direction_bins(
@@ -93,8 +93,9 @@ def _direction_bins(
     positions = [0] * count
     collateral, debt, seizable = [0] * count, [0] * count, [0] * count
     in_bin: list[list[PositionResult]] = [[] for _ in range(count)]
+    finder = _BinFinder(edges, direction)
     for price_8dec, result in members:
-        k = _bin_index(price_8dec, edges, direction)
+        k = finder.index(price_8dec)
         if k is None:
             continue
         in_bin[k].append(result)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from scanner.domain import Direction, PositionResult, PositionStatus
 from scanner.errors import UsageError
-from scanner.pipeline.histogram import build_histogram
+from scanner.pipeline.histogram import _BinFinder, build_histogram
 
 USD = 10**8
 NOW = 2000 * USD
@@ -146,3 +148,20 @@ def test_deterministic_under_reordering() -> None:
 def test_bad_parameters_raise(kwargs: dict[str, int]) -> None:
     with pytest.raises(UsageError):
         build_histogram([], "ETH", NOW, **kwargs)  # type: ignore[arg-type]
+
+
+@given(st.lists(st.integers(0, 10**12), min_size=2, max_size=40, unique=True),
+       st.sampled_from([Direction.DOWN, Direction.UP]),
+       st.lists(st.integers(-1, 10**12 + 1), min_size=1, max_size=30))
+def test_bin_finder_agrees_with_the_bins_definition(
+    values: list[int], direction: Direction, prices: list[int]
+) -> None:
+    """The bisection finds the one bin whose edges hold each price (None when none does),
+    edge points included, for edges in either direction."""
+    edges = sorted(values, reverse=direction is Direction.DOWN)
+    finder = _BinFinder(edges, direction)
+    for price in prices + edges:
+        holding = [k for k in range(len(edges) - 1)
+                   if (edges[k] <= price < edges[k + 1] if direction is Direction.UP
+                       else edges[k + 1] < price <= edges[k])]
+        assert finder.index(price) == (holding[0] if holding else None)
