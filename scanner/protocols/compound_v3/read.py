@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, ClassVar
 
 from eth_utils.address import to_checksum_address
 
-from scanner.chain.abi import decode_output, encode_call, load_abi
+from scanner.chain.abi import decode_output, encode_call, function_selector, load_abi
 from scanner.chain.checksum import checksum_address
+from scanner.chain.fastabi import WORD, address_bytes
 from scanner.chain.multicall import Call, CallResult, aggregate3, require_data
 from scanner.chain.rpc import RpcClient
 from scanner.config import ChainConfig, MarketConfig
@@ -218,34 +220,143 @@ class CompoundV3Adapter:
     async def read_users(self, state: CometMarketState, accounts: Sequence[Address],
                          block: int) -> list[CometUser]:
         """Accounts with debt at `block` (principal < 0); the others are dropped."""
-        calls: list[Call] = []
-        for account in accounts:
-            calls.append(self._call("userBasic", [account]))
-            calls += [self._call("userCollateral", [account, a.asset]) for a in state.assets]
-            calls.append(self._call("borrowBalanceOf", [account], _VIEW_GAS))
-            calls.append(self._call("isLiquidatable", [account], _VIEW_GAS))
-        results = await self._calls(calls, block)
+        results = await self._calls(self._account_calls(state, accounts), block)
         stride = len(state.assets) + 3
         users = []
         for n, account in enumerate(accounts):
-            chunk = [require_data(r, f"Comet read of {account}")
-                     for r in results[n * stride:(n + 1) * stride]]
-            principal, _idx, _accrued, assets_in, reserved = decode_output(
-                COMET, "userBasic", chunk[0])
+            # the message is built only for a failed or empty answer (~6 answers an account)
+            chunk = [data if success and data else require_data(
+                CallResult(success, data), f"Comet read of {account}")
+                for success, data in results[n * stride:(n + 1) * stride]]
+            principal, assets_in = _user_basic(chunk[0])
             if principal >= 0:
                 continue
-            # Comets with more than 16 assets (CometWithExtendedAssetList: mainnet cUSDCv3
-            # and others since 2025) keep the flags of offsets 16-23 in `_reserved`; older
-            # Comets leave it 0
-            assets_in = int(assets_in) | int(reserved) << 16
-            balances = {a.asset: int(decode_output(COMET, "userCollateral", raw)[0])
+            balances = {a.asset: _collateral_balance(raw)
                         for a, raw in zip(state.assets, chunk[1:-2], strict=True)}
             users.append(CometUser(
                 account=checksum_address(account),
-                basic=CometAccount(int(principal), int(assets_in), balances),
-                reported_debt_raw=int(decode_output(COMET, "borrowBalanceOf", chunk[-2])[0]),
-                reported_liquidatable=bool(decode_output(COMET, "isLiquidatable", chunk[-1])[0])))
+                basic=CometAccount(principal, assets_in, balances),
+                reported_debt_raw=_borrow_balance(chunk[-2]),
+                reported_liquidatable=_liquidatable(chunk[-1])))
         return users
+
+    def _account_calls(self, state: CometMarketState, accounts: Sequence[Address]
+                       ) -> list[Call]:
+        """userBasic, userCollateral of each asset, borrowBalanceOf and isLiquidatable of
+        each account, in turn (the calldata built by hand, see _account_data)."""
+        if not accounts:  # the Comet's address is looked up only for a call, as it was
+            return []
+        comet = self.market.address("comet")
+        assets = [(a.asset, _address_word(a.asset)) for a in state.assets]
+        calls: list[Call] = []
+        for account in accounts:
+            word = _address_word(account)
+            calls.append(_new_call((comet, _account_data("userBasic", account, word), False,
+                                    _SIMPLE_GAS)))
+            calls += [_new_call((comet, _collateral_data(account, word, asset, asset_word),
+                                 False, _SIMPLE_GAS)) for asset, asset_word in assets]
+            calls += (
+                _new_call((comet, _account_data("borrowBalanceOf", account, word), False,
+                           _VIEW_GAS)),
+                _new_call((comet, _account_data("isLiquidatable", account, word), False,
+                           _VIEW_GAS)))
+        return calls
+
+
+# --- the per-account calls, by hand ------------------------------------------------------
+# A read makes ~6 sub-calls per account (3 + one per asset). encode_call and decode_output
+# look the function up and walk its types on every call: for these four the calldata of a
+# valid address is built here as eth_abi would encode it, and the usual answer is sliced
+# here where every word is one eth_abi's strict decoder accepts. Anything else goes to the
+# codec as before, which encodes, decodes or raises exactly as it did.
+
+_SELECTORS = {name: function_selector(COMET, name) for name in (
+    "userBasic", "userCollateral", "borrowBalanceOf", "isLiquidatable")}
+_USER_COLLATERAL = _SELECTORS["userCollateral"]
+_ADDRESS_PAD = bytes(12)
+# Calls made without a Python-level constructor call each (as aave_v3/read.py does)
+_new_call = partial(tuple.__new__, Call)
+
+
+def _address_word(address: Address) -> bytes | None:
+    """The ABI word of a valid plain 0x-address (fastabi decides validity exactly as
+    encode_call's own fast path does), else None."""
+    raw = address_bytes(address)
+    return None if raw is None else _ADDRESS_PAD + raw
+
+
+def _account_data(name: str, account: Address, word: bytes | None) -> bytes:
+    """`name(account)` calldata; `word` is _address_word(account)."""
+    if word is None:  # not a plain valid address: the codec encodes it or raises
+        return encode_call(COMET, name, [account])
+    return _SELECTORS[name] + word
+
+
+def _collateral_data(account: Address, word: bytes | None, asset: Address,
+                     asset_word: bytes | None) -> bytes:
+    """`userCollateral(account, asset)` calldata; the words are their _address_word."""
+    if word is None or asset_word is None:  # the codec encodes them or raises
+        return encode_call(COMET, "userCollateral", [account, asset])
+    return _USER_COLLATERAL + word + asset_word
+
+
+_INT104_MIN = -(1 << 103)
+_INT104_END = 1 << 103
+_UINT64_END = 1 << 64
+_UINT16_END = 1 << 16
+_UINT8_END = 1 << 8
+_ZERO_HALF = bytes(WORD // 2)  # the high half of a uint128 word
+_FALSE_WORD = bytes(WORD)
+_TRUE_WORD = (1).to_bytes(WORD, "big")
+
+
+def _user_basic(data: bytes) -> tuple[int, int]:
+    """userBasic's principal, and its assetsIn with `_reserved` as bits 16-23 (Comets with
+    more than 16 assets, CometWithExtendedAssetList: mainnet cUSDCv3 and others since 2025,
+    keep the flags of offsets 16-23 there; older Comets leave it 0).
+
+    The answer is (int104, uint64, uint64, uint16, uint8): five words, sliced here when the
+    int104 is sign-extended and the unsigned words' high bytes are zero, as the strict codec
+    requires; any other answer goes to the codec, which decodes it or raises."""
+    if len(data) == 5 * WORD:
+        principal = int.from_bytes(data[:WORD], "big", signed=True)
+        assets_in = int.from_bytes(data[3 * WORD:4 * WORD], "big")
+        reserved = int.from_bytes(data[4 * WORD:], "big")
+        if (_INT104_MIN <= principal < _INT104_END and assets_in < _UINT16_END
+                and reserved < _UINT8_END
+                and int.from_bytes(data[WORD:2 * WORD], "big") < _UINT64_END
+                and int.from_bytes(data[2 * WORD:3 * WORD], "big") < _UINT64_END):
+            return principal, assets_in | reserved << 16
+    decoded, _index, _accrued, decoded_in, decoded_reserved = decode_output(
+        COMET, "userBasic", data)
+    return int(decoded), int(decoded_in) | int(decoded_reserved) << 16
+
+
+def _collateral_balance(data: bytes) -> int:
+    """userCollateral's balance. The answer is (uint128 balance, uint128 _reserved): two
+    words, sliced here when both high halves are zero; else the codec decodes or raises."""
+    if len(data) == 2 * WORD and data[:WORD // 2] == _ZERO_HALF and (
+            data[WORD:WORD + WORD // 2] == _ZERO_HALF):
+        return int.from_bytes(data[:WORD], "big")
+    return int(decode_output(COMET, "userCollateral", data)[0])
+
+
+def _borrow_balance(data: bytes) -> int:
+    """borrowBalanceOf's uint256: every 32-byte word is one; any other length goes to the
+    codec, which decodes it or raises."""
+    if len(data) == WORD:
+        return int.from_bytes(data, "big")
+    return int(decode_output(COMET, "borrowBalanceOf", data)[0])
+
+
+def _liquidatable(data: bytes) -> bool:
+    """isLiquidatable's bool: the word 0 or 1; any other answer goes to the codec, which
+    decodes it or raises (a bool word of another value is not a bool)."""
+    if data == _TRUE_WORD:
+        return True
+    if data == _FALSE_WORD:
+        return False
+    return bool(decode_output(COMET, "isLiquidatable", data)[0])
 
 
 def market_read(protocol: str, state: CometMarketState, users: Sequence[CometUser]
