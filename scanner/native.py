@@ -28,6 +28,8 @@ from types import ModuleType
 NATIVE_MODULES: tuple[str, ...] = (
     # the records the solver builds per position (PositionResult, Valuation): native classes
     "scanner.domain",
+    # the Aave v3 records built per account and reserve read (AaveAccount, AaveUserReserve)
+    "scanner.protocols.aave_v3.state",
     "scanner.protocols.aave_v3.generic_logic",
     "scanner.protocols.aave_v3.axis_sums",
     "scanner.protocols.aave_v3.axis_monotone",

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
-from scanner.domain import WAD, Address
+from scanner.domain import WAD, Address, Record
 from scanner.errors import ConfigError, InconsistentDataError
 from scanner.protocols.aave_v3.state import AaveAccount, AaveMarketState, AaveReserve
 
@@ -122,8 +122,12 @@ def arithmetic_for_revision(revision: int, allow_unreviewed: bool = False) -> He
     )
 
 
-@dataclass(frozen=True)
-class AccountTotals:
+# Built per account checked against the pool (read.mirror_mismatches) and per liquidation call
+# priced: `init=False`, a written-out __init__ and not frozen, as scanner.domain.Valuation
+# (compiled, a dataclass-generated __init__ still runs as Python). Treat as immutable; equal and
+# hashed by value as when frozen.
+@dataclass(init=False, unsafe_hash=True)
+class AccountTotals(Record):
     """What `getUserAccountData` reports (minus ltv / available borrows)."""
 
     collateral_8dec: int
@@ -132,9 +136,17 @@ class AccountTotals:
     health_factor_wad: int
     weighted_collateral: int = 0  # Σ value_i * LT_i (8 + 4 decimals), before any flooring
 
+    def __init__(self, collateral_8dec: int, debt_8dec: int, avg_lt_bps: int,
+                 health_factor_wad: int, weighted_collateral: int = 0) -> None:
+        self.collateral_8dec = collateral_8dec
+        self.debt_8dec = debt_8dec
+        self.avg_lt_bps = avg_lt_bps
+        self.health_factor_wad = health_factor_wad
+        self.weighted_collateral = weighted_collateral
 
-@dataclass(frozen=True)
-class AccountLeg:
+
+@dataclass(init=False, unsafe_hash=True)  # built per reserve of an account: see AccountTotals
+class AccountLeg(Record):
     """One user reserve, with everything price-independent already resolved."""
 
     asset: Address
@@ -145,6 +157,17 @@ class AccountLeg:
     lt_bps: int  # effective LT (eMode LT when the leg is in the user's category)
     bonus_bps: int  # effective liquidation bonus, same rule as lt_bps
     protocol_fee_bps: int = 0  # the reserve's liquidation protocol fee
+
+    def __init__(self, asset: Address, price_asset: Address, unit: int, collateral_raw: int,
+                 debt_raw: int, lt_bps: int, bonus_bps: int, protocol_fee_bps: int = 0) -> None:
+        self.asset = asset
+        self.price_asset = price_asset
+        self.unit = unit
+        self.collateral_raw = collateral_raw
+        self.debt_raw = debt_raw
+        self.lt_bps = lt_bps
+        self.bonus_bps = bonus_bps
+        self.protocol_fee_bps = protocol_fee_bps
 
 
 # --- the libraries' rounding, exactly ---------------------------------------------------

@@ -2,6 +2,9 @@
 
 Units are in the names: `_raw` token base units, `_bps` basis points, `_wad` 1e18,
 `_8dec` the oracle base unit (USD with 8 decimals on every Aave v3 market we read).
+
+Compiled with the native math (scanner/native.py), so every class here is a `Record`: a
+serialised copy is rebuilt by the constructor (see scanner.domain.Record).
 """
 
 from __future__ import annotations
@@ -9,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from scanner.domain import Address
+from scanner.domain import Address, Record
 
 
 @dataclass(frozen=True)
-class AaveReserve:
+class AaveReserve(Record):
     """One reserve's configuration and oracle price at the scan block."""
 
     asset: Address
@@ -30,7 +33,7 @@ class AaveReserve:
 
 
 @dataclass(frozen=True)
-class AaveEMode:
+class AaveEMode(Record):
     """An eMode category as the pool saw it at the scan block."""
 
     category_id: int
@@ -46,8 +49,12 @@ class AaveEMode:
     collateral_bitmap: int | None = None
 
 
-@dataclass(frozen=True)
-class AaveUserReserve:
+# Built per reserve of every account read or derived (~40,000 a 10k-account snapshot):
+# `init=False`, a written-out __init__ and not frozen, as scanner.domain.Valuation (compiled, a
+# dataclass-generated __init__ still runs as Python). Treat as immutable; equal and hashed by
+# value as when frozen.
+@dataclass(init=False, unsafe_hash=True)
+class AaveUserReserve(Record):
     """A user's balances in one reserve, accrued to the scan block, in token base units."""
 
     asset: Address
@@ -55,9 +62,16 @@ class AaveUserReserve:
     debt_raw: int  # variable + stable debt
     used_as_collateral: bool
 
+    def __init__(self, asset: Address, supplied_raw: int, debt_raw: int,
+                 used_as_collateral: bool) -> None:
+        self.asset = asset
+        self.supplied_raw = supplied_raw
+        self.debt_raw = debt_raw
+        self.used_as_collateral = used_as_collateral
 
-@dataclass(frozen=True)
-class AaveAccount:
+
+@dataclass(init=False, unsafe_hash=True)  # built per account: see AaveUserReserve
+class AaveAccount(Record):
     """One account's position at the scan block, plus the pool's own account summary."""
 
     account: Address
@@ -68,9 +82,19 @@ class AaveAccount:
     reported_debt_8dec: int
     reported_health_factor_wad: int
 
+    def __init__(self, account: Address, emode_category: int,
+                 reserves: tuple[AaveUserReserve, ...], reported_collateral_8dec: int,
+                 reported_debt_8dec: int, reported_health_factor_wad: int) -> None:
+        self.account = account
+        self.emode_category = emode_category
+        self.reserves = reserves
+        self.reported_collateral_8dec = reported_collateral_8dec
+        self.reported_debt_8dec = reported_debt_8dec
+        self.reported_health_factor_wad = reported_health_factor_wad
+
 
 @dataclass(frozen=True)
-class AaveMarketState:
+class AaveMarketState(Record):
     """Everything about one Aave-family market that the math needs, at one block."""
 
     market_key: str
