@@ -149,7 +149,7 @@ class PositionState(Protocol):
         ...
 
 
-@dataclass(frozen=True)
+@dataclass(init=False, unsafe_hash=True)  # built per position read: see Valuation
 class Position(Record):
     """One borrower's position in one (sub)market at the scan block, protocol-neutral."""
 
@@ -159,6 +159,15 @@ class Position(Record):
     account: Address
     state: PositionState
     emode_category: int = 0  # Aave eMode; 0 elsewhere
+
+    def __init__(self, market_key: str, protocol: str, submarket: str, account: Address,
+                 state: PositionState, emode_category: int = 0) -> None:
+        self.market_key = market_key
+        self.protocol = protocol
+        self.submarket = submarket
+        self.account = account
+        self.state = state
+        self.emode_category = emode_category
 
 
 @dataclass(frozen=True)

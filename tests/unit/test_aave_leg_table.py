@@ -106,7 +106,7 @@ def figures(curve: AaveCurve) -> list[Any]:
         for x in xs]
 
 
-@dataclass(frozen=True)
+@dataclass(init=False, unsafe_hash=True)  # as AavePosition: its own __init__
 class GenericPosition(AavePosition):
     """An Aave position whose curve is always resolved leg by leg."""
 

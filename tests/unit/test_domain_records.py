@@ -52,6 +52,7 @@ WRITTEN_OUT: list[tuple[type[Any], tuple[Any, ...]]] = [
     (AaveAccount, ("0xA", 1, (AaveUserReserve("0xA", 9, 10, True),), 11, 12, 13)),
     (AccountTotals, (14, 15, 16, 17, 18)),
     (AccountLeg, ("0xA", "0xS", 10**18, 19, 20, 21, 22, 23)),
+    (Position, ("market", "aave-v3", "0xPool", "0xA", "a state", 2)),
 ]
 
 

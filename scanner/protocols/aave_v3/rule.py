@@ -489,12 +489,16 @@ def _row_curve(rows: list[LegRow], source: Address | None, axis: Axis,
 
 # Tests subclass it (a position whose curve is always resolved leg by leg).
 @mypyc_attr(allow_interpreted_subclasses=True)
-@dataclass(frozen=True)
+@dataclass(init=False, unsafe_hash=True)  # built per account read: see domain.Valuation
 class AavePosition:
     """The neutral pipeline's handle on one Aave account (scanner.domain.PositionState)."""
 
     account: AaveAccount
     market: AaveMarketState
+
+    def __init__(self, account: AaveAccount, market: AaveMarketState) -> None:
+        self.account = account
+        self.market = market
 
     def __reduce__(self) -> tuple[type[AavePosition], tuple[AaveAccount, AaveMarketState]]:
         # Copied by constructor: compiled (scanner/native.py), a frozen dataclass has no
