@@ -8,7 +8,7 @@ import random
 
 import pytest
 from eth_abi.abi import decode, encode
-from eth_utils.address import to_checksum_address
+from eth_utils.address import is_address, to_checksum_address
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -197,3 +197,17 @@ def test_whole_word_answers_that_do_not_tile_are_not_taken() -> None:
     assert fastabi._word_items(data[64:heads_end], data[heads_end:] + bytes(32), 3) is None
     fast = fastabi.decode_aggregate3_items(moved)  # word by word, or left to eth_abi
     assert fast is None or fast == list(decode(["(bool,bytes)[]"], moved)[0])
+
+
+@given(st.one_of(st.text(alphabet="0123456789abcdefABCDEF", min_size=39, max_size=41),
+                 st.text(alphabet="0123456789abcdefABCDEFxXgG \n", min_size=38, max_size=42)),
+       st.sampled_from(["", "0x", "0X", "x0", "00"]))
+def test_address_bytes_accepts_exactly_what_eth_abi_encodes(body: str, prefix: str) -> None:
+    """address_bytes' own pattern accepts a 42-character string exactly when
+    eth_utils.is_address (what eth_abi's encoder checks) does, and gives the bytes eth_abi
+    encodes; nothing of another length."""
+    text = prefix + body
+    accepted = fastabi.address_bytes(text)
+    assert (accepted is not None) == (len(text) == 42 and is_address(text))
+    if accepted is not None:
+        assert encode(["address"], [text])[12:] == accepted
