@@ -64,6 +64,9 @@ def _cpu_bound(s: dict[str, Any]) -> None:
     bound = (cpu + node) / cores
     _line(f"  both CPUs over {cores} cores, / floor",
           f"{bound:.2f} s ({bound / s['floor_s']:.2f}x)", "", None)
+    if s.get("in_flight_s") is not None:  # result files before these were measured: none
+        _line("  wall with a post in flight / after the last answer",
+              f"{s['in_flight_s']:.2f} / {s['after_last_answer_s']:.2f} s", "", None)
 
 
 SCALE_LABELS = (("scale_1k", "1k: the first tenth of the borrowers, read once"),

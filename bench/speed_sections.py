@@ -72,10 +72,13 @@ def snapshot(folder: Path) -> dict[str, Any]:
             node_start = 0.0 if node is None else cpu_seconds(node)
             start, cpu_start = time.perf_counter(), time.process_time()
             outcome = aio.run(scan_chain(config, _markets(config), repo))
-            wall, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+            end = time.perf_counter()
+            wall, cpu = end - start, time.process_time() - cpu_start
             node_cpu = None if node is None else cpu_seconds(node) - node_start
+        last_answer = end if traffic.last_answer_at is None else traffic.last_answer_at
         figures: dict[str, Any] = {
             "wall_s": wall, "cpu_s": cpu, "node_cpu_s": node_cpu, "cores": usable_cores(),
+            "in_flight_s": traffic.in_flight_s, "after_last_answer_s": end - last_answer,
             "positions": outcome.accounts_with_debt,
             "posts": traffic.posts, "calls": traffic.calls, "bytes_sent": traffic.bytes_sent,
             "peak_rss_mb": peak_rss_mb(),

@@ -25,6 +25,24 @@ from scanner.chain.rpc import RpcClient
 class Traffic:
     bodies: list[bytes] = field(default_factory=list)
     calls: int = 0
+    # wall time with at least one post in flight, and when the last answer arrived
+    # (time.perf_counter): the rest of a snapshot's wall is its own work with the node idle
+    in_flight_s: float = 0.0
+    last_answer_at: float | None = None
+    _active: int = 0
+    _since: float = 0.0
+
+    def post_started(self) -> None:
+        if self._active == 0:
+            self._since = time.perf_counter()
+        self._active += 1
+
+    def post_answered(self) -> None:
+        self._active -= 1
+        now = time.perf_counter()
+        if self._active == 0:
+            self.in_flight_s += now - self._since
+        self.last_answer_at = now
 
     @property
     def posts(self) -> int:
@@ -44,7 +62,11 @@ def recording() -> Iterator[Traffic]:
     async def record(client: RpcClient, body: bytes) -> Any:
         traffic.bodies.append(body)
         traffic.calls += body.count(b'"jsonrpc":')  # one per call (quotes inside hex: none)
-        return await original(client, body)
+        traffic.post_started()
+        try:
+            return await original(client, body)
+        finally:
+            traffic.post_answered()
 
     RpcClient._http_post = record  # type: ignore[method-assign]
     try:
