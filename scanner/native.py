@@ -32,6 +32,7 @@ NATIVE_MODULES: tuple[str, ...] = (
     "scanner.protocols.aave_v3.state",
     "scanner.protocols.aave_v3.generic_logic",
     "scanner.protocols.aave_v3.axis_sums",
+    "scanner.protocols.aave_v3.axis_saw",
     "scanner.protocols.aave_v3.axis_monotone",
     "scanner.protocols.aave_v3.leg_table",
     "scanner.protocols.aave_v3.liquidation_call",

@@ -80,7 +80,13 @@ def _margin_of(curve: HealthCurve) -> Callable[[int], int] | None:
 def _bound_edge(curve: HealthCurve, lo: int, hi: int, is_right: Callable[[int], bool]) -> int:
     """first_bisect(lo, hi, is_right) for is_right = surely_healthy or its negation, seeded
     by the secant of the margin through lo and hi (the caller evaluated both)."""
-    margin = _margin_of(curve)
+    return _seeded_edge(_margin_of(curve), lo, hi, is_right)
+
+
+def _seeded_edge(margin: Callable[[int], int] | None, lo: int, hi: int,
+                 is_right: Callable[[int], bool]) -> int:
+    """first_bisect(lo, hi, is_right) where is_right is `margin >= 0` or its negation and the
+    margin is affine in x up to floors: seeded by its secant through lo and hi."""
     if margin is not None and hi - lo > 2:
         margin_lo, margin_hi = margin(lo), margin(hi)
         if margin_hi != margin_lo:  # the signs differ, so never equal: a guard for the division
@@ -92,7 +98,12 @@ def _bound_edge(curve: HealthCurve, lo: int, hi: int, is_right: Callable[[int], 
 def highest_unhealthy_below(curve: HealthCurve, boundary: int, now: int) -> int | None:
     """Highest x in (boundary, now] with HF(x) < 1, or None (falling-price side)."""
     lo = boundary + 1
-    if lo > now or curve.surely_healthy(lo):
+    if lo > now:
+        return None
+    saw = _saw_of(curve)
+    if saw is not None and saw(lo, True) is not None:
+        return _highest_sawn(curve, saw, lo, now)
+    if curve.surely_healthy(lo):
         return None
     hi = now
     if curve.surely_healthy(now):  # the bound holds from some z on: dips only below it
@@ -103,7 +114,12 @@ def highest_unhealthy_below(curve: HealthCurve, boundary: int, now: int) -> int 
 
 def lowest_unhealthy_above(curve: HealthCurve, now: int, boundary: int) -> int | None:
     """Lowest x in [now, boundary) with HF(x) < 1, or None (rising-price side)."""
-    if boundary - 1 < now or curve.surely_healthy(boundary - 1):
+    if boundary - 1 < now:
+        return None
+    saw = _saw_of(curve)
+    if saw is not None and saw(boundary - 1, False) is not None:
+        return _lowest_sawn(curve, saw, now, boundary - 1)
+    if curve.surely_healthy(boundary - 1):
         return None
     lo = now
     if curve.surely_healthy(now):  # the bound holds up to some z: dips only above it
@@ -138,3 +154,74 @@ def _unhealthy_part(curve: HealthCurve, lo: int, hi: int) -> tuple[int, int] | N
     if not lo_ok:  # unhealthy prefix [lo, t]
         return lo, first_bisect(lo, hi, curve.healthy) - 1
     return first_bisect(lo, hi, lambda x: not curve.healthy(x)), hi  # unhealthy suffix
+
+
+# --- sawn boundaries (collateral and debt both moving: unit-scale floors) ------------------
+# A curve whose per-leg floors can saw its health factor near the crossing offers
+# `saw_margin(x, down)` (>= 0: every price from x away from the crossing is proven healthy;
+# None: it cannot saw that way) and `saw_healthy_between(low, high)` (all of it proven
+# healthy). Between the crossing found and the certificate's edge, the verdict is searched
+# exhaustively, pruned by the interval test.
+
+SawMargin = Callable[[int, bool], "int | None"]
+# Below this many units an interval is evaluated unit by unit instead of tested and split.
+SAW_SCAN_UNITS: Final = 8
+
+
+def _saw_of(curve: HealthCurve) -> SawMargin | None:
+    found: SawMargin | None = getattr(curve, "saw_margin", None)
+    return found
+
+
+def _highest_sawn(curve: HealthCurve, saw: SawMargin, lo: int, hi: int) -> int | None:
+    """Highest unhealthy x in [lo, hi] (falling-price side; saw(lo, True) is not None)."""
+    def margin(x: int) -> int:
+        found = saw(x, True)
+        assert found is not None  # the same curve and direction: never None once not None
+        return found
+
+    if margin(lo) >= 0:
+        return None
+    top = hi
+    if margin(hi) >= 0:  # the certificate holds from some t on: nothing unhealthy beyond
+        top = _seeded_edge(margin, lo, hi, lambda x: margin(x) >= 0) - 1
+    return _extreme_unhealthy(curve, lo, top, highest=True)
+
+
+def _lowest_sawn(curve: HealthCurve, saw: SawMargin, lo: int, hi: int) -> int | None:
+    """Lowest unhealthy x in [lo, hi] (rising-price side; saw(hi, False) is not None)."""
+    def margin(x: int) -> int:
+        found = saw(x, False)
+        assert found is not None
+        return found
+
+    if margin(hi) >= 0:
+        return None
+    bottom = lo
+    if margin(lo) >= 0:  # the certificate holds up to some t: nothing unhealthy before
+        bottom = _seeded_edge(margin, lo, hi, lambda x: margin(x) < 0)
+    return _extreme_unhealthy(curve, bottom, hi, highest=False)
+
+
+def _extreme_unhealthy(curve: HealthCurve, lo: int, hi: int, highest: bool) -> int | None:
+    """The highest (or lowest) unhealthy x in [lo, hi]: intervals proven healthy are
+    skipped, the others split, the shortest evaluated unit by unit."""
+    between: Callable[[int, int], bool] | None = getattr(curve, "saw_healthy_between", None)
+    assert between is not None  # a curve with saw_margin has it
+    pending = [(lo, hi)]
+    while pending:
+        low, high = pending.pop()
+        if high < low:
+            continue
+        if high - low < SAW_SCAN_UNITS:
+            units = range(high, low - 1, -1) if highest else range(low, high + 1)
+            for x in units:
+                if not curve.healthy(x):
+                    return x
+            continue
+        if between(low, high):
+            continue
+        mid = (low + high) // 2
+        halves = [(low, mid), (mid + 1, high)]
+        pending += halves if highest else halves[::-1]  # the side searched first, popped first
+    return None

@@ -369,17 +369,12 @@ def test_a_sawn_boundary_is_the_first_crossing_from_today() -> None:
     _is_first_crossing_from_today(curve, seeded)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known defect: where rounding saws the health factor (collateral and debt both move with "
-    "the axis, one LT), the solver returns a crossing 2 units (2e-8 USD) below the first one "
-    "met from today: nothing looks above the boundary it found, as the rule cannot dip there "
-    "by its average LT (can_dip is False). Found by a random draw of "
-    "test_seeded_solver_equals_plain_bisection in CI."))
-def test_a_sawn_boundary_two_units_below_the_first_crossing() -> None:
-    """wstETH collateral against wstETH and USDC debt, v3.0, the ETH axis: healthy at
-    59180834512, liquidatable at 59180834513, healthy again from 59180834514 up to today. A
-    falling price first liquidates at ...513, so the price is ...514 (a plain bisection's
-    answer); the seeded solver answers ...512."""
+def test_a_sawn_boundary_above_the_one_a_bisection_finds() -> None:
+    """Found by a random draw of the property test above: wstETH collateral against wstETH
+    and USDC debt, v3.0, the ETH axis: healthy at 59180834512, liquidatable at 59180834513,
+    healthy again from 59180834514 up to today. A falling price first liquidates at ...513,
+    so the price is ...514; the solver answered ...512 (the crossing its seeded bisection
+    found) until the sawn-boundary search (crossing.py, axis_saw.py) looked above it."""
     account = make_account((USDC, 0, 79_030_000, False),
                            (WSTETH, 509 * 10**15, 286 * 10**15, True))
     curve = AavePosition(account, make_market(1)).curve(ETH_AXIS)

@@ -28,6 +28,7 @@ from scanner.protocols.aave_v3.axis_monotone import (
 from scanner.protocols.aave_v3.axis_monotone import (
     monotone_sign as proven_sign,
 )
+from scanner.protocols.aave_v3.axis_saw import SawBound, saw_bound
 from scanner.protocols.aave_v3.axis_sums import AxisSums, TotalsTuple, compile_sums
 from scanner.protocols.aave_v3.generic_logic import (
     CEILS_DEBT,
@@ -91,6 +92,8 @@ class AaveCurve:
         self._can_dip_value: bool | None = None
         self._sign_known = False
         self._sign_value: int | None = None
+        self._saw_known = False
+        self._saw_value: SawBound | None = None
 
     def with_legs(self, legs: tuple[AccountLeg, ...]) -> AaveCurve:
         """The same curve over other legs (the position after a liquidationCall)."""
@@ -233,6 +236,31 @@ class AaveCurve:
                 return mixed_down_seed(sums, self.piece(self.ref_now_8dec))
             return down_seed(sums, min(lts) if lts else 0)  # min(default=) is a keyword call
         return up_seed(sums)
+
+    @property
+    def _saw(self) -> SawBound | None:
+        if not self._saw_known:
+            sums = self._sums
+            self._saw_value = None if sums is None or self.can_dip else saw_bound(
+                sums, self._collateral_lts)
+            self._saw_known = True
+        return self._saw_value
+
+    def saw_margin(self, x: int, down: bool) -> int | None:
+        """How far the certificate of axis_saw.py is from proving every price from x away
+        from the crossing healthy (>= 0: proven; above x when `down`, below it otherwise);
+        None where this curve cannot saw that way (crossing.py's sawn-boundary search)."""
+        bound = self._saw
+        if bound is None or bound.slope_sign == (-1 if down else 1):
+            return None
+        return bound.margin(self._totals_tuple(x))
+
+    def saw_healthy_between(self, low: int, high: int) -> bool:
+        """Proven healthy on all of [low, high] (axis_saw.py's interval test); False when
+        not proven, or where saw_margin is None."""
+        bound = self._saw
+        return bound is not None and bound.lower(
+            self._totals_tuple(low), self._totals_tuple(high)) >= 0
 
     def surely_healthy(self, x: int) -> bool:
         """HF >= 1 by the floor-free bound of crossing.py; always true without flooring."""

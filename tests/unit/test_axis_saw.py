@@ -1,0 +1,97 @@
+"""The sawn-boundary certificate (scanner/protocols/aave_v3/axis_saw.py) is sound: where it
+proves a price healthy onward, every unit there is healthy by the integer rule itself; where
+its interval test proves [p, q] healthy, every unit of it is. And where collateral and debt
+both move with the axis, the solver's price is the first crossing met from today, unit by
+unit (checked exhaustively over the sawn region)."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from scanner.domain import Direction
+from scanner.pipeline import liquidation
+from scanner.protocols.aave_v3.rule import AaveCurve, AavePosition
+from scanner.protocols.aave_v3.state import AaveAccount
+from tests.unit.test_liquidation import (
+    ETH_AXIS,
+    USDC,
+    WETH,
+    WSTETH,
+    make_account,
+    make_market,
+)
+
+# units past a certified price checked one by one
+CHECKED_UNITS = 400
+MAX_WALK = 200_000  # units walked from the price toward today at most
+
+
+@st.composite
+def both_moving(draw: st.DrawFn) -> AaveAccount:
+    """Collateral on the axis (WETH or wstETH) against debt partly on it: the sawing kind."""
+    collateral = draw(st.sampled_from([WETH, WSTETH]))
+    on_axis_debt = draw(st.sampled_from([WETH, WSTETH]))
+    supplied = draw(st.integers(10**14, 10**21))
+    share = draw(st.integers(1, 95))  # % of the collateral's value borrowed on the axis
+    axis_debt = supplied * share // 100
+    usdc = draw(st.integers(0, 10**6)) * draw(st.sampled_from([1, 10**3, 10**6]))
+    if collateral == on_axis_debt:
+        return make_account((collateral, supplied, axis_debt, True), (USDC, 0, usdc, False))
+    return make_account((collateral, supplied, 0, True), (on_axis_debt, 0, axis_debt, False),
+                        (USDC, 0, usdc, False))
+
+
+def _curve(account: AaveAccount, revision: int) -> AaveCurve:
+    return AavePosition(account, make_market(revision)).curve(ETH_AXIS)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(account=both_moving(), revision=st.sampled_from([1, 5, 9]),
+       at=st.integers(10**8, 10**13))
+def test_a_certified_price_is_healthy_onward(account: AaveAccount, revision: int,
+                                            at: int) -> None:
+    curve = _curve(account, revision)
+    for down in (True, False):
+        margin = curve.saw_margin(at, down)
+        if margin is None or margin < 0:
+            continue
+        step = 1 if down else -1
+        onward = [at + step * n for n in range(CHECKED_UNITS) if at + step * n > 0]
+        assert all(curve.healthy(x) for x in onward)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(account=both_moving(), revision=st.sampled_from([1, 5, 9]),
+       low=st.integers(10**8, 10**13), width=st.integers(0, CHECKED_UNITS))
+def test_an_interval_proven_healthy_is_healthy(account: AaveAccount, revision: int, low: int,
+                                               width: int) -> None:
+    curve = _curve(account, revision)
+    if curve.saw_healthy_between(low, low + width):
+        assert all(curve.healthy(x) for x in range(low, low + width + 1))
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(account=both_moving(), revision=st.sampled_from([1, 5, 9]))
+def test_the_price_is_the_first_crossing_from_today(account: AaveAccount,
+                                                    revision: int) -> None:
+    """Every unit between the price and the certificate's edge (or today) is checked."""
+    curve = _curve(account, revision)
+    now = curve.price_now
+    if not curve.healthy(now):
+        return
+    direction, x = liquidation.find_boundary(curve)
+    if x is None:
+        return
+    down = direction is Direction.DOWN
+    step = 1 if down else -1
+    assert curve.healthy(x) and not curve.healthy(x - step)
+    y = x
+    for _ in range(MAX_WALK):  # toward today, until certified (or today)
+        if (y + step - now) * step > 0:
+            break
+        y += step
+        assert curve.healthy(y), f"liquidatable at {y}, between the price {x} and today"
+        margin = curve.saw_margin(y, down)
+        if margin is None or margin >= 0:
+            break
