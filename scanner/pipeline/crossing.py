@@ -166,6 +166,10 @@ def _unhealthy_part(curve: HealthCurve, lo: int, hi: int) -> tuple[int, int] | N
 SawMargin = Callable[[int, bool], "int | None"]
 # Below this many units an interval is evaluated unit by unit instead of tested and split.
 SAW_SCAN_UNITS: Final = 8
+# Intervals examined at most by one search: a position hedged almost exactly (the line's slope
+# near 0) can saw over a very long band; past this the boundary already found is kept, as
+# before this search existed (random positions of the kind need ~50 rule evaluations).
+MAX_SAW_INTERVALS: Final = 4_096
 
 
 def _saw_of(curve: HealthCurve) -> SawMargin | None:
@@ -205,11 +209,14 @@ def _lowest_sawn(curve: HealthCurve, saw: SawMargin, lo: int, hi: int) -> int | 
 
 def _extreme_unhealthy(curve: HealthCurve, lo: int, hi: int, highest: bool) -> int | None:
     """The highest (or lowest) unhealthy x in [lo, hi]: intervals proven healthy are
-    skipped, the others split, the shortest evaluated unit by unit."""
+    skipped, the others split, the shortest evaluated unit by unit. None when there is none,
+    or when MAX_SAW_INTERVALS run out (the caller's boundary then stands)."""
     between: Callable[[int, int], bool] | None = getattr(curve, "saw_healthy_between", None)
     assert between is not None  # a curve with saw_margin has it
     pending = [(lo, hi)]
-    while pending:
+    for _ in range(MAX_SAW_INTERVALS):
+        if not pending:
+            break
         low, high = pending.pop()
         if high < low:
             continue
