@@ -1,4 +1,5 @@
-"""The sawn-boundary certificate (scanner/protocols/aave_v3/axis_saw.py) is sound: where it
+"""The sawn-boundary certificate (scanner/protocols/aave_v3/axis_saw.py; one collateral LT, two
+LTs over moving collateral, v3.5+) is sound: where it
 proves a price healthy onward, every unit there is healthy by the integer rule itself; where
 its interval test proves [p, q] healthy, every unit of it is. And where collateral and debt
 both move with the axis, the solver's price is the first crossing met from today, unit by
@@ -29,13 +30,21 @@ MAX_WALK = 200_000  # units walked from the price toward today at most
 
 @st.composite
 def both_moving(draw: st.DrawFn) -> AaveAccount:
-    """Collateral on the axis (WETH or wstETH) against debt partly on it: the sawing kind."""
+    """Collateral on the axis (WETH or wstETH, or both: two LTs) against debt partly on it:
+    the sawing kind."""
     collateral = draw(st.sampled_from([WETH, WSTETH]))
     on_axis_debt = draw(st.sampled_from([WETH, WSTETH]))
     supplied = draw(st.integers(10**14, 10**21))
     share = draw(st.integers(1, 95))  # % of the collateral's value borrowed on the axis
     axis_debt = supplied * share // 100
     usdc = draw(st.integers(0, 10**6)) * draw(st.sampled_from([1, 10**3, 10**6]))
+    other = WSTETH if collateral == WETH else WETH
+    also = draw(st.one_of(st.just(0), st.integers(10**14, 10**21)))  # of the other, supplied
+    if also:  # both collateral legs move: the floored average LT stays one integer
+        legs = {collateral: [supplied, 0], other: [also, 0]}
+        legs[on_axis_debt][1] = (supplied + also) * share // 100
+        return make_account(*((asset, s, d, True) for asset, (s, d) in legs.items()),
+                            (USDC, 0, usdc, False))
     if collateral == on_axis_debt:
         return make_account((collateral, supplied, axis_debt, True), (USDC, 0, usdc, False))
     return make_account((collateral, supplied, 0, True), (on_axis_debt, 0, axis_debt, False),
@@ -95,3 +104,24 @@ def test_the_price_is_the_first_crossing_from_today(account: AaveAccount,
         margin = curve.saw_margin(y, down)
         if margin is None or margin >= 0:
             break
+
+
+WINDOW = 2_000  # units on today's side of the price, checked without the certificate
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(account=both_moving(), revision=st.sampled_from([1, 5, 9]))
+def test_no_crossing_just_nearer_today(account: AaveAccount, revision: int) -> None:
+    """A window of units on today's side of the price is healthy, checked by the rule alone
+    (the certificate's own claims are not trusted here)."""
+    curve = _curve(account, revision)
+    now = curve.price_now
+    if not curve.healthy(now):
+        return
+    direction, x = liquidation.find_boundary(curve)
+    if x is None:
+        return
+    step = 1 if direction is Direction.DOWN else -1
+    assert curve.healthy(x) and not curve.healthy(x - step)
+    nearer = [x + step * n for n in range(1, WINDOW) if (x + step * n - now) * step <= 0]
+    assert all(curve.healthy(p) for p in nearer if p > 0)

@@ -382,3 +382,23 @@ def test_a_sawn_boundary_above_the_one_a_bisection_finds() -> None:
     assert [curve.healthy(x) for x in range(59180834511, 59180834515)] == [
         False, True, False, True]
     assert liquidation.find_boundary(curve) == (Direction.DOWN, 59180834514)
+
+
+def test_a_sawn_boundary_with_two_collateral_lts() -> None:
+    """Found by a random search: WETH (LT 82.5%) and wstETH (LT 79%) collateral against
+    wstETH and USDC debt, v3.0, the ETH axis. Every collateral leg moves, so the floored
+    average LT stays 8143 and HF saws at unit scale as with one LT: liquidatable at
+    2216425087-2216425089, healthy at ...090 and ...091. The solver answered 2216425084 (the
+    crossing its bisection found) until the sawn-boundary certificate took a constant average
+    LT (axis_saw.py); the first crossing met from today is higher still, at ...108."""
+    account = make_account((WETH, 982233319197912486253, 0, True),
+                           (WSTETH, 374550253194143514312, 990452007846200880412, True),
+                           (USDC, 0, 256211000, False))
+    curve = AavePosition(account, make_market(1)).curve(ETH_AXIS)
+    assert curve.healthy(curve.price_now)
+    assert [curve.healthy(x) for x in range(2216425084, 2216425092)] == [
+        True, True, True, False, False, False, True, True]
+    seeded = liquidation.find_boundary(curve)
+    assert seeded == (Direction.DOWN, 2216425108)
+    assert not curve.healthy(2216425107)
+    _is_first_crossing_from_today(curve, seeded)
