@@ -40,6 +40,11 @@ NATIVE_MODULES: tuple[str, ...] = (
     "scanner.pipeline.crossing",
     "scanner.pipeline.monotone",
     "scanner.pipeline.liquidation",
+    # bins and bands over every position of a snapshot (~0.17 s per 24,000 in pure Python)
+    "scanner.pipeline.histogram",
+    "scanner.pipeline.band_points",
+    "scanner.pipeline.walls",
+    "scanner.pipeline.bands",
 )
 # mypyc's shared library of the group: the per-module extensions import it by this name.
 GROUP_NAME = "liqscan_native"
