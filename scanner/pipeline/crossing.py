@@ -102,7 +102,9 @@ def highest_unhealthy_below(curve: HealthCurve, boundary: int, now: int) -> int 
         return None
     saw = _saw_of(curve)
     if saw is not None and saw(lo, True) is not None:
-        return _highest_sawn(curve, saw, lo, now)
+        settled, sawn = _highest_sawn(curve, saw, lo, now)
+        if settled:
+            return sawn
     if curve.surely_healthy(lo):
         return None
     hi = now
@@ -118,7 +120,9 @@ def lowest_unhealthy_above(curve: HealthCurve, now: int, boundary: int) -> int |
         return None
     saw = _saw_of(curve)
     if saw is not None and saw(boundary - 1, False) is not None:
-        return _lowest_sawn(curve, saw, now, boundary - 1)
+        settled, sawn = _lowest_sawn(curve, saw, now, boundary - 1)
+        if settled:
+            return sawn
     if curve.surely_healthy(boundary - 1):
         return None
     lo = now
@@ -167,8 +171,9 @@ SawMargin = Callable[[int, bool], "int | None"]
 # Below this many units an interval is evaluated unit by unit instead of tested and split.
 SAW_SCAN_UNITS: Final = 8
 # Intervals examined at most by one search: a position hedged almost exactly (the line's slope
-# near 0) can saw over a very long band; past this the boundary already found is kept, as
-# before this search existed (random positions of the kind need ~50 rule evaluations).
+# near 0) can saw over a very long band; past this the search before this one decides (the
+# dip search, or the boundary already found) (random positions of the kind need ~50 rule
+# evaluations).
 MAX_SAW_INTERVALS: Final = 4_096
 
 
@@ -177,7 +182,12 @@ def _saw_of(curve: HealthCurve) -> SawMargin | None:
     return found
 
 
-def _highest_sawn(curve: HealthCurve, saw: SawMargin, lo: int, hi: int) -> int | None:
+# (settled, x): x the extreme unhealthy price (None: there is none) when settled; not settled
+# when the search ran out of intervals
+Sawn = tuple[bool, "int | None"]
+
+
+def _highest_sawn(curve: HealthCurve, saw: SawMargin, lo: int, hi: int) -> Sawn:
     """Highest unhealthy x in [lo, hi] (falling-price side; saw(lo, True) is not None)."""
     def margin(x: int) -> int:
         found = saw(x, True)
@@ -185,14 +195,14 @@ def _highest_sawn(curve: HealthCurve, saw: SawMargin, lo: int, hi: int) -> int |
         return found
 
     if margin(lo) >= 0:
-        return None
+        return True, None
     top = hi
     if margin(hi) >= 0:  # the certificate holds from some t on: nothing unhealthy beyond
         top = _seeded_edge(margin, lo, hi, lambda x: margin(x) >= 0) - 1
     return _extreme_unhealthy(curve, lo, top, highest=True)
 
 
-def _lowest_sawn(curve: HealthCurve, saw: SawMargin, lo: int, hi: int) -> int | None:
+def _lowest_sawn(curve: HealthCurve, saw: SawMargin, lo: int, hi: int) -> Sawn:
     """Lowest unhealthy x in [lo, hi] (rising-price side; saw(hi, False) is not None)."""
     def margin(x: int) -> int:
         found = saw(x, False)
@@ -200,17 +210,17 @@ def _lowest_sawn(curve: HealthCurve, saw: SawMargin, lo: int, hi: int) -> int | 
         return found
 
     if margin(hi) >= 0:
-        return None
+        return True, None
     bottom = lo
     if margin(lo) >= 0:  # the certificate holds up to some t: nothing unhealthy before
         bottom = _seeded_edge(margin, lo, hi, lambda x: margin(x) < 0)
     return _extreme_unhealthy(curve, bottom, hi, highest=False)
 
 
-def _extreme_unhealthy(curve: HealthCurve, lo: int, hi: int, highest: bool) -> int | None:
+def _extreme_unhealthy(curve: HealthCurve, lo: int, hi: int, highest: bool) -> Sawn:
     """The highest (or lowest) unhealthy x in [lo, hi]: intervals proven healthy are
-    skipped, the others split, the shortest evaluated unit by unit. None when there is none,
-    or when MAX_SAW_INTERVALS run out (the caller's boundary then stands)."""
+    skipped, the others split, the shortest evaluated unit by unit. (True, None) when there
+    is none; (False, None) when MAX_SAW_INTERVALS run out (the caller's other search decides)."""
     between: Callable[[int, int], bool] | None = getattr(curve, "saw_healthy_between", None)
     assert between is not None  # a curve with saw_margin has it
     pending = [(lo, hi)]
@@ -224,11 +234,11 @@ def _extreme_unhealthy(curve: HealthCurve, lo: int, hi: int, highest: bool) -> i
             units = range(high, low - 1, -1) if highest else range(low, high + 1)
             for x in units:
                 if not curve.healthy(x):
-                    return x
+                    return True, x
             continue
         if between(low, high):
             continue
         mid = (low + high) // 2
         halves = [(low, mid), (mid + 1, high)]
         pending += halves if highest else halves[::-1]  # the side searched first, popped first
-    return None
+    return not pending, None

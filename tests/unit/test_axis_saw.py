@@ -15,6 +15,7 @@ from scanner.pipeline import liquidation
 from scanner.protocols.aave_v3.rule import AaveCurve, AavePosition
 from scanner.protocols.aave_v3.state import AaveAccount
 from tests.unit.test_liquidation import (
+    DAI,
     ETH_AXIS,
     USDC,
     WETH,
@@ -30,8 +31,8 @@ MAX_WALK = 200_000  # units walked from the price toward today at most
 
 @st.composite
 def both_moving(draw: st.DrawFn) -> AaveAccount:
-    """Collateral on the axis (WETH or wstETH, or both: two LTs) against debt partly on it:
-    the sawing kind."""
+    """Collateral on the axis (WETH or wstETH, or both: two LTs; and DAI beside them or not)
+    against debt partly on it: the sawing kind."""
     collateral = draw(st.sampled_from([WETH, WSTETH]))
     on_axis_debt = draw(st.sampled_from([WETH, WSTETH]))
     supplied = draw(st.integers(10**14, 10**21))
@@ -40,10 +41,12 @@ def both_moving(draw: st.DrawFn) -> AaveAccount:
     usdc = draw(st.integers(0, 10**6)) * draw(st.sampled_from([1, 10**3, 10**6]))
     other = WSTETH if collateral == WETH else WETH
     also = draw(st.one_of(st.just(0), st.integers(10**14, 10**21)))  # of the other, supplied
-    if also:  # both collateral legs move: the floored average LT stays one integer
-        legs = {collateral: [supplied, 0], other: [also, 0]}
+    # DAI collateral (its own LT, fixed on the axis): the average LT moves with x
+    dai = draw(st.one_of(st.just(0), st.integers(10**15, 10**24)))
+    if also or dai:  # two or three collateral LTs
+        legs = {collateral: [supplied, 0], other: [also, 0], DAI: [dai, 0]}
         legs[on_axis_debt][1] = (supplied + also) * share // 100
-        return make_account(*((asset, s, d, True) for asset, (s, d) in legs.items()),
+        return make_account(*((asset, s, d, True) for asset, (s, d) in legs.items() if s or d),
                             (USDC, 0, usdc, False))
     if collateral == on_axis_debt:
         return make_account((collateral, supplied, axis_debt, True), (USDC, 0, usdc, False))
@@ -78,6 +81,27 @@ def test_an_interval_proven_healthy_is_healthy(account: AaveAccount, revision: i
     curve = _curve(account, revision)
     if curve.saw_healthy_between(low, low + width):
         assert all(curve.healthy(x) for x in range(low, low + width + 1))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(account=both_moving(), revision=st.sampled_from([1, 5, 9]), data=st.data())
+def test_a_long_interval_proven_healthy_near_the_price_is_healthy(
+        account: AaveAccount, revision: int, data: st.DataObject) -> None:
+    """Long intervals next to the liquidation price, where proofs are hardest: every unit
+    of one proven healthy is."""
+    curve = _curve(account, revision)
+    direction, x = liquidation.find_boundary(curve)
+    if x is None:
+        return
+    step = 1 if direction is Direction.DOWN else -1
+    start = x + step * data.draw(st.integers(0, LONG_UNITS))
+    end = start + step * data.draw(st.integers(0, LONG_UNITS))
+    low, high = min(start, end), max(start, end)
+    if low > 0 and curve.saw_healthy_between(low, high):
+        assert all(curve.healthy(p) for p in range(low, high + 1))
+
+
+LONG_UNITS = 20_000
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -402,3 +402,26 @@ def test_a_sawn_boundary_with_two_collateral_lts() -> None:
     assert seeded == (Direction.DOWN, 2216425108)
     assert not curve.healthy(2216425107)
     _is_first_crossing_from_today(curve, seeded)
+
+
+def test_sawn_boundaries_where_the_average_lt_moves() -> None:
+    """Found by a random search: fixed (USDC) and moving collateral of different LTs, so the
+    floored average LT moves with x (the dip search's kind), with debt moving too, so HF also
+    saws at unit scale. v3.2 rule, the ETH axis. The dip search took each stretch of one
+    average LT as monotone and answered past a nearer crossing: 959 units for the short
+    (rising price), 2 for the long; the looser certificate G' (axis_saw.py) now bounds the
+    search. Both answers are the first crossing met from today."""
+    short = make_account((WSTETH, 1908150955350654, 0, True),
+                         (WETH, 0, 2022393115826062, False), (USDC, 6079518, 0, True))
+    long = make_account((USDC, 941903468, 0, True), (WSTETH, 0, 293793563019383832576, False),
+                        (DAI, 0, 1415007759782318702592, False),
+                        (WETH, 418374591996811411456, 0, True))
+    for account, was, nearer, now in (
+            (short, 1683493465912, 1683493464953, (Direction.UP, 1683493464429)),
+            (long, 9121277812, 9121277814, (Direction.DOWN, 9121277841))):
+        curve = AavePosition(account, make_market(5)).curve(ETH_AXIS)
+        assert curve.healthy(curve.price_now)
+        assert curve.healthy(was) and not curve.healthy(nearer)
+        seeded = liquidation.find_boundary(curve)
+        assert seeded == now
+        _is_first_crossing_from_today(curve, seeded)

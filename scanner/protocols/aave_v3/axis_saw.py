@@ -16,6 +16,8 @@ is <= 0, at every x <= t. Beyond such a t nothing saws; before it, crossing.py s
 
 And an interval test: C, Σ(C_i·LT_i) and D never fall as x rises (every moving price is
 `source_now * x // ref`), so G on [p, q] is at least the G of (Σ(C_i·LT_i) at p, D at q).
+Or: G stays within `bound` of a line, whose least value on [p, q] is at p or q, so G >= bound
+at both ends proves all of [p, q] (long intervals where the line is nearly flat: hedged).
 
 Mixed LTs before v3.5, every collateral leg moving. avgLT = floor(W / C) then stays one integer
 L wherever C is large enough, so G = C·L + 5000 - 1e4·D there and the certificate above holds
@@ -27,6 +29,17 @@ rises, so that holds at every price from the first one where it does on: the cer
 and the interval test prove nothing below it (`stable_from`). R an integer: no certificate
 (W / C may fall just below it, and avgLT with it). Such a position can only be liquidated by a
 falling price (all its collateral moves: HF never falls as x rises), so only that side has one.
+
+Any other mix of LTs before v3.5 (fixed and moving collateral: the average LT itself moves with
+x, crossing.py's dips). C·floor(W / C) >= W - C + 1, so G >= G' = W - C + 1 + 5000 - 1e4·D,
+whose legs weigh LT_i - 1: the certificate holds for G' with those weights (a looser one: G'
+gives up ~1/avgLT of HF). Its interval test: on [p, q], floor(W / C) >= floor(W(p) / C(q)),
+so G >= C(p)·floor(W(p) / C(q)) + 5000 - 1e4·D(q). A tighter floor of avgLT there: W/C =
+r~ - Σ(LT_i - r~)·ε_i / C with r~ = (W_fixed + Σ LT_i·a_i·y) / (C_fixed + Σ a_i·y), which is
+monotone in y (a ratio of two affine functions), so on [p, q] W/C >= min(W/C at p, at q) -
+2·spread·Σ e_i / C(p) (spread: the LTs' max - min). With L the floor of either, G >= G_L (G
+with avgLT = L), which stays within L·Σ(raw_i // unit + 2) + 1e4·Σ(debt_j // unit + 2) of a
+line: the second test applies to it.
 """
 
 from __future__ import annotations
@@ -43,10 +56,12 @@ HALF_PERCENT = PERCENTAGE_FACTOR // 2
 class SawBound:
     """The certificate's constants for one curve (see the module docstring)."""
 
-    __slots__ = ("bound", "half", "lt_bps", "slope_sign", "stable_from")
+    __slots__ = ("bound", "collateral_units", "debt_units", "half", "loose", "lt_bps",
+                 "lt_spread", "slope_sign", "stable_from")
 
     def __init__(self, bound: int, half: int, slope_sign: int, lt_bps: int = 0,
-                 stable_from: int = 0) -> None:
+                 stable_from: int = 0, loose: bool = False, collateral_units: int = 0,
+                 debt_units: int = 0, lt_spread: int = 0) -> None:
         self.bound = bound
         self.half = half  # 5000 where percentMul rounds half up (v3.0-3.4), else 0
         self.slope_sign = slope_sign
@@ -54,28 +69,72 @@ class SawBound:
         # from which it is proven constant; 0: G from the weighted sum itself
         self.lt_bps = lt_bps
         self.stable_from = stable_from
+        # any other mix of LTs before v3.5: the certificate is on G', and the interval test
+        # needs the moving legs' Σ(raw // unit + 2) of each side to bound G with a floor L
+        self.loose = loose
+        self.collateral_units = collateral_units
+        self.debt_units = debt_units
+        self.lt_spread = lt_spread  # the collateral LTs' max - min
 
     def margin(self, totals: TotalsTuple) -> int:
         """G - bound at one x: >= 0 proves every x beyond it (by the slope's sign) healthy."""
-        return self.lower(totals, totals) - self.bound
+        if self.loose:  # G' = W - C + 1 + 5000 - 1e4·D
+            return (totals[4] - totals[0] + 1 + self.half - PERCENTAGE_FACTOR * totals[1]
+                    - self.bound)
+        if self.lt_bps and totals[0] < self.stable_from:
+            return -1  # the average LT is not proven constant here: nothing proven
+        return self._g(totals, self.lt_bps) - self.bound
 
-    def lower(self, at_low: TotalsTuple, at_high: TotalsTuple) -> int:
-        """G's least value on [p, q] from the totals at p and q (>= 0: all healthy); -1 where
-        the average LT is not proven constant from p on (nothing proven)."""
+    def _g(self, totals: TotalsTuple, lt_bps: int) -> int:
+        """G at one x: with avgLT = lt_bps, or (0) from the weighted sum itself."""
+        weighted = totals[0] * lt_bps if lt_bps else totals[4]
+        return weighted + self.half - PERCENTAGE_FACTOR * totals[1]
+
+    def least_average_lt(self, at_low: TotalsTuple, at_high: TotalsTuple) -> int:
+        """A floor of avgLT on all of [p, q], the larger of two (module docstring):
+        floor(W(p) / C(q)); and floor(min(W/C at p, at q) - 2·spread·Σ(raw_i // unit + 2) /
+        C(p)), from W/C's exact part being monotone and its floors moving it less than
+        spread·Σ(...) / C."""
+        collateral_low, collateral_high = at_low[0], at_high[0]
+        if not collateral_low:
+            return 0
+        by_sides = at_low[4] // collateral_high
+        if at_low[4] * collateral_high <= at_high[4] * collateral_low:  # the lesser W/C
+            weighted_end, collateral_end = at_low[4], collateral_low
+        else:
+            weighted_end, collateral_end = at_high[4], collateral_high
+        jitter = 2 * self.lt_spread * self.collateral_units
+        by_ends = ((weighted_end * collateral_low - jitter * collateral_end)
+                   // (collateral_end * collateral_low))
+        return max(by_sides, by_ends)
+
+    def healthy_between(self, at_low: TotalsTuple, at_high: TotalsTuple) -> bool:
+        """Every x of [p, q] proven healthy, from the totals at p and q. Two tests, either
+        enough: G's least value from the sides' extremes (C(p), W(p), D(q)); and G at both
+        ends at least `bound` above 0 (G stays within it of a line, whose least value on
+        [p, q] is at an end) -- the one that proves long intervals of a hedged position."""
         lt_bps = self.lt_bps
-        if not lt_bps:
-            return at_low[4] + self.half - PERCENTAGE_FACTOR * at_high[1]
-        if at_low[0] < self.stable_from:
-            return -1
-        return at_low[0] * lt_bps + self.half - PERCENTAGE_FACTOR * at_high[1]
+        if self.loose:  # avgLT >= L on [p, q] (least_average_lt), so G >= G with L
+            lt_bps = self.least_average_lt(at_low, at_high)
+            if lt_bps <= 0:
+                return False
+            bound = lt_bps * self.collateral_units + PERCENTAGE_FACTOR * self.debt_units
+        else:
+            if lt_bps and at_low[0] < self.stable_from:
+                return False
+            bound = self.bound
+        if (at_low[0] * lt_bps if lt_bps else at_low[4]) + self.half >= (
+                PERCENTAGE_FACTOR * at_high[1]):
+            return True
+        return min(self._g(at_low, lt_bps), self._g(at_high, lt_bps)) >= bound
 
 
 def saw_bound(sums: AxisSums, collateral_lts: frozenset[int]) -> SawBound | None:
     """The certificate where the health factor can saw this way: collateral and debt both
-    moving, every moving price its own source's (no fallback that could jump), and before
-    v3.5 one collateral LT or every collateral leg moving (a floored average LT over fixed
-    and moving collateral dips instead: crossing.py's other search). None elsewhere: a curve
-    with one side moving is monotone at every scale."""
+    moving, and every moving price its own source's (no fallback that could jump). Before
+    v3.5 with several collateral LTs: L for every leg where the average LT is constant, else
+    the looser G' (module docstring). None elsewhere: a curve with one side moving is
+    monotone at every scale (but for the average LT's own dips, crossing.py's other search)."""
     moving = sums.moving
     collateral_moves = debt_moves = False
     for leg in moving:
@@ -86,19 +145,23 @@ def saw_bound(sums: AxisSums, collateral_lts: frozenset[int]) -> SawBound | None
     if not (collateral_moves and debt_moves):
         return None
     constant_lt = stable_from = 0
+    loose = False
     if not sums.ceil_debt and len(collateral_lts) != 1:
         found = _constant_average_lt(sums)
         if found is None:
-            return None
-        constant_lt, stable_from = found
-    bound = 0
+            loose = True
+        else:
+            constant_lt, stable_from = found
+    bound = collateral_units = debt_units = 0
     slope = Fraction(0)
     for leg in moving:
         source_now, unit, collateral_raw, debt_raw = leg[0], leg[5], leg[6], leg[7]
-        lt_bps = constant_lt or leg[8]
+        lt_bps = leg[8] - 1 if loose else constant_lt or leg[8]  # G' weighs LT_i - 1
         assert source_now is not None  # a moving source has a price (compile_sums)
+        collateral_units += collateral_raw // unit + 2 if collateral_raw else 0
+        debt_units += debt_raw // unit + 2 if debt_raw else 0
         if collateral_raw:
-            bound += lt_bps * (collateral_raw // unit + 2)
+            bound += abs(lt_bps) * (collateral_raw // unit + 2)
             slope += Fraction(lt_bps * collateral_raw * source_now, unit)
         if debt_raw:
             bound += PERCENTAGE_FACTOR * (debt_raw // unit + 2)
@@ -106,7 +169,9 @@ def saw_bound(sums: AxisSums, collateral_lts: frozenset[int]) -> SawBound | None
     sign = 1 if slope > 0 else -1 if slope < 0 else 0
     if constant_lt and sign != 1:  # G < 0 at every price: never healthy, nothing to certify
         return None
-    return SawBound(bound, 0 if sums.ceil_debt else HALF_PERCENT, sign, constant_lt, stable_from)
+    return SawBound(bound, 0 if sums.ceil_debt else HALF_PERCENT, sign, constant_lt, stable_from,
+                    loose, collateral_units, debt_units,
+                    max(collateral_lts) - min(collateral_lts) if collateral_lts else 0)
 
 
 def _constant_average_lt(sums: AxisSums) -> tuple[int, int] | None:

@@ -241,8 +241,7 @@ class AaveCurve:
     def _saw(self) -> SawBound | None:
         if not self._saw_known:
             sums = self._sums
-            self._saw_value = None if sums is None or self.can_dip else saw_bound(
-                sums, self._collateral_lts)
+            self._saw_value = None if sums is None else saw_bound(sums, self._collateral_lts)
             self._saw_known = True
         return self._saw_value
 
@@ -259,8 +258,8 @@ class AaveCurve:
         """Proven healthy on all of [low, high] (axis_saw.py's interval test); False when
         not proven, or where saw_margin is None."""
         bound = self._saw
-        return bound is not None and bound.lower(
-            self._totals_tuple(low), self._totals_tuple(high)) >= 0
+        return bound is not None and bound.healthy_between(
+            self._totals_tuple(low), self._totals_tuple(high))
 
     def surely_healthy(self, x: int) -> bool:
         """HF >= 1 by the floor-free bound of crossing.py; always true without flooring."""
