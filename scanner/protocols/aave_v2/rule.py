@@ -12,7 +12,10 @@ keeps the others' USD prices, which in the oracle's ETH terms is:
 The health factor at x is then `generic_logic.calculate_totals`, bit-exact with
 `LendingPool.getUserAccountData`. The floored average LT makes HF non-monotone in x when the
 collateral mixes moving and fixed assets of different LTs: `piece` is that average and
-`surely_healthy` a floor-free bound (pipeline/crossing.py), as for Aave v3.0.
+`surely_healthy` a floor-free bound (pipeline/crossing.py), as for Aave v3.0. Where collateral
+and debt both move, per-leg floors also saw HF at unit scale: `saw_margin` and
+`saw_healthy_between` are Aave v3's certificate (aave_v3/axis_saw.py, the v3.0 rule is v2's),
+in the parameter the moving prices are affine in: x, or 1 / x on the ETH axis.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ from scanner.protocols.aave_v2.generic_logic import (
 )
 from scanner.protocols.aave_v2.liquidation import LiquidationOutcome, liquidation_call
 from scanner.protocols.aave_v2.state import V2Account, V2MarketState
+from scanner.protocols.aave_v3.axis_saw import SawBound, saw_bound
+from scanner.protocols.aave_v3.axis_sums import AxisSums, MovingLeg, TotalsTuple
 
 
 @dataclass(frozen=True)
@@ -108,6 +113,58 @@ class V2Curve:
     def surely_healthy(self, x: int) -> bool:
         """HF >= 1 by the floor-free bound of crossing.py; always true without flooring."""
         return self.dip_margin(x) >= 0
+
+    @property
+    def _inverse(self) -> bool:
+        """The moving ETH prices fall as x rises (the ETH axis: `price * ref // x`)."""
+        return self.eth_moves
+
+    @lazy
+    def _saw(self) -> SawBound | None:
+        """axis_saw.py's certificate over these legs, its parameter x (or 1 / x: the slope's
+        sign turned to x's); None where HF cannot saw."""
+        fixed_collateral = fixed_weighted = fixed_debt = 0
+        moving: list[MovingLeg] = []
+        for leg in self.legs:
+            price = self.prices_now_eth_wei[leg.asset]
+            if (leg.asset in self.axis_members) != self._inverse:
+                moving.append((price, True, False, price, True, leg.unit, leg.collateral_raw,
+                               leg.debt_raw, leg.lt_bps))
+            else:
+                value = price * leg.collateral_raw // leg.unit
+                fixed_collateral += value
+                fixed_weighted += value * leg.lt_bps
+                fixed_debt += price * leg.debt_raw // leg.unit
+        sums = AxisSums(fixed_collateral, fixed_weighted, fixed_debt, tuple(moving), False,
+                        self.ref_now_8dec)
+        found = saw_bound(sums, frozenset(leg.lt_bps for leg in self.legs if leg.collateral_raw))
+        if found is not None and self._inverse:
+            found.slope_sign = -found.slope_sign
+        return found
+
+    def _totals_tuple(self, x: int) -> TotalsTuple:
+        t = self.totals(x)
+        return (t.collateral_eth_wei, t.debt_eth_wei, t.avg_lt_bps, t.health_factor_wad,
+                t.weighted_collateral)
+
+    def saw_margin(self, x: int, down: bool) -> int | None:
+        """As AaveCurve.saw_margin: >= 0 proves every price from x away from the crossing
+        healthy; None where this curve cannot saw that way."""
+        bound = self._saw
+        if bound is None or bound.slope_sign == (-1 if down else 1):
+            return None
+        return bound.margin(self._totals_tuple(x))
+
+    def saw_healthy_between(self, low: int, high: int) -> bool:
+        """Proven healthy on all of [low, high] (axis_saw.py's interval test, its ends in the
+        order the moving values rise)."""
+        bound = self._saw
+        if bound is None:
+            return False
+        at_low, at_high = self._totals_tuple(low), self._totals_tuple(high)
+        if self._inverse:
+            at_low, at_high = at_high, at_low
+        return bound.healthy_between(at_low, at_high)
 
     def dip_margin(self, x: int) -> int:
         """How far the floor-free bound is above HF = 1 (>= 0: surely healthy); crossing.py
