@@ -264,6 +264,8 @@ class Repository:
         self, conn: Connection, market_key: str, discovered: Mapping[Any, int]
     ) -> None:
         """`discovered`: account -> block, or (submarket, account) -> block."""
+        if not discovered:  # the usual daemon snapshot: no read of every known borrower
+            return
         known = self._known_borrowers(conn, market_key)
         new = [
             {"market_key": market_key, "submarket": submarket, "account": account,

@@ -13,10 +13,12 @@ from hypothesis import strategies as st
 from scanner.domain import Direction
 from scanner.pipeline import liquidation
 from scanner.protocols.aave_v3.rule import AaveCurve, AavePosition
-from scanner.protocols.aave_v3.state import AaveAccount
+from scanner.protocols.aave_v3.state import AaveAccount, AaveEMode
 from tests.unit.test_liquidation import (
     DAI,
     ETH_AXIS,
+    ETH_SOURCE,
+    USD,
     USDC,
     WETH,
     WSTETH,
@@ -32,7 +34,8 @@ MAX_WALK = 200_000  # units walked from the price toward today at most
 @st.composite
 def both_moving(draw: st.DrawFn) -> AaveAccount:
     """Collateral on the axis (WETH or wstETH, or both: two LTs; and DAI beside them or not)
-    against debt partly on it: the sawing kind."""
+    against debt partly on it: the sawing kind. In the eMode category or not (v3.0-3.1: its
+    price source, so a leg may fall back to its asset's own price where the source's is 0)."""
     collateral = draw(st.sampled_from([WETH, WSTETH]))
     on_axis_debt = draw(st.sampled_from([WETH, WSTETH]))
     supplied = draw(st.integers(10**14, 10**21))
@@ -43,19 +46,34 @@ def both_moving(draw: st.DrawFn) -> AaveAccount:
     also = draw(st.one_of(st.just(0), st.integers(10**14, 10**21)))  # of the other, supplied
     # DAI collateral (its own LT, fixed on the axis): the average LT moves with x
     dai = draw(st.one_of(st.just(0), st.integers(10**15, 10**24)))
+    emode = draw(st.sampled_from([0, 0, EMODE]))
     if also or dai:  # two or three collateral LTs
         legs = {collateral: [supplied, 0], other: [also, 0], DAI: [dai, 0]}
         legs[on_axis_debt][1] = (supplied + also) * share // 100
         return make_account(*((asset, s, d, True) for asset, (s, d) in legs.items() if s or d),
-                            (USDC, 0, usdc, False))
+                            (USDC, 0, usdc, False), emode=emode)
     if collateral == on_axis_debt:
-        return make_account((collateral, supplied, axis_debt, True), (USDC, 0, usdc, False))
+        return make_account((collateral, supplied, axis_debt, True), (USDC, 0, usdc, False),
+                            emode=emode)
     return make_account((collateral, supplied, 0, True), (on_axis_debt, 0, axis_debt, False),
-                        (USDC, 0, usdc, False))
+                        (USDC, 0, usdc, False), emode=emode)
+
+
+EMODE = 1
 
 
 def _curve(account: AaveAccount, revision: int) -> AaveCurve:
-    return AavePosition(account, make_market(revision)).curve(ETH_AXIS)
+    """The account on the ETH axis; its eMode category (WETH and wstETH, LT 93%) priced by the
+    ETH source on v3.0-3.1, by the reserves' own prices after."""
+    if not account.emode_category:
+        return AavePosition(account, make_market(revision)).curve(ETH_AXIS)
+    if revision < 5:
+        category = AaveEMode(EMODE, 9_000, 9_300, 10_100, "ETH", ETH_SOURCE, 2_000 * USD)
+    else:
+        category = AaveEMode(EMODE, 9_000, 9_300, 10_100, "ETH",
+                             collateral_bitmap=(1 << 0) | (1 << 4))  # WETH, wstETH
+    market = make_market(revision, emodes={EMODE: category}, emode_reserves=EMODE)
+    return AavePosition(account, market).curve(ETH_AXIS)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

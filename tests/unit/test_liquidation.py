@@ -425,3 +425,21 @@ def test_sawn_boundaries_where_the_average_lt_moves() -> None:
         seeded = liquidation.find_boundary(curve)
         assert seeded == now
         _is_first_crossing_from_today(curve, seeded)
+
+
+def test_a_sawn_boundary_in_emode_with_a_price_source() -> None:
+    """Found by a random search: v3.0 eMode whose category prices WETH and wstETH at the ETH
+    source, WETH and USDC collateral against wstETH debt, a rising price. A leg priced by an
+    eMode source falls back to its asset's own price only where the source's is 0 (below 1 unit
+    of the axis here), so the sawn-boundary certificate holds above that (axis_saw.py
+    `min_x`); it used to give up on such legs, and the price was 167 units past a crossing."""
+    category = AaveEMode(1, 9_000, 9_300, 10_100, "ETH", ETH_SOURCE, 2_000 * USD)
+    account = make_account((WETH, 3428604002424387, 0, True), (USDC, 4985313, 0, True),
+                           (WSTETH, 0, 3555169643553547, False), emode=1)
+    curve = AavePosition(account, make_market(1, emodes={1: category}, emode_reserves=1)
+                         ).curve(ETH_AXIS)
+    assert curve.healthy(curve.price_now)
+    assert curve.healthy(1087137482175) and not curve.healthy(1087137482008)
+    seeded = liquidation.find_boundary(curve)
+    assert seeded[0] is Direction.UP and seeded[1] is not None and seeded[1] < 1087137482008
+    _is_first_crossing_from_today(curve, seeded)

@@ -57,11 +57,11 @@ class SawBound:
     """The certificate's constants for one curve (see the module docstring)."""
 
     __slots__ = ("bound", "collateral_units", "debt_units", "half", "loose", "lt_bps",
-                 "lt_spread", "slope_sign", "stable_from")
+                 "lt_spread", "min_x", "slope_sign", "stable_from")
 
     def __init__(self, bound: int, half: int, slope_sign: int, lt_bps: int = 0,
                  stable_from: int = 0, loose: bool = False, collateral_units: int = 0,
-                 debt_units: int = 0, lt_spread: int = 0) -> None:
+                 debt_units: int = 0, lt_spread: int = 0, min_x: int = 0) -> None:
         self.bound = bound
         self.half = half  # 5000 where percentMul rounds half up (v3.0-3.4), else 0
         self.slope_sign = slope_sign
@@ -75,6 +75,9 @@ class SawBound:
         self.collateral_units = collateral_units
         self.debt_units = debt_units
         self.lt_spread = lt_spread  # the collateral LTs' max - min
+        # the least x where every eMode source's price is non-zero (no fallback to the
+        # asset's own price): nothing below it is proven
+        self.min_x = min_x
 
     def margin(self, totals: TotalsTuple) -> int:
         """G - bound at one x: >= 0 proves every x beyond it (by the slope's sign) healthy."""
@@ -131,15 +134,19 @@ class SawBound:
 
 def saw_bound(sums: AxisSums, collateral_lts: frozenset[int]) -> SawBound | None:
     """The certificate where the health factor can saw this way: collateral and debt both
-    moving, and every moving price its own source's (no fallback that could jump). Before
+    moving, every moving price its source's (an eMode source falls back to the asset's own
+    price only where it is 0: below `min_x`, where nothing is claimed). Before
     v3.5 with several collateral LTs: L for every leg where the average LT is constant, else
     the looser G' (module docstring). None elsewhere: a curve with one side moving is
     monotone at every scale (but for the average LT's own dips, crossing.py's other search)."""
     moving = sums.moving
     collateral_moves = debt_moves = False
+    min_x = 0
     for leg in moving:
-        if not leg[1] or leg[2]:
+        if not leg[1] or not leg[0]:
             return None
+        if leg[2]:  # an eMode source: its own price unless that is 0, below this x only
+            min_x = max(min_x, -(-sums.ref_now_8dec // leg[0]))
         collateral_moves = collateral_moves or leg[6] > 0
         debt_moves = debt_moves or leg[7] > 0
     if not (collateral_moves and debt_moves):
@@ -171,7 +178,7 @@ def saw_bound(sums: AxisSums, collateral_lts: frozenset[int]) -> SawBound | None
         return None
     return SawBound(bound, 0 if sums.ceil_debt else HALF_PERCENT, sign, constant_lt, stable_from,
                     loose, collateral_units, debt_units,
-                    max(collateral_lts) - min(collateral_lts) if collateral_lts else 0)
+                    max(collateral_lts) - min(collateral_lts) if collateral_lts else 0, min_x)
 
 
 def _constant_average_lt(sums: AxisSums) -> tuple[int, int] | None:

@@ -247,18 +247,21 @@ class AaveCurve:
 
     def saw_margin(self, x: int, down: bool) -> int | None:
         """How far the certificate of axis_saw.py is from proving every price from x away
-        from the crossing healthy (>= 0: proven; above x when `down`, below it otherwise);
-        None where this curve cannot saw that way (crossing.py's sawn-boundary search)."""
+        from the crossing healthy (>= 0: proven; above x when `down`, below it down to the
+        bound's `min_x` otherwise); None where this curve cannot saw that way (crossing.py's
+        sawn-boundary search)."""
         bound = self._saw
         if bound is None or bound.slope_sign == (-1 if down else 1):
             return None
+        if x < bound.min_x:  # an eMode source's price is 0 here: not proven
+            return -1
         return bound.margin(self._totals_tuple(x))
 
     def saw_healthy_between(self, low: int, high: int) -> bool:
         """Proven healthy on all of [low, high] (axis_saw.py's interval test); False when
         not proven, or where saw_margin is None."""
         bound = self._saw
-        return bound is not None and bound.healthy_between(
+        return bound is not None and low >= bound.min_x and bound.healthy_between(
             self._totals_tuple(low), self._totals_tuple(high))
 
     def surely_healthy(self, x: int) -> bool:
