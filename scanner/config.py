@@ -25,7 +25,7 @@ from scanner.daemon.settings import DaemonConfig, parse_daemon
 from scanner.dburl import UnparsableUrlError, parse_db_url
 from scanner.eip55 import is_checksum_address, to_checksum_address
 from scanner.errors import ConfigError
-from scanner.pipeline.bands import BandParams
+from scanner.pipeline.band_params import BandParams
 from scanner.redact import register_url
 
 MULTICALL3_ADDRESS = "0xcA11bde05977b3631167028862bE2a173976CA11"

@@ -24,12 +24,13 @@ def require_native_build() -> None:
         pytest.skip(f"compiled math not in use: {chosen.reason}")
 
 
-def child_results(cases_file: Path, out_file: Path, compiled: bool) -> tuple[bool, list[Any]]:
+def child_results(cases_file: Path, out_file: Path, compiled: bool,
+                  child: str = "tests.native_child") -> tuple[bool, Any]:
     env = dict(os.environ, **{native.SWITCH_ENV: "1" if compiled else "0"})
-    subprocess.run([sys.executable, "-m", "tests.native_child", str(cases_file), str(out_file)],
+    subprocess.run([sys.executable, "-m", child, str(cases_file), str(out_file)],
                    cwd=ROOT, env=env, check=True)
-    in_use, results = pickle.loads(out_file.read_bytes())
-    return in_use, results
+    in_use, *results = pickle.loads(out_file.read_bytes())
+    return in_use, results[0] if len(results) == 1 else tuple(results)
 
 
 def native_and_pure(cases: list[tuple[Position, Axis]], folder: Path
@@ -41,4 +42,17 @@ def native_and_pure(cases: list[tuple[Position, Axis]], folder: Path
     pure_in_use, pure = child_results(cases_file, folder / "pure.pickle", False)
     assert (compiled_in_use, pure_in_use) == (True, False)
     assert len(compiled) == len(pure) == len(cases)
+    return compiled, pure
+
+
+def bands_native_and_pure(results: list[Any], axes: Any, config: Any, folder: Path
+                          ) -> tuple[Any, Any]:
+    """(bins, bands) of `results` with the compiled modules and with the pure ones."""
+    case_file = folder / "bands_case.pickle"
+    case_file.write_bytes(pickle.dumps((results, axes, config)))
+    child = "tests.native_bands_child"
+    compiled_in_use, compiled = child_results(case_file, folder / "bands_native.pickle", True,
+                                              child)
+    pure_in_use, pure = child_results(case_file, folder / "bands_pure.pickle", False, child)
+    assert (compiled_in_use, pure_in_use) == (True, False)
     return compiled, pure

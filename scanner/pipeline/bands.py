@@ -40,35 +40,13 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from scanner.domain import Band, Direction, PositionResult, PositionStatus
 from scanner.errors import UsageError
+from scanner.pipeline.band_params import BandParams
 from scanner.pipeline.band_points import BPS, Point, band_of, points_of
 from scanner.pipeline.walls import find_walls
-
-
-@dataclass(frozen=True)
-class BandParams:
-    bin_bps: int = 25  # fine bins for density
-    smooth_bins: int = 2  # +/- bins of smoothing
-    density_factor: float = 2.5  # dense = this x local background
-    merge_gap_bins: int = 2
-    background_bin_bps: int = 200  # coarse bins for the background median
-    background_bins: int = 6  # +/- coarse bins in the background median
-    floor_span_bps: int = 9_000  # background floor: all mass spread over this move
-    edge_factor: float = 1.5  # edge penalty at least this x background density
-    edge_contrast_cap: float = 10.0  # see _penalty
-    mass_cap: float = 4.0  # detection mass: collateral / median, capped here
-    min_positions: int = 3
-    min_share_bps: int = 50
-    min_z: float = 3.5
-    concentration_share_bps: int = 2_500
-    flank_bins: int = 8  # refinement looks this many fine bins (or the region width) beyond
-    wall_share_bps: int = 300  # a wall holds this share of the axis's at-risk collateral
-    wall_width_bps: int = 50  # ... within this width
-    wall_median_factor: int = 5  # ... and at least this x the direction's median position
-    max_walls: int = 5  # walls kept per axis, after the bands (see detect_bands)
 
 
 class _Background:

@@ -1,5 +1,5 @@
 """The compiled math (scanner/native.py) and the pure modules give the same result for every
-position of the session devnet, on every axis, field for field."""
+position of the session devnet, on every axis, field for field; and the same bins and bands."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from scanner.devnet.network import Devnet
 from scanner.domain import Axis, Position, PositionResult
 from scanner.pipeline.axes import resolve_axes
 from tests.integration.scan_helpers import devnet_config, fresh_repo, scan
-from tests.native_compare import native_and_pure, require_native_build
+from tests.native_compare import bands_native_and_pure, native_and_pure, require_native_build
 
 pytestmark = pytest.mark.integration
 
@@ -31,3 +31,8 @@ def test_every_devnet_position_is_the_same_compiled_and_pure(
     protocols = {r.protocol for r in pure if isinstance(r, PositionResult)
                  and r.liquidation_price_8dec is not None}
     assert {"aave-v3", "morpho-blue"} <= protocols
+
+    bins_bands, pure_bins_bands = bands_native_and_pure(list(outcome.results), outcome.axes,
+                                                        config, tmp_path)
+    assert bins_bands == pure_bins_bands
+    assert pure_bins_bands[1], "the devnet's cluster must make a band"

@@ -10,7 +10,8 @@ from dataclasses import replace
 
 from scanner.devnet.band_population import PRICE_NOW_8DEC, Planted, Setting, generate
 from scanner.domain import Band, Direction, PositionResult, PositionStatus
-from scanner.pipeline.bands import BandParams, detect_bands
+from scanner.pipeline.band_params import BandParams
+from scanner.pipeline.bands import detect_bands
 
 USD = 10**8
 NOW = 3_000 * USD

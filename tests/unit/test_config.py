@@ -9,7 +9,7 @@ import pytest
 from scanner.config import Config, load_config, preset_names
 from scanner.devnet.toolchain import project_root
 from scanner.errors import ConfigError
-from scanner.pipeline.bands import BandParams
+from scanner.pipeline.band_params import BandParams
 from scanner.protocols import PROTOCOLS
 
 ENV = {"LIQSCAN_RPC_URL": "https://eth-mainnet.example/v2/key"}

@@ -136,3 +136,17 @@ def test_vault_fields_skip_only_what_no_instance_can_have() -> None:
         expected = {name: getattr(state, name, None) for name in VAULT_FIELDS}
         got = vault_fields(position)
         assert {name: got.get(name) for name in VAULT_FIELDS} == expected
+
+
+def test_a_config_copies_and_pickles_with_the_compiled_modules_loaded() -> None:
+    """A frozen dataclass compiled by mypyc can be neither copied nor pickled; the band
+    settings a Config holds once were one (in the compiled bands.py)."""
+    import copy
+    import pickle
+
+    import scanner.pipeline.bands  # noqa: F401  (the compiled group, when built)
+    from scanner.config import load_config
+
+    config = load_config(Path(__file__).resolve().parents[2] / "config.toml")
+    assert copy.deepcopy(config) == config
+    assert pickle.loads(pickle.dumps(config)) == config
