@@ -12,6 +12,11 @@ from scanner.domain import WAD, Direction
 from scanner.pipeline import liquidation
 from scanner.protocols.aave_v2.generic_logic import Leg
 from scanner.protocols.aave_v2.rule import V2Curve
+from tests.saw_checks import (
+    assert_certified_onward,
+    assert_interval_proof_sound,
+    assert_no_crossing_nearer_today,
+)
 
 WETH, STETH, WBTC, USDC, DAI = "0xWETH", "0xSTETH", "0xWBTC", "0xUSDC", "0xDAI"
 PRICE_ETH_WEI = {WETH: WAD, STETH: WAD * 99 // 100, WBTC: 20 * WAD,
@@ -53,35 +58,16 @@ def accounts(draw: st.DrawFn) -> tuple[Leg, ...]:
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(legs=accounts(), eth_axis=st.booleans())
 def test_no_crossing_just_nearer_today(legs: tuple[Leg, ...], eth_axis: bool) -> None:
-    if not legs:
-        return
-    curve = _curve(legs, eth_axis)
-    now = curve.price_now
-    if not curve.healthy(now):
-        return
-    direction, x = liquidation.find_boundary(curve)
-    if x is None:
-        return
-    step = 1 if direction is Direction.DOWN else -1
-    assert curve.healthy(x) and not curve.healthy(x - step)
-    nearer = [x + step * n for n in range(1, WINDOW) if (x + step * n - now) * step <= 0]
-    assert all(curve.healthy(p) for p in nearer if p > 0)
+    if legs:
+        assert_no_crossing_nearer_today(_curve(legs, eth_axis), WINDOW)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(legs=accounts(), eth_axis=st.booleans(), at=st.integers(10**9, 10**14))
 def test_a_certified_price_is_healthy_onward(legs: tuple[Leg, ...], eth_axis: bool,
                                             at: int) -> None:
-    if not legs:
-        return
-    curve = _curve(legs, eth_axis)
-    for down in (True, False):
-        margin = curve.saw_margin(at, down)
-        if margin is None or margin < 0:
-            continue
-        step = 1 if down else -1
-        onward = [at + step * n for n in range(CHECKED_UNITS) if at + step * n > 0]
-        assert all(curve.healthy(p) for p in onward)
+    if legs:
+        assert_certified_onward(_curve(legs, eth_axis), at, CHECKED_UNITS)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -89,11 +75,8 @@ def test_a_certified_price_is_healthy_onward(legs: tuple[Leg, ...], eth_axis: bo
        width=st.integers(0, CHECKED_UNITS))
 def test_an_interval_proven_healthy_is_healthy(legs: tuple[Leg, ...], eth_axis: bool, low: int,
                                                width: int) -> None:
-    if not legs:
-        return
-    curve = _curve(legs, eth_axis)
-    if curve.saw_healthy_between(low, low + width):
-        assert all(curve.healthy(p) for p in range(low, low + width + 1))
+    if legs:
+        assert_interval_proof_sound(_curve(legs, eth_axis), low, low + width)
 
 
 def test_a_short_on_the_eth_axis_saws() -> None:

@@ -14,6 +14,12 @@ from scanner.domain import Direction
 from scanner.pipeline import liquidation
 from scanner.protocols.aave_v3.rule import AaveCurve, AavePosition
 from scanner.protocols.aave_v3.state import AaveAccount, AaveEMode
+from tests.saw_checks import (
+    assert_certified_onward,
+    assert_interval_proof_sound,
+    assert_no_crossing_nearer_today,
+    checked_price,
+)
 from tests.unit.test_liquidation import (
     DAI,
     ETH_AXIS,
@@ -81,14 +87,7 @@ def _curve(account: AaveAccount, revision: int) -> AaveCurve:
        at=st.integers(10**8, 10**13))
 def test_a_certified_price_is_healthy_onward(account: AaveAccount, revision: int,
                                             at: int) -> None:
-    curve = _curve(account, revision)
-    for down in (True, False):
-        margin = curve.saw_margin(at, down)
-        if margin is None or margin < 0:
-            continue
-        step = 1 if down else -1
-        onward = [at + step * n for n in range(CHECKED_UNITS) if at + step * n > 0]
-        assert all(curve.healthy(x) for x in onward)
+    assert_certified_onward(_curve(account, revision), at, CHECKED_UNITS)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -96,9 +95,7 @@ def test_a_certified_price_is_healthy_onward(account: AaveAccount, revision: int
        low=st.integers(10**8, 10**13), width=st.integers(0, CHECKED_UNITS))
 def test_an_interval_proven_healthy_is_healthy(account: AaveAccount, revision: int, low: int,
                                                width: int) -> None:
-    curve = _curve(account, revision)
-    if curve.saw_healthy_between(low, low + width):
-        assert all(curve.healthy(x) for x in range(low, low + width + 1))
+    assert_interval_proof_sound(_curve(account, revision), low, low + width)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -114,9 +111,7 @@ def test_a_long_interval_proven_healthy_near_the_price_is_healthy(
     step = 1 if direction is Direction.DOWN else -1
     start = x + step * data.draw(st.integers(0, LONG_UNITS))
     end = start + step * data.draw(st.integers(0, LONG_UNITS))
-    low, high = min(start, end), max(start, end)
-    if low > 0 and curve.saw_healthy_between(low, high):
-        assert all(curve.healthy(p) for p in range(low, high + 1))
+    assert_interval_proof_sound(curve, min(start, end), max(start, end))
 
 
 LONG_UNITS = 20_000
@@ -128,15 +123,11 @@ def test_the_price_is_the_first_crossing_from_today(account: AaveAccount,
                                                     revision: int) -> None:
     """Every unit between the price and the certificate's edge (or today) is checked."""
     curve = _curve(account, revision)
-    now = curve.price_now
-    if not curve.healthy(now):
+    found = checked_price(curve)
+    if found is None:
         return
-    direction, x = liquidation.find_boundary(curve)
-    if x is None:
-        return
-    down = direction is Direction.DOWN
-    step = 1 if down else -1
-    assert curve.healthy(x) and not curve.healthy(x - step)
+    x, step = found
+    now, down = curve.price_now, step == 1
     y = x
     for _ in range(MAX_WALK):  # toward today, until certified (or today)
         if (y + step - now) * step > 0:
@@ -156,14 +147,4 @@ WINDOW = 2_000  # units on today's side of the price, checked without the certif
 def test_no_crossing_just_nearer_today(account: AaveAccount, revision: int) -> None:
     """A window of units on today's side of the price is healthy, checked by the rule alone
     (the certificate's own claims are not trusted here)."""
-    curve = _curve(account, revision)
-    now = curve.price_now
-    if not curve.healthy(now):
-        return
-    direction, x = liquidation.find_boundary(curve)
-    if x is None:
-        return
-    step = 1 if direction is Direction.DOWN else -1
-    assert curve.healthy(x) and not curve.healthy(x - step)
-    nearer = [x + step * n for n in range(1, WINDOW) if (x + step * n - now) * step <= 0]
-    assert all(curve.healthy(p) for p in nearer if p > 0)
+    assert_no_crossing_nearer_today(_curve(account, revision), WINDOW)
