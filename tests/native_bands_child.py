@@ -1,7 +1,7 @@
 """Child interpreter of the native-vs-pure bins and bands test
 (tests/integration/test_native_devnet.py): `histogram_and_bands` of pickled (results, axes,
-config) in whichever modules LIQSCAN_NATIVE selects; pickles back (compiled in use, bins,
-bands).
+config) in whichever modules LIQSCAN_NATIVE selects; pickles back (compiled in use, (bins,
+bands)).
 
     python -m tests.native_bands_child CASE_FILE OUT_FILE
 """
@@ -19,7 +19,7 @@ from scanner.pipeline.scan import histogram_and_bands
 def main(case_file: Path, out_file: Path) -> None:
     results, axes, config = pickle.loads(case_file.read_bytes())
     bins, bands = histogram_and_bands(results, axes, config)
-    out_file.write_bytes(pickle.dumps((native.status().in_use, bins, bands)))
+    out_file.write_bytes(pickle.dumps((native.status().in_use, (bins, bands))))
 
 
 if __name__ == "__main__":

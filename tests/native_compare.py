@@ -29,8 +29,8 @@ def child_results(cases_file: Path, out_file: Path, compiled: bool,
     env = dict(os.environ, **{native.SWITCH_ENV: "1" if compiled else "0"})
     subprocess.run([sys.executable, "-m", child, str(cases_file), str(out_file)],
                    cwd=ROOT, env=env, check=True)
-    in_use, *results = pickle.loads(out_file.read_bytes())
-    return in_use, results[0] if len(results) == 1 else tuple(results)
+    in_use, results = pickle.loads(out_file.read_bytes())
+    return in_use, results
 
 
 def native_and_pure(cases: list[tuple[Position, Axis]], folder: Path

@@ -114,31 +114,20 @@ class V2Curve:
         """HF >= 1 by the floor-free bound of crossing.py; always true without flooring."""
         return self.dip_margin(x) >= 0
 
-    @property
-    def _inverse(self) -> bool:
-        """The moving ETH prices fall as x rises (the ETH axis: `price * ref // x`)."""
-        return self.eth_moves
-
     @lazy
     def _saw(self) -> SawBound | None:
-        """axis_saw.py's certificate over these legs, its parameter x (or 1 / x: the slope's
-        sign turned to x's); None where HF cannot saw."""
-        fixed_collateral = fixed_weighted = fixed_debt = 0
-        moving: list[MovingLeg] = []
-        for leg in self.legs:
-            price = self.prices_now_eth_wei[leg.asset]
-            if (leg.asset in self.axis_members) != self._inverse:
-                moving.append((price, True, False, price, True, leg.unit, leg.collateral_raw,
-                               leg.debt_raw, leg.lt_bps))
-            else:
-                value = price * leg.collateral_raw // leg.unit
-                fixed_collateral += value
-                fixed_weighted += value * leg.lt_bps
-                fixed_debt += price * leg.debt_raw // leg.unit
-        sums = AxisSums(fixed_collateral, fixed_weighted, fixed_debt, tuple(moving), False,
-                        self.ref_now_8dec)
+        """axis_saw.py's certificate over the split's legs, its parameter x (or 1 / x where the
+        moving prices fall as x rises: the slope's sign turned to x's); None where HF cannot
+        saw."""
+        split = self._split
+        moving: tuple[MovingLeg, ...] = tuple(
+            (price, True, False, price, True, leg.unit, leg.collateral_raw, leg.debt_raw,
+             leg.lt_bps)
+            for leg in split.moving for price in (self.prices_now_eth_wei[leg.asset],))
+        sums = AxisSums(split.fixed_collateral, split.fixed_weighted, split.fixed_debt, moving,
+                        False, self.ref_now_8dec)
         found = saw_bound(sums, frozenset(leg.lt_bps for leg in self.legs if leg.collateral_raw))
-        if found is not None and self._inverse:
+        if found is not None and split.direction < 0:
             found.slope_sign = -found.slope_sign
         return found
 
@@ -162,7 +151,7 @@ class V2Curve:
         if bound is None:
             return False
         at_low, at_high = self._totals_tuple(low), self._totals_tuple(high)
-        if self._inverse:
+        if self._split.direction < 0:
             at_low, at_high = at_high, at_low
         return bound.healthy_between(at_low, at_high)
 
