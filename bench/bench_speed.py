@@ -80,8 +80,17 @@ def machine() -> str:
                 model = line.split(":", 1)[1].strip()
                 break
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return (f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-            f"load average {load:.1f} at the start")
+    return (f"{model}, {os.cpu_count()} cores, Python {platform.python_version()} "
+            f"({interpreter()}), load average {load:.1f} at the start")
+
+
+def interpreter() -> str:
+    """Which CPython build runs the bench: the figures depend on it (scripts/pick_python.py)."""
+    maps = Path("/proc/self/maps")
+    linked = "?"
+    if maps.is_file():
+        linked = "shared" if "libpython" in maps.read_text() else "static"
+    return f"{Path(sys.executable).resolve()}, libpython {linked}"
 
 
 def native_math() -> str:

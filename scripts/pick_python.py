@@ -1,0 +1,97 @@
+"""Print the interpreter `make setup` builds the virtualenv with (PY=... overrides it).
+
+liqscan is CPU-bound in CPython itself: its exact math is Python integers compiled by mypyc,
+and most of its time is spent in the interpreter's big-integer and allocator code. How that
+interpreter was built matters as much as our code. Distributions build their python3 with
+profile-guided and link-time optimisation (Debian and Ubuntu also link the interpreter
+statically); version managers such as pyenv build a shared libpython without either by
+default. On the 2-core development machine the same code and compiled math priced
+liquidations 1.4-2.2x faster on Debian's /usr/bin/python3 (3.11.2) than on pyenv's 3.11.7
+(README, Performance, round 14).
+
+So the distribution's interpreter comes first, then `python3` on PATH: the first that can
+build the project (Python >= 3.11, `venv` with `ensurepip`, and the C headers mypyc compiles
+against) is printed. Standard library only: it runs before any virtualenv exists, under
+whatever `python3` is on PATH.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from typing import NamedTuple
+
+MINIMUM = (3, 11)
+# Where distributions install their own build (after pyenv, asdf or conda on PATH, if at all).
+DISTRIBUTION_PATHS = ("/usr/bin/python3",)
+
+# Run by each candidate: can it build the project?
+PROBE = r"""
+import json, os, sys, sysconfig
+def problem():
+    if sys.version_info < (3, 11):
+        return "older than 3.11"
+    try:
+        import ensurepip, venv  # noqa: F401
+    except ImportError:
+        return "no venv/ensurepip module (python3-venv)"
+    include = sysconfig.get_paths().get("include", "")
+    if not os.path.isfile(os.path.join(include, "Python.h")):
+        return "no C headers for the compiled math (python3-dev)"
+    return ""
+print(json.dumps({"version": ".".join(map(str, sys.version_info[:3])), "problem": problem()}))
+"""
+
+
+class Candidate(NamedTuple):
+    path: str
+    version: str
+    problem: str  # why it cannot build the project ("" if it can)
+
+
+def probe(path: str) -> Candidate:
+    try:
+        out = subprocess.run([path, "-c", PROBE], capture_output=True, text=True, timeout=60,
+                             check=True).stdout
+        found = json.loads(out.strip().splitlines()[-1])
+        return Candidate(path, str(found["version"]), str(found["problem"]))
+    except (OSError, subprocess.SubprocessError, ValueError, IndexError, KeyError):
+        return Candidate(path, "?", "does not run")
+
+
+def candidates() -> list[str]:
+    """The distribution's interpreters, then python3 on PATH (each file once)."""
+    found, seen = [], set()
+    for path in (*DISTRIBUTION_PATHS, shutil.which("python3")):
+        if path is None:
+            continue
+        real = os.path.realpath(path)
+        if os.path.isfile(real) and os.access(real, os.X_OK) and real not in seen:
+            seen.add(real)
+            found.append(path)
+    return found
+
+
+def choose(probed: list[Candidate]) -> Candidate | None:
+    """The first candidate that can build the project."""
+    return next((c for c in probed if not c.problem), None)
+
+
+def main() -> int:
+    probed = [probe(path) for path in candidates()]
+    chosen = choose(probed)
+    if chosen is None:
+        tried = "; ".join(f"{c.path}: {c.problem}" for c in probed) or "no python3 found"
+        print(f"no usable Python ({tried}): install python3 >= 3.11 with python3-venv and "
+              "python3-dev, or run make setup PY=/path/to/python3", file=sys.stderr)
+        return 2
+    print(f"python for the virtualenv: {chosen.path} ({chosen.version})", file=sys.stderr)
+    print(chosen.path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
