@@ -10,9 +10,10 @@ liquidations 1.4-2.2x faster on Debian's /usr/bin/python3 (3.11.2) than on pyenv
 (README, Performance, round 14).
 
 So the distribution's interpreter comes first, then `python3` on PATH: the first that can
-build the project (Python >= 3.11, `venv` with `ensurepip`, and the C headers mypyc compiles
-against) is printed. Standard library only: it runs before any virtualenv exists, under
-whatever `python3` is on PATH.
+build the project (Python >= 3.11, `venv` with `ensurepip`) and has the C headers mypyc compiles
+the exact math against is printed; without headers anywhere, the first that can build it (the
+math then runs in pure Python, as `make setup` says). Standard library only: it runs before any
+virtualenv exists, under whatever `python3` is on PATH.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ MINIMUM = (3, 11)
 # Where distributions install their own build (after pyenv, asdf or conda on PATH, if at all).
 DISTRIBUTION_PATHS = ("/usr/bin/python3",)
 
-# Run by each candidate: can it build the project?
+# Run by each candidate: can it build the project, and compile the exact math?
 PROBE = r"""
 import json, os, sys, sysconfig
 def problem():
@@ -38,11 +39,10 @@ def problem():
         import ensurepip, venv  # noqa: F401
     except ImportError:
         return "no venv/ensurepip module (python3-venv)"
-    include = sysconfig.get_paths().get("include", "")
-    if not os.path.isfile(os.path.join(include, "Python.h")):
-        return "no C headers for the compiled math (python3-dev)"
     return ""
-print(json.dumps({"version": ".".join(map(str, sys.version_info[:3])), "problem": problem()}))
+include = sysconfig.get_paths().get("include", "")
+print(json.dumps({"version": ".".join(map(str, sys.version_info[:3])), "problem": problem(),
+                  "headers": os.path.isfile(os.path.join(include, "Python.h"))}))
 """
 
 
@@ -50,6 +50,7 @@ class Candidate(NamedTuple):
     path: str
     version: str
     problem: str  # why it cannot build the project ("" if it can)
+    headers: bool  # has Python.h: the exact math can be compiled (scanner/native.py)
 
 
 def probe(path: str) -> Candidate:
@@ -57,9 +58,10 @@ def probe(path: str) -> Candidate:
         out = subprocess.run([path, "-c", PROBE], capture_output=True, text=True, timeout=60,
                              check=True).stdout
         found = json.loads(out.strip().splitlines()[-1])
-        return Candidate(path, str(found["version"]), str(found["problem"]))
-    except (OSError, subprocess.SubprocessError, ValueError, IndexError, KeyError):
-        return Candidate(path, "?", "does not run")
+        return Candidate(path, str(found["version"]), str(found["problem"]),
+                         found["headers"] is True)
+    except (OSError, subprocess.SubprocessError, ValueError, IndexError, KeyError, TypeError):
+        return Candidate(path, "?", "does not run", False)
 
 
 def candidates() -> list[str]:
@@ -76,8 +78,10 @@ def candidates() -> list[str]:
 
 
 def choose(probed: list[Candidate]) -> Candidate | None:
-    """The first candidate that can build the project."""
-    return next((c for c in probed if not c.problem), None)
+    """The first candidate that can build the project and compile its math; else the first
+    that can build it; None when none can."""
+    usable = [c for c in probed if not c.problem]
+    return next((c for c in usable if c.headers), usable[0] if usable else None)
 
 
 def main() -> int:
@@ -85,10 +89,12 @@ def main() -> int:
     chosen = choose(probed)
     if chosen is None:
         tried = "; ".join(f"{c.path}: {c.problem}" for c in probed) or "no python3 found"
-        print(f"no usable Python ({tried}): install python3 >= 3.11 with python3-venv and "
-              "python3-dev, or run make setup PY=/path/to/python3", file=sys.stderr)
+        print(f"no usable Python ({tried}): install python3 >= 3.11 with python3-venv, or run "
+              "make setup PY=/path/to/python3", file=sys.stderr)
         return 2
-    print(f"python for the virtualenv: {chosen.path} ({chosen.version})", file=sys.stderr)
+    headers = "" if chosen.headers else "; no C headers (python3-dev): pure-Python math"
+    print(f"python for the virtualenv: {chosen.path} ({chosen.version}{headers})",
+          file=sys.stderr)
     print(chosen.path)
     return 0
 

@@ -8,6 +8,7 @@ import importlib.util
 import shutil
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 from types import ModuleType
 
@@ -30,12 +31,15 @@ pick = _load()
 
 
 def test_the_first_candidate_that_can_build_the_project_is_chosen() -> None:
-    old = pick.Candidate("/usr/bin/python3", "3.9.2", "older than 3.11")
-    headless = pick.Candidate("/opt/py/bin/python3", "3.12.1", "no C headers")
-    good = pick.Candidate("/home/u/.pyenv/shims/python3", "3.11.7", "")
-    later = pick.Candidate("/usr/local/bin/python3", "3.13.0", "")
-    assert pick.choose([old, headless, good, later]) == good
-    assert pick.choose([old, headless]) is None
+    old = pick.Candidate("/usr/bin/python3", "3.9.2", "older than 3.11", True)
+    no_venv = pick.Candidate("/opt/py/bin/python3", "3.12.1", "no venv/ensurepip module", True)
+    headless = pick.Candidate("/usr/local/bin/python3", "3.11.9", "", False)
+    good = pick.Candidate("/home/u/.pyenv/shims/python3", "3.11.7", "", True)
+    later = pick.Candidate("/usr/local/bin/python3.13", "3.13.0", "", True)
+    assert pick.choose([old, no_venv, headless, good, later]) == good
+    # without C headers anywhere, the first that can build the project (pure-Python math)
+    assert pick.choose([old, headless, no_venv]) == headless
+    assert pick.choose([old, no_venv]) is None
     assert pick.choose([]) is None
 
 
@@ -59,8 +63,10 @@ def test_probe_reports_what_an_interpreter_lacks(tmp_path: Path) -> None:
     this = pick.probe(sys.executable)  # the virtualenv's own: it built the project
     assert this.problem == ""
     assert this.version == ".".join(map(str, sys.version_info[:3]))
+    include = Path(sysconfig.get_paths()["include"])
+    assert this.headers == (include / "Python.h").is_file()
     missing = pick.probe(str(tmp_path / "no-such-python"))
-    assert missing.problem == "does not run"
+    assert missing.problem == "does not run" and not missing.headers
     broken = tmp_path / "python3"
     broken.write_text("#!/bin/sh\necho not json\n")
     broken.chmod(0o755)
@@ -68,11 +74,24 @@ def test_probe_reports_what_an_interpreter_lacks(tmp_path: Path) -> None:
 
 
 def test_the_script_prints_one_usable_interpreter() -> None:
-    done = subprocess.run([sys.executable, str(SCRIPT)], capture_output=True, text=True,
-                          check=True)
+    done = subprocess.run([sys.executable, str(SCRIPT)], capture_output=True, text=True)
+    if done.returncode == 2:  # no usable interpreter here: one line saying so, no traceback
+        assert done.stdout == "" and len(done.stderr.splitlines()) == 1
+        assert "Traceback" not in done.stderr and "PY=" in done.stderr
+        return
+    assert done.returncode == 0, done.stderr
     chosen = done.stdout.strip()
     assert Path(chosen).is_file() and pick.probe(chosen).problem == ""
     assert chosen in done.stderr  # and says which, on stderr
+
+
+def test_no_usable_interpreter_is_one_line_and_exit_2(monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str]
+                                                      ) -> None:
+    monkeypatch.setattr(pick, "candidates", lambda: ["/nowhere/python3"])
+    assert pick.main() == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and "/nowhere/python3: does not run" in err
 
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
