@@ -6,8 +6,9 @@ interpreter was built matters as much as our code. Distributions build their pyt
 profile-guided and link-time optimisation (Debian and Ubuntu also link the interpreter
 statically); version managers such as pyenv build a shared libpython without either by
 default. On the 2-core development machine the same code and compiled math priced
-liquidations 1.4-2.2x faster on Debian's /usr/bin/python3 (3.11.2) than on pyenv's 3.11.7
-(README, Performance, round 14).
+liquidations 1.8x faster on Debian's /usr/bin/python3 (3.11.2) than on pyenv's 3.11.7 (100,000
+positions, alternated runs), and a whole snapshot took ~11% less CPU (README, Performance,
+round 14).
 
 So the distribution's interpreter comes first, then `python3` on PATH: the first that can
 build the project (Python >= 3.11, `venv` with `ensurepip`) and has the C headers mypyc compiles
