@@ -26,7 +26,6 @@ import subprocess
 import sys
 from typing import NamedTuple
 
-MINIMUM = (3, 11)
 # Where distributions install their own build (after pyenv, asdf or conda on PATH, if at all).
 DISTRIBUTION_PATHS = ("/usr/bin/python3",)
 
