@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from scanner.domain import (
@@ -215,6 +215,25 @@ class _State:
         raise AssertionError("not asked")
 
 
+def _refuted_by_a_saw(make: Callable[[], HealthCurve], fast: tuple[Any, ...],
+                      reference: tuple[Any, ...]) -> bool:
+    """The reference's first-crossing search knows the floored average's dips, not the
+    per-leg floors that saw a curve whose collateral and debt both move (crossing.py's sawn
+    search): it can step over a saw tooth. Refuted when the solver's price is nearer today,
+    is a crossing, and its unhealthy neighbour lies before the reference's price -- which
+    then was not healthy all the way from today."""
+    curve = make()
+    if getattr(curve, "saw_margin", None) is None or fast[:2] != reference[:2]:
+        return False
+    if fast[0] is not PositionStatus.AT_RISK or None in (fast[2], reference[2]):
+        return False
+    c: Any = GenericAave(curve) if isinstance(curve, AaveCurve) else curve
+    away = -1 if fast[1] is Direction.DOWN else 1  # from today toward the crossing
+    native, other = fast[2], reference[2]
+    return bool((other - native) * away > 1 and c.healthy(native)
+                and not c.healthy(native + away))
+
+
 def assert_same(make: Callable[[], HealthCurve], axis: Axis = ETH_AXIS) -> None:
     """The production path on a fresh curve equals the reference on another fresh one."""
     result = liquidation_result(Position("m", "p", "", "0xA", _State(make)), axis)
@@ -223,6 +242,8 @@ def assert_same(make: Callable[[], HealthCurve], axis: Axis = ETH_AXIS) -> None:
             result.health_factor_wad, result.collateral_usd_8dec, result.debt_usd_8dec,
             result.seizable_usd_8dec)
     reference = reference_figures(make())
+    if _refuted_by_a_saw(make, fast, reference):  # the price and what is seized at it differ
+        fast, reference = fast[:2] + fast[3:6], reference[:2] + reference[3:6]
     native = result.liquidation_price_native
     if result.status is PositionStatus.LIQUIDATABLE_NOW and native != reference[2]:
         # Unhealthy now, a non-monotone rule can cross HF = 1 more than once on the way back
@@ -247,7 +268,16 @@ EXAMPLES = settings(max_examples=150, deadline=None,
 EMODE_SOURCE_PRICES = [1_990 * USD, 2_010 * USD]
 
 
+# Found by hypothesis (session 14): wstETH supplied and borrowed, WBTC supplied, WETH
+# borrowed -- short ETH through a 91x rally, the boundary sawn by per-leg floors; the
+# reference's bisection stepped 737 units over an unhealthy tooth.
+SAWN_SHORT = make_account(("0xWST", 83_020_857_142_857_142_857_142, 7_478 * 10**18, True),
+                          ("0xWBTC", 13_800_000_000, 0, True), ("0xUSDC", 0, 0, False),
+                          ("0xWETH", 0, 66_851 * 10**18, False))
+
+
 @EXAMPLES
+@example(account=SAWN_SHORT, revision=1, axis=ETH_AXIS)
 @given(account=st.one_of(positions(), mixed_longs()), revision=st.sampled_from([1, 5, 7, 9, 10]),
        axis=st.sampled_from([ETH_AXIS, BTC_AXIS]))
 def test_aave_v3_equals_the_reference(account: AaveAccount, revision: int, axis: Axis) -> None:
@@ -458,6 +488,8 @@ def assert_any_seed_same(make: Callable[[], HealthCurve], axis: Axis = ETH_AXIS)
         if result.status is PositionStatus.LIQUIDATABLE_NOW and monotone_sign(make()) is None:
             # unhealthy now on a rule not proven monotone: any crossing (see assert_same)
             fast, expected = fast[:2] + fast[3:], reference[:2] + reference[3:]
+        elif _refuted_by_a_saw(make, fast, reference):
+            fast, expected = fast[:2] + fast[3:6], reference[:2] + reference[3:6]
         else:
             expected = reference
         assert fast == expected, seed
