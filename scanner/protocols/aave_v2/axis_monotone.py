@@ -126,3 +126,38 @@ def _collateral_term(s: Split) -> int:
     """percentMul(C, avgLT) of the fixed collateral (all of it, when only debt moves)."""
     average = s.fixed_weighted // s.fixed_collateral if s.fixed_collateral else 0
     return (s.fixed_collateral * average + HALF_PERCENT) // PERCENTAGE_FACTOR
+
+
+def average_seed(s: Split, prices: dict[str, int], ref_now: int, avg_now_bps: int
+                 ) -> int | None:
+    """The boundary x where percentMul(C, avgLT) = D, with every moving value scaled by the
+    moving prices' factor k (x / ref_now, or ref_now / x on the ETH axis) and the average LT
+    floored as the pool floors it: solved at today's average, then re-solved at the average
+    of its own answer until it settles. Per-leg floors are ignored (a unit or two): only a
+    seed, for several moving legs or an unproven curve (the solver confirms it)."""
+    c_mov = w_mov = d_mov = 0  # the moving legs' values now (ETH wei) and Σ value * LT
+    for leg in s.moving:
+        price = prices[leg.asset]
+        value = price * leg.collateral_raw // leg.unit
+        c_mov, w_mov = c_mov + value, w_mov + value * leg.lt_bps
+        d_mov += price * leg.debt_raw // leg.unit
+    average, scale = avg_now_bps, None
+    for _ in range(MAX_SEED_ROUNDS):
+        # avg * (C_fix + k c_mov) = 1e4 (D_fix + k d_mov)  =>  k = num / den
+        num = PERCENTAGE_FACTOR * s.fixed_debt - average * s.fixed_collateral
+        den = average * c_mov - PERCENTAGE_FACTOR * d_mov
+        if den < 0:
+            num, den = -num, -den
+        if den == 0 or num <= 0:
+            return None
+        scale = (num, den)
+        collateral = s.fixed_collateral * den + c_mov * num  # at k, times den
+        settled = (s.fixed_weighted * den + w_mov * num) // collateral if collateral else 0
+        if settled == average or settled == 0:
+            break
+        average = settled
+    if scale is None:
+        return None
+    num, den = scale
+    x = ref_now * num // den if s.direction > 0 else ref_now * den // num
+    return x if x > 0 else None

@@ -57,7 +57,7 @@ def after_call(curve: V2Curve, outcome: LiquidationOutcome) -> V2Curve:
         if leg.asset == outcome.debt_asset:
             leg = replace(leg, debt_raw=leg.debt_raw - outcome.debt_repaid_raw)
         legs.append(leg)
-    return replace(curve, legs=tuple(legs))
+    return curve.with_legs(tuple(legs))
 
 
 def _bad_debt_8dec(curve: V2Curve, x_8dec: int) -> int:

@@ -21,11 +21,11 @@ in the parameter the moving prices are affine in: x, or 1 / x on the ETH axis.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from fractions import Fraction
+from math import lcm
 
 from scanner.domain import HEALTH_FACTOR_ONE_WAD, WAD, Address, Axis, Valuation
-from scanner.lazy import lazy
 from scanner.protocols.aave_v2 import axis_monotone
+from scanner.protocols.aave_v2.axis_sums import V2Sums
 from scanner.protocols.aave_v2.generic_logic import (
     PERCENTAGE_FACTOR,
     Leg,
@@ -38,19 +38,40 @@ from scanner.protocols.aave_v3.axis_saw import SawBound, saw_bound
 from scanner.protocols.aave_v3.axis_sums import AxisSums, MovingLeg, TotalsTuple
 
 
-@dataclass(frozen=True)
 class V2Curve:
-    """An account against its market and one axis: HF as a function of x (USD, 8 dec)."""
+    """An account against its market and one axis: HF as a function of x (USD, 8 dec).
 
-    legs: tuple[Leg, ...]
-    prices_now_eth_wei: dict[Address, int]
-    axis_members: frozenset[Address]
-    ref_now_8dec: int
-    eth_moves: bool  # the axis holds the oracle's WETH: the ETH unit moves with it
-    eth_usd_now_8dec: int
+    A plain class with every attribute declared, so that compiled (scanner/native.py) it is
+    a native class; what the solver reads more than once is kept on first use."""
 
-    price_unit = "USD"  # the ETH/USD feed turns the oracle's ETH into USD
-    price_decimals = 8
+    def __init__(self, legs: tuple[Leg, ...], prices_now_eth_wei: dict[Address, int],
+                 axis_members: frozenset[Address], ref_now_8dec: int, eth_moves: bool,
+                 eth_usd_now_8dec: int) -> None:
+        self.legs = legs
+        self.prices_now_eth_wei = prices_now_eth_wei
+        self.axis_members = axis_members
+        self.ref_now_8dec = ref_now_8dec
+        self.eth_moves = eth_moves  # the axis holds the oracle's WETH: the ETH unit moves
+        self.eth_usd_now_8dec = eth_usd_now_8dec
+        self._memo: dict[int, TotalsTuple] = {}
+        self._split_value: axis_monotone.Split | None = None
+        self._sums_value: V2Sums | None = None
+        self._can_dip_value: bool | None = None
+        self._saw_known = False
+        self._saw_value: SawBound | None = None
+
+    def with_legs(self, legs: tuple[Leg, ...]) -> V2Curve:
+        """The same curve over other legs (the account after a liquidationCall)."""
+        return V2Curve(legs, self.prices_now_eth_wei, self.axis_members, self.ref_now_8dec,
+                       self.eth_moves, self.eth_usd_now_8dec)
+
+    @property
+    def price_unit(self) -> str:
+        return "USD"  # the ETH/USD feed turns the oracle's ETH into USD
+
+    @property
+    def price_decimals(self) -> int:
+        return 8
 
     @property
     def price_now(self) -> int:
@@ -70,52 +91,90 @@ class V2Curve:
             self.eth_usd_now_8dec)
 
     def totals(self, x_8dec: int) -> Totals:
+        """GenericLogic over every leg at the prices of x (the reference the sums mirror)."""
         return calculate_totals(self.legs, self.prices_at(x_8dec))
 
+    @property
+    def _sums(self) -> V2Sums:
+        found = self._sums_value
+        if found is None:
+            found = self._sums_value = V2Sums(self._split, self.prices_now_eth_wei,
+                                              self.ref_now_8dec)
+        return found
+
+    def _totals_tuple(self, x: int) -> TotalsTuple:
+        """`totals(x)` as a tuple, from the split's sums (axis_sums.py), remembered per x (the
+        solver asks some prices twice)."""
+        memo = self._memo
+        found = memo.get(x)
+        if found is None:
+            found = memo[x] = self._sums.totals(x)
+        return found
+
     def healthy(self, x: int) -> bool:
-        return self.totals(x).health_factor_wad >= HEALTH_FACTOR_ONE_WAD
+        return self._totals_tuple(x)[3] >= HEALTH_FACTOR_ONE_WAD
 
     def value(self, x: int) -> Valuation:
-        t = self.totals(x)
+        collateral_eth_wei, debt_eth_wei, _, health_factor_wad, _ = self._totals_tuple(x)
         eth_usd_8dec = self.eth_usd_at(x)
-        return Valuation(t.collateral_eth_wei * eth_usd_8dec // WAD,
-                         t.debt_eth_wei * eth_usd_8dec // WAD, t.health_factor_wad)
+        return Valuation(collateral_eth_wei * eth_usd_8dec // WAD,
+                         debt_eth_wei * eth_usd_8dec // WAD, health_factor_wad)
 
     def piece(self, x: int) -> int:
-        return self.totals(x).avg_lt_bps
+        return self._totals_tuple(x)[2]
 
-    @lazy
+    @property
     def _split(self) -> axis_monotone.Split:
-        return axis_monotone.split(self.legs, self.prices_now_eth_wei, self.axis_members,
-                                   self.eth_moves)
+        found = self._split_value
+        if found is None:
+            found = self._split_value = axis_monotone.split(
+                self.legs, self.prices_now_eth_wei, self.axis_members, self.eth_moves)
+        return found
 
     def monotone_sign(self) -> int | None:
         """Proven direction of health in x, or None (aave_v2/axis_monotone.py)."""
         return axis_monotone.monotone_sign(self._split)
 
     def boundary_seed(self) -> int | None:
-        """One moving leg: its floors inverted; several: None (the solver's secant step on
-        the closed form seeds those: the floored average LT moves the boundary by ~1e-4)."""
+        """One moving leg of a proven curve: its floors inverted. Otherwise the linear
+        solution at the floored average LT (axis_monotone.average_seed): the closed form's
+        exact LTs put the boundary ~1e-4 off, which cost ~20 evaluations to gallop and
+        bisect."""
         sign = self.monotone_sign()
-        if sign is None:
+        if sign == 0:
             return None
-        return axis_monotone.boundary_seed(self._split, sign, self.prices_now_eth_wei,
-                                           self.ref_now_8dec)
+        if sign is not None:
+            found = axis_monotone.boundary_seed(self._split, sign, self.prices_now_eth_wei,
+                                                self.ref_now_8dec)
+            if found is not None:
+                return found
+        return axis_monotone.average_seed(self._split, self.prices_now_eth_wei,
+                                          self.ref_now_8dec, self.piece(self.ref_now_8dec))
 
-    @property
+    @property  # asked at every step of the dip search: remembered
     def can_dip(self) -> bool:
         """Only a floored average LT over collateral mixing LTs across the axis (some legs move
         with it, some do not) makes HF non-monotone in the axis price."""
-        lts = {(leg.asset in self.axis_members, leg.lt_bps)
-               for leg in self.legs if leg.collateral_raw}
-        return {moves for moves, _ in lts} == {True, False} and len({lt for _, lt in lts}) > 1
+        found = self._can_dip_value
+        if found is None:
+            lts = {(leg.asset in self.axis_members, leg.lt_bps)
+                   for leg in self.legs if leg.collateral_raw}
+            found = self._can_dip_value = ({moves for moves, _ in lts} == {True, False}
+                                           and len({lt for _, lt in lts}) > 1)
+        return found
 
     def surely_healthy(self, x: int) -> bool:
         """HF >= 1 by the floor-free bound of crossing.py; always true without flooring."""
         return self.dip_margin(x) >= 0
 
-    @lazy
+    @property
     def _saw(self) -> SawBound | None:
+        if not self._saw_known:
+            self._saw_value = self._saw_bound()
+            self._saw_known = True
+        return self._saw_value
+
+    def _saw_bound(self) -> SawBound | None:
         """axis_saw.py's certificate over the split's legs, its parameter x (or 1 / x where the
         moving prices fall as x rises: the slope's sign turned to x's); None where HF cannot
         saw."""
@@ -130,11 +189,6 @@ class V2Curve:
         if found is not None and split.direction < 0:
             found.slope_sign = -found.slope_sign
         return found
-
-    def _totals_tuple(self, x: int) -> TotalsTuple:
-        t = self.totals(x)
-        return (t.collateral_eth_wei, t.debt_eth_wei, t.avg_lt_bps, t.health_factor_wad,
-                t.weighted_collateral)
 
     def saw_margin(self, x: int, down: bool) -> int | None:
         """As AaveCurve.saw_margin: >= 0 proves every price from x away from the crossing
@@ -160,27 +214,32 @@ class V2Curve:
         seeds its search with it."""
         if not self.can_dip:
             return 0
-        t = self.totals(x)
-        if t.debt_eth_wei == 0:
+        collateral_eth_wei, debt_eth_wei, _, _, weighted = self._totals_tuple(x)
+        if debt_eth_wei == 0:
             return 0
-        margin = (t.weighted_collateral - t.collateral_eth_wei - PERCENTAGE_FACTOR) * WAD
-        return margin - PERCENTAGE_FACTOR * t.debt_eth_wei * (WAD + 1)
+        margin = (weighted - collateral_eth_wei - PERCENTAGE_FACTOR) * WAD
+        return margin - PERCENTAGE_FACTOR * debt_eth_wei * (WAD + 1)
 
     def closed_form(self) -> int | None:
-        """s* = (D_fix - C_fix) / (C_axis - D_axis) times ref_now: exact LTs, no rounding."""
-        c_fix = c_axis = d_fix = d_axis = Fraction(0)
+        """s* = (D_fix - C_fix) / (C_axis - D_axis) times ref_now: exact LTs, no rounding.
+        Every term is taken over the legs' common denominator lcm(units) * 1e4, which the
+        ratio cancels: the same floor as in rationals, in integers."""
+        common_unit = lcm(*(leg.unit for leg in self.legs))
+        c_fix = c_axis = d_fix = d_axis = 0
         for leg in self.legs:
-            price = Fraction(self.prices_now_eth_wei[leg.asset], leg.unit)
-            weighted = price * leg.collateral_raw * leg.lt_bps / PERCENTAGE_FACTOR
-            debt = price * leg.debt_raw
+            price = self.prices_now_eth_wei[leg.asset] * (common_unit // leg.unit)
+            weighted = price * leg.collateral_raw * leg.lt_bps
+            debt = price * leg.debt_raw * PERCENTAGE_FACTOR
             if leg.asset in self.axis_members:
                 c_axis, d_axis = c_axis + weighted, d_axis + debt
             else:
                 c_fix, d_fix = c_fix + weighted, d_fix + debt
-        if c_axis == d_axis:
+        numerator, denominator = d_fix - c_fix, c_axis - d_axis
+        if denominator < 0:
+            numerator, denominator = -numerator, -denominator
+        if denominator == 0 or numerator <= 0:
             return None
-        scale = (d_fix - c_fix) / (c_axis - d_axis)
-        return int(scale * self.ref_now_8dec) if scale > 0 else None
+        return numerator * self.ref_now_8dec // denominator
 
     def _largest(self, prices: dict[Address, int], collateral: bool) -> Leg | None:
         """The leg of greatest ETH value on one side (ties: the legs' reserve-id order)."""
@@ -258,6 +317,11 @@ class V2Position:
 
     account: V2Account
     market: V2MarketState
+
+    def __reduce__(self) -> tuple[type[V2Position], tuple[V2Account, V2MarketState]]:
+        # Copied by constructor: compiled (scanner/native.py), a frozen dataclass has no
+        # __dict__ for the default field-by-field restore of a serialised copy.
+        return (V2Position, (self.account, self.market))
 
     @property
     def has_debt(self) -> bool:
