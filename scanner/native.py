@@ -43,6 +43,8 @@ NATIVE_MODULES: tuple[str, ...] = (
     "scanner.protocols.aave_v2.axis_sums",
     "scanner.protocols.aave_v2.liquidation",
     "scanner.protocols.aave_v2.rule",
+    # Compound v3's liquidity per curve (its records stay Python: copied between processes)
+    "scanner.protocols.compound_v3.compiled",
     "scanner.pipeline.crossing",
     "scanner.pipeline.monotone",
     "scanner.pipeline.liquidation",

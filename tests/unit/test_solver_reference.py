@@ -38,6 +38,8 @@ from scanner.protocols.aave_v3.liquidation_call import call_prices, liquidation_
 from scanner.protocols.aave_v3.rule import AaveCurve, AavePosition
 from scanner.protocols.aave_v3.state import AaveAccount, AaveEMode
 from scanner.protocols.compound_v3.curve import CometCurve
+from scanner.protocols.compound_v3.curve import _valuation as comet_valuation
+from scanner.protocols.compound_v3.rule import present_debt_raw
 from scanner.protocols.liquity_v1.curve import LiquityCurve
 from scanner.protocols.maker.curve import MakerCurve
 from scanner.protocols.maker.rule import RAY, DogIlk
@@ -467,6 +469,36 @@ def test_compound_equals_the_reference(weth: int, wbtc: int, wsteth: int, borrow
                 if a in market.prices.collateral_8dec and b}
     principal = -borrowed * (10**12 if eth_base else 1)
     assert_same(lambda: _curve(market, principal, balances, 3_000 * USD))
+
+
+@EXAMPLES
+@given(weth=st.integers(0, 10**21), wbtc=st.integers(0, 10**10), wsteth=st.integers(0, 10**21),
+       borrowed=st.integers(1, 10**11), eth_base=st.booleans(),
+       moves=st.lists(st.integers(1, 10**6), min_size=1, max_size=6))
+def test_compound_compiled_valuation_equals_the_generic_one(
+        weth: int, wbtc: int, wsteth: int, borrowed: int, eth_base: bool,
+        moves: list[int]) -> None:
+    # value and seizable from the compiled terms (compiled.py) equal the generic walk of the
+    # market's assets over prices_at(x), from 1 unit to 100x today's price
+    if eth_base:
+        market = _market(WETH, USD, {WBTC: 20 * USD, WSTETH: 117 * USD // 100}, 3_000 * USD)
+    else:
+        market = _market("0xUSDC", USD, {WETH: 3_000 * USD, WBTC: 60_000 * USD,
+                                         WSTETH: 3_500 * USD}, None)
+    balances = {a: b for a, b in ((WETH, weth), (WBTC, wbtc), (WSTETH, wsteth))
+                if a in market.prices.collateral_8dec and b}
+    curve = _curve(market, -borrowed * (10**12 if eth_base else 1), balances, 3_000 * USD)
+    assert curve._compiled is not None
+    now = curve.price_now
+    for x in {1, now // 100, now - 1, now, now + 1, now * 100, *(now * m // 10**4
+                                                               for m in moves)}:
+        prices = curve.prices_at(x)
+        held = curve._held(prices)
+        debt_raw = present_debt_raw(curve.user.basic.principal, market.accrued_totals)
+        expected = comet_valuation(held, debt_raw * prices.base_8dec // market.base_scale,
+                                   lambda v, x=x: curve._usd(v, x))
+        assert curve.value(x) == expected
+        assert curve.seizable_usd_8dec(x) == curve._usd(sum(v for v, _ in held), x)
 
 
 # --- Maker ------------------------------------------------------------------------------

@@ -50,6 +50,19 @@ class CompiledComet:
                       * factor // FACTOR_SCALE)
         return total
 
+    def valuation(self, x: int) -> tuple[int, int, int]:
+        """(Σ collateral value, Σ liquidation-weighted value, debt value) at x, native 8 dec:
+        `CometCurve._held` and the debt over `prices_at(x)`, floored the same way."""
+        now = self.now
+        den = x if self.unit_moves else now
+        collateral = weighted = 0
+        for balance, price, moves, scale, factor in self.held:
+            value = balance * max(price * (x if moves else now) // den, 1) // scale
+            collateral += value
+            weighted += value * factor // FACTOR_SCALE
+        base = max(self.base_price_8dec * (x if self.base_moves else now) // den, 1)
+        return collateral, weighted, -self.present_raw * base // self.base_scale
+
     def _exponent(self, moves: bool) -> int:
         """How a feed's price at x scales with x / now: +1, -1 or 0."""
         if moves == self.unit_moves:

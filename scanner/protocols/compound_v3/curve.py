@@ -120,6 +120,11 @@ class CometCurve:
                               m.accrued_totals) >= 0
 
     def value(self, x: int) -> Valuation:
+        compiled = self._compiled
+        if compiled is not None:  # a borrower: its terms at x in one pass
+            collateral, weighted, debt = compiled.valuation(x)
+            health = weighted * WAD // debt if debt else NO_DEBT_HEALTH_FACTOR_WAD
+            return Valuation(self._usd(collateral, x), self._usd(debt, x), health)
         prices = self.prices_at(x)
         debt_raw = present_debt_raw(self.user.basic.principal, self.market.accrued_totals)
         return _valuation(self._held(prices), debt_raw * prices.base_8dec
@@ -127,6 +132,9 @@ class CometCurve:
 
     def seizable_usd_8dec(self, x: int) -> int:
         """absorb seizes every held collateral in full."""
+        compiled = self._compiled
+        if compiled is not None:
+            return self._usd(compiled.valuation(x)[0], x)
         return self._usd(sum(value for value, _ in self._held(self.prices_at(x))), x)
 
     def axis_collateral_usd_8dec(self) -> int:
