@@ -40,6 +40,11 @@ MAX_SEGMENTS: Final = 256  # avgLT moves a few bps across the dip region; this i
 # within a few units of the boundary, and a bad seed costs at most this many extra evaluations
 # over a plain bisection.
 MAX_GALLOP_STEPS: Final = 12
+# Secant steps of an edge search (_seeded_edge) while its bracket is wider than SECANT_NARROW
+# units: one step lands within a few units of an affine margin's zero, a few more of a margin
+# affine in 1 / x (where one step over [boundary, today] could miss by ~1e10 units).
+SECANT_STEPS: Final = 8
+SECANT_NARROW: Final = 64
 
 
 def first_bisect(lo: int, hi: int, is_right: Callable[[int], bool]) -> int:
@@ -86,12 +91,33 @@ def _bound_edge(curve: HealthCurve, lo: int, hi: int, is_right: Callable[[int], 
 def _seeded_edge(margin: Callable[[int], int] | None, lo: int, hi: int,
                  is_right: Callable[[int], bool]) -> int:
     """first_bisect(lo, hi, is_right) where is_right is `margin >= 0` or its negation and the
-    margin is affine in x up to floors: seeded by its secant through lo and hi."""
-    if margin is not None and hi - lo > 2:
-        margin_lo, margin_hi = margin(lo), margin(hi)
-        if margin_hi != margin_lo:  # the signs differ, so never equal: a guard for the division
-            seed = lo + (-margin_lo) * (hi - lo) // (margin_hi - margin_lo)
-            lo, hi = gallop(lo, hi, min(max(seed, lo + 1), hi - 1), is_right)
+    margin is monotone, affine in x up to floors -- or in 1 / x, where the moving prices are
+    `p * ref // x` (Aave v2's ETH axis), whose secant over a wide bracket lands far off: so
+    secant steps (Illinois) narrow the bracket while it is wide, each point kept evaluated,
+    and a gallop around the last seed ends it."""
+    if margin is None or hi - lo <= 2:
+        return first_bisect(lo, hi, is_right)
+    margin_lo, margin_hi = margin(lo), margin(hi)
+    kept = 0  # +1 / -1: the same end kept by the last step(s) (Illinois halves its margin)
+    for _ in range(SECANT_STEPS):
+        if margin_hi == margin_lo:  # the signs differ, so never equal: a guard for the division
+            return first_bisect(lo, hi, is_right)
+        seed = min(max(lo + (-margin_lo) * (hi - lo) // (margin_hi - margin_lo), lo + 1),
+                   hi - 1)
+        if hi - lo <= SECANT_NARROW:
+            break
+        at = margin(seed)
+        if is_right(seed):
+            hi, margin_hi = seed, at
+            margin_lo, kept = (margin_lo // 2 if kept < 0 else margin_lo), -1
+        else:
+            lo, margin_lo = seed, at
+            margin_hi, kept = (margin_hi // 2 if kept > 0 else margin_hi), 1
+        if hi - lo <= 2:
+            return first_bisect(lo, hi, is_right)
+    else:
+        seed = min(max(lo + (-margin_lo) * (hi - lo) // (margin_hi - margin_lo), lo + 1), hi - 1)
+    lo, hi = gallop(lo, hi, seed, is_right)
     return first_bisect(lo, hi, is_right)
 
 

@@ -436,6 +436,21 @@ def test_aave_v2_several_moving_legs_are_seeded_at_the_boundary() -> None:
                                      (V2_WETH, 0, 2_000)))
 
 
+def test_aave_v2_sawn_edge_on_the_eth_axis_takes_a_few_secant_steps() -> None:
+    # ETH axis: USDC supplied and borrowed (its ETH price p * ref // x moves both sides),
+    # WETH collateral fixed at another LT: the sawn search's margin is affine in 1 / x, so one
+    # secant step over [boundary, today] missed by ~1e10 units and the edge cost ~35 more
+    # evaluations (46 in all); Illinois steps bring it to ~11. Same answer as the reference.
+    def make() -> V2Curve:
+        return _v2(frozenset({V2_WETH}), True, (V2_WETH, 1_000, 0),
+                   (V2_USDC, 1_000_000, 2_000_000))
+    curve = make()
+    assert curve.can_dip and monotone_sign(curve) is None and curve._split.direction < 0
+    assert find_boundary(curve)[0] is Direction.DOWN
+    assert len(curve._memo) <= 16  # distinct axis prices the rule was evaluated at
+    assert_same(make)
+
+
 # --- Morpho Blue ------------------------------------------------------------------------
 
 
