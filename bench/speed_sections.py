@@ -243,7 +243,7 @@ def math_only(folder: Path) -> dict[str, Any]:
         repo.engine.dispose()
     aave = next(read for read in reads if read.market_key == AAVE_MARKET_KEY)
     figures = pure_math(aave, config)
-    figures["math_by_protocol"] = [_protocol_rate(read, config) for read in reads]
+    figures["math_by_protocol"] = [_protocol_rate(read, config, "10k") for read in reads]
     figures["math_by_protocol"] += _other_protocol_rates(folder / "others",
                                                          {read.protocol for read in reads})
     return figures
@@ -268,10 +268,10 @@ def _other_protocol_rates(folder: Path, done: set[str]) -> list[dict[str, Any]]:
         markets = [market for market in config.markets if market.protocol not in done]
         reads = [aio.run(_read_once(config, market, repo)) for market in markets]
         repo.engine.dispose()
-    return [_protocol_rate(read, config) for read in reads]
+    return [_protocol_rate(read, config, "test suite's") for read in reads]
 
 
-def _protocol_rate(read: MarketRead, config: Config) -> dict[str, Any]:
+def _protocol_rate(read: MarketRead, config: Config, devnet: str) -> dict[str, Any]:
     axis = resolve_axes(config.axes, read.assets)[0]
     repeats = max(1, 10_000 // max(1, len(read.positions)))
     cpu_start = time.process_time()
@@ -280,7 +280,7 @@ def _protocol_rate(read: MarketRead, config: Config) -> dict[str, Any]:
             liquidation_result(position, axis)
     cpu_seconds = time.process_time() - cpu_start
     return {"market": read.market_key, "protocol": read.protocol, "axis": axis.name,
-            "positions": len(read.positions) * repeats, "cpu_s": cpu_seconds}
+            "positions": len(read.positions) * repeats, "cpu_s": cpu_seconds, "devnet": devnet}
 
 
 # --- storage and queries: 100k writes, 1M rows, CLI start-up ----------------------------
