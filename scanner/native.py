@@ -45,6 +45,7 @@ NATIVE_MODULES: tuple[str, ...] = (
     "scanner.protocols.aave_v2.rule",
     # Compound v3's liquidity per curve (its records stay Python: copied between processes)
     "scanner.protocols.compound_v3.compiled",
+    "scanner.protocols.compound_v3.curve",
     "scanner.pipeline.crossing",
     "scanner.pipeline.monotone",
     "scanner.pipeline.liquidation",

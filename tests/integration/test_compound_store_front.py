@@ -78,6 +78,12 @@ def _reserves(rpc: DevnetRpc, comet: str) -> int:
     return int(value)
 
 
+def _at_market(curve: CometCurve, market: CometMarketState) -> CometCurve:
+    """The same account and axis against the market as another block leaves it."""
+    return CometCurve(curve.user, market, curve.axis_members, curve.ref_now_usd_8dec,
+                      curve.stock, curve.resale)
+
+
 def _at_next_block(market: CometMarketState, rpc: DevnetRpc) -> CometMarketState:
     """The market as absorb sees it in the next block (one second later): accrued there."""
     timestamp = int(rpc.call("eth_getBlockByNumber", ["latest", False])["timestamp"], 16) + 1
@@ -118,7 +124,7 @@ def test_absorb_then_buy_collateral_is_what_the_sale_predicts(
     stock = StoreStock.at_block(store)
     for curve in curves[:ACCOUNTS]:
         next_market = _at_next_block(market, rpc)
-        bound = LEDGER.bind(replace(curve, market=next_market), stock)
+        bound = LEDGER.bind(_at_market(curve, next_market), stock)
         sale = liquidation_sale(bound, curve.price_now)
         assert sale is not None and sale.sold
         rpc.send(Tx(ABSORBER, comet.comet, calldata("absorb(address,address[])", ABSORBER,
@@ -147,7 +153,7 @@ def test_the_buyer_stops_where_the_pool_reaches_the_store_price(
     rpc.send(Tx(BUYER, weth, calldata("transfer(address,uint256)", comet.comet, DONATED_WETH)))
     market, curves = _read(devnet, rpc.block_number())
     depth = _pools_depth(devnet, tmp_path, rpc.block_number())
-    curve = replace(curves[0], market=_at_next_block(market, rpc), resale=depth)
+    curve = _at_market(curves[0], _at_next_block(market, rpc)).with_resale(depth)
     sale = liquidation_sale(curve, curve.price_now)
     assert sale is not None and isinstance(sale.ledger_after, StoreStock)
     (bought,) = [item for item in sale.sold if item.asset == weth]
@@ -220,7 +226,7 @@ def test_closed_store_front_reverts_and_sells_nothing(
     market, curves = _read(devnet, rpc.block_number())
     assert not market.store_front.is_open(market.store_front.reserves_raw)
     curve = curves[0]
-    sale = liquidation_sale(replace(curve, market=_at_next_block(market, rpc)), curve.price_now)
+    sale = liquidation_sale(_at_market(curve, _at_next_block(market, rpc)), curve.price_now)
     assert sale is not None and sale.sold == () and sale.debt_repaid_usd_8dec > 0
     rpc.send(Tx(ABSORBER, comet.comet, calldata("absorb(address,address[])", ABSORBER,
                                                 [curve.user.account]), gas=5_000_000))

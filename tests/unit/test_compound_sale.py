@@ -5,8 +5,6 @@ discount given up is reported."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 
 from scanner.cascade.depth_models import SqrtImpactDepth, UniswapDepth
@@ -180,14 +178,14 @@ def test_in_a_cascade_the_buyer_leaves_what_does_not_pay_in_the_comet() -> None:
     # the position's own 1 WETH went first: proceeds 1,960 against the 2,000 debt
     assert first.bad_debt_usd_8dec == pytest.approx(40 * 10**8, rel=1e-9)
     assert first.store_discount_usd_8dec == pytest.approx(80 * 10**8, rel=1e-8)
-    second = liquidation_sale(replace(curve, stock=stock, resale=depth), 2_000 * 10**8)
+    second = liquidation_sale(curve.with_stock(stock).with_resale(depth), 2_000 * 10**8)
     # (the first buy's rounding to whole USDC units leaves it a few 1e-7 WETH of room)
     assert second is not None and sum(s.amount_raw for s in second.sold) < 10**12
     assert second.ledger_after.collateral_raw[WETH] > stock.collateral_raw[WETH] + ETH - 10**12
     # unsold: the absorb credit 0.9 x 2,000 = 1,800 counts against the debt
     assert second.bad_debt_usd_8dec == pytest.approx(200 * 10**8, rel=1e-6)
     # at a lower price (the next round) the buyer starts afresh
-    third = liquidation_sale(replace(curve, stock=second.ledger_after, resale=depth),
+    third = liquidation_sale(curve.with_stock(second.ledger_after).with_resale(depth),
                              1_900 * 10**8)
     assert third is not None and third.sold
 

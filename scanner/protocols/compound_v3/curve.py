@@ -17,7 +17,6 @@ from dataclasses import dataclass
 
 from scanner.cascade.depth import DepthModel
 from scanner.domain import WAD, Address, Axis, Valuation
-from scanner.lazy import lazy
 from scanner.protocols.compound_v3.compiled import CompiledComet, compile_comet
 from scanner.protocols.compound_v3.rule import (
     PRICE_SCALE,
@@ -32,21 +31,41 @@ from scanner.protocols.compound_v3.state import CometMarketState, CometUser, Sto
 NO_DEBT_HEALTH_FACTOR_WAD = 2**256 - 1
 
 
-@dataclass(frozen=True)
 class CometCurve:
-    user: CometUser
-    market: CometMarketState
-    axis_members: frozenset[Address]
-    ref_now_usd_8dec: int
-    # the store front as earlier liquidations of a cascade left it (the sale's LEDGER);
-    # None: as read at the block
-    stock: StoreStock | None = None
-    # the market the store front's buyer resells on (the cascade's depth model); None: the
-    # buyer takes everything on sale (no market to stop it)
-    resale: DepthModel | None = None
+    """A Comet account against one axis. A plain class with every attribute declared, so
+    that compiled (scanner/native.py) it is a native class."""
 
-    price_unit = "USD"
-    price_decimals = 8
+    def __init__(self, user: CometUser, market: CometMarketState,
+                 axis_members: frozenset[Address], ref_now_usd_8dec: int,
+                 stock: StoreStock | None = None, resale: DepthModel | None = None) -> None:
+        self.user = user
+        self.market = market
+        self.axis_members = axis_members
+        self.ref_now_usd_8dec = ref_now_usd_8dec
+        # the store front as earlier liquidations of a cascade left it (the sale's LEDGER);
+        # None: as read at the block
+        self.stock = stock
+        # the market the store front's buyer resells on (the cascade's depth model); None:
+        # the buyer takes everything on sale (no market to stop it)
+        self.resale = resale
+        self._compiled_known = False
+        self._compiled_value: CompiledComet | None = None
+
+    def with_stock(self, stock: StoreStock) -> CometCurve:
+        return CometCurve(self.user, self.market, self.axis_members, self.ref_now_usd_8dec,
+                          stock, self.resale)
+
+    def with_resale(self, resale: DepthModel) -> CometCurve:
+        return CometCurve(self.user, self.market, self.axis_members, self.ref_now_usd_8dec,
+                          self.stock, resale)
+
+    @property
+    def price_unit(self) -> str:
+        return "USD"
+
+    @property
+    def price_decimals(self) -> int:
+        return 8
 
     @property
     def price_now(self) -> int:
@@ -94,10 +113,13 @@ class CometCurve:
                 out.append((value, mul_factor(value, asset.liquidate_collateral_factor_wad)))
         return out
 
-    @lazy
+    @property
     def _compiled(self) -> CompiledComet | None:
-        return compile_comet(self.user, self.market, self.axis_members, self._unit_moves,
-                             self.ref_now_usd_8dec)
+        if not self._compiled_known:
+            self._compiled_value = compile_comet(self.user, self.market, self.axis_members,
+                                                 self._unit_moves, self.ref_now_usd_8dec)
+            self._compiled_known = True
+        return self._compiled_value
 
     def monotone_sign(self) -> int | None:
         """Proven monotonicity of the liquidity in x (compiled.py; pipeline/monotone.py)."""
@@ -170,6 +192,11 @@ class CometPosition:
 
     user: CometUser
     market: CometMarketState
+
+    def __reduce__(self) -> tuple[type[CometPosition], tuple[CometUser, CometMarketState]]:
+        # Copied by constructor: compiled (scanner/native.py), a frozen dataclass has no
+        # __dict__ for the default field-by-field restore of a serialised copy.
+        return (CometPosition, (self.user, self.market))
 
     @property
     def has_debt(self) -> bool:

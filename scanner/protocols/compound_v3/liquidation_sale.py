@@ -54,11 +54,11 @@ USD_8DEC = 10**8
 
 
 def _bind(curve: CometCurve, stock: StoreStock) -> CometCurve:
-    return replace(curve, stock=stock)
+    return curve.with_stock(stock)
 
 
 def _resell(curve: CometCurve, depth: DepthModel) -> CometCurve:
-    return replace(curve, resale=depth)
+    return curve.with_resale(depth)
 
 
 LEDGER = Ledger(key=lambda curve: "store", read=lambda curve: curve.stock_now, bind=_bind,
