@@ -39,6 +39,7 @@ from scanner.protocols.aave_v3.state import AaveAccount, AaveEMode
 from scanner.protocols.compound_v3.curve import CometCurve
 from scanner.protocols.compound_v3.curve import _valuation as comet_valuation
 from scanner.protocols.compound_v3.rule import present_debt_raw
+from scanner.protocols.compound_v3.state import CometMarketState
 from scanner.protocols.liquity_v1.curve import LiquityCurve
 from scanner.protocols.maker.curve import MakerCurve
 from scanner.protocols.maker.rule import RAY, DogIlk
@@ -473,16 +474,22 @@ def test_morpho_equals_the_reference(collateral: int, shares: int, lltv_pct: int
        borrowed=st.integers(1, 10**11), eth_base=st.booleans())
 def test_compound_equals_the_reference(weth: int, wbtc: int, wsteth: int, borrowed: int,
                                        eth_base: bool) -> None:
-    collateral = {WETH: 3_000 * USD, WBTC: 60_000 * USD, WSTETH: 3_500 * USD}
-    if eth_base:  # cWETHv3: prices in ETH, the quote feed turns them into USD
-        market = _market(WETH, USD, {WBTC: 20 * USD, WSTETH: 117 * USD // 100},
-                         3_000 * USD)
+    market, principal, balances = _comet_case(weth, wbtc, wsteth, borrowed, eth_base)
+    assert_same(lambda: _curve(market, principal, balances, 3_000 * USD))
+
+
+def _comet_case(weth: int, wbtc: int, wsteth: int, borrowed: int, eth_base: bool
+                ) -> tuple[CometMarketState, int, dict[str, int]]:
+    """(market, principal, balances) of a borrower on a USDC Comet or, with eth_base, on
+    cWETHv3 (prices in ETH, the quote feed turns them into USD)."""
+    if eth_base:
+        market = _market(WETH, USD, {WBTC: 20 * USD, WSTETH: 117 * USD // 100}, 3_000 * USD)
     else:
-        market = _market("0xUSDC", USD, collateral, None)
+        market = _market("0xUSDC", USD, {WETH: 3_000 * USD, WBTC: 60_000 * USD,
+                                         WSTETH: 3_500 * USD}, None)
     balances = {a: b for a, b in ((WETH, weth), (WBTC, wbtc), (WSTETH, wsteth))
                 if a in market.prices.collateral_8dec and b}
-    principal = -borrowed * (10**12 if eth_base else 1)
-    assert_same(lambda: _curve(market, principal, balances, 3_000 * USD))
+    return market, -borrowed * (10**12 if eth_base else 1), balances
 
 
 @EXAMPLES
@@ -494,14 +501,8 @@ def test_compound_compiled_valuation_equals_the_generic_one(
         moves: list[int]) -> None:
     # value and seizable from the compiled terms (compiled.py) equal the generic walk of the
     # market's assets over prices_at(x), from 1 unit to 100x today's price
-    if eth_base:
-        market = _market(WETH, USD, {WBTC: 20 * USD, WSTETH: 117 * USD // 100}, 3_000 * USD)
-    else:
-        market = _market("0xUSDC", USD, {WETH: 3_000 * USD, WBTC: 60_000 * USD,
-                                         WSTETH: 3_500 * USD}, None)
-    balances = {a: b for a, b in ((WETH, weth), (WBTC, wbtc), (WSTETH, wsteth))
-                if a in market.prices.collateral_8dec and b}
-    curve = _curve(market, -borrowed * (10**12 if eth_base else 1), balances, 3_000 * USD)
+    market, principal, balances = _comet_case(weth, wbtc, wsteth, borrowed, eth_base)
+    curve = _curve(market, principal, balances, 3_000 * USD)
     assert curve._compiled is not None
     now = curve.price_now
     for x in {1, now // 100, now - 1, now, now + 1, now * 100, *(now * m // 10**4
@@ -649,14 +650,7 @@ def test_aave_v3_any_seed_equals_the_reference(account: AaveAccount, revision: i
 def test_compound_any_seed_equals_the_reference(weth: int, wbtc: int, wsteth: int,
                                                 borrowed: int, eth_base: bool,
                                                 axis: Axis) -> None:
-    if eth_base:
-        market = _market(WETH, USD, {WBTC: 20 * USD, WSTETH: 117 * USD // 100}, 3_000 * USD)
-    else:
-        market = _market("0xUSDC", USD, {WETH: 3_000 * USD, WBTC: 60_000 * USD,
-                                         WSTETH: 3_500 * USD}, None)
-    balances = {a: b for a, b in ((WETH, weth), (WBTC, wbtc), (WSTETH, wsteth))
-                if a in market.prices.collateral_8dec and b}
-    principal = -borrowed * (10**12 if eth_base else 1)
+    market, principal, balances = _comet_case(weth, wbtc, wsteth, borrowed, eth_base)
 
     def make() -> HealthCurve:
         curve = _curve(market, principal, balances, 3_000 * USD)
