@@ -102,7 +102,7 @@ def native_math() -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--only", default=",".join(SECTIONS[:-1]),
+    parser.add_argument("--only", default=",".join(SECTIONS),
                         help="comma-separated sections (default: all)")
     parser.add_argument("--section", help=argparse.SUPPRESS)
     parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
