@@ -40,9 +40,11 @@ MAX_SEGMENTS: Final = 256  # avgLT moves a few bps across the dip region; this i
 # within a few units of the boundary, and a bad seed costs at most this many extra evaluations
 # over a plain bisection.
 MAX_GALLOP_STEPS: Final = 12
-# Secant steps of an edge search (_seeded_edge) while its bracket is wider than SECANT_NARROW
-# units: one step lands within a few units of an affine margin's zero, a few more of a margin
-# affine in 1 / x (where one step over [boundary, today] could miss by ~1e10 units).
+# An edge search (_seeded_edge) gallops this many steps from its first secant seed (which an
+# affine margin puts within a few units of the edge); a bracket still wider than
+# SECANT_NARROW units then takes up to SECANT_STEPS secant steps (a margin affine in 1 / x,
+# whose first seed over [boundary, today] could miss by ~1e10 units).
+FIRST_GALLOP_STEPS: Final = 6
 SECANT_STEPS: Final = 8
 SECANT_NARROW: Final = 64
 
@@ -58,13 +60,14 @@ def first_bisect(lo: int, hi: int, is_right: Callable[[int], bool]) -> int:
     return hi
 
 
-def gallop(lo: int, hi: int, seed: int, is_right: Callable[[int], bool]) -> tuple[int, int]:
+def gallop(lo: int, hi: int, seed: int, is_right: Callable[[int], bool],
+           steps: int = MAX_GALLOP_STEPS) -> tuple[int, int]:
     """Narrow (lo, hi) -- not is_right(lo), is_right(hi) -- to a bracket around `seed` by
     evaluating seed, seed -+ 1, 3, 7, ... (each evaluation keeps the invariant)."""
     right = is_right(seed)
     lo, hi = (lo, seed) if right else (seed, hi)
     step, x = 1, seed
-    for _ in range(MAX_GALLOP_STEPS):
+    for _ in range(steps):
         x = x - step if right else x + step
         if not lo < x < hi:
             break
@@ -91,21 +94,25 @@ def _bound_edge(curve: HealthCurve, lo: int, hi: int, is_right: Callable[[int], 
 def _seeded_edge(margin: Callable[[int], int] | None, lo: int, hi: int,
                  is_right: Callable[[int], bool]) -> int:
     """first_bisect(lo, hi, is_right) where is_right is `margin >= 0` or its negation and the
-    margin is monotone, affine in x up to floors -- or in 1 / x, where the moving prices are
-    `p * ref // x` (Aave v2's ETH axis), whose secant over a wide bracket lands far off: so
-    secant steps (Illinois) narrow the bracket while it is wide, each point kept evaluated,
-    and a gallop around the last seed ends it."""
+    margin is monotone, affine in x up to floors: its secant through lo and hi lands within a
+    few units of the edge, which a short gallop brackets. A margin affine in 1 / x (the moving
+    prices `p * ref // x` of Aave v2's ETH axis) is not: over a wide bracket that secant can
+    miss by ~1e10 units, so while the bracket stays wide, secant steps (Illinois) narrow it,
+    each point kept evaluated, and a gallop around the last seed ends it."""
     if margin is None or hi - lo <= 2:
         return first_bisect(lo, hi, is_right)
     margin_lo, margin_hi = margin(lo), margin(hi)
+    if margin_hi == margin_lo:  # the signs differ, so never equal: a guard for the division
+        return first_bisect(lo, hi, is_right)
+    lo, hi = gallop(lo, hi, _secant(lo, hi, margin_lo, margin_hi), is_right, FIRST_GALLOP_STEPS)
+    if hi - lo <= SECANT_NARROW:
+        return first_bisect(lo, hi, is_right)
+    margin_lo, margin_hi = margin(lo), margin(hi)  # evaluated by the gallop: remembered
     kept = 0  # +1 / -1: the same end kept by the last step(s) (Illinois halves its margin)
     for _ in range(SECANT_STEPS):
-        if margin_hi == margin_lo:  # the signs differ, so never equal: a guard for the division
-            return first_bisect(lo, hi, is_right)
-        seed = min(max(lo + (-margin_lo) * (hi - lo) // (margin_hi - margin_lo), lo + 1),
-                   hi - 1)
-        if hi - lo <= SECANT_NARROW:
+        if margin_hi == margin_lo or hi - lo <= SECANT_NARROW:
             break
+        seed = _secant(lo, hi, margin_lo, margin_hi)
         at = margin(seed)
         if is_right(seed):
             hi, margin_hi = seed, at
@@ -113,12 +120,16 @@ def _seeded_edge(margin: Callable[[int], int] | None, lo: int, hi: int,
         else:
             lo, margin_lo = seed, at
             margin_hi, kept = (margin_hi // 2 if kept > 0 else margin_hi), 1
-        if hi - lo <= 2:
-            return first_bisect(lo, hi, is_right)
-    else:
-        seed = min(max(lo + (-margin_lo) * (hi - lo) // (margin_hi - margin_lo), lo + 1), hi - 1)
-    lo, hi = gallop(lo, hi, seed, is_right)
+    if hi - lo > 2 and margin_hi != margin_lo:
+        lo, hi = gallop(lo, hi, _secant(lo, hi, margin_lo, margin_hi), is_right)
     return first_bisect(lo, hi, is_right)
+
+
+def _secant(lo: int, hi: int, margin_lo: int, margin_hi: int) -> int:
+    """Where the line through (lo, margin_lo) and (hi, margin_hi) crosses 0, inside (lo, hi)
+    (hi - lo > 2, the margins unequal)."""
+    seed = lo + (-margin_lo) * (hi - lo) // (margin_hi - margin_lo)
+    return min(max(seed, lo + 1), hi - 1)
 
 
 def highest_unhealthy_below(curve: HealthCurve, boundary: int, now: int) -> int | None:
