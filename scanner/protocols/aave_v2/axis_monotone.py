@@ -27,7 +27,8 @@ from scanner.protocols.aave_v2.generic_logic import HALF_PERCENT, PERCENTAGE_FAC
 MAX_SEED_ROUNDS = 4
 
 
-@dataclass(frozen=True)
+# Built per curve: a written-out __init__, not frozen (see domain.Valuation).
+@dataclass(init=False, unsafe_hash=True)
 class Split:
     """An account's legs split by the axis: the moving ones and the fixed sums."""
 
@@ -36,6 +37,14 @@ class Split:
     fixed_collateral: int  # Σ value over fixed collateral legs (ETH wei)
     fixed_weighted: int  # Σ value * LT over them
     fixed_debt: int  # Σ value over fixed debt legs (ETH wei)
+
+    def __init__(self, moving: tuple[Leg, ...], direction: int, fixed_collateral: int,
+                 fixed_weighted: int, fixed_debt: int) -> None:
+        self.moving = moving
+        self.direction = direction
+        self.fixed_collateral = fixed_collateral
+        self.fixed_weighted = fixed_weighted
+        self.fixed_debt = fixed_debt
 
 
 def split(legs: tuple[Leg, ...], prices: dict[str, int], members: frozenset[str],

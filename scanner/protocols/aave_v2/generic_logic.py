@@ -40,7 +40,9 @@ def wad_div(a: int, b: int) -> int:
     return (a * WAD + b // 2) // b
 
 
-@dataclass(frozen=True)
+# Built per leg of every curve: a written-out __init__, not frozen (see domain.Valuation);
+# treat it as immutable (dataclasses.replace makes a changed copy).
+@dataclass(init=False, unsafe_hash=True)
 class Leg:
     """One user reserve with its price-independent parameters resolved."""
 
@@ -50,6 +52,15 @@ class Leg:
     debt_raw: int  # stable + variable, accrued to the block
     lt_bps: int
     bonus_bps: int
+
+    def __init__(self, asset: Address, unit: int, collateral_raw: int, debt_raw: int,
+                 lt_bps: int, bonus_bps: int) -> None:
+        self.asset = asset
+        self.unit = unit
+        self.collateral_raw = collateral_raw
+        self.debt_raw = debt_raw
+        self.lt_bps = lt_bps
+        self.bonus_bps = bonus_bps
 
 
 @dataclass(frozen=True)

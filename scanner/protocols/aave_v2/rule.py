@@ -253,7 +253,10 @@ class V2Curve:
 
     def liquidation_call_at(self, x_8dec: int) -> LiquidationOutcome | None:
         """liquidationCall(largest collateral, largest debt, user, max) at axis price x."""
-        prices = self.prices_at(x_8dec)
+        return self._call_at(self.prices_at(x_8dec))
+
+    def _call_at(self, prices: dict[Address, int]) -> LiquidationOutcome | None:
+        """liquidation_call_at over `prices_at(x)`, already built."""
         collateral = self._largest(prices, collateral=True)
         debt = self._largest(prices, collateral=False)
         if collateral is None or debt is None:
@@ -263,11 +266,12 @@ class V2Curve:
     def seizable_usd_8dec(self, x: int) -> int:
         """Collateral that ONE liquidationCall of the largest debt against the largest
         collateral takes at axis price x (v2's close factor is 50%), in USD."""
-        outcome = self.liquidation_call_at(x)
+        prices = self.prices_at(x)
+        outcome = self._call_at(prices)
         if outcome is None:
             return 0
         (leg,) = [leg for leg in self.legs if leg.asset == outcome.collateral_asset]
-        seized_eth_wei = outcome.collateral_seized_raw * self.prices_at(x)[leg.asset] // leg.unit
+        seized_eth_wei = outcome.collateral_seized_raw * prices[leg.asset] // leg.unit
         return seized_eth_wei * self.eth_usd_at(x) // WAD
 
     def axis_collateral_usd_8dec(self) -> int:
@@ -304,8 +308,7 @@ def account_totals(account: V2Account, market: V2MarketState) -> Totals:
 
 def v2_curve(account: V2Account, market: V2MarketState, axis: Axis) -> V2Curve:
     legs = account_legs(account, market)
-    needed = {leg.asset for leg in legs}
-    prices = {a: p for a, p in oracle_prices_eth_wei(market).items() if a in needed}
+    prices = {leg.asset: market.reserves[leg.asset].price_eth_wei for leg in legs}
     return V2Curve(legs=legs, prices_now_eth_wei=prices, axis_members=axis.members,
                    ref_now_8dec=axis.reference_price_8dec,
                    eth_moves=market.weth in axis.members, eth_usd_now_8dec=market.eth_usd_8dec)
