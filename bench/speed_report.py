@@ -20,9 +20,11 @@ def report(figures: dict[str, Any]) -> None:
     if {"scale_1k", "scale_10k", "scale_100k", "incremental_10k",
             "incremental_100k"} & figures.keys():
         _scaling(figures)
-    for name in ("scale_100k", "math"):
+    titles = {"scale_100k": "pure math, the 100k point's positions:",
+              "math": "pure math, the 10k devnet's positions read once, then every protocol:"}
+    for name, title in titles.items():
         if name in figures:
-            _math(figures[name])
+            _math(figures[name], title)
     if "storage" in figures:
         _storage(figures["storage"], figures.get("scale_100k"))
 
@@ -141,9 +143,9 @@ def _incremental(size: str, s: dict[str, Any]) -> None:
     _line("  peak RSS", f"{s['peak_rss_mb']:.0f} MB", "", None)
 
 
-def _math(s: dict[str, Any]) -> None:
+def _math(s: dict[str, Any], title: str) -> None:
     rate = s["math_positions"] / s["math_s"]
-    print("pure math:")
+    print(title)
     _line(f"exact liquidation prices, axis {s['math_axis']}, one core",
           f"{rate:,.0f} positions/s", ">= 50,000 positions/s", rate >= 50_000)
     if "math_cpu_s" in s:
