@@ -85,26 +85,33 @@ def _margin_of(curve: HealthCurve) -> Callable[[int], int] | None:
     return found
 
 
+def _in_inverse_x(curve: HealthCurve) -> bool:
+    """Whether the curve's margins are affine in 1 / x rather than in x (up to floors): the
+    moving prices `p * ref // x` of Aave v2's ETH axis. Only such a rule says so."""
+    return bool(getattr(curve, "margin_in_inverse_x", False))
+
+
 def _bound_edge(curve: HealthCurve, lo: int, hi: int, is_right: Callable[[int], bool]) -> int:
     """first_bisect(lo, hi, is_right) for is_right = surely_healthy or its negation, seeded
     by the secant of the margin through lo and hi (the caller evaluated both)."""
-    return _seeded_edge(_margin_of(curve), lo, hi, is_right)
+    return _seeded_edge(_margin_of(curve), lo, hi, is_right, _in_inverse_x(curve))
 
 
 def _seeded_edge(margin: Callable[[int], int] | None, lo: int, hi: int,
-                 is_right: Callable[[int], bool]) -> int:
+                 is_right: Callable[[int], bool], inverse: bool = False) -> int:
     """first_bisect(lo, hi, is_right) where is_right is `margin >= 0` or its negation and the
-    margin is monotone, affine in x up to floors: its secant through lo and hi lands within a
-    few units of the edge, which a short gallop brackets. A margin affine in 1 / x (the moving
-    prices `p * ref // x` of Aave v2's ETH axis) is not: over a wide bracket that secant can
-    miss by ~1e10 units, so while the bracket stays wide, secant steps (Illinois) narrow it,
+    margin is monotone, affine up to floors in x (or in 1 / x when `inverse`: the moving
+    prices `p * ref // x` of Aave v2's ETH axis): its secant in that variable through lo and
+    hi lands within a few units of the edge, which a short gallop brackets. Where floors or
+    a wrong guess of the variable leave the bracket wide, secant steps (Illinois) narrow it,
     each point kept evaluated, and a gallop around the last seed ends it."""
     if margin is None or hi - lo <= 2:
         return first_bisect(lo, hi, is_right)
+    secant = _inverse_secant if inverse else _secant
     margin_lo, margin_hi = margin(lo), margin(hi)
     if margin_hi == margin_lo:  # the signs differ, so never equal: a guard for the division
         return first_bisect(lo, hi, is_right)
-    lo, hi = gallop(lo, hi, _secant(lo, hi, margin_lo, margin_hi), is_right, FIRST_GALLOP_STEPS)
+    lo, hi = gallop(lo, hi, secant(lo, hi, margin_lo, margin_hi), is_right, FIRST_GALLOP_STEPS)
     if hi - lo <= SECANT_NARROW:
         return first_bisect(lo, hi, is_right)
     margin_lo, margin_hi = margin(lo), margin(hi)  # evaluated by the gallop: remembered
@@ -112,7 +119,7 @@ def _seeded_edge(margin: Callable[[int], int] | None, lo: int, hi: int,
     for _ in range(SECANT_STEPS):
         if margin_hi == margin_lo or hi - lo <= SECANT_NARROW:
             break
-        seed = _secant(lo, hi, margin_lo, margin_hi)
+        seed = secant(lo, hi, margin_lo, margin_hi)
         at = margin(seed)
         if is_right(seed):
             hi, margin_hi = seed, at
@@ -121,7 +128,7 @@ def _seeded_edge(margin: Callable[[int], int] | None, lo: int, hi: int,
             lo, margin_lo = seed, at
             margin_hi, kept = (margin_hi // 2 if kept > 0 else margin_hi), 1
     if hi - lo > 2 and margin_hi != margin_lo:
-        lo, hi = gallop(lo, hi, _secant(lo, hi, margin_lo, margin_hi), is_right)
+        lo, hi = gallop(lo, hi, secant(lo, hi, margin_lo, margin_hi), is_right)
     return first_bisect(lo, hi, is_right)
 
 
@@ -129,6 +136,16 @@ def _secant(lo: int, hi: int, margin_lo: int, margin_hi: int) -> int:
     """Where the line through (lo, margin_lo) and (hi, margin_hi) crosses 0, inside (lo, hi)
     (hi - lo > 2, the margins unequal)."""
     seed = lo + (-margin_lo) * (hi - lo) // (margin_hi - margin_lo)
+    return min(max(seed, lo + 1), hi - 1)
+
+
+def _inverse_secant(lo: int, hi: int, margin_lo: int, margin_hi: int) -> int:
+    """Where the margin a + b / x through (lo, margin_lo) and (hi, margin_hi) crosses 0
+    (x = -b / a), inside (lo, hi); the straight secant where that has no zero (a = 0)."""
+    denominator = margin_hi * hi - margin_lo * lo  # a * (hi - lo)
+    if denominator == 0 or lo <= 0:
+        return _secant(lo, hi, margin_lo, margin_hi)
+    seed = (margin_hi - margin_lo) * lo * hi // denominator
     return min(max(seed, lo + 1), hi - 1)
 
 
@@ -179,10 +196,22 @@ def _unhealthy_parts(curve: HealthCurve, lo: int, hi: int) -> list[tuple[int, in
         def level_changed(x: int, level: int = level) -> bool:
             return curve.piece(x) != level
 
-        end = hi if not level_changed(hi) else first_bisect(start, hi, level_changed) - 1
+        end = hi if not level_changed(hi) else _level_edge(curve, start, hi, level_changed) - 1
         parts.append(_unhealthy_part(curve, start, end))
         start = end + 1
     return parts
+
+
+def _level_edge(curve: HealthCurve, lo: int, hi: int, changed: Callable[[int], bool]) -> int:
+    """first_bisect(lo, hi, changed), where `changed` says the floored average left the level
+    it has at lo: galloping from the curve's own `piece_edge` seed when it offers one (where
+    the exact average reaches the next level), as the boundary search does."""
+    edge: Callable[[int, int], int | None] | None = getattr(curve, "piece_edge", None)
+    if edge is not None and hi - lo > 2:
+        seed = edge(curve.piece(lo), curve.piece(hi))
+        if seed is not None:
+            lo, hi = gallop(lo, hi, min(max(seed, lo + 1), hi - 1), changed)
+    return first_bisect(lo, hi, changed)
 
 
 def _unhealthy_part(curve: HealthCurve, lo: int, hi: int) -> tuple[int, int] | None:
@@ -193,8 +222,19 @@ def _unhealthy_part(curve: HealthCurve, lo: int, hi: int) -> tuple[int, int] | N
     if not lo_ok and not hi_ok:
         return lo, hi
     if not lo_ok:  # unhealthy prefix [lo, t]
-        return lo, first_bisect(lo, hi, curve.healthy) - 1
-    return first_bisect(lo, hi, lambda x: not curve.healthy(x)), hi  # unhealthy suffix
+        return lo, _stretch_edge(curve, lo, hi, curve.healthy) - 1
+    return _stretch_edge(curve, lo, hi, lambda x: not curve.healthy(x)), hi  # unhealthy suffix
+
+
+def _stretch_edge(curve: HealthCurve, lo: int, hi: int, is_right: Callable[[int], bool]) -> int:
+    """first_bisect(lo, hi, is_right) on a stretch of one floored average, galloping from the
+    curve's own `piece_boundary` seed (where HF crosses 1 at that average) when it offers one."""
+    boundary: Callable[[int], int | None] | None = getattr(curve, "piece_boundary", None)
+    if boundary is not None and hi - lo > 2:
+        seed = boundary(curve.piece(lo))
+        if seed is not None:
+            lo, hi = gallop(lo, hi, min(max(seed, lo + 1), hi - 1), is_right)
+    return first_bisect(lo, hi, is_right)
 
 
 # --- sawn boundaries (collateral and debt both moving: unit-scale floors) ------------------
@@ -235,7 +275,7 @@ def _highest_sawn(curve: HealthCurve, saw: SawMargin, lo: int, hi: int) -> Sawn:
         return True, None
     top = hi
     if margin(hi) >= 0:  # the certificate holds from some t on: nothing unhealthy beyond
-        top = _seeded_edge(margin, lo, hi, lambda x: margin(x) >= 0) - 1
+        top = _seeded_edge(margin, lo, hi, lambda x: margin(x) >= 0, _in_inverse_x(curve)) - 1
     return _extreme_unhealthy(curve, lo, top, highest=True)
 
 
@@ -250,7 +290,7 @@ def _lowest_sawn(curve: HealthCurve, saw: SawMargin, lo: int, hi: int) -> Sawn:
         return True, None
     bottom = lo
     if margin(lo) >= 0:  # the certificate holds up to some t: nothing unhealthy before
-        bottom = _seeded_edge(margin, lo, hi, lambda x: margin(x) < 0)
+        bottom = _seeded_edge(margin, lo, hi, lambda x: margin(x) < 0, _in_inverse_x(curve))
     return _extreme_unhealthy(curve, bottom, hi, highest=False)
 
 

@@ -16,6 +16,8 @@ from hypothesis import strategies as st
 from scanner.domain import Axis
 from scanner.pipeline.crossing import (
     _bound_edge,
+    _inverse_secant,
+    _secant,
     first_bisect,
     highest_unhealthy_below,
     lowest_unhealthy_above,
@@ -145,3 +147,19 @@ def test_the_seed_saves_evaluations() -> None:
     counts = _counts(account)
     assert counts(None) >= 30  # the plain bisection of [boundary, now]
     assert counts(OWN) <= counts(None) // 2
+
+
+@given(zero=st.integers(10**9, 10**14), slope=st.integers(10**18, 10**30),
+       below=st.integers(2, 10**5), above=st.integers(2, 10**5))
+def test_the_inverse_secant_solves_a_margin_affine_in_one_over_x(zero: int, slope: int,
+                                                                  below: int, above: int) -> None:
+    # m(x) = slope / x - slope / zero, floored (Aave v2's ETH axis: moving prices p * ref // x):
+    # the secant in 1 / x through any bracket lands on the zero, the straight one does not
+    def margin(x: int) -> int:
+        return slope // x - slope // zero
+
+    lo, hi = max(1, zero // below), zero * above
+    seed = _inverse_secant(lo, hi, margin(lo), margin(hi))
+    assert abs(seed - zero) <= max(2, zero * zero // slope * 4)
+    if below * above > 100:
+        assert abs(_secant(lo, hi, margin(lo), margin(hi)) - zero) > zero // 100

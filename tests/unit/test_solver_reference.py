@@ -439,15 +439,16 @@ def test_aave_v2_several_moving_legs_are_seeded_at_the_boundary() -> None:
 def test_aave_v2_sawn_edge_on_the_eth_axis_takes_a_few_secant_steps() -> None:
     # ETH axis: USDC supplied and borrowed (its ETH price p * ref // x moves both sides),
     # WETH collateral fixed at another LT: the sawn search's margin is affine in 1 / x, so one
-    # secant step over [boundary, today] missed by ~1e10 units and the edge cost ~35 more
-    # evaluations (46 in all); Illinois steps bring it to ~11. Same answer as the reference.
+    # secant step in x over [boundary, today] missed by ~1e10 units and the edge cost ~35
+    # more evaluations (46 in all); Illinois steps brought it to 16, a secant in 1 / x
+    # (crossing._inverse_secant) to 8. Same answer as the reference.
     def make() -> V2Curve:
         return _v2(frozenset({V2_WETH}), True, (V2_WETH, 1_000, 0),
                    (V2_USDC, 1_000_000, 2_000_000))
     curve = make()
     assert curve.can_dip and monotone_sign(curve) is None and curve._split.direction < 0
     assert find_boundary(curve)[0] is Direction.DOWN
-    assert len(curve._memo) <= 16  # distinct axis prices the rule was evaluated at
+    assert len(curve._memo) <= 10  # distinct axis prices the rule was evaluated at
     assert_same(make)
 
 
@@ -560,8 +561,9 @@ def test_liquity_v2_equals_the_reference(coll: int, debt: int, mcr_pct: int) -> 
 
 
 class _Reseeded:
-    """A real curve whose `boundary_seed` is replaced: the solver must give the reference's
-    answer from any seed (exact, one unit off, far off, at either end of the range, none)."""
+    """A real curve whose seeds (`boundary_seed`, and the dip search's `piece_edge` and
+    `piece_boundary`) are replaced: the solver must give the reference's answer from any
+    seed (exact, one unit off, far off, at either end of the range, none)."""
 
     def __init__(self, curve: HealthCurve, seed: int | None) -> None:
         self._curve, self._seed = curve, seed
@@ -570,6 +572,12 @@ class _Reseeded:
         return getattr(self._curve, name)
 
     def boundary_seed(self) -> int | None:
+        return self._seed
+
+    def piece_edge(self, level: int, toward: int) -> int | None:
+        return self._seed  # the dip search's seeds too (any curve: unused without dips)
+
+    def piece_boundary(self, level: int) -> int | None:
         return self._seed
 
 

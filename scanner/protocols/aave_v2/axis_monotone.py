@@ -141,32 +141,98 @@ def average_seed(s: Split, prices: dict[str, int], ref_now: int, avg_now_bps: in
                  ) -> int | None:
     """The boundary x where percentMul(C, avgLT) = D, with every moving value scaled by the
     moving prices' factor k (x / ref_now, or ref_now / x on the ETH axis) and the average LT
-    floored as the pool floors it: solved at today's average, then re-solved at the average
-    of its own answer until it settles. Per-leg floors are ignored (a unit or two): only a
-    seed, for several moving legs or an unproven curve (the solver confirms it)."""
-    c_mov = w_mov = d_mov = 0  # the moving legs' values now (ETH wei) and Σ value * LT
+    floored as the pool floors it: solved at the floored average of the exact-LT boundary
+    (today's average when there is none), then re-solved at the average of its own answer
+    until it settles. Per-leg floors are ignored (a unit or two): only a seed, for several
+    moving legs or an unproven curve (the solver confirms it)."""
+    c_mov, w_mov, d_mov = _moving_values(s, prices)
+    average, previous = _exact_lt_average(s, c_mov, w_mov, d_mov) or avg_now_bps, -1
+    scale: tuple[int, int] | None = None
+    for _ in range(MAX_SEED_ROUNDS):
+        # avg * (C_fix + k c_mov) = 1e4 (D_fix + k d_mov)  =>  k = num / den
+        scale = _level_scale(s, c_mov, d_mov, average)
+        if scale is None:
+            return None
+        num, den = scale
+        collateral = s.fixed_collateral * den + c_mov * num  # at k, times den
+        settled = (s.fixed_weighted * den + w_mov * num) // collateral if collateral else 0
+        if settled == average or settled == 0:
+            break
+        if settled == previous:
+            # Two averages, each solving to the other's stretch: HF crosses 1 where the
+            # floored average steps between them, W = level * C (the boundary is that jump)
+            scale = _average_at(s, c_mov, w_mov, max(settled, average)) or scale
+            break
+        previous, average = average, settled
+    return None if scale is None else _axis_price(s, scale, ref_now)
+
+
+def average_step(s: Split, prices: dict[str, int], ref_now: int, level_bps: int
+                 ) -> int | None:
+    """Where the exact average LT Σ value * LT / Σ value reaches `level_bps`: the edge of a
+    stretch of one floored average (crossing.py's dip search bisected each, ~30
+    evaluations). Per-leg floors are ignored: only a seed."""
+    c_mov, w_mov, _ = _moving_values(s, prices)
+    scale = _average_at(s, c_mov, w_mov, level_bps)
+    return None if scale is None else _axis_price(s, scale, ref_now)
+
+
+def level_boundary(s: Split, prices: dict[str, int], ref_now: int, level_bps: int
+                   ) -> int | None:
+    """Where HF crosses 1 while the floored average LT stays `level_bps`: percentMul(C,
+    level) = D, solved for the moving values' factor. Per-leg floors ignored: a seed."""
+    c_mov, _, d_mov = _moving_values(s, prices)
+    scale = _level_scale(s, c_mov, d_mov, level_bps)
+    return None if scale is None else _axis_price(s, scale, ref_now)
+
+
+def _moving_values(s: Split, prices: dict[str, int]) -> tuple[int, int, int]:
+    """The moving legs' collateral, Σ value * LT and debt at today's prices (ETH wei)."""
+    c_mov = w_mov = d_mov = 0
     for leg in s.moving:
         price = prices[leg.asset]
         value = price * leg.collateral_raw // leg.unit
         c_mov, w_mov = c_mov + value, w_mov + value * leg.lt_bps
         d_mov += price * leg.debt_raw // leg.unit
-    average, scale = avg_now_bps, None
-    for _ in range(MAX_SEED_ROUNDS):
-        # avg * (C_fix + k c_mov) = 1e4 (D_fix + k d_mov)  =>  k = num / den
-        num = PERCENTAGE_FACTOR * s.fixed_debt - average * s.fixed_collateral
-        den = average * c_mov - PERCENTAGE_FACTOR * d_mov
-        if den < 0:
-            num, den = -num, -den
-        if den == 0 or num <= 0:
-            return None
-        scale = (num, den)
-        collateral = s.fixed_collateral * den + c_mov * num  # at k, times den
-        settled = (s.fixed_weighted * den + w_mov * num) // collateral if collateral else 0
-        if settled == average or settled == 0:
-            break
-        average = settled
-    if scale is None:
-        return None
+    return c_mov, w_mov, d_mov
+
+
+def _level_scale(s: Split, c_mov: int, d_mov: int, level_bps: int) -> tuple[int, int] | None:
+    """The factor k = num / den of the moving values where level * (C_fix + k c_mov) =
+    1e4 * (D_fix + k d_mov)."""
+    return _positive_ratio(PERCENTAGE_FACTOR * s.fixed_debt - level_bps * s.fixed_collateral,
+                           level_bps * c_mov - PERCENTAGE_FACTOR * d_mov)
+
+
+def _average_at(s: Split, c_mov: int, w_mov: int, level_bps: int) -> tuple[int, int] | None:
+    """The factor k = num / den of the moving values where W = level * C."""
+    return _positive_ratio(level_bps * s.fixed_collateral - s.fixed_weighted,
+                           w_mov - level_bps * c_mov)
+
+
+def _axis_price(s: Split, scale: tuple[int, int], ref_now: int) -> int | None:
+    """The axis price at which the moving prices are k = num / den times today's."""
     num, den = scale
     x = ref_now * num // den if s.direction > 0 else ref_now * den // num
     return x if x > 0 else None
+
+
+def _exact_lt_average(s: Split, c_mov: int, w_mov: int, d_mov: int) -> int | None:
+    """The floored average LT at the exact-LT boundary, where Σ value * LT = 1e4 * D: k =
+    (W_fix - 1e4 D_fix) / (1e4 d_mov - w_mov). Today's average can be far from it (no
+    solution at all when the moving legs' share sets the average that crosses): then the
+    re-solving never started from the right stretch. None when that k is not positive."""
+    scale = _positive_ratio(s.fixed_weighted - PERCENTAGE_FACTOR * s.fixed_debt,
+                            PERCENTAGE_FACTOR * d_mov - w_mov)
+    if scale is None:
+        return None
+    num, den = scale
+    collateral = s.fixed_collateral * den + c_mov * num
+    return (s.fixed_weighted * den + w_mov * num) // collateral if collateral else None
+
+
+def _positive_ratio(num: int, den: int) -> tuple[int, int] | None:
+    """num / den with a positive denominator, when the ratio is positive; else None."""
+    if den < 0:
+        num, den = -num, -den
+    return None if den == 0 or num <= 0 else (num, den)

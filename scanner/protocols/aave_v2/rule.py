@@ -66,6 +66,12 @@ class V2Curve:
                        self.eth_moves, self.eth_usd_now_8dec)
 
     @property
+    def margin_in_inverse_x(self) -> bool:
+        """On the ETH axis the moving prices are `p * ref_now // x`: the dip and saw margins
+        are affine in 1 / x, and crossing.py's edge searches take their secants in it."""
+        return self.eth_moves
+
+    @property
     def price_unit(self) -> str:
         return "USD"  # the ETH/USD feed turns the oracle's ETH into USD
 
@@ -150,6 +156,18 @@ class V2Curve:
                 return found
         return axis_monotone.average_seed(self._split, self.prices_now_eth_wei,
                                           self.ref_now_8dec, self.piece(self.ref_now_8dec))
+
+    def piece_edge(self, level: int, toward: int) -> int | None:
+        """A seed for where the floored average LT first leaves `level` on the way to
+        `toward` (crossing.py's dip search): where the exact average reaches the next level."""
+        step = level + 1 if toward > level else level
+        return axis_monotone.average_step(self._split, self.prices_now_eth_wei,
+                                          self.ref_now_8dec, step)
+
+    def piece_boundary(self, level: int) -> int | None:
+        """A seed for where HF crosses 1 on a stretch of floored average LT `level`."""
+        return axis_monotone.level_boundary(self._split, self.prices_now_eth_wei,
+                                            self.ref_now_8dec, level)
 
     @property  # asked at every step of the dip search: remembered
     def can_dip(self) -> bool:
