@@ -25,7 +25,12 @@ lands within a few units of z; a gallop around that point narrows the bracket an
 ends it. Every point kept was evaluated, so z is a point where the bound's verdict flips, as
 the plain bisection's is (per-leg floors can make it flicker near its zero, so the two may
 settle on different flips); the dip search past it returns the same answer either way
-(tests/unit/test_crossing.py).
+(tests/unit/test_crossing.py). A curve whose margin is affine in 1 / x instead (Aave v2's ETH
+axis, where the moving prices are `p * ref // x`) says so with `margin_in_inverse_x`, and the
+secants are taken in 1 / x. Inside the region, a curve may seed the edges of its stretches
+(`piece_edge(level, toward)`: where the exact average reaches the next level) and the
+crossing on each (`piece_boundary(level)`: where HF = 1 at that average); each seed is
+galloped from and the bracket bisected, as the boundary's is (tests/unit/test_aave_v2_dips.py).
 """
 
 from __future__ import annotations
