@@ -160,7 +160,9 @@ def saw_bound(sums: AxisSums, collateral_lts: frozenset[int]) -> SawBound | None
         else:
             constant_lt, stable_from = found
     bound = collateral_units = debt_units = 0
-    slope = Fraction(0)
+    # the slope's sign, over the legs' common unit: integers, not Fractions (per curve)
+    common_unit = math.lcm(*(leg[5] for leg in moving))
+    slope = 0
     for leg in moving:
         source_now, unit, collateral_raw, debt_raw = leg[0], leg[5], leg[6], leg[7]
         lt_bps = leg[8] - 1 if loose else constant_lt or leg[8]  # G' weighs LT_i - 1
@@ -169,10 +171,10 @@ def saw_bound(sums: AxisSums, collateral_lts: frozenset[int]) -> SawBound | None
         debt_units += debt_raw // unit + 2 if debt_raw else 0
         if collateral_raw:
             bound += abs(lt_bps) * (collateral_raw // unit + 2)
-            slope += Fraction(lt_bps * collateral_raw * source_now, unit)
+            slope += lt_bps * collateral_raw * source_now * (common_unit // unit)
         if debt_raw:
             bound += PERCENTAGE_FACTOR * (debt_raw // unit + 2)
-            slope -= Fraction(PERCENTAGE_FACTOR * debt_raw * source_now, unit)
+            slope -= PERCENTAGE_FACTOR * debt_raw * source_now * (common_unit // unit)
     sign = 1 if slope > 0 else -1 if slope < 0 else 0
     if constant_lt and sign != 1:  # G < 0 at every price: never healthy, nothing to certify
         return None
