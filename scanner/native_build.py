@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -66,11 +67,29 @@ def _last_error(log: Path) -> str:
     return (errors or lines or ["no output"])[-1].strip()[:160]
 
 
-def _prune(root: Path) -> None:
-    """Builds of older sources are never loaded again: remove them."""
+def _prune(root: Path, keep: str) -> None:
+    """Builds of other sources than `keep`'s: removed, as this checkout never loads them.
+    Only liqscan's own builds -- a key's name, holding the marker that names it: the root
+    may be a directory the user chose (LIQSCAN_NATIVE_CACHE) with other things in it, and
+    everything else there stays."""
     for entry in root.iterdir():
-        if entry.is_dir() and not entry.name.startswith("building-"):
+        if entry.name != keep and is_build(entry):
             shutil.rmtree(entry, ignore_errors=True)
+
+
+def is_build(entry: Path) -> bool:
+    """A finished build directory of native_build: a 24-hex-digit key as its name, not a
+    link, with the COMPLETE marker whose text is that key."""
+    if entry.is_symlink() or not entry.is_dir() or not _KEY_NAME.fullmatch(entry.name):
+        return False
+    marker = entry / native.COMPLETE_MARKER
+    try:
+        return marker.is_file() and marker.read_text().strip() == entry.name
+    except OSError:
+        return False
+
+
+_KEY_NAME = re.compile(r"[0-9a-f]{24}")  # native.build_key()'s form
 
 
 def build(force: bool = False) -> int:
@@ -96,7 +115,9 @@ def build(force: bool = False) -> int:
         if not _loads(work / "staged"):
             print("native math: the build does not load, pure Python is used")
             return 0
-        _prune(root)
+        _prune(root, key)
+        if final.exists():  # a forced rebuild: the same key's old build gives way
+            shutil.rmtree(final)
         staged.rename(final)
     print(f"native math: built in {time.perf_counter() - start:.0f} s ({final})")
     return 0

@@ -103,6 +103,36 @@ def test_a_second_build_does_not_rebuild() -> None:
     assert printed.getvalue().startswith("native math: up to date")
 
 
+def test_pruning_removes_only_liqscan_builds(tmp_path: Path) -> None:
+    # LIQSCAN_NATIVE_CACHE may name a directory the user keeps other things in (~/.cache):
+    # pruning removed EVERY directory there but its own scratch; now only finished builds of
+    # other keys go -- a key's name, not a link, holding the marker that names it
+    def build(name: str, marker: str | None) -> Path:
+        entry = tmp_path / name
+        (entry / "scanner").mkdir(parents=True)
+        if marker is not None:
+            (entry / native.COMPLETE_MARKER).write_text(marker + "\n")
+        return entry
+
+    current, stale = "a" * 24, "0123456789abcdef01234567"
+    build(current, current)
+    build(stale, stale)
+    kept = [build("photos", None), build("b" * 24, None), build("c" * 24, "d" * 24),
+            build("E" * 24, "E" * 24), build("f" * 25, "f" * 25)]
+    (kept[0] / "holiday.jpg").write_bytes(b"jpeg")
+    outside = build("outside", None).rename(tmp_path.parent / f"{tmp_path.name}-outside")
+    (outside / native.COMPLETE_MARKER).write_text("9" * 24)
+    (tmp_path / ("9" * 24)).symlink_to(outside, target_is_directory=True)
+    (tmp_path / "notes.txt").write_text("mine")
+    native_build._prune(tmp_path, current)
+    assert not (tmp_path / stale).exists()
+    assert (tmp_path / current / native.COMPLETE_MARKER).is_file()
+    assert all(entry.is_dir() for entry in kept)
+    assert (kept[0] / "holiday.jpg").read_bytes() == b"jpeg"
+    assert (tmp_path / ("9" * 24)).is_symlink() and (outside / "scanner").is_dir()
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
 class _Plain:
     def __init__(self, owner: str | None) -> None:
         if owner is not None:
