@@ -209,14 +209,19 @@ def _unhealthy_parts(curve: HealthCurve, lo: int, hi: int) -> list[tuple[int, in
 
 def _level_edge(curve: HealthCurve, lo: int, hi: int, changed: Callable[[int], bool]) -> int:
     """first_bisect(lo, hi, changed), where `changed` says the floored average left the level
-    it has at lo: galloping from the curve's own `piece_edge` seed when it offers one (where
-    the exact average reaches the next level), as the boundary search does."""
+    it has at lo: seeded by the curve's own `piece_edge` when it offers one (where the exact
+    average reaches the next level)."""
     edge: Callable[[int, int], int | None] | None = getattr(curve, "piece_edge", None)
-    if edge is not None and hi - lo > 2:
-        seed = edge(curve.piece(lo), curve.piece(hi))
-        if seed is not None:
-            lo, hi = gallop(lo, hi, min(max(seed, lo + 1), hi - 1), changed)
-    return first_bisect(lo, hi, changed)
+    seed = None if edge is None or hi - lo <= 2 else edge(curve.piece(lo), curve.piece(hi))
+    return _bisect_from(seed, lo, hi, changed)
+
+
+def _bisect_from(seed: int | None, lo: int, hi: int, is_right: Callable[[int], bool]) -> int:
+    """first_bisect(lo, hi, is_right), galloping first from `seed` (moved inside the bracket)
+    when there is one, as the boundary search does."""
+    if seed is not None and hi - lo > 2:
+        lo, hi = gallop(lo, hi, min(max(seed, lo + 1), hi - 1), is_right)
+    return first_bisect(lo, hi, is_right)
 
 
 def _unhealthy_part(curve: HealthCurve, lo: int, hi: int) -> tuple[int, int] | None:
@@ -232,14 +237,11 @@ def _unhealthy_part(curve: HealthCurve, lo: int, hi: int) -> tuple[int, int] | N
 
 
 def _stretch_edge(curve: HealthCurve, lo: int, hi: int, is_right: Callable[[int], bool]) -> int:
-    """first_bisect(lo, hi, is_right) on a stretch of one floored average, galloping from the
-    curve's own `piece_boundary` seed (where HF crosses 1 at that average) when it offers one."""
+    """first_bisect(lo, hi, is_right) on a stretch of one floored average, seeded by the
+    curve's own `piece_boundary` (where HF crosses 1 at that average) when it offers one."""
     boundary: Callable[[int], int | None] | None = getattr(curve, "piece_boundary", None)
-    if boundary is not None and hi - lo > 2:
-        seed = boundary(curve.piece(lo))
-        if seed is not None:
-            lo, hi = gallop(lo, hi, min(max(seed, lo + 1), hi - 1), is_right)
-    return first_bisect(lo, hi, is_right)
+    seed = None if boundary is None or hi - lo <= 2 else boundary(curve.piece(lo))
+    return _bisect_from(seed, lo, hi, is_right)
 
 
 # --- sawn boundaries (collateral and debt both moving: unit-scale floors) ------------------

@@ -153,15 +153,13 @@ def average_seed(s: Split, prices: dict[str, int], ref_now: int, avg_now_bps: in
         scale = _level_scale(s, c_mov, d_mov, average)
         if scale is None:
             return None
-        num, den = scale
-        collateral = s.fixed_collateral * den + c_mov * num  # at k, times den
-        settled = (s.fixed_weighted * den + w_mov * num) // collateral if collateral else 0
+        settled = _floored_average(s, c_mov, w_mov, scale)
         if settled == average or settled == 0:
             break
         if settled == previous:
             # Two averages, each solving to the other's stretch: HF crosses 1 where the
             # floored average steps between them, W = level * C (the boundary is that jump)
-            scale = _average_at(s, c_mov, w_mov, max(settled, average)) or scale
+            scale = _step_scale(s, c_mov, w_mov, max(settled, average)) or scale
             break
         previous, average = average, settled
     return None if scale is None else _axis_price(s, scale, ref_now)
@@ -173,7 +171,7 @@ def average_step(s: Split, prices: dict[str, int], ref_now: int, level_bps: int
     stretch of one floored average (crossing.py's dip search bisected each, ~30
     evaluations). Per-leg floors are ignored: only a seed."""
     c_mov, w_mov, _ = _moving_values(s, prices)
-    scale = _average_at(s, c_mov, w_mov, level_bps)
+    scale = _step_scale(s, c_mov, w_mov, level_bps)
     return None if scale is None else _axis_price(s, scale, ref_now)
 
 
@@ -204,7 +202,7 @@ def _level_scale(s: Split, c_mov: int, d_mov: int, level_bps: int) -> tuple[int,
                            level_bps * c_mov - PERCENTAGE_FACTOR * d_mov)
 
 
-def _average_at(s: Split, c_mov: int, w_mov: int, level_bps: int) -> tuple[int, int] | None:
+def _step_scale(s: Split, c_mov: int, w_mov: int, level_bps: int) -> tuple[int, int] | None:
     """The factor k = num / den of the moving values where W = level * C."""
     return _positive_ratio(level_bps * s.fixed_collateral - s.fixed_weighted,
                            w_mov - level_bps * c_mov)
@@ -217,6 +215,14 @@ def _axis_price(s: Split, scale: tuple[int, int], ref_now: int) -> int | None:
     return x if x > 0 else None
 
 
+def _floored_average(s: Split, c_mov: int, w_mov: int, scale: tuple[int, int]) -> int:
+    """The floored average LT with the moving values scaled by k = num / den (0 without
+    collateral): W / C with both taken times den."""
+    num, den = scale
+    collateral = s.fixed_collateral * den + c_mov * num
+    return (s.fixed_weighted * den + w_mov * num) // collateral if collateral else 0
+
+
 def _exact_lt_average(s: Split, c_mov: int, w_mov: int, d_mov: int) -> int | None:
     """The floored average LT at the exact-LT boundary, where Σ value * LT = 1e4 * D: k =
     (W_fix - 1e4 D_fix) / (1e4 d_mov - w_mov). Today's average can be far from it (no
@@ -224,11 +230,7 @@ def _exact_lt_average(s: Split, c_mov: int, w_mov: int, d_mov: int) -> int | Non
     re-solving never started from the right stretch. None when that k is not positive."""
     scale = _positive_ratio(s.fixed_weighted - PERCENTAGE_FACTOR * s.fixed_debt,
                             PERCENTAGE_FACTOR * d_mov - w_mov)
-    if scale is None:
-        return None
-    num, den = scale
-    collateral = s.fixed_collateral * den + c_mov * num
-    return (s.fixed_weighted * den + w_mov * num) // collateral if collateral else None
+    return None if scale is None else _floored_average(s, c_mov, w_mov, scale)
 
 
 def _positive_ratio(num: int, den: int) -> tuple[int, int] | None:
