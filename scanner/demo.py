@@ -1,7 +1,7 @@
 """`liqscan demo`: the whole product on a local devnet, in one command.
 
-1. start anvil with the real Aave v3.0 and v3.6 markets (and Morpho Blue) and two Comets
-   (our own DevnetComet), seeded with borrowers (cached)
+1. start anvil with the real Aave v3.0, v3.6 and v2 markets and Morpho Blue, and our own
+   Solidity for two Comets, Maker, Liquity v1 and Liquity v2, seeded with borrowers (cached)
 2. write a config for it, migrate a fresh SQLite database
 3. scan every market at the current block into ONE snapshot, print the bands summed across
    markets with the per-protocol and per-market breakdown, draw the histogram charts
@@ -29,6 +29,7 @@ from scanner.store.repository import Repository
 # $2,480 and $2,560, i.e. 15-17% below the devnet's ETH price of $3,000 (aave_market.toml).
 DEMO_CLUSTERS = (ClusterSpec(asset="WETH", total_usd=25_000_000, low_usd=2_480, high_usd=2_560,
                              clear_margin=True),)
+DEMO_MORPHO_POSITIONS = 200
 # A ratio axis (README "Ratio axes"): the wstETH loops that ETH/USD cannot liquidate, on a depeg.
 DEMO_RATIO_AXIS = '\n[axes.wstETH-ETH]\nmembers = ["wstETH"]\nquote = ["WETH"]\n'
 
@@ -57,15 +58,28 @@ def prepare_out_dir(out: Path) -> None:
         raise OutputError(f"cannot write to {out}: {exc.strerror}: choose another --out") from exc
 
 
+def population_line(args: argparse.Namespace) -> str:
+    """What the demo's devnet holds, market by market. Aave v3.0 always holds the planted
+    cluster; any other market whose option is 0 is not deployed, so it is left out."""
+    aave = f"Aave v3.0 ({args.aave_positions:,} borrowers and the planted ETH cluster)"
+    parts = [("Aave v3.6", args.aave36_positions, "borrowers"),
+             ("Aave v2", args.aave2_positions, "borrowers"),
+             ("two Comets", args.compound_positions, "borrowers each"),
+             ("Morpho Blue", DEMO_MORPHO_POSITIONS, "positions"),
+             ("three Maker ilks", args.maker_positions, "urns each"),
+             ("Liquity v1", args.liquity1_troves, "troves"),
+             ("two Liquity v2 branches", args.liquity2_positions, "troves each")]
+    return ", ".join([aave, *(f"{name} ({count:,} {unit})" for name, count, unit in parts
+                              if count > 0)])
+
+
 def run_demo(args: argparse.Namespace) -> int:
     out: Path = args.out
     prepare_out_dir(out)
-    print(f"starting a devnet with the real Aave v3.0 ({args.aave_positions:,} borrowers) and "
-          f"v3.6 ({args.aave36_positions:,} borrowers) markets and two Comets "
-          f"({args.compound_positions:,} borrowers each) and Aave v2 ({args.aave2_positions:,} "
-          "borrowers) (the first run seeds it; later "
-          "runs load a cached state)...")
-    with seeded_devnet(seed=args.seed, aave_positions=args.aave_positions, morpho_positions=200,
+    print(f"starting a devnet with {population_line(args)} (Aave and Morpho are their real "
+          "bytecode; the first run seeds it, later runs load a cached state)...")
+    with seeded_devnet(seed=args.seed, aave_positions=args.aave_positions,
+                       morpho_positions=DEMO_MORPHO_POSITIONS,
                        clusters=DEMO_CLUSTERS, aave36_positions=args.aave36_positions,
                        compound_positions=args.compound_positions,
                        aave2_positions=args.aave2_positions,
