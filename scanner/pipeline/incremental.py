@@ -38,6 +38,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from scanner.chain.pin import block_hash, confirm_pinned, pin_block
 from scanner.chain.rpc import RpcClient
+from scanner.chain.tasks import gather_or_cancel
 from scanner.config import ChainConfig, Config, MarketConfig
 from scanner.domain import Address, MarketRead
 from scanner.errors import ScannerError, UsageError
@@ -344,13 +345,13 @@ async def _incremental(
             raise DerivationUnavailable(reason)
         pinned = await pin_block(rpc, block)
         await _require_prior_on_chain(rpc, prior)
+        # every market at once, as a full snapshot reads them: each one's round trips (events,
+        # state, the touched accounts, their bases) overlap the others' and their derivation
+        steps = await gather_or_cancel([
+            _read_verified(rpc, config, market, repo, prior, block, progress, store_unverified)
+            for market in markets])
         reads, by_market, bases = [], {}, {}
-        for market in markets:
-            try:
-                step = await _read_market(rpc, config, market, repo, prior, block, progress)
-                _require_verified(step.derived.read, store_unverified)
-            except ScannerError as exc:
-                raise _market_failed(market, exc) from exc
+        for market, step in zip(markets, steps, strict=True):
             reads.append((market, step.discovery, step.derived.read))
             bases[market.key] = step.derived.bases
             by_market[market.key] = (step.reread,
@@ -375,6 +376,19 @@ class _MarketStep:
     discovery: Discovery
     derived: DerivedRead
     reread: int
+
+
+async def _read_verified(
+    rpc: RpcClient, config: Config, market: MarketConfig, repo: Repository,
+    prior: PriorSnapshot, block: int, progress: Progress, store_unverified: bool,
+) -> _MarketStep:
+    """One market's step, refused when its mirror is contradicted; errors name the market."""
+    try:
+        step = await _read_market(rpc, config, market, repo, prior, block, progress)
+        _require_verified(step.derived.read, store_unverified)
+    except ScannerError as exc:
+        raise _market_failed(market, exc) from exc
+    return step
 
 
 async def _read_market(

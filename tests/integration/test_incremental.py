@@ -14,6 +14,7 @@ import asyncio
 import dataclasses
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,6 +22,7 @@ from scanner.config import Config, load_config
 from scanner.devnet.network import AAVE_MARKET_KEY, Devnet
 from scanner.devnet.prices import get_price_usd_8dec, set_prices
 from scanner.devnet.rpc import DevnetRpc
+from scanner.pipeline import incremental
 from scanner.pipeline.incremental import (
     DERIVERS,
     IncrementalOutcome,
@@ -76,7 +78,8 @@ def _require_same_as_full(config: Config, repo: Repository, inc: IncrementalOutc
 
 
 def test_incremental_equals_full_after_real_transactions(
-    devnet: Devnet, devnet_snapshot: DevnetRpc, db_url: str, tmp_path: Path
+    devnet: Devnet, devnet_snapshot: DevnetRpc, db_url: str, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     rpc = devnet_snapshot
     every = devnet_config(devnet, tmp_path, db_url)  # every derivable protocol of the devnet
@@ -117,10 +120,33 @@ def test_incremental_equals_full_after_real_transactions(
 
     rpc.call("evm_increaseTime", [DAYS_3])  # a second step derives from derived bases
     rpc.mine()
+    steps = _record_market_steps(monkeypatch)
     second = _incremental(config, repo)
     assert second.incremental and second.reread == 0, second.reason
+    # the markets are read at once, as a full snapshot reads them (each awaits the node
+    # before it ends, so every one has started before the first ends); one after the
+    # other, each market's round trips added up
+    first_end = next(n for n, (event, _key) in enumerate(steps) if event == "end")
+    assert {key for _event, key in steps[:first_end]} == {m.key for m in config.markets}
     _require_same_as_full(config, repo, second)
     _require_captured_parses_are_the_texts(AAVE_MARKET_KEY)
+
+
+def _record_market_steps(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """("start" | "end", market key) of each market's incremental read, in order."""
+    steps: list[tuple[str, str]] = []
+    read_market = incremental._read_market
+
+    async def recorded(*args: Any) -> Any:
+        key = args[2].key
+        steps.append(("start", key))
+        try:
+            return await read_market(*args)
+        finally:
+            steps.append(("end", key))
+
+    monkeypatch.setattr(incremental, "_read_market", recorded)
+    return steps
 
 
 def _require_captured_parses_are_the_texts(market_key: str) -> None:
