@@ -228,7 +228,7 @@ class AaveV3Deriver(StoredStateDeriver[AaveV3Adapter, AaveAddresses, _State, Aav
     async def fresh_bases(self, adapter: AaveV3Adapter, resolved: AaveAddresses, state: _State,
                           fresh: Sequence[AaveAccount], block: int) -> dict[BorrowerKey, str]:
         return await _capture(adapter, resolved, fresh, state.market.pool_revision, block,
-                              state.parsed.now)
+                              state.parsed.now, state.reserves)
 
 
 DERIVER = AaveV3Deriver()
@@ -239,10 +239,15 @@ DERIVER = AaveV3Deriver()
 
 async def _capture(adapter: AaveV3Adapter, resolved: AaveAddresses,
                    accounts: Sequence[AaveAccount], revision: int, block: int,
-                   parsed: dict[str, ParsedBase] | None = None) -> dict[BorrowerKey, str]:
+                   parsed: dict[str, ParsedBase] | None = None,
+                   reserves: Mapping[Address, _Reserve] | None = None
+                   ) -> dict[BorrowerKey, str]:
     """Each account's scaled balances, checked against its read balances at `block`;
-    `parsed` receives each base as `_derive` takes it (what parsing its JSON gives)."""
-    reserves = await _reserves(adapter, resolved.pool, block)
+    `parsed` receives each base as `_derive` takes it (what parsing its JSON gives).
+    `reserves`: the market's reserves already read at `block` (the incremental step's state),
+    else they are read here."""
+    if reserves is None:
+        reserves = await _reserves(adapter, resolved.pool, block)
     calls: list[Call] = []
     layout: list[int] = []
     for account in accounts:  # only what the full read read: a zero balance stays zero
