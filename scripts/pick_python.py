@@ -7,7 +7,7 @@ profile-guided and link-time optimisation (Debian and Ubuntu also link the inter
 statically); version managers such as pyenv build a shared libpython without either by
 default. On the 2-core development machine the same code and compiled math priced
 liquidations 1.8x faster on Debian's /usr/bin/python3 (3.11.2) than on pyenv's 3.11.7 (100,000
-positions, alternated runs), and a whole snapshot took ~11% less CPU (README, Performance,
+positions, alternated runs), and a whole snapshot took ~11% less CPU (docs/performance.md,
 round 14).
 
 So the distribution's interpreter comes first, then `python3` on PATH: the first that can
