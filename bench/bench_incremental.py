@@ -40,6 +40,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from latency_proxy import LatencyProxy
+
 from scanner import aio
 from scanner.chain.rpc import RpcClient
 from scanner.config import Config, load_config
@@ -112,10 +114,15 @@ class Stages:
         return {**self.seconds, "read+derive": max(0.0, total_seconds - known)}
 
 
-def _config(devnet: Devnet, folder: Path, name: str, copies: int) -> tuple[Config, Repository]:
+def _config(devnet: Devnet, folder: Path, name: str, copies: int, rpc_url: str | None = None
+            ) -> tuple[Config, Repository]:
     path = folder / f"{name}.toml"
     write_config(devnet, path, database_url=f"sqlite:///{folder / name}.db")
     config = load_config(path)
+    if rpc_url is not None:  # the node behind a latency proxy
+        config = dataclasses.replace(config, chains={
+            key: dataclasses.replace(chain, rpc_url=rpc_url)
+            for key, chain in config.chains.items()})
     aave = next(m for m in config.markets if m.protocol == "aave-v3")
     markets = ((aave,) if copies == 1 else
                tuple(dataclasses.replace(aave, key=f"{aave.key}-copy-{n}") for n in range(copies)))
@@ -141,14 +148,19 @@ def _touch(rpc: DevnetRpc, devnet: Devnet, plans: list[AavePositionPlan]) -> Non
     rpc.mine()
 
 
-def run(devnet: Devnet, touched_bps: int, copies: int, profile: Path | None = None
-        ) -> dict[str, Any]:
-    """measure() on the devnet, which is left as it was (evm_snapshot / evm_revert)."""
+def run(devnet: Devnet, touched_bps: int, copies: int, profile: Path | None = None,
+        latency_ms: float = 0.0) -> dict[str, Any]:
+    """measure() on the devnet, which is left as it was (evm_snapshot / evm_revert); with
+    `latency_ms`, both snapshots reach the node through a LatencyProxy holding each post."""
     rpc = DevnetRpc(devnet.rpc_url)
     snapshot = rpc.call("evm_snapshot")
     try:
         with tempfile.TemporaryDirectory() as folder:
-            return measure(devnet, rpc, Path(folder), touched_bps, copies, profile)
+            if not latency_ms:
+                return measure(devnet, rpc, Path(folder), touched_bps, copies, profile)
+            with LatencyProxy(devnet.rpc_url, latency_ms / 1000) as url:
+                figures = measure(devnet, rpc, Path(folder), touched_bps, copies, profile, url)
+            return {**figures, "latency_ms": latency_ms}
     finally:
         rpc.call("evm_revert", [snapshot])
 
@@ -180,11 +192,12 @@ def _collected(result: Any) -> Any:
 
 
 def measure(devnet: Devnet, rpc: DevnetRpc, folder: Path, touched_bps: int,
-            copies: int, profile: Path | None = None) -> dict[str, Any]:
+            copies: int, profile: Path | None = None, rpc_url: str | None = None
+            ) -> dict[str, Any]:
     """A full snapshot with bases, `touched_bps` of the borrowers touched by real
     transactions, then the timed incremental snapshot of the new head and a full one of the
     same block (raises SystemExit unless they hold the same positions, bins and bands)."""
-    config, repo = _config(devnet, folder, "incremental", copies)
+    config, repo = _config(devnet, folder, "incremental", copies, rpc_url)
     markets = list(config.markets)
     start = time.perf_counter()
     first = aio.run(scan_full(config, markets, repo))
@@ -197,7 +210,7 @@ def measure(devnet: Devnet, rpc: DevnetRpc, folder: Path, touched_bps: int,
         profile, lambda: _collected(aio.run(scan_incremental(config, markets, repo)))))
     if not inc.incremental:
         raise SystemExit(f"the snapshot was not incremental: {inc.reason}")
-    config2, repo2 = _config(devnet, folder, "full", copies)
+    config2, repo2 = _config(devnet, folder, "full", copies, rpc_url)
     full, full_seconds, full_cpu = _timed_run(full_stages, lambda: aio.run(scan_chain(
         config2, list(config2.markets), repo2, inc.outcome.record.block)))
     if (sorted(full.results, key=_row_key) != sorted(inc.outcome.results, key=_row_key)
@@ -245,6 +258,8 @@ def _unchanged(before: Sequence[PositionResult], after: Sequence[PositionResult]
 def report(f: dict[str, Any]) -> None:
     positions, copies = f["positions"], f["copies"]
     where = f" ({copies} copies of the pool)" if copies > 1 else ""
+    if f.get("latency_ms"):
+        where += f", every post held {f['latency_ms']:g} ms (a hosted provider's round trip)"
     print(f"{positions:,} positions{where}, {f['touched_accounts']} accounts touched, "
           f"{f['reread']:,} read ({f['reread'] / positions:.1%}), {f['derived']:,} derived; "
           f"first full snapshot + bases capture {f['first_full_with_capture_s']:.2f} s "
@@ -279,9 +294,12 @@ def main() -> None:
                         "touched between the snapshots, in bps (default 100 = 1%%)")
     parser.add_argument("--profile", type=Path, help="write cProfile stats of the incremental "
                         "snapshot to this file (its times are then inflated)")
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="hold every JSON-RPC "
+                        "post this long before the node answers it (both snapshots), as a "
+                        "hosted provider's round trip would")
     args = parser.parse_args()
     with seeded_devnet(seed=args.seed, aave_positions=args.positions) as devnet:
-        report(run(devnet, args.touched_bps, args.copies, args.profile))
+        report(run(devnet, args.touched_bps, args.copies, args.profile, args.latency_ms))
 
 
 if __name__ == "__main__":

@@ -16,6 +16,9 @@ Sections (speed_sections.py), each in its own interpreter so that its peak RSS i
               a full snapshot with bases of the Aave market (at 100k: configured as 10
               markets), 1% of the borrowers touched by real transactions, then the next
               incremental snapshot timed against a full one of the same block
+  incremental_100k_50ms
+              the same at 100k with every JSON-RPC post held 50 ms before the node answers
+              it (bench/latency_proxy.py), as a hosted provider's round trip would
   storage     10 snapshots x 100,000 rows (1M position rows) on SQLite and PostgreSQL;
               `liqscan bands` / `positions` on them; `liqscan bands` start-up
   math        pure math alone on the 10k Aave positions (not in the default run: scale_100k
@@ -37,7 +40,8 @@ from typing import Any
 
 BENCH_DIR = Path(__file__).resolve().parent
 SECTIONS = ("snapshot", "scale_1k", "scale_10k", "scale_100k", "incremental_10k",
-            "incremental_100k", "storage", "math")
+            "incremental_100k", "incremental_100k_50ms", "storage", "math")
+LATENCY_MS = 50  # incremental_100k_50ms: a hosted provider's round trip per post
 RESULTS_FILE = "results-100k.pickle"
 
 
@@ -65,6 +69,8 @@ def child(name: str, work: Path, out: Path) -> None:
             "scale_100k": lambda: s.scale_100k(folder, results),
             "incremental_10k": lambda: s.incremental_cost(copies=1),
             "incremental_100k": lambda: s.incremental_cost(copies=10),
+            "incremental_100k_50ms": lambda: s.incremental_cost(copies=10,
+                                                                latency_ms=LATENCY_MS),
             "storage": lambda: s.storage(folder, results),
             "math": lambda: s.math_only(folder),
         }[name]()

@@ -201,15 +201,17 @@ def scale_100k(folder: Path, results_file: Path) -> dict[str, Any]:
 # --- incremental: the per-block cost at 10k and 100k, 1% touched -------------------------
 
 
-def incremental_cost(copies: int) -> dict[str, Any]:
+def incremental_cost(copies: int, latency_ms: float = 0.0) -> dict[str, Any]:
     """bench_incremental.py's measurement on the 10k devnet's Aave market, configured as
     `copies` markets (10: 100,000 positions): a full snapshot with bases, 1% of the borrowers
     touched by real supplies on the node (in every copy), then the incremental snapshot of
-    the next block timed against a full one of the same block (equal, or it raises)."""
+    the next block timed against a full one of the same block (equal, or it raises). With
+    `latency_ms`, every post of both snapshots is held that long (latency_proxy.py)."""
     import bench_incremental
 
     with seeded_devnet(seed=SEED, **BIG) as devnet:
-        figures = bench_incremental.run(devnet, touched_bps=100, copies=copies)
+        figures = bench_incremental.run(devnet, touched_bps=100, copies=copies,
+                                        latency_ms=latency_ms)
     figures["peak_rss_mb"] = peak_rss_mb()
     return figures
 
