@@ -32,7 +32,7 @@ import hashlib
 import importlib
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -95,9 +95,15 @@ class DerivedRead:
 class Deriver(Protocol):
     """A protocol's derive module (its `DERIVER`)."""
 
-    async def touched(self, adapter: Any, resolved: Any, from_block: int, to_block: int
-                      ) -> set[Address]:
-        """Every account whose stored state may have changed in [from_block, to_block]."""
+    async def read_state(self, adapter: Any, resolved: Any, block: int) -> Any:
+        """The market's own state at `block` (read in full every block, once: `touched` and
+        `read` take it)."""
+        ...
+
+    async def touched(self, adapter: Any, resolved: Any, state: Any, from_block: int,
+                      to_block: int) -> set[Address]:
+        """Every account whose stored state may have changed in [from_block, to_block]
+        (`state`: the market's state at `to_block`)."""
         ...
 
     async def capture(self, adapter: Any, resolved: Any, read: MarketRead, block: int
@@ -105,10 +111,11 @@ class Deriver(Protocol):
         """The base of every position of `read` (a full read at `block`)."""
         ...
 
-    async def read(self, adapter: Any, resolved: Any, reread: Sequence[Borrower],
+    async def read(self, adapter: Any, resolved: Any, state: Any, reread: Sequence[Borrower],
                    bases: Mapping[BorrowerKey, str], block: int) -> DerivedRead:
-        """The market at `block`: `reread` read from the chain, every other position derived
-        from its base -- in the order a full read gives them."""
+        """The market at `block` (`state`: its own state there): `reread` read from the
+        chain, every other position derived from its base -- in the order a full read gives
+        them."""
         ...
 
 
@@ -121,17 +128,18 @@ ItemT = TypeVar("ItemT")  # one account/position as the protocol's read assemble
 class StoredStateDeriver(ABC, Generic[AdapterT, ResolvedT, StateT, ItemT]):
     """The shape every derive module shares; a protocol fills in its own small pieces.
 
-    `read`: the market state at the block, the touched accounts read again, every other
-    position derived from its stored base, in the full read's order, assembled by the
-    protocol's own read code; the kept bases carried over unchanged (never re-encoded).
+    `read`: given the market state at the block (`read_state`, read once per block and also
+    handed to `touched`), the touched accounts read again, every other position derived from
+    its stored base, in the full read's order, assembled by the protocol's own read code; the
+    kept bases carried over unchanged (never re-encoded).
     `capture` / `fresh_bases`: the bases of a full read's positions / of the accounts read
     again -- protocol-specific (Aave v3 reads its scaled balances for them); protocols whose
     base is a function of one item take them from `ItemBaseDeriver`.
     """
 
     @abstractmethod
-    async def touched(self, adapter: AdapterT, resolved: ResolvedT, from_block: int,
-                      to_block: int) -> set[Address]: ...
+    async def touched(self, adapter: AdapterT, resolved: ResolvedT, state: StateT,
+                      from_block: int, to_block: int) -> set[Address]: ...
 
     @abstractmethod
     async def read_state(self, adapter: AdapterT, resolved: ResolvedT, block: int
@@ -167,9 +175,9 @@ class StoredStateDeriver(ABC, Generic[AdapterT, ResolvedT, StateT, ItemT]):
         """The full read's order (default: `assemble` orders them itself)."""
         return items
 
-    async def read(self, adapter: AdapterT, resolved: ResolvedT, reread: Sequence[Borrower],
-                   bases: Mapping[BorrowerKey, str], block: int) -> DerivedRead:
-        state = await self.read_state(adapter, resolved, block)
+    async def read(self, adapter: AdapterT, resolved: ResolvedT, state: StateT,
+                   reread: Sequence[Borrower], bases: Mapping[BorrowerKey, str], block: int
+                   ) -> DerivedRead:
         fresh = await self.read_fresh(adapter, resolved, state, reread, block)
         derived: list[ItemT] = []
         kept: dict[BorrowerKey, str] = {}
@@ -403,19 +411,31 @@ async def _read_market(
     adapter: ProtocolAdapter = protocol_spec(market.protocol).adapter(rpc, market,
                                                                       config.chains[market.chain])
     resolved = await resolve_market(adapter, config, market, block)
-    discovery = await discover_market(adapter, resolved, market, repo, block, plan, progress)
+    # the market's own state is read once, while discovery searches the logs; the events'
+    # search (it names the reserves' tokens) and the derivation both take it
+    discovery, state = await _discovered_and_state(
+        deriver.read_state(adapter, resolved, block),
+        discover_market(adapter, resolved, market, repo, block, plan, progress))
     progress(f"{market.key}: events", 0, 0)
-    touched = await deriver.touched(adapter, resolved, prior.block + 1, block)
+    touched = await deriver.touched(adapter, resolved, state, prior.block + 1, block)
     stored = prior.markets[market.key].bases
     accounts = (touched | {account for _s, account in discovery.discovered}
                 | {account for (_s, account), base in stored.items() if base == ALWAYS_READ})
     reread = [b for b in discovery.borrowers if b[1] in accounts]
     derive = {k: v for k, v in stored.items() if k[1] not in accounts}
     progress(f"{market.key}: read", 0, len(reread))
-    derived = await deriver.read(adapter, resolved, reread, derive, block)
+    derived = await deriver.read(adapter, resolved, state, reread, derive, block)
     derived = DerivedRead(derived.read, always_read_unverified(derived.bases, derived.read))
     progress(f"{market.key}: read", len(reread), len(reread))
     return _MarketStep(discovery, derived, len(derived.read.positions) - len(derive))
+
+
+async def _discovered_and_state(state: Coroutine[Any, Any, Any],
+                                discovery: Coroutine[Any, Any, Discovery]
+                                ) -> tuple[Discovery, Any]:
+    """Both at once; the first failure cancels the other."""
+    found_state, found_discovery = await gather_or_cancel([state, discovery])
+    return found_discovery, found_state
 
 
 def always_read_unverified(bases: dict[BorrowerKey, str], read: MarketRead

@@ -29,6 +29,7 @@ from scanner.pipeline.incremental import (
     scan_full,
     scan_incremental,
 )
+from scanner.protocols.aave_v2.read import AaveV2Adapter
 from scanner.protocols.aave_v3 import derive as aave_derive
 from scanner.store.repository import Repository
 from tests.integration import incremental_helpers as tx
@@ -122,6 +123,7 @@ def test_incremental_equals_full_after_real_transactions(
     rpc.mine()
     steps = _record_market_steps(monkeypatch)
     reserve_reads = _count_reserve_reads(monkeypatch)
+    v2_market_reads = _count_calls(monkeypatch, AaveV2Adapter, "read_market")
     second = _incremental(config, repo)
     assert second.incremental and second.reread == 0, second.reason
     # the markets are read at once, as a full snapshot reads them (each awaits the node
@@ -129,10 +131,12 @@ def test_incremental_equals_full_after_real_transactions(
     # other, each market's round trips added up
     first_end = next(n for n, (event, _key) in enumerate(steps) if event == "end")
     assert {key for _event, key in steps[:first_end]} == {m.key for m in config.markets}
-    # Aave v3 reads its reserves for the events it scans and for the state it derives from;
-    # the touched accounts' new bases take the state's (a third read of the same block)
+    # Aave v3 reads its reserves once a block, with the state it derives from: the events'
+    # search (their tokens) and the touched accounts' new bases take the state's (they read
+    # them again at the same block, three reads in all)
     aave_pools = [m for m in config.markets if m.protocol == "aave-v3"]
-    assert aave_pools and list(reserve_reads.values()) == [2] * len(aave_pools), reserve_reads
+    assert aave_pools and list(reserve_reads.values()) == [1] * len(aave_pools), reserve_reads
+    assert v2_market_reads == [1], v2_market_reads  # was twice: the events' tokens, the state
     _require_same_as_full(config, repo, second)
     _require_captured_parses_are_the_texts(AAVE_MARKET_KEY)
 
@@ -152,6 +156,19 @@ def _record_market_steps(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str
 
     monkeypatch.setattr(incremental, "_read_market", recorded)
     return steps
+
+
+def _count_calls(monkeypatch: pytest.MonkeyPatch, owner: type, name: str) -> list[int]:
+    """[calls of owner.name] while the test runs (a one-item list, filled as it goes)."""
+    calls = [0]
+    method = getattr(owner, name)
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        calls[0] += 1
+        return await method(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, counted)
+    return calls
 
 
 def _count_reserve_reads(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:

@@ -46,9 +46,8 @@ ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 class AaveV2Deriver(ItemBaseDeriver[AaveV2Adapter, V2Addresses, V2MarketState, V2Account]):
     position_type = V2Position
 
-    async def touched(self, adapter: AaveV2Adapter, resolved: V2Addresses, from_block: int,
-                      to_block: int) -> set[Address]:
-        state = await adapter.read_market(resolved, to_block)
+    async def touched(self, adapter: AaveV2Adapter, resolved: V2Addresses,
+                      state: V2MarketState, from_block: int, to_block: int) -> set[Address]:
         tokens = sorted({t for r in state.reserves.values()
                          for t in (r.a_token, r.stable_debt_token, r.variable_debt_token)
                          if t != ZERO_ADDRESS})

@@ -178,10 +178,10 @@ class AaveV3Deriver(StoredStateDeriver[AaveV3Adapter, AaveAddresses, _State, Aav
         # market key -> the bases its last derivation (or capture) parsed, by their text
         self._parsed: dict[str, dict[str, ParsedBase]] = {}
 
-    async def touched(self, adapter: AaveV3Adapter, resolved: AaveAddresses, from_block: int,
-                      to_block: int) -> set[Address]:
-        reserves = await _reserves(adapter, resolved.pool, to_block)
-        tokens = sorted({t for r in reserves.values() for t in r.tokens if t != ZERO_ADDRESS})
+    async def touched(self, adapter: AaveV3Adapter, resolved: AaveAddresses, state: _State,
+                      from_block: int, to_block: int) -> set[Address]:
+        tokens = sorted({t for r in state.reserves.values() for t in r.tokens
+                         if t != ZERO_ADDRESS})
         found = await accounts_in_logs(adapter.rpc, adapter.chain, tokens,
                                        {TRANSFER_TOPIC: (1, 2)}, from_block, to_block)
         return found | await accounts_in_logs(adapter.rpc, adapter.chain, [resolved.pool],

@@ -35,7 +35,8 @@ class CompoundDeriver(ItemBaseDeriver[CompoundV3Adapter, CometAddresses, CometMa
     position_type = CometPosition
 
     async def touched(self, adapter: CompoundV3Adapter, resolved: CometAddresses,
-                      from_block: int, to_block: int) -> set[Address]:
+                      state: CometMarketState, from_block: int, to_block: int
+                      ) -> set[Address]:
         return await accounts_in_logs(adapter.rpc, adapter.chain, [resolved.comet],
                                       USER_TOPICS, from_block, to_block)
 

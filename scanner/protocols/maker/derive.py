@@ -53,8 +53,8 @@ class MakerDeriver(ItemBaseDeriver[MakerAdapter, MakerAddresses, _MakerState, _U
 
     position_type = MakerPosition
 
-    async def touched(self, adapter: MakerAdapter, resolved: MakerAddresses, from_block: int,
-                      to_block: int) -> set[Address]:
+    async def touched(self, adapter: MakerAdapter, resolved: MakerAddresses,
+                      state: _MakerState, from_block: int, to_block: int) -> set[Address]:
         return await accounts_in_logs(adapter.rpc, adapter.chain, [resolved.vat], URN_TOPICS,
                                       from_block, to_block)
 

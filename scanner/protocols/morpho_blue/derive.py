@@ -52,7 +52,7 @@ class MorphoDeriver(ItemBaseDeriver[MorphoBlueAdapter, MorphoResolved, _MorphoSt
     position_type = MorphoPosition
 
     async def touched(self, adapter: MorphoBlueAdapter, resolved: MorphoResolved,
-                      from_block: int, to_block: int) -> set[Address]:
+                      state: _MorphoState, from_block: int, to_block: int) -> set[Address]:
         return await accounts_in_logs(adapter.rpc, adapter.chain, [resolved.morpho],
                                       USER_TOPICS, from_block, to_block)
 
