@@ -32,13 +32,13 @@ import hashlib
 import importlib
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Coroutine, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
 from scanner.chain.pin import block_hash, confirm_pinned, pin_block
 from scanner.chain.rpc import RpcClient
-from scanner.chain.tasks import gather_or_cancel
+from scanner.chain.tasks import both, gather_or_cancel
 from scanner.config import ChainConfig, Config, MarketConfig
 from scanner.domain import Address, MarketRead
 from scanner.errors import ScannerError, UsageError
@@ -413,9 +413,9 @@ async def _read_market(
     resolved = await resolve_market(adapter, config, market, block)
     # the market's own state is read once, while discovery searches the logs; the events'
     # search (it names the reserves' tokens) and the derivation both take it
-    discovery, state = await _discovered_and_state(
-        deriver.read_state(adapter, resolved, block),
-        discover_market(adapter, resolved, market, repo, block, plan, progress))
+    discovery, state = await both(
+        discover_market(adapter, resolved, market, repo, block, plan, progress),
+        deriver.read_state(adapter, resolved, block))
     progress(f"{market.key}: events", 0, 0)
     touched = await deriver.touched(adapter, resolved, state, prior.block + 1, block)
     stored = prior.markets[market.key].bases
@@ -428,14 +428,6 @@ async def _read_market(
     derived = DerivedRead(derived.read, always_read_unverified(derived.bases, derived.read))
     progress(f"{market.key}: read", len(reread), len(reread))
     return _MarketStep(discovery, derived, len(derived.read.positions) - len(derive))
-
-
-async def _discovered_and_state(state: Coroutine[Any, Any, Any],
-                                discovery: Coroutine[Any, Any, Discovery]
-                                ) -> tuple[Discovery, Any]:
-    """Both at once; the first failure cancels the other."""
-    found_state, found_discovery = await gather_or_cancel([state, discovery])
-    return found_discovery, found_state
 
 
 def always_read_unverified(bases: dict[BorrowerKey, str], read: MarketRead

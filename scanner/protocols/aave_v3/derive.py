@@ -29,6 +29,7 @@ from eth_utils.address import to_checksum_address
 
 from scanner.chain.abi import decode_output, encode_call, event_topic, load_abi
 from scanner.chain.multicall import Call, aggregate3, require_data
+from scanner.chain.tasks import in_order
 from scanner.domain import RAY, Address, Axis, MarketRead
 from scanner.pipeline.incremental import (
     ALWAYS_READ,
@@ -201,10 +202,9 @@ class AaveV3Deriver(StoredStateDeriver[AaveV3Adapter, AaveAddresses, _State, Aav
 
     async def read_state(self, adapter: AaveV3Adapter, resolved: AaveAddresses, block: int
                          ) -> _State:
-        state = await adapter.read_market(resolved, block)
-        require_reviewed_revision(state)
-        reserves = {asset: reserve for asset, reserve in
-                    (await _reserves(adapter, resolved.pool, block)).items()
+        state, indexes = await in_order(_reviewed_market(adapter, resolved, block),
+                                        _reserves(adapter, resolved.pool, block))
+        reserves = {asset: reserve for asset, reserve in indexes.items()
                     if asset in state.reserves}  # a base naming another one: dropped
         parsed = _Parsed(self._parsed.get(state.market_key, {}), {})
         self._parsed[state.market_key] = parsed.now
@@ -345,6 +345,15 @@ def _rounding(revision: int) -> str:
 
 
 # --- reads ------------------------------------------------------------------------------------
+
+
+async def _reviewed_market(adapter: AaveV3Adapter, resolved: AaveAddresses, block: int
+                           ) -> AaveMarketState:
+    """The market state, refused (exit 78) at a revision newer than any reviewed: before the
+    reserves read beside it are decoded by a layout that revision may have changed."""
+    state = await adapter.read_market(resolved, block)
+    require_reviewed_revision(state)
+    return state
 
 
 async def _reserves(adapter: AaveV3Adapter, pool: Address, block: int) -> dict[Address, _Reserve]:

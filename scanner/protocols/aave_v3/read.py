@@ -20,7 +20,7 @@ from scanner.chain.abi import decode_output, encode_call, function_selector, loa
 from scanner.chain.fastabi import WORD, address_bytes
 from scanner.chain.multicall import Call, CallResult, aggregate3, require_data
 from scanner.chain.rpc import RpcClient
-from scanner.chain.tasks import gather_or_cancel
+from scanner.chain.tasks import both, gather_or_cancel, in_order
 from scanner.config import ChainConfig, MarketConfig
 from scanner.domain import Address, Asset, MarketRead, Position
 from scanner.errors import InconsistentDataError
@@ -199,19 +199,38 @@ class AaveV3Adapter:
         return await self.read_market(addresses, block)
 
     async def read_market(self, addresses: AaveAddresses, block: int) -> AaveMarketState:
+        # the reserves, the eMode categories and the block's time do not depend on each other:
+        # read at once, they cost the round trips of the longest (each one is a provider's
+        # round trip, and an incremental snapshot reads the state every block)
         pool, oracle = addresses.pool, addresses.oracle
-        (revision,) = await self._read(pool, POOL, "POOL_REVISION", [], block)
-        (assets,) = await self._read(pool, POOL, "getReservesList", [], block)
+        (revision, base_unit, reserves), (emodes, header) = await in_order(
+            self._read_reserves(pool, oracle, block),
+            both(self._read_emodes(pool, oracle, block), self.rpc.get_block(block)))
+        return AaveMarketState(
+            market_key=self.market.key, pool_revision=revision, base_unit=base_unit,
+            block=block, block_timestamp=int(header["timestamp"]), reserves=reserves,
+            emodes=emodes, pool=pool,
+            allow_unreviewed_revision=self.market.flags.get("allow_unreviewed_revision", False),
+        )
+
+    async def _read_reserves(self, pool: Address, oracle: Address, block: int
+                             ) -> tuple[int, int, dict[Address, AaveReserve]]:
+        """(POOL_REVISION, BASE_CURRENCY_UNIT, every listed reserve with its price): two
+        round trips, the list's and then its reserves' (prices, data and symbols at once)."""
+        (revision,), ((assets,), (base_unit,)) = await in_order(
+            self._read(pool, POOL, "POOL_REVISION", [], block),
+            both(self._read(pool, POOL, "getReservesList", [], block),
+                 self._read(oracle, ORACLE, "BASE_CURRENCY_UNIT", [], block)))
         assets = [to_checksum_address(a) for a in assets]
-        (base_unit,) = await self._read(oracle, ORACLE, "BASE_CURRENCY_UNIT", [], block)
-        (prices,) = await self._read(oracle, ORACLE, "getAssetsPrices", [assets], block)
-        if len(prices) != len(assets):
-            raise InconsistentDataError("AaveOracle.getAssetsPrices returned a wrong count")
         calls = []
         for asset in assets:
             calls.append(Call(pool, encode_call(POOL, "getReserveData", [asset]), False, 60_000))
             calls.append(Call(asset, encode_call(ERC20, "symbol", []), True, _SIMPLE_GAS))
-        results = await self._calls(calls, block)
+        (prices,), results = await both(
+            self._read(oracle, ORACLE, "getAssetsPrices", [assets], block),
+            self._calls(calls, block))
+        if len(prices) != len(assets):
+            raise InconsistentDataError("AaveOracle.getAssetsPrices returned a wrong count")
         reserves: dict[Address, AaveReserve] = {}
         for i, asset in enumerate(assets):
             raw = require_data(results[2 * i], f"getReserveData({asset})")
@@ -219,18 +238,10 @@ class AaveV3Adapter:
             reserve = _reserve_from(asset, data[0], results[2 * i + 1], int(prices[i]))
             reserves[asset] = reserve
             self._tokens[asset] = _ReserveTokens(*(to_checksum_address(a) for a in data[0][8:11]))
-        emodes = await self._read_emodes(pool, oracle, reserves, block)
-        timestamp = int((await self.rpc.get_block(block))["timestamp"])
-        return AaveMarketState(
-            market_key=self.market.key, pool_revision=int(revision), base_unit=int(base_unit),
-            block=block, block_timestamp=timestamp, reserves=reserves, emodes=emodes,
-            pool=pool,
-            allow_unreviewed_revision=self.market.flags.get("allow_unreviewed_revision", False),
-        )
+        return int(revision), int(base_unit), reserves
 
-    async def _read_emodes(
-        self, pool: Address, oracle: Address, reserves: dict[Address, AaveReserve], block: int
-    ) -> dict[int, AaveEMode]:
+    async def _read_emodes(self, pool: Address, oracle: Address, block: int
+                           ) -> dict[int, AaveEMode]:
         """Categories 1..255 that exist (non-zero LT). v3.2+ is detected by its bitmap getter."""
         ids = list(range(1, 256))
         probe = await self._calls([Call(pool, encode_call(
