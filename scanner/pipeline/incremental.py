@@ -38,7 +38,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from scanner.chain.pin import block_hash, confirm_pinned, pin_block
 from scanner.chain.rpc import RpcClient
-from scanner.chain.tasks import both, gather_or_cancel
+from scanner.chain.tasks import both, gather_or_cancel, in_order
 from scanner.config import ChainConfig, Config, MarketConfig
 from scanner.domain import Address, MarketRead
 from scanner.errors import ScannerError, UsageError
@@ -351,8 +351,8 @@ async def _incremental(
         block = await _pin_block(rpc, chain, block)
         if (reason := _why_full(prior, markets, block, full_every_blocks)) is not None:
             raise DerivationUnavailable(reason)
-        pinned = await pin_block(rpc, block)
-        await _require_prior_on_chain(rpc, prior)
+        # pinning first: a node that cannot give the block's hash is that error, not a reorg
+        pinned, _ = await in_order(pin_block(rpc, block), _require_prior_on_chain(rpc, prior))
         # every market at once, as a full snapshot reads them: each one's round trips (events,
         # state, the touched accounts, their bases) overlap the others' and their derivation
         steps = await gather_or_cancel([
@@ -364,8 +364,8 @@ async def _incremental(
             bases[market.key] = step.derived.bases
             by_market[market.key] = (step.reread,
                                      len(step.derived.read.positions) - step.reread)
-        await confirm_pinned(rpc, pinned)
-        await _require_prior_on_chain(rpc, prior)
+        # a block that changed under the scan is that error (retry later), as before
+        await in_order(confirm_pinned(rpc, pinned), _require_prior_on_chain(rpc, prior))
         retries, requests = dict(rpc.stats.retries_by_kind), rpc.stats.requests
     outcome = compute_snapshot(config, chain, block, reads)
     stored = dataclasses.replace(store_snapshot(repo, outcome, pinned), rpc_retries=retries,

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from scanner.chain.abi import event_topic, load_abi
+from scanner.chain.tasks import in_order
 from scanner.domain import Address, MarketRead
 from scanner.pipeline.incremental import DerivationUnavailable, ItemBaseDeriver
 from scanner.pipeline.touched import accounts_in_logs
@@ -51,10 +52,12 @@ class AaveV2Deriver(ItemBaseDeriver[AaveV2Adapter, V2Addresses, V2MarketState, V
         tokens = sorted({t for r in state.reserves.values()
                          for t in (r.a_token, r.stable_debt_token, r.variable_debt_token)
                          if t != ZERO_ADDRESS})
-        found = await accounts_in_logs(adapter.rpc, adapter.chain, tokens,
-                                       {TRANSFER_TOPIC: (1, 2)}, from_block, to_block)
-        return found | await accounts_in_logs(adapter.rpc, adapter.chain, [resolved.pool],
-                                              USER_TOPICS, from_block, to_block)
+        transfers, pool_events = await in_order(  # both searches at once
+            accounts_in_logs(adapter.rpc, adapter.chain, tokens, {TRANSFER_TOPIC: (1, 2)},
+                             from_block, to_block),
+            accounts_in_logs(adapter.rpc, adapter.chain, [resolved.pool], USER_TOPICS,
+                             from_block, to_block))
+        return transfers | pool_events
 
     async def read_state(self, adapter: AaveV2Adapter, resolved: V2Addresses, block: int
                          ) -> V2MarketState:

@@ -183,10 +183,12 @@ class AaveV3Deriver(StoredStateDeriver[AaveV3Adapter, AaveAddresses, _State, Aav
                       from_block: int, to_block: int) -> set[Address]:
         tokens = sorted({t for r in state.reserves.values() for t in r.tokens
                          if t != ZERO_ADDRESS})
-        found = await accounts_in_logs(adapter.rpc, adapter.chain, tokens,
-                                       {TRANSFER_TOPIC: (1, 2)}, from_block, to_block)
-        return found | await accounts_in_logs(adapter.rpc, adapter.chain, [resolved.pool],
-                                              USER_TOPICS, from_block, to_block)
+        transfers, pool_events = await in_order(  # both searches at once
+            accounts_in_logs(adapter.rpc, adapter.chain, tokens, {TRANSFER_TOPIC: (1, 2)},
+                             from_block, to_block),
+            accounts_in_logs(adapter.rpc, adapter.chain, [resolved.pool], USER_TOPICS,
+                             from_block, to_block))
+        return transfers | pool_events
 
     async def capture(self, adapter: AaveV3Adapter, resolved: AaveAddresses, read: MarketRead,
                       block: int) -> dict[BorrowerKey, str]:

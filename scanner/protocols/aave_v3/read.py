@@ -114,8 +114,9 @@ class AaveV3Adapter:
         provider = self.market.address("pool_addresses_provider")
         await self.rpc.require_code({f"markets.{self.market.key}.pool_addresses_provider":
                                      provider}, block)
-        (pool,) = await self._read(provider, PROVIDER, "getPool", [], block)
-        (oracle,) = await self._read(provider, PROVIDER, "getPriceOracle", [], block)
+        (pool,), (oracle,) = await in_order(self._read(provider, PROVIDER, "getPool", [], block),
+                                            self._read(provider, PROVIDER, "getPriceOracle", [],
+                                                       block))
         addresses = AaveAddresses(provider, to_checksum_address(pool), to_checksum_address(oracle))
         await self.rpc.require_code({"Pool (from the provider)": addresses.pool,
                                      "AaveOracle (from the provider)": addresses.oracle}, block)
