@@ -72,7 +72,7 @@ def _emodes(pool: _Pool) -> dict[int, Any]:
     adapter = object.__new__(AaveV3Adapter)
     adapter._calls = pool.calls  # type: ignore[method-assign]
     adapter._read = pool.read  # type: ignore[method-assign]
-    return aio.run(adapter._read_emodes(POOL_ADDRESS, ORACLE_ADDRESS, {}, 1))
+    return aio.run(adapter._read_emodes(POOL_ADDRESS, ORACLE_ADDRESS, 1))
 
 
 def test_v30_categories_decoded_unless_never_configured() -> None:
