@@ -37,7 +37,8 @@ NATIVE_MODULES: tuple[str, ...] = (
     "scanner.protocols.aave_v3.leg_table",
     "scanner.protocols.aave_v3.liquidation_call",
     "scanner.protocols.aave_v3.rule",
-    # Aave v2's rule: the same GenericLogic in ETH terms, its sums compiled per curve
+    # Aave v2's records and rule: the same GenericLogic in ETH terms, its sums compiled per curve
+    "scanner.protocols.aave_v2.state",
     "scanner.protocols.aave_v2.generic_logic",
     "scanner.protocols.aave_v2.axis_monotone",
     "scanner.protocols.aave_v2.axis_sums",

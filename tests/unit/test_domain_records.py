@@ -27,6 +27,14 @@ from scanner.domain import (
     SnapshotRecord,
     Valuation,
 )
+from scanner.protocols.aave_v2.rule import V2Position
+from scanner.protocols.aave_v2.state import (
+    V2Account,
+    V2MarketState,
+    V2Reserve,
+    V2StableDebt,
+    V2UserReserve,
+)
 from scanner.protocols.aave_v3.generic_logic import AccountLeg, AccountTotals
 from scanner.protocols.aave_v3.liquidation_call import CallPrices, LiquidationCallOutcome
 from scanner.protocols.aave_v3.rule import AavePosition
@@ -109,7 +117,19 @@ def _records() -> list[Any]:
         scan, MarketIdentity(1, "aave-v3", "0xP", 7), SnapshotRecord("chain", 1, 5, 6, (scan,)),
         reserve, emode, market, held, account, AccountTotals(1, 2, 3, 4, 5),
         AccountLeg("0xA", "0xS", 10**18, 1, 2, 3, 4, 5),
+        *_v2_records(),
     ]
+
+
+def _v2_records() -> list[Any]:
+    """Aave v2's state (compiled since round 18) and the position that holds it."""
+    reserve = V2Reserve("0xA", "WETH", 0, 18, 8_000, 8_250, 10_500, True, False, True, False,
+                        10**18, 10**27, 2 * 10**27, 3, 4, 5, "0xa", "0xs", "0xv")
+    stable = V2StableDebt(6, 7, 8)
+    held = V2UserReserve("0xA", True, True, 9, 10, stable, 11, 12, 13)
+    account = V2Account("0xB", (held,), 14, 15, 16, 17)
+    market = V2MarketState("m", "0xPool", 2, "0xA", 2_000 * 10**8, 1, 2, {"0xA": reserve})
+    return [reserve, stable, held, account, market, V2Position(account, market)]
 
 
 @pytest.mark.parametrize("record", _records(), ids=lambda r: type(r).__name__)

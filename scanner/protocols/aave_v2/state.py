@@ -2,6 +2,9 @@
 
 Units are in the names: `_raw` token base units, `_bps` basis points, `_wad` 1e18, `_ray` 1e27,
 `_eth_wei` the v2 AaveOracle's unit (ETH with 18 decimals), `_8dec` USD with 8 decimals.
+
+Compiled with the native math (scanner/native.py), so every class here is a `Record`: a
+serialised copy is rebuilt by the constructor (see scanner.domain.Record).
 """
 
 from __future__ import annotations
@@ -9,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from scanner.domain import Address
+from scanner.domain import Address, Record
 
 
 @dataclass(frozen=True)
-class V2Reserve:
+class V2Reserve(Record):
     """One reserve's configuration, interest state and oracle price at the scan block."""
 
     asset: Address
@@ -39,7 +42,7 @@ class V2Reserve:
 
 
 @dataclass(frozen=True)
-class V2StableDebt:
+class V2StableDebt(Record):
     """A user's stable loan as StableDebtToken stores it: principal, own rate, own timestamp."""
 
     principal_raw: int
@@ -48,7 +51,7 @@ class V2StableDebt:
 
 
 @dataclass(frozen=True)
-class V2UserReserve:
+class V2UserReserve(Record):
     """A user's stored balances in one reserve and the tokens' own balanceOf at the block."""
 
     asset: Address
@@ -69,7 +72,7 @@ class V2UserReserve:
 
 
 @dataclass(frozen=True)
-class V2Account:
+class V2Account(Record):
     """One account's position at the scan block, plus the pool's own account summary."""
 
     account: Address
@@ -82,7 +85,7 @@ class V2Account:
 
 
 @dataclass(frozen=True)
-class V2MarketState:
+class V2MarketState(Record):
     """Everything about one Aave v2 market that the math needs, at one block."""
 
     market_key: str
