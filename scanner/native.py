@@ -61,6 +61,10 @@ GROUP_NAME = "liqscan_native"
 # Bumped when the layout of a build directory or the build options change.
 BUILD_FORMAT = 1
 COMPLETE_MARKER = "COMPLETE"
+# Every process that runs a build holds a shared lock on this file of it for its lifetime:
+# its modules are imported as first needed (a daemon's rare path, hours later), so
+# native_build must not remove a build a running process may still load from.
+IN_USE_FILE = "IN_USE"
 SWITCH_ENV = "LIQSCAN_NATIVE"
 CACHE_ENV = "LIQSCAN_NATIVE_CACHE"
 SCANNER_DIR = Path(__file__).resolve().parent
@@ -139,13 +143,35 @@ def _decide() -> NativeStatus:
         directory = build_dir(build_key())
     except OSError as exc:
         return NativeStatus(False, f"sources unreadable: {exc}")
-    if not (directory / COMPLETE_MARKER).is_file():
+    if not (directory / COMPLETE_MARKER).is_file() or not hold(directory):
         return NativeStatus(False, "no build for the current sources; run `make setup`")
     try:
         _load_shared(directory)
     except ImportError as exc:
         return NativeStatus(False, f"build does not load: {exc}")
     return NativeStatus(True, str(directory), directory)
+
+
+_held: list[int] = []  # the IN_USE lock's descriptor, kept open while the process lives
+
+
+def hold(directory: Path) -> bool:
+    """Take the shared IN_USE lock of a build for this process's lifetime; False when the
+    build went away meanwhile (native_build pruned it: the lock waits for that to finish)."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no pruning guard, as before
+        return True
+    try:
+        descriptor = os.open(directory / IN_USE_FILE, os.O_RDONLY)
+    except OSError:  # gone, or a build from before the lock file (runs unguarded)
+        return (directory / COMPLETE_MARKER).is_file()
+    fcntl.flock(descriptor, fcntl.LOCK_SH)
+    if not (directory / COMPLETE_MARKER).is_file():  # removed before we held it
+        os.close(descriptor)
+        return False
+    _held.append(descriptor)
+    return True
 
 
 def decision() -> NativeStatus:

@@ -71,10 +71,32 @@ def _prune(root: Path, keep: str) -> None:
     """Builds of other sources than `keep`'s: removed, as this checkout never loads them.
     Only liqscan's own builds -- a key's name, holding the marker that names it: the root
     may be a directory the user chose (LIQSCAN_NATIVE_CACHE) with other things in it, and
-    everything else there stays."""
+    everything else there stays. A build a running process holds (native.hold) stays too:
+    that process still imports from it; the next build after it stops removes it."""
     for entry in root.iterdir():
         if entry.name != keep and is_build(entry):
-            shutil.rmtree(entry, ignore_errors=True)
+            _remove_unless_held(entry)
+
+
+def _remove_unless_held(entry: Path) -> bool:
+    """Remove a build unless a running process holds it; True when removed."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: nothing holds a build
+        shutil.rmtree(entry, ignore_errors=True)
+        return True
+    descriptor = os.open(entry / native.IN_USE_FILE, os.O_RDONLY | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        # the marker first: a process waiting for the lock then finds no build (native.hold)
+        (entry / native.COMPLETE_MARKER).unlink(missing_ok=True)
+        shutil.rmtree(entry, ignore_errors=True)
+        return True
+    finally:
+        os.close(descriptor)
 
 
 def is_build(entry: Path) -> bool:
@@ -111,13 +133,16 @@ def build(force: bool = False) -> int:
             return 0
         staged = work / "staged" / key
         shutil.copytree(work / "lib", staged)
+        (staged / native.IN_USE_FILE).touch()
         (staged / native.COMPLETE_MARKER).write_text(f"{key}\n")
         if not _loads(work / "staged"):
             print("native math: the build does not load, pure Python is used")
             return 0
         _prune(root, key)
-        if final.exists():  # a forced rebuild: the same key's old build gives way
-            shutil.rmtree(final)
+        # a forced rebuild: the same key's old build gives way, unless a process runs it
+        if final.exists() and not _remove_unless_held(final):
+            print(f"native math: {final} is in use by a running process; stop it to rebuild")
+            return 0
         staged.rename(final)
     print(f"native math: built in {time.perf_counter() - start:.0f} s ({final})")
     return 0

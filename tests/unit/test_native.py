@@ -19,7 +19,7 @@ from scanner.domain import Axis, Position, PositionResult
 from scanner.pipeline.liquidation import VAULT_FIELDS, vault_fields
 from scanner.protocols.aave_v3.rule import AavePosition
 from scanner.protocols.aave_v3.state import AaveAccount, AaveMarketState, AaveUserReserve
-from tests.native_compare import native_and_pure, require_native_build
+from tests.native_compare import ROOT, native_and_pure, require_native_build
 from tests.unit.test_aave_leg_table import ASSETS, AXES, accounts, markets
 
 PROBE = ("from scanner import native; import scanner.pipeline.crossing as c; "
@@ -131,6 +131,46 @@ def test_pruning_removes_only_liqscan_builds(tmp_path: Path) -> None:
     assert (kept[0] / "holiday.jpg").read_bytes() == b"jpeg"
     assert (tmp_path / ("9" * 24)).is_symlink() and (outside / "scanner").is_dir()
     assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def _fake_build(root: Path, key: str) -> Path:
+    entry = root / key
+    (entry / "scanner").mkdir(parents=True)
+    (entry / native.IN_USE_FILE).touch()
+    (entry / native.COMPLETE_MARKER).write_text(key + "\n")
+    return entry
+
+
+HOLDER = ("import sys; from pathlib import Path; from scanner import native; "
+          "print(native.hold(Path(sys.argv[1])), flush=True); sys.stdin.read()")
+
+
+def test_pruning_keeps_a_build_a_running_process_holds(tmp_path: Path) -> None:
+    # a process imports its compiled modules as it first needs them (a daemon's rare path,
+    # hours later): `make setup` after a pull pruned its build and the next such import
+    # failed ("cannot open shared object file"); now the build stays until that process ends
+    current, running = "a" * 24, "b" * 24
+    _fake_build(tmp_path, current)
+    held = _fake_build(tmp_path, running)
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(held)], cwd=ROOT,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "True"
+        native_build._prune(tmp_path, current)
+        assert (held / native.COMPLETE_MARKER).is_file()
+    finally:
+        holder.communicate("")
+    native_build._prune(tmp_path, current)
+    assert not held.exists() and (tmp_path / current).is_dir()
+
+
+def test_a_pruned_build_is_not_held(tmp_path: Path) -> None:
+    # the marker goes first when a build is removed: a process that waited for the lock then
+    # finds no build and runs pure Python, never a half-removed build
+    entry = _fake_build(tmp_path, "c" * 24)
+    (entry / native.COMPLETE_MARKER).unlink()
+    assert native.hold(entry) is False
+    assert native.hold(tmp_path / ("d" * 24)) is False  # gone altogether
 
 
 class _Plain:
