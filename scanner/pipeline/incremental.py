@@ -52,8 +52,8 @@ from scanner.pipeline.scan import (
     SnapshotOutcome,
     _market_failed,
     _no_progress,
-    _pin_block,
     _require_verified,
+    checked_block,
     compute_snapshot,
     discover_market,
     scan_chain,
@@ -347,8 +347,7 @@ async def _incremental(
     full_every_blocks: int | None,
 ) -> IncrementalOutcome:
     async with RpcClient.for_chain(chain) as rpc:
-        await rpc.check_chain(chain.chain_id, chain.name)
-        block = await _pin_block(rpc, chain, block)
+        block = await checked_block(rpc, chain, block)
         if (reason := _why_full(prior, markets, block, full_every_blocks)) is not None:
             raise DerivationUnavailable(reason)
         # pinning first: a node that cannot give the block's hash is that error, not a reorg
@@ -404,13 +403,14 @@ async def _read_market(
     prior: PriorSnapshot, block: int, progress: Progress,
 ) -> _MarketStep:
     deriver = _deriver({market.key: deriver_of(market.protocol)}, market)
-    plan = await plan_discovery(rpc, repo, config, market, block)
+    adapter: ProtocolAdapter = protocol_spec(market.protocol).adapter(rpc, market,
+                                                                      config.chains[market.chain])
+    # at once, as a full snapshot does them (scan._read_market); the plan's error first
+    plan, resolved = await in_order(plan_discovery(rpc, repo, config, market, block),
+                                    resolve_market(adapter, config, market, block))
     if plan.rewind or plan.rediscover_reason is not None:
         raise DerivationUnavailable(f"market {market.key}: discovery searches again "
                                     f"({plan.rediscover_reason or 'a reorg below its cursor'})")
-    adapter: ProtocolAdapter = protocol_spec(market.protocol).adapter(rpc, market,
-                                                                      config.chains[market.chain])
-    resolved = await resolve_market(adapter, config, market, block)
     # the market's own state is read once, while discovery searches the logs; the events'
     # search (it names the reserves' tokens) and the derivation both take it
     discovery, state = await both(

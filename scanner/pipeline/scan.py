@@ -22,7 +22,7 @@ from typing import Any, Literal, cast
 from scanner.chain.logs import confirmed_head
 from scanner.chain.pin import confirm_pinned, pin_block
 from scanner.chain.rpc import RpcClient
-from scanner.chain.tasks import gather_or_cancel
+from scanner.chain.tasks import gather_or_cancel, in_order
 from scanner.config import ChainConfig, Config, MarketConfig
 from scanner.domain import (
     Address,
@@ -174,8 +174,7 @@ async def _scan_chain(config: Config, chain: ChainConfig, markets: Sequence[Mark
                       store_unverified: bool) -> SnapshotOutcome:
     with LevelStream(config.axes) as stream:
         async with RpcClient.for_chain(chain) as rpc:
-            await rpc.check_chain(chain.chain_id, chain.name)
-            block = await _pin_block(rpc, chain, block)
+            block = await checked_block(rpc, chain, block)
             pinned = await pin_block(rpc, block)  # reliability: its hash is checked at the end
             # 1-2. every market at exactly `block`, all at once; one failure leaves the
             # snapshot absent; a streaming adapter's chunks have their levels computed meanwhile
@@ -233,10 +232,12 @@ async def _read_market(
     rpc: RpcClient, config: Config, market: MarketConfig, repo: Repository, block: int,
     progress: Progress, sink: ChunkSink | None = None,
 ) -> tuple[MarketConfig, Discovery, MarketRead]:
-    plan = await plan_discovery(rpc, repo, config, market, block)
     adapter = protocol_spec(market.protocol).adapter(rpc, market, config.chains[market.chain])
     progress(f"{market.key}: resolve", 0, 0)
-    resolved = await resolve_market(adapter, config, market, block)
+    # at once: neither waits for the other's round trips; the plan's error is still the one
+    # reported (it names a database that holds another market's accounts)
+    plan, resolved = await in_order(plan_discovery(rpc, repo, config, market, block),
+                                    resolve_market(adapter, config, market, block))
     prefetching = hasattr(adapter, "prefetch_market")
     if prefetching:  # its market state is read while the logs are searched
         cast(PrefetchingAdapter, adapter).prefetch_market(resolved, block)
@@ -319,6 +320,14 @@ async def _discover(adapter: ProtocolAdapter, resolved: Any, market: MarketConfi
             resolved, start, block, on_progress=on_progress)
     found = await adapter.discover_accounts(resolved, start, block, on_progress=on_progress)
     return {("", account): first for account, first in found.items()}
+
+
+async def checked_block(rpc: RpcClient, chain: ChainConfig, block: int | None) -> int:
+    """The chain's id checked and the block pinned, at once (one round trip, not two); a
+    wrong chain id is the error reported, whatever the head says."""
+    _, pinned = await in_order(rpc.check_chain(chain.chain_id, chain.name),
+                               _pin_block(rpc, chain, block))
+    return pinned
 
 
 async def _pin_block(rpc: RpcClient, chain: ChainConfig, block: int | None) -> int:

@@ -18,11 +18,13 @@ from typing import Any
 
 import pytest
 
+from scanner.chain.rpc import RpcClient
 from scanner.config import Config, load_config
 from scanner.devnet.network import AAVE_MARKET_KEY, Devnet
 from scanner.devnet.prices import get_price_usd_8dec, set_prices
 from scanner.devnet.rpc import DevnetRpc
 from scanner.pipeline import incremental
+from scanner.pipeline import scan as scan_module
 from scanner.pipeline.incremental import (
     DERIVERS,
     IncrementalOutcome,
@@ -31,6 +33,7 @@ from scanner.pipeline.incremental import (
 )
 from scanner.protocols.aave_v2.read import AaveV2Adapter
 from scanner.protocols.aave_v3 import derive as aave_derive
+from scanner.protocols.aave_v3.read import AaveV3Adapter
 from scanner.store.repository import Repository
 from tests.integration import incremental_helpers as tx
 from tests.integration.daemon_helpers import (
@@ -88,7 +91,12 @@ def test_incremental_equals_full_after_real_transactions(
         m.key for m in every.markets if m.protocol in DERIVERS))
     assert len({m.protocol for m in config.markets}) == 5
     repo = Repository.from_url(db_url)
+    spans = _record_spans(monkeypatch, [
+        (RpcClient, "check_chain"), (scan_module, "_pin_block"), (RpcClient, "require_code"),
+        (scan_module, "plan_discovery"), (scan_module, "resolve_market"),
+        (AaveV3Adapter, "_read")])
     first = _full(config, repo)
+    _require_round_trips_at_once(spans)
     assert first.bases_stored and not first.incremental
     _require_captured_parses_are_the_texts(AAVE_MARKET_KEY)
     plans = {p.account: p for p in devnet.aave_plans if p.borrows}
@@ -122,6 +130,10 @@ def test_incremental_equals_full_after_real_transactions(
     rpc.call("evm_increaseTime", [DAYS_3])  # a second step derives from derived bases
     rpc.mine()
     steps = _record_market_steps(monkeypatch)
+    spans = _record_spans(monkeypatch, [
+        (RpcClient, "check_chain"), (scan_module, "_pin_block"), (RpcClient, "require_code"),
+        (incremental, "plan_discovery"), (incremental, "resolve_market"),
+        (AaveV3Adapter, "_read")])
     reserve_reads = _count_reserve_reads(monkeypatch)
     v2_market_reads = _count_calls(monkeypatch, AaveV2Adapter, "read_market")
     second = _incremental(config, repo)
@@ -137,8 +149,42 @@ def test_incremental_equals_full_after_real_transactions(
     aave_pools = [m for m in config.markets if m.protocol == "aave-v3"]
     assert aave_pools and list(reserve_reads.values()) == [1] * len(aave_pools), reserve_reads
     assert v2_market_reads == [1], v2_market_reads  # was twice: the events' tokens, the state
+    _require_round_trips_at_once(spans)
     _require_same_as_full(config, repo, second)
     _require_captured_parses_are_the_texts(AAVE_MARKET_KEY)
+
+
+def _record_spans(monkeypatch: pytest.MonkeyPatch, targets: list[tuple[Any, str]]
+                  ) -> list[tuple[str, str]]:
+    """("start" | "end", name) of every call of each coroutine function, in order."""
+    spans: list[tuple[str, str]] = []
+
+    def recorded(function: Any, name: str) -> Any:
+        async def wrapper(*args: Any, **kwargs: Any) -> Any:
+            spans.append(("start", name))
+            try:
+                return await function(*args, **kwargs)
+            finally:
+                spans.append(("end", name))
+        return wrapper
+
+    for owner, name in targets:
+        monkeypatch.setattr(owner, name, recorded(getattr(owner, name), name))
+    return spans
+
+
+def _started_before_ended(spans: list[tuple[str, str]], later: str, first: str) -> bool:
+    """`later`'s first call starts before `first`'s first call ends (both await the node)."""
+    return spans.index(("start", later)) < spans.index(("end", first))
+
+
+def _require_round_trips_at_once(spans: list[tuple[str, str]]) -> None:
+    # one after the other, each pair's round trips added up at every snapshot (a hosted
+    # provider's ~50 ms each): the chain id and the head; discovery's plan (the head, the
+    # cursor block's hash) and the market's resolution; the provider's code and its answers
+    assert _started_before_ended(spans, "_pin_block", "check_chain"), spans
+    assert _started_before_ended(spans, "resolve_market", "plan_discovery"), spans
+    assert _started_before_ended(spans, "_read", "require_code"), spans
 
 
 def _record_market_steps(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:

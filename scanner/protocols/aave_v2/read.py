@@ -17,6 +17,7 @@ from eth_utils.address import to_checksum_address
 from scanner.chain.abi import decode_output, encode_call, load_abi
 from scanner.chain.multicall import Call, CallResult, aggregate3, require_data
 from scanner.chain.rpc import RpcClient
+from scanner.chain.tasks import in_order
 from scanner.config import ChainConfig, MarketConfig
 from scanner.domain import WAD, Address, Asset, MarketRead, Position
 from scanner.errors import InconsistentDataError
@@ -83,23 +84,34 @@ class AaveV2Adapter:
         where = f"markets.{self.market.key}"
         provider = self.market.address("lending_pool_addresses_provider")
         feed = self.market.address("eth_usd_feed")
-        await self.rpc.require_code({f"{where}.lending_pool_addresses_provider": provider,
-                                     f"{where}.eth_usd_feed": feed}, block)
-        try:
-            (pool,) = await self._read(provider, PROVIDER, "getLendingPool", [], block)
-            (oracle,) = await self._read(provider, PROVIDER, "getPriceOracle", [], block)
-        except InconsistentDataError as exc:
-            raise NotTheProtocolError("lending_pool_addresses_provider",
-                                      "getLendingPool() failed") from exc
-        try:
-            await self._read(feed, AGGREGATOR, "latestAnswer", [], block)
-        except InconsistentDataError as exc:
-            raise NotTheProtocolError("eth_usd_feed", "latestAnswer() failed") from exc
+        # the code checks, the provider's answers and the feed's at once; their errors in
+        # that order, as when each waited for the one before
+        _, ((pool, oracle), _) = await in_order(
+            self.rpc.require_code({f"{where}.lending_pool_addresses_provider": provider,
+                                   f"{where}.eth_usd_feed": feed}, block),
+            in_order(self._provider_answers(provider, block), self._feed_answers(feed, block)))
         addresses = V2Addresses(provider, to_checksum_address(pool),
                                 to_checksum_address(oracle), feed)
         await self.rpc.require_code({"LendingPool (from the provider)": addresses.pool,
                                      "AaveOracle (from the provider)": addresses.oracle}, block)
         return addresses
+
+    async def _provider_answers(self, provider: Address, block: int) -> tuple[str, str]:
+        """The provider's LendingPool and AaveOracle; refused naming the key when not one."""
+        try:
+            (pool,), (oracle,) = await in_order(
+                self._read(provider, PROVIDER, "getLendingPool", [], block),
+                self._read(provider, PROVIDER, "getPriceOracle", [], block))
+        except InconsistentDataError as exc:
+            raise NotTheProtocolError("lending_pool_addresses_provider",
+                                      "getLendingPool() failed") from exc
+        return pool, oracle
+
+    async def _feed_answers(self, feed: Address, block: int) -> None:
+        try:
+            await self._read(feed, AGGREGATOR, "latestAnswer", [], block)
+        except InconsistentDataError as exc:
+            raise NotTheProtocolError("eth_usd_feed", "latestAnswer() failed") from exc
 
     # --- 2. discovery --------------------------------------------------------------------
 

@@ -112,11 +112,12 @@ class AaveV3Adapter:
 
     async def resolve(self, block: int) -> AaveAddresses:
         provider = self.market.address("pool_addresses_provider")
-        await self.rpc.require_code({f"markets.{self.market.key}.pool_addresses_provider":
-                                     provider}, block)
-        (pool,), (oracle,) = await in_order(self._read(provider, PROVIDER, "getPool", [], block),
-                                            self._read(provider, PROVIDER, "getPriceOracle", [],
-                                                       block))
+        # the code check beside the provider's answers; its error (no contract there) first
+        _, ((pool,), (oracle,)) = await in_order(
+            self.rpc.require_code({f"markets.{self.market.key}.pool_addresses_provider":
+                                   provider}, block),
+            in_order(self._read(provider, PROVIDER, "getPool", [], block),
+                     self._read(provider, PROVIDER, "getPriceOracle", [], block)))
         addresses = AaveAddresses(provider, to_checksum_address(pool), to_checksum_address(oracle))
         await self.rpc.require_code({"Pool (from the provider)": addresses.pool,
                                      "AaveOracle (from the provider)": addresses.oracle}, block)
