@@ -78,6 +78,25 @@ def _prune(root: Path, keep: str) -> None:
             _remove_unless_held(entry)
 
 
+def _held(entry: Path) -> bool:
+    """Does a running process hold this build (native.hold)? A look, not a claim."""
+    try:
+        import fcntl
+    except ImportError:
+        return False
+    try:
+        descriptor = os.open(entry / native.IN_USE_FILE, os.O_RDONLY)
+    except OSError:  # no lock file: a build from before it, which nothing holds
+        return False
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(descriptor)  # releases the lock if it was taken
+    return False
+
+
 def _remove_unless_held(entry: Path) -> bool:
     """Remove a build unless a running process holds it; True when removed."""
     try:
@@ -119,6 +138,9 @@ def build(force: bool = False) -> int:
     final = native.build_dir(key)
     if (final / native.COMPLETE_MARKER).is_file() and not force:
         print(f"native math: up to date ({final})")
+        return 0
+    if force and final.exists() and _held(final):  # said now, not after a minute's compile
+        print(f"native math: {final} is in use by a running process; stop it to rebuild")
         return 0
     root = native.cache_root()
     root.mkdir(parents=True, exist_ok=True)

@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -162,6 +163,28 @@ def test_pruning_keeps_a_build_a_running_process_holds(tmp_path: Path) -> None:
         holder.communicate("")
     native_build._prune(tmp_path, current)
     assert not held.exists() and (tmp_path / current).is_dir()
+
+
+def test_a_forced_rebuild_of_a_held_build_says_so_before_compiling(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(native.CACHE_ENV, str(tmp_path))
+    held = _fake_build(tmp_path, native.build_key())
+
+    def no_compile(*_args: object) -> bool:
+        raise AssertionError("compiled a build it could not install")
+
+    monkeypatch.setattr(native_build, "_compile", no_compile)
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(held)], cwd=ROOT,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "True"
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            assert native_build.build(force=True) == 0
+        assert "is in use by a running process" in printed.getvalue()
+        assert (held / native.COMPLETE_MARKER).is_file()
+    finally:
+        holder.communicate("")
 
 
 def test_a_pruned_build_is_not_held(tmp_path: Path) -> None:
