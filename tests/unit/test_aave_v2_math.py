@@ -7,6 +7,8 @@ from __future__ import annotations
 from decimal import Decimal, getcontext
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from scanner.domain import RAY, WAD, Axis
 from scanner.protocols.aave_v2.generic_logic import MAX_UINT256, Leg, calculate_totals
@@ -18,8 +20,16 @@ from scanner.protocols.aave_v2.interest import (
     stable_debt_raw,
 )
 from scanner.protocols.aave_v2.liquidation import liquidation_call
-from scanner.protocols.aave_v2.rule import V2Curve
-from scanner.protocols.aave_v2.state import V2StableDebt
+from scanner.protocols.aave_v2.rule import V2Curve, account_legs, v2_curve
+from scanner.protocols.aave_v2.state import (
+    V2Account,
+    V2MarketState,
+    V2Reserve,
+    V2StableDebt,
+    V2UserReserve,
+)
+from tests.unit.test_aave_v2_saw import _curve as saw_curve
+from tests.unit.test_aave_v2_saw import accounts as saw_accounts
 
 FIVE_PCT_RAY = 5 * 10**25
 WETH, USDC, WBTC = "0x" + "11" * 20, "0x" + "22" * 20, "0x" + "33" * 20
@@ -147,3 +157,42 @@ def test_other_axes_move_their_members_in_eth() -> None:
 def test_axis_object_maps_to_the_curve() -> None:
     axis = Axis("ETH", frozenset({WETH}), WETH, 3_000 * 10**8)
     assert axis.members == _curve(True, frozenset({WETH})).axis_members
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(legs=saw_accounts(), eth_axis=st.booleans(), x=st.integers(10**9, 10**14))
+def test_the_seizable_amount_is_one_liquidation_call_at_x(legs: tuple[Leg, ...],
+                                                          eth_axis: bool, x: int) -> None:
+    # the solver's seizable amount is found in one pass over the legs, without the price
+    # table: it must be the collateral liquidationCall_at(x) seizes, valued at x
+    curve = saw_curve(legs, eth_axis)
+    outcome = curve.liquidation_call_at(x)
+    expected = 0
+    if outcome is not None:
+        (leg,) = [leg for leg in legs if leg.asset == outcome.collateral_asset]
+        seized_eth_wei = (outcome.collateral_seized_raw * curve.prices_at(x)[leg.asset]
+                          // leg.unit)
+        expected = seized_eth_wei * curve.eth_usd_at(x) // WAD
+    assert curve.seizable_usd_8dec(x) == expected
+
+
+def test_legs_come_in_reserve_id_order_with_their_prices() -> None:
+    # the pool's list order, not the order an account's reserves were read in
+    def reserve(asset: str, reserve_id: int, price: int) -> V2Reserve:
+        return V2Reserve(asset, asset, reserve_id, 18, 8_000, 8_250, 10_500, True, False, True,
+                         False, price, RAY, RAY, 0, 0, 0, "0xa", "0xs", "0xv")
+
+    def held(asset: str, supplied: int, debt: int) -> V2UserReserve:
+        return V2UserReserve(asset, True, debt > 0, supplied, debt, V2StableDebt(0, 0, 0),
+                             supplied, debt, 0)
+
+    reserves = {"0xC": reserve("0xC", 2, 3), "0xA": reserve("0xA", 0, 1),
+                "0xB": reserve("0xB", 1, 2)}
+    market = V2MarketState("m", "0xPool", 2, "0xA", 3_000 * 10**8, 1, 1, reserves)
+    account = V2Account("0xU", (held("0xC", 5, 0), held("0xA", 0, 7), held("0xB", 9, 0)),
+                        0, 0, 0, 0)
+    legs = account_legs(account, market)
+    assert [leg.asset for leg in legs] == ["0xA", "0xB", "0xC"]
+    assert [(leg.collateral_raw, leg.debt_raw) for leg in legs] == [(0, 7), (9, 0), (5, 0)]
+    axis = Axis("ETH", frozenset({"0xA"}), "0xA", 3_000 * 10**8, quote_price_8dec=1)
+    assert v2_curve(account, market, axis).prices_now_eth_wei == {"0xA": 1, "0xB": 2, "0xC": 3}

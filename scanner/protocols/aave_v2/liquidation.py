@@ -22,12 +22,22 @@ from scanner.protocols.aave_v2.generic_logic import Leg, percent_div, percent_mu
 LIQUIDATION_CLOSE_FACTOR_BPS = 5_000
 
 
-@dataclass(frozen=True)
+# Built at every seizable amount the solver reports: a written-out __init__, not frozen (see
+# domain.Valuation: compiled, a dataclass-generated __init__ still runs as Python); treat it as
+# immutable.
+@dataclass(init=False, unsafe_hash=True)
 class LiquidationOutcome:
     collateral_asset: str
     debt_asset: str
     debt_repaid_raw: int
     collateral_seized_raw: int  # all of it goes to the liquidator in v2
+
+    def __init__(self, collateral_asset: str, debt_asset: str, debt_repaid_raw: int,
+                 collateral_seized_raw: int) -> None:
+        self.collateral_asset = collateral_asset
+        self.debt_asset = debt_asset
+        self.debt_repaid_raw = debt_repaid_raw
+        self.collateral_seized_raw = collateral_seized_raw
 
 
 def liquidation_call(collateral: Leg, debt: Leg, collateral_price_eth_wei: int,

@@ -283,14 +283,36 @@ class V2Curve:
 
     def seizable_usd_8dec(self, x: int) -> int:
         """Collateral that ONE liquidationCall of the largest debt against the largest
-        collateral takes at axis price x (v2's close factor is 50%), in USD."""
-        prices = self.prices_at(x)
-        outcome = self._call_at(prices)
-        if outcome is None:
+        collateral takes at axis price x (v2's close factor is 50%), in USD. The legs and
+        prices `liquidation_call_at` chooses (`_largest` over `prices_at(x)`), found in one
+        pass without the price table: the solver asks it for every position."""
+        collateral: Leg | None = None
+        debt: Leg | None = None
+        collateral_value = debt_value = collateral_price = debt_price = 0
+        for leg in self.legs:
+            price = self._price_at(leg.asset, x)
+            if leg.collateral_raw:
+                value = leg.collateral_raw * price // leg.unit
+                if collateral is None or value > collateral_value:
+                    collateral, collateral_value, collateral_price = leg, value, price
+            if leg.debt_raw:
+                value = leg.debt_raw * price // leg.unit
+                if debt is None or value > debt_value:
+                    debt, debt_value, debt_price = leg, value, price
+        if collateral is None or debt is None:
             return 0
-        (leg,) = [leg for leg in self.legs if leg.asset == outcome.collateral_asset]
-        seized_eth_wei = outcome.collateral_seized_raw * prices[leg.asset] // leg.unit
+        outcome = liquidation_call(collateral, debt, collateral_price, debt_price)
+        seized_eth_wei = outcome.collateral_seized_raw * collateral_price // collateral.unit
         return seized_eth_wei * self.eth_usd_at(x) // WAD
+
+    def _price_at(self, asset: Address, x_8dec: int) -> int:
+        """`prices_at(x)[asset]`, alone."""
+        price = self.prices_now_eth_wei[asset]
+        if self.eth_moves and asset not in self.axis_members:
+            return price * self.ref_now_8dec // x_8dec
+        if not self.eth_moves and asset in self.axis_members:
+            return price * x_8dec // self.ref_now_8dec
+        return price
 
     def axis_collateral_usd_8dec(self) -> int:
         """Collateral whose USD price moves with the axis, at today's prices."""
@@ -302,17 +324,34 @@ class V2Curve:
 
 def account_legs(account: V2Account, market: V2MarketState) -> tuple[Leg, ...]:
     """Price-independent view of an account, in reserve-id order."""
-    legs = []
+    return _legs_and_prices(account, market)[0]
+
+
+def _legs_and_prices(account: V2Account, market: V2MarketState
+                     ) -> tuple[tuple[Leg, ...], dict[Address, int]]:
+    """`account_legs` and the oracle price of each leg's asset, in one pass (built for every
+    curve: the reserve of each user reserve looked up once)."""
+    rows: list[tuple[int, Leg]] = []
+    prices: dict[Address, int] = {}
+    in_order, last_id = True, -1
     for user_reserve in account.reserves:
         reserve = market.reserves[user_reserve.asset]
         counts = user_reserve.used_as_collateral and reserve.lt_bps != 0
-        legs.append(Leg(
-            asset=reserve.asset, unit=10**reserve.decimals,
-            collateral_raw=user_reserve.supplied_raw if counts else 0,
-            debt_raw=user_reserve.debt_raw if user_reserve.borrowing else 0,
-            lt_bps=reserve.lt_bps, bonus_bps=reserve.bonus_bps,
-        ))
-    return tuple(sorted(legs, key=lambda leg: market.reserves[leg.asset].reserve_id))
+        rows.append((reserve.reserve_id, Leg(
+            reserve.asset, 10**reserve.decimals,
+            user_reserve.supplied_raw if counts else 0,
+            user_reserve.debt_raw if user_reserve.borrowing else 0,
+            reserve.lt_bps, reserve.bonus_bps)))
+        prices[reserve.asset] = reserve.price_eth_wei
+        in_order = in_order and reserve.reserve_id > last_id
+        last_id = reserve.reserve_id
+    if not in_order:  # a stable sort by reserve id, as before
+        rows.sort(key=_row_reserve_id)
+    return tuple(leg for _id, leg in rows), prices
+
+
+def _row_reserve_id(row: tuple[int, Leg]) -> int:
+    return row[0]
 
 
 def oracle_prices_eth_wei(market: V2MarketState) -> dict[Address, int]:
@@ -325,8 +364,7 @@ def account_totals(account: V2Account, market: V2MarketState) -> Totals:
 
 
 def v2_curve(account: V2Account, market: V2MarketState, axis: Axis) -> V2Curve:
-    legs = account_legs(account, market)
-    prices = {leg.asset: market.reserves[leg.asset].price_eth_wei for leg in legs}
+    legs, prices = _legs_and_prices(account, market)
     return V2Curve(legs=legs, prices_now_eth_wei=prices, axis_members=axis.members,
                    ref_now_8dec=axis.reference_price_8dec,
                    eth_moves=market.weth in axis.members, eth_usd_now_8dec=market.eth_usd_8dec)
