@@ -163,6 +163,11 @@ def _math(s: dict[str, Any], title: str) -> None:
         _line(f"  ... {market['protocol']} ({market['market']}, axis {market['axis']}"
               f"{', ' + devnet + ' devnet' if devnet else ''}), CPU",
               f"{rate:,.0f} positions/s", ">= 50,000 positions/s", rate >= 50_000)
+        rounds = [r for r in market.get("cpu_rounds_s", []) if r]  # older files: one timing
+        if len(rounds) > 1:
+            rates = sorted(market["positions"] / r for r in rounds)
+            _line(f"      median of {len(rounds)} timings; their range",
+                  f"{rates[0]:,.0f}-{rates[-1]:,.0f} /s", "", None)
 
 
 def _storage(s: dict[str, Any], big: dict[str, Any] | None) -> None:
