@@ -13,6 +13,7 @@ from eth_utils.address import to_checksum_address
 
 from scanner.chain.logs import fetch_logs
 from scanner.chain.rpc import RpcClient
+from scanner.chain.tasks import in_order
 from scanner.config import ChainConfig
 from scanner.domain import Address
 from scanner.errors import InconsistentDataError
@@ -40,3 +41,15 @@ async def accounts_in_logs(
         found.update(to_checksum_address("0x" + topics[i][-40:]) for i in positions
                      if topics[i] != ZERO_WORD)
     return found
+
+
+async def token_and_pool_accounts(
+    rpc: RpcClient, chain: ChainConfig, tokens: Sequence[Address], transfer_topic: str,
+    pool: Address, pool_topics: Mapping[str, tuple[int, ...]], from_block: int, to_block: int,
+) -> set[Address]:
+    """The senders and receivers of the tokens' transfers and the users of the pool's own
+    events (Aave v2 and v3), both searches at once; the transfers' error reported first."""
+    transfers, pool_events = await in_order(
+        accounts_in_logs(rpc, chain, tokens, {transfer_topic: (1, 2)}, from_block, to_block),
+        accounts_in_logs(rpc, chain, [pool], pool_topics, from_block, to_block))
+    return transfers | pool_events

@@ -16,10 +16,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from scanner.chain.abi import event_topic, load_abi
-from scanner.chain.tasks import in_order
 from scanner.domain import Address, MarketRead
 from scanner.pipeline.incremental import DerivationUnavailable, ItemBaseDeriver
-from scanner.pipeline.touched import accounts_in_logs
+from scanner.pipeline.touched import token_and_pool_accounts
 from scanner.protocols.aave_v2 import interest
 from scanner.protocols.aave_v2.read import AaveV2Adapter, V2Addresses, market_read
 from scanner.protocols.aave_v2.rule import V2Position, account_totals
@@ -52,12 +51,8 @@ class AaveV2Deriver(ItemBaseDeriver[AaveV2Adapter, V2Addresses, V2MarketState, V
         tokens = sorted({t for r in state.reserves.values()
                          for t in (r.a_token, r.stable_debt_token, r.variable_debt_token)
                          if t != ZERO_ADDRESS})
-        transfers, pool_events = await in_order(  # both searches at once
-            accounts_in_logs(adapter.rpc, adapter.chain, tokens, {TRANSFER_TOPIC: (1, 2)},
-                             from_block, to_block),
-            accounts_in_logs(adapter.rpc, adapter.chain, [resolved.pool], USER_TOPICS,
-                             from_block, to_block))
-        return transfers | pool_events
+        return await token_and_pool_accounts(adapter.rpc, adapter.chain, tokens, TRANSFER_TOPIC,
+                                             resolved.pool, USER_TOPICS, from_block, to_block)
 
     async def read_state(self, adapter: AaveV2Adapter, resolved: V2Addresses, block: int
                          ) -> V2MarketState:

@@ -84,13 +84,16 @@ class V2Curve:
         return self.ref_now_8dec
 
     def prices_at(self, x_8dec: int) -> dict[Address, int]:
-        prices = dict(self.prices_now_eth_wei)
-        for asset, price in prices.items():
-            if self.eth_moves and asset not in self.axis_members:
-                prices[asset] = price * self.ref_now_8dec // x_8dec
-            elif not self.eth_moves and asset in self.axis_members:
-                prices[asset] = price * x_8dec // self.ref_now_8dec
-        return prices
+        return {asset: self._price_at(asset, x_8dec) for asset in self.prices_now_eth_wei}
+
+    def _price_at(self, asset: Address, x_8dec: int) -> int:
+        """`prices_at(x)[asset]`, alone."""
+        price = self.prices_now_eth_wei[asset]
+        if self.eth_moves and asset not in self.axis_members:
+            return price * self.ref_now_8dec // x_8dec
+        if not self.eth_moves and asset in self.axis_members:
+            return price * x_8dec // self.ref_now_8dec
+        return price
 
     def eth_usd_at(self, x_8dec: int) -> int:
         return self.eth_usd_now_8dec * x_8dec // self.ref_now_8dec if self.eth_moves else (
@@ -259,38 +262,20 @@ class V2Curve:
             return None
         return numerator * self.ref_now_8dec // denominator
 
-    def _largest(self, prices: dict[Address, int], collateral: bool) -> Leg | None:
-        """The leg of greatest ETH value on one side (ties: the legs' reserve-id order)."""
-        best, best_value = None, 0
-        for leg in self.legs:
-            amount = leg.collateral_raw if collateral else leg.debt_raw
-            value = amount * prices[leg.asset] // leg.unit
-            if amount and (best is None or value > best_value):
-                best, best_value = leg, value
-        return best
-
     def liquidation_call_at(self, x_8dec: int) -> LiquidationOutcome | None:
         """liquidationCall(largest collateral, largest debt, user, max) at axis price x."""
-        return self._call_at(self.prices_at(x_8dec))
+        found = self._call_at(x_8dec)
+        return None if found is None else found[0]
 
-    def _call_at(self, prices: dict[Address, int]) -> LiquidationOutcome | None:
-        """liquidation_call_at over `prices_at(x)`, already built."""
-        collateral = self._largest(prices, collateral=True)
-        debt = self._largest(prices, collateral=False)
-        if collateral is None or debt is None:
-            return None
-        return liquidation_call(collateral, debt, prices[collateral.asset], prices[debt.asset])
-
-    def seizable_usd_8dec(self, x: int) -> int:
-        """Collateral that ONE liquidationCall of the largest debt against the largest
-        collateral takes at axis price x (v2's close factor is 50%), in USD. The legs and
-        prices `liquidation_call_at` chooses (`_largest` over `prices_at(x)`), found in one
-        pass without the price table: the solver asks it for every position."""
+    def _call_at(self, x_8dec: int) -> tuple[LiquidationOutcome, Leg, int] | None:
+        """liquidation_call_at(x), the collateral leg it seizes and that leg's price at x.
+        The legs of greatest ETH value on each side (ties: the legs' reserve-id order), found
+        in one pass without the price table: the solver asks for every position's."""
         collateral: Leg | None = None
         debt: Leg | None = None
         collateral_value = debt_value = collateral_price = debt_price = 0
         for leg in self.legs:
-            price = self._price_at(leg.asset, x)
+            price = self._price_at(leg.asset, x_8dec)
             if leg.collateral_raw:
                 value = leg.collateral_raw * price // leg.unit
                 if collateral is None or value > collateral_value:
@@ -300,19 +285,19 @@ class V2Curve:
                 if debt is None or value > debt_value:
                     debt, debt_value, debt_price = leg, value, price
         if collateral is None or debt is None:
-            return 0
+            return None
         outcome = liquidation_call(collateral, debt, collateral_price, debt_price)
-        seized_eth_wei = outcome.collateral_seized_raw * collateral_price // collateral.unit
-        return seized_eth_wei * self.eth_usd_at(x) // WAD
+        return outcome, collateral, collateral_price
 
-    def _price_at(self, asset: Address, x_8dec: int) -> int:
-        """`prices_at(x)[asset]`, alone."""
-        price = self.prices_now_eth_wei[asset]
-        if self.eth_moves and asset not in self.axis_members:
-            return price * self.ref_now_8dec // x_8dec
-        if not self.eth_moves and asset in self.axis_members:
-            return price * x_8dec // self.ref_now_8dec
-        return price
+    def seizable_usd_8dec(self, x: int) -> int:
+        """Collateral that ONE liquidationCall of the largest debt against the largest
+        collateral takes at axis price x (v2's close factor is 50%), in USD."""
+        found = self._call_at(x)
+        if found is None:
+            return 0
+        outcome, leg, price = found
+        seized_eth_wei = outcome.collateral_seized_raw * price // leg.unit
+        return seized_eth_wei * self.eth_usd_at(x) // WAD
 
     def axis_collateral_usd_8dec(self) -> int:
         """Collateral whose USD price moves with the axis, at today's prices."""

@@ -36,7 +36,7 @@ from scanner.pipeline.incremental import (
     DerivationUnavailable,
     StoredStateDeriver,
 )
-from scanner.pipeline.touched import accounts_in_logs
+from scanner.pipeline.touched import token_and_pool_accounts
 from scanner.protocols.aave_v3.generic_logic import (
     CEILS_DEBT,
     HealthArithmetic,
@@ -183,12 +183,8 @@ class AaveV3Deriver(StoredStateDeriver[AaveV3Adapter, AaveAddresses, _State, Aav
                       from_block: int, to_block: int) -> set[Address]:
         tokens = sorted({t for r in state.reserves.values() for t in r.tokens
                          if t != ZERO_ADDRESS})
-        transfers, pool_events = await in_order(  # both searches at once
-            accounts_in_logs(adapter.rpc, adapter.chain, tokens, {TRANSFER_TOPIC: (1, 2)},
-                             from_block, to_block),
-            accounts_in_logs(adapter.rpc, adapter.chain, [resolved.pool], USER_TOPICS,
-                             from_block, to_block))
-        return transfers | pool_events
+        return await token_and_pool_accounts(adapter.rpc, adapter.chain, tokens, TRANSFER_TOPIC,
+                                             resolved.pool, USER_TOPICS, from_block, to_block)
 
     async def capture(self, adapter: AaveV3Adapter, resolved: AaveAddresses, read: MarketRead,
                       block: int) -> dict[BorrowerKey, str]:
